@@ -1,0 +1,1 @@
+"""corefn adapter for azure (under construction)."""

@@ -1,0 +1,1 @@
+"""corefn adapter for gcp (under construction)."""

@@ -1,0 +1,1 @@
+"""corefn adapter for openwhisk (under construction)."""

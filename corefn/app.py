@@ -1,0 +1,327 @@
+"""The App: one registry of handlers and sinks that runtime and deploy both read.
+
+Decorators store a frozen :class:`~corefn.specs.HandlerSpec` on the App instance (never in module
+globals, so two apps in one process do not see each other) and return the function unchanged,
+so it stays a plain, testable Python function.
+
+Handlers and sinks share one namespace of logical resource names: ``@app.storage("originals")``
+and ``app.object_store("originals")`` are the same bucket; declaring ``originals`` as a bucket and
+as a queue is an error, caught at declaration.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from corefn.errors import ConfigurationError
+from corefn.specs import (
+    OPTION_NAMES,
+    HandlerSpec,
+    HttpTrigger,
+    InvokeTrigger,
+    NoSqlTrigger,
+    Options,
+    QueueTrigger,
+    SinkKind,
+    SinkSpec,
+    StorageTrigger,
+    StreamTrigger,
+    TimerTrigger,
+    TopicTrigger,
+    Trigger,
+    check_name,
+    check_operations,
+)
+
+if TYPE_CHECKING:
+    from corefn.routing import Router
+    from corefn.sinks.base import Cache, ObjectStore, Publisher, Sql, Table
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*"})
+
+
+@dataclass(frozen=True, slots=True)
+class Cors:
+    """Cross-origin settings for every HTTP route of an app. The dispatcher answers preflight
+    ``OPTIONS`` requests itself and adds the headers to every response of an allowed origin."""
+
+    origins: tuple[str, ...] = ("*",)
+    methods: tuple[str, ...] = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+    headers: tuple[str, ...] = ("content-type", "authorization", "x-api-key")
+    expose: tuple[str, ...] = ()
+    credentials: bool = False
+    max_age: int = 600
+
+    def allows(self, origin: str) -> bool:
+        return "*" in self.origins or origin in self.origins
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """A logical resource in the app's namespace and who uses it."""
+
+    name: str
+    kind: str  # bucket, queue, topic, stream, table, cache, sql
+    handlers: tuple[str, ...] = ()
+    sinks: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class App:
+    """A corefn application: the handlers and sinks of one deployable unit.
+
+    ``name`` prefixes deployed resources; ``cors`` applies to every HTTP route; ``defaults``
+    are the options every handler starts from; ``api_key_env`` names the environment variable
+    the local runtime and the adapters read the API key from.
+    """
+
+    name: str
+    cors: Cors | None = None
+    defaults: Options = field(default_factory=Options)
+    api_key_env: str = "COREFN_API_KEY"
+    _handlers: dict[str, HandlerSpec] = field(default_factory=dict, repr=False)
+    _sinks: dict[str, SinkSpec] = field(default_factory=dict, repr=False)
+    _sink_objects: dict[str, Any] = field(default_factory=dict, repr=False)
+    _router: Router | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        check_name(self.name, "app")
+
+    # ------------------------------------------------------------------ reading the registry
+
+    @property
+    def handlers(self) -> tuple[HandlerSpec, ...]:
+        return tuple(self._handlers.values())
+
+    @property
+    def sinks(self) -> tuple[SinkSpec, ...]:
+        return tuple(self._sinks.values())
+
+    def handler(self, name: str) -> HandlerSpec:
+        try:
+            return self._handlers[name]
+        except KeyError:
+            raise ConfigurationError(
+                f"app {self.name!r} has no handler {name!r} (declared: {', '.join(self._handlers) or 'none'})"
+            ) from None
+
+    def handlers_of(self, kind: str) -> list[HandlerSpec]:
+        return [spec for spec in self._handlers.values() if spec.kind == kind]
+
+    def sink(self, name: str) -> Any:
+        """The sink object declared under ``name`` (what ``ctx.sinks[name]`` returns)."""
+        try:
+            return self._sink_objects[name]
+        except KeyError:
+            raise ConfigurationError(f"app {self.name!r} declares no sink {name!r}") from None
+
+    @property
+    def router(self) -> Router:
+        if self._router is None:
+            from corefn.routing import Router
+
+            self._router = Router(self.handlers_of("http"))
+        return self._router
+
+    def resources(self) -> dict[str, Resource]:
+        """The logical namespace: every bucket, queue, topic, stream, table, cache and database,
+        with the handlers that listen to it and the sinks that write to it."""
+        found: dict[str, Resource] = {}
+
+        def add(name: str, kind: str, handler: str | None = None, sink: str | None = None) -> None:
+            old = found.get(name)
+            if old is not None and old.kind != kind:
+                raise ConfigurationError(f"resource {name!r} is declared both as a {old.kind} and as a {kind}")
+            handlers = (old.handlers if old else ()) + ((handler,) if handler else ())
+            sinks = (old.sinks if old else ()) + ((sink,) if sink else ())
+            found[name] = Resource(name, kind, handlers, sinks)
+
+        for spec in self._handlers.values():
+            kind = spec.trigger.resource_kind
+            if kind is not None and spec.resource is not None:
+                add(spec.resource, kind, handler=spec.name)
+        for sink in self._sinks.values():
+            kind = sink.resource_kind
+            if sink.kind == "publisher" and not sink.options.get("target") and sink.name in found:
+                kind = found[sink.name].kind  # a publisher to a declared queue/topic/stream
+            add(sink.name, kind, sink=sink.name)
+        return found
+
+    # ---------------------------------------------------------------------- declaring handlers
+
+    def _declare(self, trigger: Trigger, name: str | None, options: Mapping[str, Any]) -> Callable[[F], F]:
+        unknown = set(options) - OPTION_NAMES
+        if unknown:
+            raise ConfigurationError(
+                f"unknown option(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(OPTION_NAMES))}"
+            )
+
+        def register(fn: F) -> F:
+            handler_name = check_name(name or fn.__name__, "handler")
+            if handler_name in self._handlers:
+                raise ConfigurationError(f"handler {handler_name!r} is declared twice in app {self.name!r}")
+            spec = HandlerSpec(
+                name=handler_name,
+                handler=fn,
+                trigger=trigger,
+                options=self.defaults.merged(**options),
+                takes_context=_takes_context(fn),
+                is_async=inspect.iscoroutinefunction(fn),
+            )
+            self._handlers[handler_name] = spec
+            self._router = None
+            try:
+                self.resources()
+            except ConfigurationError:
+                del self._handlers[handler_name]
+                raise
+            return fn
+
+        return register
+
+    def http(self, methods: str | Iterable[str], route: str, *, name: str | None = None, **options: Any) -> Callable[[F], F]:
+        """``@app.http("GET", "/devices/{id}")``; ``methods`` may be a list or ``"*"``."""
+        wanted = (methods,) if isinstance(methods, str) else tuple(methods)
+        wanted = tuple(m.upper() for m in wanted)
+        bad = [m for m in wanted if m not in HTTP_METHODS]
+        if bad or not wanted:
+            raise ConfigurationError(f"unknown HTTP method(s) {bad or wanted}")
+        return self._declare(HttpTrigger(wanted, route), name, options)
+
+    def get(self, route: str, **options: Any) -> Callable[[F], F]:
+        return self.http("GET", route, **options)
+
+    def post(self, route: str, **options: Any) -> Callable[[F], F]:
+        return self.http("POST", route, **options)
+
+    def put(self, route: str, **options: Any) -> Callable[[F], F]:
+        return self.http("PUT", route, **options)
+
+    def delete(self, route: str, **options: Any) -> Callable[[F], F]:
+        return self.http("DELETE", route, **options)
+
+    def storage(
+        self,
+        bucket: str,
+        *,
+        on: str | tuple[str, ...] | list[str] = "created",
+        prefix: str = "",
+        suffix: str = "",
+        name: str | None = None,
+        **options: Any,
+    ) -> Callable[[F], F]:
+        """Objects created (or deleted, archived, metadata_updated; ``"*"`` for all) in ``bucket``
+        whose key starts with ``prefix`` and ends with ``suffix``."""
+        trigger = StorageTrigger(check_name(bucket, "bucket"), check_operations(on), prefix, suffix)
+        return self._declare(trigger, name, options)
+
+    def queue(self, queue: str, *, batch: bool = False, name: str | None = None, **options: Any) -> Callable[[F], F]:
+        """One message per call; with ``batch=True`` the handler gets a :class:`~corefn.dispatch.Batch`."""
+        return self._declare(QueueTrigger(check_name(queue, "queue"), batch), name, options)
+
+    def topic(
+        self, topic: str, *, batch: bool = False, subscription: str | None = None, name: str | None = None, **options: Any
+    ) -> Callable[[F], F]:
+        return self._declare(TopicTrigger(check_name(topic, "topic"), batch, subscription), name, options)
+
+    def timer(self, schedule: str, *, tz: str = "UTC", name: str | None = None, **options: Any) -> Callable[[F], F]:
+        """A 5-field cron ``schedule`` evaluated in the IANA time zone ``tz`` (functions run in UTC:
+        say ``tz="Asia/Seoul"`` when the business means Seoul time)."""
+        _check_tz(tz)
+        return self._declare(TimerTrigger(schedule, tz), name, options)
+
+    def stream(
+        self,
+        stream: str,
+        *,
+        batch: bool = False,
+        start: str = "latest",
+        name: str | None = None,
+        **options: Any,
+    ) -> Callable[[F], F]:
+        """One record per call, in order per partition; a failing record blocks its partition."""
+        if start not in ("latest", "earliest"):
+            raise ConfigurationError("stream start must be 'latest' or 'earliest'")
+        return self._declare(StreamTrigger(check_name(stream, "stream"), batch, start), name, options)  # type: ignore[arg-type]
+
+    def nosql(self, table: str, *, batch: bool = False, name: str | None = None, **options: Any) -> Callable[[F], F]:
+        """One change of ``table`` per call (insert, modify, remove or upsert)."""
+        return self._declare(NoSqlTrigger(check_name(table, "table"), batch), name, options)
+
+    def invoke(self, name: str | None = None, **options: Any) -> Callable[[F], F]:
+        """Direct invocation with a JSON payload; the handler's return value is the answer."""
+        return self._declare(InvokeTrigger(), name, options)
+
+    # ------------------------------------------------------------------------ declaring sinks
+
+    def _sink(self, kind: SinkKind, name: str, options: Mapping[str, Any]) -> Any:
+        check_name(name, "sink")
+        spec = SinkSpec(kind, name, dict(options))
+        old = self._sinks.get(name)
+        if old is not None:
+            if old != spec:
+                raise ConfigurationError(f"sink {name!r} is declared twice with different settings")
+            return self._sink_objects[name]
+        self._sinks[name] = spec
+        try:
+            self.resources()
+        except ConfigurationError:
+            del self._sinks[name]
+            raise
+        from corefn.sinks import SinkHandle
+
+        handle = SinkHandle(self, spec)
+        self._sink_objects[name] = handle
+        return handle
+
+    def object_store(self, name: str, **options: Any) -> ObjectStore:
+        """A bucket / container; the backend comes from ``COREFN_SINK_<NAME>`` (a local folder by default)."""
+        return self._sink("object", name, options)  # type: ignore[no-any-return]
+
+    def table(self, name: str, *, key: str = "id", sort_key: str | None = None, **options: Any) -> Table:
+        """A NoSQL table keyed by ``key`` (partition key) and optionally ``sort_key``."""
+        return self._sink("table", name, {"key": key, "sort_key": sort_key, **options})  # type: ignore[no-any-return]
+
+    def cache(self, name: str, **options: Any) -> Cache:
+        return self._sink("cache", name, options)  # type: ignore[no-any-return]
+
+    def sql(self, name: str, **options: Any) -> Sql:
+        return self._sink("sql", name, options)  # type: ignore[no-any-return]
+
+    def publisher(self, name: str, *, target: str | None = None, **options: Any) -> Publisher:
+        """Publish to queue/topic/stream ``name``; ``target`` says which when no trigger of this app
+        declares it."""
+        if target not in (None, "queue", "topic", "stream"):
+            raise ConfigurationError("publisher target must be 'queue', 'topic' or 'stream'")
+        return self._sink("publisher", name, {"target": target, **options} if target else options)  # type: ignore[no-any-return]
+
+
+def _takes_context(fn: Callable[..., Any]) -> bool:
+    """``(event)`` or ``(event, ctx)``: decided once, from the signature."""
+    try:
+        params = [
+            p
+            for p in inspect.signature(fn).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+    except (TypeError, ValueError):
+        return False
+    if any(p.kind == p.VAR_POSITIONAL for p in inspect.signature(fn).parameters.values()):
+        return True
+    if not params or len(params) > 2:
+        raise ConfigurationError(f"handler {getattr(fn, '__name__', fn)!r} must take (event) or (event, ctx)")
+    return len(params) == 2
+
+
+def _check_tz(tz: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigurationError(f"unknown time zone {tz!r}; use an IANA name such as 'Asia/Seoul' or 'UTC'") from None

@@ -1,0 +1,50 @@
+"""``corefn deploy APP [--cloud NAME ...] [--out DIR]``: write each cloud's generated entry
+point and deployment files for APP (``DIR/<cloud>/``), ready for the provider's own tools."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from corefn.errors import CorefnError
+
+
+def generate(app_ref: str, cloud: str) -> dict[str, str | bytes]:
+    from corefn.adapters import get_adapter
+    from corefn.loader import load_app
+
+    app = load_app(app_ref)
+    return dict(get_adapter(cloud).generate(app, app_ref))
+
+
+def write_files(files: dict[str, str | bytes], out: Path) -> list[Path]:
+    written = []
+    for rel, content in sorted(files.items()):
+        path = out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+        written.append(path)
+    return written
+
+
+@click.command()
+@click.argument("app_ref", metavar="APP")
+@click.option("--cloud", "clouds", multiple=True, help="Repeatable; all four when omitted.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("build/deploy"), show_default=True)
+def command(app_ref: str, clouds: tuple[str, ...], out: Path) -> None:
+    """Generate deployment files for APP (MODULE:ATTRIBUTE or path/to/file.py:ATTRIBUTE)."""
+    from corefn.adapters import BUILTIN_CLOUDS
+
+    for cloud in clouds or BUILTIN_CLOUDS:
+        try:
+            files = generate(app_ref, cloud)
+        except CorefnError as exc:
+            click.echo(f"corefn deploy: {cloud}: {exc}", err=True)
+            sys.exit(2)
+        for path in write_files(files, out / cloud):
+            click.echo(str(path))

@@ -1,0 +1,332 @@
+"""From events to handler calls, and from handler outcomes to a result adapters can answer with.
+
+The one place that knows the portable semantics every cloud shares:
+
+- HTTP events are routed by method and path (404 / 405 / CORS preflight answered here), and
+  whatever the handler returns becomes an :class:`~corefn.events.HttpResponse`.
+- Other events go to the handler declared for their resource (after mapping the provider's
+  physical names to the app's logical ones) or to the handler the deployment pinned.
+- Batches run record by record unless the handler asked for the whole batch; a failed record is
+  recorded, never swallowed. For ordered handlers (streams, FIFO queues) the records after a
+  failure in the same partition / message group are not run and are reported failed too, so the
+  provider redelivers them in order.
+
+The result is data (:class:`DispatchResult`); each adapter turns it into its cloud's answer
+(``batchItemFailures``, a raised error, a nack, an HTTP response).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from corefn.errors import ConfigurationError, HttpError, NoHandlerError
+from corefn.events.base import Event
+from corefn.events.http import HttpRequest, HttpResponse, to_response
+
+if TYPE_CHECKING:
+    from corefn.app import App, Cors
+    from corefn.context import Context
+    from corefn.specs import HandlerSpec
+
+#: the event field that names each kind's resource
+RESOURCE_FIELD: dict[str, str] = {
+    "storage": "bucket",
+    "queue": "queue",
+    "topic": "topic",
+    "stream": "stream",
+    "nosql": "table",
+    "timer": "name",
+    "invoke": "name",
+}
+
+
+class Batch(list[Any]):
+    """The records a batch handler receives. Mark the ones that failed with :meth:`fail`
+    (or raise to fail them all); unmarked records count as done."""
+
+    def __init__(self, records: Iterable[Any]) -> None:
+        super().__init__(records)
+        self.failures: dict[int, BaseException] = {}
+
+    def fail(self, record: Any, error: BaseException | None = None) -> None:
+        for index, item in enumerate(self):
+            if item is record:
+                self.failures[index] = error or RuntimeError("marked failed by the handler")
+                return
+        raise ValueError("record is not part of this batch")
+
+
+class NotRunAfterFailure(Exception):
+    """Recorded for ordered records that were not run because an earlier one of the same
+    partition or message group failed."""
+
+
+@dataclass(slots=True)
+class Outcome:
+    event: Event
+    spec: HandlerSpec | None
+    error: BaseException | None = None
+    result: Any = None
+    skipped: bool = False  # filtered out (e.g. a storage suffix filter): not an error
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(slots=True)
+class DispatchResult:
+    outcomes: list[Outcome] = field(default_factory=list)
+    response: HttpResponse | None = None
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.error is not None]
+
+    @property
+    def ok(self) -> bool:
+        return all(o.error is None for o in self.outcomes)
+
+    def value(self) -> Any:
+        """The single result of a direct invocation (or ``None``)."""
+        return self.outcomes[0].result if len(self.outcomes) == 1 else [o.result for o in self.outcomes]
+
+
+# ------------------------------------------------------------------------- calling handlers
+
+_runners = threading.local()
+
+
+def call_handler(spec: HandlerSpec, arg: Any, ctx: Context) -> Any:
+    """Run one handler, sync or async. Async handlers share one event loop per thread, kept
+    between warm invocations (a fresh ``asyncio.run`` per call costs a loop set-up each time)."""
+    result = spec.handler(arg, ctx) if spec.takes_context else spec.handler(arg)
+    if spec.is_async:
+        runner = getattr(_runners, "runner", None)
+        if runner is None:
+            import asyncio
+
+            runner = _runners.runner = asyncio.Runner()
+        return runner.run(result)
+    return result
+
+
+def _log_failure(spec: HandlerSpec, event: Event, ctx: Context, error: BaseException) -> None:
+    from corefn.log import get_logger
+
+    get_logger("dispatch").error(
+        "handler %s failed on %s event %s: %s: %s",
+        spec.name,
+        event.kind,
+        event.id,
+        type(error).__name__,
+        error,
+        exc_info=error,
+        extra={"invocation_id": ctx.invocation_id, "event_id": event.id, "function": spec.name, "cloud": ctx.cloud},
+    )
+
+
+# ------------------------------------------------------------------------------ resolution
+
+
+def logical_names() -> Mapping[str, str]:
+    """Physical → logical resource names the deploy step wrote into ``COREFN_NAMES`` (a JSON
+    object), e.g. ``{"image-pipeline-originals-3f2a": "originals"}``. Read once per process."""
+    cached = getattr(logical_names, "_cached", None)
+    if cached is None:
+        text = os.environ.get("COREFN_NAMES", "")
+        try:
+            cached = json.loads(text) if text else {}
+        except json.JSONDecodeError as exc:
+            raise ConfigurationError(f"COREFN_NAMES is not a JSON object: {exc}") from None
+        if not isinstance(cached, dict):
+            raise ConfigurationError("COREFN_NAMES must be a JSON object of physical name → logical name")
+        logical_names._cached = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def resolve(app: App, event: Event, pinned: str | None = None) -> tuple[HandlerSpec, Event]:
+    """The handler for a non-HTTP event, and the event with its resource renamed to the app's
+    logical name. ``pinned`` (or ``COREFN_HANDLER``) is the handler a deployed function serves."""
+    kind = event.kind
+    attr = RESOURCE_FIELD.get(kind)
+    physical = getattr(event, attr) if attr else None
+    logical = logical_names().get(physical, physical) if physical is not None else None
+    if logical != physical:
+        event = replace(event, **{attr: logical})  # type: ignore[arg-type, misc]
+    pinned = pinned or os.environ.get("COREFN_HANDLER") or None
+    if pinned:
+        spec = app.handler(pinned)
+        if spec.kind == kind or (spec.kind, kind) in _COMPATIBLE:
+            return spec, event
+        raise ConfigurationError(f"handler {pinned!r} serves {spec.kind} events, not {kind}")
+    candidates = app.handlers_of(kind)
+    if kind in ("timer", "invoke"):
+        named = [s for s in candidates if s.name == logical]
+    else:
+        named = [s for s in candidates if s.resource == logical]
+    if len(named) == 1:
+        return named[0], event
+    if len(named) > 1 and kind == "storage":
+        wanted = [s for s in named if s.trigger.wants(event.operation, event.key)]  # type: ignore[attr-defined]
+        return (wanted[0] if wanted else named[0]), event
+    if logical is None and len(candidates) == 1:  # the payload names no resource (Azure timers)
+        return candidates[0], event
+    raise NoHandlerError(kind, logical, [f"{s.name}({s.resource or s.name})" for s in candidates])
+
+
+#: (declared kind, event kind) pairs one handler may serve: a topic subscription delivered as a
+#: queue message (SNS → SQS) is still the topic's message.
+_COMPATIBLE = frozenset({("topic", "queue"), ("queue", "topic")})
+
+
+# ---------------------------------------------------------------------------------- dispatch
+
+
+def dispatch(app: App, events: Sequence[Event], ctx: Context, *, pinned: str | None = None) -> DispatchResult:
+    """Run the app's handlers over one provider delivery (one HTTP request or one batch)."""
+    if len(events) == 1 and isinstance(events[0], HttpRequest):
+        return DispatchResult([], dispatch_http(app, events[0], ctx))
+    result = DispatchResult()
+    groups: dict[str, tuple[HandlerSpec, list[Event]]] = {}
+    for event in events:
+        if isinstance(event, HttpRequest):
+            raise ConfigurationError("an HTTP request cannot be part of a batch")
+        spec, event = resolve(app, event, pinned)
+        groups.setdefault(spec.name, (spec, []))[1].append(event)
+    for spec, group in groups.values():
+        if spec.batch:
+            result.outcomes.extend(_run_batch(spec, group, ctx))
+        else:
+            result.outcomes.extend(_run_each(spec, group, ctx))
+    return result
+
+
+def _order_key(event: Event) -> str | None:
+    return getattr(event, "partition", None) or getattr(event, "group", None)
+
+
+def _run_each(spec: HandlerSpec, events: list[Event], ctx: Context) -> list[Outcome]:
+    outcomes = []
+    blocked: set[str | None] = set()
+    wants: Callable[[str, str], bool] | None = getattr(spec.trigger, "wants", None)
+    for event in events:
+        key = _order_key(event) if spec.ordered else None
+        if spec.ordered and key in blocked:
+            outcomes.append(Outcome(event, spec, NotRunAfterFailure(f"an earlier record of {key!r} failed")))
+            continue
+        if wants is not None and not wants(event.operation, event.key):  # type: ignore[attr-defined]
+            outcomes.append(Outcome(event, spec, skipped=True))
+            continue
+        ctx.function, ctx.event_id = spec.name, event.id
+        try:
+            outcomes.append(Outcome(event, spec, result=call_handler(spec, event, ctx)))
+        except Exception as error:  # a handler failure belongs to the retry path, not to us
+            _log_failure(spec, event, ctx, error)
+            outcomes.append(Outcome(event, spec, error))
+            if spec.ordered:
+                blocked.add(key)
+    return outcomes
+
+
+def _run_batch(spec: HandlerSpec, events: list[Event], ctx: Context) -> list[Outcome]:
+    batch = Batch(events)
+    ctx.function, ctx.event_id = spec.name, None
+    try:
+        call_handler(spec, batch, ctx)
+    except Exception as error:
+        _log_failure(spec, events[0], ctx, error)
+        return [Outcome(event, spec, error) for event in events]
+    outcomes = [Outcome(event, spec, batch.failures.get(i)) for i, event in enumerate(events)]
+    if spec.ordered:  # a failure blocks the rest of its partition / group, as for per-record handlers
+        blocked: set[str | None] = set()
+        for outcome in outcomes:
+            key = _order_key(outcome.event)
+            if key in blocked and outcome.error is None:
+                outcome.error = NotRunAfterFailure(f"an earlier record of {key!r} failed")
+            elif outcome.error is not None:
+                blocked.add(key)
+    return outcomes
+
+
+# ------------------------------------------------------------------------------------ HTTP
+
+
+def dispatch_http(app: App, request: HttpRequest, ctx: Context) -> HttpResponse:
+    """Route, check the API key, run the handler and normalise its answer. Never raises for a
+    handler failure: a 500 is what every gateway would answer."""
+    cors = app.cors
+    origin = request.headers.get("origin") if cors is not None else None
+    if cors is not None and request.method == "OPTIONS" and origin and "access-control-request-method" in request.headers:
+        return _preflight(cors, origin)
+    spec, params, allowed = app.router.match(request.method, request.path)
+    if spec is None:
+        if allowed:
+            response = HttpResponse.json({"error": "method not allowed"}, 405, {"allow": ", ".join(sorted(allowed))})
+        else:
+            response = HttpResponse.json({"error": "not found", "path": request.path}, 404)
+        return _with_cors(cors, origin, response)
+    if spec.options.api_key and not _api_key_ok(app, request):
+        return _with_cors(cors, origin, HttpResponse.json({"error": "missing or invalid API key"}, 401))
+    if params:
+        request = replace(request, params=params)
+    ctx.function, ctx.event_id = spec.name, request.id
+    try:
+        response = to_response(call_handler(spec, request, ctx))
+    except HttpError as error:
+        body = {"error": error.detail if error.detail is not None else _reason(error.status)}
+        response = HttpResponse.json(body, error.status, error.headers)
+    except Exception as error:
+        _log_failure(spec, request, ctx, error)
+        response = HttpResponse.json({"error": "internal server error", "invocation_id": ctx.invocation_id}, 500)
+    return _with_cors(cors, origin, response)
+
+
+def _api_key_ok(app: App, request: HttpRequest) -> bool:
+    """Constant-time comparison against the key in ``app.api_key_env`` (fails closed when unset)."""
+    import hmac
+
+    expected = os.environ.get(app.api_key_env, "")
+    given = request.headers.get("x-api-key", "")
+    return bool(expected) and hmac.compare_digest(expected.encode(), given.encode())
+
+
+def _preflight(cors: Cors, origin: str) -> HttpResponse:
+    if not cors.allows(origin):
+        return HttpResponse(403)
+    headers = _cors_headers(cors, origin)
+    headers["access-control-allow-methods"] = ", ".join(cors.methods)
+    headers["access-control-allow-headers"] = ", ".join(cors.headers)
+    headers["access-control-max-age"] = str(cors.max_age)
+    return HttpResponse(204, headers)
+
+
+def _cors_headers(cors: Cors, origin: str) -> dict[str, str]:
+    headers = {"access-control-allow-origin": origin if cors.credentials or "*" not in cors.origins else "*"}
+    if cors.credentials:
+        headers["access-control-allow-credentials"] = "true"
+    if cors.expose:
+        headers["access-control-expose-headers"] = ", ".join(cors.expose)
+    if headers["access-control-allow-origin"] != "*":
+        headers["vary"] = "origin"
+    return headers
+
+
+def _with_cors(cors: Cors | None, origin: str | None, response: HttpResponse) -> HttpResponse:
+    if cors is None or not origin or not cors.allows(origin):
+        return response
+    return response.with_headers(_cors_headers(cors, origin))
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase.lower()
+    except ValueError:
+        return "error"

@@ -1,0 +1,123 @@
+"""HTTP requests and responses, whatever gateway delivered them.
+
+``path`` is what the client asked for, percent-decoded, without an API Gateway stage prefix;
+``params`` holds the route parameters the router matched (``/devices/{id}`` → ``{"id": ...}``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from corefn.events.base import Body, Event, Headers, Query, body_fields
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HttpRequest(Event):
+    kind: ClassVar[str] = "http"
+    method: str
+    path: str
+    headers: Headers = field(default_factory=Headers)
+    query: Query = field(default_factory=Query)
+    body: Body = field(default_factory=Body)
+    params: Mapping[str, str] = field(default_factory=dict)
+    cookies: tuple[str, ...] = ()
+    client_ip: str | None = None
+
+    def __post_init__(self) -> None:
+        # Convenience for people building requests by hand (tests, the local server); adapters
+        # already pass the lazy types, so these checks cost one isinstance each.
+        if not isinstance(self.body, Body):
+            object.__setattr__(self, "body", Body.of(self.body))
+        if not isinstance(self.headers, Headers):
+            object.__setattr__(self, "headers", Headers(self.headers))
+        if not isinstance(self.query, Query):
+            object.__setattr__(self, "query", Query(self.query))
+
+    @property
+    def text(self) -> str:
+        return self.body.text
+
+    def json(self) -> Any:
+        return self.body.json()
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "kind": "http",
+            "method": self.method,
+            "path": self.path,
+            "headers": self.headers.to_dict(),
+            "query": self.query.to_dict(),
+        }
+        out.update(body_fields(self.body, "body"))
+        if self.params:
+            out["params"] = dict(self.params)
+        if self.cookies:
+            out["cookies"] = list(self.cookies)
+        if self.id is not None:
+            out["id"] = self.id
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    """What an HTTP handler answers. Handlers may also return ``str`` (text/plain), ``bytes``
+    (application/octet-stream), a dict or list (JSON) or ``None`` (204); see :func:`to_response`.
+    """
+
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    cookies: tuple[str, ...] = ()
+
+    @classmethod
+    def json(cls, value: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> HttpResponse:
+        data = json.dumps(value, separators=(",", ":"), default=str).encode()
+        return cls(status, {"content-type": "application/json", **(headers or {})}, data)
+
+    @classmethod
+    def text(cls, value: str, status: int = 200, headers: Mapping[str, str] | None = None) -> HttpResponse:
+        return cls(status, {"content-type": "text/plain; charset=utf-8", **(headers or {})}, value.encode())
+
+    @property
+    def content_type(self) -> str:
+        for name, value in self.headers.items():
+            if name.lower() == "content-type":
+                return value
+        return ""
+
+    def is_text(self) -> bool:
+        """Whether gateways can carry the body as text; otherwise adapters base64 it."""
+        kind = self.content_type.split(";")[0].strip().lower()
+        if kind.startswith("text/") or kind.endswith(("json", "xml", "javascript")) or kind in TEXT_TYPES:
+            try:
+                self.body.decode("utf-8")
+            except UnicodeDecodeError:
+                return False
+            return True
+        return not self.body
+
+    def with_headers(self, extra: Mapping[str, str]) -> HttpResponse:
+        return HttpResponse(self.status, {**self.headers, **extra}, self.body, self.cookies)
+
+
+TEXT_TYPES = frozenset({"application/x-www-form-urlencoded", "application/graphql", "image/svg+xml"})
+
+
+def to_response(result: Any) -> HttpResponse:
+    """Normalise what an HTTP handler returned."""
+    if isinstance(result, HttpResponse):
+        return result
+    if result is None:
+        return HttpResponse(204)
+    if isinstance(result, str):
+        return HttpResponse.text(result)
+    if isinstance(result, (bytes, bytearray, memoryview)):
+        return HttpResponse(200, {"content-type": "application/octet-stream"}, bytes(result))
+    if isinstance(result, (dict, list, tuple, int, float, bool)):
+        return HttpResponse.json(result)
+    raise TypeError(
+        f"an HTTP handler returned {type(result).__name__}; return HttpResponse, str, bytes, dict, list or None"
+    )

@@ -1,0 +1,82 @@
+"""Finding the user's App from ``module:attribute`` or ``path/to/file.py:attribute``.
+
+The same reference is used everywhere: the CLI, generated entry points and the ``COREFN_APP``
+environment variable on the clouds. ``attribute`` defaults to ``app``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from corefn.errors import AppLoadError
+
+if TYPE_CHECKING:
+    from corefn.app import App
+
+_cache: dict[str, App] = {}
+
+
+def split_ref(ref: str) -> tuple[str, str]:
+    """``("pkg.mod" or "path/file.py", "attr")``; a Windows drive colon is not a separator."""
+    target, sep, attr = ref.rpartition(":")
+    if not sep or not target or (len(target) == 1 and target.isalpha()) or "/" in attr or "\\" in attr:
+        return ref, "app"
+    return target, attr or "app"
+
+
+def load_app(ref: str | None = None) -> App:
+    """Import and return the App named by ``ref`` (or ``COREFN_APP``), once per process."""
+    ref = ref or os.environ.get("COREFN_APP")
+    if not ref:
+        raise AppLoadError("no app given: pass MODULE:ATTRIBUTE or set COREFN_APP")
+    cached = _cache.get(ref)
+    if cached is not None:
+        return cached
+    target, attr = split_ref(ref)
+    try:
+        if target.endswith(".py") or os.sep in target or "/" in target:
+            module = _import_file(Path(target))
+        else:
+            if "" not in sys.path and os.getcwd() not in sys.path:
+                sys.path.insert(0, os.getcwd())
+            module = importlib.import_module(target)
+    except AppLoadError:
+        raise
+    except ImportError as exc:
+        raise AppLoadError(f"cannot import {target!r} for app {ref!r}: {exc}") from exc
+    from corefn.app import App
+
+    app = getattr(module, attr, None)
+    if not isinstance(app, App):
+        found = type(app).__name__ if app is not None else "nothing"
+        raise AppLoadError(f"{target}:{attr} is {found}, not a corefn App")
+    _cache[ref] = app
+    return app
+
+
+def _import_file(path: Path) -> object:
+    if not path.is_file():
+        raise AppLoadError(f"no such file: {path}")
+    path = path.resolve()
+    name = "corefn_user_" + "_".join(path.with_suffix("").parts[-2:]).replace("-", "_").replace(".", "_")
+    if name in sys.modules:
+        return sys.modules[name]
+    # the file's folder goes on sys.path so the app can import its sibling modules
+    if str(path.parent) not in sys.path:
+        sys.path.insert(0, str(path.parent))
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise AppLoadError(f"cannot load {path} as Python")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module

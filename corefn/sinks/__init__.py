@@ -1,0 +1,144 @@
+"""Sinks: where handlers write, bound to a real service by configuration, never by code.
+
+Each declared sink reads its backend URL from, in order:
+
+1. the environment variable ``COREFN_SINK_<NAME>`` (``COREFN_SINK_THUMBNAILS=s3://my-thumbs``);
+2. the ``[sinks]`` table of the config file named by ``COREFN_CONFIG`` (default ``corefn.toml``
+   in the working directory): ``thumbnails = "s3://my-thumbs"``;
+3. the local default for its kind, under the state folder ``COREFN_STATE_DIR`` (``.corefn``):
+   a folder for objects, SQLite for tables and SQL, an in-process cache, the local runtime's
+   durable queue for publishers.
+
+The URL's scheme picks the backend through the ``corefn.sinks`` entry-point group (name =
+scheme, value = a factory ``(spec, url) -> backend``), so a backend shared by several clouds is
+written once and a third party can add one. Nothing is imported until a sink is first used, and
+the backend is then kept for the life of the process (warm invocations reuse its client).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from corefn.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from corefn.app import App
+    from corefn.specs import SinkSpec
+
+ENTRY_POINT_GROUP = "corefn.sinks"
+
+#: the local backend URL of each sink kind when nothing is configured ({state}, {name} filled in)
+LOCAL_DEFAULTS: dict[str, str] = {
+    "object": "file://{state}/objects/{name}",
+    "table": "sqlite:///{state}/tables.db",
+    "cache": "memory://{name}",
+    "sql": "sqlite:///{state}/sql-{name}.db",
+    "publisher": "local://{name}",
+}
+
+
+def state_dir() -> Path:
+    """The folder local backends and the local runtime keep their state in."""
+    return Path(os.environ.get("COREFN_STATE_DIR", ".corefn")).absolute()
+
+
+def _config_file_sinks() -> dict[str, str]:
+    path = Path(os.environ.get("COREFN_CONFIG", "corefn.toml"))
+    if not path.is_file():
+        return {}
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"{path}: {exc}") from None
+    sinks = data.get("sinks", {})
+    if not isinstance(sinks, dict) or not all(isinstance(v, str) for v in sinks.values()):
+        raise ConfigurationError(f"{path}: [sinks] must map sink names to URL strings")
+    return sinks
+
+
+def sink_url(spec: SinkSpec) -> str:
+    """The backend URL configured for ``spec`` (see the module docstring for the order)."""
+    url = os.environ.get(spec.env_var) or _config_file_sinks().get(spec.name)
+    if url:
+        return url
+    return LOCAL_DEFAULTS[spec.kind].format(state=state_dir().as_posix(), name=spec.name)
+
+
+def scheme_of(url: str) -> str:
+    scheme, sep, _ = url.partition("://")
+    if not sep:
+        raise ConfigurationError(f"sink URL {url!r} has no scheme (e.g. s3://bucket, file:///path)")
+    return scheme.lower()
+
+
+def backend_factory(scheme: str) -> Any:
+    """The factory registered for ``scheme`` in the ``corefn.sinks`` entry-point group."""
+    factories: dict[str, Any] | None = getattr(backend_factory, "_cached", None)
+    if factories is None:
+        from importlib.metadata import entry_points
+
+        factories = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+        backend_factory._cached = factories  # type: ignore[attr-defined]
+    found = factories.get(scheme)
+    if found is None:
+        raise ConfigurationError(f"no sink backend for scheme {scheme!r}; installed: {', '.join(sorted(factories))}")
+    if not callable(found):
+        found = factories[scheme] = found.load()
+    return found
+
+
+def open_sink(spec: SinkSpec, url: str | None = None) -> Any:
+    """A backend for ``spec`` at ``url`` (default: the configured URL)."""
+    url = url or sink_url(spec)
+    backend = backend_factory(scheme_of(url))(spec, url)
+    return backend
+
+
+class SinkHandle:
+    """What ``app.object_store("x")`` and friends return: a stand-in that opens the configured
+    backend on first use and then forwards every call to it. Thread-safe; one backend (and so
+    one SDK client) per sink per process."""
+
+    __slots__ = ("_app", "_spec", "_backend", "_lock")
+
+    def __init__(self, app: App, spec: SinkSpec) -> None:
+        self._app = app
+        self._spec = spec
+        self._backend: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def spec(self) -> SinkSpec:
+        return self._spec
+
+    @property
+    def backend(self) -> Any:
+        backend = self._backend
+        if backend is None:
+            with self._lock:
+                if self._backend is None:
+                    self._backend = open_sink(self._spec)
+                backend = self._backend
+        return backend
+
+    def bind(self, backend: Any) -> None:
+        """Use ``backend`` instead of the configured one (tests, the local runtime)."""
+        with self._lock:
+            self._backend = backend
+
+    def reset(self) -> None:
+        """Forget the backend so the next call re-reads configuration."""
+        with self._lock:
+            self._backend = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.backend, name)
+
+    def __repr__(self) -> str:
+        state = type(self._backend).__name__ if self._backend is not None else "not opened"
+        return f"<{self._spec.kind} sink {self._spec.name!r}: {state}>"
