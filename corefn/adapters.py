@@ -164,7 +164,7 @@ def _entry_points() -> dict[str, Adapter]:
                 continue
             try:
                 cached[ep.name] = ep.load()
-            except ImportError:  # an adapter whose extra is missing cannot claim payloads
+            except (ImportError, AttributeError):  # a broken or half-installed adapter claims nothing
                 continue
         _entry_points._cached = cached  # type: ignore[attr-defined]
     return cached
