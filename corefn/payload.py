@@ -11,6 +11,7 @@ the field, never as a bare ``KeyError``. :class:`Reader` does that in one call p
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -25,14 +26,14 @@ _MISSING: Any = object()
 class Reader:
     __slots__ = ("provider", "shape")
 
-    def __init__(self, provider: str, shape: str) -> None:
+    def __init__(self, provider: builtins.str, shape: builtins.str) -> None:
         self.provider = provider
         self.shape = shape
 
-    def error(self, field: str, problem: str = "is missing") -> EventShapeError:
+    def error(self, field: builtins.str, problem: builtins.str = "is missing") -> EventShapeError:
         return EventShapeError(self.provider, self.shape, field, problem)
 
-    def get(self, obj: Any, path: str, kind: type[T] | tuple[type, ...], *, default: Any = _MISSING, at: str = "") -> Any:
+    def get(self, obj: Any, path: builtins.str, kind: type[T] | tuple[type, ...], *, default: Any = _MISSING, at: builtins.str = "") -> Any:
         """The value at dotted ``path`` (``"a.b.c"``) of type ``kind``; ``default`` when missing
         or null if a default is given, else an EventShapeError."""
         where = f"{at}.{path}" if at else path
@@ -47,36 +48,36 @@ class Reader:
                 if default is not _MISSING:
                     return default
                 raise self.error(where)
-        if not isinstance(value, kind) or (isinstance(value, bool) and kind in (int, float, (int, float))):
+        if not isinstance(value, kind) or (isinstance(value, bool) and not _wants_bool(kind)):
             expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
             raise self.error(where, f"should be {expected}, got {type(value).__name__}")
         return value
 
-    def str(self, obj: Any, path: str, *, at: str = "") -> str:
+    def str(self, obj: Any, path: builtins.str, *, at: builtins.str = "") -> builtins.str:
         return self.get(obj, path, str, at=at)  # type: ignore[no-any-return]
 
-    def opt_str(self, obj: Any, path: str, *, at: str = "") -> str | None:
+    def opt_str(self, obj: Any, path: builtins.str, *, at: builtins.str = "") -> builtins.str | None:
         return self.get(obj, path, str, default=None, at=at)  # type: ignore[no-any-return]
 
-    def dict(self, obj: Any, path: str, *, at: str = "") -> dict[str, Any]:
+    def dict(self, obj: Any, path: builtins.str, *, at: builtins.str = "") -> builtins.dict[builtins.str, Any]:
         return self.get(obj, path, dict, at=at)  # type: ignore[no-any-return]
 
-    def opt_dict(self, obj: Any, path: str, *, at: str = "") -> dict[str, Any]:
+    def opt_dict(self, obj: Any, path: builtins.str, *, at: builtins.str = "") -> builtins.dict[builtins.str, Any]:
         """A dict, or ``{}`` when missing or null (attribute maps often are)."""
         return self.get(obj, path, dict, default={}, at=at)  # type: ignore[no-any-return]
 
-    def list(self, obj: Any, path: str, *, at: str = "") -> list[Any]:
+    def list(self, obj: Any, path: builtins.str, *, at: builtins.str = "") -> builtins.list[Any]:
         return self.get(obj, path, list, at=at)  # type: ignore[no-any-return]
 
-    def int(self, obj: Any, path: str, *, at: str = "") -> int:
+    def int(self, obj: Any, path: builtins.str, *, at: builtins.str = "") -> builtins.int:
         """An integer given as a number or as a decimal string (GCS sends sizes as strings)."""
         return self._int(self.get(obj, path, (int, str), at=at), f"{at}.{path}" if at else path)
 
-    def opt_int(self, obj: Any, path: str, *, at: str = "") -> int | None:
+    def opt_int(self, obj: Any, path: builtins.str, *, at: builtins.str = "") -> builtins.int | None:
         value = self.get(obj, path, (int, str), default=None, at=at)
         return None if value is None else self._int(value, f"{at}.{path}" if at else path)
 
-    def _int(self, value: Any, where: str) -> int:
+    def _int(self, value: Any, where: builtins.str) -> builtins.int:
         if isinstance(value, int):
             return value
         try:
@@ -84,21 +85,26 @@ class Reader:
         except ValueError:
             raise self.error(where, f"should be an integer, got {value!r}") from None
 
-    def time(self, obj: Any, path: str, *, at: str = "") -> datetime | None:
+    def time(self, obj: Any, path: builtins.str, *, at: builtins.str = "") -> datetime | None:
         """A time from ISO 8601 or epoch milliseconds; ``None`` when the payload has none."""
         value = self.get(obj, path, (str, int, float), default=None, at=at)
         return self.convert(value, parse_time, f"{at}.{path}" if at else path, "a time")
 
-    def convert(self, value: Any, fn: Callable[[Any], T], where: str, what: str) -> T:
+    def convert(self, value: Any, fn: Callable[[Any], T], where: builtins.str, what: builtins.str) -> T:
         """``fn(value)``, with ValueError/TypeError reported as a bad field."""
         try:
             return fn(value)
         except (ValueError, TypeError) as exc:
             raise self.error(where, f"should be {what} ({exc})") from None
 
-    def first(self, obj: Any, path: str, *, at: str = "") -> Any:
+    def first(self, obj: Any, path: builtins.str, *, at: builtins.str = "") -> Any:
         """The first element of a non-empty list (where a provider wraps one item in a list)."""
         items = self.list(obj, path, at=at)
         if not items:
             raise self.error(f"{at}.{path}" if at else path, "is an empty list")
         return items[0]
+
+
+def _wants_bool(kind: type | tuple[type, ...]) -> bool:
+    """JSON booleans are Python ints: accept one only where a bool is asked for."""
+    return kind is bool or (isinstance(kind, tuple) and bool in kind)

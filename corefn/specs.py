@@ -20,7 +20,6 @@ from corefn.errors import ConfigurationError
 from corefn.events.storage import STORAGE_OPERATIONS, StorageOperation
 
 
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Options:
     """Knobs every trigger may carry; ``None`` means "the provider's default".
