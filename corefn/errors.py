@@ -133,7 +133,14 @@ class SinkConflictError(SinkError):
 
 
 class SinkThrottledError(SinkError):
-    """The service is throttling; the caller should back off and retry."""
+    """The service is throttling; the caller should back off and retry.
+
+    ``retry_after`` is the wait in seconds the service asked for (HTTP ``Retry-After``), or None.
+    """
+
+    def __init__(self, sink: str, message: str, cause: BaseException | None = None, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(sink, message, cause)
 
 
 class SinkUnavailableError(SinkError):
