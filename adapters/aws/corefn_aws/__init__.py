@@ -1,1 +1,75 @@
-"""corefn adapter for aws (under construction)."""
+"""corefn's AWS adapter: every Lambda trigger in, every answer Lambda's callers expect out.
+
+Shape names (what ``corefn inspect`` prints as ``shape``), in detection order:
+
+====================  =========  ==============================================================
+shape                 kind       payload signature
+====================  =========  ==============================================================
+warmup                –          ``{"corefn": "warmup"}`` / ``serverless-plugin-warmup``
+function-url          http       ``version == "2.0"``, ``requestContext.domainName`` *.lambda-url.*
+apigw-v2              http       ``version == "2.0"`` + ``requestContext`` (HTTP API)
+apigw-v1              http       ``httpMethod`` + ``requestContext`` without ``elb`` (REST API)
+alb                   http       ``requestContext.elb``
+sqs-s3                storage    ``Records[0].eventSource == "aws:sqs"``, body an S3 notification
+sqs                   queue      ``Records[0].eventSource == "aws:sqs"``
+sns-s3                storage    ``Records[0].EventSource == "aws:sns"``, Message an S3 notification
+sns                   topic      ``Records[0].EventSource == "aws:sns"``
+s3                    storage    ``Records[0].eventSource == "aws:s3"`` or ``Event == "s3:TestEvent"``
+kinesis               stream     ``Records[0].eventSource == "aws:kinesis"``
+dynamodb-stream       nosql      ``Records[0].eventSource == "aws:dynamodb"``
+s3-eventbridge        storage    ``source == "aws.s3"`` + ``detail-type``
+eventbridge-schedule  timer      ``detail-type == "Scheduled Event"``, ``source`` aws.events / aws.scheduler
+====================  =========  ==============================================================
+
+Anything else is a direct invoke at run time (``corefn.adapters.handle``). Importing this
+package imports no AWS SDK: the Lambda cold start pays only for what it uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from corefn.adapters import Shape, WarmupShape
+from corefn_aws.http import Alb, FunctionUrl, HttpApiV2, RestApiV1
+from corefn_aws.nosql import DynamoDbStream
+from corefn_aws.queue import Sns, Sqs
+from corefn_aws.storage import S3EventBridge, S3Notification, S3ViaSns, S3ViaSqs
+from corefn_aws.stream import Kinesis
+from corefn_aws.timer import ScheduledEvent
+
+if TYPE_CHECKING:
+    from corefn.app import App
+
+SHAPES: tuple[type[Shape], ...] = (
+    WarmupShape,
+    FunctionUrl,
+    HttpApiV2,
+    RestApiV1,
+    Alb,
+    S3ViaSqs,
+    Sqs,
+    S3ViaSns,
+    Sns,
+    S3Notification,
+    Kinesis,
+    DynamoDbStream,
+    S3EventBridge,
+    ScheduledEvent,
+)
+
+
+class AwsAdapter:
+    name = "aws"
+    shapes: Sequence[type[Shape]] = SHAPES
+
+    def generate(self, app: App, app_ref: str) -> Mapping[str, str | bytes]:
+        """A SAM project for ``app``: ``template.yaml``, ``requirements.txt``, ``README.md``."""
+        from corefn_aws.generator import generate
+
+        return generate(app, app_ref)
+
+
+adapter = AwsAdapter()
+
+__all__ = ["SHAPES", "AwsAdapter", "adapter"]

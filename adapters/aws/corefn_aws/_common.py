@@ -1,0 +1,90 @@
+"""What every AWS shape shares: short names from ARNs, Lambda's time units, record lists, and
+the two ways Lambda learns that records failed.
+
+Lambda reports failures in two ways, by invocation type:
+
+- poll-based sources (SQS, Kinesis, DynamoDB Streams) read ``{"batchItemFailures": [...]}``
+  when the event source mapping has ``FunctionResponseTypes: [ReportBatchItemFailures]``
+  (the generator always sets it);
+- asynchronous sources (S3, SNS, EventBridge) only see an exception: Lambda then retries the
+  whole event (twice by default) and sends it to the on-failure destination / dead-letter queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from corefn.dispatch import DispatchResult, Outcome
+from corefn.payload import Reader
+
+PROVIDER = "aws"
+
+
+class RecordsFailedError(RuntimeError):
+    """Raised back to Lambda for an asynchronous event (S3, SNS, EventBridge) whose handler
+    failed, so that Lambda's retry and on-failure destination take over. The first handler
+    error is chained as ``__cause__`` so the log shows its traceback."""
+
+    def __init__(self, failed: list[Outcome]) -> None:
+        self.failed = failed
+        first = failed[0].error
+        ids = ", ".join(str(o.event.id) for o in failed[:5])
+        super().__init__(f"{len(failed)} record(s) failed ({ids}): {type(first).__name__}: {first}")
+
+
+def raise_if_failed(result: DispatchResult) -> None:
+    failed = result.failed
+    if failed:
+        raise RecordsFailedError(failed) from failed[0].error
+
+
+def batch_failures(identifiers: Iterable[str]) -> dict[str, Any]:
+    """Lambda's partial batch response (an empty list means "all done")."""
+    return {"batchItemFailures": [{"itemIdentifier": i} for i in identifiers]}
+
+
+def arn_name(arn: str, marker: str = "") -> str | None:
+    """The short name inside an ARN: the last ``:`` field (``arn:aws:sqs:r:a:my-queue``), or the
+    path segment after ``marker`` (``table/`` in ``...:table/Orders/stream/2024...``). ``None``
+    when ``arn`` is not an ARN (some published samples carry placeholders)."""
+    if not arn.startswith("arn:"):
+        return None
+    resource = arn.split(":", 5)[-1]
+    if marker:
+        head, found, tail = resource.partition(marker)
+        if not found:
+            return None
+        return tail.split("/", 1)[0] or None
+    return resource.rsplit("/", 1)[-1] or None
+
+
+def epoch_seconds(value: Any) -> datetime:
+    """Kinesis and DynamoDB Streams give times in epoch *seconds* (with a fraction), unlike the
+    epoch milliseconds of SQS attributes."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"expected epoch seconds, got {type(value).__name__}")
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError) as exc:
+        raise ValueError(f"{value} is out of range: {exc}") from None
+
+
+def records(reader: Reader, raw: Any) -> list[dict[str, Any]]:
+    """``Records`` as a list of objects, each checked so a later field read names its index."""
+    items = reader.list(raw, "Records")
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise reader.error(f"Records[{i}]", "should be an object")
+    return items
+
+
+def first_record(raw: Any) -> dict[str, Any] | None:
+    """``Records[0]`` when present and an object: the place every AWS record source signs."""
+    if not isinstance(raw, dict):
+        return None
+    items = raw.get("Records")
+    if isinstance(items, list) and items and isinstance(items[0], dict):
+        return items[0]
+    return None

@@ -1,0 +1,33 @@
+"""The Lambda entry point: ``Handler: corefn_aws.handler.handler``.
+
+The app comes from ``COREFN_APP`` (``module:attribute``), loaded once per execution environment
+and kept for warm invocations; ``COREFN_HANDLER`` pins the declared handler this function serves
+(the generator writes one function per handler); ``COREFN_NAMES`` maps physical resource names
+to the app's logical ones (read by the dispatcher).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Any
+
+from corefn.adapters import deadline_in, handle
+from corefn.context import Context
+from corefn.loader import load_app
+from corefn_aws import adapter
+
+
+def handler(event: Any, context: Any) -> Any:
+    """What Lambda calls. ``context`` is Lambda's context object (``aws_request_id``,
+    ``get_remaining_time_in_millis``); anything else, even ``None``, works for local calls."""
+    app = load_app()
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    ctx = Context(
+        cloud="aws",
+        invocation_id=getattr(context, "aws_request_id", None) or uuid.uuid4().hex,
+        deadline=deadline_in(remaining()) if callable(remaining) else None,
+        raw=context,
+        app=app,
+    )
+    return handle(adapter, app, event, ctx, pinned=os.environ.get("COREFN_HANDLER") or None)

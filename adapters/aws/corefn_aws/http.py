@@ -1,0 +1,333 @@
+"""HTTP requests from API Gateway (REST v1, HTTP API v2), Lambda Function URLs and ALB, and the
+response each caller expects back.
+
+Where the client's path is:
+
+- REST (v1): ``requestContext.path`` is what the client asked for; on the
+  ``*.execute-api.*`` domain it starts with ``/{stage}``, which the contract drops. ``path`` is
+  the fallback (console test invocations carry no ``requestContext.path``).
+- HTTP API (v2) and Function URL: ``rawPath``; a named (non-``$default``) stage on the
+  execute-api domain prefixes it with ``/{stage}`` too. The query comes from ``rawQueryString``:
+  v2's ``queryStringParameters`` joins repeated names with commas, which loses information.
+- ALB: ``path`` and the query values arrive *still percent-encoded* (ALB documents that it
+  does not decode them), so the adapter decodes them.
+
+Responses: v1 and multi-value ALB answer with ``multiValueHeaders`` (so ``Set-Cookie`` can
+repeat); v2 / Function URL with ``headers`` + ``cookies``; ALB adds ``statusDescription``
+("200 OK"), which ALB requires. Bodies that are not text (``HttpResponse.is_text()``) go back
+base64-encoded with ``isBase64Encoded: true``.
+"""
+
+from __future__ import annotations
+
+import base64
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+from corefn.dispatch import DispatchResult
+from corefn.events import Body, Event, Headers, HttpRequest, HttpResponse, Query
+from corefn.events.base import check_base64, decode_path
+from corefn.payload import Reader
+from corefn_aws._common import PROVIDER
+
+
+def _body_out(response: HttpResponse) -> tuple[str, bool]:
+    if response.is_text():
+        return response.body.decode("utf-8"), False
+    return base64.b64encode(response.body).decode("ascii"), True
+
+
+def _multi_headers(response: HttpResponse) -> dict[str, list[str]]:
+    headers = {name: [value] for name, value in response.headers.items()}
+    if response.cookies:
+        headers["set-cookie"] = list(response.cookies)
+    return headers
+
+
+def _strip_stage(path: str, stage: Any, domain: Any) -> str:
+    """Drop ``/{stage}`` where API Gateway put it: only on the default execute-api domain (a
+    custom domain's base path is part of what the client asked for)."""
+    if not isinstance(stage, str) or stage in ("$default", "") or not path.startswith("/" + stage):
+        return path
+    if isinstance(domain, str) and ".execute-api." not in domain:
+        return path
+    rest = path[len(stage) + 1 :]
+    if rest == "":
+        return "/"
+    return rest if rest.startswith("/") else path
+
+
+def _result_response(result: DispatchResult) -> HttpResponse:
+    response = result.response
+    if response is None:  # an HTTP dispatch always answers; keep Lambda's caller informed if not
+        return HttpResponse.json({"error": "internal server error"}, 500)
+    return response
+
+
+# ------------------------------------------------------------------------------ HTTP API v2
+
+
+class HttpApiV2:
+    """API Gateway HTTP API, payload format 2.0 (``version == "2.0"`` + ``requestContext``)."""
+
+    name: ClassVar[str] = "apigw-v2"
+    kind: ClassVar[str] = "http"
+    _r: ClassVar[Reader] = Reader(PROVIDER, "apigw-v2")
+
+    @classmethod
+    def matches(cls, raw: Any) -> bool:
+        if not isinstance(raw, dict) or raw.get("version") != "2.0":
+            return False
+        context = raw.get("requestContext")
+        if not isinstance(context, dict):
+            return False
+        domain = context.get("domainName")
+        return not (isinstance(domain, str) and ".lambda-url." in domain)
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def to_events(self) -> list[Event]:
+        # The hot path of every HTTP invocation: plain dict reads, lazy Headers/Query/Body over
+        # the payload's own values, and the careful Reader only when something is off.
+        raw = self.raw
+        try:
+            context = raw["requestContext"]
+            method = context["http"]["method"]
+            path = raw["rawPath"]
+            query = raw.get("rawQueryString") or ""
+            headers = raw.get("headers") or {}
+            body = raw.get("body")
+            is_base64 = raw.get("isBase64Encoded") is True
+            cookies = raw.get("cookies")
+            ok = (
+                type(method) is str and type(path) is str and type(query) is str and type(headers) is dict
+                and (body is None or type(body) is str) and (cookies is None or type(cookies) is list)
+            )  # fmt: skip
+        except (KeyError, TypeError):
+            ok = False
+        if not ok:
+            return self._checked()
+        if "%" in path:
+            path = decode_path(path)
+        stage = context.get("stage")
+        if stage != "$default" and stage is not None:
+            path = _strip_stage(path, stage, context.get("domainName"))
+        if is_base64 and body:
+            self._check_base64(body)
+        return [
+            HttpRequest(
+                method=method,
+                path=path,
+                headers=Headers(headers),
+                query=Query(query),
+                body=Body(body, base64=is_base64),
+                cookies=tuple(cookies) if cookies else (),
+                client_ip=context.get("http", {}).get("sourceIp"),
+                id=context.get("requestId"),
+                raw=raw,
+            )
+        ]
+
+    def _check_base64(self, body: str) -> None:
+        try:
+            check_base64(body)
+        except ValueError as exc:
+            raise self._r.error("body", f"is flagged isBase64Encoded but {exc}") from None
+
+    def _checked(self) -> list[Event]:
+        """Re-read with the Reader to name the field that is missing or mistyped."""
+        r, raw = self._r, self.raw
+        r.str(raw, "requestContext.http.method")
+        r.str(raw, "rawPath")
+        r.get(raw, "rawQueryString", str, default="")
+        r.opt_dict(raw, "headers")
+        r.opt_str(raw, "body")
+        r.get(raw, "cookies", list, default=[])
+        raise r.error("?", "is malformed")
+
+    def to_response(self, result: DispatchResult) -> Any:
+        response = _result_response(result)
+        body, is_base64 = _body_out(response)
+        out: dict[str, Any] = {
+            "statusCode": response.status,
+            "headers": dict(response.headers),
+            "body": body,
+            "isBase64Encoded": is_base64,
+        }
+        if response.cookies:
+            out["cookies"] = list(response.cookies)
+        return out
+
+
+class FunctionUrl(HttpApiV2):
+    """Lambda Function URL: the HTTP API 2.0 format, told apart by its ``*.lambda-url.*``
+    domain. Same reading, same response format."""
+
+    name: ClassVar[str] = "function-url"
+    _r: ClassVar[Reader] = Reader(PROVIDER, "function-url")
+
+    @classmethod
+    def matches(cls, raw: Any) -> bool:
+        if not isinstance(raw, dict) or raw.get("version") != "2.0":
+            return False
+        context = raw.get("requestContext")
+        domain = context.get("domainName") if isinstance(context, dict) else None
+        return isinstance(domain, str) and ".lambda-url." in domain
+
+
+# --------------------------------------------------------------------------------- REST v1
+
+
+class RestApiV1:
+    """API Gateway REST API proxy integration (payload format 1.0)."""
+
+    name: ClassVar[str] = "apigw-v1"
+    kind: ClassVar[str] = "http"
+    _r: ClassVar[Reader] = Reader(PROVIDER, "apigw-v1")
+
+    @classmethod
+    def matches(cls, raw: Any) -> bool:
+        if not isinstance(raw, dict) or "httpMethod" not in raw or raw.get("version") == "2.0":
+            return False
+        context = raw.get("requestContext")
+        return isinstance(context, dict) and "elb" not in context
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def _path(self) -> str:
+        r, raw = self._r, self.raw
+        context = r.dict(raw, "requestContext")
+        client_path = r.opt_str(context, "path", at="requestContext")
+        if client_path is None:
+            return decode_path(r.str(raw, "path"))
+        path = _strip_stage(client_path, context.get("stage"), context.get("domainName"))
+        return decode_path(path)
+
+    def _headers(self) -> Headers:
+        r, raw = self._r, self.raw
+        multi = r.opt_dict(raw, "multiValueHeaders")
+        return Headers(multi) if multi else Headers(r.opt_dict(raw, "headers"))
+
+    def _query(self) -> Query:
+        r, raw = self._r, self.raw
+        multi = r.opt_dict(raw, "multiValueQueryStringParameters")
+        return Query(multi) if multi else Query(r.opt_dict(raw, "queryStringParameters"))
+
+    def _body(self) -> Body:
+        r, raw = self._r, self.raw
+        body = r.opt_str(raw, "body")
+        is_base64 = r.get(raw, "isBase64Encoded", bool, default=False)
+        if is_base64 and body:
+            r.convert(body, check_base64, "body", "base64 (isBase64Encoded is true)")
+        return Body(body, base64=is_base64)
+
+    def to_events(self) -> list[Event]:
+        r, raw = self._r, self.raw
+        context = r.dict(raw, "requestContext")
+        return [
+            HttpRequest(
+                method=r.str(raw, "httpMethod").upper(),
+                path=self._path(),
+                headers=self._headers(),
+                query=self._query(),
+                body=self._body(),
+                client_ip=r.get(context, "identity.sourceIp", str, default=None, at="requestContext"),
+                id=r.opt_str(context, "requestId", at="requestContext"),
+                raw=raw,
+            )
+        ]
+
+    def to_response(self, result: DispatchResult) -> Any:
+        response = _result_response(result)
+        body, is_base64 = _body_out(response)
+        return {
+            "statusCode": response.status,
+            "multiValueHeaders": _multi_headers(response),
+            "body": body,
+            "isBase64Encoded": is_base64,
+        }
+
+
+# -------------------------------------------------------------------------------------- ALB
+
+
+class Alb(RestApiV1):
+    """Application Load Balancer target (``requestContext.elb``). ALB answers in the form the
+    request used: ``multiValueHeaders`` only when the target group has multi-value headers on."""
+
+    name: ClassVar[str] = "alb"
+    _r: ClassVar[Reader] = Reader(PROVIDER, "alb")
+
+    @classmethod
+    def matches(cls, raw: Any) -> bool:
+        context = raw.get("requestContext") if isinstance(raw, dict) else None
+        return isinstance(context, dict) and "elb" in context
+
+    def _path(self) -> str:
+        return decode_path(self._r.str(self.raw, "path"))
+
+    def _query(self) -> Query:
+        # ALB passes names and values percent-encoded as the client sent them: rebuild the raw
+        # query string and let Query decode it (every repeat kept, in order).
+        r, raw = self._r, self.raw
+        source = r.opt_dict(raw, "multiValueQueryStringParameters") or r.opt_dict(raw, "queryStringParameters")
+        parts = []
+        for name, values in source.items():
+            for value in values if isinstance(values, list) else [values]:
+                if not isinstance(value, str):
+                    raise r.error(f"queryStringParameters.{name}", "should be a string")
+                parts.append(f"{name}={value}")
+        return Query("&".join(parts))
+
+    def to_events(self) -> list[Event]:
+        r, raw = self._r, self.raw
+        r.dict(raw, "requestContext.elb")
+        return [
+            HttpRequest(
+                method=r.str(raw, "httpMethod").upper(),
+                path=self._path(),
+                headers=self._headers(),
+                query=self._query(),
+                body=self._body(),
+                raw=raw,
+            )
+        ]
+
+    def to_response(self, result: DispatchResult) -> Any:
+        response = _result_response(result)
+        body, is_base64 = _body_out(response)
+        try:
+            reason = HTTPStatus(response.status).phrase
+        except ValueError:
+            reason = "Unknown"
+        out: dict[str, Any] = {
+            "statusCode": response.status,
+            "statusDescription": f"{response.status} {reason}",
+            "body": body,
+            "isBase64Encoded": is_base64,
+        }
+        if isinstance(self.raw.get("multiValueHeaders"), dict):
+            out["multiValueHeaders"] = _multi_headers(response)
+        else:
+            headers = dict(response.headers)
+            # Single-value mode has one value per name: extra cookies ride on case variants of
+            # "set-cookie" (header names are case-insensitive, ALB passes each through).
+            for i, cookie in enumerate(response.cookies):
+                headers[_case_variant("set-cookie", i)] = cookie
+            out["headers"] = headers
+        return out
+
+
+def _case_variant(name: str, n: int) -> str:
+    """The ``n``-th distinct upper/lower-case spelling of ``name`` (n = 0 is ``name``)."""
+    letters = [i for i, c in enumerate(name) if c.isalpha()]
+    chars = list(name)
+    for bit, index in enumerate(letters):
+        if n >> bit & 1:
+            chars[index] = chars[index].upper()
+    return "".join(chars)
+
+
+__all__ = ["Alb", "FunctionUrl", "HttpApiV2", "RestApiV1"]

@@ -1,0 +1,297 @@
+"""S3 object events, however they arrive: direct bucket notifications, EventBridge, or the
+S3 → SQS and S3 → SNS fan-outs (the contract: an S3 event wrapped in an SQS or SNS message is
+a storage event).
+
+S3 notification keys are URL-encoded *form* values: a space is ``+`` and a real ``+`` is
+``%2B`` (``my+photo%281%29.jpg`` is ``my photo(1).jpg``), hence ``unquote_plus``. EventBridge
+delivers keys as they are, undecoded.
+
+How S3's event names map to the contract's operations (the prefix before ``:`` decides):
+
+==============================================  ====================  =============================
+S3 notification ``eventName``                   EventBridge type      operation
+==============================================  ====================  =============================
+``ObjectCreated:*`` (Put, Post, Copy, MPU)      Object Created        created
+``ObjectRemoved:Delete`` / ``DeleteMarker...``  Object Deleted        deleted
+``LifecycleExpiration:*``                       Object Deleted        deleted
+``ReducedRedundancyLostObject``                 –                     deleted (the data is gone)
+``LifecycleTransition``                         Storage Class Changed archived
+``IntelligentTiering``                          Access Tier Changed   archived
+``ObjectRestore:Post`` / ``Completed`` /        Object Restore        metadata_updated
+``Delete``                                      Initiated/Completed/
+                                                Expired
+``ObjectTagging:*``, ``ObjectAcl:Put``          Object Tags Added /   metadata_updated
+                                                Deleted, ACL Updated
+``Replication:*``                               –                     metadata_updated
+==============================================  ====================  =============================
+
+Why restore is ``metadata_updated`` and not ``archived``: ``archived`` means the object moved
+*to* an archive tier (a lifecycle transition). A restore makes a temporary copy of an archived
+object readable (or lets it lapse); the object itself stays archived and only its restore
+status (``x-amz-restore``) changes. Handlers that care read ``event.raw["eventName"]``.
+
+``s3:TestEvent`` — the message S3 sends when a notification is configured — yields no events.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+from urllib.parse import unquote_plus
+
+from corefn.dispatch import DispatchResult
+from corefn.events import Event, StorageEvent, StorageOperation
+from corefn.payload import Reader
+from corefn_aws._common import PROVIDER, batch_failures, first_record, raise_if_failed, records
+
+#: S3 notification eventName prefix → operation
+NOTIFICATION_OPERATIONS: dict[str, StorageOperation] = {
+    "ObjectCreated": "created",
+    "ObjectRemoved": "deleted",
+    "LifecycleExpiration": "deleted",
+    "ReducedRedundancyLostObject": "deleted",
+    "LifecycleTransition": "archived",
+    "IntelligentTiering": "archived",
+    "ObjectRestore": "metadata_updated",
+    "ObjectTagging": "metadata_updated",
+    "ObjectAcl": "metadata_updated",
+    "Replication": "metadata_updated",
+}
+
+#: EventBridge detail-type (source aws.s3) → operation
+EVENTBRIDGE_OPERATIONS: dict[str, StorageOperation] = {
+    "Object Created": "created",
+    "Object Deleted": "deleted",
+    "Object Storage Class Changed": "archived",
+    "Object Access Tier Changed": "archived",
+    "Object Restore Initiated": "metadata_updated",
+    "Object Restore Completed": "metadata_updated",
+    "Object Restore Expired": "metadata_updated",
+    "Object Tags Added": "metadata_updated",
+    "Object Tags Deleted": "metadata_updated",
+    "Object ACL Updated": "metadata_updated",
+}
+
+
+def is_test_event(body: Any) -> bool:
+    return isinstance(body, dict) and body.get("Event") == "s3:TestEvent"
+
+
+def is_notification(body: Any) -> bool:
+    """An S3 notification document (``Records[0].eventSource == "aws:s3"``) or S3's test event."""
+    record = first_record(body)
+    return is_test_event(body) or (record is not None and record.get("eventSource") == "aws:s3")
+
+
+def notification_events(r: Reader, doc: Any, at: str = "") -> list[StorageEvent]:
+    """Storage events of one S3 notification document (``[]`` for ``s3:TestEvent``)."""
+    if is_test_event(doc):
+        return []
+    where = f"{at}." if at else ""
+    events = []
+    for i, record in enumerate(records(r, doc) if not at else _records_at(r, doc, at)):
+        here = f"{where}Records[{i}]"
+        name = r.str(record, "eventName", at=here)
+        operation = NOTIFICATION_OPERATIONS.get(name.split(":", 1)[0])
+        if operation is None:
+            raise r.error(f"{here}.eventName", f"is not an S3 event name this adapter knows ({name!r})")
+        obj = r.dict(record, "s3.object", at=here)
+        events.append(
+            StorageEvent(
+                bucket=r.str(record, "s3.bucket.name", at=here),
+                key=unquote_plus(r.str(obj, "key", at=f"{here}.s3.object")),
+                operation=operation,
+                size=r.opt_int(obj, "size", at=f"{here}.s3.object"),
+                time=r.time(record, "eventTime", at=here),
+                etag=r.opt_str(obj, "eTag", at=f"{here}.s3.object"),
+                version=r.opt_str(obj, "versionId", at=f"{here}.s3.object"),
+                raw=record,
+            )
+        )
+    return events
+
+
+def _records_at(r: Reader, doc: Any, at: str) -> list[dict[str, Any]]:
+    if not isinstance(doc, dict):
+        raise r.error(at, "should be an S3 notification object")
+    items = r.list(doc, "Records", at=at)
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise r.error(f"{at}.Records[{i}]", "should be an object")
+    return items
+
+
+def parse_json(r: Reader, text: Any, where: str) -> Any:
+    if not isinstance(text, str):
+        raise r.error(where, f"should be a JSON string, got {type(text).__name__}")
+    return r.convert(text, json.loads, where, "JSON")
+
+
+def looks_like_s3(text: Any) -> bool:
+    """Cheap pre-check before parsing a message body as JSON: S3 documents always carry one of
+    these markers."""
+    return isinstance(text, str) and text.lstrip().startswith("{") and ("aws:s3" in text or "s3:TestEvent" in text)
+
+
+# ------------------------------------------------------------------------------- direct
+
+
+class S3Notification:
+    """S3 bucket notification delivered straight to Lambda (an asynchronous invocation)."""
+
+    name: ClassVar[str] = "s3"
+    kind: ClassVar[str] = "storage"
+    _r: ClassVar[Reader] = Reader(PROVIDER, "s3")
+
+    @classmethod
+    def matches(cls, raw: Any) -> bool:
+        return is_notification(raw)
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def to_events(self) -> list[Event]:
+        return list(notification_events(self._r, self.raw))
+
+    def to_response(self, result: DispatchResult) -> Any:
+        raise_if_failed(result)
+        return None
+
+
+class S3EventBridge:
+    """S3 events routed through EventBridge (``source == "aws.s3"``); asynchronous too."""
+
+    name: ClassVar[str] = "s3-eventbridge"
+    kind: ClassVar[str] = "storage"
+    _r: ClassVar[Reader] = Reader(PROVIDER, "s3-eventbridge")
+
+    @classmethod
+    def matches(cls, raw: Any) -> bool:
+        return isinstance(raw, dict) and raw.get("source") == "aws.s3" and "detail-type" in raw
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def to_events(self) -> list[Event]:
+        r, raw = self._r, self.raw
+        kind = r.str(raw, "detail-type")
+        operation = EVENTBRIDGE_OPERATIONS.get(kind)
+        if operation is None:
+            raise r.error("detail-type", f"is not an S3 event type this adapter knows ({kind!r})")
+        obj = r.dict(raw, "detail.object")
+        return [
+            StorageEvent(
+                bucket=r.str(raw, "detail.bucket.name"),
+                key=r.str(obj, "key", at="detail.object"),
+                operation=operation,
+                size=r.opt_int(obj, "size", at="detail.object"),
+                time=r.time(raw, "time"),
+                etag=r.opt_str(obj, "etag", at="detail.object"),
+                version=r.opt_str(obj, "version-id", at="detail.object"),
+                id=r.opt_str(raw, "id"),
+                raw=raw,
+            )
+        ]
+
+    def to_response(self, result: DispatchResult) -> Any:
+        raise_if_failed(result)
+        return None
+
+
+# ------------------------------------------------------------------------------ wrapped
+
+
+class S3ViaSqs:
+    """S3 notifications queued in SQS (directly, or S3 → SNS → SQS without raw delivery, where
+    the body is SNS's envelope and the S3 document its ``Message``).
+
+    Lambda's SQS event source mapping expects failures by SQS ``messageId``: every storage
+    event remembers which message carried it (through its ``raw`` record, which survives the
+    dispatcher's renaming of the bucket)."""
+
+    name: ClassVar[str] = "sqs-s3"
+    kind: ClassVar[str] = "storage"
+    _r: ClassVar[Reader] = Reader(PROVIDER, "sqs-s3")
+
+    @classmethod
+    def matches(cls, raw: Any) -> bool:
+        record = first_record(raw)
+        if record is None or record.get("eventSource") != "aws:sqs" or not looks_like_s3(record.get("body")):
+            return False
+        try:
+            body = json.loads(record["body"])
+        except ValueError:
+            return False
+        if isinstance(body, dict) and body.get("Type") == "Notification":
+            body = _json_or_none(body.get("Message"))
+        return is_notification(body)
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self._carrier: dict[int, str] = {}
+
+    def to_events(self) -> list[Event]:
+        r = self._r
+        events: list[Event] = []
+        for i, record in enumerate(records(r, self.raw)):
+            at = f"Records[{i}]"
+            message_id = r.str(record, "messageId", at=at)
+            doc = parse_json(r, record.get("body"), f"{at}.body")
+            where = f"{at}.body"
+            if isinstance(doc, dict) and doc.get("Type") == "Notification":
+                doc = parse_json(r, doc.get("Message"), f"{where}.Message")
+                where = f"{where}.Message"
+            if not is_notification(doc):
+                raise r.error(where, "is not an S3 notification (a queue fed by S3 carries only S3 events)")
+            for event in notification_events(r, doc, at=where):
+                self._carrier[id(event.raw)] = message_id
+                events.append(event)
+        return events
+
+    def to_response(self, result: DispatchResult) -> Any:
+        failed = dict.fromkeys(self._carrier.get(id(o.event.raw), str(o.event.id)) for o in result.failed)
+        return batch_failures(failed)
+
+
+class S3ViaSns:
+    """S3 notifications published to an SNS topic and delivered to Lambda by SNS (async)."""
+
+    name: ClassVar[str] = "sns-s3"
+    kind: ClassVar[str] = "storage"
+    _r: ClassVar[Reader] = Reader(PROVIDER, "sns-s3")
+
+    @classmethod
+    def matches(cls, raw: Any) -> bool:
+        record = first_record(raw)
+        if record is None or record.get("EventSource") != "aws:sns":
+            return False
+        sns = record.get("Sns")
+        message = sns.get("Message") if isinstance(sns, dict) else None
+        return looks_like_s3(message) and is_notification(_json_or_none(message))
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def to_events(self) -> list[Event]:
+        r = self._r
+        events: list[Event] = []
+        for i, record in enumerate(records(r, self.raw)):
+            where = f"Records[{i}].Sns.Message"
+            doc = parse_json(r, r.str(record, "Sns.Message", at=f"Records[{i}]"), where)
+            if not is_notification(doc):
+                raise r.error(where, "is not an S3 notification")
+            events.extend(notification_events(r, doc, at=where))
+        return events
+
+    def to_response(self, result: DispatchResult) -> Any:
+        raise_if_failed(result)
+        return None
+
+
+def _json_or_none(text: Any) -> Any:
+    if not isinstance(text, str):
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
