@@ -30,7 +30,6 @@ from __future__ import annotations
 import importlib
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from corefn.errors import ConfigurationError, EventShapeError, PayloadError, UnrecognizedPayloadError, WrongCloudError
@@ -181,11 +180,16 @@ def all_adapters() -> list[Adapter]:
 # -------------------------------------------------------------------------------- detection
 
 
-@dataclass(frozen=True, slots=True)
 class Parsed:
-    cloud: str | None
-    shape: Shape | None  # None for a direct invoke no shape claimed
-    events: list[Event]
+    """A payload read: its cloud, the shape that claimed it (None for a direct invoke no shape
+    claimed) and its events."""
+
+    __slots__ = ("cloud", "shape", "events")
+
+    def __init__(self, cloud: str | None, shape: Shape | None, events: list[Event]) -> None:
+        self.cloud = cloud
+        self.shape = shape
+        self.events = events
 
     @property
     def shape_name(self) -> str:

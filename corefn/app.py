@@ -11,11 +11,10 @@ as a queue is an error, caught at declaration.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from corefn._record import Record, _set
 from corefn.errors import ConfigurationError
 from corefn.specs import (
     OPTION_NAMES,
@@ -45,33 +44,55 @@ F = TypeVar("F", bound=Callable[..., Any])
 HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*"})
 
 
-@dataclass(frozen=True, slots=True)
-class Cors:
+class Cors(Record):
     """Cross-origin settings for every HTTP route of an app. The dispatcher answers preflight
     ``OPTIONS`` requests itself and adds the headers to every response of an allowed origin."""
 
-    origins: tuple[str, ...] = ("*",)
-    methods: tuple[str, ...] = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-    headers: tuple[str, ...] = ("content-type", "authorization", "x-api-key")
-    expose: tuple[str, ...] = ()
-    credentials: bool = False
-    max_age: int = 600
+    __slots__ = ("origins", "methods", "headers", "expose", "credentials", "max_age")
+    origins: tuple[str, ...]
+    methods: tuple[str, ...]
+    headers: tuple[str, ...]
+    expose: tuple[str, ...]
+    credentials: bool
+    max_age: int
+
+    def __init__(
+        self,
+        origins: tuple[str, ...] = ("*",),
+        methods: tuple[str, ...] = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"),
+        headers: tuple[str, ...] = ("content-type", "authorization", "x-api-key"),
+        expose: tuple[str, ...] = (),
+        credentials: bool = False,
+        max_age: int = 600,
+    ) -> None:
+        _set(self, "origins", tuple(origins))
+        _set(self, "methods", tuple(methods))
+        _set(self, "headers", tuple(headers))
+        _set(self, "expose", tuple(expose))
+        _set(self, "credentials", credentials)
+        _set(self, "max_age", max_age)
 
     def allows(self, origin: str) -> bool:
         return "*" in self.origins or origin in self.origins
 
 
-@dataclass(frozen=True, slots=True)
-class Resource:
-    """A logical resource in the app's namespace and who uses it."""
+class Resource(Record):
+    """A logical resource in the app's namespace (``kind``: bucket, queue, topic, stream, table,
+    cache or sql) and the handlers and sinks that use it."""
 
+    __slots__ = ("name", "kind", "handlers", "sinks")
     name: str
-    kind: str  # bucket, queue, topic, stream, table, cache, sql
-    handlers: tuple[str, ...] = ()
-    sinks: tuple[str, ...] = ()
+    kind: str
+    handlers: tuple[str, ...]
+    sinks: tuple[str, ...]
+
+    def __init__(self, name: str, kind: str, handlers: tuple[str, ...] = (), sinks: tuple[str, ...] = ()) -> None:
+        _set(self, "name", name)
+        _set(self, "kind", kind)
+        _set(self, "handlers", handlers)
+        _set(self, "sinks", sinks)
 
 
-@dataclass(slots=True)
 class App:
     """A corefn application: the handlers and sinks of one deployable unit.
 
@@ -80,17 +101,22 @@ class App:
     the local runtime and the adapters read the API key from.
     """
 
-    name: str
-    cors: Cors | None = None
-    defaults: Options = field(default_factory=Options)
-    api_key_env: str = "COREFN_API_KEY"
-    _handlers: dict[str, HandlerSpec] = field(default_factory=dict, repr=False)
-    _sinks: dict[str, SinkSpec] = field(default_factory=dict, repr=False)
-    _sink_objects: dict[str, Any] = field(default_factory=dict, repr=False)
-    _router: Router | None = field(default=None, repr=False)
+    __slots__ = ("name", "cors", "defaults", "api_key_env", "_handlers", "_sinks", "_sink_objects", "_router")
 
-    def __post_init__(self) -> None:
-        check_name(self.name, "app")
+    def __init__(
+        self, name: str, *, cors: Cors | None = None, defaults: Options | None = None, api_key_env: str = "COREFN_API_KEY"
+    ) -> None:
+        self.name = check_name(name, "app")
+        self.cors = cors
+        self.defaults = defaults if defaults is not None else Options()
+        self.api_key_env = api_key_env
+        self._handlers: dict[str, HandlerSpec] = {}
+        self._sinks: dict[str, SinkSpec] = {}
+        self._sink_objects: dict[str, Any] = {}
+        self._router: Router | None = None
+
+    def __repr__(self) -> str:
+        return f"App({self.name!r}, handlers={list(self._handlers)}, sinks={list(self._sinks)})"
 
     # ------------------------------------------------------------------ reading the registry
 
@@ -171,7 +197,7 @@ class App:
                 trigger=trigger,
                 options=self.defaults.merged(**options),
                 takes_context=_takes_context(fn),
-                is_async=inspect.iscoroutinefunction(fn),
+                is_async=_is_async(fn),
             )
             self._handlers[handler_name] = spec
             self._router = None
@@ -301,21 +327,42 @@ class App:
         return self._sink("publisher", name, {"target": target, **options} if target else options)  # type: ignore[no-any-return]
 
 
+_CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect on the cold path
+
+
+def _code(fn: Callable[..., Any]) -> Any:
+    target = getattr(fn, "__func__", fn)  # bound methods
+    return getattr(target, "__code__", None)
+
+
+def _is_async(fn: Callable[..., Any]) -> bool:
+    code = _code(fn)
+    return bool(code is not None and code.co_flags & _CO_COROUTINE)
+
+
 def _takes_context(fn: Callable[..., Any]) -> bool:
-    """``(event)`` or ``(event, ctx)``: decided once, from the signature."""
-    try:
-        params = [
-            p
-            for p in inspect.signature(fn).parameters.values()
-            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-        ]
-    except (TypeError, ValueError):
-        return False
-    if any(p.kind == p.VAR_POSITIONAL for p in inspect.signature(fn).parameters.values()):
-        return True
-    if not params or len(params) > 2:
+    """``(event)`` or ``(event, ctx)``: decided once, from the code object (``inspect`` costs
+    milliseconds to import on a cold start); callables without one fall back to ``inspect``."""
+    code = _code(fn)
+    if code is None:
+        import inspect
+
+        try:
+            params = list(inspect.signature(fn).parameters.values())
+        except (TypeError, ValueError):
+            return False
+        if any(p.kind == p.VAR_POSITIONAL for p in params):
+            return True
+        count = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty for p in params)
+    else:
+        if code.co_flags & 0x04:  # *args
+            return True
+        count = code.co_argcount - (1 if hasattr(fn, "__self__") else 0)
+        defaults = getattr(getattr(fn, "__func__", fn), "__defaults__", None) or ()
+        count = max(min(count, 2), count - len(defaults))
+    if count not in (1, 2):
         raise ConfigurationError(f"handler {getattr(fn, '__name__', fn)!r} must take (event) or (event, ctx)")
-    return len(params) == 2
+    return count == 2
 
 
 def _check_tz(tz: str) -> None:

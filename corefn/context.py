@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -34,7 +33,6 @@ class _Sinks(Mapping[str, Any]):
         return 0 if self._app is None else len(self._app.sinks)
 
 
-@dataclass(slots=True)
 class Context:
     """Invocation facts: ``invocation_id`` (the provider's request id), ``cloud`` (aws, azure,
     gcp, openwhisk or local), ``function`` (the handler name), a ``deadline`` in
@@ -42,14 +40,29 @@ class Context:
     ids, and ``sinks``. ``raw`` is the provider's own context object (the Lambda context, ...).
     """
 
-    cloud: str = "local"
-    invocation_id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    function: str | None = None
-    deadline: float | None = None
-    app: App | None = field(default=None, repr=False)
-    raw: Any = field(default=None, repr=False)
-    event_id: str | None = None
-    _logger: logging.LoggerAdapter[logging.Logger] | None = field(default=None, repr=False)
+    __slots__ = ("cloud", "invocation_id", "function", "deadline", "app", "raw", "event_id", "_logger")
+
+    def __init__(
+        self,
+        cloud: str = "local",
+        invocation_id: str | None = None,
+        function: str | None = None,
+        deadline: float | None = None,
+        app: App | None = None,
+        raw: Any = None,
+        event_id: str | None = None,
+    ) -> None:
+        self.cloud = cloud
+        self.invocation_id = invocation_id or os.urandom(16).hex()
+        self.function = function
+        self.deadline = deadline
+        self.app = app
+        self.raw = raw
+        self.event_id = event_id
+        self._logger: logging.LoggerAdapter[logging.Logger] | None = None
+
+    def __repr__(self) -> str:
+        return f"Context(cloud={self.cloud!r}, invocation_id={self.invocation_id!r}, function={self.function!r})"
 
     def remaining(self) -> float | None:
         """Seconds left before the provider kills the invocation, or ``None`` if unbounded."""

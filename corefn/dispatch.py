@@ -17,11 +17,8 @@ The result is data (:class:`DispatchResult`); each adapter turns it into its clo
 
 from __future__ import annotations
 
-import json
 import os
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from corefn.errors import ConfigurationError, HttpError, NoHandlerError
@@ -66,23 +63,43 @@ class NotRunAfterFailure(Exception):
     partition or message group failed."""
 
 
-@dataclass(slots=True)
 class Outcome:
-    event: Event
-    spec: HandlerSpec | None
-    error: BaseException | None = None
-    result: Any = None
-    skipped: bool = False  # filtered out (e.g. a storage suffix filter): not an error
+    """What became of one event: ``error`` is the handler's exception (or NotRunAfterFailure),
+    ``skipped`` means a trigger filter (prefix/suffix/operation) left it out — not an error."""
+
+    __slots__ = ("event", "spec", "error", "result", "skipped")
+
+    def __init__(
+        self,
+        event: Event,
+        spec: HandlerSpec | None,
+        error: BaseException | None = None,
+        result: Any = None,
+        skipped: bool = False,
+    ) -> None:
+        self.event = event
+        self.spec = spec
+        self.error = error
+        self.result = result
+        self.skipped = skipped
+
+    def __repr__(self) -> str:
+        state = "skipped" if self.skipped else "ok" if self.error is None else f"failed: {self.error!r}"
+        return f"<Outcome {self.event.kind} {self.event.id} {state}>"
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
 
-@dataclass(slots=True)
 class DispatchResult:
-    outcomes: list[Outcome] = field(default_factory=list)
-    response: HttpResponse | None = None
+    """Every outcome of one delivery, and the HTTP response when the delivery was a request."""
+
+    __slots__ = ("outcomes", "response")
+
+    def __init__(self, outcomes: list[Outcome] | None = None, response: HttpResponse | None = None) -> None:
+        self.outcomes: list[Outcome] = outcomes if outcomes is not None else []
+        self.response = response
 
     @property
     def failed(self) -> list[Outcome]:
@@ -99,7 +116,7 @@ class DispatchResult:
 
 # ------------------------------------------------------------------------- calling handlers
 
-_runners = threading.local()
+_runners: Any = None
 
 
 def call_handler(spec: HandlerSpec, arg: Any, ctx: Context) -> Any:
@@ -107,6 +124,11 @@ def call_handler(spec: HandlerSpec, arg: Any, ctx: Context) -> Any:
     between warm invocations (a fresh ``asyncio.run`` per call costs a loop set-up each time)."""
     result = spec.handler(arg, ctx) if spec.takes_context else spec.handler(arg)
     if spec.is_async:
+        global _runners
+        if _runners is None:
+            import threading
+
+            _runners = threading.local()
         runner = getattr(_runners, "runner", None)
         if runner is None:
             import asyncio
@@ -139,6 +161,8 @@ def logical_names() -> Mapping[str, str]:
     object), e.g. ``{"image-pipeline-originals-3f2a": "originals"}``. Read once per process."""
     cached = getattr(logical_names, "_cached", None)
     if cached is None:
+        import json
+
         text = os.environ.get("COREFN_NAMES", "")
         try:
             cached = json.loads(text) if text else {}
@@ -157,8 +181,8 @@ def resolve(app: App, event: Event, pinned: str | None = None) -> tuple[HandlerS
     attr = RESOURCE_FIELD.get(kind)
     physical = getattr(event, attr) if attr else None
     logical = logical_names().get(physical, physical) if physical is not None else None
-    if logical != physical:
-        event = replace(event, **{attr: logical})  # type: ignore[arg-type, misc]
+    if attr is not None and logical != physical:
+        event = event.replace(**{attr: logical})
     pinned = pinned or os.environ.get("COREFN_HANDLER") or None
     if pinned:
         spec = app.handler(pinned)
@@ -274,7 +298,7 @@ def dispatch_http(app: App, request: HttpRequest, ctx: Context) -> HttpResponse:
     if spec.options.api_key and not _api_key_ok(app, request):
         return _with_cors(cors, origin, HttpResponse.json({"error": "missing or invalid API key"}, 401))
     if params:
-        request = replace(request, params=params)
+        request = request.replace(params=params)
     ctx.function, ctx.event_id = spec.name, request.id
     try:
         response = to_response(call_handler(spec, request, ctx))

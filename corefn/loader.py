@@ -10,12 +10,13 @@ import importlib
 import importlib.util
 import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from corefn.errors import AppLoadError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from corefn.app import App
 
 _cache: dict[str, App] = {}
@@ -40,6 +41,8 @@ def load_app(ref: str | None = None) -> App:
     target, attr = split_ref(ref)
     try:
         if target.endswith(".py") or os.sep in target or "/" in target:
+            from pathlib import Path
+
             module = _import_file(Path(target))
         else:
             if "" not in sys.path and os.getcwd() not in sys.path:

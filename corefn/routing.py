@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from corefn.errors import ConfigurationError
 
@@ -31,8 +30,7 @@ def compile_route(route: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
     return re.compile(pattern + "/?$" if route != "/" else "/$"), tuple(names)
 
 
-@dataclass(frozen=True, slots=True)
-class Route:
+class Route(NamedTuple):
     spec: HandlerSpec
     pattern: re.Pattern[str]
     params: tuple[str, ...]

@@ -11,24 +11,24 @@ into new top-level fields.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
+from corefn._record import Record, _set
 from corefn.errors import ConfigurationError
 from corefn.events.storage import STORAGE_OPERATIONS, StorageOperation
 
+_NONE: Mapping[str, Any] = {}
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Options:
+
+class Options(Record):
     """Knobs every trigger may carry; ``None`` means "the provider's default".
 
     - ``memory``: MB. ``timeout``: seconds a single invocation may run.
     - ``max_attempts``: deliveries before a message is dead-lettered (the seed's Azure rule is 5).
     - ``dead_letter``: logical name of the queue that receives poison messages; ``None`` lets each
       provider use its convention (``<queue>-poison`` on Azure, a DLQ on SQS, the local runtime's
-      ``<queue>.dead``).
+      dead-letter table).
     - ``batch_size``: records per invocation for poll-based triggers.
     - ``ordered``: keep order per partition / message group (stream semantics).
     - ``api_key``: HTTP callers must present the app's API key.
@@ -38,36 +38,65 @@ class Options:
     - ``provider``: per-cloud settings with no portable meaning, keyed by cloud name.
     """
 
-    memory: int | None = None
-    timeout: float | None = None
-    max_attempts: int | None = None
-    dead_letter: str | None = None
-    batch_size: int | None = None
-    ordered: bool = False
-    api_key: bool = False
-    concurrency: int | None = None
-    warm: bool = False
-    env: Mapping[str, str] = field(default_factory=dict)
-    provider: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    __slots__ = (
+        "memory", "timeout", "max_attempts", "dead_letter", "batch_size", "ordered", "api_key",
+        "concurrency", "warm", "env", "provider",
+    )
+    memory: int | None
+    timeout: float | None
+    max_attempts: int | None
+    dead_letter: str | None
+    batch_size: int | None
+    ordered: bool
+    api_key: bool
+    concurrency: int | None
+    warm: bool
+    env: Mapping[str, str]
+    provider: Mapping[str, Mapping[str, Any]]
+
+    def __init__(
+        self,
+        *,
+        memory: int | None = None,
+        timeout: float | None = None,
+        max_attempts: int | None = None,
+        dead_letter: str | None = None,
+        batch_size: int | None = None,
+        ordered: bool = False,
+        api_key: bool = False,
+        concurrency: int | None = None,
+        warm: bool = False,
+        env: Mapping[str, str] = _NONE,
+        provider: Mapping[str, Mapping[str, Any]] = _NONE,
+    ) -> None:
+        _set(self, "memory", memory)
+        _set(self, "timeout", timeout)
+        _set(self, "max_attempts", max_attempts)
+        _set(self, "dead_letter", dead_letter)
+        _set(self, "batch_size", batch_size)
+        _set(self, "ordered", ordered)
+        _set(self, "api_key", api_key)
+        _set(self, "concurrency", concurrency)
+        _set(self, "warm", warm)
+        _set(self, "env", env)
+        _set(self, "provider", provider)
 
     def merged(self, **changes: Any) -> Options:
         """A copy with ``changes`` applied, ignoring ``None`` values (the "not given" marker)."""
-        values = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        values.update({k: v for k, v in changes.items() if v is not None})
-        return Options(**values)
+        return self.replace(**{k: v for k, v in changes.items() if v is not None})  # type: ignore[no-any-return]
 
 
-OPTION_NAMES = frozenset(Options.__dataclass_fields__)
+OPTION_NAMES = frozenset(Options._fields)
 
 
 # ------------------------------------------------------------------------------- triggers
 
 
-@dataclass(frozen=True, slots=True)
-class Trigger:
+class Trigger(Record):
     """Base of the per-kind trigger declarations. ``resource`` is the logical resource name the
     trigger listens to (shared with sinks), or ``None`` for kinds that have none."""
 
+    __slots__ = ()
     kind: ClassVar[str] = "trigger"
     #: the resource kind in the app's namespace, for triggers that listen to one
     resource_kind: ClassVar[str | None] = None
@@ -77,25 +106,35 @@ class Trigger:
         return None
 
 
-@dataclass(frozen=True, slots=True)
 class HttpTrigger(Trigger):
+    __slots__ = ("methods", "route")
     kind: ClassVar[str] = "http"
     methods: tuple[str, ...]
     route: str
 
-    def __post_init__(self) -> None:
-        if not self.route.startswith("/"):
-            raise ConfigurationError(f"HTTP route {self.route!r} must start with '/'")
+    def __init__(self, methods: tuple[str, ...], route: str) -> None:
+        if not route.startswith("/"):
+            raise ConfigurationError(f"HTTP route {route!r} must start with '/'")
+        _set(self, "methods", methods)
+        _set(self, "route", route)
 
 
-@dataclass(frozen=True, slots=True)
 class StorageTrigger(Trigger):
+    __slots__ = ("bucket", "operations", "prefix", "suffix")
     kind: ClassVar[str] = "storage"
     resource_kind: ClassVar[str | None] = "bucket"
     bucket: str
-    operations: tuple[StorageOperation, ...] = ("created",)
-    prefix: str = ""
-    suffix: str = ""
+    operations: tuple[StorageOperation, ...]
+    prefix: str
+    suffix: str
+
+    def __init__(
+        self, bucket: str, operations: tuple[StorageOperation, ...] = ("created",), prefix: str = "", suffix: str = ""
+    ) -> None:
+        _set(self, "bucket", bucket)
+        _set(self, "operations", operations)
+        _set(self, "prefix", prefix)
+        _set(self, "suffix", suffix)
 
     @property
     def resource(self) -> str:
@@ -107,75 +146,95 @@ class StorageTrigger(Trigger):
         return operation in self.operations and key.startswith(self.prefix) and key.endswith(self.suffix)
 
 
-@dataclass(frozen=True, slots=True)
 class QueueTrigger(Trigger):
+    __slots__ = ("queue", "batch")
     kind: ClassVar[str] = "queue"
     resource_kind: ClassVar[str | None] = "queue"
     queue: str
-    batch: bool = False
+    batch: bool
+
+    def __init__(self, queue: str, batch: bool = False) -> None:
+        _set(self, "queue", queue)
+        _set(self, "batch", batch)
 
     @property
     def resource(self) -> str:
         return self.queue
 
 
-@dataclass(frozen=True, slots=True)
 class TopicTrigger(Trigger):
+    __slots__ = ("topic", "batch", "subscription")
     kind: ClassVar[str] = "topic"
     resource_kind: ClassVar[str | None] = "topic"
     topic: str
-    batch: bool = False
-    subscription: str | None = None
+    batch: bool
+    subscription: str | None
+
+    def __init__(self, topic: str, batch: bool = False, subscription: str | None = None) -> None:
+        _set(self, "topic", topic)
+        _set(self, "batch", batch)
+        _set(self, "subscription", subscription)
 
     @property
     def resource(self) -> str:
         return self.topic
 
 
-@dataclass(frozen=True, slots=True)
 class TimerTrigger(Trigger):
     """``schedule`` is a 5-field cron expression (minute hour day month weekday) evaluated in
     ``tz``; generators translate it to each provider's syntax (EventBridge ``cron()``, Azure's
     6-field NCRONTAB, Cloud Scheduler, the OpenWhisk alarms feed)."""
 
+    __slots__ = ("schedule", "tz")
     kind: ClassVar[str] = "timer"
     schedule: str
-    tz: str = "UTC"
+    tz: str
 
-    def __post_init__(self) -> None:
-        if len(self.schedule.split()) != 5:
+    def __init__(self, schedule: str, tz: str = "UTC") -> None:
+        if len(schedule.split()) != 5:
             raise ConfigurationError(
-                f"timer schedule {self.schedule!r} must be a 5-field cron expression (minute hour day month weekday)"
+                f"timer schedule {schedule!r} must be a 5-field cron expression (minute hour day month weekday)"
             )
+        _set(self, "schedule", schedule)
+        _set(self, "tz", tz)
 
 
-@dataclass(frozen=True, slots=True)
 class StreamTrigger(Trigger):
+    __slots__ = ("stream", "batch", "start")
     kind: ClassVar[str] = "stream"
     resource_kind: ClassVar[str | None] = "stream"
     stream: str
-    batch: bool = False
-    start: Literal["latest", "earliest"] = "latest"
+    batch: bool
+    start: Literal["latest", "earliest"]
+
+    def __init__(self, stream: str, batch: bool = False, start: Literal["latest", "earliest"] = "latest") -> None:
+        _set(self, "stream", stream)
+        _set(self, "batch", batch)
+        _set(self, "start", start)
 
     @property
     def resource(self) -> str:
         return self.stream
 
 
-@dataclass(frozen=True, slots=True)
 class NoSqlTrigger(Trigger):
+    __slots__ = ("table", "batch")
     kind: ClassVar[str] = "nosql"
     resource_kind: ClassVar[str | None] = "table"
     table: str
-    batch: bool = False
+    batch: bool
+
+    def __init__(self, table: str, batch: bool = False) -> None:
+        _set(self, "table", table)
+        _set(self, "batch", batch)
 
     @property
     def resource(self) -> str:
         return self.table
 
 
-@dataclass(frozen=True, slots=True)
 class InvokeTrigger(Trigger):
+    __slots__ = ()
     kind: ClassVar[str] = "invoke"
 
 
@@ -185,18 +244,35 @@ TRIGGER_KINDS: dict[str, type[Trigger]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class HandlerSpec:
+class HandlerSpec(Record):
     """One declared handler: its name (unique in the app; the deployed function's name), the
     callable, what triggers it, and its options. ``takes_context`` and ``is_async`` are worked
     out once at declaration so the hot path does no introspection."""
 
+    __slots__ = ("name", "handler", "trigger", "options", "takes_context", "is_async")
     name: str
     handler: Callable[..., Any]
     trigger: Trigger
-    options: Options = field(default_factory=Options)
-    takes_context: bool = False
-    is_async: bool = False
+    options: Options
+    takes_context: bool
+    is_async: bool
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        handler: Callable[..., Any],
+        trigger: Trigger,
+        options: Options | None = None,
+        takes_context: bool = False,
+        is_async: bool = False,
+    ) -> None:
+        _set(self, "name", name)
+        _set(self, "handler", handler)
+        _set(self, "trigger", trigger)
+        _set(self, "options", options if options is not None else Options())
+        _set(self, "takes_context", takes_context)
+        _set(self, "is_async", is_async)
 
     @property
     def kind(self) -> str:
@@ -225,15 +301,23 @@ SinkKind = Literal["object", "table", "cache", "sql", "publisher"]
 SINK_RESOURCE_KINDS: dict[str, str] = {"object": "bucket", "table": "table", "cache": "cache", "sql": "sql"}
 
 
-@dataclass(frozen=True, slots=True)
-class SinkSpec:
+class SinkSpec(Record):
     """One declared sink. ``options`` carries kind-specific settings: ``key`` / ``sort_key`` for
     tables, ``target`` ("queue", "topic" or "stream") for publishers, ``private_network`` for
     caches that live in a VPC, and anything a backend documents."""
 
+    __slots__ = ("kind", "name", "options")
     kind: SinkKind
     name: str
-    options: Mapping[str, Any] = field(default_factory=dict)
+    options: Mapping[str, Any]
+
+    def __init__(self, kind: SinkKind, name: str, options: Mapping[str, Any] = _NONE) -> None:
+        _set(self, "kind", kind)
+        _set(self, "name", name)
+        _set(self, "options", options)
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.name))
 
     @property
     def resource_kind(self) -> str:
@@ -244,13 +328,22 @@ class SinkSpec:
     @property
     def env_var(self) -> str:
         """The environment variable holding this sink's backend URL (``COREFN_SINK_THUMBNAILS``)."""
-        return "COREFN_SINK_" + re.sub(r"[^A-Za-z0-9]", "_", self.name).upper()
+        return "COREFN_SINK_" + "".join(c if c.isalnum() else "_" for c in self.name).upper()
+
+
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 
 
 def check_name(name: str, what: str) -> str:
     """Logical names become bucket, queue and function names on four clouds: keep them to the
     characters every provider accepts."""
-    if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,62}", name, re.IGNORECASE):
+    if (
+        not isinstance(name, str)
+        or not 0 < len(name) <= 63
+        or not name[0].isascii()
+        or not name[0].isalnum()
+        or not _NAME_CHARS.issuperset(name)
+    ):
         raise ConfigurationError(
             f"{what} name {name!r} must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit"
         )

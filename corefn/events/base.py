@@ -9,13 +9,11 @@ cached: :class:`Body`, :class:`Headers`, :class:`Query` and :class:`LazyMap`.
 from __future__ import annotations
 
 import base64
-import binascii
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import unquote, unquote_plus
+
+from corefn._record import Record, _set
 
 # ----------------------------------------------------------------------------------- time
 
@@ -105,6 +103,8 @@ class Body:
         return self.content.decode("utf-8", "replace")
 
     def json(self) -> Any:
+        import json
+
         source = self._source
         return json.loads(source if isinstance(source, str) and not self._is_base64 else self.content)
 
@@ -149,7 +149,7 @@ def check_base64(value: str) -> None:
     """Raise ``ValueError`` if ``value`` is not base64, so adapters fail at parse time."""
     try:
         base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError) as exc:
+    except ValueError as exc:  # binascii.Error is a ValueError
         raise ValueError(f"not base64: {exc}") from None
 
 
@@ -237,6 +237,8 @@ class Query(Mapping[str, str]):
                         continue
                     name, _, value = part.partition("=")
                     if "%" in part or "+" in part:
+                        from urllib.parse import unquote_plus
+
                         name, value = unquote_plus(name), unquote_plus(value)
                     mapped.setdefault(name, []).append(value)
             elif source:
@@ -269,7 +271,11 @@ class Query(Mapping[str, str]):
 
 def decode_path(path: str) -> str:
     """Percent-decode a request path (``+`` stays ``+`` in paths, unlike in queries)."""
-    return unquote(path) if "%" in path else path
+    if "%" not in path:
+        return path
+    from urllib.parse import unquote
+
+    return unquote(path)
 
 
 # ------------------------------------------------------------------------------ lazy maps
@@ -326,18 +332,23 @@ def plain(value: Any) -> Any:
 # ---------------------------------------------------------------------------------- event
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Event:
-    """Base of every corefn event.
+class Event(Record):
+    """Base of every corefn event: frozen, slotted, keyword-constructed.
 
     ``id`` is the provider's id for this event or record (message id, sequence number, ...),
     ``raw`` the provider's original payload for this record: the escape hatch a handler may use,
     knowing that reading it ties the handler to one cloud.
     """
 
+    __slots__ = ("id", "raw")
+    _hidden: ClassVar[frozenset[str]] = frozenset({"raw"})
     kind: ClassVar[str] = "event"
-    id: str | None = None
-    raw: Any = field(default=None, repr=False, compare=False)
+    id: str | None
+    raw: Any
+
+    def __init__(self, *, id: str | None = None, raw: Any = None) -> None:
+        _set(self, "id", id)
+        _set(self, "raw", raw)
 
     def to_dict(self) -> dict[str, Any]:
         """The event in corefn's JSON form (the contract ``corefn inspect`` prints)."""

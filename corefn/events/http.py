@@ -6,35 +6,53 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from corefn._record import Record, _set
 from corefn.events.base import Body, Event, Headers, Query, body_fields
 
+_NO_PARAMS: Mapping[str, str] = {}
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+
 class HttpRequest(Event):
+    __slots__ = ("method", "path", "headers", "query", "body", "params", "cookies", "client_ip")
     kind: ClassVar[str] = "http"
     method: str
     path: str
-    headers: Headers = field(default_factory=Headers)
-    query: Query = field(default_factory=Query)
-    body: Body = field(default_factory=Body)
-    params: Mapping[str, str] = field(default_factory=dict)
-    cookies: tuple[str, ...] = ()
-    client_ip: str | None = None
+    headers: Headers
+    query: Query
+    body: Body
+    params: Mapping[str, str]
+    cookies: tuple[str, ...]
+    client_ip: str | None
 
-    def __post_init__(self) -> None:
-        # Convenience for people building requests by hand (tests, the local server); adapters
-        # already pass the lazy types, so these checks cost one isinstance each.
-        if not isinstance(self.body, Body):
-            object.__setattr__(self, "body", Body.of(self.body))
-        if not isinstance(self.headers, Headers):
-            object.__setattr__(self, "headers", Headers(self.headers))
-        if not isinstance(self.query, Query):
-            object.__setattr__(self, "query", Query(self.query))
+    def __init__(
+        self,
+        *,
+        method: str,
+        path: str,
+        headers: Headers | Mapping[str, Any] | None = None,
+        query: Query | str | Mapping[str, Any] | None = None,
+        body: Body | str | bytes | None = None,
+        params: Mapping[str, str] = _NO_PARAMS,
+        cookies: tuple[str, ...] = (),
+        client_ip: str | None = None,
+        id: str | None = None,
+        raw: Any = None,
+    ) -> None:
+        # Adapters pass the lazy types already; plain values are for people building requests
+        # by hand (tests, the local server), at the cost of one isinstance each.
+        _set(self, "method", method)
+        _set(self, "path", path)
+        _set(self, "headers", headers if isinstance(headers, Headers) else Headers(headers))
+        _set(self, "query", query if isinstance(query, Query) else Query(query))
+        _set(self, "body", body if isinstance(body, Body) else Body.of(body))
+        _set(self, "params", params)
+        _set(self, "cookies", cookies)
+        _set(self, "client_ip", client_ip)
+        _set(self, "id", id)
+        _set(self, "raw", raw)
 
     @property
     def text(self) -> str:
@@ -61,19 +79,29 @@ class HttpRequest(Event):
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class HttpResponse:
+class HttpResponse(Record):
     """What an HTTP handler answers. Handlers may also return ``str`` (text/plain), ``bytes``
     (application/octet-stream), a dict or list (JSON) or ``None`` (204); see :func:`to_response`.
     """
 
-    status: int = 200
-    headers: Mapping[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    cookies: tuple[str, ...] = ()
+    __slots__ = ("status", "headers", "body", "cookies")
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    cookies: tuple[str, ...]
+
+    def __init__(
+        self, status: int = 200, headers: Mapping[str, str] | None = None, body: bytes = b"", cookies: tuple[str, ...] = ()
+    ) -> None:
+        _set(self, "status", status)
+        _set(self, "headers", headers if headers is not None else {})
+        _set(self, "body", body)
+        _set(self, "cookies", cookies)
 
     @classmethod
     def json(cls, value: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> HttpResponse:
+        import json
+
         data = json.dumps(value, separators=(",", ":"), default=str).encode()
         return cls(status, {"content-type": "application/json", **(headers or {})}, data)
 

@@ -6,17 +6,23 @@ clouds the deployed function already is that handler.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from corefn._record import _set
 from corefn.events.base import Event
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class InvokeEvent(Event):
+    __slots__ = ("payload", "name")
     kind: ClassVar[str] = "invoke"
-    payload: Any = None
-    name: str | None = None
+    payload: Any
+    name: str | None
+
+    def __init__(self, *, payload: Any = None, name: str | None = None, id: str | None = None, raw: Any = None) -> None:
+        _set(self, "payload", payload)
+        _set(self, "name", name)
+        _set(self, "id", id)
+        _set(self, "raw", raw)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": "invoke", "payload": self.payload}

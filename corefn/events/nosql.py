@@ -8,25 +8,49 @@ an insert from an update (Cosmos DB, Cloudant without a revision history).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
+from corefn._record import _set
 from corefn.events.base import Event, format_time, plain
 
 NoSqlOperation = Literal["insert", "modify", "remove", "upsert"]
+_NO_KEYS: Mapping[str, Any] = {}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class NoSqlChange(Event):
+    __slots__ = ("table", "operation", "keys", "new", "old", "sequence", "time")
     kind: ClassVar[str] = "nosql"
     table: str | None
     operation: NoSqlOperation
-    keys: Mapping[str, Any] = field(default_factory=dict)
-    new: Mapping[str, Any] | None = None
-    old: Mapping[str, Any] | None = None
-    sequence: str | None = None
-    time: datetime | None = None
+    keys: Mapping[str, Any]
+    new: Mapping[str, Any] | None
+    old: Mapping[str, Any] | None
+    sequence: str | None
+    time: datetime | None
+
+    def __init__(
+        self,
+        *,
+        table: str | None,
+        operation: NoSqlOperation,
+        keys: Mapping[str, Any] = _NO_KEYS,
+        new: Mapping[str, Any] | None = None,
+        old: Mapping[str, Any] | None = None,
+        sequence: str | None = None,
+        time: datetime | None = None,
+        id: str | None = None,
+        raw: Any = None,
+    ) -> None:
+        _set(self, "table", table)
+        _set(self, "operation", operation)
+        _set(self, "keys", keys)
+        _set(self, "new", new)
+        _set(self, "old", old)
+        _set(self, "sequence", sequence)
+        _set(self, "time", time)
+        _set(self, "id", id)
+        _set(self, "raw", raw)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -9,25 +9,45 @@ ordering unit: SQS FIFO message group, Service Bus session, Pub/Sub ordering key
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
+from corefn._record import _set
 from corefn.events.base import Body, Event, body_fields, format_time
 
+_NO_ATTRIBUTES: Mapping[str, str] = {}
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+
 class Message(Event):
-    body: Body = field(default_factory=Body)
-    attributes: Mapping[str, str] = field(default_factory=dict)
-    attempt: int | None = None
-    time: datetime | None = None
-    group: str | None = None
-    dedup_id: str | None = None
+    """What queue messages and topic messages share."""
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.body, Body):
-            object.__setattr__(self, "body", Body.of(self.body))
+    __slots__ = ("body", "attributes", "attempt", "time", "group", "dedup_id")
+    body: Body
+    attributes: Mapping[str, str]
+    attempt: int | None
+    time: datetime | None
+    group: str | None
+    dedup_id: str | None
+
+    def _init(
+        self,
+        body: Body | str | bytes | None,
+        attributes: Mapping[str, str],
+        attempt: int | None,
+        time: datetime | None,
+        group: str | None,
+        dedup_id: str | None,
+        id: str | None,
+        raw: Any,
+    ) -> None:
+        _set(self, "body", body if isinstance(body, Body) else Body.of(body))
+        _set(self, "attributes", attributes)
+        _set(self, "attempt", attempt)
+        _set(self, "time", time)
+        _set(self, "group", group)
+        _set(self, "dedup_id", dedup_id)
+        _set(self, "id", id)
+        _set(self, "raw", raw)
 
     @property
     def text(self) -> str:
@@ -53,20 +73,54 @@ class Message(Event):
         return out
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class QueueMessage(Message):
+    __slots__ = ("queue",)
     kind: ClassVar[str] = "queue"
-    queue: str | None = None
+    queue: str | None
+
+    def __init__(
+        self,
+        *,
+        queue: str | None = None,
+        body: Body | str | bytes | None = None,
+        attributes: Mapping[str, str] = _NO_ATTRIBUTES,
+        attempt: int | None = None,
+        time: datetime | None = None,
+        group: str | None = None,
+        dedup_id: str | None = None,
+        id: str | None = None,
+        raw: Any = None,
+    ) -> None:
+        _set(self, "queue", queue)
+        self._init(body, attributes, attempt, time, group, dedup_id, id, raw)
 
     def _source(self) -> dict[str, Any]:
         return {"queue": self.queue}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class TopicMessage(Message):
+    __slots__ = ("topic", "subscription")
     kind: ClassVar[str] = "topic"
-    topic: str | None = None
-    subscription: str | None = None
+    topic: str | None
+    subscription: str | None
+
+    def __init__(
+        self,
+        *,
+        topic: str | None = None,
+        subscription: str | None = None,
+        body: Body | str | bytes | None = None,
+        attributes: Mapping[str, str] = _NO_ATTRIBUTES,
+        attempt: int | None = None,
+        time: datetime | None = None,
+        group: str | None = None,
+        dedup_id: str | None = None,
+        id: str | None = None,
+        raw: Any = None,
+    ) -> None:
+        _set(self, "topic", topic)
+        _set(self, "subscription", subscription)
+        self._init(body, attributes, attempt, time, group, dedup_id, id, raw)
 
     def _source(self) -> dict[str, Any]:
         out: dict[str, Any] = {"topic": self.topic}

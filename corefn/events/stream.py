@@ -4,26 +4,43 @@ Kinesis sequence numbers exceed 64 bits."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
+from corefn._record import _set
 from corefn.events.base import Body, Event, body_fields, format_time
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class StreamRecord(Event):
+    __slots__ = ("stream", "partition", "sequence", "key", "data", "time")
     kind: ClassVar[str] = "stream"
     stream: str | None
     partition: str
     sequence: str
-    key: str | None = None
-    data: Body = field(default_factory=Body)
-    time: datetime | None = None
+    key: str | None
+    data: Body
+    time: datetime | None
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.data, Body):
-            object.__setattr__(self, "data", Body.of(self.data))
+    def __init__(
+        self,
+        *,
+        stream: str | None,
+        partition: str,
+        sequence: str,
+        key: str | None = None,
+        data: Body | str | bytes | None = None,
+        time: datetime | None = None,
+        id: str | None = None,
+        raw: Any = None,
+    ) -> None:
+        _set(self, "stream", stream)
+        _set(self, "partition", partition)
+        _set(self, "sequence", sequence)
+        _set(self, "key", key)
+        _set(self, "data", data if isinstance(data, Body) else Body.of(data))
+        _set(self, "time", time)
+        _set(self, "id", id)
+        _set(self, "raw", raw)
 
     @property
     def text(self) -> str:

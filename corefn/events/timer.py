@@ -3,20 +3,37 @@ tick is late because the host was down (Azure's ``past_due``, the local runtime'
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
+from corefn._record import _set
 from corefn.events.base import Event, format_time
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class TimerEvent(Event):
+    __slots__ = ("time", "schedule", "name", "past_due")
     kind: ClassVar[str] = "timer"
-    time: datetime | None = None
-    schedule: str | None = None
-    name: str | None = None
-    past_due: bool | None = None
+    time: datetime | None
+    schedule: str | None
+    name: str | None
+    past_due: bool | None
+
+    def __init__(
+        self,
+        *,
+        time: datetime | None = None,
+        schedule: str | None = None,
+        name: str | None = None,
+        past_due: bool | None = None,
+        id: str | None = None,
+        raw: Any = None,
+    ) -> None:
+        _set(self, "time", time)
+        _set(self, "schedule", schedule)
+        _set(self, "name", name)
+        _set(self, "past_due", past_due)
+        _set(self, "id", id)
+        _set(self, "raw", raw)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
 from datetime import UTC, datetime
 
 import pytest
@@ -25,9 +24,14 @@ from corefn.events.http import to_response
 
 def test_events_are_frozen_and_slotted() -> None:
     event = StorageEvent(bucket="b", key="k", operation="created")
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(AttributeError, match="frozen"):
         event.key = "other"  # type: ignore[misc]
     assert not hasattr(event, "__dict__")
+    changed = event.replace(key="other")
+    assert (changed.key, event.key) == ("other", "k") and changed == StorageEvent(bucket="b", key="other", operation="created")
+    import pickle
+
+    assert pickle.loads(pickle.dumps(changed)) == changed
 
 
 def test_body_decodes_base64_lazily_and_once() -> None:
