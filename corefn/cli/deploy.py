@@ -35,16 +35,22 @@ def write_files(files: dict[str, str | bytes], out: Path) -> list[Path]:
 @click.command()
 @click.argument("app_ref", metavar="APP")
 @click.option("--cloud", "clouds", multiple=True, help="Repeatable; all four when omitted.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("build/deploy"), show_default=True)
-def command(app_ref: str, clouds: tuple[str, ...], out: Path) -> None:
+@click.option(
+    "--out",
+    default="build/deploy/{cloud}",
+    show_default=True,
+    help="Output folder; '{cloud}' is replaced by each cloud's name (else DIR/<cloud>).",
+)
+def command(app_ref: str, clouds: tuple[str, ...], out: str) -> None:
     """Generate deployment files for APP (MODULE:ATTRIBUTE or path/to/file.py:ATTRIBUTE)."""
     from corefn.adapters import BUILTIN_CLOUDS
 
     for cloud in clouds or BUILTIN_CLOUDS:
         try:
             files = generate(app_ref, cloud)
-        except CorefnError as exc:
+        except (CorefnError, NotImplementedError) as exc:
             click.echo(f"corefn deploy: {cloud}: {exc}", err=True)
             sys.exit(2)
-        for path in write_files(files, out / cloud):
+        target = Path(out.format(cloud=cloud)) if "{cloud}" in out else Path(out) / cloud
+        for path in write_files(files, target):
             click.echo(str(path))
