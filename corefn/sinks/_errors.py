@@ -29,6 +29,16 @@ def wrap(sink: str, exc: BaseException, family: type[SinkError] | None, message:
     return error
 
 
+def family_by_type(exc: BaseException, table: Mapping[str, ErrorClass]) -> ErrorClass | None:
+    """The family of the nearest class in ``exc``'s MRO named in ``table``. Tables name classes
+    as strings (``"redis.exceptions.ConnectionError"``) so that building one imports no SDK."""
+    for cls in type(exc).__mro__:
+        family = table.get(f"{cls.__module__}.{cls.__qualname__}")
+        if family is not None:
+            return family
+    return None
+
+
 #: local file systems: errno → family (anything else is a plain SinkError)
 OS_ERRORS: Mapping[int, ErrorClass] = {
     errno.ENOENT: SinkNotFoundError,
@@ -61,6 +71,7 @@ def wrap_os(sink: str, key: str, exc: OSError) -> Exception:
 
 __all__ = [
     "OS_ERRORS",
+    "family_by_type",
     "SinkConflictError",
     "wrap",
     "wrap_os",
