@@ -1,1 +1,93 @@
-"""corefn adapter for gcp (under construction)."""
+"""corefn's Google Cloud adapter: Cloud Functions (functions-framework) payloads in, answers out.
+
+Shapes, in the order they are tried (most specific signature first)::
+
+    shape                  kind     payload
+    warmup                 warmup   {"corefn": "warmup"} / serverless-plugin-warmup ping
+    warmup-cloudevent      warmup   CloudEvent type dev.corefn.warmup (the generated keep-warm job)
+    storage-cloudevent     storage  google.cloud.storage.object.v1.*            (2nd gen)
+    storage-legacy         storage  google.storage.object.*, providers/cloud.storage/* (1st gen)
+    storage-notification   storage  GCS Pub/Sub notification (bucketId/objectId/eventType), any envelope
+    firestore-cloudevent   nosql    google.cloud.firestore.document.v1.*  (JSON or protobuf data)
+    firestore-legacy       nosql    providers/cloud.firestore/eventTypes/document.*
+    scheduler-pubsub       timer    Pub/Sub message with attribute corefn-timer, any envelope
+    pubsub-cloudevent      topic    google.cloud.pubsub.topic.v1.messagePublished
+    pubsub-legacy          topic    google.pubsub.topic.publish, providers/cloud.pubsub/.../topic.publish
+    pubsub-push            topic    push subscription body {"message", "subscription", "deliveryAttempt"}
+    scheduler-http         timer    Flask request with X-Corefn-Timer / X-CloudScheduler-JobName
+    http                   http     any other Flask request
+
+Importing this package imports no Google SDK, Flask or functions-framework (cold start); the
+generated ``main.py`` imports functions-framework and :mod:`corefn_gcp.runtime`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from corefn.adapters import Shape, WarmupShape
+from corefn.events import Event
+from corefn_gcp._envelope import cloud_event_type
+from corefn_gcp.http import FlaskHttp
+from corefn_gcp.nosql import FirestoreCloudEvent, FirestoreLegacy
+from corefn_gcp.queue import PubSubCloudEvent, PubSubLegacy, PubSubPush
+from corefn_gcp.storage import StorageCloudEvent, StorageLegacy, StorageNotification
+from corefn_gcp.timer import SchedulerHttp, SchedulerPubSub
+
+if TYPE_CHECKING:
+    from corefn.app import App
+    from corefn.dispatch import DispatchResult
+
+WARMUP_TYPE = "dev.corefn.warmup"
+
+
+class WarmupCloudEvent:
+    """The keep-warm ping the generated Cloud Scheduler job sends to CloudEvent functions (a
+    plain JSON body would not get past functions-framework's CloudEvent parsing)."""
+
+    name: ClassVar[str] = "warmup-cloudevent"
+    kind: ClassVar[str] = "warmup"
+
+    @classmethod
+    def matches(cls, raw: Any) -> bool:
+        return cloud_event_type(raw) == WARMUP_TYPE
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def to_events(self) -> list[Event]:
+        return []
+
+    def to_response(self, result: DispatchResult | None) -> Any:
+        return {"warmup": True}
+
+
+class GcpAdapter:
+    name = "gcp"
+    shapes: tuple[type[Shape], ...] = (
+        WarmupShape,
+        WarmupCloudEvent,
+        StorageCloudEvent,
+        StorageLegacy,
+        StorageNotification,
+        FirestoreCloudEvent,
+        FirestoreLegacy,
+        SchedulerPubSub,
+        PubSubCloudEvent,
+        PubSubLegacy,
+        PubSubPush,
+        SchedulerHttp,
+        FlaskHttp,
+    )
+
+    def generate(self, app: App, app_ref: str) -> Mapping[str, str | bytes]:
+        """``main.py``, ``requirements.txt`` and ``deploy.sh`` (see :mod:`corefn_gcp.generator`)."""
+        from corefn_gcp.generator import generate
+
+        return generate(app, app_ref)
+
+
+adapter = GcpAdapter()
+
+__all__ = ["GcpAdapter", "WarmupCloudEvent", "adapter"]

@@ -1,0 +1,138 @@
+"""The two envelopes every Google event arrives in, read once for all trigger families.
+
+- **CloudEvents** (2nd gen, Eventarc): ``specversion``, ``type``, ``source``, ``id``, ``time``,
+  ``subject`` and ``data``. Structured JSON may carry binary data as ``data_base64`` (CloudEvents
+  JSON format §3.1); the runtime turns binary-mode HTTP requests and the functions-framework's
+  ``CloudEvent`` objects into the same dict, with ``data`` as bytes when it is not JSON
+  (Firestore sends ``application/protobuf``).
+- **Legacy background events** (1st gen): ``{"context": {eventId, timestamp, eventType,
+  resource}, "data": ...}``, or the older flat form with those four keys at the top level
+  (the ``providers/...`` event types of the GCF v1beta2 API). ``resource`` is a string or
+  ``{"service", "name", "type"}``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from corefn.payload import Reader, T
+
+
+class GcpReader(Reader):
+    """corefn's Reader for this adapter. Also reports times out of the platform's range (an
+    epoch in the far future: ``OverflowError`` / ``OSError`` from ``datetime``) as a bad field.
+    (Core fix requested: ``Reader.convert`` should catch these two as well.)"""
+
+    __slots__ = ()
+
+    def __init__(self, shape: str) -> None:
+        super().__init__("gcp", shape)
+
+    def convert(self, value: Any, fn: Callable[[Any], T], where: str, what: str) -> T:
+        try:
+            return super().convert(value, fn, where, what)
+        except (OverflowError, OSError) as exc:
+            raise self.error(where, f"should be {what} ({exc})") from None
+
+
+# ------------------------------------------------------------------------------ CloudEvents
+
+
+def cloud_event_type(raw: Any) -> str | None:
+    """The CloudEvent ``type`` of ``raw``, or None when ``raw`` is no CloudEvent. Never raises."""
+    if isinstance(raw, dict) and "specversion" in raw:
+        kind = raw.get("type")
+        return kind if isinstance(kind, str) else None
+    return None
+
+
+def cloud_event_data(r: Reader, raw: dict[str, Any]) -> Any:
+    """``data`` (a dict for JSON events, bytes for binary ones) or the decoded ``data_base64``."""
+    if raw.get("data_base64") is not None:
+        text = r.str(raw, "data_base64")
+        try:
+            return base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            raise r.error("data_base64", "is not base64") from None
+    return raw.get("data")
+
+
+# ------------------------------------------------------------------------ legacy (1st gen)
+
+
+class Legacy:
+    """A background event's context and data, whichever of the two layouts carried it. ``at``
+    is where the context fields live (``context``, or ``""`` for the flat form), for errors."""
+
+    __slots__ = ("event_type", "event_id", "time", "resource", "data", "at")
+
+    def __init__(self, event_type: str, event_id: str | None, time: datetime | None, resource: str, data: Any, at: str) -> None:
+        self.event_type = event_type
+        self.event_id = event_id
+        self.time = time
+        self.resource = resource
+        self.data = data
+        self.at = at
+
+
+def legacy_type(raw: Any) -> str | None:
+    """The background ``eventType`` of ``raw``, or None when it is no legacy event. Never raises."""
+    if not isinstance(raw, dict) or "specversion" in raw:
+        return None
+    context = raw.get("context")
+    holder = context if isinstance(context, dict) else raw
+    kind = holder.get("eventType")
+    return kind if isinstance(kind, str) and "data" in raw else None
+
+
+def read_legacy(r: Reader, raw: dict[str, Any]) -> Legacy:
+    at = "context" if isinstance(raw.get("context"), dict) else ""
+    holder = raw["context"] if at else raw
+    resource = holder.get("resource")
+    if isinstance(resource, dict):
+        name = r.str(resource, "name", at=f"{at}.resource" if at else "resource")
+    elif isinstance(resource, str):
+        name = resource
+    else:
+        raise r.error(f"{at}.resource" if at else "resource", "should be a string or an object with a name")
+    return Legacy(
+        event_type=r.str(holder, "eventType", at=at),
+        event_id=r.opt_str(holder, "eventId", at=at),
+        time=r.time(holder, "timestamp", at=at),
+        resource=name,
+        data=raw.get("data"),
+        at=at,
+    )
+
+
+# ------------------------------------------------------------------------------------ names
+
+
+def segment_after(r: Reader, path: str, marker: str, field: str) -> str:
+    """The path segment after ``marker`` (``projects/p/topics/orders`` → ``orders`` for
+    ``topics``): the JSON form names resources by short name, never by full path."""
+    parts = path.split("/")
+    try:
+        value = parts[parts.index(marker) + 1]
+    except (ValueError, IndexError):
+        raise r.error(field, f"should name a resource as .../{marker}/NAME, got {path!r}") from None
+    if not value:
+        raise r.error(field, f"has an empty {marker} name")
+    return value
+
+
+def short_name(path: str | None) -> str | None:
+    """``projects/p/subscriptions/s`` → ``s``; anything without a slash stays as it is."""
+    return path.rsplit("/", 1)[-1] if path else path
+
+
+def string_map(r: Reader, value: dict[str, Any], field: str) -> dict[str, str]:
+    """A str → str map (Pub/Sub attributes), refusing other value types."""
+    for key, item in value.items():
+        if not isinstance(item, str):
+            raise r.error(f"{field}.{key}", f"should be str, got {type(item).__name__}")
+    return value
