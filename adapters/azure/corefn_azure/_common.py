@@ -1,0 +1,150 @@
+"""What every Azure shape shares: recognising binding objects without importing the SDK, and
+reading the Functions host's JSON invocation envelope.
+
+Two input worlds reach this adapter:
+
+- **Binding objects** (``func.QueueMessage``, ``func.InputStream``, ...), which the Python worker
+  builds from the host's gRPC message. ``azure.functions`` is imported only once an object's own
+  class says it comes from that package, so a dict never pays for the import.
+- **JSON** for ``corefn inspect``: Event Grid events as Azure publishes them, the bare JSON the
+  host hands the worker for timers (``TimerInfo``) and Cosmos DB (the document list), and the
+  *host envelope* ``{"Data": {<binding>: value}, "Metadata": {<trigger metadata>}}``: the request
+  the Functions host sends a custom handler, carrying the same trigger-metadata keys
+  (``DequeueCount``, ``DeliveryCount``, ``PartitionContext``, ...) the Python worker's converters
+  read. Azure does not put the resource name (queue, container, ...) in the metadata; an optional
+  ``Metadata.corefn`` object may name it (``{"queue": "orders"}``, ``{"topic": "alerts",
+  "subscription": "audit"}``, ``{"container": "devices", "partition_key": "/deviceId"}``): the
+  generated ``function_app.py`` passes the same hints from the app's declarations.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from corefn.events.base import Body, parse_time
+from corefn.payload import Reader
+
+if TYPE_CHECKING:
+    from corefn.dispatch import DispatchResult
+
+PROVIDER = "azure"
+
+
+def is_binding(raw: Any, *names: str) -> bool:
+    """Whether ``raw`` is one of the ``azure.functions`` classes ``names``. The class's module
+    name is checked first so that plain JSON never triggers the SDK import (cold start)."""
+    if isinstance(raw, (dict, list, str, int, float, bool)) or raw is None:
+        return False
+    if not any(getattr(c, "__module__", "").startswith("azure.functions") for c in type(raw).__mro__):
+        return False
+    import azure.functions as func
+
+    return isinstance(raw, tuple(getattr(func, name) for name in names))
+
+
+def is_binding_list(raw: Any, *names: str) -> bool:
+    """A non-empty list of binding objects (``cardinality=many``), judged by its first item."""
+    return isinstance(raw, list) and bool(raw) and is_binding(raw[0], *names)
+
+
+# ----------------------------------------------------------------------------- host envelope
+
+
+def is_envelope(raw: Any) -> bool:
+    """The host's custom-handler request: exactly the keys ``Data`` and ``Metadata``."""
+    return isinstance(raw, dict) and set(raw) == {"Data", "Metadata"}
+
+
+def envelope_parts(raw: Any) -> tuple[Any, dict[str, Any]] | None:
+    """(trigger value, metadata) when ``raw`` is a well-typed envelope with at least one binding.
+    ``Data`` holds every input binding by name; the trigger's comes first (the host's order)."""
+    if not is_envelope(raw):
+        return None
+    data, meta = raw["Data"], raw["Metadata"]
+    if not isinstance(data, dict) or not isinstance(meta, dict) or not data:
+        return None
+    return next(iter(data.values())), meta
+
+
+def hints(reader: Reader, meta: dict[str, Any]) -> dict[str, Any]:
+    """The optional ``Metadata.corefn`` object naming the resource (see module docstring)."""
+    return reader.opt_dict(meta, "corefn", at="Metadata")
+
+
+def hint(reader: Reader, meta: dict[str, Any], name: str) -> str | None:
+    return reader.opt_str(hints(reader, meta), name, at="Metadata.corefn")
+
+
+def decode_json_text(value: Any) -> Any:
+    """The host serialises some values (queries, timer info, document lists) as JSON text."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def body_of(value: Any, reader: Reader, field: str) -> Body:
+    """A message body as the host serialised it: text, or a JSON value it already parsed."""
+    if value is None:
+        return Body(None)
+    if isinstance(value, str):
+        return Body(value)
+    if isinstance(value, (dict, list, int, float, bool)):
+        return Body(json.dumps(value, separators=(",", ":")))
+    raise reader.error(field, f"should be text or JSON, got {type(value).__name__}")
+
+
+def last_segment(path: str | None) -> str | None:
+    """``/subscriptions/.../storageAccounts/acct`` → ``acct`` (names are short names)."""
+    if not path:
+        return None
+    return path.rstrip("/").rsplit("/", 1)[-1] or None
+
+
+# ------------------------------------------------------------------------------- answers
+
+
+def raise_first_failure(result: DispatchResult) -> None:
+    """Azure's non-HTTP triggers learn of a failure only through an exception: re-raise the
+    handler's own error so the host retries and, in the end, poisons or dead-letters."""
+    failed = result.failed
+    if failed:
+        raise failed[0].error  # type: ignore[misc]
+
+
+def host_response(result: DispatchResult) -> dict[str, Any]:
+    """The custom-handler answer for a non-HTTP trigger; a failure is raised, as the host would
+    see a non-2xx answer and retry."""
+    raise_first_failure(result)
+    return {"Outputs": {}, "Logs": [], "ReturnValue": None}
+
+
+# ------------------------------------------------------------------ binding-object attributes
+
+
+def str_value(reader: Reader, value: Any, field: str, *, required: bool = False) -> str | None:
+    """A binding object's string attribute, checked (the library does not check its inputs)."""
+    if value is None:
+        if required:
+            raise reader.error(field)
+        return None
+    if not isinstance(value, str):
+        raise reader.error(field, f"should be str, got {type(value).__name__}")
+    return value
+
+
+def time_value(reader: Reader, value: Any, field: str) -> datetime | None:
+    """A binding object's time attribute (a datetime, or ISO text from older workers)."""
+    return reader.convert(value, parse_time, field, "a time")
+
+
+def int_value(reader: Reader, value: Any, field: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise reader.error(field, f"should be an integer, got {type(value).__name__}")
+    return value

@@ -1,0 +1,124 @@
+"""HTTP: ``func.HttpRequest`` in, ``func.HttpResponse`` out (binary bodies as bytes, cookies as
+repeated ``Set-Cookie`` headers), and the host's custom-handler HTTP envelope for ``inspect``.
+
+``path`` is the path the client requested. Azure puts every HTTP function under
+``host.json``'s ``extensions.http.routePrefix`` (``api`` by default); the generated ``host.json``
+sets it to ``""`` so that the URL path is the route the app declared. Query parameters are read
+from the URL so that repeated names keep every value (``func.HttpRequest.params`` keeps one).
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+from corefn.dispatch import DispatchResult
+from corefn.events import Body, Event, HttpRequest, HttpResponse
+from corefn.events.base import Headers, Query, decode_path
+from corefn.payload import Reader
+from corefn_azure._common import PROVIDER, body_of, decode_json_text, envelope_parts, is_binding, str_value
+
+
+def _response(result: DispatchResult) -> HttpResponse:
+    response = result.response
+    if response is None:  # an HTTP shape always dispatches one request
+        raise RuntimeError("HTTP dispatch produced no response")
+    return response
+
+
+class HttpRequestObject:
+    """``func.HttpRequest`` from ``@app.route``."""
+
+    name: ClassVar[str] = "http-request"
+    kind: ClassVar[str] = "http"
+    _r = Reader(PROVIDER, name)
+
+    @classmethod
+    def matches(cls, raw: Any) -> bool:
+        return is_binding(raw, "HttpRequest")
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def to_events(self) -> list[Event]:
+        r, req = self._r, self.raw
+        method = str_value(r, req.method, "method", required=True)
+        url = urlsplit(str_value(r, req.url, "url", required=True) or "")
+        query: Query = Query(url.query) if url.query else Query(dict(req.params or {}))
+        body = req.get_body()
+        return [
+            HttpRequest(
+                method=(method or "").upper(),
+                path=decode_path(url.path or "/"),
+                headers=Headers(dict(req.headers or {})),
+                query=query,
+                body=Body(body if isinstance(body, (bytes, str)) else None),
+                params=dict(req.route_params or {}),
+                raw=req,
+            )
+        ]
+
+    def to_response(self, result: DispatchResult) -> Any:
+        import azure.functions as func
+
+        response = _response(result)
+        headers = dict(response.headers)
+        mimetype, _, params = response.content_type.partition(";")
+        charset = params.partition("charset=")[2].strip() or None
+        out = func.HttpResponse(
+            body=response.body,
+            status_code=response.status,
+            headers=headers,
+            mimetype=mimetype.strip() or None,
+            charset=charset,
+        )
+        for cookie in response.cookies:
+            out.headers.add_header("Set-Cookie", cookie)
+        return out
+
+
+class HostHttp:
+    """Host envelope of an HTTP trigger: ``Data.<name>`` holds ``Url``, ``Method``, ``Query`` (an
+    object, or its JSON text), ``Headers`` (name → list), ``Params`` (route values) and ``Body``."""
+
+    name: ClassVar[str] = "host-http"
+    kind: ClassVar[str] = "http"
+    _r = Reader(PROVIDER, name)
+
+    @classmethod
+    def matches(cls, raw: Any) -> bool:
+        parts = envelope_parts(raw)
+        return parts is not None and isinstance(parts[0], dict) and "Method" in parts[0] and "Url" in parts[0]
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def to_events(self) -> list[Event]:
+        r, (req, _) = self._r, envelope_parts(self.raw)  # type: ignore[misc]
+        url = urlsplit(r.str(req, "Url", at="Data"))
+        query = decode_json_text(req.get("Query"))
+        if url.query:
+            parsed = Query(url.query)
+        elif query is None or isinstance(query, dict):
+            parsed = Query(query)
+        else:
+            raise r.error("Data.Query", "should be an object or its JSON text")
+        return [
+            HttpRequest(
+                method=r.str(req, "Method", at="Data").upper(),
+                path=decode_path(url.path or "/"),
+                headers=Headers(r.opt_dict(req, "Headers", at="Data")),
+                query=parsed,
+                body=body_of(req.get("Body"), r, "Data.Body"),
+                params={str(k): str(v) for k, v in r.opt_dict(req, "Params", at="Data").items()},
+                raw=self.raw,
+            )
+        ]
+
+    def to_response(self, result: DispatchResult) -> Any:
+        """The custom-handler answer: ``Outputs.res`` is the HTTP output binding."""
+        response = _response(result)
+        text = response.body.decode("utf-8") if response.is_text() else base64.b64encode(response.body).decode()
+        res = {"statusCode": response.status, "headers": dict(response.headers), "body": text}
+        return {"Outputs": {"res": res}, "Logs": [], "ReturnValue": None}

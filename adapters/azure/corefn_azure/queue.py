@@ -1,0 +1,238 @@
+"""Queue Storage and Service Bus messages.
+
+- Queue Storage (``func.QueueMessage``): ``dequeue_count`` is the delivery count from 1, so it is
+  ``attempt`` as is. The host base64-decodes message text before the function sees it
+  (``host.json`` ``extensions.queues.messageEncoding``, default ``base64``); after
+  ``maxDequeueCount`` failed deliveries (default 5, set explicitly by the generated ``host.json``)
+  the message moves to ``<queue>-poison``. A failed handler must therefore *raise*.
+- Service Bus (``func.ServiceBusMessage``): ``delivery_count`` (from 1) is ``attempt``,
+  ``session_id`` the ordering group (FIFO), ``application_properties`` the attributes. A queue's
+  message is a :class:`~corefn.events.QueueMessage`; a topic subscription's a
+  :class:`~corefn.events.TopicMessage`. Neither the binding object nor the host metadata names the
+  entity, so the generated function app (or ``Metadata.corefn`` in JSON) says which; after
+  ``MaxDeliveryCount`` (default 10) Service Bus dead-letters the message.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, ClassVar
+
+from corefn.dispatch import DispatchResult
+from corefn.events import Body, Event, QueueMessage, TopicMessage
+from corefn.payload import Reader
+from corefn_azure._common import (
+    PROVIDER,
+    body_of,
+    envelope_parts,
+    hint,
+    host_response,
+    int_value,
+    is_binding,
+    is_binding_list,
+    raise_first_failure,
+    str_value,
+    time_value,
+)
+
+
+def attributes_of(reader: Reader, props: Any, field: str) -> dict[str, str]:
+    """Service Bus application properties (str → any) as the JSON form's str → str."""
+    if props is None:
+        return {}
+    if not isinstance(props, Mapping):
+        raise reader.error(field, f"should be an object, got {type(props).__name__}")
+    return {str(k): v if isinstance(v, str) else json.dumps(v, default=str) for k, v in props.items()}
+
+
+def message(
+    *,
+    topic: str | None,
+    queue: str | None,
+    subscription: str | None = None,
+    id: str | None,
+    body: Body,
+    attempt: int | None,
+    time: datetime | None,
+    attributes: dict[str, str] | None = None,
+    group: str | None = None,
+    raw: Any,
+) -> Event:
+    """A queue message, or a topic message when a topic is named."""
+    common: dict[str, Any] = {
+        "id": id, "body": body, "attempt": attempt, "time": time, "attributes": attributes or {}, "group": group, "raw": raw,
+    }  # fmt: skip
+    if topic is not None:
+        return TopicMessage(topic=topic, subscription=subscription, **common)
+    return QueueMessage(queue=queue, **common)
+
+
+# ------------------------------------------------------------------------------ host envelope
+
+
+class HostQueue:
+    """Host envelope of a Queue Storage trigger: ``Metadata`` has ``DequeueCount``, ``Id``,
+    ``InsertionTime``, ``ExpirationTime``, ``NextVisibleTime``, ``PopReceipt``; ``Data`` the text.
+    ``Metadata.corefn.encoding = "base64"`` says the text is still the queue's base64 (a message
+    read with the storage SDK rather than decoded by the host)."""
+
+    name: ClassVar[str] = "host-queue"
+    kind: ClassVar[str] = "queue"
+    _r = Reader(PROVIDER, name)
+
+    @classmethod
+    def matches(cls, raw: Any) -> bool:
+        parts = envelope_parts(raw)
+        return parts is not None and "DequeueCount" in parts[1] and "PopReceipt" in parts[1]
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def to_events(self) -> list[Event]:
+        r, (value, meta) = self._r, envelope_parts(self.raw)  # type: ignore[misc]
+        if hint(r, meta, "encoding") == "base64":
+            text = value if isinstance(value, str) else None
+            try:
+                body = Body(base64.b64decode(text or "", validate=True))
+            except (binascii.Error, ValueError):
+                raise r.error("Data", "should be base64 text (Metadata.corefn.encoding is base64)") from None
+        else:
+            body = body_of(value, r, "Data")
+        return [
+            message(
+                topic=None,
+                queue=hint(r, meta, "queue"),
+                id=r.opt_str(meta, "Id", at="Metadata"),
+                body=body,
+                attempt=r.opt_int(meta, "DequeueCount", at="Metadata"),
+                time=r.time(meta, "InsertionTime", at="Metadata"),
+                raw=self.raw,
+            )
+        ]
+
+    def to_response(self, result: DispatchResult) -> Any:
+        return host_response(result)
+
+
+class HostServiceBus:
+    """Host envelope of a Service Bus trigger: ``Metadata`` has ``MessageId``, ``DeliveryCount``,
+    ``SessionId``, ``ApplicationProperties`` (``UserProperties`` in older extensions),
+    ``EnqueuedTimeUtc``, ``SequenceNumber``."""
+
+    name: ClassVar[str] = "host-servicebus"
+    kind: ClassVar[str] = "queue"
+    _r = Reader(PROVIDER, name)
+
+    @classmethod
+    def matches(cls, raw: Any) -> bool:
+        parts = envelope_parts(raw)
+        return parts is not None and "DeliveryCount" in parts[1] and "MessageId" in parts[1]
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def to_events(self) -> list[Event]:
+        r, (value, meta) = self._r, envelope_parts(self.raw)  # type: ignore[misc]
+        props = meta.get("ApplicationProperties", meta.get("UserProperties"))
+        return [
+            message(
+                topic=hint(r, meta, "topic"),
+                queue=hint(r, meta, "queue"),
+                subscription=hint(r, meta, "subscription"),
+                id=r.str(meta, "MessageId", at="Metadata"),
+                body=body_of(value, r, "Data"),
+                attempt=r.opt_int(meta, "DeliveryCount", at="Metadata"),
+                time=r.time(meta, "EnqueuedTimeUtc", at="Metadata"),
+                attributes=attributes_of(r, props, "Metadata.ApplicationProperties"),
+                group=r.opt_str(meta, "SessionId", at="Metadata"),
+                raw=self.raw,
+            )
+        ]
+
+    def to_response(self, result: DispatchResult) -> Any:
+        return host_response(result)
+
+
+# --------------------------------------------------------------------------- binding objects
+
+
+class QueueMessageObject:
+    """``func.QueueMessage`` from ``@app.queue_trigger`` (the body is already base64-decoded)."""
+
+    name: ClassVar[str] = "queue-message"
+    kind: ClassVar[str] = "queue"
+    _r = Reader(PROVIDER, name)
+
+    @classmethod
+    def matches(cls, raw: Any) -> bool:
+        return is_binding(raw, "QueueMessage")
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def to_events(self) -> list[Event]:
+        msg = self.raw
+        return [
+            message(
+                topic=None,
+                queue=None,  # the generated function app fills in the declared queue
+                id=str_value(self._r, msg.id, "id"),
+                body=Body(msg.get_body()),
+                attempt=int_value(self._r, msg.dequeue_count, "dequeue_count"),
+                time=time_value(self._r, msg.insertion_time, "insertion_time"),
+                raw=msg,
+            )
+        ]
+
+    def to_response(self, result: DispatchResult) -> Any:
+        """Raise so the host counts a failed delivery (and poisons it after maxDequeueCount)."""
+        raise_first_failure(result)
+        return None
+
+
+class ServiceBusObject:
+    """``func.ServiceBusMessage`` (or a list of them with ``cardinality="many"``)."""
+
+    name: ClassVar[str] = "servicebus-message"
+    kind: ClassVar[str] = "queue"
+    _r = Reader(PROVIDER, name)
+
+    @classmethod
+    def matches(cls, raw: Any) -> bool:
+        return is_binding(raw, "ServiceBusMessage") or is_binding_list(raw, "ServiceBusMessage")
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def to_events(self) -> list[Event]:
+        items = self.raw if isinstance(self.raw, list) else [self.raw]
+        events = []
+        for i, msg in enumerate(items):
+            at = f"[{i}]." if isinstance(self.raw, list) else ""
+            if not is_binding(msg, "ServiceBusMessage"):
+                raise self._r.error(at.rstrip(".") or "$", "should be a ServiceBusMessage")
+            props = msg.application_properties or msg.user_properties
+            events.append(
+                message(
+                    topic=None,
+                    queue=None,  # the generated function app says whether this is a queue or topic
+                    id=str_value(self._r, msg.message_id, f"{at}message_id"),
+                    body=Body(msg.get_body()),
+                    attempt=int_value(self._r, msg.delivery_count, f"{at}delivery_count"),
+                    time=time_value(self._r, msg.enqueued_time_utc, f"{at}enqueued_time_utc"),
+                    attributes=attributes_of(self._r, props, f"{at}application_properties"),
+                    group=str_value(self._r, msg.session_id, f"{at}session_id"),
+                    raw=msg,
+                )
+            )
+        return events
+
+    def to_response(self, result: DispatchResult) -> Any:
+        """Raise so Service Bus abandons the message (redelivered until MaxDeliveryCount, then
+        dead-lettered); with ``autoComplete`` the host completes it only on success."""
+        raise_first_failure(result)
+        return None

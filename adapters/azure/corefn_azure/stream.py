@@ -1,0 +1,138 @@
+"""Event Hubs records, one at a time or as a batch (``cardinality="many"``).
+
+Order holds per partition; ``sequence`` is the record's sequence number in it. The partition id
+and hub name come from the host's ``PartitionContext`` trigger metadata (``EventHubName``,
+``PartitionId``), which ``func.EventHubEvent.metadata`` exposes; per record the host gives
+``SequenceNumber``, ``Offset``, ``EnqueuedTimeUtc`` and ``PartitionKey`` (in
+``SystemPropertiesArray`` for a batch). Event Hubs has no per-message retry: a failed batch is
+raised so the host does not checkpoint past it (with a retry policy in ``host.json``, it re-runs).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from corefn.dispatch import DispatchResult
+from corefn.events import Body, Event, StreamRecord
+from corefn.payload import Reader
+from corefn_azure._common import (
+    PROVIDER,
+    body_of,
+    decode_json_text,
+    envelope_parts,
+    host_response,
+    int_value,
+    is_binding,
+    is_binding_list,
+    raise_first_failure,
+    str_value,
+    time_value,
+)
+
+HUB_KEYS = ("PartitionContext", "SystemPropertiesArray", "SystemProperties")
+
+
+def _partition(reader: Reader, meta: Any, at: str) -> tuple[str | None, str]:
+    context = reader.dict(meta, "PartitionContext", at=at)
+    where = f"{at}.PartitionContext" if at else "PartitionContext"
+    return reader.opt_str(context, "EventHubName", at=where), reader.str(context, "PartitionId", at=where)
+
+
+def _sequence(reader: Reader, props: dict[str, Any], at: str) -> str:
+    return str(reader.int(props, "SequenceNumber", at=at))
+
+
+class HostEventHub:
+    """Host envelope of an Event Hubs trigger: ``Data`` is one body, or a list of bodies with
+    ``Metadata.SystemPropertiesArray`` describing each; ``Metadata.PartitionContext`` names the hub
+    and partition."""
+
+    name: ClassVar[str] = "host-eventhub"
+    kind: ClassVar[str] = "stream"
+    _r = Reader(PROVIDER, name)
+
+    @classmethod
+    def matches(cls, raw: Any) -> bool:
+        parts = envelope_parts(raw)
+        return parts is not None and any(key in parts[1] for key in HUB_KEYS)
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def to_events(self) -> list[Event]:
+        r, (value, meta) = self._r, envelope_parts(self.raw)  # type: ignore[misc]
+        hub, partition = _partition(r, meta, "Metadata")
+        if "SystemPropertiesArray" in meta:
+            bodies = decode_json_text(value)
+            props_list = r.list(meta, "SystemPropertiesArray", at="Metadata")
+            if not isinstance(bodies, list) or len(bodies) != len(props_list):
+                raise r.error("Data", "should be a list with one body per Metadata.SystemPropertiesArray entry")
+            pairs = [(body, props, f"Metadata.SystemPropertiesArray[{i}]") for i, (body, props) in enumerate(zip(bodies, props_list, strict=True))]
+        else:
+            pairs = [(value, meta, "Metadata")]
+        events: list[Event] = []
+        for body, props, at in pairs:
+            if not isinstance(props, dict):
+                raise r.error(at, "should be an object")
+            events.append(
+                StreamRecord(
+                    stream=hub,
+                    partition=partition,
+                    sequence=_sequence(r, props, at),
+                    key=r.opt_str(props, "PartitionKey", at=at),
+                    data=body_of(body, r, "Data"),
+                    time=r.time(props, "EnqueuedTimeUtc", at=at),
+                    raw=self.raw,
+                )
+            )
+        return events
+
+    def to_response(self, result: DispatchResult) -> Any:
+        return host_response(result)
+
+
+class EventHubObject:
+    """``func.EventHubEvent`` (``cardinality="one"``) or a list of them (``"many"``)."""
+
+    name: ClassVar[str] = "eventhub-event"
+    kind: ClassVar[str] = "stream"
+    _r = Reader(PROVIDER, name)
+
+    @classmethod
+    def matches(cls, raw: Any) -> bool:
+        return is_binding(raw, "EventHubEvent") or is_binding_list(raw, "EventHubEvent")
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def to_events(self) -> list[Event]:
+        r = self._r
+        many = isinstance(self.raw, list)
+        events: list[Event] = []
+        for i, event in enumerate(self.raw if many else [self.raw]):
+            at = f"[{i}]." if many else ""
+            if not is_binding(event, "EventHubEvent"):
+                raise r.error(at.rstrip(".") or "$", "should be an EventHubEvent")
+            meta = event.metadata
+            if not isinstance(meta, dict):
+                raise r.error(f"{at}metadata", "is missing (the host's PartitionContext names the partition)")
+            hub, partition = _partition(r, meta, f"{at}metadata")
+            sequence = int_value(r, event.sequence_number, f"{at}sequence_number")
+            if sequence is None:
+                raise r.error(f"{at}sequence_number")
+            events.append(
+                StreamRecord(
+                    stream=hub,
+                    partition=partition,
+                    sequence=str(sequence),
+                    key=str_value(r, event.partition_key, f"{at}partition_key"),
+                    data=Body(event.get_body()),
+                    time=time_value(r, event.enqueued_time, f"{at}enqueued_time"),
+                    raw=event,
+                )
+            )
+        return events
+
+    def to_response(self, result: DispatchResult) -> Any:
+        raise_first_failure(result)
+        return None
