@@ -1,0 +1,204 @@
+"""Azure sink backends, found by URL scheme (``corefn.sinks`` entry points).
+
+=========================================  ==========  ==========================================
+URL                                        sink kind   service
+=========================================  ==========  ==========================================
+``az://container``                         object      Blob Storage, account from the connection string
+``az://account/container``                 object      Blob Storage, ``https://account.blob.<suffix>``
+``azqueue://queue``, ``azqueue://a/q``     publisher   Queue Storage (base64 messages)
+``aztable://table``, ``aztable://a/t``     table       Table Storage
+``cosmos://account/database/container``    table       Cosmos DB (NoSQL API)
+``servicebus://namespace/queue-or-topic``  publisher   Service Bus (REST send)
+=========================================  ==========  ==========================================
+
+Storage credentials (Blob, Queue, Table) follow the Azure CLI's variables: a one-segment URL
+uses ``AZURE_STORAGE_CONNECTION_STRING`` (else ``AzureWebJobsStorage``, which every Function App
+has; an Azurite connection string works as is). A two-segment URL names the account and uses
+that connection string if it is for the same account, else ``AZURE_STORAGE_KEY`` or
+``AZURE_STORAGE_SAS_TOKEN`` against ``<account>.<service>.<AZURE_STORAGE_ENDPOINT_SUFFIX or
+core.windows.net>``. No SDK is imported by this package: each backend imports its SDK when it is
+first opened, and keeps one client for the life of the process.
+
+Every Azure SDK raises azure-core's exceptions, so :func:`azure_errors` is the one mapping to the
+:class:`~corefn.errors.SinkError` family for all five backends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from corefn.errors import (
+    ConfigurationError,
+    SinkConflictError,
+    SinkError,
+    SinkNotFoundError,
+    SinkThrottledError,
+    SinkUnavailableError,
+)
+
+#: where a table backend puts an item's version token (etag) in what it returns; ``put``'s
+#: ``if_version`` takes it back.
+VERSION_FIELD = "_version"
+
+#: HTTP status → error class. Azure Storage answers 503 "ServerBusy" when it throttles.
+STATUS_ERRORS: dict[int, type[SinkError]] = {
+    401: SinkUnavailableError,
+    403: SinkUnavailableError,
+    404: SinkNotFoundError,
+    409: SinkConflictError,
+    412: SinkConflictError,
+    429: SinkThrottledError,
+    500: SinkUnavailableError,
+    502: SinkUnavailableError,
+    503: SinkThrottledError,
+    504: SinkUnavailableError,
+}
+
+
+def retry_after(headers: Mapping[str, str] | None) -> float | None:
+    """Seconds from a ``Retry-After`` (or Cosmos ``x-ms-retry-after-ms``) header, if any."""
+    if not headers:
+        return None
+    lowered = {str(k).lower(): v for k, v in headers.items()}
+    if (ms := lowered.get("x-ms-retry-after-ms")) is not None:
+        try:
+            return float(ms) / 1000
+        except ValueError:
+            return None
+    try:
+        return float(lowered["retry-after"])
+    except (KeyError, ValueError):
+        return None
+
+
+def to_sink_error(sink: str, exc: BaseException) -> SinkError | None:
+    """The SinkError for an azure-core exception (None: not a service failure, let it through)."""
+    from azure.core.exceptions import AzureError, HttpResponseError, ServiceRequestError, ServiceResponseError
+
+    if isinstance(exc, HttpResponseError) and exc.status_code is not None:
+        status = int(exc.status_code)
+        cls = STATUS_ERRORS.get(status, SinkError)
+        code = getattr(exc, "error_code", None) or (exc.reason or "")
+        message = f"Azure answered {status} {code}".rstrip()
+        if cls is SinkThrottledError:
+            headers = getattr(exc.response, "headers", None)
+            return SinkThrottledError(sink, message, exc, retry_after(headers))
+        return cls(sink, message, exc)
+    if isinstance(exc, ServiceRequestError | ServiceResponseError):
+        return SinkUnavailableError(sink, f"Azure cannot be reached: {exc}", exc)
+    if isinstance(exc, AzureError):
+        return SinkError(sink, str(exc), exc)
+    return None
+
+
+@contextmanager
+def azure_errors(sink: str) -> Iterator[None]:
+    """Re-raise azure-core exceptions as the SinkError family (the original is ``cause``)."""
+    try:
+        yield
+    except SinkError:
+        raise
+    except Exception as exc:
+        mapped = to_sink_error(sink, exc)
+        if mapped is None:
+            raise
+        raise mapped from exc
+
+
+def encode_body(body: bytes | str | Mapping[str, Any] | list[Any]) -> bytes:
+    """Publishers send dicts and lists as JSON, text as UTF-8, bytes unchanged."""
+    if isinstance(body, bytes | bytearray | memoryview):
+        return bytes(body)
+    if isinstance(body, str):
+        return body.encode()
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def require(module: str) -> None:
+    """Fail with the pip command when the ``azure`` extra is missing."""
+    from importlib.util import find_spec
+
+    from corefn.errors import MissingExtraError
+
+    if find_spec(module.split(".")[0]) is None or find_spec(module) is None:
+        raise MissingExtraError(module.replace(".", "-"), "azure")
+
+
+def _parse_connection_string(text: str) -> dict[str, str]:
+    parts = (item.partition("=") for item in text.split(";") if item.strip())
+    return {name.strip().lower(): value.strip() for name, _, value in parts}
+
+
+@dataclass(frozen=True, slots=True)
+class StorageTarget:
+    """Where a Blob / Queue / Table URL points: one named resource in one storage account."""
+
+    scheme: str
+    resource: str
+    account: str | None = None
+
+    @classmethod
+    def parse(cls, url: str) -> StorageTarget:
+        scheme, _, rest = url.partition("://")
+        parts = [part for part in rest.split("?")[0].split("/") if part]
+        if len(parts) == 1:
+            return cls(scheme, parts[0])
+        if len(parts) == 2:
+            return cls(scheme, parts[1], parts[0])
+        raise ConfigurationError(f"sink URL {url!r}: use {scheme}://NAME or {scheme}://ACCOUNT/NAME")
+
+    @property
+    def connection_string(self) -> str | None:
+        """The connection string to use, or None to build the endpoint from the account name."""
+        text = os.environ.get("AZURE_STORAGE_CONNECTION_STRING") or os.environ.get("AzureWebJobsStorage")
+        if self.account is None:
+            if not text:
+                raise ConfigurationError(
+                    f"{self.scheme}://{self.resource} needs AZURE_STORAGE_CONNECTION_STRING (or AzureWebJobsStorage); "
+                    f"or name the account: {self.scheme}://ACCOUNT/{self.resource}"
+                )
+            return text
+        if text and _parse_connection_string(text).get("accountname") == self.account:
+            return text
+        return None
+
+    def endpoint(self, service: str) -> str:
+        suffix = os.environ.get("AZURE_STORAGE_ENDPOINT_SUFFIX", "core.windows.net")
+        return f"https://{self.account}.{service}.{suffix}"
+
+    def credential(self) -> Any:
+        """An account key or SAS credential from the environment (Azure CLI names)."""
+        from azure.core.credentials import AzureNamedKeyCredential, AzureSasCredential
+
+        if key := os.environ.get("AZURE_STORAGE_KEY"):
+            return AzureNamedKeyCredential(str(self.account), key)
+        if sas := os.environ.get("AZURE_STORAGE_SAS_TOKEN"):
+            return AzureSasCredential(sas.lstrip("?"))
+        raise ConfigurationError(
+            f"{self.scheme}://{self.account}/{self.resource}: set AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN "
+            f"(or a connection string for account {self.account!r} in AZURE_STORAGE_CONNECTION_STRING)"
+        )
+
+    def client(self, cls: Any, service: str, **options: Any) -> Any:
+        """``cls`` (ContainerClient, QueueClient, TableClient) for this resource."""
+        conn = self.connection_string
+        if conn is not None:
+            return cls.from_connection_string(conn, self.resource, **options)
+        return cls(self.endpoint(service), self.resource, credential=self.credential(), **options)
+
+
+__all__ = [
+    "STATUS_ERRORS",
+    "VERSION_FIELD",
+    "StorageTarget",
+    "azure_errors",
+    "encode_body",
+    "require",
+    "retry_after",
+    "to_sink_error",
+]
