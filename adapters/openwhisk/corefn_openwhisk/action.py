@@ -1,0 +1,95 @@
+"""The OpenWhisk entry point: ``main(params) -> dict``, what the ``python:3.11`` runtime calls.
+
+Generated ``__main__.py`` files call :func:`make_main` with the app reference and the handler the
+action serves; a hand-written action may import :func:`main` and configure it with the
+``COREFN_APP`` / ``COREFN_HANDLER`` environment variables or the bound default parameters
+``__corefn_app`` / ``__corefn_handler`` (in that order of precedence, after the generated
+values). A web request never chooses the app: in default mode a query parameter named
+``__corefn_app`` would otherwise be merged into the params.
+
+The :class:`~corefn.context.Context` carries ``__OW_ACTIVATION_ID`` as the invocation id and
+``__OW_DEADLINE`` (epoch milliseconds) as the deadline, both set by the runtime per activation.
+
+Outcomes: a web request always gets an HTTP response (a handler failure is a 500); a
+trigger-fired or invoked handler that fails returns ``{"error": ...}``, an OpenWhisk application
+error, so the activation is recorded failed with the reason; a payload that cannot be read
+does the same. Nothing is swallowed.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from corefn_openwhisk._common import error_result
+
+Main = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def make_main(app_ref: str | None = None, handler: str | None = None) -> Main:
+    """A ``main(params)`` bound to ``app_ref`` (``module:attribute``) and the pinned ``handler``."""
+
+    def main(params: dict[str, Any]) -> dict[str, Any]:
+        return run(params, app_ref=app_ref, handler=handler)
+
+    return main
+
+
+def main(params: dict[str, Any]) -> dict[str, Any]:
+    """The entry point configured by environment or bound parameters only."""
+    return run(params)
+
+
+def _setting(params: dict[str, Any], given: str | None, env: str, param: str) -> str | None:
+    if given:
+        return given
+    if os.environ.get(env):
+        return os.environ[env]
+    value = params.get(param) if "__ow_method" not in params else None
+    return value if isinstance(value, str) and value else None
+
+
+def context(app: Any, handler: str | None) -> Any:
+    from corefn.context import Context
+
+    deadline_ms = os.environ.get("__OW_DEADLINE", "")
+    return Context(
+        cloud="openwhisk",
+        invocation_id=os.environ.get("__OW_ACTIVATION_ID") or uuid.uuid4().hex,
+        function=handler,
+        deadline=int(deadline_ms) / 1000 if deadline_ms.isdigit() else None,
+        app=app,
+    )
+
+
+def run(params: Any, *, app_ref: str | None = None, handler: str | None = None) -> dict[str, Any]:
+    """One activation: load the app, detect the payload's shape, dispatch, answer."""
+    from corefn.adapters import find_shape, handle
+    from corefn.errors import CorefnError, UnrecognizedPayloadError
+    from corefn.loader import load_app
+    from corefn.log import configure, get_logger
+    from corefn_openwhisk import adapter
+    from corefn_openwhisk.invoke import invoke_result
+
+    configure("openwhisk")
+    log = get_logger("openwhisk")
+    if not isinstance(params, dict):
+        return error_result(UnrecognizedPayloadError("openwhisk", "action params must be a JSON object"))
+    handler = _setting(params, handler, "COREFN_HANDLER", "__corefn_handler")
+    payload = {k: v for k, v in params.items() if not (isinstance(k, str) and k.startswith("__corefn_"))}
+    ctx = None
+    try:
+        app = load_app(_setting(params, app_ref, "COREFN_APP", "__corefn_app"))
+        ctx = context(app, handler)
+        found = find_shape(adapter, payload)
+        result = handle(adapter, app, payload, ctx, pinned=handler, shape=found)
+    except CorefnError as error:  # unreadable payload, no handler, bad configuration
+        log.error("activation failed: %s", error, extra={"invocation_id": ctx.invocation_id if ctx else None})
+        return error_result(error)
+    except Exception as error:  # an invoke handler's own failure (dispatch logged its traceback)
+        return error_result(error)
+    if found is None:
+        return invoke_result(result)
+    return result if isinstance(result, dict) else invoke_result(result)
