@@ -1,0 +1,100 @@
+"""What ``corefn run`` shows: the triggers at start, then one line per invocation (duration and
+outcome), retries and dead letters, and a summary per handler at the end.
+
+Colours (rich) on a terminal, plain lines otherwise (CI logs, tests). Invocations are many, so
+the line is built cheaply; a worker that drains a large batch of successful no-op deliveries
+prints one line for the batch instead of thousands (failures are always printed one by one).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+#: outcome → (plain mark, rich style)
+MARKS: dict[str, tuple[str, str]] = {
+    "ok": ("ok", "green"),
+    "retry": ("RETRY", "yellow"),
+    "dead": ("DEAD", "bold red"),
+    "skipped": ("skip", "dim"),
+}
+
+
+@dataclass(slots=True)
+class Tally:
+    ok: int = 0
+    retried: int = 0
+    dead: int = 0
+    skipped: int = 0
+
+
+@dataclass
+class Console:
+    """Thread-safe output. ``rich`` is imported only when writing to a terminal."""
+
+    stream: TextIO = field(default_factory=lambda: sys.stdout)
+    color: bool | None = None
+    tallies: dict[str, Tally] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _rich: Any = None
+
+    def __post_init__(self) -> None:
+        if self.color is None:
+            self.color = self.stream.isatty()
+        if self.color:
+            from rich.console import Console as RichConsole
+
+            self._rich = RichConsole(file=self.stream, highlight=False, soft_wrap=True)
+
+    def line(self, text: str, style: str = "") -> None:
+        with self._lock:
+            if self._rich is not None:
+                self._rich.print(text, style=style or None, markup=False)
+            else:
+                self.stream.write(text + "\n")
+                self.stream.flush()
+
+    def tally(self, handler: str) -> Tally:
+        found = self.tallies.get(handler)
+        if found is None:
+            found = self.tallies.setdefault(handler, Tally())
+        return found
+
+    # ------------------------------------------------------------------------- invocations
+
+    def invocation(self, handler: str, what: str, outcome: str, seconds: float, detail: str = "") -> None:
+        mark, style = MARKS[outcome]
+        stamp = time.strftime("%H:%M:%S")
+        text = f"{stamp} {mark:<5} {handler} {what} {seconds * 1000:.1f} ms"
+        self.line(text + (f"  {detail}" if detail else ""), style if outcome != "ok" else "")
+
+    def batch(self, handler: str, count: int, seconds: float) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        self.line(f"{stamp} ok    {handler} {count} deliveries in {seconds * 1000:.1f} ms")
+
+    def http(self, method: str, path: str, status: int, handler: str | None, seconds: float) -> None:
+        style = "red" if status >= 500 else "yellow" if status >= 400 else ""
+        stamp = time.strftime("%H:%M:%S")
+        self.line(f"{stamp} {status}   {method} {path} {handler or '-'} {seconds * 1000:.1f} ms", style)
+
+    def warn(self, text: str) -> None:
+        self.line(f"warning: {text}", "yellow")
+
+    # ----------------------------------------------------------------------------- summary
+
+    def summary(self) -> None:
+        if not self.tallies:
+            self.line("summary: nothing was delivered")
+            return
+        width = max(len(name) for name in self.tallies)
+        self.line("summary:", "bold")
+        self.line(f"  {'handler':<{width}}  {'ok':>6} {'retried':>8} {'dead':>6} {'skipped':>8}")
+        for name, t in sorted(self.tallies.items()):
+            self.line(f"  {name:<{width}}  {t.ok:>6} {t.retried:>8} {t.dead:>6} {t.skipped:>8}", "red" if t.dead else "")
+
+    @property
+    def dead_total(self) -> int:
+        return sum(t.dead for t in self.tallies.values())

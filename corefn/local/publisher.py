@@ -1,0 +1,89 @@
+"""``local://NAME`` — the publisher backend that writes into the local runtime's durable store.
+
+The local default for every ``app.publisher(...)`` sink: a message sent here is delivered by
+``corefn run`` to the handlers that consume ``NAME`` (one per queue, every subscriber of a topic,
+the stream's partition for its ``group``), with the runtime's retries and dead letters. It works
+whether or not a runtime is running: messages sent before any runtime has started are kept and
+routed when one starts (see :meth:`~corefn.local.store.Store.publish`).
+
+Dicts and lists are sent as compact JSON; ``group`` is the FIFO message group of an ordered queue
+and the partition key of a stream.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
+
+from corefn.errors import ConfigurationError, SinkUnavailableError
+from corefn.sinks.base import Permission
+from corefn.specs import SinkSpec, check_name
+
+Body = bytes | str | Mapping[str, Any] | list[Any]
+
+
+def encode(body: Body) -> bytes:
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, (bytearray, memoryview)):
+        return bytes(body)
+    if isinstance(body, str):
+        return body.encode()
+    if isinstance(body, (Mapping, list)):
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+    raise ConfigurationError(f"cannot publish a {type(body).__name__}: send bytes, str, a dict or a list")
+
+
+def _attributes(attributes: Mapping[str, str] | None) -> dict[str, str] | None:
+    if not attributes:
+        return None
+    bad = [k for k, v in attributes.items() if not isinstance(k, str) or not isinstance(v, str)]
+    if bad:
+        raise ConfigurationError(f"message attributes must be str -> str; bad: {bad}")
+    return dict(attributes)
+
+
+class LocalPublisher:
+    kinds: ClassVar[tuple[str, ...]] = ("publisher",)
+
+    def __init__(self, spec: SinkSpec, url: str) -> None:
+        name = url.partition("://")[2].strip("/") or spec.name
+        self.name = check_name(name, "publisher")
+        self.target: str | None = spec.options.get("target")
+        self.spec = spec
+
+    @classmethod
+    def permissions(cls, url: str, kind: str) -> list[Permission]:
+        return [Permission("local", ("publish",), url)]
+
+    def _store(self) -> Any:
+        from corefn.local.store import store_at
+        from corefn.sinks import state_dir
+
+        return store_at(state_dir())
+
+    def send(self, body: Body, attributes: Mapping[str, str] | None = None, *, group: str | None = None) -> str:
+        return self._publish([(encode(body), _attributes(attributes), group)])[0]
+
+    def send_batch(self, bodies: Iterable[Body], attributes: Mapping[str, str] | None = None) -> list[str]:
+        attrs = _attributes(attributes)
+        return self._publish([(encode(b), attrs, None) for b in bodies])
+
+    def _publish(self, messages: list[tuple[bytes, dict[str, str] | None, str | None]]) -> list[str]:
+        if not messages:
+            return []
+        import sqlite3
+
+        from corefn.local.store import published
+
+        try:
+            ids: list[str] = self._store().publish(self.name, messages, self.target)
+        except sqlite3.Error as exc:
+            raise SinkUnavailableError(self.spec.name, f"local queue store: {exc}", exc) from exc
+        published(self.name)
+        return ids
+
+
+def open_backend(spec: SinkSpec, url: str) -> LocalPublisher:
+    return LocalPublisher(spec, url)

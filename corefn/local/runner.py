@@ -1,0 +1,233 @@
+"""``corefn run``: every declared trigger of an app on one machine.
+
+The pieces (each its own module): the durable store (:mod:`.store`), one set of workers per
+non-HTTP handler (:mod:`.workers`), the timer thread (:mod:`.scheduler`), the object / table
+change feeds (:mod:`.watcher`) and the HTTP server (:mod:`.server`). This module wires them,
+owns the state folder, and decides when ``--until-idle`` is done.
+
+State folder (``.corefn/`` by default): one runtime at a time holds ``runtime.lock`` on it. At
+start the runtime makes deliveries a killed predecessor had claimed visible again, records who
+consumes which queue / topic / stream, routes messages published before anyone consumed them,
+catches up on missed timer ticks and scans the watched bucket folders.
+
+``--until-idle``: no HTTP server; the runtime works until nothing is pending (waiting, delayed for
+a retry, or in flight — including what the run itself produced) and nothing has moved for a
+short grace period, then prints a summary and exits 0, or 1 if anything was dead-lettered.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from corefn.errors import ConfigurationError
+from corefn.local.console import Console
+from corefn.local.scheduler import Clock, Scheduler
+from corefn.local.store import DB_NAME, Store, on_publish, store_at
+from corefn.local.workers import HandlerRunner
+
+if TYPE_CHECKING:
+    from corefn.app import App
+    from corefn.local.settings import Settings
+    from corefn.local.watcher import ChangeFeed
+
+LOCK_NAME = "runtime.lock"
+QUEUED_KINDS = ("queue", "topic", "stream", "storage", "nosql", "timer")
+
+README = """\
+This folder is corefn's local state (`corefn run`). Safe to delete with `corefn run --reset`.
+
+runtime.db     SQLite (WAL). Tables:
+               deliveries     pending / delayed / in-flight deliveries, one row per consuming
+                              handler (attempt = deliveries so far, visible_at = when it may be
+                              taken again, last_error = why the previous attempt failed)
+               dead           dead-lettered deliveries, with their last error
+               subscriptions  which handler consumes which queue / topic / stream
+               objects_seen   the object versions (size, mtime) already announced as events
+               timers         when each timer last fired
+               Inspect with:  sqlite3 runtime.db 'select handler, attempt, last_error from dead'
+runtime.lock   held by the running `corefn run` (one runtime per state folder)
+objects/NAME/  local object stores (file:// sinks); drop a file in to raise a storage event
+tables.db      local NoSQL tables (sqlite:// sinks)
+"""
+
+
+class StateLocked(ConfigurationError):
+    pass
+
+
+def prepare_state(state: Path, reset: bool) -> None:
+    """Create (or, with ``reset``, clear) the state folder and write its README."""
+    if reset and state.exists():
+        ours = (state / DB_NAME).exists() or (state / "README.txt").exists() or not any(state.iterdir())
+        if not ours:
+            raise ConfigurationError(f"--reset: {state} does not look like a corefn state folder; not deleting it")
+        shutil.rmtree(state)
+    state.mkdir(parents=True, exist_ok=True)
+    readme = state / "README.txt"
+    if not readme.exists():
+        readme.write_text(README)
+
+
+def lock_state(state: Path) -> Any:
+    """Hold ``runtime.lock`` for the life of the process (released by the OS even on kill -9)."""
+    import fcntl
+
+    handle = open(state / LOCK_NAME, "a+")  # noqa: SIM115 - kept open on purpose
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise StateLocked(f"another corefn run is using {state}; stop it or pass --state DIR") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
+
+
+class Runtime:
+    def __init__(self, app: App, settings: Settings, console: Console | None = None, clock: Clock | None = None) -> None:
+        self.app = app
+        self.settings = settings
+        self.console = console or Console()
+        self.clock = clock or Clock.from_env()
+        self.store: Store = store_at(settings.state)
+        self.runners: dict[str, HandlerRunner] = {}
+        for kind in QUEUED_KINDS:
+            for spec in app.handlers_of(kind):
+                self.runners[spec.name] = HandlerRunner(app, spec, self.store, settings, self.console)
+        self.wake = {name: runner.wake for name, runner in self.runners.items()}
+        self.by_resource: dict[str, list[HandlerRunner]] = {}
+        self.feed: ChangeFeed | None = None
+        self.scheduler: Scheduler | None = None
+        self._lock: Any = None
+        self._stop_publish: Any = None
+
+    # ------------------------------------------------------------------------- start-up
+
+    def subscriptions(self) -> list[tuple[str, str, str, bool]]:
+        """(resource, kind, handler, ordered): a queue goes to its first handler (competing
+        consumers share one queue; the core resolves one handler per queue), a topic or a
+        stream to every handler (each subscription / consumer sees every message)."""
+        out: list[tuple[str, str, str, bool]] = []
+        taken: set[str] = set()
+        for kind in ("queue", "topic", "stream"):
+            for spec in self.app.handlers_of(kind):
+                resource = str(spec.resource)
+                if kind == "queue" and resource in taken:
+                    self.console.warn(f"queue {resource!r} has several handlers; {spec.name} gets nothing locally")
+                    continue
+                taken.add(resource)
+                out.append((resource, kind, spec.name, spec.ordered))
+                self.by_resource.setdefault(resource, []).append(self.runners[spec.name])
+        return out
+
+    def start(self) -> None:
+        from corefn.local.watcher import ChangeFeed
+
+        self._lock = lock_state(self.settings.state)
+        recovered = self.store.recover()
+        if recovered:
+            self.console.line(f"recovered {recovered} delivery(ies) a previous run had not finished")
+        routed = self.store.subscribe(self.subscriptions())
+        if routed:
+            self.console.line(f"routed {routed} message(s) published before this run")
+        self._stop_publish = on_publish(self._published)
+        self.feed = ChangeFeed(self.app, self.store, self.console, self.wake)
+        self.feed.listen()
+        timers = self.app.handlers_of("timer")
+        self.scheduler = Scheduler(timers, self.store, self.console, self.clock, self.wake)
+        self.banner()
+        self.scheduler.catch_up()
+        found = self.feed.scan()
+        if found:
+            self.console.line(f"found {found} object change(s) in watched folders not yet processed")
+        for runner in self.runners.values():
+            runner.start()
+        if not self.settings.until_idle:
+            self.feed.watch()
+            if timers:
+                self.scheduler.start()
+        else:
+            self.feed.watch()  # files the run itself writes to watched folders count too
+
+    def _published(self, resource: str) -> None:
+        runners = self.by_resource.get(resource)
+        if runners is None:  # published to something nobody here consumed at start
+            self.store.route_unrouted()
+            runners = self.by_resource.get(resource, [])
+        for runner in runners:
+            runner.wake.set()
+
+    def banner(self) -> None:
+        c, s = self.console, self.settings
+        c.line(f"corefn run: app {self.app.name!r}, state {s.state}", "bold")
+        for spec in self.app.handlers:
+            c.line(f"  {spec.kind:<8} {self._trigger_text(spec):<48} -> {spec.name}")
+
+    def _trigger_text(self, spec: Any) -> str:
+        t, s = spec.trigger, self.settings
+        if spec.kind == "http":
+            key = " [api key]" if spec.options.api_key else ""
+            where = "" if s.until_idle else f" http://{s.host}:{s.port}{t.route}"
+            return f"{','.join(t.methods)} {t.route}{key}{where}"
+        if spec.kind == "timer":
+            return Scheduler.describe(spec, self.clock.now())
+        if spec.kind == "storage":
+            folder = self.feed.folders.get(t.bucket) if self.feed else None
+            filters = "".join(f" {k}={v!r}" for k, v in (("prefix", t.prefix), ("suffix", t.suffix)) if v)
+            return f"{t.bucket} on {'/'.join(t.operations)}{filters}" + (f" (folder {folder})" if folder else "")
+        if spec.kind == "invoke":
+            return f"corefn invoke APP {spec.name} --data JSON"
+        attempts = spec.options.max_attempts or s.max_attempts
+        return f"{spec.resource}{' (ordered)' if spec.ordered else ''}, max {attempts} attempts"
+
+    # ---------------------------------------------------------------------------- running
+
+    def run_until_idle(self) -> int:
+        """Block until idle; returns the exit status (0, or 1 if anything was dead-lettered)."""
+        names = list(self.runners)
+        quiet_since: float | None = None
+        while True:
+            busy = self.store.pending(names) > 0 or (self.feed is not None and self.feed.busy)
+            now = time.monotonic()
+            if busy:
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = now
+            elif now - quiet_since >= self.settings.idle_grace:
+                break
+            time.sleep(0.02 if busy else 0.05)
+        self.stop()
+        self.console.summary()
+        return 1 if self.console.dead_total else 0
+
+    def stop(self) -> None:
+        for runner in self.runners.values():
+            runner.stop.set()
+            runner.wake.set()
+        if self.scheduler is not None:
+            self.scheduler.stop.set()
+        if self.feed is not None:
+            self.feed.close()
+        if self._stop_publish is not None:
+            self._stop_publish()
+        for runner in self.runners.values():
+            for thread in runner.threads:
+                thread.join(timeout=2.0)
+
+    def wait_forever(self) -> None:
+        """Without HTTP routes: wait for SIGINT / SIGTERM."""
+        import signal
+
+        done = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: done.set())
+        while not done.wait(1.0):
+            pass
+        self.stop()

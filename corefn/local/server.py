@@ -1,0 +1,163 @@
+"""The local HTTP server: a small hand-written ASGI app served by uvicorn.
+
+Everything HTTP-specific that the clouds share — routing, 404 / 405, CORS, the API key check,
+turning a handler's return value into a response — is :func:`corefn.dispatch.dispatch_http`'s
+job; this module only does what a gateway in front of it does:
+
+- binds ``127.0.0.1`` unless told otherwise (a laptop's runtime is not a public server);
+- refuses bodies over the size limit with 413 before reading them whole (Lambda's 6 MB
+  synchronous payload limit by default), from ``content-length`` or while streaming;
+- answers 504 when the handler has not answered within the timeout (API Gateway's 29 s). The
+  handler's thread cannot be killed; it finishes in the background, its answer discarded, as a
+  Lambda keeps running after API Gateway has given up.
+
+How handlers run: every request's dispatch runs in a thread pool, sync and ``async def`` handlers
+alike. ``dispatch_http`` runs async handlers on an event loop kept per worker thread
+(:func:`corefn.dispatch.call_handler`), so an async handler runs on a loop of its own, as it does
+in a Lambda or Azure worker, and a handler that blocks (``time.sleep``, a sync SDK call) stalls one
+pool thread, never the server's loop. Awaiting async handlers on the server loop would save one
+thread hop (~30 µs) per request, but it would need a second copy of ``dispatch_http`` (CORS, API
+key, error mapping) to stay in step with the clouds' copy — see the report for the core split that
+would allow it without duplication.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from corefn.context import Context
+from corefn.dispatch import dispatch_http
+from corefn.events.base import Body, Headers, Query
+from corefn.events.http import HttpRequest, HttpResponse
+
+if TYPE_CHECKING:
+    from corefn.app import App
+    from corefn.local.console import Console
+    from corefn.local.settings import Settings
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+class TooLarge(Exception):
+    pass
+
+
+def _json(status: int, text: str) -> HttpResponse:
+    return HttpResponse.json({"error": text}, status)
+
+
+class LocalGateway:
+    """The ASGI application."""
+
+    def __init__(self, app: App, settings: Settings, console: Console | None = None, threads: int = 32) -> None:
+        self.app = app
+        self.timeout = settings.http_timeout
+        self.max_body = settings.max_body
+        self.console = console
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="corefn-http")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        started = time.perf_counter()
+        try:
+            body = await self._read_body(scope, receive)
+        except TooLarge:
+            response = _json(413, f"request body larger than {self.max_body} bytes")
+            await _send(send, response)
+            self._log(scope, response, None, started)
+            return
+        request = HttpRequest(
+            method=scope["method"],
+            path=scope["path"],
+            headers=Headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]),
+            query=Query(scope["query_string"].decode("latin-1")),
+            body=Body(body),
+            client_ip=(scope.get("client") or (None,))[0],
+            id=uuid.uuid4().hex,
+        )
+        ctx = Context(cloud="local", app=self.app, invocation_id=request.id or "", deadline=time.time() + self.timeout)
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self.pool, dispatch_http, self.app, request, ctx)
+        try:
+            response = await asyncio.wait_for(future, self.timeout)
+        except TimeoutError:
+            response = HttpResponse.json(
+                {"error": f"handler did not answer within {self.timeout:g} s", "invocation_id": ctx.invocation_id}, 504
+            )
+        await _send(send, response)
+        self._log(scope, response, ctx.function, started)
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    if int(value) > self.max_body:
+                        raise TooLarge
+                except ValueError:
+                    pass
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                raise TooLarge
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                break
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def _log(self, scope: Scope, response: HttpResponse, handler: str | None, started: float) -> None:
+        if self.console is not None:
+            self.console.http(scope["method"], scope["path"], response.status, handler, time.perf_counter() - started)
+
+
+async def _send(send: Send, response: HttpResponse) -> None:
+    headers = [(k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in response.headers.items()]
+    headers.extend((b"set-cookie", c.encode("latin-1")) for c in response.cookies)
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+def serve(gateway: LocalGateway, host: str, port: int, on_started: Callable[[], None] | None = None) -> None:
+    """Run uvicorn in this thread until SIGINT / SIGTERM (uvicorn installs the handlers)."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        gateway, host=host, port=port, lifespan="off", access_log=False, log_level="warning",
+        server_header=False, timeout_graceful_shutdown=5,
+    )
+    server = uvicorn.Server(config)
+    if on_started is not None:
+        original = server.startup
+
+        async def startup(sockets: Any = None) -> None:
+            await original(sockets=sockets)
+            on_started()
+
+        server.startup = startup  # type: ignore[method-assign]
+    server.run()

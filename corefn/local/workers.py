@@ -1,0 +1,197 @@
+"""Workers: threads that claim deliveries for one handler, run it, and settle the outcome.
+
+Each non-HTTP handler gets its own workers, so a slow handler never holds up another one. An
+unordered handler (queue, topic, storage, timer) gets ``concurrency`` workers (the handler's
+``concurrency`` option, else the runtime's default) that claim different rows; an ordered one
+(stream, NoSQL, FIFO queue) gets a single worker that takes the head of each partition.
+
+Handlers run through :func:`corefn.dispatch.dispatch` pinned to the handler, exactly as on a
+cloud: per-message handlers one delivery per call, batch handlers up to ``batch_size`` per call
+with per-record failures. A handler's exception never reaches the worker loop: it becomes a
+retry (exponential back-off) or, at ``max_attempts``, a dead letter.
+
+Claims are batched and sized from the handler's observed speed (about 50 ms of work per claim):
+a no-op handler drains hundreds of rows per transaction, a slow one takes one row at a time so
+parallel workers share the load.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from corefn.context import Context
+from corefn.dispatch import NotRunAfterFailure, Outcome, dispatch
+from corefn.local.deliveries import to_event
+from corefn.local.store import Delivery, Store
+
+if TYPE_CHECKING:
+    from corefn.app import App
+    from corefn.local.console import Console
+    from corefn.local.settings import Settings
+    from corefn.specs import HandlerSpec
+
+MAX_CLAIM = 512
+CLAIM_BUDGET = 0.05  # seconds of handler work per claim
+QUIET_BATCH = 20  # successful deliveries per claim above which one summary line is printed
+
+
+@dataclass
+class HandlerRunner:
+    """What the workers of one handler share."""
+
+    app: App
+    spec: HandlerSpec
+    store: Store
+    settings: Settings
+    console: Console
+    wake: threading.Event = field(default_factory=threading.Event)
+    stop: threading.Event = field(default_factory=threading.Event)
+    threads: list[threading.Thread] = field(default_factory=list)
+    _avg: float | None = None
+
+    @property
+    def ordered(self) -> bool:
+        return self.spec.ordered
+
+    @property
+    def max_attempts(self) -> int:
+        return self.spec.options.max_attempts or self.settings.max_attempts
+
+    @property
+    def timeout(self) -> float | None:
+        return self.spec.options.timeout
+
+    def start(self) -> None:
+        count = 1 if self.ordered else max(1, self.spec.options.concurrency or self.settings.concurrency)
+        for index in range(count):
+            thread = threading.Thread(target=self._loop, name=f"corefn-{self.spec.name}-{index}", daemon=True)
+            thread.start()
+            self.threads.append(thread)
+
+    def _claim_size(self) -> int:
+        if self.spec.batch:
+            return self.spec.options.batch_size or 10
+        avg = self._avg
+        if avg is None:
+            return 8
+        return max(1, min(MAX_CLAIM, int(CLAIM_BUDGET / max(avg, 1e-6))))
+
+    def _loop(self) -> None:
+        visibility = (self.timeout or 0) + self.settings.visibility
+        while not self.stop.is_set():
+            try:
+                rows = self.store.claim(self.spec.name, self._claim_size(), visibility, self.ordered)
+            except Exception as error:  # a locked or broken database: say so, keep trying
+                self.console.warn(f"{self.spec.name}: cannot claim deliveries: {error}")
+                self.stop.wait(1.0)
+                continue
+            if not rows:
+                self._sleep()
+                continue
+            try:
+                self.run(rows)
+            except Exception as error:  # never let one batch kill the worker
+                self.console.warn(f"{self.spec.name}: worker error, deliveries will be retried: {error!r}")
+
+    def _sleep(self) -> None:
+        wait = self.settings.poll
+        next_visible = self.store.next_visible(self.spec.name)
+        if next_visible is not None:
+            wait = min(wait, max(0.005, next_visible - time.time()))
+        self.wake.wait(wait)
+        self.wake.clear()
+
+    # --------------------------------------------------------------------------- running
+
+    def run(self, rows: list[Delivery]) -> None:
+        started = time.perf_counter()
+        if self.spec.batch:
+            outcomes = self._call(rows)
+        else:
+            outcomes = []
+            for row in rows:
+                outcomes.extend(self._call([row]))
+        elapsed = time.perf_counter() - started
+        self._observe(elapsed / len(rows))
+        self._settle(rows, outcomes, elapsed)
+
+    def _call(self, rows: list[Delivery]) -> list[tuple[Outcome | BaseException, float]]:
+        started = time.perf_counter()
+        ctx = Context(cloud="local", app=self.app, deadline=time.time() + self.timeout if self.timeout else None)
+        try:
+            events = [to_event(row) for row in rows]
+            result = dispatch(self.app, events, ctx, pinned=self.spec.name)
+        except Exception as error:  # a broken row or a configuration error: a failed delivery
+            return [(error, time.perf_counter() - started) for _ in rows]
+        seconds = (time.perf_counter() - started) / len(rows)
+        return [(outcome, seconds) for outcome in result.outcomes]
+
+    def _observe(self, seconds: float) -> None:
+        self._avg = seconds if self._avg is None else 0.7 * self._avg + 0.3 * seconds
+
+    def _settle(self, rows: list[Delivery], outcomes: list[tuple[Outcome | BaseException, float]], elapsed: float) -> None:
+        done: list[int] = []
+        retry: list[tuple[int, float, str]] = []
+        dead: list[tuple[int, str]] = []
+        release: list[int] = []
+        tally = self.console.tally(self.spec.name)
+        quiet = len(rows) > QUIET_BATCH
+        name = self.spec.name
+        for row, (outcome, seconds) in zip(rows, outcomes, strict=True):
+            error = outcome if isinstance(outcome, BaseException) else outcome.error
+            what = _describe(row)
+            if error is None:
+                done.append(row.seq)
+                skipped = isinstance(outcome, Outcome) and outcome.skipped
+                if skipped:
+                    tally.skipped += 1
+                else:
+                    tally.ok += 1
+                if not quiet:
+                    self.console.invocation(name, what, "skipped" if skipped else "ok", seconds)
+                continue
+            if isinstance(error, NotRunAfterFailure):
+                release.append(row.seq)
+                continue
+            reason = f"{type(error).__name__}: {error}"
+            if row.attempt >= self.max_attempts:
+                dead.append((row.seq, reason))
+                tally.dead += 1
+                self.console.invocation(name, what, "dead", seconds, f"attempt {row.attempt}/{self.max_attempts} {reason} -> dead-lettered")
+                self._forward_dead_letter(row)
+            else:
+                delay = self.settings.backoff(row.attempt)
+                retry.append((row.seq, delay, reason))
+                tally.retried += 1
+                self.console.invocation(
+                    name, what, "retry", seconds, f"attempt {row.attempt}/{self.max_attempts} {reason} -> retry in {delay:g} s"
+                )
+        if quiet and done:
+            self.console.batch(name, len(done), elapsed)
+        self.store.settle(done, retry, dead)
+        self.store.release(release)
+
+    def _forward_dead_letter(self, row: Delivery) -> None:
+        """With ``dead_letter="name"``, the poison message is also published to that queue, so a
+        handler can consume it (the ``<queue>-poison`` / DLQ pattern); it is always kept in the
+        state folder's ``dead`` table."""
+        target = self.spec.options.dead_letter
+        if not target:
+            return
+        body = row.body if row.kind in ("queue", "topic", "stream") else json.dumps(to_event(row).to_dict()).encode()
+        attributes = {**row.attributes, "corefn-dead-letter-from": row.resource, "corefn-attempts": str(row.attempt)}
+        self.store.publish(target, [(body, attributes, row.key)])
+
+
+def _describe(row: Delivery) -> str:
+    if row.kind == "storage":
+        return f"{row.resource}/{row.meta.get('key')} ({row.meta.get('operation')})"
+    if row.kind == "timer":
+        return f"tick {row.meta.get('time')}{' past due' if row.meta.get('past_due') else ''}"
+    if row.partition is not None and row.kind == "stream":
+        return f"{row.kind} {row.resource}[{row.partition}] #{row.seq} id={row.id}"
+    return f"{row.kind} {row.resource} id={row.id}"
