@@ -37,8 +37,8 @@ from typing import TYPE_CHECKING, Any
 from corefn.adapters import Shape, find_shape, handle, read
 from corefn.context import Context
 from corefn.errors import PayloadError, UnrecognizedPayloadError
-from corefn.events import Event, HttpResponse, TopicMessage
-
+from corefn.events import Event, HttpResponse, TimerEvent, TopicMessage
+from corefn.specs import TimerTrigger
 from corefn_gcp.http import EXECUTION_ID, FlaskHttp, to_flask_response
 from corefn_gcp.queue import as_queue_message
 from corefn_gcp.stream import as_stream_record
@@ -159,7 +159,14 @@ def deliver(app: App, raw: Any, ctx: Context, pinned: str | None, shape: type[Sh
 
 def as_declared(app: App, event: Event, pinned: str | None) -> Event:
     """A Pub/Sub message as the kind its handler declared (see the module docstring). A push
-    body names no topic: it gets the topic the pinned handler was declared for."""
+    body names no topic: it gets the topic the pinned handler was declared for. A scheduler tick
+    gets its timer's name and cron schedule when the job did not send them."""
+    if isinstance(event, TimerEvent) and pinned:
+        timer = app.handler(pinned)
+        if isinstance(timer.trigger, TimerTrigger):
+            changed: TimerEvent = event.replace(name=event.name or timer.name, schedule=event.schedule or timer.trigger.schedule)
+            return changed
+        return event
     if not isinstance(event, TopicMessage):
         return event
     spec = app.handler(pinned) if pinned else _declared_for(app, event.topic)

@@ -1,0 +1,128 @@
+"""Google Cloud sink backends, found by URL scheme (``corefn.sinks`` entry points).
+
+===================================  ==========  =================================================
+URL                                  sink kind   service
+===================================  ==========  =================================================
+``gs://bucket``                      object      Cloud Storage
+``firestore://collection``           table       Firestore (Native mode), default database
+``firestore://project/collection``   table       ... in another project (``?database=name`` too)
+``pubsub://topic``                   publisher   Pub/Sub
+``pubsub://project/topic``           publisher   ... in another project
+===================================  ==========  =================================================
+
+The project is ``GOOGLE_CLOUD_PROJECT`` (set on Cloud Functions and Cloud Run), else whatever
+Application Default Credentials name. Credentials are Application Default Credentials
+(``GOOGLE_APPLICATION_CREDENTIALS`` or the runtime's service account). The SDKs honour the
+emulator variables themselves (``STORAGE_EMULATOR_HOST``, ``PUBSUB_EMULATOR_HOST``,
+``FIRESTORE_EMULATOR_HOST``) and then need no credentials.
+
+No SDK is imported by this package. Every Google client library raises google-api-core's
+exceptions (whose ``code`` is the HTTP status, for gRPC and REST alike), so
+:func:`google_errors` is the one mapping for all three backends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from corefn.errors import (
+    ConfigurationError,
+    SinkConflictError,
+    SinkError,
+    SinkNotFoundError,
+    SinkThrottledError,
+    SinkUnavailableError,
+)
+
+#: where table items carry their version token (here the Firestore update time, RFC 3339)
+VERSION_FIELD = "_version"
+
+#: HTTP status (google-api-core's ``code``) → error class. gRPC UNAVAILABLE arrives as 503 and
+#: mostly means "not reachable", so 503 is unavailable here; 429 (RESOURCE_EXHAUSTED) throttles.
+STATUS_ERRORS: dict[int, type[SinkError]] = {
+    401: SinkUnavailableError,
+    403: SinkUnavailableError,
+    404: SinkNotFoundError,
+    409: SinkConflictError,
+    412: SinkConflictError,
+    429: SinkThrottledError,
+    500: SinkUnavailableError,
+    502: SinkUnavailableError,
+    503: SinkUnavailableError,
+    504: SinkUnavailableError,
+}
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+    try:
+        return float(headers.get("Retry-After") or headers.get("retry-after"))
+    except (TypeError, ValueError):
+        return None
+
+
+def to_sink_error(sink: str, exc: BaseException) -> SinkError | None:
+    """The SinkError for a google-api-core / google-auth / transport exception (None: not ours)."""
+    from google.api_core.exceptions import GoogleAPICallError, RetryError
+    from google.auth.exceptions import GoogleAuthError
+
+    if isinstance(exc, GoogleAPICallError):
+        status = int(exc.code or 0)
+        cls = STATUS_ERRORS.get(status, SinkError)
+        message = f"Google answered {status} {type(exc).__name__}: {exc.message}"
+        if cls is SinkThrottledError:
+            return SinkThrottledError(sink, message, exc, _retry_after(exc))
+        return cls(sink, message, exc)
+    if isinstance(exc, RetryError | GoogleAuthError | ConnectionError | TimeoutError):
+        return SinkUnavailableError(sink, f"Google Cloud cannot be reached: {exc}", exc)
+    try:
+        from requests.exceptions import ConnectionError as RequestsConnectionError, Timeout
+    except ImportError:  # pragma: no cover - requests comes with google-cloud-storage
+        return None
+    if isinstance(exc, RequestsConnectionError | Timeout):
+        return SinkUnavailableError(sink, f"Google Cloud cannot be reached: {exc}", exc)
+    return None
+
+
+@contextmanager
+def google_errors(sink: str) -> Iterator[None]:
+    """Re-raise Google client exceptions as the SinkError family (the original is ``cause``)."""
+    try:
+        yield
+    except SinkError:
+        raise
+    except Exception as exc:
+        mapped = to_sink_error(sink, exc)
+        if mapped is None:
+            raise
+        raise mapped from exc
+
+
+def encode_body(body: bytes | str | Mapping[str, Any] | list[Any]) -> bytes:
+    """Publishers send dicts and lists as JSON, text as UTF-8, bytes unchanged."""
+    if isinstance(body, bytes | bytearray | memoryview):
+        return bytes(body)
+    if isinstance(body, str):
+        return body.encode()
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def project_and_name(url: str) -> tuple[str | None, str, dict[str, str]]:
+    """``scheme://name`` or ``scheme://project/name`` (+ ``?k=v`` options)."""
+    from urllib.parse import parse_qsl
+
+    scheme, _, rest = url.partition("://")
+    path, _, query = rest.partition("?")
+    parts = [part for part in path.split("/") if part]
+    if len(parts) == 1:
+        return os.environ.get("GOOGLE_CLOUD_PROJECT") or None, parts[0], dict(parse_qsl(query))
+    if len(parts) == 2:
+        return parts[0], parts[1], dict(parse_qsl(query))
+    raise ConfigurationError(f"sink URL {url!r}: use {scheme}://NAME or {scheme}://PROJECT/NAME")
+
+
+__all__ = ["STATUS_ERRORS", "VERSION_FIELD", "encode_body", "google_errors", "project_and_name", "to_sink_error"]
