@@ -1,0 +1,42 @@
+"""``corefn event CLOUD TRIGGER``: print a realistic sample payload (like ``sam local
+generate-event``), ready to edit and replay with ``corefn invoke APP --event FILE``.
+
+Samples belong to each adapter (its ``samples/`` folder, served by a ``sample(trigger)`` method on
+the adapter object), so the core knows none of them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from corefn.errors import CorefnError
+
+
+def _fail(message: str) -> None:
+    click.echo(f"corefn event: {message}", err=True)
+    sys.exit(2)
+
+
+@click.command()
+@click.argument("cloud")
+@click.argument("trigger")
+def command(cloud: str, trigger: str) -> None:
+    """Print a sample CLOUD payload for TRIGGER (http, storage, queue, topic, timer, stream, nosql, ...)."""
+    from corefn.adapters import get_adapter
+
+    try:
+        adapter = get_adapter(cloud)
+    except CorefnError as exc:
+        _fail(str(exc))
+    sample: Any = getattr(adapter, "sample", None)
+    if not callable(sample):
+        _fail(f"the {cloud} adapter provides no sample payloads (it has no sample(trigger) method)")
+    try:
+        payload: Any = sample(trigger)
+    except (CorefnError, LookupError, ValueError) as exc:
+        _fail(f"{cloud} has no sample for {trigger!r}: {exc}")
+    click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
