@@ -80,7 +80,8 @@ def to_sink_error(sink: str, exc: BaseException) -> SinkError | None:
     if isinstance(exc, RetryError | GoogleAuthError | ConnectionError | TimeoutError):
         return SinkUnavailableError(sink, f"Google Cloud cannot be reached: {exc}", exc)
     try:
-        from requests.exceptions import ConnectionError as RequestsConnectionError, Timeout
+        from requests.exceptions import ConnectionError as RequestsConnectionError
+        from requests.exceptions import Timeout
     except ImportError:  # pragma: no cover - requests comes with google-cloud-storage
         return None
     if isinstance(exc, RequestsConnectionError | Timeout):
