@@ -59,8 +59,9 @@ STATUS_ERRORS: dict[int, type[SinkError]] = {
 
 def _retry_after(exc: BaseException) -> float | None:
     headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+    value: Any = headers.get("Retry-After") or headers.get("retry-after")
     try:
-        return float(headers.get("Retry-After") or headers.get("retry-after"))
+        return float(value)
     except (TypeError, ValueError):
         return None
 

@@ -211,7 +211,7 @@ class GcsStore:
         credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
         if isinstance(credentials, auth_credentials.Signing):
             return {"credentials": credentials}
-        credentials.refresh(Request())
+        credentials.refresh(Request())  # type: ignore[no-untyped-call]
         email = getattr(credentials, "service_account_email", None)
         if not email:
             raise ConfigurationError(
