@@ -17,10 +17,11 @@ COS notifies writes and deletes only: ``Object:Write`` → created, ``Object:Del
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, ClassVar
 
 from corefn.dispatch import DispatchResult
-from corefn.events import Event, StorageEvent, StorageOperation
+from corefn.events import Event, StorageEvent, StorageOperation, parse_time
 from corefn.payload import Reader
 from corefn_openwhisk._common import PROVIDER, trigger_response
 
@@ -63,13 +64,18 @@ class CosNotification:
                 key=key,
                 operation=operation,
                 size=size,
-                time=r.time(note, "request_time", at=at),
+                time=self._time(note, at),
                 etag=r.opt_str(note, "object_etag", at=at),
                 content_type=r.opt_str(note, "content_type", at=at),
                 id=r.opt_str(note, "request_id", at=at),
                 raw=raw,
             )
         ]
+
+    def _time(self, note: dict[str, Any], at: str) -> datetime | None:
+        """COS stamps ``request_time`` as ISO 8601 text; anything else is a malformed payload."""
+        stamp = self._r.opt_str(note, "request_time", at=at)
+        return None if stamp is None else self._r.convert(stamp, parse_time, f"{at}.request_time", "an ISO 8601 time")
 
     def to_response(self, result: DispatchResult) -> dict[str, Any]:
         return trigger_response(result)
