@@ -9,7 +9,7 @@
   delete | write`` with JSON ``oldValue`` / ``value``.
 
 Values arrive typed (``{"integerValue": "4"}``: proto3 JSON writes int64 as a string) and come
-out as plain JSON, decoded lazily (:class:`~corefn.events.LazyMap`): a timestamp as ISO 8601 UTC
+out as plain JSON, decoded lazily (:class:`~corefn.events.LazyMap`): a timestamp as its RFC 3339
 text, bytes as their base64 text, a reference as its document path, a geo point as
 ``{"latitude", "longitude"}``. The table is the collection holding the document, ``keys`` its
 document id. ``written`` events tell the operation by which of old / new value is present.
@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from corefn.errors import MissingExtraError
-from corefn.events import Event, LazyMap, NoSqlChange, NoSqlOperation, format_time, parse_time
+from corefn.events import Event, LazyMap, NoSqlChange, NoSqlOperation, parse_time
 from corefn.payload import Reader
 from corefn_gcp._envelope import GcpReader, cloud_event_data, cloud_event_type, legacy_type, read_legacy
 from corefn_gcp.queue import raise_first_failure
@@ -87,8 +87,13 @@ def _double(r: Reader, value: Any, where: str) -> float:
     raise r.error(where, f"should be a number, got {value!r}")
 
 
-def _timestamp(r: Reader, value: Any, where: str) -> str | None:
-    return format_time(r.convert(value, parse_time, where, "an RFC 3339 timestamp"))
+def _timestamp(r: Reader, value: Any, where: str) -> str:
+    """Checked, then kept as Google wrote it (RFC 3339 in UTC, ``Z``; up to nanoseconds, which a
+    datetime would cut to microseconds)."""
+    if not isinstance(value, str):
+        raise r.error(where, f"should be an RFC 3339 timestamp, got {type(value).__name__}")
+    r.convert(value, parse_time, where, "an RFC 3339 timestamp")
+    return value
 
 
 def _geo_point(r: Reader, value: Any, where: str) -> dict[str, float]:
