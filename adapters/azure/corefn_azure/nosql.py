@@ -63,9 +63,8 @@ def with_partition_key(event: NoSqlChange, partition_key: str | None) -> NoSqlCh
     pk = key_name(partition_key)
     if pk is None or pk in event.keys:
         return event
-    from dataclasses import replace
-
-    return replace(event, keys={**event.keys, pk: _lookup(event.new or {}, pk)})  # type: ignore[type-var]
+    changed: NoSqlChange = event.replace(keys={**event.keys, pk: _lookup(event.new or {}, pk)})
+    return changed
 
 
 def changes(reader: Reader, docs: Any, table: str | None, partition_key: str | None, at: str, raw: Any) -> list[Event]:

@@ -215,7 +215,7 @@ class ServiceBusObject:
             at = f"[{i}]." if isinstance(self.raw, list) else ""
             if not is_binding(msg, "ServiceBusMessage"):
                 raise self._r.error(at.rstrip(".") or "$", "should be a ServiceBusMessage")
-            props = msg.application_properties or msg.user_properties
+            props = getattr(msg, "application_properties", None) or getattr(msg, "user_properties", None)
             events.append(
                 message(
                     topic=None,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import unquote
 
@@ -154,7 +155,7 @@ class EventGridObject:
             "topic": event.topic,
             "subject": event.subject,
             "eventType": event.event_type,
-            "eventTime": event.event_time,
+            "eventTime": event.event_time.isoformat() if isinstance(event.event_time, datetime) else event.event_time,
             "data": event.get_json(),
         }
         return [grid_event(self._r, as_json, "", EventGridSchema.names, event)]
@@ -183,7 +184,8 @@ class BlobStream:
 
     def to_events(self) -> list[Event]:
         stream = self.raw
-        props = stream.blob_properties if isinstance(stream.blob_properties, dict) else {}
+        props = getattr(stream, "blob_properties", None)
+        props = props if isinstance(props, dict) else {}
         as_json = {"BlobTrigger": stream.name, "Uri": stream.uri, "Properties": {**props, "Length": stream.length}}
         return [blob_event(self._r, as_json, stream, "")]
 
