@@ -47,13 +47,14 @@ class SchedulerHttp:
         self.raw = raw
 
     def to_events(self) -> list[Event]:
-        r, headers = GcpReader(self.name), dict(self.raw.headers.items())
+        r = GcpReader(self.name)
+        headers = {name.lower(): value for name, value in self.raw.headers.items()}  # HTTP names are case-blind
         return [
             TimerEvent(
-                time=r.time(headers, SCHEDULE_TIME_HEADER),
-                schedule=headers.get(SCHEDULE_HEADER),
-                name=headers.get(TIMER_HEADER),
-                id=headers.get(EXECUTION_ID),
+                time=r.time(headers, SCHEDULE_TIME_HEADER.lower()),
+                schedule=headers.get(SCHEDULE_HEADER.lower()),
+                name=headers.get(TIMER_HEADER.lower()),
+                id=headers.get(EXECUTION_ID.lower()),
                 raw=self.raw,
             )
         ]
