@@ -98,12 +98,12 @@ class GcsStore:
     private_network: ClassVar[bool] = False
 
     def __init__(self, spec: SinkSpec, url: str) -> None:
-        from google.cloud import storage
+        from google.cloud.storage import Client
 
         self.spec = spec
         self.page_size: int | None = spec.options.get("page_size")
         with google_errors(spec.name):
-            self._client = storage.Client(project=os.environ.get("GOOGLE_CLOUD_PROJECT") or None)
+            self._client = Client(project=os.environ.get("GOOGLE_CLOUD_PROJECT") or None)
         self._bucket = self._client.bucket(bucket_of(url))
 
     @classmethod

@@ -33,16 +33,16 @@ class PubSubPublisher:
     private_network: ClassVar[bool] = False
 
     def __init__(self, spec: SinkSpec, url: str) -> None:
-        from google.cloud import pubsub_v1
+        from google.cloud.pubsub_v1 import PublisherClient, types
 
         self.spec = spec
         project, topic, _ = project_and_name(url)
         if not project:
             raise ConfigurationError(f"sink URL {url!r}: set GOOGLE_CLOUD_PROJECT or use pubsub://PROJECT/{topic}")
         with google_errors(spec.name):
-            self._client = pubsub_v1.PublisherClient(
-                batch_settings=pubsub_v1.types.BatchSettings(max_latency=0.005, max_messages=1000, max_bytes=1_000_000),
-                publisher_options=pubsub_v1.types.PublisherOptions(enable_message_ordering=True),
+            self._client = PublisherClient(
+                batch_settings=types.BatchSettings(max_latency=0.005, max_messages=1000, max_bytes=1_000_000),
+                publisher_options=types.PublisherOptions(enable_message_ordering=True),
             )
         self.topic: str = self._client.topic_path(project, topic)
 
