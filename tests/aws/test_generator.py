@@ -1,0 +1,222 @@
+"""The SAM project ``corefn deploy --cloud aws`` writes: valid for SAM's own translator and for
+cfn-lint (on the SAM template and on the CloudFormation it becomes — cfn-lint finds circular
+references the SAM schema does not), and saying what the app declared."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import yaml
+
+from corefn import App
+from corefn.errors import ConfigurationError
+from corefn_aws import adapter
+from corefn_aws._cron import to_eventbridge
+from tests.aws import fixture_app, pipeline_app
+
+APPS = {"pipeline": (pipeline_app.app, "tests.aws.pipeline_app:app"), "fixtures": (fixture_app.app, "tests.aws.fixture_app:app")}
+
+
+class OfflinePolicyLoader:
+    """SAM asks IAM for AWS managed policy ARNs only when a template names a managed policy;
+    ours use policy templates, so nothing is asked — and nothing may be, offline."""
+
+    def load(self) -> dict[str, str]:
+        raise AssertionError("the template needs IAM managed policy lookups")
+
+
+def _sam(app_key: str) -> tuple[str, dict[str, Any]]:
+    app, ref = APPS[app_key]
+    files = adapter.generate(app, ref)
+    text = files["template.yaml"]
+    assert isinstance(text, str)
+    return text, yaml.safe_load(text)
+
+
+def _translate(template: dict[str, Any]) -> dict[str, Any]:
+    import boto3
+    from samtranslator.parser.parser import Parser
+    from samtranslator.translator.translator import Translator
+
+    translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name="ap-northeast-2"))
+    params = {"ApiKey": "k" * 24, "SessionsUrl": "redis://cache:6379/0", "ReportsUrl": "postgresql://db/reports"}
+    packaged = json.loads(json.dumps(template))
+    packaged["Globals"]["Function"]["CodeUri"] = "s3://artifacts/app.zip"  # what `sam package` does
+    loader = OfflinePolicyLoader()
+    return translator.translate(packaged, params, get_managed_policy_map=loader.load)  # type: ignore[no-any-return]
+
+
+def _lint(text: str) -> list[str]:
+    import cfnlint.api
+
+    matches = cfnlint.api.lint(text, config=cfnlint.api.ManualArgs(regions=["ap-northeast-2"]))
+    return [f"{m.rule.id} {m.message} ({'/'.join(map(str, m.path))})" for m in matches]
+
+
+@pytest.fixture(scope="module", params=sorted(APPS))
+def generated(request: pytest.FixtureRequest) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
+    text, template = _sam(request.param)
+    yield text, template, _translate(template)
+
+
+def test_sam_template_passes_cfn_lint(generated: tuple[str, dict[str, Any], dict[str, Any]]) -> None:
+    assert _lint(generated[0]) == []
+
+
+def test_translated_cloudformation_passes_cfn_lint(generated: tuple[str, dict[str, Any], dict[str, Any]]) -> None:
+    assert _lint(json.dumps(generated[2])) == []
+
+
+def test_one_function_per_handler_pinned_to_it(generated: tuple[str, dict[str, Any], dict[str, Any]]) -> None:
+    _, template, _ = generated
+    functions = {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::Serverless::Function"}
+    pinned = sorted(f["Properties"]["Environment"]["Variables"]["COREFN_HANDLER"] for f in functions.values())
+    app = pipeline_app.app if "MakeThumbnailFunction" in functions else fixture_app.app
+    assert pinned == sorted(s.name for s in app.handlers)
+    assert {f["Properties"]["Handler"] for f in functions.values()} == {"corefn_aws.handler.handler"}
+    shared = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert shared["COREFN_APP"] in {ref for _, ref in APPS.values()}
+
+
+def _function(template: dict[str, Any], name: str) -> dict[str, Any]:
+    return template["Resources"][name]["Properties"]  # type: ignore[no-any-return]
+
+
+def test_poll_based_triggers_report_batch_item_failures() -> None:
+    _, template = _sam("pipeline")
+    for fid, event in (("TakeOrderFunction", "Messages"), ("OnTelemetryFunction", "Records"), ("OnDeviceChangeFunction", "Changes")):
+        props = _function(template, fid)["Events"][event]["Properties"]
+        assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"], fid
+    kinesis = _function(template, "OnTelemetryFunction")["Events"]["Records"]["Properties"]
+    assert kinesis["StartingPosition"] == "TRIM_HORIZON" and kinesis["BisectBatchOnFunctionError"] is True
+    assert kinesis["MaximumRetryAttempts"] == 9 and kinesis["BatchSize"] == 50 and kinesis["ParallelizationFactor"] == 1
+    assert kinesis["DestinationConfig"]["OnFailure"]["Type"] == "SQS"
+    ddb = _function(template, "OnDeviceChangeFunction")["Events"]["Changes"]["Properties"]
+    assert ddb["MaximumRetryAttempts"] == -1  # the seed's stream rule: retried until the records expire
+
+
+def test_queues_get_a_dead_letter_queue_after_max_attempts() -> None:
+    _, template = _sam("pipeline")
+    resources = template["Resources"]
+    orders = resources["OrdersQueue"]["Properties"]
+    assert orders["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": ["OrdersDeadLetterQueue", "Arn"]}, "maxReceiveCount": 3}
+    assert orders["VisibilityTimeout"] == 120  # 6 x the 20 s function timeout
+    payments = resources["PaymentsQueue"]["Properties"]
+    assert payments["FifoQueue"] is True and payments["QueueName"] == {"Fn::Sub": "${ResourcePrefix}-payments.fifo"}
+    assert payments["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["PaymentsPoisonQueue", "Arn"]}
+    assert payments["RedrivePolicy"]["maxReceiveCount"] == 5
+
+
+def test_storage_trigger_filters_and_async_dead_letter() -> None:
+    _, template = _sam("pipeline")
+    fn = _function(template, "MakeThumbnailFunction")
+    s3 = fn["Events"]["Objects"]["Properties"]
+    assert s3["Bucket"] == {"Ref": "OriginalsBucket"}
+    assert s3["Events"] == ["s3:ObjectCreated:*", "s3:ObjectRemoved:*", "s3:LifecycleExpiration:*"]
+    assert s3["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": "uploads/"}, {"Name": "suffix", "Value": ".jpg"}]
+    assert fn["DeadLetterQueue"]["Type"] == "SQS" and fn["MemorySize"] == 1024 and fn["Timeout"] == 60
+
+
+def test_policies_are_scoped_to_one_resource_each() -> None:
+    _, template = _sam("pipeline")
+    policies = _function(template, "MakeThumbnailFunction")["Policies"]
+    assert {"S3CrudPolicy": {"BucketName": {"Fn::Sub": "${ResourcePrefix}-thumbnails-${AWS::AccountId}"}}} in policies
+    assert {"DynamoDBCrudPolicy": {"TableName": {"Fn::Sub": "${ResourcePrefix}-devices"}}} in policies
+    assert {"SQSSendMessagePolicy": {"QueueName": {"Fn::Sub": "${ResourcePrefix}-outbox"}}} in policies
+    assert {"SNSPublishMessagePolicy": {"TopicName": {"Fn::Sub": "${ResourcePrefix}-alerts"}}} in policies
+    for policy in policies:
+        (params,) = policy.values()
+        assert "*" not in json.dumps(params)
+
+
+def test_timers_run_on_eventbridge_scheduler_in_their_time_zone() -> None:
+    _, template = _sam("pipeline")
+    schedule = _function(template, "MorningReportFunction")["Events"]["Schedule"]
+    assert schedule["Type"] == "ScheduleV2"
+    props = schedule["Properties"]
+    assert props["ScheduleExpression"] == "cron(0 9 ? * 2-6 *)" and props["ScheduleExpressionTimezone"] == "Asia/Seoul"
+    envelope = json.loads(props["Input"])
+    assert envelope["source"] == "aws.scheduler" and envelope["detail"] == {"schedule": "0 9 * * 1-5", "tz": "Asia/Seoul"}
+
+
+def test_scheduler_input_is_read_by_the_timer_shape() -> None:
+    _, template = _sam("pipeline")
+    text = _function(template, "MorningReportFunction")["Events"]["Schedule"]["Properties"]["Input"]
+    delivered = json.loads(
+        text.replace("<aws.scheduler.scheduled-time>", "2024-05-06T00:00:00Z")
+        .replace("<aws.scheduler.execution-id>", "exec-1")
+        .replace("<aws.scheduler.schedule-arn>", "arn:aws:scheduler:ap-northeast-2:123456789012:schedule/default/image-pipeline-morning_report")
+    )
+    from corefn.adapters import parse
+
+    parsed = parse(delivered, cloud="aws")
+    assert parsed.shape_name == "eventbridge-schedule"
+    assert parsed.events[0].to_dict() == {
+        "kind": "timer", "time": "2024-05-06T00:00:00Z", "schedule": "0 9 * * 1-5", "name": "image-pipeline-morning_report", "id": "exec-1",
+    }  # fmt: skip
+
+
+def test_http_routes_api_keys_cors_and_warmup() -> None:
+    _, template = _sam("pipeline")
+    device = _function(template, "GetDeviceFunction")
+    assert {e["Properties"]["Method"] for e in device["Events"].values()} == {"GET", "OPTIONS"}
+    assert device["Environment"]["Variables"]["COREFN_API_KEY"] == {"Ref": "ApiKey"}
+    assert template["Parameters"]["ApiKey"]["NoEcho"] is True
+    files = _function(template, "FilesFunction")["Events"]
+    assert [e["Properties"]["Path"] for e in files.values()] == ["/files/{path+}"]
+    assert _function(template, "LegacyFunction")["Events"]["GetLegacy"]["Type"] == "Api"
+    warm = _function(template, "ResizeFunction")
+    assert warm["Events"]["WarmUp"]["Properties"] == {"Schedule": "rate(5 minutes)", "Input": '{"corefn": "warmup"}'}
+    assert warm["ReservedConcurrentExecutions"] == 5
+
+
+def test_readme_explains_deploy_and_batch_failures() -> None:
+    files = adapter.generate(*APPS["pipeline"])
+    text = files["README.md"]
+    assert isinstance(text, str)
+    assert "sam deploy" in text and "ReportBatchItemFailures" in text and "UTC" in text
+    assert "files: API Gateway gives up" in text  # the 45 s HTTP timeout warning
+
+
+def test_names_map_physical_to_logical() -> None:
+    _, template = _sam("pipeline")
+    names = template["Globals"]["Function"]["Environment"]["Variables"]["COREFN_NAMES"]["Fn::Sub"]
+    mapping = json.loads(names)
+    assert mapping["${ResourcePrefix}-originals-${AWS::AccountId}"] == "originals"
+    assert mapping["${ResourcePrefix}-payments.fifo"] == "payments"
+
+
+@pytest.mark.parametrize(
+    "cron, aws",
+    [
+        ("*/5 * * * *", "cron(0/5 * * * ? *)"),
+        ("0 9 * * 1-5", "cron(0 9 ? * 2-6 *)"),
+        ("30 8 1 * *", "cron(30 8 1 * ? *)"),
+        ("0 0 * * 0,6", "cron(0 0 ? * 1,7 *)"),
+        ("0 0 * * 7", "cron(0 0 ? * 1 *)"),
+        ("0 12 * * sun", "cron(0 12 ? * SUN *)"),
+    ],
+)
+def test_cron_translation(cron: str, aws: str) -> None:
+    assert to_eventbridge(cron) == aws
+
+
+def test_cron_with_both_day_fields_is_refused() -> None:
+    with pytest.raises(ConfigurationError):
+        to_eventbridge("0 0 1 * 1")
+
+
+def test_generated_through_the_deploy_command(tmp_path: Any) -> None:
+    from corefn.cli.deploy import write_files
+
+    app = App("tiny")
+
+    @app.queue("jobs")
+    def work(message: Any) -> None: ...
+
+    written = write_files(dict(adapter.generate(app, "tiny:app")), tmp_path)
+    assert sorted(p.name for p in written) == ["README.md", "requirements.txt", "template.yaml"]
+    assert _lint((tmp_path / "template.yaml").read_text()) == []
