@@ -22,7 +22,6 @@ from typing import Any, ClassVar
 
 from corefn.dispatch import DispatchResult
 from corefn.events import Event, NoSqlChange
-from corefn.events.base import parse_time
 from corefn.payload import Reader
 from corefn_azure._common import (
     PROVIDER,
@@ -32,6 +31,7 @@ from corefn_azure._common import (
     host_response,
     is_binding,
     raise_first_failure,
+    time_value,
 )
 
 SYSTEM_FIELDS = frozenset({"_rid", "_self", "_etag", "_attachments", "_ts", "_lsn"})
@@ -92,7 +92,7 @@ def changes(reader: Reader, docs: Any, table: str | None, partition_key: str | N
                 keys=keys,
                 new={k: v for k, v in doc.items() if k not in SYSTEM_FIELDS},
                 old=None,
-                time=reader.convert(None if ts is None else ts * 1000, parse_time, f"{where}._ts", "epoch seconds"),
+                time=time_value(reader, None if ts is None else ts * 1000, f"{where}._ts"),
                 sequence=None if lsn is None else str(lsn),
                 raw=doc if raw is None else raw,
             )

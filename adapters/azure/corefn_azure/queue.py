@@ -35,6 +35,7 @@ from corefn_azure._common import (
     is_binding,
     is_binding_list,
     raise_first_failure,
+    read_time,
     str_value,
     time_value,
 )
@@ -109,7 +110,7 @@ class HostQueue:
                 id=r.opt_str(meta, "Id", at="Metadata"),
                 body=body,
                 attempt=r.opt_int(meta, "DequeueCount", at="Metadata"),
-                time=r.time(meta, "InsertionTime", at="Metadata"),
+                time=read_time(r, meta, "InsertionTime", at="Metadata"),
                 raw=self.raw,
             )
         ]
@@ -146,7 +147,7 @@ class HostServiceBus:
                 id=r.str(meta, "MessageId", at="Metadata"),
                 body=body_of(value, r, "Data"),
                 attempt=r.opt_int(meta, "DeliveryCount", at="Metadata"),
-                time=r.time(meta, "EnqueuedTimeUtc", at="Metadata"),
+                time=read_time(r, meta, "EnqueuedTimeUtc", at="Metadata"),
                 attributes=attributes_of(r, props, "Metadata.ApplicationProperties"),
                 group=r.opt_str(meta, "SessionId", at="Metadata"),
                 raw=self.raw,

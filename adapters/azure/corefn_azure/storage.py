@@ -22,9 +22,17 @@ from urllib.parse import unquote
 
 from corefn.dispatch import DispatchResult
 from corefn.events import Body, Event, StorageEvent, TopicMessage
-from corefn.events.base import parse_time
 from corefn.payload import Reader
-from corefn_azure._common import PROVIDER, envelope_parts, host_response, is_binding, last_segment, raise_first_failure
+from corefn_azure._common import (
+    PROVIDER,
+    envelope_parts,
+    host_response,
+    is_binding,
+    last_segment,
+    raise_first_failure,
+    read_time,
+    time_value,
+)
 
 #: Event Grid event type → corefn storage operation
 BLOB_OPERATIONS: dict[str, str] = {
@@ -48,7 +56,7 @@ def grid_event(reader: Reader, event: Any, at: str, names: dict[str, str], raw: 
     if not isinstance(event, dict):
         raise reader.error(at or "$", "should be an Event Grid event object")
     kind = reader.str(event, names["type"], at=at)
-    time = reader.time(event, names["time"], at=at)
+    time = read_time(reader, event, names["time"], at=at)
     event_id = reader.opt_str(event, "id", at=at)
     operation = BLOB_OPERATIONS.get(kind)
     if operation is None:
@@ -209,7 +217,7 @@ def blob_event(reader: Reader, meta: dict[str, Any], raw: Any, at: str) -> Stora
         key=blob,
         operation="created",
         size=reader.opt_int(props, "Length", at=where),
-        time=reader.convert(modified, parse_time, f"{where}.LastModified", "a time"),
+        time=time_value(reader, modified, f"{where}.LastModified"),
         etag=reader.opt_str(props, "ETag", at=where),
         content_type=reader.opt_str(props, "ContentType", at=where),
         raw=raw,

@@ -25,6 +25,7 @@ from corefn_azure._common import (
     is_binding,
     is_binding_list,
     raise_first_failure,
+    read_time,
     str_value,
     time_value,
 )
@@ -81,7 +82,7 @@ class HostEventHub:
                     sequence=_sequence(r, props, at),
                     key=r.opt_str(props, "PartitionKey", at=at),
                     data=body_of(body, r, "Data"),
-                    time=r.time(props, "EnqueuedTimeUtc", at=at),
+                    time=read_time(r, props, "EnqueuedTimeUtc", at=at),
                     raw=self.raw,
                 )
             )

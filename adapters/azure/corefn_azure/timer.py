@@ -23,6 +23,7 @@ from corefn_azure._common import (
     host_response,
     is_binding,
     raise_first_failure,
+    read_time,
 )
 
 TIMER_KEYS = frozenset({"Schedule", "ScheduleStatus", "IsPastDue"})
@@ -38,7 +39,7 @@ def timer_event(reader: Reader, info: Any, at: str, raw: Any) -> TimerEvent:
     status = reader.opt_dict(info, "ScheduleStatus", at=at)
     past_due = reader.get(info, "IsPastDue", bool, default=None, at=at)
     where = f"{at}.ScheduleStatus" if at else "ScheduleStatus"
-    return TimerEvent(time=reader.time(status, "Next", at=where), past_due=past_due, raw=raw)
+    return TimerEvent(time=read_time(reader, status, "Next", at=where), past_due=past_due, raw=raw)
 
 
 class TimerInfoJson:
