@@ -140,11 +140,11 @@ def test_generated_mains_run_as_in_the_unzipped_action(
     deployed: tuple[Path, dict[str, str | bytes], str], ow_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     root, _, ref = deployed
-    _, source = zip_ref(ref)
+    _, folder, source = zip_ref(ref)
     stage = tmp_path / "action"  # what build.sh puts at the zip root: the app's folder + __main__.py
     shutil.copytree(root / "src", stage)
     monkeypatch.syspath_prepend(str(stage))  # the runtime runs __main__.py with the zip root on sys.path
-    assert source == f"{root}/src/."
+    assert (folder, source) == (f"{root}/src", ".")
     web_main = _load_main(stage, "web", root / "deploy")
     out = web_main({"__ow_method": "get", "__ow_path": "/devices/7", "__ow_query": "verbose=yes", "__ow_headers": {}})
     assert out["statusCode"] == 200 and json.loads(out["body"]) == {"id": "7", "verbose": ["yes"]}
@@ -179,3 +179,49 @@ def test_unsupported_handlers_are_reported_not_dropped_silently() -> None:
     assert isinstance(text, str)
     assert "# NOT DEPLOYED (OpenWhisk has no trigger for it): queue handler 'take_order'" in text
     assert set(yaml.safe_load(text)["packages"]["mixed"]["actions"]) == {"ping"}
+
+
+def test_build_script_makes_self_contained_zips(deployed: tuple[Path, dict[str, str | bytes], str], tmp_path: Path) -> None:
+    """Run build.sh (with corefn copied from this checkout instead of pip-installed), unzip an
+    action and call its main() in a Python without site-packages: the zip must be enough."""
+    import sys
+    import zipfile
+
+    import corefn
+    import corefn_openwhisk
+
+    if shutil.which("zip") is None:
+        pytest.skip("zip is not installed")
+    root = deployed[0]
+    vendor = tmp_path / "vendor"
+    for package in (corefn, corefn_openwhisk):
+        source = Path(package.__file__).parent
+        shutil.copytree(source, vendor / source.name, ignore=shutil.ignore_patterns("__pycache__", "sinks"))
+    build = tmp_path / "deploy"
+    shutil.copytree(root / "deploy", build)
+    env = {"PATH": "/usr/bin:/bin", "COREFN_VENDOR": str(vendor)}  # APP_SRC defaults to the app's folder
+    subprocess.run(["bash", str(build / "build.sh")], check=True, env=env, timeout=60, capture_output=True)
+    unzipped = tmp_path / "resize"
+    with zipfile.ZipFile(build / "build" / "resize.zip") as archive:
+        assert "__main__.py" in archive.namelist() and "owapp.py" in archive.namelist()
+        archive.extractall(unzipped)
+    code = (
+        "import sys, json; sys.path.insert(0, '.');"
+        "import importlib.util as u; s = u.spec_from_file_location('action', '__main__.py'); m = u.module_from_spec(s);"
+        "s.loader.exec_module(m); print(json.dumps(m.main({'width': 5})))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", code], cwd=unzipped, capture_output=True, text=True, timeout=60,
+        env={"__OW_ACTIVATION_ID": "a1", "__OW_DEADLINE": "9999999999999", "COREFN_LOG_FORMAT": "text"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"width": 10}
+
+
+def test_module_reference_copies_the_package_or_module() -> None:
+    from corefn_openwhisk.generator import build_script, zip_ref
+
+    assert zip_ref("shop.api:app") == ("shop.api:app", "", "shop")
+    assert zip_ref("src/shop_app.py:application") == ("shop_app:application", "src", ".")
+    script = build_script(load_app("tests.openwhisk.sample_app:app"), "tests.openwhisk.sample_app:app", [])
+    assert "for src in tests tests.py; do" in script and 'APP_SRC="${APP_SRC:-$PWD}"' in script

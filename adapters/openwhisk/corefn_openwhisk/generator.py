@@ -70,15 +70,16 @@ class ActionPlan:
         return self.handler is None
 
 
-def zip_ref(app_ref: str) -> tuple[str, str]:
-    """(the app reference inside the zip, what build.sh copies to the zip's root). A file
-    reference ``dir/app.py:app`` becomes module ``app:app`` with ``dir``'s content copied."""
+def zip_ref(app_ref: str) -> tuple[str, str, str]:
+    """(the app reference inside the zip, the folder holding the app's code, what build.sh
+    copies from that folder to the zip's root). A file reference ``dir/app.py:app`` becomes
+    module ``app:app`` with ``dir``'s content copied; ``pkg.mod:app`` copies package ``pkg``."""
     target, attr = split_ref(app_ref)
-    if target.endswith(".py") or "/" in target or "\\" in target:
-        name = target.replace("\\", "/").rsplit("/", 1)[-1].removesuffix(".py")
-        folder = target.replace("\\", "/").rsplit("/", 1)[0] if "/" in target.replace("\\", "/") else "."
-        return f"{name}:{attr}", folder + "/."
-    return f"{target}:{attr}", target.split(".", 1)[0]
+    path = target.replace("\\", "/")
+    if path.endswith(".py") or "/" in path:
+        folder, _, name = path.rpartition("/")
+        return f"{name.removesuffix('.py')}:{attr}", folder or ".", "."
+    return f"{target}:{attr}", "", target.split(".", 1)[0]
 
 
 def plan(app: App) -> tuple[list[ActionPlan], list[str]]:
@@ -99,7 +100,7 @@ def plan(app: App) -> tuple[list[ActionPlan], list[str]]:
 
 def generate(app: App, app_ref: str) -> dict[str, str | bytes]:
     actions, skipped = plan(app)
-    ref, _ = zip_ref(app_ref)
+    ref, _, _ = zip_ref(app_ref)
     files: dict[str, str | bytes] = {
         f"actions/{a.name}/__main__.py": main_source(app, ref, a) for a in actions
     }
@@ -218,28 +219,36 @@ def emit(value: Mapping[str, Any], indent: int = 0) -> str:
 
 
 def build_script(app: App, app_ref: str, actions: list[ActionPlan]) -> str:
-    _, source = zip_ref(app_ref)
+    _, folder, source = zip_ref(app_ref)
     names = " ".join(a.name for a in actions)
+    sources = source if source == "." else f"{source} {source}.py"  # a package or a module file
     return f"""#!/usr/bin/env bash
 # Builds build/<action>.zip for every OpenWhisk action of corefn app {app.name!r}.
 # A Python zip action for the {RUNTIME} kind holds __main__.py at the zip root (OpenWhisk calls
 # its main(params)), next to the packages it imports: corefn with its OpenWhisk adapter, and the
-# app's own code ({source}).
-#   APP_SRC      folder holding the app's code (default: the current directory)
+# app's own code ({source} from APP_SRC).
+#   APP_SRC      folder holding the app's code (default: {folder or "the current directory"})
 #   COREFN_SPEC  what pip installs (default: corefn[openwhisk]; a path to a corefn checkout works)
+#   COREFN_VENDOR  a folder of already-installed packages to copy instead of running pip
 # Pure-Python dependencies only: build native ones for linux/x86_64 (pip --platform) yourself.
 set -euo pipefail
 HERE="$(cd "$(dirname "${{BASH_SOURCE[0]}}")" && pwd)"
-APP_SRC="${{APP_SRC:-$PWD}}"
+APP_SRC="${{APP_SRC:-{folder or "$PWD"}}}"
 COREFN_SPEC="${{COREFN_SPEC:-corefn[openwhisk]}}"
 rm -rf "$HERE/build"
 mkdir -p "$HERE/build/vendor"
-python3 -m pip install --quiet --target "$HERE/build/vendor" "$COREFN_SPEC"
+if [ -n "${{COREFN_VENDOR:-}}" ]; then
+  cp -R "$COREFN_VENDOR/." "$HERE/build/vendor/"
+else
+  python3 -m pip install --quiet --target "$HERE/build/vendor" "$COREFN_SPEC"
+fi
 for action in {names}; do
   stage="$HERE/build/$action"
   mkdir -p "$stage"
   cp -R "$HERE/build/vendor/." "$stage/"
-  cp -R "$APP_SRC/{source}" "$stage/"
+  for src in {sources}; do
+    if [ -e "$APP_SRC/$src" ]; then cp -R "$APP_SRC/$src" "$stage/"; fi
+  done
   cp "$HERE/actions/$action/__main__.py" "$stage/__main__.py"
   (cd "$stage" && zip -qr "$HERE/build/$action.zip" .)
   echo "built build/$action.zip"
