@@ -1,0 +1,159 @@
+"""The GCP adapter against real servers: the GCS emulator (object metadata as GCS writes it) and
+Google's own Pub/Sub emulator pushing to the generated target served on a local port."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from corefn.events import QueueMessage, StorageEvent, TopicMessage
+from tests.gcp import sample_app
+from tests.gcp.conftest import received
+
+pytestmark = pytest.mark.emulator
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s; received so far: {sample_app.RECEIVED}")
+
+
+# ------------------------------------------------------------------------------------- GCS
+
+
+def test_object_uploaded_to_gcs_reaches_the_storage_target(gcs_emulator: Any, monkeypatch: pytest.MonkeyPatch, target: Any) -> None:
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_emulator.endpoint)
+    client = storage.Client(project=gcs_emulator.project, credentials=AnonymousCredentials())
+    bucket = client.bucket("originals")
+    if not bucket.exists():
+        bucket = client.create_bucket("originals")
+    content = b"\xff\xd8\xff\xe0 not really a jpeg " * 10
+    blob = bucket.blob("photos/My Photo+1 (é).jpg")
+    blob.upload_from_string(content, content_type="image/jpeg")
+    blob.reload()
+    resource = dict(blob._properties)  # the object's JSON resource as the server wrote it
+    assert isinstance(resource["size"], str)  # GCS's int64-as-string, which the adapter must read
+
+    # what Eventarc sends for this object: google.cloud.storage.object.v1.finalized, binary mode
+    headers = {
+        "ce-specversion": "1.0",
+        "ce-type": "google.cloud.storage.object.v1.finalized",
+        "ce-source": f"//storage.googleapis.com/projects/_/buckets/{resource['bucket']}",
+        "ce-subject": f"objects/{resource['name']}",
+        "ce-id": f"{resource['generation']}-1",
+        "ce-time": resource["updated"],
+        "Content-Type": "application/json",
+    }
+    answer = target("on_upload").test_client().post("/", headers=headers, json=resource)
+    assert answer.status_code == 200
+    (event,) = received("on_upload")
+    assert isinstance(event, StorageEvent)
+    assert (event.bucket, event.key, event.operation) == ("originals", "photos/My Photo+1 (é).jpg", "created")
+    assert event.size == len(content) == blob.size
+    assert event.version == str(blob.generation) and event.content_type == "image/jpeg"
+    assert event.time == blob.updated
+
+
+# ---------------------------------------------------------------------------------- Pub/Sub
+
+
+@pytest.fixture
+def serve(target: Any) -> Iterator[Callable[[str], str]]:
+    """``serve("on_alert")`` → the URL of that generated target, served on a loopback port."""
+    from werkzeug.serving import make_server
+
+    servers = []
+
+    def start(name: str) -> str:
+        server = make_server("127.0.0.1", 0, target(name), threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}/"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+
+
+@pytest.fixture
+def pubsub(pubsub_emulator: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    from google.cloud import pubsub_v1
+
+    monkeypatch.setenv("PUBSUB_EMULATOR_HOST", pubsub_emulator.host)
+    publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
+    made: list[tuple[str, str]] = []
+
+    class PubSub:
+        project = pubsub_emulator.project
+
+        def topic(self, name: str) -> str:
+            path = publisher.topic_path(self.project, f"{name}-{time.monotonic_ns()}")
+            publisher.create_topic(name=path)
+            made.append(("topic", path))
+            return path
+
+        def push_subscription(self, topic: str, url: str, **extra: Any) -> str:
+            path = subscriber.subscription_path(self.project, f"push-{time.monotonic_ns()}")
+            request = {"name": path, "topic": topic, "push_config": {"push_endpoint": url}, "ack_deadline_seconds": 10, **extra}
+            subscriber.create_subscription(request=request)
+            made.append(("subscription", path))
+            return path
+
+        def publish(self, topic: str, data: bytes, **attributes: str) -> str:
+            message_id: str = publisher.publish(topic, data, **attributes).result(timeout=30)
+            return message_id
+
+    yield PubSub()
+    for kind, path in reversed(made):
+        if kind == "subscription":
+            subscriber.delete_subscription(subscription=path)
+        else:
+            publisher.delete_topic(topic=path)
+
+
+def test_pubsub_push_reaches_the_topic_target(pubsub: Any, serve: Callable[[str], str]) -> None:
+    topic = pubsub.topic("alerts")
+    subscription = pubsub.push_subscription(topic, serve("on_alert"))
+    message_id = pubsub.publish(topic, "température élevée".encode(), level="high", site="seoul")
+    _wait_for(lambda: len(received("on_alert")) >= 1)
+    message = received("on_alert")[0]
+    assert isinstance(message, TopicMessage)
+    assert message.id == message_id
+    assert message.text == "température élevée"
+    assert message.attributes == {"level": "high", "site": "seoul"}
+    assert message.subscription == subscription.rsplit("/", 1)[-1]
+    assert message.topic == "alerts"  # a push body names no topic: the pinned handler's
+    assert message.time is not None
+    assert "message" in message.raw and message.raw["subscription"] == subscription  # the emulator's own body
+
+
+def test_failing_handler_is_redelivered_by_pubsub(pubsub: Any, serve: Callable[[str], str]) -> None:
+    sample_app.FAIL["on_order"] = 2
+    topic = pubsub.topic("orders")
+    dead = pubsub.topic("orders-dead")
+    pubsub.push_subscription(
+        topic, serve("on_order"), dead_letter_policy={"dead_letter_topic": dead, "max_delivery_attempts": 5},
+        retry_policy={"minimum_backoff": {"seconds": 0}, "maximum_backoff": {"seconds": 1}},
+    )  # fmt: skip
+    message_id = pubsub.publish(topic, b'{"sku": 7}')
+    _wait_for(lambda: len(received("on_order")) >= 3, timeout=60)
+    deliveries = received("on_order")[:3]
+    assert all(isinstance(m, QueueMessage) and m.id == message_id for m in deliveries)
+    attempts = [m.attempt for m in deliveries]
+    # Google's emulator (unlike Pub/Sub itself) leaves deliveryAttempt out of push bodies even
+    # with a dead-letter policy; the unit tests cover reading it. Should it start reporting it,
+    # the count must grow with each redelivery.
+    assert attempts == [None, None, None] or attempts == sorted(attempts) and attempts[0] == 1 and attempts[-1] >= 3, attempts
+    time.sleep(1.0)
+    assert len(received("on_order")) == 3  # acknowledged once the handler succeeded
