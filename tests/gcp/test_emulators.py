@@ -157,3 +157,64 @@ def test_failing_handler_is_redelivered_by_pubsub(pubsub: Any, serve: Callable[[
     assert attempts == [None, None, None] or attempts == sorted(attempts) and attempts[0] == 1 and attempts[-1] >= 3, attempts
     time.sleep(1.0)
     assert len(received("on_order")) == 3  # acknowledged once the handler succeeded
+
+
+# -------------------------------------------------------------------------------- Firestore
+
+
+def test_firestore_documents_from_the_emulator_decode_to_plain_json(firestore_emulator: Any, monkeypatch: pytest.MonkeyPatch, target: Any) -> None:
+    """A document written through the Firestore client, read back as the emulator stores it (the
+    ``google.firestore.v1.Document`` protobuf), wrapped into the ``DocumentEventData`` a 2nd gen
+    ``updated`` event carries, and sent in binary mode as ``application/protobuf``."""
+    import datetime as dt
+
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import firestore
+    from google.events.cloud.firestore_v1.types import Document as EventDocument
+    from google.events.cloud.firestore_v1.types import DocumentEventData
+
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", firestore_emulator.host)
+    import grpc
+    from google.cloud.firestore_v1.services.firestore import FirestoreClient
+    from google.cloud.firestore_v1.services.firestore.transports import FirestoreGrpcTransport
+
+    db = firestore.Client(project=firestore_emulator.project, credentials=AnonymousCredentials())
+    raw_api = FirestoreClient(transport=FirestoreGrpcTransport(channel=grpc.insecure_channel(firestore_emulator.host)))
+    ref = db.collection("devices").document(f"sensor-{time.monotonic_ns()}")
+    document_name = f"projects/{firestore_emulator.project}/databases/(default)/documents/{ref.path}"
+    ref.set({"name": "Hall", "count": 1})
+    before = raw_api.get_document(request={"name": document_name})
+    installed = dt.datetime(2024, 5, 1, 10, 0, 0, 123000, tzinfo=dt.UTC)
+    ref.set({
+        "name": "Hall ✓", "count": 2**53 + 1, "ratio": 0.25, "active": True, "retired": None, "installed": installed,
+        "secret": b"\x00\x01\x02", "owner": db.document("users/alice"), "where": firestore.GeoPoint(37.5665, 126.978),
+        "tags": ["hall", 2, {"floor": 3}], "config": {"limits": {"max": 35.5}, "empty": []},
+    })  # fmt: skip
+    after = raw_api.get_document(request={"name": document_name})
+
+    def as_event_document(doc: Any) -> Any:  # google.firestore.v1.Document → the events type (same wire format)
+        return EventDocument.deserialize(type(doc).serialize(doc))
+
+    data = DocumentEventData(value=as_event_document(after), old_value=as_event_document(before))
+    headers = {
+        "ce-specversion": "1.0", "ce-type": "google.cloud.firestore.document.v1.updated",
+        "ce-source": f"//firestore.googleapis.com/projects/{firestore_emulator.project}/databases/(default)",
+        "ce-subject": f"documents/{ref.path}", "ce-id": "fs-1", "ce-time": "2024-05-07T01:02:03Z",
+        "Content-Type": "application/protobuf",
+    }  # fmt: skip
+    answer = target("on_device_change").test_client().post("/", headers=headers, data=DocumentEventData.serialize(data))
+    assert answer.status_code == 200
+    (change,) = received("on_device_change")
+    assert (change.table, change.keys, change.operation) == ("devices", {"id": ref.id}, "modify")
+    assert dict(change.old) == {"name": "Hall", "count": 1}
+    new = dict(change.new)
+    assert new == {
+        "name": "Hall ✓", "count": 2**53 + 1, "ratio": 0.25, "active": True, "retired": None,
+        "installed": new["installed"], "secret": "AAEC",
+        "owner": f"projects/{firestore_emulator.project}/databases/(default)/documents/users/alice",
+        "where": {"latitude": 37.5665, "longitude": 126.978}, "tags": ["hall", 2, {"floor": 3}],
+        "config": {"limits": {"max": 35.5}, "empty": []},
+    }  # fmt: skip
+    from corefn.events import parse_time
+
+    assert parse_time(new["installed"]) == installed
