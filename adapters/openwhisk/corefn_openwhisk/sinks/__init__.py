@@ -1,0 +1,51 @@
+"""IBM Cloud sink backends for OpenWhisk (IBM Cloud Functions), found by URL scheme.
+
+==================================  ==========  ==============================================
+URL                                 sink kind   service
+==================================  ==========  ==============================================
+``cloudant://db``                   table       Cloudant (CouchDB API) at ``CLOUDANT_URL``
+``cloudant://host/db``              table       Cloudant at ``https://host``
+``kafka://broker:port/topic``       publisher   Event Streams (Kafka); several brokers comma-separated
+==================================  ==========  ==============================================
+
+Object storage on IBM Cloud is Cloud Object Storage, served through its S3-compatible API by
+the ``cos://`` backend in corefn_aws (one S3 client, written once). No SDK is imported by this
+package: each backend imports its SDK when first opened and keeps one client per process.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from corefn.errors import SinkConflictError, SinkError, SinkNotFoundError, SinkThrottledError, SinkUnavailableError
+
+#: where table items carry their version token (here Cloudant's ``_rev``)
+VERSION_FIELD = "_version"
+
+#: HTTP status → error class, for Cloudant (IBM's 429 "too many requests" is its throttle)
+STATUS_ERRORS: dict[int, type[SinkError]] = {
+    401: SinkUnavailableError,
+    403: SinkUnavailableError,
+    404: SinkNotFoundError,
+    409: SinkConflictError,
+    412: SinkConflictError,
+    429: SinkThrottledError,
+    500: SinkUnavailableError,
+    502: SinkUnavailableError,
+    503: SinkThrottledError,
+    504: SinkUnavailableError,
+}
+
+
+def encode_body(body: bytes | str | Mapping[str, Any] | list[Any]) -> bytes:
+    """Publishers send dicts and lists as JSON, text as UTF-8, bytes unchanged."""
+    if isinstance(body, bytes | bytearray | memoryview):
+        return bytes(body)
+    if isinstance(body, str):
+        return body.encode()
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+__all__ = ["STATUS_ERRORS", "VERSION_FIELD", "encode_body"]
