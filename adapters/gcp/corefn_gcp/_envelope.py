@@ -17,9 +17,12 @@ import base64
 import binascii
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from corefn.payload import Reader, T
+
+if TYPE_CHECKING:
+    from corefn.dispatch import DispatchResult
 
 
 class GcpReader(Reader):
@@ -107,6 +110,17 @@ def read_legacy(r: Reader, raw: dict[str, Any]) -> Legacy:
         data=raw.get("data"),
         at=at,
     )
+
+
+# ----------------------------------------------------------------------------------- answers
+
+
+def raise_first_failure(result: DispatchResult) -> None:
+    """Event functions report failure by raising: functions-framework answers 500, and Google
+    retries (with ``--retry``) or the push subscription redelivers. Never swallowed."""
+    for outcome in result.failed:
+        raise outcome.error  # type: ignore[misc]
+    return None
 
 
 # ------------------------------------------------------------------------------------ names

@@ -23,8 +23,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from corefn.errors import MissingExtraError
 from corefn.events import Event, LazyMap, NoSqlChange, NoSqlOperation, parse_time
 from corefn.payload import Reader
-from corefn_gcp._envelope import GcpReader, cloud_event_data, cloud_event_type, legacy_type, read_legacy
-from corefn_gcp.queue import raise_first_failure
+from corefn_gcp._envelope import (
+    GcpReader,
+    cloud_event_data,
+    cloud_event_type,
+    legacy_type,
+    raise_first_failure,
+    read_legacy,
+)
 
 if TYPE_CHECKING:
     from corefn.dispatch import DispatchResult

@@ -33,6 +33,7 @@ from corefn_gcp._envelope import (
     GcpReader,
     cloud_event_type,
     legacy_type,
+    raise_first_failure,
     read_legacy,
     segment_after,
     short_name,
@@ -150,14 +151,6 @@ class _PubSubShape:
 
     def to_response(self, result: DispatchResult) -> Any:
         return raise_first_failure(result)
-
-
-def raise_first_failure(result: DispatchResult) -> None:
-    """Event functions report failure by raising: functions-framework answers 500, and Google
-    retries (with ``--retry``) or the push subscription redelivers. Never swallowed."""
-    for outcome in result.failed:
-        raise outcome.error  # type: ignore[misc]
-    return None
 
 
 class PubSubCloudEvent(_PubSubShape):

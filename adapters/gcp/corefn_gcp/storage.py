@@ -17,13 +17,20 @@ context ``timestamp``, the notification's ``eventTime``), not the object's ``upd
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from corefn.events import Event, StorageEvent, StorageOperation
 from corefn.payload import Reader
-from corefn_gcp._envelope import GcpReader, Legacy, cloud_event_data, cloud_event_type, legacy_type, read_legacy
-from corefn_gcp.queue import find_delivery, peek_attributes, raise_first_failure
+from corefn_gcp._envelope import (
+    GcpReader,
+    Legacy,
+    cloud_event_data,
+    cloud_event_type,
+    legacy_type,
+    raise_first_failure,
+    read_legacy,
+)
+from corefn_gcp.queue import find_delivery, peek_attributes
 
 if TYPE_CHECKING:
     from corefn.dispatch import DispatchResult
@@ -154,6 +161,8 @@ class StorageNotification:
         }
         body = delivery.body(r)
         if attributes.get("payloadFormat") == "JSON_API_V1" and body:
+            import json
+
             try:
                 obj = json.loads(body.content)
             except ValueError:
