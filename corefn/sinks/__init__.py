@@ -13,6 +13,43 @@ The URL's scheme picks the backend through the ``corefn.sinks`` entry-point grou
 scheme, value = a factory ``(spec, url) -> backend``), so a backend shared by several clouds is
 written once and a third party can add one. Nothing is imported until a sink is first used, and
 the backend is then kept for the life of the process (warm invocations reuse its client).
+
+Backend URLs (details in each module's docstring; ``?region=`` works on every AWS URL):
+
+=============================================  ==========  ============================================
+URL                                            sink kind   service (module)
+=============================================  ==========  ============================================
+``file:///abs/folder``                         object      a folder on disk (:mod:`.files`); corefn's
+                                                           sidecar folder inside it is ``.corefn-meta/``
+``sqlite:////abs/file.db``                     table       SQLite, one table per sink (:mod:`.sqlite`)
+``sqlite:////abs/file.db``, ``sqlite://``      sql         SQLite through SQLAlchemy
+``memory://name``                              cache       this process's memory (:mod:`.memory`)
+``redis://[:pw@]host:port/db``, ``rediss://``  cache       any Redis: ElastiCache, Azure Cache for Redis,
+                                                           Memorystore, IBM Databases for Redis
+                                                           (:mod:`.rediscache`)
+``postgresql://``, ``mysql://``,               sql         any SQLAlchemy URL (:mod:`.sqlalchemy_sql`):
+``mssql+pyodbc://``, ``db2+ibm_db://`` ...                 RDS, Azure SQL, Cloud SQL, Db2
+``local://name``                               publisher   the local runtime's durable queue
+``s3://bucket[/prefix]``                       object      Amazon S3 (:mod:`corefn_aws.sinks.s3`)
+``cos://bucket[/prefix]?endpoint=https://...`` object      IBM Cloud Object Storage (S3 API, HMAC keys)
+``dynamodb://table``                           table       Amazon DynamoDB
+``sqs://queue[.fifo][?account=ID]``            publisher   Amazon SQS
+``sns://topic``, ``sns://arn:aws:sns:...``     publisher   Amazon SNS
+``kinesis://stream``                           publisher   Amazon Kinesis Data Streams
+``az://container``, ``az://account/container`` object      Azure Blob Storage (:mod:`corefn_azure.sinks`)
+``aztable://table``, ``cosmos://a/db/c``       table       Azure Table Storage, Cosmos DB
+``azqueue://queue``, ``servicebus://ns/q``     publisher   Azure Queue Storage, Service Bus
+``gs://bucket``                                object      Google Cloud Storage (:mod:`corefn_gcp.sinks`)
+``firestore://[project/]collection``           table       Firestore
+``pubsub://[project/]topic``                   publisher   Pub/Sub
+``cloudant://[host/]db``                       table       IBM Cloudant (:mod:`corefn_openwhisk.sinks`)
+``kafka://broker:port/topic``                  publisher   IBM Event Streams (Kafka)
+=============================================  ==========  ============================================
+
+Backends answer without connecting: ``permissions(url, kind)`` gives least-privilege grants
+for deploy, and ``private_network`` (class attribute) / ``needs_private_network(url)`` (per
+URL, where the host decides) say whether the service is only reachable from inside a VPC
+(ElastiCache, Memorystore; read by the lock-in report and ``corefn check``).
 """
 
 from __future__ import annotations

@@ -20,6 +20,12 @@ limit S3 does not have. ``list`` walks the folder lazily in S3's key order (UTF-
 ``url()`` is a ``file://`` URL (``expires`` and ``method`` have no meaning locally). After each
 successful ``put`` / ``delete`` a :class:`~corefn.events.storage.StorageEvent` goes to
 :func:`corefn.sinks.notify.emit` with the sink's logical name as ``bucket``.
+
+For a folder watcher (the local runtime): a ``put`` shows up as a *move* from
+``.corefn-meta/tmp/put-*`` to the object's path (treat it as created), and since the sink has
+already emitted its own event, :func:`is_own_change` tells the watcher which file system events
+this process caused (so it raises each storage event once); writes by other programs are not
+in that ledger and must be raised by the watcher.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,6 +54,36 @@ from corefn.specs import SinkSpec
 
 CHUNK = 1024 * 1024
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
+OWN_CHANGE_SECONDS = 60.0
+
+#: (path, operation) → times this process changed it through a FileStore, newest last
+_own_changes: dict[tuple[str, str], list[float]] = {}
+_own_lock = threading.Lock()
+
+
+def _record_own_change(path: Path, operation: str) -> None:
+    now = time.monotonic()
+    with _own_lock:
+        _own_changes.setdefault((str(path), operation), []).append(now)
+        if len(_own_changes) > 1000:  # nobody is consuming: forget what is old
+            for key in [k for k, times in _own_changes.items() if times[-1] < now - OWN_CHANGE_SECONDS]:
+                del _own_changes[key]
+
+
+def is_own_change(path: str | os.PathLike[str], operation: str) -> bool:
+    """Whether this process just ``created`` / ``deleted`` the file at ``path`` through a file
+    sink (which already emitted the storage event). Each recorded change answers True once."""
+    key = (os.path.realpath(path), operation)
+    now = time.monotonic()
+    with _own_lock:
+        times = _own_changes.get(key)
+        while times and times[0] < now - OWN_CHANGE_SECONDS:
+            times.pop(0)
+        if not times:
+            _own_changes.pop(key, None)
+            return False
+        times.pop(0)
+        return True
 
 
 def folder_of(url: str) -> Path:
@@ -205,6 +242,7 @@ class FileStore:
             meta_path.parent.mkdir(parents=True, exist_ok=True)
             with self._lock:  # metadata first: whoever sees the data file can read its metadata
                 os.replace(meta_temp, meta_path)
+                _record_own_change(self._real_root.joinpath(*key.split("/")), "created")
                 os.replace(temp, path)
         except OSError as exc:
             temp.unlink(missing_ok=True)
@@ -241,6 +279,8 @@ class FileStore:
         try:
             with self._lock:
                 size = path.stat().st_size if path.is_file() else None
+                if size is not None:
+                    _record_own_change(self._real_root.joinpath(*key.split("/")), "deleted")
                 path.unlink()
                 self.meta_path(key).unlink(missing_ok=True)
         except FileNotFoundError:
