@@ -13,6 +13,12 @@ from corefn.events import HttpRequest, HttpResponse, InvokeEvent, NoSqlChange, S
 
 app = App("owtest")
 SEEN: list[Any] = []
+thumbnails = app.object_store("thumbnails")
+
+
+@app.http("GET", "/secret", api_key=True)
+def secret(req: HttpRequest) -> str:
+    return "s3cret"
 
 
 @app.http("GET", "/devices/{id}")

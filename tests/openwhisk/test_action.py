@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,29 @@ def test_web_request_cannot_choose_the_app(ow_env: dict[str, str]) -> None:
 def test_malformed_web_payload_is_an_application_error(ow_env: dict[str, str]) -> None:
     out = run(web("POST", "/upload", body="not base64 !!", content_type="application/octet-stream"))
     assert out["error"]["type"] == "EventShapeError" and "__ow_body" in out["error"]["message"]
+
+
+def test_bound_env_parameters_configure_the_api_key(ow_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COREFN_API_KEY", "")  # restored after the test: export_env writes os.environ
+    request = web("GET", "/secret") | {"__corefn_env_COREFN_API_KEY": "k-123"}
+    assert run(request)["statusCode"] == 401
+    request["__ow_headers"]["x-api-key"] = "k-123"
+    assert run(request)["statusCode"] == 200
+    assert os.environ["COREFN_API_KEY"] == "k-123"
+
+
+def test_default_mode_request_cannot_set_env(ow_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COREFN_API_KEY", "")
+    request = fixture("http-webaction-get") | {"__ow_path": "/secret", "__corefn_env_COREFN_API_KEY": "forged"}
+    request["__ow_headers"] = request["__ow_headers"] | {"x-api-key": "forged"}
+    assert run(request)["statusCode"] == 401  # merged from the query string: ignored
+    assert os.environ["COREFN_API_KEY"] == ""
+
+
+def test_uninterpolated_env_reference_is_skipped(ow_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COREFN_SINK_THUMBNAILS", "")
+    make_main(APP_REF, "resize")({"width": 1, "__corefn_env_COREFN_SINK_THUMBNAILS": "$COREFN_SINK_THUMBNAILS"})
+    assert os.environ["COREFN_SINK_THUMBNAILS"] == ""
 
 
 # ---------------------------------------------------------------------------------- triggers

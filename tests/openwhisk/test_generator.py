@@ -92,7 +92,10 @@ def test_manifest_follows_the_wskdeploy_schema(manifest: dict[str, Any]) -> None
 def test_web_action_and_apis(manifest: dict[str, Any]) -> None:
     package = manifest["packages"]["owtest"]
     assert package["actions"]["web"]["web"] == "raw"  # raw HTTP: exact query and body
-    assert "inputs" not in package["actions"]["web"]
+    assert package["actions"]["web"]["inputs"] == {
+        "__corefn_env_COREFN_SINK_THUMBNAILS": "$COREFN_SINK_THUMBNAILS",
+        "__corefn_env_COREFN_API_KEY": "$COREFN_API_KEY",
+    }
     endpoints = []
     for api in package["apis"].values():
         for base, paths in api.items():
@@ -103,7 +106,13 @@ def test_web_action_and_apis(manifest: dict[str, Any]) -> None:
                     assert package["actions"][action_name].get("web") in (True, "raw", "yes")
                     assert spec["response"] in {"http", "json", "text", "html"}
                     endpoints.append((spec["method"], f"/{base}/{relative}"))
-    assert sorted(endpoints) == [("GET", "/owtest/boom"), ("GET", "/owtest/devices/{id}"), ("POST", "/owtest/echo"), ("POST", "/owtest/upload")]
+    assert sorted(endpoints) == [
+        ("GET", "/owtest/boom"),
+        ("GET", "/owtest/devices/{id}"),
+        ("GET", "/owtest/secret"),
+        ("POST", "/owtest/echo"),
+        ("POST", "/owtest/upload"),
+    ]
 
 
 def test_trigger_inputs(manifest: dict[str, Any], deployed: tuple[Path, dict[str, str | bytes], str]) -> None:
@@ -123,7 +132,11 @@ def test_trigger_inputs(manifest: dict[str, Any], deployed: tuple[Path, dict[str
     assert triggers["on_change-nosql"]["inputs"]["dbname"] == "orders"
     resize = package["actions"]["resize"]
     assert resize["limits"] == {"memorySize": 512, "timeout": 30000}
-    assert resize["inputs"] == {"__corefn_app": "owapp:app", "__corefn_handler": "resize"}
+    assert resize["inputs"] == {
+        "__corefn_app": "owapp:app",
+        "__corefn_handler": "resize",
+        "__corefn_env_COREFN_SINK_THUMBNAILS": "$COREFN_SINK_THUMBNAILS",
+    }
     assert "resize" not in {r["action"] for r in package["rules"].values()}  # invoked directly only
 
 
@@ -196,7 +209,7 @@ def test_build_script_makes_self_contained_zips(deployed: tuple[Path, dict[str, 
     vendor = tmp_path / "vendor"
     for package in (corefn, corefn_openwhisk):
         source = Path(package.__file__).parent
-        shutil.copytree(source, vendor / source.name, ignore=shutil.ignore_patterns("__pycache__", "sinks"))
+        shutil.copytree(source, vendor / source.name, ignore=shutil.ignore_patterns("__pycache__"))
     build = tmp_path / "deploy"
     shutil.copytree(root / "deploy", build)
     env = {"PATH": "/usr/bin:/bin", "COREFN_VENDOR": str(vendor)}  # APP_SRC defaults to the app's folder

@@ -4,8 +4,17 @@ Generated ``__main__.py`` files call :func:`make_main` with the app reference an
 action serves; a hand-written action may import :func:`main` and configure it with the
 ``COREFN_APP`` / ``COREFN_HANDLER`` environment variables or the bound default parameters
 ``__corefn_app`` / ``__corefn_handler`` (in that order of precedence, after the generated
-values). A web request never chooses the app: in default mode a query parameter named
-``__corefn_app`` would otherwise be merged into the params.
+values).
+
+Configuration: OpenWhisk gives actions no environment variables of their own, only bound
+parameters. So every bound parameter ``__corefn_env_<NAME>`` is exported as environment
+variable ``<NAME>`` (unless the environment already has it) before the app loads: sink backend
+URLs (``COREFN_SINK_<SINK>``), the API key (``COREFN_API_KEY``), a handler's ``env`` option.
+
+Trust: ``__corefn_*`` parameters are read only where they can only be bound parameters: on
+triggers and invokes (authenticated), and on raw-HTTP web requests, whose query and body stay
+inside ``__ow_query`` / ``__ow_body``. A default-mode web request merges its query and body
+into the params, so there they are ignored: a request never chooses the app or its settings.
 
 The :class:`~corefn.context.Context` carries ``__OW_ACTIVATION_ID`` as the invocation id and
 ``__OW_DEADLINE`` (epoch milliseconds) as the deadline, both set by the runtime per activation.
@@ -42,13 +51,33 @@ def main(params: dict[str, Any]) -> dict[str, Any]:
     return run(params)
 
 
+ENV_PREFIX = "__corefn_env_"
+
+
+def trusted(params: dict[str, Any]) -> bool:
+    """Whether ``__corefn_*`` params can only have been bound at deploy time (see module doc)."""
+    return "__ow_method" not in params or "__ow_query" in params
+
+
 def _setting(params: dict[str, Any], given: str | None, env: str, param: str) -> str | None:
     if given:
         return given
     if os.environ.get(env):
         return os.environ[env]
-    value = params.get(param) if "__ow_method" not in params else None
+    value = params.get(param) if trusted(params) else None
     return value if isinstance(value, str) and value else None
+
+
+def export_env(params: dict[str, Any]) -> None:
+    """Bound ``__corefn_env_<NAME>`` parameters as environment variables (the real environment
+    wins; an uninterpolated ``$VARIABLE`` left by wskdeploy is skipped)."""
+    if not trusted(params):
+        return
+    for key, value in params.items():
+        if isinstance(key, str) and key.startswith(ENV_PREFIX) and isinstance(value, str) and value:
+            name = key[len(ENV_PREFIX) :]
+            if name and not value.startswith("$") and not os.environ.get(name):
+                os.environ[name] = value
 
 
 def context(app: Any, handler: str | None) -> Any:
@@ -77,6 +106,7 @@ def run(params: Any, *, app_ref: str | None = None, handler: str | None = None) 
     log = get_logger("openwhisk")
     if not isinstance(params, dict):
         return error_result(UnrecognizedPayloadError("openwhisk", "action params must be a JSON object"))
+    export_env(params)
     handler = _setting(params, handler, "COREFN_HANDLER", "__corefn_handler")
     payload = {k: v for k, v in params.items() if not (isinstance(k, str) and k.startswith("__corefn_"))}
     ctx = None

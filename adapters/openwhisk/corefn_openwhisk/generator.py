@@ -23,8 +23,9 @@ Actions (all of kind ``python:3.11``, code from ``build/<action>.zip``):
 - ``warm=True`` adds an alarm every 5 minutes firing ``{"corefn": "warmup"}`` at the action.
 
 Queue and topic handlers have no OpenWhisk trigger (no managed queue service is part of the
-platform); they are listed in a comment at the top of the manifest, not deployed. Credentials are
-wskdeploy ``$VARIABLE`` references, filled from the environment at deploy time. The manifest is
+platform); they are listed in a comment at the top of the manifest, not deployed. Credentials,
+sink URLs and the API key are wskdeploy ``$VARIABLE`` references, filled from the deployer's
+environment; the action exports ``__corefn_env_*`` parameters as environment variables. The manifest is
 written by a small emitter (JSON-quoted scalars are valid YAML), so corefn needs no YAML library.
 """
 
@@ -36,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from corefn.loader import split_ref
+from corefn_openwhisk.action import ENV_PREFIX
 
 if TYPE_CHECKING:
     from corefn.app import App
@@ -146,20 +148,37 @@ def manifest(app: App, ref: str, actions: list[ActionPlan], skipped: list[str]) 
 
 def _action(app: App, ref: str, action: ActionPlan) -> dict[str, Any]:
     out: dict[str, Any] = {"function": f"build/{action.name}.zip", "runtime": RUNTIME}
+    inputs: dict[str, Any] = {}
     if action.is_web:
         out["web"] = "raw"
         if app.cors is not None:
             out["annotations"] = {"web-custom-options": True}  # corefn answers CORS preflights itself
     else:
-        out["inputs"] = {"__corefn_app": ref, "__corefn_handler": action.handler}
+        inputs = {"__corefn_app": ref, "__corefn_handler": action.handler}
         if action.specs[0].kind == "stream":
-            out["inputs"].update({"isBinaryKey": True, "isBinaryValue": True})
+            inputs.update({"isBinaryKey": True, "isBinaryValue": True})
+    inputs.update(_env_inputs(app, action))
+    if inputs:
+        out["inputs"] = inputs
     memory = max((s.options.memory or 0 for s in action.specs), default=0)
     timeout = max((s.options.timeout or 0 for s in action.specs), default=0)
     limits = {k: v for k, v in (("memorySize", memory), ("timeout", int(timeout * 1000))) if v}
     if limits:
         out["limits"] = limits
     return out
+
+
+def _env_inputs(app: App, action: ActionPlan) -> dict[str, str]:
+    """Environment the action needs, as bound ``__corefn_env_<NAME>`` parameters (see
+    :mod:`.action`): sink URLs and the API key from the deployer's environment, plus each
+    handler's ``env`` option verbatim."""
+    names = [sink.env_var for sink in app.sinks]
+    if any(spec.options.api_key for spec in action.specs):
+        names.append(app.api_key_env)
+    found = {f"{ENV_PREFIX}{name}": f"${name}" for name in names}
+    for spec in action.specs:
+        found.update({f"{ENV_PREFIX}{k}": v for k, v in spec.options.env.items()})
+    return found
 
 
 def _triggers(spec: HandlerSpec, action: ActionPlan) -> list[tuple[str, dict[str, Any]]]:
