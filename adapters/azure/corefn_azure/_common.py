@@ -158,3 +158,10 @@ def int_value(reader: Reader, value: Any, field: str) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise reader.error(field, f"should be an integer, got {type(value).__name__}")
     return value
+
+
+def bytes_value(reader: Reader, value: Any, field: str) -> Body:
+    """A binding object's body (``get_body()``): bytes or text; anything else is a bad field."""
+    if value is None or isinstance(value, (bytes, bytearray, memoryview, str)):
+        return Body(value)
+    raise reader.error(field, f"should be bytes, got {type(value).__name__}")

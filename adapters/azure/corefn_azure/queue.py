@@ -28,6 +28,7 @@ from corefn.payload import Reader
 from corefn_azure._common import (
     PROVIDER,
     body_of,
+    bytes_value,
     envelope_parts,
     hint,
     host_response,
@@ -182,7 +183,7 @@ class QueueMessageObject:
                 topic=None,
                 queue=None,  # the generated function app fills in the declared queue
                 id=str_value(self._r, msg.id, "id"),
-                body=Body(msg.get_body()),
+                body=bytes_value(self._r, msg.get_body(), "body"),
                 attempt=int_value(self._r, msg.dequeue_count, "dequeue_count"),
                 time=time_value(self._r, msg.insertion_time, "insertion_time"),
                 raw=msg,
@@ -222,7 +223,7 @@ class ServiceBusObject:
                     topic=None,
                     queue=None,  # the generated function app says whether this is a queue or topic
                     id=str_value(self._r, msg.message_id, f"{at}message_id"),
-                    body=Body(msg.get_body()),
+                    body=bytes_value(self._r, msg.get_body(), f"{at}body"),
                     attempt=int_value(self._r, msg.delivery_count, f"{at}delivery_count"),
                     time=time_value(self._r, msg.enqueued_time_utc, f"{at}enqueued_time_utc"),
                     attributes=attributes_of(self._r, props, f"{at}application_properties"),

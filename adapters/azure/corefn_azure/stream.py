@@ -13,11 +13,12 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from corefn.dispatch import DispatchResult
-from corefn.events import Body, Event, StreamRecord
+from corefn.events import Event, StreamRecord
 from corefn.payload import Reader
 from corefn_azure._common import (
     PROVIDER,
     body_of,
+    bytes_value,
     decode_json_text,
     envelope_parts,
     host_response,
@@ -127,7 +128,7 @@ class EventHubObject:
                     partition=partition,
                     sequence=str(sequence),
                     key=str_value(r, event.partition_key, f"{at}partition_key"),
-                    data=Body(event.get_body()),
+                    data=bytes_value(r, event.get_body(), f"{at}body"),
                     time=time_value(r, event.enqueued_time, f"{at}enqueued_time"),
                     raw=event,
                 )
