@@ -240,3 +240,11 @@ def test_first_gen_background_function_glue() -> None:
     sample_app.FAIL["on_upload"] = 1
     with pytest.raises(RuntimeError, match="on purpose"):
         runtime.serve_background(legacy["data"], context, "tests.gcp.sample_app:app", "on_upload")
+
+
+def test_warmup_pings_reach_no_handler_on_event_targets(target: Any) -> None:
+    assert target("on_alert").test_client().post("/", json={"corefn": "warmup"}).get_json() == {"warmup": True}
+    headers = {"ce-specversion": "1.0", "ce-type": "dev.corefn.warmup", "ce-source": "//corefn/warmup", "ce-id": "warmup",
+               "Content-Type": "application/json"}  # fmt: skip  (what the generated keep-warm job sends)
+    assert target("on_upload").test_client().post("/", headers=headers, data=b"{}").status_code == 200
+    assert sample_app.RECEIVED == []
