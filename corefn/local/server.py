@@ -12,13 +12,12 @@ job; this module only does what a gateway in front of it does:
   Lambda keeps running after API Gateway has given up.
 
 How handlers run: every request's dispatch runs in a thread pool, sync and ``async def`` handlers
-alike. ``dispatch_http`` runs async handlers on an event loop kept per worker thread
-(:func:`corefn.dispatch.call_handler`), so an async handler runs on a loop of its own, as it does
-in a Lambda or Azure worker, and a handler that blocks (``time.sleep``, a sync SDK call) stalls one
-pool thread, never the server's loop. Awaiting async handlers on the server loop would save one
-thread hop (~30 µs) per request, but it would need a second copy of ``dispatch_http`` (CORS, API
-key, error mapping) to stay in step with the clouds' copy — see the report for the core split that
-would allow it without duplication.
+alike (see :class:`Dispatcher` for how fast handlers share thread hops). ``dispatch_http`` runs
+async handlers on an event loop kept per pool thread (:func:`corefn.dispatch.call_handler`), so
+an async handler runs on a loop of its own, as it does in a Lambda or Azure worker, and a handler
+that blocks (``time.sleep``, a sync SDK call) stalls one pool thread, never the server's loop.
+Awaiting async handlers on the server loop would save the hop, but it would need a second copy
+of ``dispatch_http`` (CORS, API key, error mapping) that could drift from the one the clouds use.
 """
 
 from __future__ import annotations
@@ -61,7 +60,7 @@ class LocalGateway:
         self.timeout = settings.http_timeout
         self.max_body = settings.max_body
         self.console = console
-        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="corefn-http")
+        self.dispatcher = Dispatcher(app, threads)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -87,8 +86,7 @@ class LocalGateway:
             id=uuid.uuid4().hex,
         )
         ctx = Context(cloud="local", app=self.app, invocation_id=request.id or "", deadline=time.time() + self.timeout)
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self.pool, dispatch_http, self.app, request, ctx)
+        future = self.dispatcher.submit(request, ctx)
         try:
             response = await asyncio.wait_for(future, self.timeout)
         except TimeoutError:
@@ -124,6 +122,73 @@ class LocalGateway:
     def _log(self, scope: Scope, response: HttpResponse, handler: str | None, started: float) -> None:
         if self.console is not None:
             self.console.http(scope["method"], scope["path"], response.status, handler, time.perf_counter() - started)
+
+
+class Dispatcher:
+    """Runs ``dispatch_http`` off the event loop, with fewer thread hops under load.
+
+    A hop to a pool thread and back costs two thread wake-ups, more than a small handler's whole
+    run. So requests for handlers observed to be fast (under ``FAST`` seconds on average) that
+    arrive in the same loop iteration go to the pool as one job and come back in one
+    ``call_soon_threadsafe``; a handler with no history yet, or a slow one, gets a pool thread of
+    its own, so it never delays another request. A usually-fast handler that suddenly blocks can
+    delay the requests batched behind it once; its average then moves it to the slow side.
+    """
+
+    FAST = 0.002
+
+    def __init__(self, app: App, threads: int) -> None:
+        self.app = app
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="corefn-http")
+        self.speed: dict[str, float] = {}
+        self.batch: list[tuple[HttpRequest, Context, asyncio.Future[HttpResponse]]] = []
+
+    def submit(self, request: HttpRequest, ctx: Context) -> asyncio.Future[HttpResponse]:
+        loop = asyncio.get_running_loop()
+        spec = self.app.router.match(request.method, request.path)[0]
+        average = self.speed.get(spec.name) if spec is not None else 0.0
+        if average is None or average >= self.FAST:
+            return loop.run_in_executor(self.pool, self._timed, request, ctx)
+        future: asyncio.Future[HttpResponse] = loop.create_future()
+        self.batch.append((request, ctx, future))
+        if len(self.batch) == 1:
+            loop.call_soon(self._flush, loop)
+        return future
+
+    def _timed(self, request: HttpRequest, ctx: Context) -> HttpResponse:
+        started = time.perf_counter()
+        try:
+            return dispatch_http(self.app, request, ctx)
+        finally:
+            self._observe(ctx.function, time.perf_counter() - started)
+
+    def _observe(self, name: str | None, seconds: float) -> None:
+        if name is not None:
+            old = self.speed.get(name)
+            self.speed[name] = seconds if old is None or seconds > old * 10 else 0.8 * old + 0.2 * seconds
+
+    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        batch, self.batch = self.batch, []
+        self.pool.submit(self._run_batch, loop, batch)
+
+    def _run_batch(self, loop: asyncio.AbstractEventLoop, batch: list[tuple[HttpRequest, Context, asyncio.Future[HttpResponse]]]) -> None:
+        done: list[tuple[asyncio.Future[HttpResponse], HttpResponse | None, BaseException | None]] = []
+        for request, ctx, future in batch:
+            try:
+                done.append((future, self._timed(request, ctx), None))
+            except BaseException as error:  # dispatch_http answers 500 itself; this is a bug
+                done.append((future, None, error))
+        loop.call_soon_threadsafe(_resolve, done)
+
+
+def _resolve(done: list[tuple[asyncio.Future[HttpResponse], HttpResponse | None, BaseException | None]]) -> None:
+    for future, response, error in done:
+        if future.done():  # timed out meanwhile
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(response)  # type: ignore[arg-type]
 
 
 async def _send(send: Send, response: HttpResponse) -> None:

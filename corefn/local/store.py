@@ -187,22 +187,24 @@ class Store:
         ids = [new_id() for _ in messages]
         with self.transaction() as db:
             subscribed = db.execute("SELECT 1 FROM subscriptions WHERE resource=? LIMIT 1", (resource,)).fetchone()
-            for mid, (body, attributes, key) in zip(ids, messages, strict=True):
-                attrs = json.dumps(dict(attributes)) if attributes else None
-                if subscribed:
-                    db.execute(
-                        "INSERT INTO deliveries (id, kind, resource, handler, partition, key, body, attributes, visible_at, created)"
-                        " SELECT ?, s.kind, s.resource, s.handler,"
-                        " CASE WHEN s.kind='stream' THEN ? WHEN s.ordered THEN ? ELSE NULL END,"
-                        " ?, ?, ?, ?, ? FROM subscriptions s WHERE s.resource=?",
-                        (mid, shard_of(key or mid), key, key, body, attrs, now, now, resource),
-                    )
-                else:
-                    db.execute(
-                        "INSERT INTO deliveries (id, kind, resource, handler, key, body, attributes, visible_at, created)"
-                        " VALUES (?,?,?,NULL,?,?,?,?,?)",
-                        (mid, target or "queue", resource, key, body, attrs, now, now),
-                    )
+            values = [
+                (mid, key, body, json.dumps(dict(attributes)) if attributes else None)
+                for mid, (body, attributes, key) in zip(ids, messages, strict=True)
+            ]
+            if subscribed:
+                db.executemany(
+                    "INSERT INTO deliveries (id, kind, resource, handler, partition, key, body, attributes, visible_at, created)"
+                    " SELECT ?1, s.kind, s.resource, s.handler,"
+                    " CASE WHEN s.kind='stream' THEN ?5 WHEN s.ordered THEN ?2 ELSE NULL END,"
+                    " ?2, ?3, ?4, ?6, ?6 FROM subscriptions s WHERE s.resource=?7",
+                    [(mid, key, body, attrs, shard_of(key or mid), now, resource) for mid, key, body, attrs in values],
+                )
+            else:
+                db.executemany(
+                    "INSERT INTO deliveries (id, kind, resource, handler, key, body, attributes, visible_at, created)"
+                    " VALUES (?,?,?,NULL,?,?,?,?,?)",
+                    [(mid, target or "queue", resource, key, body, attrs, now, now) for mid, key, body, attrs in values],
+                )
         return ids
 
     def subscribe(self, subscriptions: Iterable[tuple[str, str, str, bool]]) -> int:

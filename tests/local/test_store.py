@@ -1,0 +1,135 @@
+"""The durable store and the ``local://`` publisher, without a runtime process."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from corefn.local import store as store_module
+from corefn.local.publisher import open_backend
+from corefn.local.store import Store, shard_of
+from corefn.sinks.base import Publisher
+from corefn.specs import SinkSpec
+from tests.sinks.contract import PublisherContract, Received
+
+
+@pytest.fixture
+def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("COREFN_STATE_DIR", str(tmp_path))
+    yield tmp_path
+    store_module._stores.clear()
+
+
+@pytest.fixture
+def db(state: Path) -> Store:
+    return store_module.store_at(state)
+
+
+class TestLocalPublisher(PublisherContract):
+    ordered = True  # the contract's reader subscribes as an ordered (FIFO) consumer
+    receive_timeout = 2.0
+
+    @pytest.fixture
+    def publisher(self, db: Store) -> Publisher:
+        db.subscribe([("contract", "queue", "reader", True)])
+        return open_backend(SinkSpec("publisher", "contract"), "local://contract")
+
+    @pytest.fixture
+    def receive(self, db: Store) -> Any:
+        def receive(count: int, timeout: float = 2.0) -> list[Received]:
+            got: list[Received] = []
+            deadline = time.time() + timeout
+            while len(got) < count and time.time() < deadline:
+                rows = db.claim("reader", 100, 30, ordered=True)
+                got += [Received(r.body, r.attributes, r.key) for r in rows]
+                db.settle([r.seq for r in rows], [], [])
+            return got
+
+        return receive
+
+
+def test_claimed_rows_are_invisible_until_settled_and_recovered_after_a_crash(db: Store) -> None:
+    db.subscribe([("q", "queue", "h", False)])
+    db.publish("q", [(b"one", None, None), (b"two", None, None)])
+    first = db.claim("h", 10, visibility=60, ordered=False)
+    assert [r.body for r in first] == [b"one", b"two"] and [r.attempt for r in first] == [1, 1]
+    assert db.claim("h", 10, visibility=60, ordered=False) == []  # in flight: invisible
+    assert db.pending(["h"]) == 2
+    assert db.recover() == 2  # what a new runtime does after kill -9
+    again = db.claim("h", 10, visibility=60, ordered=False)
+    assert [r.attempt for r in again] == [2, 2]
+
+
+def test_visibility_timeout_expires(db: Store) -> None:
+    db.subscribe([("q", "queue", "h", False)])
+    db.publish("q", [(b"x", None, None)])
+    assert len(db.claim("h", 1, visibility=0.05, ordered=False)) == 1
+    time.sleep(0.08)
+    assert [r.attempt for r in db.claim("h", 1, visibility=30, ordered=False)] == [2]
+
+
+def test_settle_retries_later_and_dead_letters(db: Store) -> None:
+    db.subscribe([("q", "queue", "h", False)])
+    db.publish("q", [(b"ok", None, None), (b"retry", None, None), (b"dead", None, None)])
+    ok, retry, dead = db.claim("h", 10, 30, ordered=False)
+    db.settle([ok.seq], [(retry.seq, 0.1, "boom")], [(dead.seq, "poison")])
+    assert db.claim("h", 10, 30, ordered=False) == []  # the retry waits for its back-off
+    assert db.pending(["h"]) == 1
+    time.sleep(0.12)
+    assert [r.body for r in db.claim("h", 10, 30, ordered=False)] == [b"retry"]
+    (letter,) = db.dead_letters("h")
+    assert letter["body"] == b"dead" and letter["error"] == "poison" and letter["attempt"] == 1
+
+
+def test_ordered_claims_only_the_head_of_each_partition(db: Store) -> None:
+    db.subscribe([("s", "stream", "h", True)])
+    keys = ["k1", "k1", "k2", "k1", "k2"]
+    db.publish("s", [(f"m{i}".encode(), None, k) for i, k in enumerate(keys)])
+    heads = db.claim("h", 10, 30, ordered=True)
+    partitions = {shard_of("k1"), shard_of("k2")}
+    assert len(heads) == len(partitions) and heads[0].body == b"m0"
+    assert db.claim("h", 10, 30, ordered=True) == []  # heads in flight block their partitions
+    db.settle([], [(heads[0].seq, 0, "fail")], [])
+    again = db.claim("h", 10, 30, ordered=True)
+    assert again[0].body == b"m0" and again[0].attempt == 2  # retried before anything after it
+
+
+def test_messages_published_before_anyone_subscribed_are_routed_later(db: Store) -> None:
+    db.publish("t", [(b"early", {"a": "1"}, None)], target="topic")
+    assert db.pending(["x", "y"]) == 0
+    assert db.subscribe([("t", "topic", "x", False), ("t", "topic", "y", False)]) == 1
+    for handler in ("x", "y"):
+        (row,) = db.claim(handler, 10, 30, ordered=False)
+        assert row.body == b"early" and row.attributes == {"a": "1"} and row.kind == "topic"
+
+
+def test_shards_are_stable_across_processes() -> None:
+    assert shard_of("device-1") == shard_of("device-1")
+    assert {shard_of(f"d{i}") for i in range(100)} == {"0", "1", "2", "3"}
+
+
+def test_backoff_doubles_up_to_the_cap(tmp_path: Path) -> None:
+    from corefn.local.settings import Settings
+
+    s = Settings(state=tmp_path, retry_delay=0.5, retry_cap=3)
+    assert [s.backoff(a) for a in (1, 2, 3, 4, 5)] == [0.5, 1, 2, 3, 3]
+
+
+def test_reset_refuses_a_folder_that_is_not_a_state_folder(tmp_path: Path) -> None:
+    from corefn.errors import ConfigurationError
+    from corefn.local.runner import prepare_state
+
+    (tmp_path / "precious.txt").write_text("keep me")
+    with pytest.raises(ConfigurationError):
+        prepare_state(tmp_path, reset=True)
+    assert (tmp_path / "precious.txt").exists()
+    state = tmp_path / "state"
+    prepare_state(state, reset=False)
+    assert "runtime.db" in (state / "README.txt").read_text()
+    (state / "runtime.db").write_bytes(b"")
+    prepare_state(state, reset=True)
+    assert sorted(p.name for p in state.iterdir()) == ["README.txt"]
