@@ -46,6 +46,12 @@ def test_default_mode_non_string_params_become_json_text_in_query() -> None:
     assert got["query"] == {"n": ["5"], "ok": ["true"], "tags": ["a", "2"]}
 
 
+def test_default_mode_json_array_body_arrives_parsed_in_ow_body() -> None:
+    params = {"__ow_method": "post", "__ow_headers": {"content-type": "application/json"}, "__ow_path": "", "__ow_body": [1, {"a": 2}], "x": "1"}
+    got = parse(params, cloud="openwhisk").events[0].to_dict()
+    assert (got["body"], got["query"]) == ('[1,{"a":2}]', {"x": ["1"]})
+
+
 def test_raw_mode_json_body_is_base64_as_openwhisk_sends_it() -> None:
     got = request("http-webaction-raw")
     assert got["body"] == '{"name":"Jane"}' and "body_encoding" not in got

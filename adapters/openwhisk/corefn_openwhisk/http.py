@@ -21,7 +21,8 @@ What OpenWhisk passes (apache/openwhisk ``docs/webactions.md``, ``WebActions.sca
   method other than GET/HEAD) the merged fields are the **body**, re-encoded in that content
   type (compact JSON, or ``a=1&b=2``), and ``query`` is empty; otherwise they are the **query**
   (strings as is, other JSON values as JSON text, lists as repeated values) and the body is
-  ``__ow_body`` or ``""``. Action default parameters are merged in too and cannot be told
+  ``__ow_body`` or ``""``. A JSON body that is not an object (an array, a number) arrives parsed
+  in ``__ow_body`` and goes back to compact JSON text. Action default parameters are merged in too and cannot be told
   apart; corefn's own ``__corefn_*`` ones are removed. Deploy in raw mode for exact requests.
 
 Responses: text bodies go out as strings; bodies whose content type OpenWhisk treats as binary
@@ -31,6 +32,7 @@ requests with actions"). ``Set-Cookie`` headers go out as a list.
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any, ClassVar
 from urllib.parse import urlencode
@@ -85,6 +87,10 @@ def _query_values(value: Any) -> list[str]:
     return [value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))]
 
 
+def _fields_query(fields: dict[str, Any]) -> dict[str, list[str]]:
+    return {k: _query_values(v) for k, v in fields.items()}
+
+
 class WebAction:
     """``__ow_method`` present: a web action request, raw or default mode."""
 
@@ -110,6 +116,11 @@ class WebAction:
                 raise r.error(f"__ow_headers.{name}", f"should be a string, got {type(value).__name__}")
         content_type = next((v for k, v in headers.items() if k.lower() == "content-type" and isinstance(v, str)), None)
         path = r.get(raw, "__ow_path", str, default="") or "/"
+        raw_mode = "__ow_query" in raw
+        if not raw_mode and isinstance(raw.get("__ow_body"), (list, int, float, bool)):
+            # default mode, a JSON entity that is not an object: OpenWhisk passes the parsed value
+            text: str | None = json.dumps(raw["__ow_body"], separators=(",", ":"), ensure_ascii=False)
+            return self._request(method, headers, path, Query(_fields_query(user_params(raw))), Body(text))
         text = r.opt_str(raw, "__ow_body")
         body = Body()
         if text is not None:
@@ -118,10 +129,13 @@ class WebAction:
                 body = Body(text, base64=True)
             else:
                 body = Body(text)
-        if "__ow_query" in raw:  # raw HTTP mode
+        if raw_mode:
             query = Query(r.get(raw, "__ow_query", str, default=""))
         else:
             query, body = self._default_mode(method, content_type, body, text is not None)
+        return self._request(method, headers, path, query, body)
+
+    def _request(self, method: str, headers: dict[str, Any], path: str, query: Query, body: Body) -> list[Event]:
         return [
             HttpRequest(
                 method=method,
@@ -129,7 +143,7 @@ class WebAction:
                 headers=Headers(headers),
                 query=query,
                 body=body,
-                raw=raw,
+                raw=self.raw,
             )
         ]
 
@@ -142,7 +156,7 @@ class WebAction:
                 return Query(), Body(json.dumps(fields, separators=(",", ":"), ensure_ascii=False))
             pairs = [(k, v) for k, value in fields.items() for v in _query_values(value)]
             return Query(), Body(urlencode(pairs))
-        return Query({k: _query_values(v) for k, v in fields.items()}), body
+        return Query(_fields_query(fields)), body
 
     def to_response(self, result: DispatchResult) -> dict[str, Any]:
         response = result.response
@@ -163,8 +177,6 @@ def web_response(response: HttpResponse) -> dict[str, Any]:
         except UnicodeDecodeError:
             binary = True
     if binary:
-        import base64
-
         if not content_type:
             headers["content-type"] = "application/octet-stream"
         body = base64.b64encode(data).decode("ascii")
