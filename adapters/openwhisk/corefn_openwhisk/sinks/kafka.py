@@ -1,0 +1,149 @@
+"""IBM Event Streams (Apache Kafka) as a publisher (kafka-python).
+
+URL: ``kafka://broker:port/topic``; several bootstrap brokers are comma-separated
+(``kafka://b0:9093,b1:9093/orders``), as Event Streams lists them in ``kafka_brokers_sasl``.
+
+Credentials: ``KAFKA_API_KEY`` is an Event Streams API key, sent the way IBM documents
+(SASL_SSL, mechanism PLAIN, user ``token``, password = the key); otherwise
+``KAFKA_SASL_USERNAME`` / ``KAFKA_SASL_PASSWORD`` with ``KAFKA_SASL_MECHANISM`` (default
+PLAIN) for any SASL Kafka; with neither, plain TCP (a local broker). ``KAFKA_SECURITY_PROTOCOL``
+overrides the protocol either way.
+
+Messages: the body is the record value, attributes become record headers (UTF-8 values), and
+``group`` is the record key, so one group always lands in one partition and is read in order.
+The id returned is ``{partition}:{offset}``, unique within the topic (Kafka has no message ids).
+``send`` waits for the broker's acknowledgement from all in-sync replicas (``acks=all``, what
+Event Streams recommends); ``send_batch`` queues every record first and then waits, so they go
+out in as few requests as the producer's batching allows. Event Streams caps a record at 1 MB.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+from corefn.errors import ConfigurationError, SinkError, SinkNotFoundError, SinkThrottledError, SinkUnavailableError
+from corefn.sinks.base import Permission
+from corefn.specs import SinkSpec
+from corefn_openwhisk.sinks import encode_body
+
+SEND_TIMEOUT = 30.0
+
+#: kafka-python exception class name (matched along the MRO) → error class
+KAFKA_ERRORS: dict[str, type[SinkError]] = {
+    "UnknownTopicOrPartitionError": SinkNotFoundError,
+    "ThrottlingQuotaExceededError": SinkThrottledError,
+    "QuotaViolationError": SinkThrottledError,
+    "NoBrokersAvailable": SinkUnavailableError,
+    "KafkaTimeoutError": SinkUnavailableError,
+    "KafkaConnectionError": SinkUnavailableError,
+    "TopicAuthorizationFailedError": SinkUnavailableError,
+    "AuthenticationFailedError": SinkUnavailableError,
+    "SaslAuthenticationFailedError": SinkUnavailableError,
+    "MessageSizeTooLargeError": SinkError,
+    "KafkaError": SinkError,
+}
+
+
+def to_sink_error(sink: str, exc: BaseException) -> SinkError | None:
+    for cls in type(exc).__mro__:
+        family = KAFKA_ERRORS.get(cls.__name__)
+        if family is not None and cls.__module__.startswith("kafka"):
+            if family is SinkError and getattr(exc, "retriable", False):
+                family = SinkUnavailableError
+            return family(sink, f"Kafka: {type(exc).__name__}: {exc}", exc)
+    return None
+
+
+@contextmanager
+def kafka_errors(sink: str) -> Iterator[None]:
+    try:
+        yield
+    except SinkError:
+        raise
+    except Exception as exc:
+        mapped = to_sink_error(sink, exc)
+        if mapped is None:
+            raise
+        raise mapped from exc
+
+
+def parse_url(url: str) -> tuple[list[str], str]:
+    """(bootstrap brokers, topic) from ``kafka://host:port[,host:port...]/topic``."""
+    rest = url.partition("://")[2].split("?")[0]
+    hosts, _, topic = rest.partition("/")
+    brokers = [host.strip() for host in hosts.split(",") if host.strip()]
+    if not brokers or not topic or "/" in topic:
+        raise ConfigurationError(f"sink URL {url!r}: use kafka://BROKER:PORT[,BROKER:PORT...]/TOPIC")
+    return brokers, topic
+
+
+def producer_config(brokers: list[str]) -> dict[str, Any]:
+    """KafkaProducer settings from the environment (see the module docstring)."""
+    config: dict[str, Any] = {
+        "bootstrap_servers": brokers,
+        "client_id": "corefn",
+        "acks": "all",
+        "linger_ms": 5,
+        "max_block_ms": 15_000,
+        "max_request_size": 1_000_000,
+    }
+    if api_key := os.environ.get("KAFKA_API_KEY"):
+        config |= {"security_protocol": "SASL_SSL", "sasl_mechanism": "PLAIN",
+                   "sasl_plain_username": "token", "sasl_plain_password": api_key}  # fmt: skip
+    elif username := os.environ.get("KAFKA_SASL_USERNAME"):
+        config |= {"security_protocol": "SASL_SSL", "sasl_mechanism": os.environ.get("KAFKA_SASL_MECHANISM", "PLAIN"),
+                   "sasl_plain_username": username, "sasl_plain_password": os.environ.get("KAFKA_SASL_PASSWORD", "")}  # fmt: skip
+    if protocol := os.environ.get("KAFKA_SECURITY_PROTOCOL"):
+        config["security_protocol"] = protocol
+    return config
+
+
+class KafkaPublisher:
+    kinds: ClassVar[tuple[str, ...]] = ("publisher",)
+    private_network: ClassVar[bool] = False
+
+    def __init__(self, spec: SinkSpec, url: str) -> None:
+        from kafka import KafkaProducer
+
+        self.spec = spec
+        brokers, self.topic = parse_url(url)
+        with kafka_errors(spec.name):
+            self._producer = KafkaProducer(**producer_config(brokers))
+
+    @classmethod
+    def permissions(cls, url: str, kind: str) -> list[Permission]:
+        _, topic = parse_url(url)
+        return [Permission("openwhisk", ("Writer",), f"messagehub:topic/{topic}")]
+
+    def _queue(self, body: bytes | str | Mapping[str, Any] | list[Any], attributes: Mapping[str, str] | None, group: str | None) -> Any:
+        headers = [(str(k), str(v).encode()) for k, v in (attributes or {}).items()]
+        with kafka_errors(self.spec.name):
+            return self._producer.send(
+                self.topic, value=encode_body(body), key=group.encode() if group else None, headers=headers or None
+            )
+
+    def _wait(self, future: Any) -> str:
+        with kafka_errors(self.spec.name):
+            metadata = future.get(timeout=SEND_TIMEOUT)
+        return f"{metadata.partition}:{metadata.offset}"
+
+    def send(
+        self, body: bytes | str | Mapping[str, Any] | list[Any], attributes: Mapping[str, str] | None = None,
+        *, group: str | None = None,
+    ) -> str:  # fmt: skip
+        return self._wait(self._queue(body, attributes, group))
+
+    def send_batch(
+        self, bodies: Iterable[bytes | str | Mapping[str, Any]], attributes: Mapping[str, str] | None = None
+    ) -> list[str]:
+        futures = [self._queue(body, attributes, None) for body in bodies]
+        with kafka_errors(self.spec.name):
+            self._producer.flush(timeout=SEND_TIMEOUT)
+        return [self._wait(future) for future in futures]
+
+
+def open_backend(spec: SinkSpec, url: str) -> KafkaPublisher:
+    return KafkaPublisher(spec, url)
