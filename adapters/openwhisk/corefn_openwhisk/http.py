@@ -22,8 +22,9 @@ What OpenWhisk passes (apache/openwhisk ``docs/webactions.md``, ``WebActions.sca
   type (compact JSON, or ``a=1&b=2``), and ``query`` is empty; otherwise they are the **query**
   (strings as is, other JSON values as JSON text, lists as repeated values) and the body is
   ``__ow_body`` or ``""``. A JSON body that is not an object (an array, a number) arrives parsed
-  in ``__ow_body`` and goes back to compact JSON text. Action default parameters are merged in too and cannot be told
-  apart; corefn's own ``__corefn_*`` ones are removed. Deploy in raw mode for exact requests.
+  in ``__ow_body`` and goes back to compact JSON text. Action default parameters are merged in
+  too and cannot be told apart; corefn's own ``__corefn_*`` ones are removed. Deploy in raw mode
+  for exact requests.
 
 Responses: text bodies go out as strings; bodies whose content type OpenWhisk treats as binary
 go out base64-encoded, which the controller decodes (``webactions.md``, "Handling HTTP
