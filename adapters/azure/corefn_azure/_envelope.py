@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from corefn.dispatch import DispatchResult
 from corefn.events import Event
 from corefn.payload import Reader
 from corefn_azure._common import PROVIDER, is_envelope
+
+if TYPE_CHECKING:
+    from corefn.dispatch import DispatchResult
 
 
 class HostEnvelope:

@@ -10,14 +10,16 @@ from the URL so that repeated names keep every value (``func.HttpRequest.params`
 from __future__ import annotations
 
 import base64
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
-from corefn.dispatch import DispatchResult
 from corefn.events import Body, Event, HttpRequest, HttpResponse
 from corefn.events.base import Headers, Query, decode_path
 from corefn.payload import Reader
 from corefn_azure._common import PROVIDER, body_of, decode_json_text, envelope_parts, is_binding, str_value
+
+if TYPE_CHECKING:
+    from corefn.dispatch import DispatchResult
 
 
 def _response(result: DispatchResult) -> HttpResponse:

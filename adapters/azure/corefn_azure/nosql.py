@@ -18,9 +18,8 @@ signature corefn recognises; an array of plain objects without them is not claim
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from corefn.dispatch import DispatchResult
 from corefn.events import Event, NoSqlChange
 from corefn.payload import Reader
 from corefn_azure._common import (
@@ -33,6 +32,9 @@ from corefn_azure._common import (
     raise_first_failure,
     time_value,
 )
+
+if TYPE_CHECKING:
+    from corefn.dispatch import DispatchResult
 
 SYSTEM_FIELDS = frozenset({"_rid", "_self", "_etag", "_attachments", "_ts", "_lsn"})
 SIGNATURE = ("id", "_rid", "_self", "_ts")

@@ -20,9 +20,8 @@ import binascii
 import json
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from corefn.dispatch import DispatchResult
 from corefn.events import Body, Event, QueueMessage, TopicMessage
 from corefn.payload import Reader
 from corefn_azure._common import (
@@ -40,6 +39,9 @@ from corefn_azure._common import (
     str_value,
     time_value,
 )
+
+if TYPE_CHECKING:
+    from corefn.dispatch import DispatchResult
 
 
 def attributes_of(reader: Reader, props: Any, field: str) -> dict[str, str]:

@@ -17,10 +17,9 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote
 
-from corefn.dispatch import DispatchResult
 from corefn.events import Body, Event, StorageEvent, TopicMessage
 from corefn.payload import Reader
 from corefn_azure._common import (
@@ -33,6 +32,9 @@ from corefn_azure._common import (
     read_time,
     time_value,
 )
+
+if TYPE_CHECKING:
+    from corefn.dispatch import DispatchResult
 
 #: Event Grid event type → corefn storage operation
 BLOB_OPERATIONS: dict[str, str] = {

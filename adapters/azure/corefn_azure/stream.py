@@ -10,9 +10,8 @@ raised so the host does not checkpoint past it (with a retry policy in ``host.js
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from corefn.dispatch import DispatchResult
 from corefn.events import Event, StreamRecord
 from corefn.payload import Reader
 from corefn_azure._common import (
@@ -30,6 +29,9 @@ from corefn_azure._common import (
     str_value,
     time_value,
 )
+
+if TYPE_CHECKING:
+    from corefn.dispatch import DispatchResult
 
 HUB_KEYS = ("PartitionContext", "SystemPropertiesArray", "SystemProperties")
 

@@ -11,9 +11,8 @@ generated function app fills both from the declaration.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from corefn.dispatch import DispatchResult
 from corefn.events import Event, TimerEvent
 from corefn.payload import Reader
 from corefn_azure._common import (
@@ -25,6 +24,9 @@ from corefn_azure._common import (
     raise_first_failure,
     read_time,
 )
+
+if TYPE_CHECKING:
+    from corefn.dispatch import DispatchResult
 
 TIMER_KEYS = frozenset({"Schedule", "ScheduleStatus", "IsPastDue"})
 
