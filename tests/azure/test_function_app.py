@@ -70,6 +70,15 @@ def test_functions_match_the_declarations_one_to_one(function_app: ModuleType) -
             assert str(got).upper() == str(value).upper() if isinstance(value, str) else got == value, (name, key, got)
 
 
+def test_event_hub_and_cosmos_functions_carry_a_retry_policy(function_app: ModuleType) -> None:
+    found = functions(function_app)
+    for name in ("telemetry", "clicks", "device_changed"):
+        retry = found[name].get_setting("retry_policy")
+        assert retry is not None, name
+        assert retry.get_dict_repr()["max_retry_count"] == "4" and retry.get_dict_repr()["strategy"] == "exponential_backoff"
+    assert found["take_order"].get_setting("retry_policy") is None  # Queue Storage retries by dequeue count
+
+
 def test_http_get_with_route_params_and_repeated_query(function_app: ModuleType, seen: dict[str, list[Any]]) -> None:
     req = func.HttpRequest("GET", "https://x.azurewebsites.net/devices/42?tag=a&tag=b", headers={"X-Trace": "t1"},
                            route_params={"id": "42"}, body=b"")  # fmt: skip

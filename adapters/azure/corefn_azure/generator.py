@@ -19,6 +19,8 @@ app's ``defaults`` for app-wide ones):
   ``ServiceBusConnection``, ``EventHubConnection``, ``CosmosDBConnection``); ``queue_name``,
   ``container``, ``database`` (Cosmos DB; default the app name), ``consumer_group``,
   ``auth_level`` (HTTP; default ``ANONYMOUS``: corefn checks its own API key), ``partition_key``.
+- Event Hubs and Cosmos DB functions get ``@app.retry`` (exponential backoff, ``max_attempts - 1``
+  retries): without a retry policy those triggers move their checkpoint past a failed batch.
 - app-wide ``plan`` (``consumption`` by default, ``flex``, ``premium``, ``dedicated``) decides timer
   time zones (see :mod:`corefn_azure._schedule`).
 
@@ -88,6 +90,15 @@ def azure_route(route: str) -> str:
     return re.sub(r"\{([A-Za-z_][A-Za-z0-9_]*)\+\}", r"{*\1}", route).lstrip("/")
 
 
+def retry_policy(spec: HandlerSpec) -> str:
+    """Event Hubs and Cosmos DB triggers checkpoint past a failed batch unless the function has
+    a retry policy (Azure Functions "retry policies"): retry ``max_attempts - 1`` times (default
+    5 attempts) with exponential backoff, so a failure is retried in order, not skipped at once."""
+    retries = (spec.options.max_attempts or DEFAULT_MAX_ATTEMPTS) - 1
+    return _call("retry", strategy="exponential_backoff", max_retry_count=str(max(retries, 0)),
+                 minimum_interval="00:00:01", maximum_interval="00:01:00")  # fmt: skip
+
+
 def plan_function(app: App, spec: HandlerSpec, plan: str) -> FunctionPlan:
     opts = {**app.defaults.provider.get("azure", {}), **spec.options.provider.get("azure", {})}
     kind, trigger = spec.kind, spec.trigger
@@ -141,13 +152,13 @@ def plan_function(app: App, spec: HandlerSpec, plan: str) -> FunctionPlan:
         deco = _call("event_hub_message_trigger", arg_name="events" if spec.batch else "event", connection=connection("eventhub"),
                      event_hub_name=opts.get("event_hub_name", trigger.stream), cardinality=many,  # type: ignore[attr-defined]
                      consumer_group=opts.get("consumer_group"))  # fmt: skip
-        plan_ = make("eventhub", deco, "events" if spec.batch else "event")
+        plan_ = make("eventhub", retry_policy(spec) + "\n" + deco, "events" if spec.batch else "event")
         return plan_ if not spec.batch else FunctionPlan(**{**_fields(plan_), "annotation": "list[func.EventHubEvent]"})
     if kind == "nosql":
         deco = _call("cosmos_db_trigger", arg_name="documents", connection=connection("cosmos"),
                      database_name=opts.get("database", app.name), container_name=opts.get("container", trigger.table),  # type: ignore[attr-defined]
                      lease_container_name=opts.get("lease_container", "leases"), create_lease_container_if_not_exists=True)  # fmt: skip
-        return make("cosmos", deco, "documents")
+        return make("cosmos", retry_policy(spec) + "\n" + deco, "documents")
     raise ConfigurationError(f"handler {spec.name!r}: Azure Functions has no trigger for {kind} handlers (use an HTTP route)")
 
 
