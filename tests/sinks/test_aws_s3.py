@@ -117,3 +117,14 @@ def test_cos_needs_an_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConfigurationError, match="endpoint"):
         open_cos_backend(make_spec("object", "photos"), "cos://bucket")
 
+
+
+def test_sink_configured_by_environment(aws_env: MotoServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from corefn import App
+
+    bucket = _bucket(aws_env)
+    monkeypatch.setenv("COREFN_SINK_THUMBNAILS", f"s3://{bucket}")
+    thumbnails = App("pipeline").object_store("thumbnails")
+    thumbnails.put("t.jpg", b"jpeg")
+    assert isinstance(thumbnails.backend, S3Store)  # type: ignore[attr-defined]
+    assert thumbnails.info("t.jpg").content_type == "image/jpeg"
