@@ -208,7 +208,7 @@ def test_build_script_makes_self_contained_zips(deployed: tuple[Path, dict[str, 
     root = deployed[0]
     vendor = tmp_path / "vendor"
     for package in (corefn, corefn_openwhisk):
-        source = Path(package.__file__).parent
+        source = Path(str(package.__file__)).parent
         shutil.copytree(source, vendor / source.name, ignore=shutil.ignore_patterns("__pycache__"))
     build = tmp_path / "deploy"
     shutil.copytree(root / "deploy", build)
