@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 DEBOUNCE = 0.3
+CHANGES = frozenset({"modified", "created", "moved", "deleted"})
 CHILD = "import sys; from corefn.cli import main; sys.argv[0] = 'corefn'; main()"
 
 
@@ -39,7 +40,9 @@ def supervise(args: list[str]) -> int:
 
     class OnChange(FileSystemEventHandler):
         def on_any_event(self, event: FileSystemEvent) -> None:
-            path = os.fsdecode(event.src_path)
+            if event.event_type not in CHANGES:
+                return  # inotify also reports opens and reads: the child importing the code
+            path = os.fsdecode(getattr(event, "dest_path", "") or event.src_path)
             if path.endswith(".py") and "/." not in path and "__pycache__" not in path:
                 changed.set()
 

@@ -157,11 +157,7 @@ class Runtime:
             self.feed.watch()  # files the run itself writes to watched folders count too
 
     def _published(self, resource: str) -> None:
-        runners = self.by_resource.get(resource)
-        if runners is None:  # published to something nobody here consumed at start
-            self.store.route_unrouted()
-            runners = self.by_resource.get(resource, [])
-        for runner in runners:
+        for runner in self.by_resource.get(resource, ()):
             runner.wake.set()
 
     def banner(self) -> None:
