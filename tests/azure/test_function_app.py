@@ -80,14 +80,14 @@ def test_event_hub_and_cosmos_functions_carry_a_retry_policy(function_app: Modul
 
 
 def test_http_get_with_route_params_and_repeated_query(function_app: ModuleType, seen: dict[str, list[Any]]) -> None:
-    req = func.HttpRequest("GET", "https://x.azurewebsites.net/devices/42?tag=a&tag=b", headers={"X-Trace": "t1"},
+    req = func.HttpRequest("GET", "https://x.azurewebsites.net/devices/42?tag=a&tag=b", headers={"X-Trace": "t1", "X-Forwarded-For": "203.0.113.7:5120, 10.0.0.1"},
                            route_params={"id": "42"}, body=b"")  # fmt: skip
     response = call(function_app, "get_device", req)
     assert isinstance(response, func.HttpResponse)
     assert response.status_code == 200 and response.mimetype == "application/json"
     assert json.loads(response.get_body()) == {"id": "42", "tags": ["a", "b"]}
     request = seen["get_device"][0]
-    assert request.path == "/devices/42" and request.headers["x-trace"] == "t1"
+    assert request.path == "/devices/42" and request.headers["x-trace"] == "t1" and request.client_ip == "203.0.113.7"
 
 
 def test_http_binary_response_and_cookies(function_app: ModuleType, seen: dict[str, list[Any]]) -> None:

@@ -112,7 +112,10 @@ def plan_function(app: App, spec: HandlerSpec, plan: str) -> FunctionPlan:
 
     if kind == "http":
         methods = None if "*" in trigger.methods else sorted(set(trigger.methods) | ({"OPTIONS"} if app.cors else set()))  # type: ignore[attr-defined]
-        level = f"func.AuthLevel.{str(opts.get('auth_level', 'anonymous')).upper()}"
+        level_name = str(opts.get("auth_level", "anonymous")).upper()
+        if level_name not in ("ANONYMOUS", "FUNCTION", "ADMIN"):
+            raise ConfigurationError(f"handler {spec.name!r}: azure auth_level must be anonymous, function or admin")
+        level = f"func.AuthLevel.{level_name}"
         deco = _call("route", route=azure_route(trigger.route), methods=methods, auth_level=level)  # type: ignore[attr-defined]
         return make("http", deco, "req", "func.HttpResponse")
     if kind == "storage":

@@ -22,6 +22,18 @@ if TYPE_CHECKING:
     from corefn.dispatch import DispatchResult
 
 
+def client_ip(headers: Headers) -> str | None:
+    """The caller's address: Azure's front end puts it first in ``X-Forwarded-For``, as
+    ``ip:port`` for IPv4 (``[ip]:port`` for IPv6)."""
+    first = headers.get("x-forwarded-for", "").split(",")[0].strip()
+    if not first:
+        return None
+    if first.startswith("["):
+        return first[1:].partition("]")[0] or None
+    host, sep, port = first.rpartition(":")
+    return host if sep and port.isdigit() and host.count(":") == 0 else first
+
+
 def _response(result: DispatchResult) -> HttpResponse:
     response = result.response
     if response is None:  # an HTTP shape always dispatches one request
@@ -49,14 +61,16 @@ class HttpRequestObject:
         url = urlsplit(str_value(r, req.url, "url", required=True) or "")
         query: Query = Query(url.query) if url.query else Query(dict(req.params or {}))
         body = req.get_body()
+        headers = Headers(dict(req.headers or {}))
         return [
             HttpRequest(
                 method=(method or "").upper(),
                 path=decode_path(url.path or "/"),
-                headers=Headers(dict(req.headers or {})),
+                headers=headers,
                 query=query,
                 body=Body(body if isinstance(body, (bytes, str)) else None),
                 params=dict(req.route_params or {}),
+                client_ip=client_ip(headers),
                 raw=req,
             )
         ]
