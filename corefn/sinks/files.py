@@ -203,6 +203,8 @@ class FileStore:
         order = sorted(((e.name + "/" if e.is_dir() else e.name), e) for e in entries if e.name != META_DIR or above)
         for name, entry in order:
             key = above + name
+            if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(self._real_root):
+                continue  # get() would refuse it too
             if entry.is_dir():
                 if prefix.startswith(key) or key.startswith(prefix):
                     yield from self._walk(Path(entry.path), key, prefix)

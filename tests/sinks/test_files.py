@@ -59,6 +59,13 @@ def test_symlinked_folder_leading_outside_is_rejected(store: FileStore, tmp_path
     with pytest.raises(ConfigurationError, match="outside"):
         store.put("link/x", b"x")
     assert list(outside.iterdir()) == []
+    (outside / "secret").write_bytes(b"s")
+    (store.root / "inside").mkdir()
+    (store.root / "alias").symlink_to(store.root / "inside")
+    (store.root / "inside" / "ok").write_bytes(b"k")
+    assert [o.key for o in store.list()] == ["alias/ok", "inside/ok"]
+    with pytest.raises(ConfigurationError):
+        store.get("link/secret")
 
 
 def test_key_that_is_both_object_and_prefix_is_a_clear_error(store: FileStore) -> None:
