@@ -86,6 +86,11 @@ class Adapter(Protocol):
         generates nothing."""
         ...
 
+    # Optional, looked up with getattr:
+    #   prepare(app, events, pinned) -> list[Event]: adjust events to the declared handler before
+    #       dispatch (GCP turns a Pub/Sub message into a StreamRecord for a stream handler).
+    #   sample(trigger) -> dict: a realistic payload for `corefn event CLOUD TRIGGER`.
+
 
 # ---------------------------------------------------------------------------- warm-up pings
 
@@ -283,6 +288,9 @@ def handle(
     instance, events = read(adapter.name, found, raw)
     if found.kind == "warmup":
         return instance.to_response(None)  # type: ignore[arg-type]
+    prepare = getattr(adapter, "prepare", None)
+    if prepare is not None:  # e.g. GCP: a Pub/Sub message for a handler declared as a stream
+        events = prepare(app, events, pinned)
     return instance.to_response(dispatch(app, events, ctx, pinned=pinned))
 
 

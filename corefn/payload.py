@@ -94,7 +94,7 @@ class Reader:
         """``fn(value)``, with ValueError/TypeError reported as a bad field."""
         try:
             return fn(value)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, OverflowError, OSError) as exc:  # huge epochs overflow
             raise self.error(where, f"should be {what} ({exc})") from None
 
     def first(self, obj: Any, path: builtins.str, *, at: builtins.str = "") -> Any:

@@ -28,6 +28,8 @@ def write_files(files: dict[str, str | bytes], out: Path) -> list[Path]:
             path.write_bytes(content)
         else:
             path.write_text(content)
+        if path.suffix == ".sh":
+            path.chmod(0o755)
         written.append(path)
     return written
 

@@ -33,7 +33,10 @@ def parse_time(value: str | int | float | datetime | None) -> datetime | None:
     if isinstance(value, bool):
         raise TypeError("a boolean is not a time")
     if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value / 1000, UTC)
+        try:
+            return datetime.fromtimestamp(value / 1000, UTC)
+        except (OverflowError, OSError) as exc:  # out of the platform's time_t range
+            raise ValueError(f"epoch milliseconds {value!r} out of range") from exc
     if not isinstance(value, str):
         raise TypeError(f"expected a time, got {type(value).__name__}")
     text = value.strip()
