@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from corefn.errors import ConfigurationError
 
-TZ_PLANS = frozenset({"premium", "dedicated", "windows"})
+TZ_PLANS = frozenset({"premium", "dedicated"})  # Python runs on Linux only: IANA names
 PLANS = TZ_PLANS | {"consumption", "flex"}
 _DOW_NAMES = {"7": "0"}
 
