@@ -220,3 +220,13 @@ def test_generated_through_the_deploy_command(tmp_path: Any) -> None:
     written = write_files(dict(adapter.generate(app, "tiny:app")), tmp_path)
     assert sorted(p.name for p in written) == ["README.md", "requirements.txt", "template.yaml"]
     assert _lint((tmp_path / "template.yaml").read_text()) == []
+
+
+@pytest.mark.parametrize(
+    "ref, expected",
+    [("examples/image_pipeline/app.py:app", "app:app"), ("pkg.module:application", "pkg.module:application"), ("mod", "mod:app")],
+)
+def test_app_reference_as_lambda_imports_it(ref: str, expected: str) -> None:
+    from corefn_aws.generator import lambda_ref
+
+    assert lambda_ref(ref) == expected

@@ -298,3 +298,12 @@ def test_importing_the_adapter_and_handler_imports_no_aws_sdk() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=Path(__file__).parents[2])
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
+
+
+def test_batch_failures_can_raise_where_partial_responses_are_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COREFN_AWS_BATCH_FAILURES", "raise")
+    payload = load("queue-sqs")
+    assert handler(payload, LambdaContext()) == {"batchItemFailures": []}
+    fixture_app.FAIL.add(payload["Records"][1]["messageId"])
+    with pytest.raises(RecordsFailedError):
+        handler(payload, LambdaContext())

@@ -12,6 +12,7 @@ Lambda reports failures in two ways, by invocation type:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -40,9 +41,17 @@ def raise_if_failed(result: DispatchResult) -> None:
         raise RecordsFailedError(failed) from failed[0].error
 
 
-def batch_failures(identifiers: Iterable[str]) -> dict[str, Any]:
-    """Lambda's partial batch response (an empty list means "all done")."""
-    return {"batchItemFailures": [{"itemIdentifier": i} for i in identifiers]}
+def batch_failures(identifiers: Iterable[str], result: DispatchResult | None = None) -> dict[str, Any]:
+    """Lambda's partial batch response (an empty list means "all done").
+
+    Without ``ReportBatchItemFailures`` on the event source mapping, Lambda ignores this answer
+    and deletes (or checkpoints past) the whole batch, failed records included. A deployment
+    that cannot turn it on sets ``COREFN_AWS_BATCH_FAILURES=raise``: any failure then raises,
+    and Lambda retries the whole batch instead of losing the failed records."""
+    failed = list(identifiers)
+    if failed and result is not None and os.environ.get("COREFN_AWS_BATCH_FAILURES") == "raise":
+        raise_if_failed(result)
+    return {"batchItemFailures": [{"itemIdentifier": i} for i in failed]}
 
 
 def arn_name(arn: str, marker: str = "") -> str | None:

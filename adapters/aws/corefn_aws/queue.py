@@ -93,7 +93,7 @@ class Sqs:
                 failed.append(str(event.id))
                 if group is not None:
                     failed_groups.add(group)
-        return batch_failures(failed)
+        return batch_failures(failed, result)
 
 
 class Sns:

@@ -250,7 +250,7 @@ class S3ViaSqs:
 
     def to_response(self, result: DispatchResult) -> Any:
         failed = dict.fromkeys(self._carrier.get(id(o.event.raw), str(o.event.id)) for o in result.failed)
-        return batch_failures(failed)
+        return batch_failures(failed, result)
 
 
 class S3ViaSns:

@@ -27,7 +27,7 @@ def first_failure(result: DispatchResult, identifier: str) -> dict[str, Any]:
     """The partial batch response of an ordered poll-based source: the first failed record."""
     for outcome in result.outcomes:
         if outcome.error is not None:
-            return batch_failures([str(getattr(outcome.event, identifier))])
+            return batch_failures([str(getattr(outcome.event, identifier))], result)
     return batch_failures([])
 
 

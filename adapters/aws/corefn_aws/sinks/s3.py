@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
-from typing import IO, Any, ClassVar
+from typing import IO, Any, ClassVar, cast
 
 from corefn.errors import ConfigurationError
 from corefn.sinks.base import ObjectInfo, Permission
 from corefn.sinks.files import guess_type
 from corefn.specs import SinkSpec
-from corefn_aws.sinks._aws import aws_errors, client, url_parts
+from corefn_aws.sinks._aws import GuardedStream, aws_errors, client, url_parts
 
 MiB = 1024 * 1024
 PART_SIZE = 8 * MiB
@@ -94,7 +94,8 @@ class S3Store:
 
     def open(self, key: str) -> IO[bytes]:
         with aws_errors(self.name):
-            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]  # type: ignore[no-any-return]
+            body = self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
+        return cast(IO[bytes], GuardedStream(self.name, body))
 
     def info(self, key: str) -> ObjectInfo:
         with aws_errors(self.name):
