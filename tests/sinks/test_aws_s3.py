@@ -128,3 +128,39 @@ def test_sink_configured_by_environment(aws_env: MotoServer, monkeypatch: pytest
     thumbnails.put("t.jpg", b"jpeg")
     assert isinstance(thumbnails.backend, S3Store)  # type: ignore[attr-defined]
     assert thumbnails.info("t.jpg").content_type == "image/jpeg"
+
+
+def test_download_cut_short_is_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An S3 endpoint that promises 1 MB and hangs up after 10 bytes: the HTTP boundary is faked
+    (moto cannot drop a connection mid-body); boto3 and botocore are real."""
+    import http.server
+    import threading
+
+    class HangUp(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            self.send_response(200)
+            self.send_header("Content-Length", str(1024 * 1024))
+            self.send_header("Content-Type", "application/octet-stream")
+            self.end_headers()
+            self.wfile.write(b"0123456789")
+            self.wfile.flush()
+            self.close_connection = True
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), HangUp)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.server_address[1]}")
+        store = open_backend(make_spec("object", "photos"), "s3://bucket")
+        with store.open("big") as stream, pytest.raises(SinkUnavailableError) as caught:
+            while stream.read(64 * 1024):
+                pass
+        assert "botocore" in type(caught.value.cause).__module__
+    finally:
+        server.shutdown()
+        server.server_close()
