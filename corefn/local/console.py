@@ -89,7 +89,7 @@ class Console:
         if not self.tallies:
             self.line("summary: nothing was delivered")
             return
-        width = max(len(name) for name in self.tallies)
+        width = max(len("handler"), *(len(name) for name in self.tallies))
         self.line("summary:", "bold")
         self.line(f"  {'handler':<{width}}  {'ok':>6} {'retried':>8} {'dead':>6} {'skipped':>8}")
         for name, t in sorted(self.tallies.items()):

@@ -10,6 +10,10 @@ cloud: per-message handlers one delivery per call, batch handlers up to ``batch_
 with per-record failures. A handler's exception never reaches the worker loop: it becomes a
 retry (exponential back-off) or, at ``max_attempts``, a dead letter.
 
+Ordered handlers take only the head of each partition, so a batch handler on a stream gets at
+most one record per partition per call (Kinesis would hand it several consecutive records of one
+shard); order and blocking per partition are the same.
+
 Claims are batched and sized from the handler's observed speed (about 50 ms of work per claim):
 a no-op handler drains hundreds of rows per transaction, a slow one takes one row at a time so
 parallel workers share the load.
