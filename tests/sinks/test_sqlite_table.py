@@ -93,3 +93,23 @@ def test_numeric_keys_sort_as_numbers(tmp_path: Path) -> None:
         table.put({"device": 1, "at": at})
     assert [i["at"] for i in table.query(1)] == [9, 10, 100]
     assert [i["at"] for i in table.query(1, sort_op=">=", sort_value=10)] == [10, 100]
+
+
+def test_sequence_is_monotonic_across_processes(tmp_path: Path, changes: list[Event]) -> None:
+    """The local runtime and a script may write one table file: the per-table sequence lives in
+    the database, so changes stay ordered whoever wrote them."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'tables.db'}"
+    script = (
+        "from corefn.sinks.sqlite import SqliteTable\n"
+        "from corefn.specs import SinkSpec\n"
+        f"t = SqliteTable(SinkSpec('table', 'devices', {{'key': 'id'}}), {url!r})\n"
+        "for i in range(3): t.put({'id': str(i)})\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+    table = SqliteTable(make_spec("table", "devices", key="id"), url)
+    table.put({"id": "mine"})
+    assert [c.sequence for c in changes if isinstance(c, NoSqlChange)] == ["4"]
+    assert [i["id"] for i in table.query("0")] == ["0"]
