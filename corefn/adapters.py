@@ -222,7 +222,7 @@ def read(adapter_name: str, shape: type[Shape], raw: Any) -> tuple[Shape, list[E
         raise
     except KeyError as exc:
         raise EventShapeError(adapter_name, shape.name, str(exc.args[0]) if exc.args else "?") from exc
-    except (TypeError, ValueError, AttributeError, IndexError) as exc:
+    except (TypeError, ValueError, AttributeError, IndexError, OverflowError, OSError) as exc:
         raise EventShapeError(adapter_name, shape.name, "?", f"is malformed ({type(exc).__name__}: {exc})") from exc
 
 
@@ -292,6 +292,22 @@ def handle(
     if prepare is not None:  # e.g. GCP: a Pub/Sub message for a handler declared as a stream
         events = prepare(app, events, pinned)
     return instance.to_response(dispatch(app, events, ctx, pinned=pinned))
+
+
+TRIGGER_KINDS = ("http", "storage", "queue", "topic", "timer", "stream", "nosql", "invoke")
+
+
+def load_sample(package: str, cloud: str, trigger: str) -> Any:
+    """A fresh copy of ``<package>/<trigger>.json``: the realistic payload an adapter ships for
+    ``corefn event CLOUD TRIGGER`` (and for users who want a starting point to edit)."""
+    import json
+    from importlib import resources
+
+    folder = resources.files(package)
+    available = sorted(p.name[: -len(".json")] for p in folder.iterdir() if p.name.endswith(".json"))
+    if trigger not in available:
+        raise ConfigurationError(f"no {cloud} sample for {trigger!r}; samples: {', '.join(available)}")
+    return json.loads(folder.joinpath(f"{trigger}.json").read_text(encoding="utf-8"))
 
 
 def deadline_in(milliseconds: float | None) -> float | None:

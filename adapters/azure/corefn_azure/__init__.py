@@ -43,7 +43,7 @@ invoke, as the core's detection rules say.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from corefn.adapters import Shape, WarmupShape
 from corefn_azure._envelope import HostEnvelope
@@ -92,6 +92,13 @@ class AzureAdapter:
         from corefn_azure.generator import generate
 
         return generate(app, app_ref)
+
+
+    def sample(self, trigger: str) -> Any:
+        """A realistic payload for ``corefn event azure TRIGGER`` (see ``samples/``)."""
+        from corefn.adapters import load_sample
+
+        return load_sample("corefn_azure.samples", self.name, trigger)
 
 
 adapter = AzureAdapter()

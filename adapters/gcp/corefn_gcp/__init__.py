@@ -88,6 +88,13 @@ class GcpAdapter:
         return generate(app, app_ref)
 
 
+    def sample(self, trigger: str) -> Any:
+        """A realistic payload for ``corefn event gcp TRIGGER`` (see ``samples/``)."""
+        from corefn.adapters import load_sample
+
+        return load_sample("corefn_gcp.samples", self.name, trigger)
+
+
 adapter = GcpAdapter()
 
 __all__ = ["GcpAdapter", "WarmupCloudEvent", "adapter"]

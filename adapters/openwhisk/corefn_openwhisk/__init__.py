@@ -35,7 +35,7 @@ Importing this package imports no cloud SDK (the IBM sinks import theirs when fi
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from corefn.adapters import Shape, WarmupShape
 from corefn_openwhisk.http import WebAction
@@ -59,6 +59,13 @@ class OpenWhiskAdapter:
         from corefn_openwhisk.generator import generate
 
         return generate(app, app_ref)
+
+
+    def sample(self, trigger: str) -> Any:
+        """A realistic payload for ``corefn event openwhisk TRIGGER`` (see ``samples/``)."""
+        from corefn.adapters import load_sample
+
+        return load_sample("corefn_openwhisk.samples", self.name, trigger)
 
 
 adapter = OpenWhiskAdapter()
