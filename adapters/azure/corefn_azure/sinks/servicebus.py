@@ -1,0 +1,170 @@
+"""Azure Service Bus as a publisher, over its REST send API (azure-core's HTTP pipeline).
+
+URL: ``servicebus://namespace/queue-or-topic`` (``namespace`` is the short name, or a full
+host such as ``ns.servicebus.chinacloudapi.cn``). Credentials: a shared access key from the
+connection string in ``AZURE_SERVICEBUS_CONNECTION_STRING`` (else ``AzureWebJobsServiceBus``,
+the Functions default setting), which must be for this namespace; tokens are signed locally
+(HMAC-SHA256, Service Bus SAS). Entra ID sign-in is not supported here (it needs
+azure-identity). The queue or topic must exist.
+
+Why REST and not azure-servicebus' AMQP client: a function usually sends a few messages per
+invocation, and one HTTPS request per send (or per batch) beats opening an AMQP connection,
+a CBS token exchange and a sender link on every cold start; the Functions host and every SDK
+receiver read REST-sent messages like any other. The pipeline is azure-core's, with its retry
+policy (which honours ``Retry-After`` on 429 / 503 "ServerBusy").
+
+Messages: UTF-8 bodies go through the batch format (``application/vnd.microsoft.servicebus.json``,
+up to 100 messages or ~200 KB per request), with attributes as ``UserProperties``; a binary
+body is sent alone as the raw HTTP body with attributes as custom-property headers. ``group``
+is the ``SessionId`` (ordered delivery on session-enabled entities). Each message gets a
+``MessageId`` generated here, which ``send`` returns (the service assigns none over REST).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import time
+import urllib.parse
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
+
+from corefn.errors import ConfigurationError
+from corefn.sinks.base import Permission
+from corefn.specs import SinkSpec
+from corefn_azure.sinks import azure_errors, encode_body
+
+API_VERSION = "2017-04"
+BATCH_CONTENT_TYPE = "application/vnd.microsoft.servicebus.json"
+BATCH_MESSAGES = 100
+BATCH_BYTES = 200_000  # under the 256 KB request limit of the Standard tier, with room for JSON
+TOKEN_SECONDS = 3600
+CONTENT_TYPES: dict[type, str] = {bytes: "application/octet-stream", str: "text/plain; charset=utf-8"}
+
+
+def parse_url(url: str) -> tuple[str, str]:
+    """(namespace host, entity) from ``servicebus://namespace/entity``."""
+    parts = [part for part in url.partition("://")[2].split("?")[0].split("/") if part]
+    if len(parts) != 2:
+        raise ConfigurationError(f"sink URL {url!r}: use servicebus://NAMESPACE/QUEUE-OR-TOPIC")
+    namespace, entity = parts
+    return (namespace if "." in namespace else f"{namespace}.servicebus.windows.net"), entity
+
+
+def shared_access_key(host: str) -> tuple[str, str]:
+    """(key name, key) from the connection string, checked to be for ``host``."""
+    text = os.environ.get("AZURE_SERVICEBUS_CONNECTION_STRING") or os.environ.get("AzureWebJobsServiceBus") or ""
+    fields = {name.strip().lower(): value.strip() for name, _, value in (p.partition("=") for p in text.split(";") if p.strip())}
+    endpoint_host = urllib.parse.urlsplit(fields.get("endpoint", "")).hostname
+    if not text or endpoint_host != host or "sharedaccesskey" not in fields:
+        raise ConfigurationError(
+            f"Service Bus {host}: set AZURE_SERVICEBUS_CONNECTION_STRING (or AzureWebJobsServiceBus) to a "
+            "shared-access-key connection string of this namespace"
+        )
+    return fields.get("sharedaccesskeyname", "RootManageSharedAccessKey"), fields["sharedaccesskey"]
+
+
+def sas_token(resource: str, key_name: str, key: str, expiry: int) -> str:
+    """A Service Bus SAS token: HMAC-SHA256 of the URL-encoded resource and the expiry time."""
+    encoded = urllib.parse.quote_plus(resource)
+    signature = hmac.new(key.encode(), f"{encoded}\n{expiry}".encode(), hashlib.sha256).digest()
+    sig = urllib.parse.quote_plus(base64.b64encode(signature).decode())
+    return f"SharedAccessSignature sr={encoded}&sig={sig}&se={expiry}&skn={key_name}"
+
+
+class ServiceBusPublisher:
+    kinds: ClassVar[tuple[str, ...]] = ("publisher",)
+    private_network: ClassVar[bool] = False
+
+    def __init__(self, spec: SinkSpec, url: str, **client_options: Any) -> None:
+        """``client_options`` go to azure-core's ``PipelineClient`` (e.g. a ``transport``)."""
+        from azure.core import PipelineClient
+        from azure.core.pipeline.policies import RetryPolicy, UserAgentPolicy
+
+        self.spec = spec
+        self.host, self.entity = parse_url(url)
+        self._key_name, self._key = shared_access_key(self.host)
+        self.resource = f"https://{self.host}/{self.entity}"
+        self._token: tuple[int, str] = (0, "")
+        policies = [UserAgentPolicy("corefn"), RetryPolicy(retry_total=3, retry_backoff_max=10)]
+        self._client = PipelineClient(base_url=f"https://{self.host}", policies=policies, **client_options)
+
+    @classmethod
+    def permissions(cls, url: str, kind: str) -> list[Permission]:
+        host, entity = parse_url(url)
+        return [Permission("azure", ("Azure Service Bus Data Sender",), f"namespaces/{host.split('.')[0]}/entities/{entity}")]
+
+    def _authorization(self) -> str:
+        expiry, token = self._token
+        now = int(time.time())
+        if expiry - now < 300:
+            expiry = now + TOKEN_SECONDS
+            self._token = (expiry, sas_token(self.resource, self._key_name, self._key, expiry))
+        return self._token[1]
+
+    def _post(self, content: bytes, headers: dict[str, str]) -> None:
+        from azure.core.exceptions import HttpResponseError
+        from azure.core.rest import HttpRequest
+
+        url = f"{self.resource}/messages?api-version={API_VERSION}"
+        request = HttpRequest("POST", url, headers={**headers, "Authorization": self._authorization()}, content=content)
+        with azure_errors(self.spec.name):
+            response = self._client.send_request(request)
+            if response.status_code >= 400:
+                raise HttpResponseError(response=response)
+
+    @staticmethod
+    def _message(body: Any, attributes: Mapping[str, str] | None, group: str | None) -> tuple[str, bytes, dict[str, Any]]:
+        data = encode_body(body)
+        broker: dict[str, Any] = {"MessageId": uuid.uuid4().hex,
+                                  "ContentType": CONTENT_TYPES.get(type(body), "application/json")}  # fmt: skip
+        if group:
+            broker["SessionId"] = group
+        return broker["MessageId"], data, broker
+
+    def send(
+        self, body: bytes | str | Mapping[str, Any] | list[Any], attributes: Mapping[str, str] | None = None,
+        *, group: str | None = None,
+    ) -> str:  # fmt: skip
+        return self._send([self._message(body, attributes, group)], attributes)[0]
+
+    def send_batch(
+        self, bodies: Iterable[bytes | str | Mapping[str, Any]], attributes: Mapping[str, str] | None = None
+    ) -> list[str]:
+        return self._send([self._message(body, attributes, None) for body in bodies], attributes)
+
+    def _send(self, messages: list[tuple[str, bytes, dict[str, Any]]], attributes: Mapping[str, str] | None) -> list[str]:
+        user = {str(k): str(v) for k, v in (attributes or {}).items()}
+        batch: list[dict[str, Any]] = []
+        size = 0
+        for _, data, broker in messages:
+            try:
+                text = data.decode()
+            except UnicodeDecodeError:  # the batch format carries text only: send this one raw
+                if batch:  # after what came before it, keeping the caller's order
+                    self._post_batch(batch)
+                    batch, size = [], 0
+                headers = {"Content-Type": broker["ContentType"], "BrokerProperties": json.dumps(broker)}
+                self._post(data, headers | {name: json.dumps(value) for name, value in user.items()})
+                continue
+            entry = {"Body": text, "BrokerProperties": broker, "UserProperties": user}
+            entry_size = len(json.dumps(entry).encode())
+            if batch and (len(batch) == BATCH_MESSAGES or size + entry_size > BATCH_BYTES):
+                self._post_batch(batch)
+                batch, size = [], 0
+            batch.append(entry)
+            size += entry_size
+        if batch:
+            self._post_batch(batch)
+        return [message_id for message_id, _, _ in messages]
+
+    def _post_batch(self, batch: list[dict[str, Any]]) -> None:
+        self._post(json.dumps(batch, ensure_ascii=False).encode(), {"Content-Type": BATCH_CONTENT_TYPE})
+
+
+def open_backend(spec: SinkSpec, url: str) -> ServiceBusPublisher:
+    return ServiceBusPublisher(spec, url)
