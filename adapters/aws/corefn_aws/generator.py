@@ -26,18 +26,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from corefn_aws._cron import to_eventbridge
+from corefn_aws._sam_resources import RESOURCE_KINDS, RUNTIME, SINK_POLICIES, Plan, pascal, resource, sub
 from corefn_aws._yaml import dump
 
 if TYPE_CHECKING:
     from corefn.app import App
     from corefn.specs import HandlerSpec
 
-RUNTIME = "python3.12"
-DEFAULT_MAX_ATTEMPTS = 5
+ASYNC_KINDS = frozenset({"storage", "topic", "timer"})
 WARMUP_INPUT = json.dumps({"corefn": "warmup"})
 
 #: storage operation → S3 notification event types
@@ -47,139 +46,6 @@ S3_EVENTS: dict[str, tuple[str, ...]] = {
     "archived": ("s3:LifecycleTransition", "s3:IntelligentTiering"),
     "metadata_updated": ("s3:ObjectTagging:*", "s3:ObjectAcl:Put", "s3:ObjectRestore:*"),
 }
-
-#: resource kind → (logical id suffix, sink URL scheme)
-RESOURCE_KINDS: dict[str, tuple[str, str]] = {
-    "bucket": ("Bucket", "s3"),
-    "queue": ("Queue", "sqs"),
-    "topic": ("Topic", "sns"),
-    "stream": ("Stream", "kinesis"),
-    "table": ("Table", "dynamodb"),
-}
-
-#: resource kind → SAM policy template for writers, and its parameter name
-SINK_POLICIES: dict[str, tuple[str, str]] = {
-    "bucket": ("S3CrudPolicy", "BucketName"),
-    "table": ("DynamoDBCrudPolicy", "TableName"),
-    "queue": ("SQSSendMessagePolicy", "QueueName"),
-    "topic": ("SNSPublishMessagePolicy", "TopicName"),
-    "stream": ("KinesisCrudPolicy", "StreamName"),
-}
-
-ASYNC_KINDS = frozenset({"storage", "topic", "timer"})
-
-
-def pascal(name: str) -> str:
-    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", name) if part)
-
-
-def sub(text: str) -> dict[str, str]:
-    return {"Fn::Sub": text}
-
-
-class Plan:
-    """What the template holds, worked out from the app's declarations before anything is
-    written. Resources are keyed by logical name; a function's pieces by handler name."""
-
-    def __init__(self, app: App, app_ref: str) -> None:
-        self.app = app
-        self.app_ref = app_ref
-        self.resources = app.resources()
-        self.handlers = list(app.handlers)
-        ordered = [s for s in self.handlers if s.kind == "queue" and s.options.ordered]
-        # SQS: a FIFO queue's dead-letter queue must be FIFO too
-        self.fifo = {s.resource for s in ordered} | {s.options.dead_letter for s in ordered if s.options.dead_letter}
-        self.warnings: list[str] = []
-
-    def physical(self, name: str) -> str:
-        """The Fn::Sub template of a resource's physical name."""
-        kind = self.resources[name].kind
-        clean = re.sub(r"[^a-z0-9-]", "-", name.lower())
-        if kind == "bucket":
-            return f"${{ResourcePrefix}}-{clean}-${{AWS::AccountId}}"
-        if kind == "queue" and name in self.fifo:
-            return f"${{ResourcePrefix}}-{clean}.fifo"
-        return f"${{ResourcePrefix}}-{clean}"
-
-    def logical_id(self, name: str) -> str:
-        return pascal(name) + RESOURCE_KINDS[self.resources[name].kind][0]
-
-    def names_env(self) -> dict[str, str]:
-        names = {self.physical(n): n for n, r in self.resources.items() if r.kind in RESOURCE_KINDS}
-        for spec in self.handlers:
-            if spec.kind == "timer":
-                names[f"${{ResourcePrefix}}-{spec.name}"] = spec.name
-        return sub(json.dumps(names, separators=(",", ":"), sort_keys=True))  # type: ignore[return-value]
-
-
-# ------------------------------------------------------------------------------ resources
-
-
-def _resource(plan: Plan, name: str, kind: str) -> dict[str, dict[str, Any]]:
-    phys = sub(plan.physical(name))
-    lid = plan.logical_id(name)
-    if kind == "bucket":
-        return {lid: {
-            "Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
-            "Properties": {
-                "BucketName": phys,
-                "BucketEncryption": {"ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
-                "PublicAccessBlockConfiguration": {k: True for k in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")},
-            },
-        }}  # fmt: skip
-    if kind == "queue":
-        return _queue(plan, name, lid, phys)
-    if kind == "topic":
-        return {lid: {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": phys}}}
-    if kind == "stream":
-        return {lid: {"Type": "AWS::Kinesis::Stream", "Properties": {
-            "Name": phys, "StreamModeDetails": {"StreamMode": "ON_DEMAND"},
-            "StreamEncryption": {"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"},
-        }}}  # fmt: skip
-    return _table(plan, name, lid, phys)
-
-
-def _queue(plan: Plan, name: str, lid: str, phys: dict[str, str]) -> dict[str, dict[str, Any]]:
-    spec = next((s for s in plan.handlers if s.kind == "queue" and s.resource == name), None)
-    props: dict[str, Any] = {"QueueName": phys, "SqsManagedSseEnabled": True}
-    out: dict[str, dict[str, Any]] = {lid: {"Type": "AWS::SQS::Queue", "Properties": props}}
-    if name in plan.fifo:
-        props["FifoQueue"] = True
-    if spec is None:
-        return out
-    timeout = int(spec.options.timeout or 3)
-    props["VisibilityTimeout"] = max(30, 6 * timeout)  # AWS: at least 6x the function timeout
-    target = spec.options.dead_letter
-    if target is not None and target in plan.resources and plan.resources[target].kind == "queue":
-        dlq_arn = {"Fn::GetAtt": [plan.logical_id(target), "Arn"]}
-    else:
-        dlq = lid.removesuffix("Queue") + "DeadLetterQueue"
-        dlq_name = plan.physical(name).removesuffix(".fifo") + "-dlq" + (".fifo" if name in plan.fifo else "")
-        dlq_props: dict[str, Any] = {"QueueName": sub(dlq_name), "MessageRetentionPeriod": 1209600, "SqsManagedSseEnabled": True}
-        if name in plan.fifo:
-            dlq_props["FifoQueue"] = True
-        out[dlq] = {"Type": "AWS::SQS::Queue", "Properties": dlq_props}
-        dlq_arn = {"Fn::GetAtt": [dlq, "Arn"]}
-    props["RedrivePolicy"] = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": spec.options.max_attempts or DEFAULT_MAX_ATTEMPTS}
-    return out
-
-
-def _table(plan: Plan, name: str, lid: str, phys: dict[str, str]) -> dict[str, dict[str, Any]]:
-    sink = next((s for s in plan.app.sinks if s.name == name and s.kind == "table"), None)
-    options: Mapping[str, Any] = sink.options if sink is not None else {}
-    keys = [(options.get("key") or "id", "HASH")]
-    if options.get("sort_key"):
-        keys.append((options["sort_key"], "RANGE"))
-    props: dict[str, Any] = {
-        "TableName": phys,
-        "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [{"AttributeName": k, "AttributeType": "S"} for k, _ in keys],
-        "KeySchema": [{"AttributeName": k, "KeyType": t} for k, t in keys],
-        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
-    }
-    if any(s.kind == "nosql" and s.resource == name for s in plan.handlers):
-        props["StreamSpecification"] = {"StreamViewType": "NEW_AND_OLD_IMAGES"}
-    return {lid: {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": props}}
 
 
 # ------------------------------------------------------------------------------ functions
@@ -340,11 +206,11 @@ def template(plan: Plan) -> dict[str, Any]:
                            "Description": "Prefix of every physical resource name (lower case: S3 bucket names must be)"},
     }  # fmt: skip
     resources: dict[str, Any] = {}
-    for name, resource in plan.resources.items():
-        if resource.kind in RESOURCE_KINDS:
-            resources.update(_resource(plan, name, resource.kind))
+    for name, declared in plan.resources.items():
+        if declared.kind in RESOURCE_KINDS:
+            resources.update(resource(plan, name, declared.kind))
         else:
-            parameters[pascal(name) + "Url"] = {"Type": "String", "NoEcho": True, "Description": f"{resource.kind} URL for sink {name!r}"}
+            parameters[pascal(name) + "Url"] = {"Type": "String", "NoEcho": True, "Description": f"{declared.kind} URL for sink {name!r}"}
     https = [s for s in plan.handlers if s.kind == "http"]
     outputs: dict[str, Any] = {}
     if any(s.options.api_key for s in https):
