@@ -34,6 +34,7 @@ from typing import Any
 
 from corefn.errors import (
     ConfigurationError,
+    MissingExtraError,
     SinkConflictError,
     SinkError,
     SinkNotFoundError,
@@ -119,14 +120,15 @@ def encode_body(body: bytes | str | Mapping[str, Any] | list[Any]) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def require(module: str) -> None:
-    """Fail with the pip command when the ``azure`` extra is missing."""
-    from importlib.util import find_spec
-
-    from corefn.errors import MissingExtraError
-
-    if find_spec(module.split(".")[0]) is None or find_spec(module) is None:
-        raise MissingExtraError(module.replace(".", "-"), "azure")
+@contextmanager
+def sdk_required(extra: str = "azure") -> Iterator[None]:
+    """A missing SDK fails with the pip command that installs it, not a bare ImportError."""
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("azure"):
+            raise
+        raise MissingExtraError(str(exc.name).replace(".", "-"), extra) from exc
 
 
 def _parse_connection_string(text: str) -> dict[str, str]:
@@ -198,7 +200,7 @@ __all__ = [
     "StorageTarget",
     "azure_errors",
     "encode_body",
-    "require",
+    "sdk_required",
     "retry_after",
     "to_sink_error",
 ]

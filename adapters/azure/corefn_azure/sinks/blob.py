@@ -24,7 +24,7 @@ from typing import IO, Any
 from corefn.errors import ConfigurationError, SinkNotFoundError
 from corefn.sinks.base import ObjectInfo, Permission
 from corefn.specs import SinkSpec
-from corefn_azure.sinks import StorageTarget, azure_errors
+from corefn_azure.sinks import StorageTarget, azure_errors, sdk_required
 
 MiB = 1024 * 1024
 CHUNK = 4 * MiB
@@ -170,4 +170,5 @@ class BlobStore:
 
 
 def open_backend(spec: SinkSpec, url: str) -> BlobStore:
-    return BlobStore(spec, url)
+    with sdk_required():
+        return BlobStore(spec, url)

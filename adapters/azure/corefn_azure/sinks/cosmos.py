@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 from corefn.errors import ConfigurationError, SinkConflictError, SinkNotFoundError
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
-from corefn_azure.sinks import VERSION_FIELD, azure_errors
+from corefn_azure.sinks import VERSION_FIELD, azure_errors, sdk_required
 
 SYSTEM_PROPERTIES = frozenset({"_rid", "_self", "_etag", "_attachments", "_ts", "_lsn"})
 FORBIDDEN_IN_ID = {c: f"%{ord(c):02X}" for c in "%/\\?#"}
@@ -197,4 +197,5 @@ class CosmosTable:
 
 
 def open_backend(spec: SinkSpec, url: str) -> CosmosTable:
-    return CosmosTable(spec, url)
+    with sdk_required():
+        return CosmosTable(spec, url)

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 from corefn.errors import ConfigurationError, SinkError
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
-from corefn_azure.sinks import StorageTarget, azure_errors, encode_body
+from corefn_azure.sinks import StorageTarget, azure_errors, encode_body, sdk_required
 
 MAX_BODY = 48 * 1024  # 64 KiB of base64
 
@@ -66,4 +66,5 @@ class QueuePublisher:
 
 
 def open_backend(spec: SinkSpec, url: str) -> QueuePublisher:
-    return QueuePublisher(spec, url)
+    with sdk_required():
+        return QueuePublisher(spec, url)

@@ -36,7 +36,7 @@ from typing import Any, ClassVar
 from corefn.errors import ConfigurationError
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
-from corefn_azure.sinks import azure_errors, encode_body
+from corefn_azure.sinks import azure_errors, encode_body, sdk_required
 
 API_VERSION = "2017-04"
 BATCH_CONTENT_TYPE = "application/vnd.microsoft.servicebus.json"
@@ -167,4 +167,5 @@ class ServiceBusPublisher:
 
 
 def open_backend(spec: SinkSpec, url: str) -> ServiceBusPublisher:
-    return ServiceBusPublisher(spec, url)
+    with sdk_required():
+        return ServiceBusPublisher(spec, url)

@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 from corefn.errors import ConfigurationError, SinkConflictError, SinkNotFoundError
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
-from corefn_azure.sinks import VERSION_FIELD, StorageTarget, azure_errors
+from corefn_azure.sinks import VERSION_FIELD, StorageTarget, azure_errors, sdk_required
 
 JSON_PROPERTIES = "corefnJson"
 SYSTEM_PROPERTIES = frozenset({"PartitionKey", "RowKey", "Timestamp", JSON_PROPERTIES})
@@ -195,4 +195,5 @@ class AzureTable:
 
 
 def open_backend(spec: SinkSpec, url: str) -> AzureTable:
-    return AzureTable(spec, url)
+    with sdk_required():
+        return AzureTable(spec, url)

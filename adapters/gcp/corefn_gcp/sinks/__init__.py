@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from corefn.errors import (
     ConfigurationError,
+    MissingExtraError,
     SinkConflictError,
     SinkError,
     SinkNotFoundError,
@@ -104,6 +105,21 @@ def google_errors(sink: str) -> Iterator[None]:
         raise mapped from exc
 
 
+EXTRA = "gcp"
+#: top-level module → the pip package that provides it
+SDK_PACKAGES: dict[str, Callable[[str], str]] = {"google": lambda name: name.replace(".", "-").replace("-v1", "").replace("_v1", "")}
+@contextmanager
+def sdk_required() -> Iterator[None]:
+    """A missing SDK fails with the pip command that installs it, not a bare ImportError."""
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        top = (exc.name or "").split(".")[0]
+        if top not in SDK_PACKAGES:
+            raise
+        raise MissingExtraError(SDK_PACKAGES[top](str(exc.name)), EXTRA) from exc
+
+
 def encode_body(body: bytes | str | Mapping[str, Any] | list[Any]) -> bytes:
     """Publishers send dicts and lists as JSON, text as UTF-8, bytes unchanged."""
     if isinstance(body, bytes | bytearray | memoryview):
@@ -127,4 +143,12 @@ def project_and_name(url: str) -> tuple[str | None, str, dict[str, str]]:
     raise ConfigurationError(f"sink URL {url!r}: use {scheme}://NAME or {scheme}://PROJECT/NAME")
 
 
-__all__ = ["STATUS_ERRORS", "VERSION_FIELD", "encode_body", "google_errors", "project_and_name", "to_sink_error"]
+__all__ = [
+    "STATUS_ERRORS",
+    "VERSION_FIELD",
+    "encode_body",
+    "google_errors",
+    "project_and_name",
+    "sdk_required",
+    "to_sink_error",
+]

@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 from corefn.errors import ConfigurationError, SinkConflictError
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
-from corefn_gcp.sinks import VERSION_FIELD, google_errors, project_and_name
+from corefn_gcp.sinks import VERSION_FIELD, google_errors, project_and_name, sdk_required
 
 #: sort-key operator → Firestore filter operator (begins_with is a range, see ``query``)
 SORT_OPERATORS: dict[str, str] = {"=": "==", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -171,4 +171,5 @@ class FirestoreTable:
 
 
 def open_backend(spec: SinkSpec, url: str) -> FirestoreTable:
-    return FirestoreTable(spec, url)
+    with sdk_required():
+        return FirestoreTable(spec, url)

@@ -26,7 +26,7 @@ from typing import IO, Any, ClassVar
 from corefn.errors import ConfigurationError, SinkNotFoundError
 from corefn.sinks.base import ObjectInfo, Permission
 from corefn.specs import SinkSpec
-from corefn_gcp.sinks import google_errors
+from corefn_gcp.sinks import google_errors, sdk_required
 
 MiB = 1024 * 1024
 UPLOAD_CHUNK = 2 * MiB  # a multiple of 256 KiB; the upload stack holds ~4 copies of one chunk
@@ -221,4 +221,5 @@ class GcsStore:
 
 
 def open_backend(spec: SinkSpec, url: str) -> GcsStore:
-    return GcsStore(spec, url)
+    with sdk_required():
+        return GcsStore(spec, url)

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from corefn.errors import ConfigurationError, SinkError
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
-from corefn_gcp.sinks import encode_body, google_errors, project_and_name
+from corefn_gcp.sinks import encode_body, google_errors, project_and_name, sdk_required
 
 MAX_BODY = 10 * 1000 * 1000
 PUBLISH_TIMEOUT = 60.0
@@ -88,4 +88,5 @@ class PubSubPublisher:
 
 
 def open_backend(spec: SinkSpec, url: str) -> PubSubPublisher:
-    return PubSubPublisher(spec, url)
+    with sdk_required():
+        return PubSubPublisher(spec, url)

@@ -16,10 +16,18 @@ package: each backend imports its SDK when first opened and keeps one client per
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
-from corefn.errors import SinkConflictError, SinkError, SinkNotFoundError, SinkThrottledError, SinkUnavailableError
+from corefn.errors import (
+    MissingExtraError,
+    SinkConflictError,
+    SinkError,
+    SinkNotFoundError,
+    SinkThrottledError,
+    SinkUnavailableError,
+)
 
 #: where table items carry their version token (here Cloudant's ``_rev``)
 VERSION_FIELD = "_version"
@@ -39,6 +47,25 @@ STATUS_ERRORS: dict[int, type[SinkError]] = {
 }
 
 
+EXTRA = "openwhisk"
+#: top-level module → the pip package that provides it
+SDK_PACKAGES: dict[str, Callable[[str], str]] = {
+    "ibmcloudant": lambda name: "ibmcloudant",
+    "ibm_cloud_sdk_core": lambda name: "ibm-cloud-sdk-core",
+    "kafka": lambda name: "kafka-python",
+}
+@contextmanager
+def sdk_required() -> Iterator[None]:
+    """A missing SDK fails with the pip command that installs it, not a bare ImportError."""
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        top = (exc.name or "").split(".")[0]
+        if top not in SDK_PACKAGES:
+            raise
+        raise MissingExtraError(SDK_PACKAGES[top](str(exc.name)), EXTRA) from exc
+
+
 def encode_body(body: bytes | str | Mapping[str, Any] | list[Any]) -> bytes:
     """Publishers send dicts and lists as JSON, text as UTF-8, bytes unchanged."""
     if isinstance(body, bytes | bytearray | memoryview):
@@ -48,4 +75,4 @@ def encode_body(body: bytes | str | Mapping[str, Any] | list[Any]) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-__all__ = ["STATUS_ERRORS", "VERSION_FIELD", "encode_body"]
+__all__ = ["STATUS_ERRORS", "VERSION_FIELD", "encode_body", "sdk_required"]

@@ -38,7 +38,7 @@ from corefn.errors import (
 )
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
-from corefn_openwhisk.sinks import STATUS_ERRORS, VERSION_FIELD
+from corefn_openwhisk.sinks import STATUS_ERRORS, VERSION_FIELD, sdk_required
 
 HIGH = "\ufff0"  # sorts after any character a key can continue with
 PAGE = 200
@@ -279,4 +279,5 @@ class CloudantTable:
 
 
 def open_backend(spec: SinkSpec, url: str) -> CloudantTable:
-    return CloudantTable(spec, url)
+    with sdk_required():
+        return CloudantTable(spec, url)

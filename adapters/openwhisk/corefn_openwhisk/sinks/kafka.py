@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 from corefn.errors import ConfigurationError, SinkError, SinkNotFoundError, SinkThrottledError, SinkUnavailableError
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
-from corefn_openwhisk.sinks import encode_body
+from corefn_openwhisk.sinks import encode_body, sdk_required
 
 SEND_TIMEOUT = 30.0
 
@@ -146,4 +146,5 @@ class KafkaPublisher:
 
 
 def open_backend(spec: SinkSpec, url: str) -> KafkaPublisher:
-    return KafkaPublisher(spec, url)
+    with sdk_required():
+        return KafkaPublisher(spec, url)
