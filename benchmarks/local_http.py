@@ -3,8 +3,8 @@ serving the same function, one after the other in the same run, measured by the 
 
     python benchmarks/local_http.py [--seconds 5] [--connections 64]
 
-The client is ``wrk`` when installed (``apt-get install wrk``), else a small asyncio + httpx
-load generator. Both servers run as they would on a laptop: ``corefn run APP`` (uvicorn, the
+The client is ``wrk`` when installed (``apt-get install wrk``), else a small raw-asyncio
+keep-alive load generator (``--client asyncio``). Both servers run as they would on a laptop: ``corefn run APP`` (uvicorn, the
 per-request console line included, output discarded) and ``functions-framework --target hello``
 (its default server). Target: corefn >= 3x functions-framework.
 """
@@ -70,23 +70,32 @@ def load_wrk(url: str, seconds: float, connections: int) -> float:
     return float(match.group(1)) if match else 0.0
 
 
-def load_httpx(url: str, seconds: float, connections: int) -> float:
-    import httpx
+def load_asyncio(url: str, seconds: float, connections: int) -> float:
+    """Keep-alive HTTP/1.1 GETs over raw asyncio streams (httpx's own overhead would be the
+    bottleneck). Slower than wrk: it shares the CPU with the server, so compare ratios only."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    request = f"GET {parts.path or '/'} HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode()
 
     async def run() -> int:
         done = 0
         stop = time.perf_counter() + seconds
-        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-        async with httpx.AsyncClient(limits=limits) as client:
 
-            async def worker() -> None:
-                nonlocal done
-                while time.perf_counter() < stop:
-                    response = await client.get(url)
-                    assert response.status_code == 200
-                    done += 1
+        async def worker() -> None:
+            nonlocal done
+            reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+            while time.perf_counter() < stop:
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                if not head.startswith(b"HTTP/1.1 200"):
+                    raise SystemExit(f"{url}: {head[:40]!r}")
+                length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))  # type: ignore[union-attr]
+                await reader.readexactly(length)
+                done += 1
+            writer.close()
 
-            await asyncio.gather(*(worker() for _ in range(connections)))
+        await asyncio.gather(*(worker() for _ in range(connections)))
         return done
 
     started = time.perf_counter()
@@ -94,12 +103,12 @@ def load_httpx(url: str, seconds: float, connections: int) -> float:
     return count / (time.perf_counter() - started)
 
 
-def measure(cmd: list[str], port: int, cwd: Path, seconds: float, connections: int, env: dict[str, str]) -> float:
+def measure(cmd: list[str], port: int, cwd: Path, seconds: float, connections: int, env: dict[str, str], client: str) -> float:
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_listening(port, proc)
         url = f"http://127.0.0.1:{port}/"
-        load = load_wrk if shutil.which("wrk") else load_httpx
+        load = load_wrk if client == "wrk" else load_asyncio
         load(url, 1, connections)  # warm-up
         return load(url, seconds, connections)
     finally:
@@ -111,7 +120,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--client", choices=("auto", "wrk", "asyncio"), default="auto")
     args = parser.parse_args()
+    client = args.client if args.client != "auto" else ("wrk" if shutil.which("wrk") else "asyncio")
     folder = Path(tempfile.mkdtemp(prefix="corefn-http-bench-"))
     (folder / "bench_app.py").write_text(COREFN_APP)
     (folder / "main.py").write_text(FF_APP)
@@ -120,16 +131,15 @@ def main() -> None:
     try:
         port = free_port()
         corefn = measure(
-            [str(bindir / "corefn"), "run", "bench_app:app", "--port", str(port)], port, folder, args.seconds, args.connections, env
+            [str(bindir / "corefn"), "run", "bench_app:app", "--port", str(port)], port, folder, args.seconds, args.connections, env, client
         )
         port = free_port()
         ff = measure(
             [str(bindir / "functions-framework"), "--target", "hello", "--source", "main.py", "--port", str(port), "--host", "127.0.0.1"],
-            port, folder, args.seconds, args.connections, env,
+            port, folder, args.seconds, args.connections, env, client,
         )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    client = "wrk" if shutil.which("wrk") else "httpx"
     print(f"client: {client}, {args.connections} connections, {args.seconds:g} s each")
     print(f"corefn run:          {corefn:>9,.0f} req/s")
     print(f"functions-framework: {ff:>9,.0f} req/s")

@@ -193,6 +193,8 @@ def _resolve(done: list[tuple[asyncio.Future[HttpResponse], HttpResponse | None,
 
 async def _send(send: Send, response: HttpResponse) -> None:
     headers = [(k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in response.headers.items()]
+    if not any(name == b"content-length" for name, _ in headers):  # else uvicorn sends the body chunked
+        headers.append((b"content-length", str(len(response.body)).encode()))
     headers.extend((b"set-cookie", c.encode("latin-1")) for c in response.cookies)
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})
