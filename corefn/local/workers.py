@@ -112,6 +112,18 @@ class HandlerRunner:
     # --------------------------------------------------------------------------- running
 
     def run(self, rows: list[Delivery]) -> None:
+        over = [row for row in rows if row.attempt > self.max_attempts]
+        if over:  # their earlier attempts never settled: the runtime died in them (kill -9, a crash)
+            for row in over:
+                self.console.tally(self.spec.name).dead += 1
+                self.console.invocation(
+                    self.spec.name, _describe(row), "dead", 0.0, f"attempt {row.attempt}: the runtime died during every attempt -> dead-lettered"
+                )
+                self._forward_dead_letter(row)
+            self.store.settle([], [], [(row.seq, "the runtime stopped during every attempt") for row in over])
+            rows = [row for row in rows if row.attempt <= self.max_attempts]
+            if not rows:
+                return
         started = time.perf_counter()
         if self.spec.batch:
             outcomes = self._call(rows)

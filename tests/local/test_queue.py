@@ -73,3 +73,19 @@ def test_kill_9_mid_message_loses_nothing(local: Local) -> None:
     seen = [r["id"] for r in local.records("on_job")]
     assert set(seen) == ids  # none missing (at-least-once: a few may run twice)
     assert "recovered" in out
+
+
+def test_declared_dead_letter_queue_receives_the_poison_message(local: Local) -> None:
+    local.publisher("risky").send("poison", {"trace": "t1"})
+    status, out = local.until_idle()
+    assert status == 1
+    assert [r["attempt"] for r in local.records("risky")] == [1, 2]  # the handler's own max_attempts
+    (dead,) = local.records("risky_dead")
+    assert dead["body"] == "poison"
+    assert dead["attributes"] == {"trace": "t1", "corefn-dead-letter-from": "risky", "corefn-attempts": "2"}
+
+
+def test_head_request_answers_like_get_without_a_body(local: Local) -> None:
+    proc, base = local.serve()
+    response = httpx.head(f"{base}/hello")
+    assert response.status_code == 200 and response.content == b""

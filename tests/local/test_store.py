@@ -133,3 +133,30 @@ def test_reset_refuses_a_folder_that_is_not_a_state_folder(tmp_path: Path) -> No
     (state / "runtime.db").write_bytes(b"")
     prepare_state(state, reset=True)
     assert sorted(p.name for p in state.iterdir()) == ["README.txt"]
+
+
+def test_a_message_that_kills_the_runtime_every_time_is_dead_lettered(db: Store, tmp_path: Path) -> None:
+    import io
+
+    from corefn import App
+    from corefn.local.console import Console
+    from corefn.local.settings import Settings
+    from corefn.local.workers import HandlerRunner
+
+    app = App("crashy")
+    ran: list[str] = []
+
+    @app.queue("q")
+    def handler(message: object) -> None:
+        ran.append("ran")
+
+    db.subscribe([("q", "queue", "handler", False)])
+    db.publish("q", [(b"deadly", None, None)])
+    for _ in range(3):  # three runtimes died in it: claimed, never settled, recovered
+        db.claim("handler", 1, 30, ordered=False)
+        db.recover()
+    console = Console(stream=io.StringIO(), color=False)
+    runner = HandlerRunner(app, app.handler("handler"), db, Settings(state=tmp_path, max_attempts=3), console)
+    runner.run(db.claim("handler", 1, 30, ordered=False))
+    assert ran == [] and console.tallies["handler"].dead == 1
+    assert db.pending(["handler"]) == 0 and db.dead_letters("handler")[0]["attempt"] == 4

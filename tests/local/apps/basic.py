@@ -96,6 +96,17 @@ def on_job(msg: QueueMessage) -> None:
         raise RuntimeError("this job always fails")
 
 
+@app.queue("risky", dead_letter="risky-dead", max_attempts=2)
+def risky(msg: QueueMessage) -> None:
+    record("risky", attempt=msg.attempt)
+    raise RuntimeError("risky never works")
+
+
+@app.queue("risky-dead")
+def risky_dead(msg: QueueMessage) -> None:
+    record("risky_dead", body=msg.text, attributes=dict(msg.attributes))
+
+
 @app.topic("alerts")
 def alert_a(msg: TopicMessage) -> None:
     record("alert_a", body=msg.text)
