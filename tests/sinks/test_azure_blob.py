@@ -50,7 +50,8 @@ class TestBlobContract(ObjectStoreContract):
 
 
 def test_large_upload_goes_as_blocks(store: BlobStore) -> None:
-    store.put("big", GeneratedStream(9 * MiB))  # type: ignore[arg-type]
+    info = store.put("big", GeneratedStream(9 * MiB))  # type: ignore[arg-type]
+    assert info.size == 9 * MiB  # counted while uploading, no second request
     committed, _ = store._container.get_blob_client("big").get_block_list()
     assert [block.size for block in committed] == [4 * MiB, 4 * MiB, 1 * MiB]
 

@@ -56,6 +56,30 @@ class _DownloadStream(io.RawIOBase):
         return len(data)
 
 
+class _Counted(io.RawIOBase):
+    """Counts what the SDK reads from a caller's stream, so ``put`` can report the size
+    without asking the service again."""
+
+    def __init__(self, source: IO[bytes]) -> None:
+        self._source = source
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        readinto = getattr(self._source, "readinto", None)
+        if readinto is not None:  # no intermediate copy of each block
+            done = int(readinto(view) or 0)
+        else:
+            data = self._source.read(len(view)) or b""
+            view[: len(data)] = data
+            done = len(data)
+        self.count += done
+        return done
+
+
 class BlobStore:
     kinds = ("object",)
     private_network = False
@@ -108,12 +132,20 @@ class BlobStore:
         from azure.storage.blob import ContentSettings
 
         settings = ContentSettings(content_type=content_type or "application/octet-stream")
-        length = len(data) if isinstance(data, bytes | bytearray) else None
+        source: bytes | _Counted = bytes(data) if isinstance(data, bytes | bytearray) else _Counted(data)
         with azure_errors(self.spec.name):
-            blob = self._container.get_blob_client(key)
-            blob.upload_blob(data, length=length, overwrite=True, content_settings=settings,
-                             metadata=dict(metadata or {}), max_concurrency=1)  # fmt: skip
-            return self._info(key, blob.get_blob_properties())
+            written = self._container.get_blob_client(key).upload_blob(
+                source, overwrite=True, content_settings=settings, metadata=dict(metadata or {}), max_concurrency=1,
+                length=len(source) if isinstance(source, bytes) else None,
+            )  # fmt: skip
+        return ObjectInfo(
+            key=key,
+            size=len(source) if isinstance(source, bytes) else source.count,
+            etag=str(written.get("etag") or "").strip('"') or None,
+            content_type=settings.content_type,
+            modified=written.get("last_modified"),
+            metadata=dict(metadata or {}),
+        )
 
     def delete(self, key: str) -> None:
         """Deleting a missing blob is not an error (as on S3): the goal state holds."""
