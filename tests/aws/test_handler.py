@@ -307,3 +307,8 @@ def test_batch_failures_can_raise_where_partial_responses_are_off(monkeypatch: p
     fixture_app.FAIL.add(payload["Records"][1]["messageId"])
     with pytest.raises(RecordsFailedError):
         handler(payload, LambdaContext())
+
+
+def test_a_local_call_without_lambda_context_still_gets_an_invocation_id() -> None:
+    answer = handler({"width": 1}, None)
+    assert len(answer["invocation_id"]) == 32 and answer["remaining"] is None

@@ -9,7 +9,6 @@ to the app's logical ones (read by the dispatcher).
 from __future__ import annotations
 
 import os
-import uuid
 from typing import Any
 
 from corefn.adapters import deadline_in, handle
@@ -22,10 +21,15 @@ def handler(event: Any, context: Any) -> Any:
     """What Lambda calls. ``context`` is Lambda's context object (``aws_request_id``,
     ``get_remaining_time_in_millis``); anything else, even ``None``, works for local calls."""
     app = load_app()
+    request_id = getattr(context, "aws_request_id", None)
+    if not request_id:  # a local call without Lambda's context
+        import uuid
+
+        request_id = uuid.uuid4().hex
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     ctx = Context(
         cloud="aws",
-        invocation_id=getattr(context, "aws_request_id", None) or uuid.uuid4().hex,
+        invocation_id=request_id,
         deadline=deadline_in(remaining()) if callable(remaining) else None,
         raw=context,
         app=app,

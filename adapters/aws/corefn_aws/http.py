@@ -21,7 +21,6 @@ base64-encoded with ``isBase64Encoded: true``.
 from __future__ import annotations
 
 import base64
-from http import HTTPStatus
 from typing import Any, ClassVar
 
 from corefn.dispatch import DispatchResult
@@ -336,6 +335,8 @@ class Alb(RestApiV1):
     def to_response(self, result: DispatchResult) -> Any:
         response = _result_response(result)
         body, is_base64 = _body_out(response)
+        from http import HTTPStatus  # only ALB wants a reason phrase: keep it off the cold start
+
         try:
             reason = HTTPStatus(response.status).phrase
         except ValueError:

@@ -28,7 +28,6 @@ when the stream view type leaves them out (KEYS_ONLY has neither).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 from corefn.dispatch import DispatchResult
@@ -46,6 +45,10 @@ def number(text: Any, where: str) -> int | float | str:
     """A DynamoDB ``N`` value as the JSON number it denotes (see the module docstring)."""
     if not isinstance(text, str):
         raise _R.error(where, f"should be a number string, got {type(text).__name__}")
+    if text.isascii() and (text.isdigit() or (text[:1] == "-" and text[1:].isdigit())):
+        return int(text)  # the common case, without Decimal
+    from decimal import Decimal, InvalidOperation
+
     try:
         exact = Decimal(text)
     except InvalidOperation:
