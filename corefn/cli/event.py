@@ -37,6 +37,8 @@ def command(cloud: str, trigger: str) -> None:
         _fail(f"the {cloud} adapter provides no sample payloads (it has no sample(trigger) method)")
     try:
         payload: Any = sample(trigger)
-    except (CorefnError, LookupError, ValueError) as exc:
+    except CorefnError as exc:
+        _fail(str(exc))
+    except (LookupError, ValueError, OSError) as exc:
         _fail(f"{cloud} has no sample for {trigger!r}: {exc}")
     click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
