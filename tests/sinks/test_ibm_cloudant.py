@@ -8,9 +8,16 @@ from typing import Any
 
 import pytest
 
-from corefn.errors import ConfigurationError, SinkConflictError, SinkNotFoundError, SinkUnavailableError
+from corefn.errors import (
+    ConfigurationError,
+    SinkConflictError,
+    SinkError,
+    SinkNotFoundError,
+    SinkThrottledError,
+    SinkUnavailableError,
+)
 from corefn.sinks.base import Table
-from corefn_openwhisk.sinks.cloudant import CloudantTable, key_part, open_backend, parse_url
+from corefn_openwhisk.sinks.cloudant import CloudantTable, key_part, open_backend, parse_url, to_sink_error
 from tests.fixtures.emulators import PouchdbServer
 from tests.sinks.contract import TableContract, make_spec, unique
 
@@ -128,3 +135,20 @@ def test_key_part(value: Any, ordered: bool, text: str) -> None:
 def test_permissions() -> None:
     (grant,) = CloudantTable.permissions("cloudant://acct.example/orders", "table")
     assert (grant.cloud, grant.actions, grant.resource) == ("openwhisk", ("Writer",), "cloudantnosqldb:acct.example/orders")
+
+
+@pytest.mark.parametrize(("status", "family"), [
+    (404, SinkNotFoundError), (409, SinkConflictError), (429, SinkThrottledError), (503, SinkThrottledError),
+    (500, SinkUnavailableError), (401, SinkUnavailableError), (400, SinkError),
+])  # fmt: skip
+def test_status_mapping(status: int, family: type[SinkError]) -> None:
+    import requests
+    from ibm_cloud_sdk_core import ApiException
+
+    response = requests.Response()
+    response.status_code = status
+    response.headers["Retry-After"] = "4"
+    error = to_sink_error("s", ApiException(status, message="m", http_response=response))
+    assert type(error) is family
+    if isinstance(error, SinkThrottledError):
+        assert error.retry_after == 4.0
