@@ -120,6 +120,14 @@ def fifo_orders(message: Any) -> None:
     record("fifo_orders", message)
 
 
+@app.queue("bulk", batch=True)
+def bulk(batch: Any) -> None:
+    for message in batch:
+        RECEIVED.append(("bulk", message))
+        if message.id in FAIL:
+            batch.fail(message, RuntimeError("told to fail"))
+
+
 @app.topic("sns-lambda")
 def sns_lambda(message: Any) -> None:
     record("sns_lambda", message)

@@ -312,3 +312,32 @@ def test_batch_failures_can_raise_where_partial_responses_are_off(monkeypatch: p
 def test_a_local_call_without_lambda_context_still_gets_an_invocation_id() -> None:
     answer = handler({"width": 1}, None)
     assert len(answer["invocation_id"]) == 32 and answer["remaining"] is None
+
+
+def test_a_batch_handler_marks_single_failures() -> None:
+    payload = load("queue-sqs-batch3")
+    for record in payload["Records"]:
+        record["eventSourceARN"] = "arn:aws:sqs:eu-central-1:123456789012:bulk"
+    middle = payload["Records"][1]["messageId"]
+    fixture_app.FAIL.add(middle)
+    assert _ids(handler(payload, LambdaContext())) == [middle]
+    assert len(fixture_app.RECEIVED) == 3  # one call, the whole batch
+
+
+@pytest.mark.parametrize(
+    "payload, code, out",
+    [
+        ((EVENTS / "storage-s3-plus-encoded.json").read_text(), 0, '"key": "my photo(1).jpg"'),
+        ('{"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put"}]}', 2, "Records[0].s3.object"),
+        ('{"width": 1}', 2, "not a recognised payload"),
+    ],
+)
+def test_inspect_command(payload: str, code: int, out: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; from corefn.cli import main; sys.exit(main())", "inspect", "-"],
+        input=payload, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == code, done.stderr
+    assert out in (done.stdout if code == 0 else done.stderr)
+    if code:
+        assert len(done.stderr.strip().splitlines()) == 1
