@@ -131,3 +131,15 @@ def test_permissions_scope_the_container() -> None:
     assert grant.actions == ("Storage Blob Data Contributor",)
     assert grant.resource == "storageAccounts/acct/blobServices/default/containers/images"
     assert BlobStore.permissions("az://images", "object")[0].resource.startswith("storageAccounts/*/")
+
+
+def test_a_declared_sink_is_bound_by_configuration(container: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The user's code names a sink; the environment picks Blob Storage through the ``az`` entry point."""
+    from corefn import App
+
+    app = App("pipeline")
+    thumbnails = app.object_store("thumbnails")
+    monkeypatch.setenv("COREFN_SINK_THUMBNAILS", f"az://{container}")
+    thumbnails.put("t.jpg", b"jpeg", content_type="image/jpeg")
+    assert type(thumbnails.backend) is BlobStore
+    assert thumbnails.get("t.jpg") == b"jpeg"

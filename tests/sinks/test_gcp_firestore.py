@@ -106,3 +106,15 @@ def test_url_forms_and_permissions(firestore: FirestoreEmulator) -> None:
     assert table._client.project == "other-project"
     (grant,) = FirestoreTable.permissions("firestore://p/devices?database=iot", "table")
     assert (grant.actions, grant.resource) == (("roles/datastore.user",), "projects/p/databases/iot")
+
+
+def test_a_declared_table_is_bound_by_configuration(firestore: FirestoreEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    from corefn import App
+
+    app = App("iot")
+    readings = app.table("readings", key="device", sort_key="ts")
+    monkeypatch.setenv("COREFN_SINK_READINGS", f"firestore://{unique('readings')}")
+    readings.put({"device": "d1", "ts": 2, "c": 21.5})
+    readings.put({"device": "d1", "ts": 1, "c": 20.0})
+    assert type(readings.backend) is FirestoreTable
+    assert [r["c"] for r in readings.query("d1")] == [20.0, 21.5]

@@ -152,3 +152,16 @@ def test_status_mapping(status: int, family: type[SinkError]) -> None:
     assert type(error) is family
     if isinstance(error, SinkThrottledError):
         assert error.retry_after == 4.0
+
+
+def test_a_declared_table_is_bound_by_configuration(make_table: MakeTable, cloudant: PouchdbServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from corefn import App
+
+    database = make_table("id", None).db  # type: ignore[attr-defined]
+    app = App("shop")
+    orders = app.table("orders")
+    monkeypatch.setenv("COREFN_SINK_ORDERS", f"cloudant://{database}")
+    orders.put({"id": "o1", "total": 9.5})
+    assert type(orders.backend) is CloudantTable
+    got = orders.get("o1")
+    assert got is not None and got["total"] == 9.5
