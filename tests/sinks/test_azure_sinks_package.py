@@ -16,6 +16,7 @@ from tests.sinks.contract import make_spec
 PACKAGE = "corefn_azure.sinks"
 MODULES = [f"{PACKAGE}.{name}" for name in "blob queue table cosmos servicebus".split()]
 SCHEMES: dict[str, str] = {"az": "blob", "azqueue": "queue", "aztable": "table", "cosmos": "cosmos", "servicebus": "servicebus"}
+EXAMPLE_URLS: dict[str, str] = {"az": "az://acct/c", "azqueue": "azqueue://acct/q", "aztable": "aztable://acct/t", "cosmos": "cosmos://acct/db/c", "servicebus": "servicebus://ns/q"}
 SDK_PREFIXES = ("azure",)
 
 
@@ -48,3 +49,18 @@ def test_missing_sdk_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
         open_backend(make_spec("object"), "az://container")
     assert "pip install 'corefn[azure]'" in str(caught.value)
     assert caught.value.package == "azure-storage-blob"
+
+
+@pytest.mark.parametrize("scheme", sorted(SCHEMES))
+def test_backends_declare_what_deploy_reads(scheme: str) -> None:
+    import importlib
+    import inspect
+
+    module = importlib.import_module(f"{PACKAGE}.{SCHEMES[scheme]}")
+    (backend,) = [c for c in vars(module).values() if inspect.isclass(c) and c.__module__ == module.__name__
+                  and hasattr(c, "permissions")]  # fmt: skip
+    url = EXAMPLE_URLS[scheme]
+    assert len(backend.kinds) == 1
+    assert backend.private_network is False and backend.needs_private_network(url) is False
+    grants = backend.permissions(url, backend.kinds[0])
+    assert grants and all(g.actions and g.resource for g in grants)

@@ -16,6 +16,7 @@ from tests.sinks.contract import make_spec
 PACKAGE = "corefn_gcp.sinks"
 MODULES = [f"{PACKAGE}.{name}" for name in "gcs firestore pubsub".split()]
 SCHEMES: dict[str, str] = {"gs": "gcs", "firestore": "firestore", "pubsub": "pubsub"}
+EXAMPLE_URLS: dict[str, str] = {"gs": "gs://b", "firestore": "firestore://p/c", "pubsub": "pubsub://p/t"}
 SDK_PREFIXES = ("google", "grpc")
 
 
@@ -48,3 +49,18 @@ def test_missing_sdk_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
         open_backend(make_spec("object"), "gs://bucket")
     assert "pip install 'corefn[gcp]'" in str(caught.value)
     assert caught.value.package == "google-cloud-storage"
+
+
+@pytest.mark.parametrize("scheme", sorted(SCHEMES))
+def test_backends_declare_what_deploy_reads(scheme: str) -> None:
+    import importlib
+    import inspect
+
+    module = importlib.import_module(f"{PACKAGE}.{SCHEMES[scheme]}")
+    (backend,) = [c for c in vars(module).values() if inspect.isclass(c) and c.__module__ == module.__name__
+                  and hasattr(c, "permissions")]  # fmt: skip
+    url = EXAMPLE_URLS[scheme]
+    assert len(backend.kinds) == 1
+    assert backend.private_network is False and backend.needs_private_network(url) is False
+    grants = backend.permissions(url, backend.kinds[0])
+    assert grants and all(g.actions and g.resource for g in grants)

@@ -16,6 +16,7 @@ from tests.sinks.contract import make_spec
 PACKAGE = "corefn_openwhisk.sinks"
 MODULES = [f"{PACKAGE}.{name}" for name in "cloudant kafka".split()]
 SCHEMES: dict[str, str] = {"cloudant": "cloudant", "kafka": "kafka"}
+EXAMPLE_URLS: dict[str, str] = {"cloudant": "cloudant://host/db", "kafka": "kafka://b:9093/t"}
 SDK_PREFIXES = ("ibmcloudant", "ibm_cloud_sdk_core", "kafka", "requests")
 
 
@@ -48,3 +49,18 @@ def test_missing_sdk_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
         open_backend(make_spec("object"), "kafka://b:9092/t")
     assert "pip install 'corefn[openwhisk]'" in str(caught.value)
     assert caught.value.package == "kafka-python"
+
+
+@pytest.mark.parametrize("scheme", sorted(SCHEMES))
+def test_backends_declare_what_deploy_reads(scheme: str) -> None:
+    import importlib
+    import inspect
+
+    module = importlib.import_module(f"{PACKAGE}.{SCHEMES[scheme]}")
+    (backend,) = [c for c in vars(module).values() if inspect.isclass(c) and c.__module__ == module.__name__
+                  and hasattr(c, "permissions")]  # fmt: skip
+    url = EXAMPLE_URLS[scheme]
+    assert len(backend.kinds) == 1
+    assert backend.private_network is False and backend.needs_private_network(url) is False
+    grants = backend.permissions(url, backend.kinds[0])
+    assert grants and all(g.actions and g.resource for g in grants)

@@ -96,6 +96,11 @@ class BlobStore:
         )  # fmt: skip
 
     @classmethod
+    def needs_private_network(cls, url: str) -> bool:
+        """A public endpoint (private endpoints are an option of the account, never a need)."""
+        return False
+
+    @classmethod
     def permissions(cls, url: str, kind: str) -> list[Permission]:
         target = StorageTarget.parse(url)
         scope = f"storageAccounts/{target.account or '*'}/blobServices/default/containers/{target.resource}"

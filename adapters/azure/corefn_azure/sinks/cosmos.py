@@ -90,6 +90,11 @@ class CosmosTable:
         self._container = self._client.get_database_client(database).get_container_client(container)
 
     @classmethod
+    def needs_private_network(cls, url: str) -> bool:
+        """A public endpoint (private endpoints are an option of the account, never a need)."""
+        return False
+
+    @classmethod
     def permissions(cls, url: str, kind: str) -> list[Permission]:
         _, account, database, container = parse_url(url)
         scope = f"databaseAccounts/{account}/dbs/{database}/colls/{container}"

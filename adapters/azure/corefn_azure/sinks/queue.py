@@ -40,6 +40,11 @@ class QueuePublisher:
         self._queue = self.target.client(QueueClient, "queue", message_encode_policy=BinaryBase64EncodePolicy())
 
     @classmethod
+    def needs_private_network(cls, url: str) -> bool:
+        """A public endpoint (private endpoints are an option of the account, never a need)."""
+        return False
+
+    @classmethod
     def permissions(cls, url: str, kind: str) -> list[Permission]:
         target = StorageTarget.parse(url)
         scope = f"storageAccounts/{target.account or '*'}/queueServices/default/queues/{target.resource}"

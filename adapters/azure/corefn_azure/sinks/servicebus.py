@@ -94,6 +94,11 @@ class ServiceBusPublisher:
         self._client = PipelineClient(base_url=f"https://{self.host}", policies=policies, **client_options)
 
     @classmethod
+    def needs_private_network(cls, url: str) -> bool:
+        """A public endpoint (private endpoints are an option of the account, never a need)."""
+        return False
+
+    @classmethod
     def permissions(cls, url: str, kind: str) -> list[Permission]:
         host, entity = parse_url(url)
         return [Permission("azure", ("Azure Service Bus Data Sender",), f"namespaces/{host.split('.')[0]}/entities/{entity}")]

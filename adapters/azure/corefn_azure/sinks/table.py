@@ -70,6 +70,11 @@ class AzureTable:
         self._table = self.target.client(TableClient, "table")
 
     @classmethod
+    def needs_private_network(cls, url: str) -> bool:
+        """A public endpoint (private endpoints are an option of the account, never a need)."""
+        return False
+
+    @classmethod
     def permissions(cls, url: str, kind: str) -> list[Permission]:
         target = StorageTarget.parse(url)
         scope = f"storageAccounts/{target.account or '*'}/tableServices/default/tables/{target.resource}"

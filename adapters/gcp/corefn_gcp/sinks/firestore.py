@@ -65,6 +65,11 @@ class FirestoreTable:
         self._collection = self._client.collection(collection)
 
     @classmethod
+    def needs_private_network(cls, url: str) -> bool:
+        """A public endpoint (private endpoints are an option of the account, never a need)."""
+        return False
+
+    @classmethod
     def permissions(cls, url: str, kind: str) -> list[Permission]:
         project, _, options = project_and_name(url)
         database = options.get("database") or "(default)"

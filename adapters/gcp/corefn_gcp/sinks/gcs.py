@@ -107,6 +107,11 @@ class GcsStore:
         self._bucket = self._client.bucket(bucket_of(url))
 
     @classmethod
+    def needs_private_network(cls, url: str) -> bool:
+        """A public endpoint (private endpoints are an option of the account, never a need)."""
+        return False
+
+    @classmethod
     def permissions(cls, url: str, kind: str) -> list[Permission]:
         bucket = bucket_of(url)
         return [

@@ -47,6 +47,11 @@ class PubSubPublisher:
         self.topic: str = self._client.topic_path(project, topic)
 
     @classmethod
+    def needs_private_network(cls, url: str) -> bool:
+        """A public endpoint (private endpoints are an option of the account, never a need)."""
+        return False
+
+    @classmethod
     def permissions(cls, url: str, kind: str) -> list[Permission]:
         project, topic, _ = project_and_name(url)
         return [Permission("gcp", ("roles/pubsub.publisher",), f"projects/{project or '*'}/topics/{topic}")]

@@ -132,6 +132,11 @@ class CloudantTable:
         self._client.set_service_url(service_url)
 
     @classmethod
+    def needs_private_network(cls, url: str) -> bool:
+        """A public endpoint (private endpoints are an option of the account, never a need)."""
+        return False
+
+    @classmethod
     def permissions(cls, url: str, kind: str) -> list[Permission]:
         parts = [part for part in url.partition("://")[2].split("?")[0].split("/") if part]
         host = parts[0] if len(parts) == 2 else "*"

@@ -114,6 +114,11 @@ class KafkaPublisher:
             self._producer = KafkaProducer(**producer_config(brokers))
 
     @classmethod
+    def needs_private_network(cls, url: str) -> bool:
+        """A public endpoint (private endpoints are an option of the account, never a need)."""
+        return False
+
+    @classmethod
     def permissions(cls, url: str, kind: str) -> list[Permission]:
         _, topic = parse_url(url)
         return [Permission("openwhisk", ("Writer",), f"messagehub:topic/{topic}")]
