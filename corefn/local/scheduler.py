@@ -26,10 +26,10 @@ from zoneinfo import ZoneInfo
 
 from corefn.events.base import parse_time
 from corefn.local.deliveries import timer_row
+from corefn.local.store import NewDelivery, Store, insert_rows
 
 if TYPE_CHECKING:
     from corefn.local.console import Console
-    from corefn.local.store import Store
     from corefn.specs import HandlerSpec
 
 #: a live tick fired more than this many real seconds late counts as past due
@@ -60,6 +60,23 @@ class Clock:
 
     def real_seconds(self, clock_seconds: float) -> float:
         return clock_seconds / self.speed
+
+
+def last_fired(store: Store, handler: str, schedule: str, tz: str) -> float | None:
+    """When ``handler``'s timer last fired, or ``None`` if never (or its schedule changed)."""
+    row = store.connect().execute("SELECT schedule, tz, last_tick FROM timers WHERE handler=?", (handler,)).fetchone()
+    if row is None or (row[0], row[1]) != (schedule, tz):
+        return None
+    return float(row[2])
+
+
+def record_tick(store: Store, handler: str, schedule: str, tz: str, tick: float, delivery: NewDelivery | None) -> None:
+    """Record ``tick`` as fired and enqueue its delivery in one transaction, so a tick is neither
+    lost nor run twice across a crash."""
+    with store.transaction() as db:
+        db.execute("INSERT OR REPLACE INTO timers (handler, schedule, tz, last_tick) VALUES (?,?,?,?)", (handler, schedule, tz, tick))
+        if delivery is not None:
+            insert_rows(db, [delivery])
 
 
 def ticks_after(schedule: str, tz: str, after: float) -> object:
@@ -114,9 +131,9 @@ class Scheduler:
         now = self.clock.now()
         for spec in self.specs:
             schedule, tz = spec.trigger.schedule, spec.trigger.tz  # type: ignore[attr-defined]
-            last = self.store.last_tick(spec.name, schedule, tz)
+            last = last_fired(self.store, spec.name, schedule, tz)
             if last is None:  # first run of this timer: it starts counting now
-                self.store.fire(spec.name, schedule, tz, now, None)
+                record_tick(self.store, spec.name, schedule, tz, now, None)
                 continue
             latest, missed = last_tick_between(schedule, tz, last, now)
             if latest is not None:
@@ -125,7 +142,7 @@ class Scheduler:
 
     def _fire(self, spec: HandlerSpec, tick: datetime, past_due: bool) -> None:
         schedule, tz = spec.trigger.schedule, spec.trigger.tz  # type: ignore[attr-defined]
-        self.store.fire(spec.name, schedule, tz, tick.timestamp(), timer_row(spec.name, tick, schedule, tz, past_due))
+        record_tick(self.store, spec.name, schedule, tz, tick.timestamp(), timer_row(spec.name, tick, schedule, tz, past_due))
         event = self.wake.get(spec.name)
         if event is not None:
             event.set()
@@ -140,10 +157,10 @@ class Scheduler:
             soonest: float | None = None
             for spec in self.specs:
                 schedule, tz = spec.trigger.schedule, spec.trigger.tz  # type: ignore[attr-defined]
-                last = self.store.last_tick(spec.name, schedule, tz)
+                last = last_fired(self.store, spec.name, schedule, tz)
                 if last is None:
                     last = now
-                    self.store.fire(spec.name, schedule, tz, now, None)
+                    record_tick(self.store, spec.name, schedule, tz, now, None)
                 latest, count = last_tick_between(schedule, tz, last, now)
                 if latest is not None:
                     late = self.clock.real_seconds(now - latest.timestamp())

@@ -156,23 +156,8 @@ class Store:
     # ----------------------------------------------------------------------------- writing
 
     def insert(self, rows: Iterable[NewDelivery]) -> int:
-        now = time.time()
-        values = [
-            (
-                r.id or new_id(), r.kind, r.resource, r.handler, r.partition, r.key, r.body,
-                json.dumps(dict(r.attributes)) if r.attributes else None,
-                json.dumps(dict(r.meta), default=str) if r.meta else None,
-                now + r.delay, now,
-            )
-            for r in rows
-        ]
         with self.transaction() as db:
-            db.executemany(
-                "INSERT INTO deliveries (id, kind, resource, handler, partition, key, body, attributes, meta, visible_at, created)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                values,
-            )
-        return len(values)
+            return insert_rows(db, rows)
 
     def publish(
         self,
@@ -297,63 +282,6 @@ class Store:
                     [(time.time(), s) for s in seqs],
                 )
 
-    # ---------------------------------------------------------------------------- timers
-
-    def last_tick(self, handler: str, schedule: str, tz: str) -> float | None:
-        """When ``handler``'s timer last fired, or ``None`` if never (or its schedule changed)."""
-        row = self.connect().execute("SELECT schedule, tz, last_tick FROM timers WHERE handler=?", (handler,)).fetchone()
-        if row is None or (row[0], row[1]) != (schedule, tz):
-            return None
-        return float(row[2])
-
-    def fire(self, handler: str, schedule: str, tz: str, tick: float, delivery: NewDelivery | None) -> None:
-        """Record ``tick`` as fired and enqueue its delivery in one transaction, so a tick is
-        neither lost nor run twice across a crash."""
-        with self.transaction() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO timers (handler, schedule, tz, last_tick) VALUES (?,?,?,?)", (handler, schedule, tz, tick)
-            )
-            if delivery is not None:
-                now = time.time()
-                db.execute(
-                    "INSERT INTO deliveries (id, kind, resource, handler, meta, visible_at, created) VALUES (?,?,?,?,?,?,?)",
-                    (delivery.id or new_id(), delivery.kind, delivery.resource, delivery.handler,
-                     json.dumps(dict(delivery.meta or {})), now, now),
-                )
-
-    # ----------------------------------------------------------------------- object markers
-
-    def seen(self, bucket: str, key: str) -> tuple[int, int] | None:
-        row = self.connect().execute("SELECT size, mtime_ns FROM objects_seen WHERE bucket=? AND key=?", (bucket, key)).fetchone()
-        return None if row is None else (row[0], row[1])
-
-    def seen_keys(self, bucket: str) -> dict[str, tuple[int, int]]:
-        rows = self.connect().execute("SELECT key, size, mtime_ns FROM objects_seen WHERE bucket=?", (bucket,)).fetchall()
-        return {key: (size, mtime) for key, size, mtime in rows}
-
-    def announce(self, bucket: str, key: str, version: tuple[int, int] | None, rows: Sequence[NewDelivery]) -> bool:
-        """Record that object ``key`` at ``version`` (size, mtime_ns; ``None`` = deleted) was
-        announced, and enqueue its deliveries, in one transaction. Returns False (and enqueues
-        nothing) when that version was already announced: the watcher and the sink's own
-        notification race for the same write, and only the first one counts."""
-        now = time.time()
-        with self.transaction() as db:
-            row = db.execute("SELECT size, mtime_ns FROM objects_seen WHERE bucket=? AND key=?", (bucket, key)).fetchone()
-            known = None if row is None else (row[0], row[1])
-            if known == version:
-                return False
-            if version is None:
-                db.execute("DELETE FROM objects_seen WHERE bucket=? AND key=?", (bucket, key))
-            else:
-                db.execute(
-                    "INSERT OR REPLACE INTO objects_seen (bucket, key, size, mtime_ns) VALUES (?,?,?,?)", (bucket, key, *version)
-                )
-            db.executemany(
-                "INSERT INTO deliveries (id, kind, resource, handler, meta, visible_at, created) VALUES (?,?,?,?,?,?,?)",
-                [(r.id or new_id(), r.kind, r.resource, r.handler, json.dumps(dict(r.meta or {})), now, now) for r in rows],
-            )
-        return True
-
     # --------------------------------------------------------------------------- reading
 
     def pending(self, handlers: Sequence[str]) -> int:
@@ -392,6 +320,26 @@ class _Transaction:
 
     def __exit__(self, kind: object, error: object, tb: object) -> None:
         self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+
+
+def insert_rows(db: sqlite3.Connection, rows: Iterable[NewDelivery]) -> int:
+    """Insert ``rows`` inside the caller's transaction (so bookkeeping commits with them)."""
+    now = time.time()
+    values = [
+        (
+            r.id or new_id(), r.kind, r.resource, r.handler, r.partition, r.key, r.body,
+            json.dumps(dict(r.attributes)) if r.attributes else None,
+            json.dumps(dict(r.meta), default=str) if r.meta else None,
+            now + r.delay, now,
+        )
+        for r in rows
+    ]
+    db.executemany(
+        "INSERT INTO deliveries (id, kind, resource, handler, partition, key, body, attributes, meta, visible_at, created)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        values,
+    )
+    return len(values)
 
 
 def _delivery(row: tuple[Any, ...]) -> Delivery:

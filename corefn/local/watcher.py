@@ -7,7 +7,7 @@ Two sources of storage events, one rule against counting a write twice:
 - a watchdog observer on each watched bucket's folder sees everything else: a file dragged in by
   hand, another program, a script using the sink in another process.
 
-Both end in :meth:`~corefn.local.store.Store.announce`, which records the object's version
+Both end in :func:`announce`, which records the object's version
 (size, mtime in ns) in ``objects_seen`` and enqueues the deliveries in the same transaction, and
 does nothing if that version was already announced. So a sink write seen by both sources is
 delivered once, a file replaced by a new version is a new ``created`` event (an S3 overwrite), and
@@ -35,11 +35,11 @@ from typing import TYPE_CHECKING, Any
 
 from corefn.events import NoSqlChange, StorageEvent
 from corefn.local.deliveries import nosql_row, storage_row
+from corefn.local.store import NewDelivery, Store, insert_rows
 
 if TYPE_CHECKING:
     from corefn.app import App
     from corefn.local.console import Console
-    from corefn.local.store import Store
     from corefn.specs import HandlerSpec
 
 SETTLE = 0.25
@@ -113,7 +113,7 @@ class ChangeFeed:
         count = 0
         for bucket, folder in self.folders.items():
             folder.mkdir(parents=True, exist_ok=True)
-            seen = self.store.seen_keys(bucket)
+            seen = seen_keys(self.store, bucket)
             for path in sorted(folder.rglob("*")):
                 key = path.relative_to(folder).as_posix()
                 if is_ignored(key) or not path.is_file():
@@ -199,7 +199,7 @@ class ChangeFeed:
 
     def _announce(self, event: StorageEvent, version: tuple[int, int] | None) -> int:
         specs = [s for s in self.storage.get(event.bucket, []) if s.trigger.wants(event.operation, event.key)]  # type: ignore[attr-defined]
-        fresh = self.store.announce(event.bucket, event.key, version, [storage_row(event, s.name) for s in specs])
+        fresh = announce(self.store, event.bucket, event.key, version, [storage_row(event, s.name) for s in specs])
         if fresh:
             self._wake(specs)
         return int(fresh)
@@ -209,6 +209,28 @@ class ChangeFeed:
             found = self.wake.get(spec.name)
             if found is not None:
                 found.set()
+
+
+def seen_keys(store: Store, bucket: str) -> dict[str, tuple[int, int]]:
+    rows = store.connect().execute("SELECT key, size, mtime_ns FROM objects_seen WHERE bucket=?", (bucket,)).fetchall()
+    return {key: (size, mtime) for key, size, mtime in rows}
+
+
+def announce(store: Store, bucket: str, key: str, version: tuple[int, int] | None, rows: list[NewDelivery]) -> bool:
+    """Record that object ``key`` at ``version`` (size, mtime_ns; ``None`` = deleted) was
+    announced, and enqueue its deliveries, in one transaction. Returns False (and enqueues
+    nothing) when that version was already announced: the watcher and the sink's own
+    notification race for the same write, and only the first one counts."""
+    with store.transaction() as db:
+        row = db.execute("SELECT size, mtime_ns FROM objects_seen WHERE bucket=? AND key=?", (bucket, key)).fetchone()
+        if (None if row is None else (row[0], row[1])) == version:
+            return False
+        if version is None:
+            db.execute("DELETE FROM objects_seen WHERE bucket=? AND key=?", (bucket, key))
+        else:
+            db.execute("INSERT OR REPLACE INTO objects_seen (bucket, key, size, mtime_ns) VALUES (?,?,?,?)", (bucket, key, *version))
+        insert_rows(db, rows)
+    return True
 
 
 def _version(path: Path) -> tuple[int, int] | None:
