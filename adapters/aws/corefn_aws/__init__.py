@@ -6,8 +6,8 @@ Shape names (what ``corefn inspect`` prints as ``shape``), in detection order:
 shape                 kind       payload signature
 ====================  =========  ==============================================================
 warmup                –          ``{"corefn": "warmup"}`` / ``serverless-plugin-warmup``
+apigw-v2              http       ``version == "2.0"`` + ``requestContext`` (HTTP API), not *.lambda-url.*
 function-url          http       ``version == "2.0"``, ``requestContext.domainName`` *.lambda-url.*
-apigw-v2              http       ``version == "2.0"`` + ``requestContext`` (HTTP API)
 apigw-v1              http       ``httpMethod`` + ``requestContext`` without ``elb`` (REST API)
 alb                   http       ``requestContext.elb``
 sqs-s3                storage    ``Records[0].eventSource == "aws:sqs"``, body an S3 notification
@@ -43,8 +43,8 @@ if TYPE_CHECKING:
 
 SHAPES: tuple[type[Shape], ...] = (
     WarmupShape,
+    HttpApiV2,  # the busiest shape first: it excludes Function URL domains itself
     FunctionUrl,
-    HttpApiV2,
     RestApiV1,
     Alb,
     S3ViaSqs,
