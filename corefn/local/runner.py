@@ -44,7 +44,8 @@ This folder is corefn's local state (`corefn run`). Safe to delete with `corefn 
 runtime.db     SQLite (WAL). Tables:
                deliveries     pending / delayed / in-flight deliveries, one row per consuming
                               handler (attempt = deliveries so far, visible_at = when it may be
-                              taken again, last_error = why the previous attempt failed)
+                              taken again, last_error = why the previous attempt failed);
+                              handler NULL = published to something no run has consumed yet
                dead           dead-lettered deliveries, with their last error
                subscriptions  which handler consumes which queue / topic / stream
                objects_seen   the object versions (size, mtime) already announced as events

@@ -20,6 +20,10 @@ Ordered rows (streams, NoSQL changes, FIFO queues) carry a ``partition``: only t
 a partition may be claimed, so a failing record blocks its partition until it succeeds or is
 dead-lettered (the seed's Kinesis rule), and the partition then moves on.
 
+Messages published while no runtime consumed their queue / topic / stream are kept and routed when
+one starts, so a local stream behaves as if every consumer started at ``earliest`` on its first
+run (``StreamTrigger.start`` has no effect locally: nothing is ever trimmed before it is read).
+
 ``synchronous=NORMAL`` in WAL mode fsyncs at checkpoints, not at every commit: a commit survives a
 process crash (kill -9), and only an OS crash may lose the last few — the trade SQLite documents
 for WAL, and what makes 10,000+ deliveries/s possible here.
