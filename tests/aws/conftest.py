@@ -33,12 +33,13 @@ def load(name: str) -> Any:
 
 
 @pytest.fixture
-def lambda_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[fixture_app.RECEIVED.__class__]]:
+def lambda_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Lambda's environment for the fixture app, with no name map and no pinned handler."""
     monkeypatch.setenv("COREFN_APP", "tests.aws.fixture_app:app")
     monkeypatch.delenv("COREFN_HANDLER", raising=False)
     monkeypatch.delenv("COREFN_NAMES", raising=False)
     monkeypatch.setattr(dispatch.logical_names, "_cached", None, raising=False)
     fixture_app.reset()
-    yield fixture_app.RECEIVED.__class__
+    yield
     fixture_app.reset()
     dispatch.logical_names._cached = None  # type: ignore[attr-defined]
