@@ -131,3 +131,22 @@ def test_permissions() -> None:
     assert grants[0].cloud == "gcp"
     assert grants[0].actions == ("roles/storage.objectAdmin",)
     assert grants[0].resource == "projects/_/buckets/thumbs"
+
+
+def test_open_reads_ranges_of_one_generation(store: GcsStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    store.put("v", GeneratedStream(3 * MiB))  # type: ignore[arg-type]
+    generation = store._bucket.get_blob("v").generation
+    session = store._client._http
+    seen: list[str] = []
+    real = session.request
+
+    def spy(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        seen.append(url)
+        return real(method, url, *args, **kwargs)
+
+    monkeypatch.setattr(session, "request", spy)
+    with store.open("v") as stream:
+        assert len(stream.read()) == 3 * MiB
+    downloads = [url for url in seen if "alt=media" in url]
+    assert len(downloads) >= 3  # 1 MiB ranges, not one whole-object GET
+    assert all(f"generation={generation}" in url for url in downloads)

@@ -4,8 +4,10 @@ URL: ``gs://bucket`` (the bucket must exist: deploy creates it). ``STORAGE_EMULA
 points the client at an emulator, anonymously.
 
 Memory stays bounded for any object size: a file-like ``put`` is a resumable upload sent in
-2 MiB chunks, and ``open()`` is a reader that fetches 1 MiB ranges as the caller reads, pinned
-to the generation it first saw (an overwrite meanwhile cannot splice two versions).
+2 MiB chunks, and ``open()`` is a reader that fetches 1 MiB ranges as the caller reads, each
+naming the object generation it first saw: on Cloud Storage an overwrite meanwhile makes the
+read fail instead of splicing two versions (gcp-storage-emulator ignores generations, so the
+tests check the requests only).
 
 ``url()`` makes a V4 signed URL. Signing needs a private key: a service-account key
 (``GOOGLE_APPLICATION_CREDENTIALS``) signs locally; on Cloud Functions / Cloud Run, whose
