@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from corefn.errors import ConfigurationError, SinkNotFoundError
+from corefn.errors import ConfigurationError, SinkConflictError, SinkNotFoundError
 from corefn.sinks.base import ObjectStore
 from corefn_azure.sinks.blob import BlobStore, open_backend
 from tests.fixtures.emulators import Azurite
@@ -143,3 +143,13 @@ def test_a_declared_sink_is_bound_by_configuration(container: str, monkeypatch: 
     thumbnails.put("t.jpg", b"jpeg", content_type="image/jpeg")
     assert type(thumbnails.backend) is BlobStore
     assert thumbnails.get("t.jpg") == b"jpeg"
+
+
+def test_open_fails_rather_than_splice_an_overwrite(store: BlobStore) -> None:
+    """Ranges after the first carry If-Match with the first response's ETag."""
+    store.put("v", b"a" * (3 * MiB))
+    with store.open("v") as stream:
+        assert stream.read(MiB) == b"a" * MiB
+        store.put("v", b"b" * (3 * MiB))
+        with pytest.raises(SinkConflictError):
+            stream.read()

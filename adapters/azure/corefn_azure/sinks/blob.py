@@ -8,7 +8,9 @@ docstring). The container must exist: deploy creates it from the declaration.
 Memory stays bounded for any object size: uploads go as 4 MiB blocks (Put Block + Put Block
 List) whatever the source, and downloads are ranged GETs of 1 MiB fetched as the caller reads
 (the SDK's defaults would buffer a whole 64 MiB single-shot upload and a 32 MiB first download;
-its HTTP stack holds about nine copies of a range while reading it, hence small ranges).
+its HTTP stack holds about nine copies of a range while reading it, hence small ranges). Every
+range after the first carries ``If-Match`` with the first answer's ETag, so an overwrite while
+a stream is being read raises SinkConflictError instead of splicing two versions.
 ``url()`` signs a service SAS with the account key; an account reached with a SAS token or
 Entra ID has no key to sign with, so it raises ConfigurationError (a user delegation SAS would
 need azure-identity).
