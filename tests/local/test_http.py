@@ -63,7 +63,7 @@ def test_slow_handler_gets_504_after_the_timeout(server: tuple[Local, str]) -> N
     started = time.monotonic()
     response = httpx.get(f"{base}/slow", params={"s": "3"}, timeout=10)
     assert response.status_code == 504
-    assert 0.9 < time.monotonic() - started < 2.5
+    assert 0.9 < time.monotonic() - started < 2.9  # before the handler itself ends (3 s)
     assert httpx.get(f"{base}/slow", params={"s": "0.1"}).text == "late"  # the server still serves
 
 

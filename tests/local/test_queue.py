@@ -60,8 +60,8 @@ def test_messages_published_by_handlers_are_processed_in_the_same_run(local: Loc
 
 
 def test_kill_9_mid_message_loses_nothing(local: Local) -> None:
-    count = 40
-    ids = set(local.publisher("jobs").send_batch(["sleep:0.05"] * count))
+    count = 60
+    ids = set(local.publisher("jobs").send_batch(["sleep:0.1"] * count))
     proc = local.start("--port", "0")
     local.wait_for(lambda: len(local.records("on_job")) >= 8, timeout=20)
     os.kill(proc.pid, signal.SIGKILL)
