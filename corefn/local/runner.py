@@ -76,11 +76,19 @@ def prepare_state(state: Path, reset: bool) -> None:
 
 def lock_state(state: Path) -> Any:
     """Hold ``runtime.lock`` for the life of the process (released by the OS even on kill -9)."""
-    import fcntl
-
     handle = open(state / LOCK_NAME, "a+")  # noqa: SIM115 - kept open on purpose
     try:
+        import fcntl
+
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except ImportError:  # Windows: msvcrt locks a byte range instead
+        import msvcrt
+
+        try:
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+        except OSError:
+            handle.close()
+            raise StateLocked(f"another corefn run is using {state}; stop it or pass --state DIR") from None
     except BlockingIOError:
         handle.close()
         raise StateLocked(f"another corefn run is using {state}; stop it or pass --state DIR") from None
