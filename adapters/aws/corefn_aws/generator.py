@@ -29,7 +29,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from corefn_aws._cron import to_eventbridge
-from corefn_aws._sam_resources import RESOURCE_KINDS, RUNTIME, SINK_POLICIES, Plan, pascal, resource, sub
+from corefn_aws._sam_resources import BACKENDS, RESOURCE_KINDS, RUNTIME, SINK_POLICIES, Plan, pascal, resource, sub
 from corefn_aws._yaml import dump
 
 if TYPE_CHECKING:
@@ -119,13 +119,44 @@ def _trigger_events(plan: Plan, spec: HandlerSpec) -> dict[str, Any]:
     return {}  # invoke: called directly
 
 
+#: placeholders of physical names, swapped for sentinels while a backend reads the URL
+_SENTINELS = {"${ResourcePrefix}": "corefn-prefix-0", "${AWS::AccountId}": "000000000000"}
+
+
+def _backend_statements(plan: Plan, kind: str, name: str) -> list[dict[str, Any]]:
+    """IAM statements from the grants the sink backend declares for its URL, scoped to this
+    stack's region and account."""
+    import importlib
+
+    scheme = RESOURCE_KINDS[kind][1]
+    module, _, cls = BACKENDS[scheme].partition(":")
+    backend = getattr(importlib.import_module(module), cls)
+    url = f"{scheme}://{plan.physical(name)}"
+    for placeholder, sentinel in _SENTINELS.items():
+        url = url.replace(placeholder, sentinel)
+    statements = []
+    for grant in backend.permissions(url, "publisher" if kind in ("queue", "topic", "stream") else kind):
+        if grant.cloud != "aws":
+            continue
+        arn = re.sub(r"^arn:aws:([a-z0-9-]+):\*:\*:", r"arn:${AWS::Partition}:\1:${AWS::Region}:${AWS::AccountId}:", grant.resource)
+        for placeholder, sentinel in _SENTINELS.items():
+            arn = arn.replace(sentinel, placeholder)
+        statements.append({"Effect": "Allow", "Action": list(grant.actions), "Resource": sub(arn)})
+    return statements
+
+
 def _policies(plan: Plan, spec: HandlerSpec) -> list[Any]:
     policies: list[Any] = []
+    statements: list[dict[str, Any]] = []
     for sink in plan.app.sinks:
         kind = plan.resources[sink.name].kind
         if kind in SINK_POLICIES:
             template, param = SINK_POLICIES[kind]
             policies.append({template: {param: sub(plan.physical(sink.name))}})
+        elif kind in RESOURCE_KINDS:
+            statements.extend(_backend_statements(plan, kind, sink.name))
+    if statements:
+        policies.append({"Version": "2012-10-17", "Statement": statements})
     if spec.kind == "storage":  # the handler reads the object it was told about
         policies.append({"S3ReadPolicy": {"BucketName": sub(plan.physical(spec.resource or ""))}})
     unique: list[Any] = []
