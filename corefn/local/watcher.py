@@ -100,8 +100,13 @@ class ChangeFeed:
         """A local sink's own notification (called in the writing thread, after the write)."""
         if isinstance(event, StorageEvent) and event.bucket in self.storage:
             folder = self.folders.get(event.bucket)
-            version = _version(folder / event.key) if folder is not None and event.operation != "deleted" else None
-            if event.operation != "deleted" and folder is not None and version is None:
+            if folder is None:  # not a watched folder: nothing can announce it twice
+                specs = [s for s in self.storage[event.bucket] if s.trigger.wants(event.operation, event.key)]  # type: ignore[attr-defined]
+                self.store.insert([storage_row(event, s.name) for s in specs])
+                self._wake(specs)
+                return
+            version = _version(folder / event.key) if event.operation != "deleted" else None
+            if event.operation != "deleted" and version is None:
                 return  # already replaced or deleted again: the watcher will tell
             self._announce(event, version)
         elif isinstance(event, NoSqlChange) and event.table in self.nosql:
