@@ -26,3 +26,11 @@ def test_samples_are_fresh_copies() -> None:
 def test_unknown_trigger_names_the_known_ones() -> None:
     with pytest.raises(ConfigurationError, match="storage"):
         sample("bucket")
+
+
+def test_the_documented_shape_table_lists_every_shape_in_order() -> None:
+    import corefn_aws
+
+    table = [line.split()[0] for line in (corefn_aws.__doc__ or "").splitlines() if line[:1].isalpha() and "  " in line]
+    documented = [name for name in table if name != "shape"]  # the header row
+    assert documented == [shape.name for shape in corefn_aws.SHAPES]
