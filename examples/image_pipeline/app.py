@@ -53,6 +53,15 @@ _cache: dict[str, Any] = {}
 _cache_lock = threading.Lock()
 
 
+def reset() -> None:
+    """Forget what was read from the environment (settings, logo, sink backends): tests, or a
+    long-lived worker after a configuration change."""
+    with _cache_lock:
+        _cache.clear()
+    for spec in app.sinks:
+        app.sink(spec.name).reset()
+
+
 def settings() -> imaging.Settings:
     """Read once per process (warm invocations reuse it)."""
     found = _cache.get("settings")
