@@ -59,3 +59,22 @@ def test_table_writes_become_changes_in_order_per_key(local: Local) -> None:
     assert [c["operation"] for c in changes] == ["insert", "modify", "modify", "modify"]
     assert [c["new"]["t"] for c in changes] == [0, 1, 2, 3]
     assert all(c["keys"] == {"id": "d1"} for c in changes)
+
+
+def test_deletes_through_the_sink_and_by_hand_are_delivered_once_each(local: Local) -> None:
+    proc, base = local.serve()
+    assert httpx.post(f"{base}/upload/gone/a.jpg", content=b"1").status_code == 200
+    local.wait_for(lambda: len(local.records("on_image")) == 1)
+    assert httpx.delete(f"{base}/upload/gone/a.jpg").status_code == 204
+    local.wait_for(lambda: len(local.records("on_removed")) == 1)
+    by_hand = local.state / "objects" / "originals" / "gone" / "b.jpg"
+    by_hand.parent.mkdir(parents=True, exist_ok=True)
+    by_hand.write_bytes(b"2")
+    local.wait_for(lambda: len(local.records("on_image")) == 2)
+    by_hand.unlink()
+    local.wait_for(lambda: len(local.records("on_removed")) == 2)
+    time.sleep(0.8)
+    assert local.records("on_removed") == [
+        {"key": "gone/a.jpg", "operation": "deleted"},
+        {"key": "gone/b.jpg", "operation": "deleted"},
+    ]

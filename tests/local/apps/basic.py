@@ -60,12 +60,17 @@ async def greet(req: HttpRequest) -> dict[str, Any]:
     return {"hi": req.params["name"]}
 
 
-@app.post("/upload/{key}")
+@app.post("/upload/{key+}")
 def upload(req: HttpRequest) -> dict[str, Any]:
     """Writes through the object sink: the sink's own notification and the folder watcher both
     see this write; the storage handler must run once."""
     info = originals.put(req.params["key"], req.body.content)
     return {"key": info.key, "size": info.size}
+
+
+@app.delete("/upload/{key+}")
+def remove(req: HttpRequest) -> None:
+    originals.delete(req.params["key"])
 
 
 @app.post("/jobs")
@@ -84,6 +89,11 @@ def put_device(req: HttpRequest) -> dict[str, Any]:
 @app.storage("originals", suffix=".jpg")
 def on_image(event: StorageEvent) -> None:
     record("on_image", key=event.key, size=event.size, operation=event.operation)
+
+
+@app.storage("originals", on="deleted", prefix="gone/")
+def on_removed(event: StorageEvent) -> None:
+    record("on_removed", key=event.key, operation=event.operation)
 
 
 @app.queue("jobs")
