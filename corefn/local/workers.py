@@ -8,7 +8,9 @@ unordered handler (queue, topic, storage, timer) gets ``concurrency`` workers (t
 Handlers run through :func:`corefn.dispatch.dispatch` pinned to the handler, exactly as on a
 cloud: per-message handlers one delivery per call, batch handlers up to ``batch_size`` per call
 with per-record failures. A handler's exception never reaches the worker loop: it becomes a
-retry (exponential back-off) or, at ``max_attempts``, a dead letter.
+retry (exponential back-off) or, at ``max_attempts``, a dead letter. A handler that declares a
+``timeout`` and runs past it is counted failed too (its thread cannot be stopped, but a cloud
+would have killed it, so the local outcome matches the deployed one).
 
 Ordered handlers take only the head of each partition, so a batch handler on a stream gets at
 most one record per partition per call (Kinesis would hand it several consecutive records of one
@@ -37,6 +39,10 @@ if TYPE_CHECKING:
     from corefn.local.console import Console
     from corefn.local.settings import Settings
     from corefn.specs import HandlerSpec
+
+class HandlerTimeout(TimeoutError):
+    """A delivery whose handler outlived its declared ``timeout``: a cloud would have stopped it."""
+
 
 MAX_CLAIM = 512
 CLAIM_BUDGET = 0.05  # seconds of handler work per claim
@@ -143,7 +149,12 @@ class HandlerRunner:
             result = dispatch(self.app, events, ctx, pinned=self.spec.name)
         except Exception as error:  # a broken row or a configuration error: a failed delivery
             return [(error, time.perf_counter() - started) for _ in rows]
-        seconds = (time.perf_counter() - started) / len(rows)
+        total = time.perf_counter() - started
+        seconds = total / len(rows)
+        if self.timeout and total > self.timeout:
+            # the cloud would have killed the invocation: count it failed (side effects stand there too)
+            late = HandlerTimeout(f"ran {total:.1f} s, over its {self.timeout:g} s timeout")
+            return [(late if isinstance(o, Outcome) and o.error is None and not o.skipped else o, seconds) for o in result.outcomes]
         return [(outcome, seconds) for outcome in result.outcomes]
 
     def _observe(self, seconds: float) -> None:

@@ -89,3 +89,11 @@ def test_head_request_answers_like_get_without_a_body(local: Local) -> None:
     proc, base = local.serve()
     response = httpx.head(f"{base}/hello")
     assert response.status_code == 200 and response.content == b""
+
+
+def test_a_handler_past_its_timeout_counts_as_failed(local: Local) -> None:
+    local.publisher("slowpoke").send("zzz")
+    status, out = local.until_idle()
+    assert status == 1, out
+    assert [r["attempt"] for r in local.records("slowpoke")] == [1, 2]
+    assert "over its 0.2 s timeout" in out

@@ -117,6 +117,12 @@ def risky_dead(msg: QueueMessage) -> None:
     record("risky_dead", body=msg.text, attributes=dict(msg.attributes))
 
 
+@app.queue("slowpoke", timeout=0.2, max_attempts=2)
+def slowpoke(msg: QueueMessage) -> None:
+    record("slowpoke", attempt=msg.attempt)
+    time.sleep(0.4)
+
+
 @app.topic("alerts")
 def alert_a(msg: TopicMessage) -> None:
     record("alert_a", body=msg.text)
