@@ -46,6 +46,11 @@ from corefn.errors import (
 #: ``if_version`` takes it back.
 VERSION_FIELD = "_version"
 
+#: Blob and Queue SDKs wait 15 s, 18 s, 24 s between retries by default: too long inside a
+#: function with a deadline; this gives 1 s, 3 s, 5 s (Table Storage uses azure-core's policy,
+#: already sub-second)
+STORAGE_RETRY: dict[str, Any] = {"initial_backoff": 1, "increment_base": 2, "retry_total": 3}
+
 #: HTTP status → error class. Azure Storage answers 503 "ServerBusy" when it throttles.
 STATUS_ERRORS: dict[int, type[SinkError]] = {
     401: SinkUnavailableError,
@@ -196,6 +201,7 @@ class StorageTarget:
 
 __all__ = [
     "STATUS_ERRORS",
+    "STORAGE_RETRY",
     "VERSION_FIELD",
     "StorageTarget",
     "azure_errors",

@@ -26,7 +26,7 @@ from typing import IO, Any
 from corefn.errors import ConfigurationError, SinkNotFoundError
 from corefn.sinks.base import ObjectInfo, Permission
 from corefn.specs import SinkSpec
-from corefn_azure.sinks import StorageTarget, azure_errors, sdk_required
+from corefn_azure.sinks import STORAGE_RETRY, StorageTarget, azure_errors, sdk_required
 
 MiB = 1024 * 1024
 CHUNK = 4 * MiB
@@ -87,14 +87,14 @@ class BlobStore:
     private_network = False
 
     def __init__(self, spec: SinkSpec, url: str) -> None:
-        from azure.storage.blob import ContainerClient
+        from azure.storage.blob import ContainerClient, ExponentialRetry
 
         self.spec = spec
         self.page_size: int | None = spec.options.get("page_size")
         self.target = StorageTarget.parse(url)
         self._container = self.target.client(
             ContainerClient, "blob", max_single_put_size=CHUNK, max_block_size=CHUNK,
-            max_single_get_size=MiB, max_chunk_get_size=MiB,
+            max_single_get_size=MiB, max_chunk_get_size=MiB, retry_policy=ExponentialRetry(**STORAGE_RETRY),
         )  # fmt: skip
 
     @classmethod

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 from corefn.errors import ConfigurationError, SinkError
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
-from corefn_azure.sinks import StorageTarget, azure_errors, encode_body, sdk_required
+from corefn_azure.sinks import STORAGE_RETRY, StorageTarget, azure_errors, encode_body, sdk_required
 
 MAX_BODY = 48 * 1024  # 64 KiB of base64
 
@@ -33,11 +33,13 @@ class QueuePublisher:
     private_network: ClassVar[bool] = False
 
     def __init__(self, spec: SinkSpec, url: str) -> None:
-        from azure.storage.queue import BinaryBase64EncodePolicy, QueueClient
+        from azure.storage.queue import BinaryBase64EncodePolicy, ExponentialRetry, QueueClient
 
         self.spec = spec
         self.target = StorageTarget.parse(url)
-        self._queue = self.target.client(QueueClient, "queue", message_encode_policy=BinaryBase64EncodePolicy())
+        self._queue = self.target.client(
+            QueueClient, "queue", message_encode_policy=BinaryBase64EncodePolicy(), retry_policy=ExponentialRetry(**STORAGE_RETRY)
+        )
 
     @classmethod
     def needs_private_network(cls, url: str) -> bool:
