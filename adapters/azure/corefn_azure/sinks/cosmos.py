@@ -86,7 +86,8 @@ class CosmosTable:
         self.key = str(spec.options.get("key") or "id")
         self.sort_key: str | None = spec.options.get("sort_key") or None
         endpoint, _, database, container = parse_url(url)
-        self._client = CosmosClient(endpoint, credential=account_key(endpoint), **client_options)
+        with azure_errors(spec.name):  # the SDK reads the database account right away
+            self._client = CosmosClient(endpoint, credential=account_key(endpoint), **client_options)
         self._container = self._client.get_database_client(database).get_container_client(container)
 
     @classmethod
