@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from corefn.errors import ConfigurationError, SinkNotFoundError, SinkThrottledError
+from corefn.errors import ConfigurationError, SinkNotFoundError, SinkThrottledError, SinkUnavailableError
 from corefn.sinks.base import Table
 from corefn_azure.sinks.cosmos import CosmosTable, account_key, document_id, parse_url
 from tests.sinks.contract import TableContract, make_spec
