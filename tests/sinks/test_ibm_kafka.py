@@ -37,6 +37,7 @@ class FakeCluster:
         self.producers: list[FakeProducer] = []
         self.fail_next: BaseException | None = None
         self.real_settings: frozenset[str] = frozenset()
+        self.unreachable = False
 
     def create(self, topic: str) -> str:
         self.topics[topic] = defaultdict(list)
@@ -65,6 +66,10 @@ class FakeProducer:
     def __init__(self, **config: Any) -> None:
         unknown = set(config) - set(self.cluster.real_settings)
         assert not unknown, f"kafka-python has no settings {unknown}"
+        if self.cluster.unreachable:  # kafka-python bootstraps in the constructor
+            from kafka.errors import NoBrokersAvailable
+
+            raise NoBrokersAvailable()
         self.config = config
         self.flushes = 0
         self.spread = itertools.cycle(range(PARTITIONS))
@@ -214,3 +219,10 @@ def test_permissions() -> None:
     assert (grant.cloud, grant.actions, grant.resource) == ("openwhisk", ("Writer",), "messagehub:topic/orders")
 
 
+
+
+def test_no_reachable_broker_at_open_is_unavailable(cluster: FakeCluster) -> None:
+    cluster.unreachable = True
+    with pytest.raises(SinkUnavailableError) as caught:
+        open_backend(make_spec("publisher"), "kafka://b:9093/t")
+    assert type(caught.value.cause).__name__ == "NoBrokersAvailable"
