@@ -30,6 +30,13 @@ from corefn.local.settings import DEFAULT_HTTP_TIMEOUT, DEFAULT_MAX_BODY
 @click.option("--max-body-size", default=DEFAULT_MAX_BODY, type=click.IntRange(0), help="Largest HTTP request body in bytes (larger: 413).")
 @click.option("--retry-delay", default=0.5, type=float, help="First retry back-off in seconds, doubled at each attempt.")
 @click.option("--concurrency", default=4, type=click.IntRange(1), help="Parallel deliveries per unordered handler.")
+@click.option(
+    "--seed",
+    "seeds",
+    multiple=True,
+    metavar="BUCKET=DIR",
+    help="Upload every file under DIR into object store BUCKET through its sink (raising storage events); files already there unchanged are skipped. Repeatable.",
+)
 @click.option("--now", hidden=True, help="Start the timers' clock at this ISO 8601 instant (tests, demos).")
 @click.option("--clock-speed", hidden=True, type=float, help="Make the timers' clock run this many times faster.")
 def command(
@@ -45,6 +52,7 @@ def command(
     max_body_size: int,
     retry_delay: float,
     concurrency: int,
+    seeds: tuple[str, ...],
     now: str | None,
     clock_speed: float | None,
 ) -> None:
@@ -59,17 +67,28 @@ def command(
         from corefn.local.reload import supervise
 
         sys.exit(supervise([a for a in sys.argv[1:] if a != "--reload"]))
+    pairs = [_seed_pair(text) for text in seeds]
     try:
-        status = _run(app_ref, host, port, until_idle, reset, max_attempts, timeout, max_body_size, retry_delay, concurrency)
+        status = _run(app_ref, host, port, until_idle, reset, max_attempts, timeout, max_body_size, retry_delay, concurrency, pairs)
     except CorefnError as exc:
         click.echo(f"corefn run: {exc}", err=True)
         sys.exit(2)
     sys.exit(status)
 
 
+def _seed_pair(text: str) -> tuple[str, Path]:
+    bucket, sep, folder = text.partition("=")
+    if not sep or not bucket or not folder:
+        raise click.BadParameter(f"{text!r}: expected BUCKET=DIR", param_hint="--seed")
+    path = Path(folder)
+    if not path.is_dir():
+        raise click.BadParameter(f"{folder!r} is not a folder", param_hint="--seed")
+    return bucket, path
+
+
 def _run(
     app_ref: str, host: str, port: int, until_idle: bool, reset: bool, max_attempts: int, timeout: float,
-    max_body: int, retry_delay: float, concurrency: int,
+    max_body: int, retry_delay: float, concurrency: int, seeds: list[tuple[str, Path]],
 ) -> int:
     from corefn.loader import load_app
     from corefn.local.runner import Runtime, prepare_state
@@ -87,6 +106,11 @@ def _run(
     )
     runtime = Runtime(app, settings)
     runtime.start()
+    if seeds:
+        from corefn.local.seed import seed
+
+        for bucket, folder in seeds:
+            runtime.console.line(seed(app, bucket, folder))
     if until_idle:
         return runtime.run_until_idle()
     if app.handlers_of("http"):

@@ -78,3 +78,21 @@ def test_deletes_through_the_sink_and_by_hand_are_delivered_once_each(local: Loc
         {"key": "gone/a.jpg", "operation": "deleted"},
         {"key": "gone/b.jpg", "operation": "deleted"},
     ]
+
+
+def test_seed_uploads_through_the_sink_once(local: Local) -> None:
+    samples = local.root / "samples"
+    (samples / "sub").mkdir(parents=True)
+    (samples / "one.jpg").write_bytes(b"1")
+    (samples / "sub" / "two.jpg").write_bytes(b"22")
+    (samples / ".DS_Store").write_bytes(b"junk")
+    status, out = local.until_idle("--seed", f"originals={samples}")
+    assert status == 0, out
+    assert "2 uploaded" in out
+    assert sorted(r["key"] for r in local.records("on_image")) == ["one.jpg", "sub/two.jpg"]
+    assert (local.state / "objects" / "originals" / "sub" / "two.jpg").read_bytes() == b"22"
+    status, out = local.until_idle("--seed", f"originals={samples}")  # same files: nothing to do
+    assert status == 0 and "0 uploaded, 2 already there" in out
+    assert len(local.records("on_image")) == 2
+    status, out = local.until_idle("--seed", "originals")
+    assert status == 2 and "BUCKET=DIR" in out
