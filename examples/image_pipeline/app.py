@@ -34,6 +34,7 @@ import json
 import threading
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import imaging  # this folder's module: the loader puts an app file's folder on sys.path
 
@@ -125,7 +126,10 @@ def make_renditions(event: StorageEvent, ctx: Context) -> dict[str, Any]:
         ("thumbnails", thumbnails, result.thumbnail),
     ):
         key = imaging.output_key(event.key, rendition.extension)
-        store.put(key, rendition.stream(), content_type=rendition.content_type, metadata={"source-key": event.key})
+        # metadata travels as HTTP headers: ASCII values (S3) and identifier names (Azure: no "-")
+        store.put(
+            key, rendition.stream(), content_type=rendition.content_type, metadata={"source_key": quote(event.key)}
+        )
         written[name] = f"{where(name)}/{key}"
     log.info(
         "%s (%s %dx%d%s) -> %s %dx%d at %s ; thumbnail %dx%d at %s",

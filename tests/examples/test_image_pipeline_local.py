@@ -18,14 +18,20 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.examples.conftest import PIPELINE_REF, ROOT, SAMPLES, check_outputs, photo
 
 README_COMMAND = ".venv/bin/corefn run examples/image_pipeline/app.py:app --until-idle --seed originals=examples/image_pipeline/samples"
 CORFN = str(Path(sys.executable).parent / "corefn")
 
-GOOD = {"photo-srgb.jpg", "photo-exif-rotated.jpg", "print-cmyk.jpg", "logo-transparent.png", "palette.png", "poster.webp", "animated.gif"}
+GOOD = {
+    "photo-srgb.jpg",
+    "photo-exif-rotated.jpg",
+    "print-cmyk.jpg",
+    "logo-transparent.png",
+    "palette.png",
+    "poster.webp",
+    "animated.gif",
+}
 BAD = {"README.txt", "truncated.jpg", "empty.jpg", "bomb.png"}
 #: sample → the output's key (a GIF's first frame becomes a PNG)
 OUTPUT_KEY = {name: name.replace(".gif", ".png") for name in GOOD}
@@ -38,12 +44,16 @@ def env_for(state: Path, **extra: str) -> dict[str, str]:
 
 
 def corefn(args: list[str], state: Path, timeout: float = 90, **extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([CORFN, *args], cwd=ROOT, env=env_for(state, **extra), capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [CORFN, *args], cwd=ROOT, env=env_for(state, **extra), capture_output=True, text=True, timeout=timeout
+    )
 
 
 def objects(state: Path, bucket: str) -> set[str]:
     folder = state / "objects" / bucket
-    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() and ".corefn-meta" not in p.parts}
+    return {
+        p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() and ".corefn-meta" not in p.parts
+    }
 
 
 def assert_all_samples_processed(state: Path, output: str) -> None:
@@ -121,7 +131,9 @@ def _wait(condition: Any, proc: subprocess.Popen[str], timeout: float = 30) -> N
         if condition():
             return
         if proc.poll() is not None:
-            raise AssertionError(f"corefn run exited with {proc.returncode}: {proc.stdout.read() if proc.stdout else ''}")
+            raise AssertionError(
+                f"corefn run exited with {proc.returncode}: {proc.stdout.read() if proc.stdout else ''}"
+            )
         time.sleep(0.05)
     raise AssertionError("timed out")
 
