@@ -66,10 +66,10 @@ class FakeProducer:
     def __init__(self, **config: Any) -> None:
         unknown = set(config) - set(self.cluster.real_settings)
         assert not unknown, f"kafka-python has no settings {unknown}"
-        if self.cluster.unreachable:  # kafka-python bootstraps in the constructor
-            from kafka.errors import NoBrokersAvailable
+        if self.cluster.unreachable:  # kafka-python 3 bootstraps in the constructor, then gives up
+            from kafka.errors import KafkaTimeoutError
 
-            raise NoBrokersAvailable()
+            raise KafkaTimeoutError(f"Bootstrap failed after {config.get('bootstrap_timeout_ms')} ms")
         self.config = config
         self.flushes = 0
         self.spread = itertools.cycle(range(PARTITIONS))
@@ -104,7 +104,8 @@ def cluster(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeCluster]:
 
     cluster = FakeCluster()
     cluster.real_settings = frozenset(kafka.KafkaProducer.DEFAULT_CONFIG)  # before swapping the class
-    fake = type("KafkaProducer", (FakeProducer,), {"cluster": cluster})
+    settings = dict(kafka.KafkaProducer.DEFAULT_CONFIG)
+    fake = type("KafkaProducer", (FakeProducer,), {"cluster": cluster, "DEFAULT_CONFIG": settings})
     monkeypatch.setattr(kafka, "KafkaProducer", fake)
     for name in ("KAFKA_API_KEY", "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD", "KAFKA_SECURITY_PROTOCOL"):
         monkeypatch.delenv(name, raising=False)
@@ -225,4 +226,5 @@ def test_no_reachable_broker_at_open_is_unavailable(cluster: FakeCluster) -> Non
     cluster.unreachable = True
     with pytest.raises(SinkUnavailableError) as caught:
         open_backend(make_spec("publisher"), "kafka://b:9093/t")
-    assert type(caught.value.cause).__name__ == "NoBrokersAvailable"
+    assert type(caught.value.cause).__name__ == "KafkaTimeoutError"
+    assert cluster.producers == [] and "10000 ms" in str(caught.value)  # not kafka-python's 30 s default

@@ -36,11 +36,10 @@ KAFKA_ERRORS: dict[str, type[SinkError]] = {
     "UnknownTopicOrPartitionError": SinkNotFoundError,
     "ThrottlingQuotaExceededError": SinkThrottledError,
     "QuotaViolationError": SinkThrottledError,
-    "NoBrokersAvailable": SinkUnavailableError,
+    "NoBrokersAvailable": SinkUnavailableError,  # kafka-python 2; 3 times out bootstrapping instead
     "KafkaTimeoutError": SinkUnavailableError,
     "KafkaConnectionError": SinkUnavailableError,
-    "TopicAuthorizationFailedError": SinkUnavailableError,
-    "AuthenticationFailedError": SinkUnavailableError,
+    "AuthorizationError": SinkUnavailableError,
     "SaslAuthenticationFailedError": SinkUnavailableError,
     "MessageSizeTooLargeError": SinkError,
     "KafkaError": SinkError,
@@ -80,8 +79,9 @@ def parse_url(url: str) -> tuple[list[str], str]:
     return brokers, topic
 
 
-def producer_config(brokers: list[str]) -> dict[str, Any]:
-    """KafkaProducer settings from the environment (see the module docstring)."""
+def producer_config(brokers: list[str], known: Iterable[str] | None = None) -> dict[str, Any]:
+    """KafkaProducer settings from the environment (see the module docstring). ``known`` are the
+    settings the installed kafka-python has: only those of the optional ones are used."""
     config: dict[str, Any] = {
         "bootstrap_servers": brokers,
         "client_id": "corefn",
@@ -98,6 +98,8 @@ def producer_config(brokers: list[str]) -> dict[str, Any]:
                    "sasl_plain_username": username, "sasl_plain_password": os.environ.get("KAFKA_SASL_PASSWORD", "")}  # fmt: skip
     if protocol := os.environ.get("KAFKA_SECURITY_PROTOCOL"):
         config["security_protocol"] = protocol
+    if known is None or "bootstrap_timeout_ms" in known:  # kafka-python 3 waits 30 s by default
+        config["bootstrap_timeout_ms"] = 10_000
     return config
 
 
@@ -111,7 +113,7 @@ class KafkaPublisher:
         self.spec = spec
         brokers, self.topic = parse_url(url)
         with kafka_errors(spec.name):
-            self._producer = KafkaProducer(**producer_config(brokers))
+            self._producer = KafkaProducer(**producer_config(brokers, KafkaProducer.DEFAULT_CONFIG))
 
     @classmethod
     def needs_private_network(cls, url: str) -> bool:
