@@ -195,6 +195,8 @@ def test_unknown_topic_times_out_as_unavailable(cluster: FakeCluster) -> None:
     ("UnknownTopicOrPartitionError", SinkNotFoundError),
     ("ThrottlingQuotaExceededError", SinkThrottledError),
     ("MessageSizeTooLargeError", SinkError),
+    ("TopicAuthorizationFailedError", SinkUnavailableError),
+    ("SaslAuthenticationFailedError", SinkUnavailableError),
     ("NotLeaderForPartitionError", SinkUnavailableError),  # retriable: unavailable, not a plain error
 ])  # fmt: skip
 def test_broker_errors_map_to_the_family(cluster: FakeCluster, topic: str, error: str, family: type[SinkError]) -> None:

@@ -39,6 +39,7 @@ KAFKA_ERRORS: dict[str, type[SinkError]] = {
     "NoBrokersAvailable": SinkUnavailableError,  # kafka-python 2; 3 times out bootstrapping instead
     "KafkaTimeoutError": SinkUnavailableError,
     "KafkaConnectionError": SinkUnavailableError,
+    "TopicAuthorizationFailedError": SinkUnavailableError,  # kafka-python 2 has no AuthorizationError base
     "AuthorizationError": SinkUnavailableError,
     "SaslAuthenticationFailedError": SinkUnavailableError,
     "MessageSizeTooLargeError": SinkError,
