@@ -288,8 +288,9 @@ class HandlerSpec(Record):
 
     @property
     def ordered(self) -> bool:
-        """Streams are always ordered per partition; queues and topics when asked (FIFO)."""
-        return self.kind == "stream" or self.options.ordered
+        """Streams and change feeds are always ordered (per partition / shard); queues and topics
+        when asked (FIFO)."""
+        return self.kind in ("stream", "nosql") or self.options.ordered
 
 
 # ---------------------------------------------------------------------------------- sinks
