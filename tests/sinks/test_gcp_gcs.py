@@ -150,3 +150,34 @@ def test_open_reads_ranges_of_one_generation(store: GcsStore, monkeypatch: pytes
     downloads = [url for url in seen if "alt=media" in url]
     assert len(downloads) >= 3  # 1 MiB ranges, not one whole-object GET
     assert all(f"generation={generation}" in url for url in downloads)
+
+
+def test_keyless_identity_signs_through_iam(store: GcsStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On Cloud Functions the credentials have no private key: the URL is then signed by IAM
+    signBlob as the runtime's service account (the library's ``service_account_email`` +
+    ``access_token`` path). The call to IAM itself cannot run here; what we hand over can."""
+    import google.auth
+
+    class ComputeCredentials:  # what google.auth.default() gives on a Google runtime
+        service_account_email = "fn@proj.iam.gserviceaccount.com"
+        token: str | None = None
+
+        def refresh(self, request: Any) -> None:
+            self.token = "ya29.token"
+
+    monkeypatch.setattr(google.auth, "default", lambda scopes=None: (ComputeCredentials(), "proj"))
+    assert store._signer() == {"service_account_email": "fn@proj.iam.gserviceaccount.com", "access_token": "ya29.token"}
+
+
+def test_identity_without_an_email_cannot_sign(store: GcsStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    import google.auth
+
+    class UserCredentials:
+        token = "t"
+
+        def refresh(self, request: Any) -> None:
+            pass
+
+    monkeypatch.setattr(google.auth, "default", lambda scopes=None: (UserCredentials(), "proj"))
+    with pytest.raises(ConfigurationError, match="signBlob"):
+        store.url("k")
