@@ -40,7 +40,7 @@ def http_error(status: int, headers: dict[str, str] | None = None) -> Any:
 
 
 @pytest.mark.parametrize(("status", "family"), [
-    (404, SinkNotFoundError), (409, SinkConflictError), (412, SinkConflictError), (429, SinkThrottledError),
+    (404, SinkNotFoundError), (410, SinkNotFoundError), (409, SinkConflictError), (412, SinkConflictError), (429, SinkThrottledError),
     (503, SinkThrottledError), (500, SinkUnavailableError), (403, SinkUnavailableError), (400, SinkError),
 ])  # fmt: skip
 def test_status_codes(status: int, family: type[SinkError]) -> None:

@@ -98,10 +98,10 @@ class FakeServiceBus:
             status, extra = self.fail.pop(0)
             return _response(request, status, extra)
         if entity not in self.entities:
-            return _response(request, 404)
+            return _response(request, 410)  # the send API's "queue or topic doesn't exist"
         if len(body) > 256 * 1024:
-            return _response(request, 413)
-        if headers.get("content-type") == "application/vnd.microsoft.servicebus.json":
+            return _response(request, 403)  # its "quota exceeded or message too large"
+        if headers.get("content-type") == "application/vnd.microsoft.servicebus.json":  # exactly, no charset
             batch = json.loads(body)
             assert isinstance(batch, list) and all(isinstance(m["Body"], str) for m in batch)
             for m in batch:
@@ -166,7 +166,7 @@ def test_ids_sessions_and_properties(make_publisher: MakePublisher, fake: FakeSe
     assert message.group == "customer-7"
     url, headers, body = fake.requests[-1]
     assert url == f"https://{HOST}/{entity}/messages?api-version=2017-04"
-    assert json.loads(body)[0]["BrokerProperties"]["ContentType"] == "application/json"
+    assert json.loads(body)[0]["BrokerProperties"] == {"MessageId": message_id, "SessionId": "customer-7"}
 
 
 def test_binary_body_is_sent_raw_in_order(make_publisher: MakePublisher, fake: FakeServiceBus, entity: str) -> None:
@@ -214,8 +214,9 @@ def test_wrong_key_is_unavailable(fake: FakeServiceBus, entity: str, monkeypatch
 
 
 def test_oversized_single_message_is_an_error(make_publisher: MakePublisher) -> None:
-    with pytest.raises(SinkError):
+    with pytest.raises(SinkError) as caught:
         make_publisher().send("x" * 300_000)
+    assert type(caught.value) is SinkError  # 403 here is not an authorization failure
 
 
 def test_connection_string_must_match_the_namespace(monkeypatch: pytest.MonkeyPatch) -> None:

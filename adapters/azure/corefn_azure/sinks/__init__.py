@@ -57,6 +57,7 @@ STATUS_ERRORS: dict[int, type[SinkError]] = {
     403: SinkUnavailableError,
     404: SinkNotFoundError,
     409: SinkConflictError,
+    410: SinkNotFoundError,
     412: SinkConflictError,
     429: SinkThrottledError,
     500: SinkUnavailableError,
@@ -82,13 +83,16 @@ def retry_after(headers: Mapping[str, str] | None) -> float | None:
         return None
 
 
-def to_sink_error(sink: str, exc: BaseException) -> SinkError | None:
-    """The SinkError for an azure-core exception (None: not a service failure, let it through)."""
+def to_sink_error(
+    sink: str, exc: BaseException, statuses: Mapping[int, type[SinkError]] = STATUS_ERRORS
+) -> SinkError | None:
+    """The SinkError for an azure-core exception (None: not a service failure, let it through).
+    ``statuses`` is for a service whose REST API gives a status another meaning."""
     from azure.core.exceptions import AzureError, HttpResponseError, ServiceRequestError, ServiceResponseError
 
     if isinstance(exc, HttpResponseError) and exc.status_code is not None:
         status = int(exc.status_code)
-        cls = STATUS_ERRORS.get(status, SinkError)
+        cls = statuses.get(status, SinkError)
         code = getattr(exc, "error_code", None) or (exc.reason or "")
         message = f"Azure answered {status} {code}".rstrip()
         if cls is SinkThrottledError:
@@ -103,14 +107,14 @@ def to_sink_error(sink: str, exc: BaseException) -> SinkError | None:
 
 
 @contextmanager
-def azure_errors(sink: str) -> Iterator[None]:
+def azure_errors(sink: str, statuses: Mapping[int, type[SinkError]] = STATUS_ERRORS) -> Iterator[None]:
     """Re-raise azure-core exceptions as the SinkError family (the original is ``cause``)."""
     try:
         yield
     except SinkError:
         raise
     except Exception as exc:
-        mapped = to_sink_error(sink, exc)
+        mapped = to_sink_error(sink, exc, statuses)
         if mapped is None:
             raise
         raise mapped from exc

@@ -15,7 +15,8 @@ policy (which honours ``Retry-After`` on 429 / 503 "ServerBusy").
 
 Messages: UTF-8 bodies go through the batch format (``application/vnd.microsoft.servicebus.json``,
 up to 100 messages or ~200 KB per request), with attributes as ``UserProperties``; a binary
-body is sent alone as the raw HTTP body with attributes as custom-property headers. ``group``
+body is sent alone as the raw HTTP body with attributes as custom-property headers (string
+values JSON-quoted, as the REST API types header values). ``group``
 is the ``SessionId`` (ordered delivery on session-enabled entities). Each message gets a
 ``MessageId`` generated here, which ``send`` returns (the service assigns none over REST).
 """
@@ -33,10 +34,10 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
-from corefn.errors import ConfigurationError
+from corefn.errors import ConfigurationError, SinkError, SinkNotFoundError
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
-from corefn_azure.sinks import azure_errors, encode_body, sdk_required
+from corefn_azure.sinks import STATUS_ERRORS, azure_errors, encode_body, sdk_required
 
 API_VERSION = "2017-04"
 BATCH_CONTENT_TYPE = "application/vnd.microsoft.servicebus.json"
@@ -44,6 +45,9 @@ BATCH_MESSAGES = 100
 BATCH_BYTES = 200_000  # under the 256 KB request limit of the Standard tier, with room for JSON
 TOKEN_SECONDS = 3600
 CONTENT_TYPES: dict[type, str] = {bytes: "application/octet-stream", str: "text/plain; charset=utf-8"}
+#: the send API answers 410 for a missing queue or topic and 403 for "quota exceeded or
+#: message too large" (its 401 is the authorization failure)
+STATUSES: dict[int, type[SinkError]] = {**STATUS_ERRORS, 403: SinkError, 410: SinkNotFoundError}
 
 
 def parse_url(url: str) -> tuple[str, str]:
@@ -117,19 +121,19 @@ class ServiceBusPublisher:
 
         url = f"{self.resource}/messages?api-version={API_VERSION}"
         request = HttpRequest("POST", url, headers={**headers, "Authorization": self._authorization()}, content=content)
-        with azure_errors(self.spec.name):
+        with azure_errors(self.spec.name, STATUSES):
             response = self._client.send_request(request)
             if response.status_code >= 400:
                 raise HttpResponseError(response=response)
 
     @staticmethod
     def _message(body: Any, attributes: Mapping[str, str] | None, group: str | None) -> tuple[str, bytes, dict[str, Any]]:
-        data = encode_body(body)
-        broker: dict[str, Any] = {"MessageId": uuid.uuid4().hex,
-                                  "ContentType": CONTENT_TYPES.get(type(body), "application/json")}  # fmt: skip
+        """(id, body bytes, BrokerProperties). The content type is no broker property: it can
+        only be set on a single raw send, as the Content-Type header."""
+        broker: dict[str, Any] = {"MessageId": uuid.uuid4().hex}
         if group:
             broker["SessionId"] = group
-        return broker["MessageId"], data, broker
+        return broker["MessageId"], encode_body(body), broker
 
     def send(
         self, body: bytes | str | Mapping[str, Any] | list[Any], attributes: Mapping[str, str] | None = None,
@@ -153,7 +157,7 @@ class ServiceBusPublisher:
                 if batch:  # after what came before it, keeping the caller's order
                     self._post_batch(batch)
                     batch, size = [], 0
-                headers = {"Content-Type": broker["ContentType"], "BrokerProperties": json.dumps(broker)}
+                headers = {"Content-Type": CONTENT_TYPES[bytes], "BrokerProperties": json.dumps(broker)}
                 self._post(data, headers | {name: json.dumps(value) for name, value in user.items()})
                 continue
             entry = {"Body": text, "BrokerProperties": broker, "UserProperties": user}
