@@ -28,7 +28,7 @@ package imports no AWS SDK: the Lambda cold start pays only for what it uses.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from corefn.adapters import Shape, WarmupShape
 from corefn_aws.http import Alb, FunctionUrl, HttpApiV2, RestApiV1
@@ -68,6 +68,12 @@ class AwsAdapter:
         from corefn_aws.generator import generate
 
         return generate(app, app_ref)
+
+    def sample(self, trigger: str) -> Any:
+        """A realistic payload for ``corefn event aws TRIGGER`` (see ``samples/``)."""
+        from corefn.adapters import load_sample
+
+        return load_sample("corefn_aws.samples", self.name, trigger)
 
 
 adapter = AwsAdapter()
