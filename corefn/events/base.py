@@ -11,9 +11,11 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar, overload
 
 from corefn._record import Record, _set
+
+_T = TypeVar("_T")
 
 # ----------------------------------------------------------------------------------- time
 
@@ -177,8 +179,15 @@ class Headers(Mapping[str, str]):
     def _values(self) -> dict[str, list[str]]:
         mapped = self._map
         if mapped is None:
-            mapped = {}
             source = self._source
+            # The common case (API Gateway v2, Function URLs, ALB, most gateways): a dict of
+            # single strings, folded in one comprehension unless two names fold together.
+            if type(source) is dict and all(type(v) is str for v in source.values()):
+                mapped = {name.lower(): [value] for name, value in source.items()}
+                if len(mapped) == len(source):
+                    self._map = mapped
+                    return mapped
+            mapped = {}
             items: Iterable[tuple[str, Any]] = (
                 () if source is None else source.items() if isinstance(source, Mapping) else source
             )
@@ -193,6 +202,16 @@ class Headers(Mapping[str, str]):
 
     def __getitem__(self, name: str) -> str:
         return ", ".join(self._values()[name.lower()])
+
+    @overload
+    def get(self, name: str) -> str | None: ...
+    @overload
+    def get(self, name: str, default: str | _T) -> str | _T: ...
+    def get(self, name: str, default: Any = None) -> Any:  # Mapping.get would raise and catch
+        values = self._values().get(name.lower())
+        if values is None:
+            return default
+        return values[0] if len(values) == 1 else ", ".join(values)
 
     def get_all(self, name: str) -> list[str]:
         return list(self._values().get(name.lower(), ()))
@@ -255,6 +274,14 @@ class Query(Mapping[str, str]):
 
     def __getitem__(self, name: str) -> str:
         return self._values()[name][0]
+
+    @overload
+    def get(self, name: str) -> str | None: ...
+    @overload
+    def get(self, name: str, default: str | _T) -> str | _T: ...
+    def get(self, name: str, default: Any = None) -> Any:  # Mapping.get would raise and catch
+        values = self._values().get(name)
+        return default if values is None else values[0]
 
     def get_all(self, name: str) -> list[str]:
         return list(self._values().get(name, ()))

@@ -57,10 +57,27 @@ def test_headers_are_case_insensitive_and_join_repeats() -> None:
     assert "x-one" in headers and headers.to_dict() == {"accept": "a, b", "x-one": "1"}
 
 
+@pytest.mark.parametrize(
+    "source",
+    [{"Accept": "a", "X-Id": "1"}, {"Cookie": "a=1", "cookie": "b=2"}, {"x": ["1", "2"], "y": "3"}, {}, {"n": 5, "none": None}],
+)
+def test_headers_fast_path_agrees_with_the_general_one(source: dict[str, object]) -> None:
+    """A dict of strings takes a one-comprehension path; names that fold together and list
+    values take the general one. Both must read the same."""
+    headers = Headers(source)  # type: ignore[arg-type]
+    general = Headers(list(source.items()))  # type: ignore[arg-type]
+    assert headers.to_dict() == general.to_dict()
+    for name in [*general, "missing"]:
+        assert headers.get(name.upper()) == general.get(name.upper())
+        if name != "missing":
+            assert headers[name] == general[name] == ", ".join(general.get_all(name))
+
+
 def test_query_keeps_every_value_in_order_and_decodes() -> None:
     query = Query("a=1&b=x+y&a=2&c=%2F&flag")
     assert query.to_dict() == {"a": ["1", "2"], "b": ["x y"], "c": ["/"], "flag": [""]}
-    assert query["a"] == "1" and query.get_all("a") == ["1", "2"]
+    assert query["a"] == query.get("a") == "1" and query.get_all("a") == ["1", "2"]
+    assert query.get("missing", "none") == "none"
     assert Query({"a": ["1", "2"], "b": "3", "n": None}).to_dict() == {"a": ["1", "2"], "b": ["3"]}
 
 

@@ -66,43 +66,6 @@ def _result_response(result: DispatchResult) -> HttpResponse:
 # ------------------------------------------------------------------------------ HTTP API v2
 
 
-class FlatHeaders(Headers):
-    """Headers of HTTP API v2 / Function URL payloads: a dict of strings (API Gateway already
-    joined repeats with commas), so case-folding is one dict comprehension. Anything else in the
-    dict (or two names that fold together) takes the general path of :class:`Headers`."""
-
-    __slots__ = ()
-
-    def _values(self) -> dict[str, list[str]]:
-        mapped = self._map
-        if mapped is None:
-            source = self._source
-            if type(source) is dict and (not source or set(map(type, source.values())) == {str}):
-                mapped = {name.lower(): [value] for name, value in source.items()}
-                if len(mapped) == len(source):
-                    self._map = mapped
-                    return mapped
-            return super()._values()
-        return mapped
-
-    def get(self, name: str, default: Any = None) -> Any:
-        values = self._values().get(name.lower())
-        if values is None:
-            return default
-        return values[0] if len(values) == 1 else ", ".join(values)
-
-
-class RawQuery(Query):
-    """``Query`` with a direct ``get`` (Mapping's generic one goes through ``__getitem__`` and an
-    exception for a missing name)."""
-
-    __slots__ = ()
-
-    def get(self, name: str, default: Any = None) -> Any:
-        values = self._values().get(name)
-        return default if values is None else values[0]
-
-
 class HttpApiV2:
     """API Gateway HTTP API, payload format 2.0 (``version == "2.0"`` + ``requestContext``)."""
 
@@ -156,8 +119,8 @@ class HttpApiV2:
             HttpRequest(
                 method=method,
                 path=path,
-                headers=FlatHeaders(headers),
-                query=RawQuery(query),
+                headers=Headers(headers),
+                query=Query(query),
                 body=Body(body, base64=is_base64),
                 cookies=tuple(cookies),
                 client_ip=http.get("sourceIp"),
