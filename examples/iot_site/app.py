@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import reports_db  # this folder's SQL (SQLAlchemy is imported on first use)
+
 from corefn import (
     App,
     Context,
@@ -47,12 +49,12 @@ from corefn import (
     TimerEvent,
 )
 
-# the image pipeline's imaging module, reused (not copied): it lives in the sibling example
+# The image pipeline's imaging module is reused, not copied: it lives in the sibling example.
+# It is imported by the photo handler only, so the API's functions do not pay Pillow's import
+# on a cold start.
 _PIPELINE = str(Path(__file__).resolve().parent.parent / "image_pipeline")
 if _PIPELINE not in sys.path:
     sys.path.append(_PIPELINE)
-import imaging  # noqa: E402
-import reports_db  # noqa: E402  # this folder's SQL
 
 app = App("iot-site")
 
@@ -254,6 +256,8 @@ def summarize(event: TimerEvent, ctx: Context) -> None:
 def process_photo(event: StorageEvent, ctx: Context) -> None:
     """The image pipeline's work on a device photo; a bad photo is logged and noted on the device
     (retrying cannot fix it), a key outside ``devices/`` never gets here (trigger filter)."""
+    import imaging
+
     _, device_id, _ = event.key.split("/", 2)
     if devices.get(device_id) is None:
         ctx.logger.warning("skipped %s: no device %r", event.key, device_id)

@@ -236,3 +236,20 @@ def test_a_bad_photo_is_noted_and_a_key_outside_the_prefix_is_skipped(site: Any)
     (outcome,) = result.outcomes
     assert outcome.skipped and outcome.ok  # the trigger's prefix filter: no code ran
     assert not any(info.key.startswith("elsewhere/") for info in site.app.sink("photo-thumbnails").list())
+
+
+def test_loading_the_site_imports_neither_pillow_nor_sqlalchemy() -> None:
+    """Cold start: the API's functions load the same module; Pillow (~20 ms) and SQLAlchemy load
+    only in the handlers that use them."""
+    import subprocess
+    import sys
+
+    from tests.examples.conftest import ROOT
+
+    code = (
+        "import sys; from corefn.loader import load_app; load_app('examples/iot_site/app.py:app'); "
+        "print(sorted(m for m in ('PIL', 'sqlalchemy', 'imaging') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
