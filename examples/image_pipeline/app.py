@@ -84,9 +84,12 @@ def logo(key: str | None) -> bytes | None:
 def where(sink: str) -> str:
     """The configured URL of a sink, without its query: ``file:///…/.corefn/objects/thumbnails``,
     ``s3://acme-thumbs``."""
-    from corefn.sinks import sink_url
+    found = _cache.get(f"url:{sink}")
+    if found is None:
+        from corefn.sinks import sink_url
 
-    return sink_url(app.sink(sink).spec).split("?")[0].rstrip("/")
+        found = _cache[f"url:{sink}"] = sink_url(app.sink(sink).spec).split("?")[0].rstrip("/")
+    return str(found)
 
 
 def check_no_loop() -> None:
