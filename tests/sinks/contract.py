@@ -556,6 +556,13 @@ class PublisherContract:
         assert message.body == b"with attributes"
         assert {k: message.attributes[k] for k in ("kind", "trace")} == {"kind": "test", "trace": "abc-123"}
 
+    @pytest.mark.parametrize("body", [42, None, {"a", "set"}], ids=["int", "none", "set"])
+    def test_body_of_another_type_is_refused(self, publisher: Publisher, body: Any) -> None:
+        """Bodies are bytes, text, dicts or lists on every cloud: anything else is refused before
+        sending, not sent as whatever JSON it happens to make (``42``, ``null``) on some clouds."""
+        with pytest.raises(ConfigurationError):
+            publisher.send(body)
+
     def test_send_batch(self, publisher: Publisher, receive: Receive) -> None:
         bodies = [f"message {i}" for i in range(23)]  # more than one SQS/SNS batch of 10
         ids = publisher.send_batch(bodies)

@@ -126,7 +126,9 @@ def encode_body(body: bytes | str | Mapping[str, Any] | list[Any]) -> bytes:
         return bytes(body)
     if isinstance(body, str):
         return body.encode()
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    if isinstance(body, Mapping | list):
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    raise ConfigurationError(f"a message body must be bytes, str, a dict or a list, not {type(body).__name__}")
 
 
 def project_and_name(url: str) -> tuple[str | None, str, dict[str, str]]:

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from corefn.errors import (
+    ConfigurationError,
     MissingExtraError,
     SinkConflictError,
     SinkError,
@@ -72,7 +73,9 @@ def encode_body(body: bytes | str | Mapping[str, Any] | list[Any]) -> bytes:
         return bytes(body)
     if isinstance(body, str):
         return body.encode()
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    if isinstance(body, Mapping | list):
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    raise ConfigurationError(f"a message body must be bytes, str, a dict or a list, not {type(body).__name__}")
 
 
 __all__ = ["STATUS_ERRORS", "VERSION_FIELD", "encode_body", "sdk_required"]
