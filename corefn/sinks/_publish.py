@@ -1,7 +1,9 @@
 """What every publisher backend does the same way: turn a body into bytes, split batches.
 
 Dicts and lists are sent as compact JSON (``{"a":1}``, UTF-8, no ASCII escaping), text as UTF-8,
-bytes as they are; so a consumer on any cloud reads the same bytes back.
+bytes as they are; so a consumer on any cloud reads the same bytes back. The publishers of every
+adapter (SQS, SNS, Kinesis, Queue Storage, Service Bus, Pub/Sub, Kafka) import these: a copy per
+cloud had drifted (one sent ``42`` as a message, another refused it).
 """
 
 from __future__ import annotations

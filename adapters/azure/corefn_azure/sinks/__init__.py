@@ -25,7 +25,6 @@ Every Azure SDK raises azure-core's exceptions, so :func:`azure_errors` is the o
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -120,16 +119,6 @@ def azure_errors(sink: str, statuses: Mapping[int, type[SinkError]] = STATUS_ERR
         raise mapped from exc
 
 
-def encode_body(body: bytes | str | Mapping[str, Any] | list[Any]) -> bytes:
-    """Publishers send dicts and lists as JSON, text as UTF-8, bytes unchanged."""
-    if isinstance(body, bytes | bytearray | memoryview):
-        return bytes(body)
-    if isinstance(body, str):
-        return body.encode()
-    if isinstance(body, Mapping | list):
-        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-    raise ConfigurationError(f"a message body must be bytes, str, a dict or a list, not {type(body).__name__}")
-
 
 @contextmanager
 def sdk_required(extra: str = "azure") -> Iterator[None]:
@@ -211,7 +200,6 @@ __all__ = [
     "VERSION_FIELD",
     "StorageTarget",
     "azure_errors",
-    "encode_body",
     "sdk_required",
     "retry_after",
     "to_sink_error",

@@ -21,9 +21,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from corefn.errors import ConfigurationError, SinkError
+from corefn.sinks._publish import body_bytes
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
-from corefn_azure.sinks import STORAGE_RETRY, StorageTarget, azure_errors, encode_body, sdk_required
+from corefn_azure.sinks import STORAGE_RETRY, StorageTarget, azure_errors, sdk_required
 
 MAX_BODY = 48 * 1024  # 64 KiB of base64
 
@@ -60,7 +61,7 @@ class QueuePublisher:
             raise ConfigurationError(
                 f"sink {self.spec.name!r}: Queue Storage messages carry no attributes; use a servicebus:// queue for them"
             )
-        data = encode_body(body)
+        data = body_bytes(body)
         if len(data) > MAX_BODY:
             raise SinkError(self.spec.name, f"a Queue Storage message body is at most {MAX_BODY} bytes, got {len(data)}")
         with azure_errors(self.spec.name):

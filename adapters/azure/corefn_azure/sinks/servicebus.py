@@ -35,9 +35,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from corefn.errors import ConfigurationError, SinkError, SinkNotFoundError
+from corefn.sinks._publish import body_bytes
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
-from corefn_azure.sinks import STATUS_ERRORS, azure_errors, encode_body, sdk_required
+from corefn_azure.sinks import STATUS_ERRORS, azure_errors, sdk_required
 
 API_VERSION = "2017-04"
 BATCH_CONTENT_TYPE = "application/vnd.microsoft.servicebus.json"
@@ -133,7 +134,7 @@ class ServiceBusPublisher:
         broker: dict[str, Any] = {"MessageId": uuid.uuid4().hex}
         if group:
             broker["SessionId"] = group
-        return broker["MessageId"], encode_body(body), broker
+        return broker["MessageId"], body_bytes(body), broker
 
     def send(
         self, body: bytes | str | Mapping[str, Any] | list[Any], attributes: Mapping[str, str] | None = None,

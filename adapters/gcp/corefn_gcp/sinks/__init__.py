@@ -23,9 +23,8 @@ exceptions (whose ``code`` is the HTTP status, for gRPC and REST alike), so
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -120,16 +119,6 @@ def sdk_required() -> Iterator[None]:
         raise MissingExtraError(SDK_PACKAGES[top](str(exc.name)), EXTRA) from exc
 
 
-def encode_body(body: bytes | str | Mapping[str, Any] | list[Any]) -> bytes:
-    """Publishers send dicts and lists as JSON, text as UTF-8, bytes unchanged."""
-    if isinstance(body, bytes | bytearray | memoryview):
-        return bytes(body)
-    if isinstance(body, str):
-        return body.encode()
-    if isinstance(body, Mapping | list):
-        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-    raise ConfigurationError(f"a message body must be bytes, str, a dict or a list, not {type(body).__name__}")
-
 
 def project_and_name(url: str) -> tuple[str | None, str, dict[str, str]]:
     """``scheme://name`` or ``scheme://project/name`` (+ ``?k=v`` options)."""
@@ -148,7 +137,6 @@ def project_and_name(url: str) -> tuple[str | None, str, dict[str, str]]:
 __all__ = [
     "STATUS_ERRORS",
     "VERSION_FIELD",
-    "encode_body",
     "google_errors",
     "project_and_name",
     "sdk_required",

@@ -20,9 +20,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from corefn.errors import ConfigurationError, SinkError
+from corefn.sinks._publish import body_bytes
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
-from corefn_gcp.sinks import encode_body, google_errors, project_and_name, sdk_required
+from corefn_gcp.sinks import google_errors, project_and_name, sdk_required
 
 MAX_BODY = 10 * 1000 * 1000
 PUBLISH_TIMEOUT = 60.0
@@ -59,7 +60,7 @@ class PubSubPublisher:
     def _publish(
         self, body: bytes | str | Mapping[str, Any] | list[Any], attributes: Mapping[str, str] | None, group: str | None
     ) -> Any:
-        data = encode_body(body)
+        data = body_bytes(body)
         if len(data) > MAX_BODY:
             raise SinkError(self.spec.name, f"a Pub/Sub message is at most {MAX_BODY} bytes, got {len(data)}")
         attrs = {str(k): str(v) for k, v in (attributes or {}).items()}

@@ -15,13 +15,10 @@ package: each backend imports its SDK when first opened and keeps one client per
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from corefn.errors import (
-    ConfigurationError,
     MissingExtraError,
     SinkConflictError,
     SinkError,
@@ -67,15 +64,5 @@ def sdk_required() -> Iterator[None]:
         raise MissingExtraError(SDK_PACKAGES[top](str(exc.name)), EXTRA) from exc
 
 
-def encode_body(body: bytes | str | Mapping[str, Any] | list[Any]) -> bytes:
-    """Publishers send dicts and lists as JSON, text as UTF-8, bytes unchanged."""
-    if isinstance(body, bytes | bytearray | memoryview):
-        return bytes(body)
-    if isinstance(body, str):
-        return body.encode()
-    if isinstance(body, Mapping | list):
-        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-    raise ConfigurationError(f"a message body must be bytes, str, a dict or a list, not {type(body).__name__}")
 
-
-__all__ = ["STATUS_ERRORS", "VERSION_FIELD", "encode_body", "sdk_required"]
+__all__ = ["STATUS_ERRORS", "VERSION_FIELD", "sdk_required"]

@@ -25,9 +25,10 @@ from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from corefn.errors import ConfigurationError, SinkError, SinkNotFoundError, SinkThrottledError, SinkUnavailableError
+from corefn.sinks._publish import body_bytes
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
-from corefn_openwhisk.sinks import encode_body, sdk_required
+from corefn_openwhisk.sinks import sdk_required
 
 SEND_TIMEOUT = 30.0
 
@@ -130,7 +131,7 @@ class KafkaPublisher:
         headers = [(str(k), str(v).encode()) for k, v in (attributes or {}).items()]
         with kafka_errors(self.spec.name):
             return self._producer.send(
-                self.topic, value=encode_body(body), key=group.encode() if group else None, headers=headers or None
+                self.topic, value=body_bytes(body), key=group.encode() if group else None, headers=headers or None
             )
 
     def _wait(self, future: Any) -> str:
