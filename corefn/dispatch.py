@@ -114,6 +114,15 @@ class DispatchResult:
         return self.outcomes[0].result if len(self.outcomes) == 1 else [o.result for o in self.outcomes]
 
 
+def raise_first_failure(result: DispatchResult) -> None:
+    """Re-raise the first failed handler's own exception: how a trigger whose platform learns of
+    a failure only through an exception (Azure's non-HTTP triggers, Google's event functions)
+    gets its retry and, in the end, its dead letter. Never swallowed."""
+    failed = result.failed
+    if failed:
+        raise failed[0].error  # type: ignore[misc]
+
+
 # ------------------------------------------------------------------------- calling handlers
 
 _runners: Any = None

@@ -23,6 +23,7 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from corefn.dispatch import raise_first_failure
 from corefn.events.base import Body, parse_time
 from corefn.payload import Reader
 
@@ -108,17 +109,9 @@ def last_segment(path: str | None) -> str | None:
 # ------------------------------------------------------------------------------- answers
 
 
-def raise_first_failure(result: DispatchResult) -> None:
-    """Azure's non-HTTP triggers learn of a failure only through an exception: re-raise the
-    handler's own error so the host retries and, in the end, poisons or dead-letters."""
-    failed = result.failed
-    if failed:
-        raise failed[0].error  # type: ignore[misc]
-
-
 def host_response(result: DispatchResult) -> dict[str, Any]:
     """The custom-handler answer for a non-HTTP trigger; a failure is raised, as the host would
-    see a non-2xx answer and retry."""
+    see a non-2xx answer and retry (and, in the end, poison or dead-letter the message)."""
     raise_first_failure(result)
     return {"Outputs": {}, "Logs": [], "ReturnValue": None}
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from corefn.dispatch import raise_first_failure
 from corefn.events import Event, NoSqlChange
 from corefn.payload import Reader
 from corefn_azure._common import (
@@ -29,7 +30,6 @@ from corefn_azure._common import (
     hint,
     host_response,
     is_binding,
-    raise_first_failure,
     time_value,
 )
 

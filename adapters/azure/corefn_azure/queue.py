@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from corefn.dispatch import raise_first_failure
 from corefn.events import Body, Event, QueueMessage, TopicMessage
 from corefn.payload import Reader
 from corefn_azure._common import (
@@ -34,7 +35,6 @@ from corefn_azure._common import (
     int_value,
     is_binding,
     is_binding_list,
-    raise_first_failure,
     read_time,
     str_value,
     time_value,

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote
 
+from corefn.dispatch import raise_first_failure
 from corefn.events import Body, Event, StorageEvent, TopicMessage
 from corefn.payload import Reader
 from corefn_azure._common import (
@@ -28,7 +29,6 @@ from corefn_azure._common import (
     host_response,
     is_binding,
     last_segment,
-    raise_first_failure,
     read_time,
     time_value,
 )

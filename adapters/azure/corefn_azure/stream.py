@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from corefn.dispatch import raise_first_failure
 from corefn.events import Event, StreamRecord
 from corefn.payload import Reader
 from corefn_azure._common import (
@@ -24,7 +25,6 @@ from corefn_azure._common import (
     int_value,
     is_binding,
     is_binding_list,
-    raise_first_failure,
     read_time,
     str_value,
     time_value,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from corefn.dispatch import raise_first_failure
 from corefn.events import Event, TimerEvent
 from corefn.payload import Reader
 from corefn_azure._common import (
@@ -21,7 +22,6 @@ from corefn_azure._common import (
     envelope_parts,
     host_response,
     is_binding,
-    raise_first_failure,
     read_time,
 )
 

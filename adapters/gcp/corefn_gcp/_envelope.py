@@ -9,6 +9,10 @@
   resource}, "data": ...}``, or the older flat form with those four keys at the top level
   (the ``providers/...`` event types of the GCF v1beta2 API). ``resource`` is a string or
   ``{"service", "name", "type"}``.
+
+Every event shape answers a failure by raising (:func:`corefn.dispatch.raise_first_failure`):
+functions-framework then answers 500, and Google retries (with ``--retry``) or the push
+subscription redelivers.
 """
 
 from __future__ import annotations
@@ -17,12 +21,9 @@ import base64
 import binascii
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from corefn.payload import Reader, T
-
-if TYPE_CHECKING:
-    from corefn.dispatch import DispatchResult
 
 
 class GcpReader(Reader):
@@ -110,17 +111,6 @@ def read_legacy(r: Reader, raw: dict[str, Any]) -> Legacy:
         data=raw.get("data"),
         at=at,
     )
-
-
-# ----------------------------------------------------------------------------------- answers
-
-
-def raise_first_failure(result: DispatchResult) -> None:
-    """Event functions report failure by raising: functions-framework answers 500, and Google
-    retries (with ``--retry``) or the push subscription redelivers. Never swallowed."""
-    for outcome in result.failed:
-        raise outcome.error  # type: ignore[misc]
-    return None
 
 
 # ------------------------------------------------------------------------------------ names

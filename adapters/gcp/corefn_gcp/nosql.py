@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from corefn.dispatch import raise_first_failure
 from corefn.errors import MissingExtraError
 from corefn.events import Event, LazyMap, NoSqlChange, NoSqlOperation, parse_time
 from corefn.payload import Reader
@@ -28,7 +29,6 @@ from corefn_gcp._envelope import (
     cloud_event_data,
     cloud_event_type,
     legacy_type,
-    raise_first_failure,
     read_legacy,
 )
 

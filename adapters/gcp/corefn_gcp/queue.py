@@ -26,6 +26,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from corefn.dispatch import raise_first_failure
 from corefn.events import Body, Event, QueueMessage, TopicMessage
 from corefn.events.base import check_base64
 from corefn.payload import Reader
@@ -33,7 +34,6 @@ from corefn_gcp._envelope import (
     GcpReader,
     cloud_event_type,
     legacy_type,
-    raise_first_failure,
     read_legacy,
     segment_after,
     short_name,

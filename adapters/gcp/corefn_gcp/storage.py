@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from corefn.dispatch import raise_first_failure
 from corefn.events import Event, StorageEvent, StorageOperation
 from corefn.payload import Reader
 from corefn_gcp._envelope import (
@@ -27,7 +28,6 @@ from corefn_gcp._envelope import (
     cloud_event_data,
     cloud_event_type,
     legacy_type,
-    raise_first_failure,
     read_legacy,
 )
 from corefn_gcp.queue import find_delivery, peek_attributes

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from corefn.dispatch import raise_first_failure
 from corefn.events import Event, TimerEvent
-from corefn_gcp._envelope import GcpReader, raise_first_failure
+from corefn_gcp._envelope import GcpReader
 from corefn_gcp.http import EXECUTION_ID, is_flask_request
 from corefn_gcp.queue import find_delivery, peek_attributes
 
