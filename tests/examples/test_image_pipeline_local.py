@@ -161,3 +161,15 @@ def test_an_output_configured_onto_the_watched_bucket_is_refused(tmp_path: Path)
     assert done.returncode == 1, output  # dead-lettered
     assert "would re-trigger the pipeline" in output
     assert objects(state, "originals") == {"cat.jpg"}
+
+
+def test_the_app_module_imports_no_cloud_sdk() -> None:
+    """The same module runs everywhere because it names no cloud: loading it (and declaring its
+    sinks) imports no provider SDK; each cloud's backend loads its SDK on first use."""
+    code = (
+        "import sys; from corefn.loader import load_app; load_app('examples/image_pipeline/app.py:app'); "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'boto3', 'botocore', 'azure', 'google', 'functions_framework', 'flask', 'ibmcloudant'}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
