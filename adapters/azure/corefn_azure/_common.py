@@ -131,18 +131,9 @@ def str_value(reader: Reader, value: Any, field: str, *, required: bool = False)
 
 
 def time_value(reader: Reader, value: Any, field: str) -> datetime | None:
-    """A time from ISO text, epoch milliseconds or a datetime; out-of-range numbers (which make
-    ``datetime.fromtimestamp`` raise OverflowError / OSError) are a bad field too."""
-    try:
-        return parse_time(value)
-    except (ValueError, TypeError, OverflowError, OSError) as exc:
-        raise reader.error(field, f"should be a time ({exc})") from None
-
-
-def read_time(reader: Reader, obj: Any, path: str, *, at: str = "") -> datetime | None:
-    """``reader.time`` with :func:`time_value`'s range checks."""
-    value = reader.get(obj, path, (str, int, float), default=None, at=at)
-    return time_value(reader, value, f"{at}.{path}" if at else path)
+    """A binding object's time attribute (ISO text, epoch milliseconds or a datetime), checked as
+    ``reader.time`` checks a payload field (out-of-range epochs included)."""
+    return reader.convert(value, parse_time, field, "a time")
 
 
 def int_value(reader: Reader, value: Any, field: str) -> int | None:

@@ -35,7 +35,6 @@ from corefn_azure._common import (
     int_value,
     is_binding,
     is_binding_list,
-    read_time,
     str_value,
     time_value,
 )
@@ -113,7 +112,7 @@ class HostQueue:
                 id=r.opt_str(meta, "Id", at="Metadata"),
                 body=body,
                 attempt=r.opt_int(meta, "DequeueCount", at="Metadata"),
-                time=read_time(r, meta, "InsertionTime", at="Metadata"),
+                time=r.time(meta, "InsertionTime", at="Metadata"),
                 raw=self.raw,
             )
         ]
@@ -150,7 +149,7 @@ class HostServiceBus:
                 id=r.str(meta, "MessageId", at="Metadata"),
                 body=body_of(value, r, "Data"),
                 attempt=r.opt_int(meta, "DeliveryCount", at="Metadata"),
-                time=read_time(r, meta, "EnqueuedTimeUtc", at="Metadata"),
+                time=r.time(meta, "EnqueuedTimeUtc", at="Metadata"),
                 attributes=attributes_of(r, props, "Metadata.ApplicationProperties"),
                 group=r.opt_str(meta, "SessionId", at="Metadata"),
                 raw=self.raw,

@@ -29,7 +29,6 @@ from corefn_azure._common import (
     host_response,
     is_binding,
     last_segment,
-    read_time,
     time_value,
 )
 
@@ -58,7 +57,7 @@ def grid_event(reader: Reader, event: Any, at: str, names: dict[str, str], raw: 
     if not isinstance(event, dict):
         raise reader.error(at or "$", "should be an Event Grid event object")
     kind = reader.str(event, names["type"], at=at)
-    time = read_time(reader, event, names["time"], at=at)
+    time = reader.time(event, names["time"], at=at)
     event_id = reader.opt_str(event, "id", at=at)
     operation = BLOB_OPERATIONS.get(kind)
     if operation is None:

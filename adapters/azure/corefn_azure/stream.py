@@ -25,7 +25,6 @@ from corefn_azure._common import (
     int_value,
     is_binding,
     is_binding_list,
-    read_time,
     str_value,
     time_value,
 )
@@ -85,7 +84,7 @@ class HostEventHub:
                     sequence=_sequence(r, props, at),
                     key=r.opt_str(props, "PartitionKey", at=at),
                     data=body_of(body, r, "Data"),
-                    time=read_time(r, props, "EnqueuedTimeUtc", at=at),
+                    time=r.time(props, "EnqueuedTimeUtc", at=at),
                     raw=self.raw,
                 )
             )

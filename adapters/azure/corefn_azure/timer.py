@@ -22,7 +22,6 @@ from corefn_azure._common import (
     envelope_parts,
     host_response,
     is_binding,
-    read_time,
 )
 
 if TYPE_CHECKING:
@@ -41,7 +40,7 @@ def timer_event(reader: Reader, info: Any, at: str, raw: Any) -> TimerEvent:
     status = reader.opt_dict(info, "ScheduleStatus", at=at)
     past_due = reader.get(info, "IsPastDue", bool, default=None, at=at)
     where = f"{at}.ScheduleStatus" if at else "ScheduleStatus"
-    return TimerEvent(time=read_time(reader, status, "Next", at=where), past_due=past_due, raw=raw)
+    return TimerEvent(time=reader.time(status, "Next", at=where), past_due=past_due, raw=raw)
 
 
 class TimerInfoJson:
