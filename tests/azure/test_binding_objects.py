@@ -148,3 +148,18 @@ def test_event_grid_object_time_and_types() -> None:
     assert got.shape_name == "eventgrid-object"
     assert got.events[0].to_dict() | {} == {"kind": "storage", "bucket": "c", "key": "d/e.txt", "size": 3, "operation": "created",
                                              "time": "2024-01-01T00:00:00Z", "id": "x"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("items", "expected"),
+    [
+        ([ServiceBusMessage(body=b"a", message_id="1", application_properties={}, user_properties={}), "not a message"], "azure servicebus-message payload: field '[1]' should be a ServiceBusMessage"),
+        ([func.EventHubEvent(body=b"a", trigger_metadata=_metadata({"PartitionId": "0"}), sequence_number=1), {"body": "x"}],
+         "azure eventhub-event payload: field '[1]' should be an EventHubEvent"),
+    ],
+)  # fmt: skip
+def test_a_many_cardinality_list_names_the_item_that_is_no_binding_object(items: list[Any], expected: str) -> None:
+    """The shape is claimed by the first item; a later foreign item is a named error, not a crash."""
+    with pytest.raises(EventShapeError) as caught:
+        parse(items, cloud="azure")
+    assert str(caught.value) == expected

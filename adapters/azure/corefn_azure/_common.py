@@ -20,6 +20,7 @@ Two input worlds reach this adapter:
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +49,19 @@ def is_binding(raw: Any, *names: str) -> bool:
 def is_binding_list(raw: Any, *names: str) -> bool:
     """A non-empty list of binding objects (``cardinality=many``), judged by its first item."""
     return isinstance(raw, list) and bool(raw) and is_binding(raw[0], *names)
+
+
+def binding_items(reader: Reader, raw: Any, name: str) -> Iterator[tuple[str, Any]]:
+    """(field prefix, object) for one binding object, or for each of a ``cardinality="many"``
+    list (prefix ``[i].``, so errors name the item). Each item is checked to be a ``name`` as it
+    is reached: the shape was claimed by the first item only."""
+    many = isinstance(raw, list)
+    article = "an" if name[:1] in "AEIOU" else "a"
+    for i, item in enumerate(raw if many else [raw]):
+        at = f"[{i}]." if many else ""
+        if not is_binding(item, name):
+            raise reader.error(at.rstrip(".") or "$", f"should be {article} {name}")
+        yield at, item
 
 
 # ----------------------------------------------------------------------------- host envelope

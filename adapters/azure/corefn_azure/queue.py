@@ -27,6 +27,7 @@ from corefn.events import Body, Event, QueueMessage, TopicMessage
 from corefn.payload import Reader
 from corefn_azure._common import (
     PROVIDER,
+    binding_items,
     body_of,
     bytes_value,
     envelope_parts,
@@ -212,12 +213,8 @@ class ServiceBusObject:
         self.raw = raw
 
     def to_events(self) -> list[Event]:
-        items = self.raw if isinstance(self.raw, list) else [self.raw]
         events = []
-        for i, msg in enumerate(items):
-            at = f"[{i}]." if isinstance(self.raw, list) else ""
-            if not is_binding(msg, "ServiceBusMessage"):
-                raise self._r.error(at.rstrip(".") or "$", "should be a ServiceBusMessage")
+        for at, msg in binding_items(self._r, self.raw, "ServiceBusMessage"):
             props = getattr(msg, "application_properties", None) or getattr(msg, "user_properties", None)
             events.append(
                 message(

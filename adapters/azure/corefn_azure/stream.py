@@ -17,6 +17,7 @@ from corefn.events import Event, StreamRecord
 from corefn.payload import Reader
 from corefn_azure._common import (
     PROVIDER,
+    binding_items,
     body_of,
     bytes_value,
     decode_json_text,
@@ -110,12 +111,8 @@ class EventHubObject:
 
     def to_events(self) -> list[Event]:
         r = self._r
-        many = isinstance(self.raw, list)
         events: list[Event] = []
-        for i, event in enumerate(self.raw if many else [self.raw]):
-            at = f"[{i}]." if many else ""
-            if not is_binding(event, "EventHubEvent"):
-                raise r.error(at.rstrip(".") or "$", "should be an EventHubEvent")
+        for at, event in binding_items(r, self.raw, "EventHubEvent"):
             meta = event.metadata
             if not isinstance(meta, dict):
                 raise r.error(f"{at}metadata", "is missing (the host's PartitionContext names the partition)")
