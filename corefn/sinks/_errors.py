@@ -3,15 +3,22 @@
 Each SDK gets one table (error code or exception type → family member) kept next to its backend;
 :func:`wrap` applies a table, keeps the original as ``cause`` and chains it, so handler code
 catches one thing on every cloud and a person debugging still sees the provider's own words.
+
+The mechanism is shared, the tables are not: :func:`translated` is the one ``try``/``except``
+every backend runs its SDK calls in (each cloud passes its own ``to_sink_error``),
+:func:`from_status` applies an HTTP-status table (with ``Retry-After`` on a throttle), and
+:func:`sdk_required` turns a missing SDK into the ``pip install 'corefn[extra]'`` to run.
 """
 
 from __future__ import annotations
 
 import errno
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 
 from corefn.errors import (
     ConfigurationError,
+    MissingExtraError,
     SinkConflictError,
     SinkError,
     SinkNotFoundError,
@@ -37,6 +44,66 @@ def family_by_type(exc: BaseException, table: Mapping[str, ErrorClass]) -> Error
         if family is not None:
             return family
     return None
+
+
+#: what each cloud's backends translate with: (sink, exception) → SinkError, or None when the
+#: exception is not the provider's (a bug of ours, which must stay itself)
+Translate = Callable[[str, BaseException], SinkError | None]
+
+
+@contextmanager
+def translated(sink: str, translate: Translate) -> Iterator[None]:
+    """Run a block, re-raising the provider's exceptions as ``translate`` maps them (the original
+    chained and kept as ``cause``); SinkErrors and exceptions ``translate`` declines pass as they are."""
+    try:
+        yield
+    except SinkError:
+        raise
+    except Exception as exc:
+        error = translate(sink, exc)
+        if error is None:
+            raise
+        raise error from exc
+
+
+def retry_after(headers: Mapping[str, str] | None) -> float | None:
+    """Seconds from an HTTP ``Retry-After`` header (any case), if it holds a number. The
+    HTTP-date form (RFC 9110 §10.2.3) is not used by the services we talk to and gives None."""
+    for name, value in (headers or {}).items():
+        if str(name).lower() == "retry-after":
+            try:
+                return float(value)
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+def from_status(
+    sink: str, status: int, table: Mapping[int, ErrorClass], message: str, exc: BaseException, wait: float | None = None
+) -> SinkError:
+    """The family member ``table`` names for an HTTP ``status`` (plain SinkError if none); a
+    throttle carries ``wait``, the seconds the service asked for (see :func:`retry_after`)."""
+    family = table.get(status, SinkError)
+    if family is SinkThrottledError:
+        return SinkThrottledError(sink, message, exc, wait)
+    return family(sink, message, exc)
+
+
+#: top-level module of a missing import → the pip package to name (from the full module name)
+SdkPackages = Mapping[str, Callable[[str], str]]
+
+
+@contextmanager
+def sdk_required(extra: str, packages: SdkPackages) -> Iterator[None]:
+    """A missing SDK (one of ``packages``) fails with the pip command that installs it, not a
+    bare ImportError; other missing modules are not ours to explain and stay as they are."""
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        top = (exc.name or "").split(".")[0]
+        if top not in packages:
+            raise
+        raise MissingExtraError(packages[top](str(exc.name)), extra) from exc
 
 
 #: local file systems: errno → family (anything else is a plain SinkError)
@@ -72,7 +139,11 @@ def wrap_os(sink: str, key: str, exc: OSError) -> Exception:
 __all__ = [
     "OS_ERRORS",
     "family_by_type",
+    "from_status",
+    "retry_after",
+    "sdk_required",
     "SinkConflictError",
+    "translated",
     "wrap",
     "wrap_os",
 ]

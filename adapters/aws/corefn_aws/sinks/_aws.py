@@ -12,7 +12,7 @@ import contextlib
 import io
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -25,7 +25,7 @@ from corefn.errors import (
     SinkThrottledError,
     SinkUnavailableError,
 )
-from corefn.sinks._errors import ErrorClass, family_by_type, wrap
+from corefn.sinks._errors import ErrorClass, family_by_type, translated, wrap
 
 #: AWS error codes (``ClientError.response["Error"]["Code"]``) → SinkError family
 AWS_ERROR_CODES: Mapping[str, ErrorClass] = {
@@ -110,18 +110,9 @@ def translate_error(sink: str, exc: BaseException) -> SinkError | None:
     return None if family is None else wrap(sink, exc, family)
 
 
-@contextlib.contextmanager
-def aws_errors(sink: str) -> Iterator[None]:
+def aws_errors(sink: str) -> contextlib.AbstractContextManager[None]:
     """Run a block, re-raising AWS failures as the SinkError family (original as ``cause``)."""
-    try:
-        yield
-    except SinkError:
-        raise
-    except Exception as exc:
-        error = translate_error(sink, exc)
-        if error is None:
-            raise
-        raise error from exc
+    return translated(sink, translate_error)
 
 
 class GuardedStream(io.RawIOBase):

@@ -26,20 +26,23 @@ Every Azure SDK raises azure-core's exceptions, so :func:`azure_errors` is the o
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from corefn.errors import (
     ConfigurationError,
-    MissingExtraError,
     SinkConflictError,
     SinkError,
     SinkNotFoundError,
     SinkThrottledError,
     SinkUnavailableError,
 )
+from corefn.sinks._errors import SdkPackages, from_status, translated
+from corefn.sinks._errors import retry_after as http_retry_after
+from corefn.sinks._errors import sdk_required as missing_sdk
 
 #: where a table backend puts an item's version token (etag) in what it returns; ``put``'s
 #: ``if_version`` takes it back.
@@ -68,18 +71,13 @@ STATUS_ERRORS: dict[int, type[SinkError]] = {
 
 def retry_after(headers: Mapping[str, str] | None) -> float | None:
     """Seconds from a ``Retry-After`` (or Cosmos ``x-ms-retry-after-ms``) header, if any."""
-    if not headers:
-        return None
-    lowered = {str(k).lower(): v for k, v in headers.items()}
+    lowered = {str(k).lower(): v for k, v in (headers or {}).items()}
     if (ms := lowered.get("x-ms-retry-after-ms")) is not None:
         try:
             return float(ms) / 1000
         except ValueError:
             return None
-    try:
-        return float(lowered["retry-after"])
-    except (KeyError, ValueError):
-        return None
+    return http_retry_after(lowered)
 
 
 def to_sink_error(
@@ -91,13 +89,9 @@ def to_sink_error(
 
     if isinstance(exc, HttpResponseError) and exc.status_code is not None:
         status = int(exc.status_code)
-        cls = statuses.get(status, SinkError)
         code = getattr(exc, "error_code", None) or (exc.reason or "")
         message = f"Azure answered {status} {code}".rstrip()
-        if cls is SinkThrottledError:
-            headers = getattr(exc.response, "headers", None)
-            return SinkThrottledError(sink, message, exc, retry_after(headers))
-        return cls(sink, message, exc)
+        return from_status(sink, status, statuses, message, exc, retry_after(getattr(exc.response, "headers", None)))
     if isinstance(exc, ServiceRequestError | ServiceResponseError):
         return SinkUnavailableError(sink, f"Azure cannot be reached: {exc}", exc)
     if isinstance(exc, AzureError):
@@ -105,30 +99,18 @@ def to_sink_error(
     return None
 
 
-@contextmanager
-def azure_errors(sink: str, statuses: Mapping[int, type[SinkError]] = STATUS_ERRORS) -> Iterator[None]:
+def azure_errors(sink: str, statuses: Mapping[int, type[SinkError]] = STATUS_ERRORS) -> AbstractContextManager[None]:
     """Re-raise azure-core exceptions as the SinkError family (the original is ``cause``)."""
-    try:
-        yield
-    except SinkError:
-        raise
-    except Exception as exc:
-        mapped = to_sink_error(sink, exc, statuses)
-        if mapped is None:
-            raise
-        raise mapped from exc
+    return translated(sink, partial(to_sink_error, statuses=statuses))
 
 
+#: top-level module → the pip package that provides it (``azure.storage.blob`` → ``azure-storage-blob``)
+SDK_PACKAGES: SdkPackages = {"azure": lambda name: name.replace(".", "-")}
 
-@contextmanager
-def sdk_required(extra: str = "azure") -> Iterator[None]:
+
+def sdk_required() -> AbstractContextManager[None]:
     """A missing SDK fails with the pip command that installs it, not a bare ImportError."""
-    try:
-        yield
-    except ModuleNotFoundError as exc:
-        if not (exc.name or "").startswith("azure"):
-            raise
-        raise MissingExtraError(str(exc.name).replace(".", "-"), extra) from exc
+    return missing_sdk("azure", SDK_PACKAGES)
 
 
 def _parse_connection_string(text: str) -> dict[str, str]:

@@ -24,19 +24,18 @@ exceptions (whose ``code`` is the HTTP status, for gRPC and REST alike), so
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from contextlib import AbstractContextManager
 
 from corefn.errors import (
     ConfigurationError,
-    MissingExtraError,
     SinkConflictError,
     SinkError,
     SinkNotFoundError,
     SinkThrottledError,
     SinkUnavailableError,
 )
+from corefn.sinks._errors import SdkPackages, from_status, retry_after, translated
+from corefn.sinks._errors import sdk_required as missing_sdk
 
 #: where table items carry their version token (here the Firestore update time, RFC 3339)
 VERSION_FIELD = "_version"
@@ -57,15 +56,6 @@ STATUS_ERRORS: dict[int, type[SinkError]] = {
 }
 
 
-def _retry_after(exc: BaseException) -> float | None:
-    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
-    value: Any = headers.get("Retry-After") or headers.get("retry-after")
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def to_sink_error(sink: str, exc: BaseException) -> SinkError | None:
     """The SinkError for a google-api-core / google-auth / transport exception (None: not ours)."""
     from google.api_core.exceptions import GoogleAPICallError, RetryError
@@ -73,11 +63,9 @@ def to_sink_error(sink: str, exc: BaseException) -> SinkError | None:
 
     if isinstance(exc, GoogleAPICallError):
         status = int(exc.code or 0)
-        cls = STATUS_ERRORS.get(status, SinkError)
         message = f"Google answered {status} {type(exc).__name__}: {exc.message}"
-        if cls is SinkThrottledError:
-            return SinkThrottledError(sink, message, exc, _retry_after(exc))
-        return cls(sink, message, exc)
+        wait = retry_after(getattr(getattr(exc, "response", None), "headers", None))
+        return from_status(sink, status, STATUS_ERRORS, message, exc, wait)
     if isinstance(exc, RetryError | GoogleAuthError | ConnectionError | TimeoutError):
         return SinkUnavailableError(sink, f"Google Cloud cannot be reached: {exc}", exc)
     try:
@@ -90,34 +78,19 @@ def to_sink_error(sink: str, exc: BaseException) -> SinkError | None:
     return None
 
 
-@contextmanager
-def google_errors(sink: str) -> Iterator[None]:
+def google_errors(sink: str) -> AbstractContextManager[None]:
     """Re-raise Google client exceptions as the SinkError family (the original is ``cause``)."""
-    try:
-        yield
-    except SinkError:
-        raise
-    except Exception as exc:
-        mapped = to_sink_error(sink, exc)
-        if mapped is None:
-            raise
-        raise mapped from exc
+    return translated(sink, to_sink_error)
 
 
 EXTRA = "gcp"
 #: top-level module → the pip package that provides it
-SDK_PACKAGES: dict[str, Callable[[str], str]] = {"google": lambda name: name.replace(".", "-").replace("-v1", "").replace("_v1", "")}
-@contextmanager
-def sdk_required() -> Iterator[None]:
-    """A missing SDK fails with the pip command that installs it, not a bare ImportError."""
-    try:
-        yield
-    except ModuleNotFoundError as exc:
-        top = (exc.name or "").split(".")[0]
-        if top not in SDK_PACKAGES:
-            raise
-        raise MissingExtraError(SDK_PACKAGES[top](str(exc.name)), EXTRA) from exc
+SDK_PACKAGES: SdkPackages = {"google": lambda name: name.replace(".", "-").replace("-v1", "").replace("_v1", "")}
 
+
+def sdk_required() -> AbstractContextManager[None]:
+    """A missing SDK fails with the pip command that installs it, not a bare ImportError."""
+    return missing_sdk(EXTRA, SDK_PACKAGES)
 
 
 def project_and_name(url: str) -> tuple[str | None, str, dict[str, str]]:

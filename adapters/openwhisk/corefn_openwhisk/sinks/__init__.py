@@ -15,17 +15,17 @@ package: each backend imports its SDK when first opened and keeps one client per
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 from corefn.errors import (
-    MissingExtraError,
     SinkConflictError,
     SinkError,
     SinkNotFoundError,
     SinkThrottledError,
     SinkUnavailableError,
 )
+from corefn.sinks._errors import SdkPackages
+from corefn.sinks._errors import sdk_required as missing_sdk
 
 #: where table items carry their version token (here Cloudant's ``_rev``)
 VERSION_FIELD = "_version"
@@ -47,22 +47,16 @@ STATUS_ERRORS: dict[int, type[SinkError]] = {
 
 EXTRA = "openwhisk"
 #: top-level module → the pip package that provides it
-SDK_PACKAGES: dict[str, Callable[[str], str]] = {
+SDK_PACKAGES: SdkPackages = {
     "ibmcloudant": lambda name: "ibmcloudant",
     "ibm_cloud_sdk_core": lambda name: "ibm-cloud-sdk-core",
     "kafka": lambda name: "kafka-python",
 }
-@contextmanager
-def sdk_required() -> Iterator[None]:
-    """A missing SDK fails with the pip command that installs it, not a bare ImportError."""
-    try:
-        yield
-    except ModuleNotFoundError as exc:
-        top = (exc.name or "").split(".")[0]
-        if top not in SDK_PACKAGES:
-            raise
-        raise MissingExtraError(SDK_PACKAGES[top](str(exc.name)), EXTRA) from exc
 
+
+def sdk_required() -> AbstractContextManager[None]:
+    """A missing SDK fails with the pip command that installs it, not a bare ImportError."""
+    return missing_sdk(EXTRA, SDK_PACKAGES)
 
 
 __all__ = ["STATUS_ERRORS", "VERSION_FIELD", "sdk_required"]

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from itertools import islice
 from typing import Any, ClassVar
 
@@ -33,9 +33,9 @@ from corefn.errors import (
     SinkConflictError,
     SinkError,
     SinkNotFoundError,
-    SinkThrottledError,
     SinkUnavailableError,
 )
+from corefn.sinks._errors import from_status, retry_after, translated
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
 from corefn_openwhisk.sinks import STATUS_ERRORS, VERSION_FIELD, sdk_required
@@ -56,33 +56,17 @@ def to_sink_error(sink: str, exc: BaseException) -> SinkError | None:
     from requests.exceptions import Timeout
 
     if isinstance(exc, ApiException):
-        cls = STATUS_ERRORS.get(exc.status_code, SinkError)
         message = f"Cloudant answered {exc.status_code}: {exc.message}"
-        if cls is SinkThrottledError:
-            headers = getattr(exc.http_response, "headers", None) or {}
-            value: Any = headers.get("Retry-After")
-            try:
-                seconds: float | None = float(value)
-            except (TypeError, ValueError):
-                seconds = None
-            return SinkThrottledError(sink, message, exc, seconds)
-        return cls(sink, message, exc)
+        wait = retry_after(getattr(exc.http_response, "headers", None))
+        return from_status(sink, exc.status_code, STATUS_ERRORS, message, exc, wait)
     if isinstance(exc, RequestsConnectionError | Timeout):
         return SinkUnavailableError(sink, f"Cloudant cannot be reached: {exc}", exc)
     return None
 
 
-@contextmanager
-def cloudant_errors(sink: str) -> Iterator[None]:
-    try:
-        yield
-    except SinkError:
-        raise
-    except Exception as exc:
-        mapped = to_sink_error(sink, exc)
-        if mapped is None:
-            raise
-        raise mapped from exc
+def cloudant_errors(sink: str) -> AbstractContextManager[None]:
+    """Re-raise IBM SDK exceptions as the SinkError family (the original is ``cause``)."""
+    return translated(sink, to_sink_error)
 
 
 def key_part(value: Any, *, ordered: bool = False) -> str:

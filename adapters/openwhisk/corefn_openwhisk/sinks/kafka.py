@@ -20,11 +20,12 @@ out in as few requests as the producer's batching allows. Event Streams caps a r
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any, ClassVar
 
 from corefn.errors import ConfigurationError, SinkError, SinkNotFoundError, SinkThrottledError, SinkUnavailableError
+from corefn.sinks._errors import translated
 from corefn.sinks._publish import body_bytes
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
@@ -58,17 +59,9 @@ def to_sink_error(sink: str, exc: BaseException) -> SinkError | None:
     return None
 
 
-@contextmanager
-def kafka_errors(sink: str) -> Iterator[None]:
-    try:
-        yield
-    except SinkError:
-        raise
-    except Exception as exc:
-        mapped = to_sink_error(sink, exc)
-        if mapped is None:
-            raise
-        raise mapped from exc
+def kafka_errors(sink: str) -> AbstractContextManager[None]:
+    """Re-raise kafka-python exceptions as the SinkError family (the original is ``cause``)."""
+    return translated(sink, to_sink_error)
 
 
 def parse_url(url: str) -> tuple[list[str], str]:
