@@ -54,6 +54,16 @@ def batch_failures(identifiers: Iterable[str], result: DispatchResult | None = N
     return {"batchItemFailures": [{"itemIdentifier": i} for i in failed]}
 
 
+def first_failure(result: DispatchResult, identifier: str) -> dict[str, Any]:
+    """The partial batch response of an ordered poll-based source (Kinesis, DynamoDB Streams):
+    the first failed record's ``identifier`` field. Lambda retries from the lowest reported
+    sequence number, so reporting a later one would mark the records before it done."""
+    for outcome in result.outcomes:
+        if outcome.error is not None:
+            return batch_failures([str(getattr(outcome.event, identifier))], result)
+    return batch_failures([])
+
+
 def arn_name(arn: str, marker: str = "") -> str | None:
     """The short name inside an ARN: the last ``:`` field (``arn:aws:sqs:r:a:my-queue``), or the
     path segment after ``marker`` (``table/`` in ``...:table/Orders/stream/2024...``). ``None``
@@ -80,12 +90,13 @@ def epoch_seconds(value: Any) -> datetime:
         raise ValueError(f"{value} is out of range: {exc}") from None
 
 
-def records(reader: Reader, raw: Any) -> list[dict[str, Any]]:
-    """``Records`` as a list of objects, each checked so a later field read names its index."""
-    items = reader.list(raw, "Records")
+def records(reader: Reader, raw: Any, at: str = "") -> list[dict[str, Any]]:
+    """``Records`` as a list of objects, each checked so a later field read names its index.
+    ``at`` is where the document sits when it came wrapped (an S3 notification in an SQS body)."""
+    items = reader.list(raw, "Records", at=at)
     for i, item in enumerate(items):
         if not isinstance(item, dict):
-            raise reader.error(f"Records[{i}]", "should be an object")
+            raise reader.error(f"{at}.Records[{i}]" if at else f"Records[{i}]", "should be an object")
     return items
 
 

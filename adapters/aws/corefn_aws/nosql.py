@@ -33,8 +33,7 @@ from typing import Any, ClassVar
 from corefn.dispatch import DispatchResult
 from corefn.events import Event, LazyMap, NoSqlChange, NoSqlOperation
 from corefn.payload import Reader
-from corefn_aws._common import PROVIDER, arn_name, epoch_seconds, first_record, records
-from corefn_aws.stream import first_failure
+from corefn_aws._common import PROVIDER, arn_name, epoch_seconds, first_failure, first_record, records
 
 OPERATIONS: dict[str, NoSqlOperation] = {"INSERT": "insert", "MODIFY": "modify", "REMOVE": "remove"}
 

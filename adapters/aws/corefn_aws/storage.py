@@ -89,7 +89,7 @@ def notification_events(r: Reader, doc: Any, at: str = "") -> list[StorageEvent]
         return []
     where = f"{at}." if at else ""
     events = []
-    for i, record in enumerate(records(r, doc) if not at else _records_at(r, doc, at)):
+    for i, record in enumerate(records(r, doc, at)):
         here = f"{where}Records[{i}]"
         name = r.str(record, "eventName", at=here)
         operation = NOTIFICATION_OPERATIONS.get(name.split(":", 1)[0])
@@ -109,16 +109,6 @@ def notification_events(r: Reader, doc: Any, at: str = "") -> list[StorageEvent]
             )
         )
     return events
-
-
-def _records_at(r: Reader, doc: Any, at: str) -> list[dict[str, Any]]:
-    if not isinstance(doc, dict):
-        raise r.error(at, "should be an S3 notification object")
-    items = r.list(doc, "Records", at=at)
-    for i, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise r.error(f"{at}.Records[{i}]", "should be an object")
-    return items
 
 
 def parse_json(r: Reader, text: Any, where: str) -> Any:

@@ -20,15 +20,7 @@ from corefn.dispatch import DispatchResult
 from corefn.events import Body, Event, StreamRecord
 from corefn.events.base import check_base64
 from corefn.payload import Reader
-from corefn_aws._common import PROVIDER, arn_name, batch_failures, epoch_seconds, first_record, records
-
-
-def first_failure(result: DispatchResult, identifier: str) -> dict[str, Any]:
-    """The partial batch response of an ordered poll-based source: the first failed record."""
-    for outcome in result.outcomes:
-        if outcome.error is not None:
-            return batch_failures([str(getattr(outcome.event, identifier))], result)
-    return batch_failures([])
+from corefn_aws._common import PROVIDER, arn_name, epoch_seconds, first_failure, first_record, records
 
 
 class Kinesis:
