@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from corefn.dispatch import DispatchResult, Outcome
 from corefn.payload import Reader
@@ -108,3 +108,24 @@ def first_record(raw: Any) -> dict[str, Any] | None:
     if isinstance(items, list) and items and isinstance(items[0], dict):
         return items[0]
     return None
+
+
+def signed_record(raw: Any, key: str, source: str) -> dict[str, Any] | None:
+    """``Records[0]`` when its ``key`` names ``source`` (``eventSource: "aws:sqs"``; SNS alone
+    spells the key ``EventSource``), else ``None``. Never raises."""
+    record = first_record(raw)
+    return record if record is not None and record.get(key) == source else None
+
+
+class RecordSource:
+    """What the Lambda record shapes share: the signature (the key and value of ``Records[0]``'s
+    event source) is data, ``signature``; each subclass reads its records and answers."""
+
+    signature: ClassVar[tuple[str, str]]
+
+    @classmethod
+    def matches(cls, raw: Any) -> bool:
+        return signed_record(raw, *cls.signature) is not None
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw

@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 from corefn.dispatch import DispatchResult
 from corefn.events import Event, LazyMap, NoSqlChange, NoSqlOperation
 from corefn.payload import Reader
-from corefn_aws._common import PROVIDER, arn_name, epoch_seconds, first_failure, first_record, records
+from corefn_aws._common import PROVIDER, RecordSource, arn_name, epoch_seconds, first_failure, records
 
 OPERATIONS: dict[str, NoSqlOperation] = {"INSERT": "insert", "MODIFY": "modify", "REMOVE": "remove"}
 
@@ -120,18 +120,11 @@ def _image(record: dict[str, Any], name: str, at: str) -> Mapping[str, Any] | No
     return LazyMap(lambda: _map(image, f"{at}.dynamodb.{name}"))
 
 
-class DynamoDbStream:
+class DynamoDbStream(RecordSource):
     name: ClassVar[str] = "dynamodb-stream"
     kind: ClassVar[str] = "nosql"
+    signature: ClassVar[tuple[str, str]] = ("eventSource", "aws:dynamodb")
     _r: ClassVar[Reader] = _R
-
-    @classmethod
-    def matches(cls, raw: Any) -> bool:
-        record = first_record(raw)
-        return record is not None and record.get("eventSource") == "aws:dynamodb"
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
 
     def to_events(self) -> list[Event]:
         r = self._r

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 from corefn.dispatch import DispatchResult
 from corefn.events import Body, Event, QueueMessage, TopicMessage
 from corefn.payload import Reader
-from corefn_aws._common import PROVIDER, arn_name, batch_failures, epoch_seconds, first_record, raise_if_failed, records
+from corefn_aws._common import PROVIDER, RecordSource, arn_name, batch_failures, epoch_seconds, raise_if_failed, records
 
 
 def _sqs_attributes(r: Reader, record: dict[str, Any], at: str) -> dict[str, str]:
@@ -48,18 +48,11 @@ def _epoch_ms(value: Any) -> Any:
     return epoch_seconds(int(value) / 1000)
 
 
-class Sqs:
+class Sqs(RecordSource):
     name: ClassVar[str] = "sqs"
     kind: ClassVar[str] = "queue"
+    signature: ClassVar[tuple[str, str]] = ("eventSource", "aws:sqs")
     _r: ClassVar[Reader] = Reader(PROVIDER, "sqs")
-
-    @classmethod
-    def matches(cls, raw: Any) -> bool:
-        record = first_record(raw)
-        return record is not None and record.get("eventSource") == "aws:sqs"
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
 
     def to_events(self) -> list[Event]:
         r = self._r
@@ -96,18 +89,11 @@ class Sqs:
         return batch_failures(failed, result)
 
 
-class Sns:
+class Sns(RecordSource):
     name: ClassVar[str] = "sns"
     kind: ClassVar[str] = "topic"
+    signature: ClassVar[tuple[str, str]] = ("EventSource", "aws:sns")
     _r: ClassVar[Reader] = Reader(PROVIDER, "sns")
-
-    @classmethod
-    def matches(cls, raw: Any) -> bool:
-        record = first_record(raw)
-        return record is not None and record.get("EventSource") == "aws:sns"
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
 
     def to_events(self) -> list[Event]:
         r = self._r

@@ -42,7 +42,7 @@ from urllib.parse import unquote_plus
 from corefn.dispatch import DispatchResult
 from corefn.events import Event, StorageEvent, StorageOperation
 from corefn.payload import Reader
-from corefn_aws._common import PROVIDER, batch_failures, first_record, raise_if_failed, records
+from corefn_aws._common import PROVIDER, batch_failures, raise_if_failed, records, signed_record
 
 #: S3 notification eventName prefix → operation
 NOTIFICATION_OPERATIONS: dict[str, StorageOperation] = {
@@ -79,8 +79,7 @@ def is_test_event(body: Any) -> bool:
 
 def is_notification(body: Any) -> bool:
     """An S3 notification document (``Records[0].eventSource == "aws:s3"``) or S3's test event."""
-    record = first_record(body)
-    return is_test_event(body) or (record is not None and record.get("eventSource") == "aws:s3")
+    return is_test_event(body) or signed_record(body, "eventSource", "aws:s3") is not None
 
 
 def notification_events(r: Reader, doc: Any, at: str = "") -> list[StorageEvent]:
@@ -205,8 +204,8 @@ class S3ViaSqs:
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
-        record = first_record(raw)
-        if record is None or record.get("eventSource") != "aws:sqs" or not looks_like_s3(record.get("body")):
+        record = signed_record(raw, "eventSource", "aws:sqs")
+        if record is None or not looks_like_s3(record.get("body")):
             return False
         try:
             body = json.loads(record["body"])
@@ -252,8 +251,8 @@ class S3ViaSns:
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
-        record = first_record(raw)
-        if record is None or record.get("EventSource") != "aws:sns":
+        record = signed_record(raw, "EventSource", "aws:sns")
+        if record is None:
             return False
         sns = record.get("Sns")
         message = sns.get("Message") if isinstance(sns, dict) else None

@@ -20,21 +20,14 @@ from corefn.dispatch import DispatchResult
 from corefn.events import Body, Event, StreamRecord
 from corefn.events.base import check_base64
 from corefn.payload import Reader
-from corefn_aws._common import PROVIDER, arn_name, epoch_seconds, first_failure, first_record, records
+from corefn_aws._common import PROVIDER, RecordSource, arn_name, epoch_seconds, first_failure, records
 
 
-class Kinesis:
+class Kinesis(RecordSource):
     name: ClassVar[str] = "kinesis"
     kind: ClassVar[str] = "stream"
+    signature: ClassVar[tuple[str, str]] = ("eventSource", "aws:kinesis")
     _r: ClassVar[Reader] = Reader(PROVIDER, "kinesis")
-
-    @classmethod
-    def matches(cls, raw: Any) -> bool:
-        record = first_record(raw)
-        return record is not None and record.get("eventSource") == "aws:kinesis"
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
 
     def to_events(self) -> list[Event]:
         r = self._r
