@@ -13,8 +13,9 @@ every backend runs its SDK calls in (each cloud passes its own ``to_sink_error``
 from __future__ import annotations
 
 import errno
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from corefn.errors import (
     ConfigurationError,
@@ -27,6 +28,7 @@ from corefn.errors import (
 )
 
 ErrorClass = type[SinkError]
+T = TypeVar("T")
 
 
 def wrap(sink: str, exc: BaseException, family: type[SinkError] | None, message: str | None = None) -> SinkError:
@@ -64,6 +66,23 @@ def translated(sink: str, translate: Translate) -> Iterator[None]:
         if error is None:
             raise
         raise error from exc
+
+
+_END: Any = object()
+
+
+def translated_items(sink: str, translate: Translate, items: Iterable[T]) -> Iterator[T]:
+    """``items`` with each step translated: an SDK's lazy pager fetches the next page inside
+    ``next()``, so a failure on page 3 must come out as the SinkError family too. Only the SDK's
+    own steps run under translation, never the caller's code between them."""
+    with translated(sink, translate):
+        iterator = iter(items)
+    while True:
+        with translated(sink, translate):
+            item = next(iterator, _END)
+        if item is _END:
+            return
+        yield item
 
 
 def retry_after(headers: Mapping[str, str] | None) -> float | None:
@@ -144,6 +163,7 @@ __all__ = [
     "sdk_required",
     "SinkConflictError",
     "translated",
+    "translated_items",
     "wrap",
     "wrap_os",
 ]

@@ -1,14 +1,19 @@
-"""The error mechanism every cloud's backends share (corefn.sinks._errors); each cloud's own
-table is tested beside its backends (test_<cloud>_errors.py, test_ibm_*.py)."""
+"""The error mechanism and stream wrappers every cloud's backends share (corefn.sinks._errors,
+corefn.sinks._streams); each cloud's own table is tested beside its backends
+(test_<cloud>_errors.py, test_ibm_*.py)."""
 
 from __future__ import annotations
 
+import io
 import sys
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from corefn.errors import MissingExtraError, SinkConflictError, SinkError, SinkNotFoundError, SinkThrottledError
-from corefn.sinks._errors import from_status, retry_after, sdk_required, translated
+from corefn.sinks._errors import from_status, retry_after, sdk_required, translated, translated_items
+from corefn.sinks._streams import CountingReader, TranslatedReader
 
 TABLE = {404: SinkNotFoundError, 409: SinkConflictError, 429: SinkThrottledError}
 
@@ -58,3 +63,56 @@ def test_sdk_required_names_the_package_of_its_own_sdks_only(monkeypatch: pytest
     with pytest.raises(ModuleNotFoundError) as other, sdk_required("fake", packages):
         import fakesdkextras  # type: ignore[import-not-found]  # noqa: F401
     assert not isinstance(other.value, MissingExtraError)
+
+
+def test_translated_items_translates_each_step_lazily() -> None:
+    steps: list[str] = []
+
+    def pager() -> Iterator[int]:
+        steps.append("page 1")
+        yield 1
+        steps.append("page 2")
+        raise KeyError("page 2 is gone")
+
+    items = translated_items("s", _only_lookup_errors, pager())
+    assert steps == []  # nothing asked of the service before the caller reads
+    assert next(items) == 1
+    with pytest.raises(SinkNotFoundError):
+        next(items)
+
+
+def test_translated_reader_translates_read_errors_and_closes_the_sdk_reader_once() -> None:
+    closed: list[bool] = []
+    chunks = iter([b"abc", KeyError("connection dropped")])
+
+    def read(size: int) -> bytes:
+        chunk = next(chunks)
+        if isinstance(chunk, BaseException):
+            raise chunk
+        return chunk
+
+    stream = io.BufferedReader(TranslatedReader(read, "s", _only_lookup_errors, lambda: closed.append(True)))
+    assert stream.read(3) == b"abc"
+    with pytest.raises(SinkNotFoundError):
+        stream.read(3)
+    stream.close()
+    stream.close()
+    assert closed == [True]
+
+
+class _ReadOnly:
+    """A one-pass source with ``read`` and no ``readinto`` (as some HTTP bodies are)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def read(self, size: int = -1) -> bytes:
+        return self._data.read(size)
+
+
+@pytest.mark.parametrize("make_source", [io.BytesIO, _ReadOnly], ids=["readinto", "read-only"])
+def test_counting_reader_counts_what_was_read(make_source: Any) -> None:
+    counted = CountingReader(make_source(b"x" * 10_000))
+    assert len(counted.read(4096)) == 4096 and counted.tell() == 4096
+    assert len(counted.read()) == 10_000 - 4096
+    assert counted.count == counted.tell() == 10_000

@@ -19,14 +19,16 @@ need azure-identity).
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 from corefn.errors import ConfigurationError, SinkNotFoundError
+from corefn.sinks._errors import translated_items
+from corefn.sinks._streams import CountingReader, TranslatedReader
 from corefn.sinks.base import ObjectInfo, Permission
 from corefn.specs import SinkSpec
-from corefn_azure.sinks import STORAGE_RETRY, StorageTarget, azure_errors, sdk_required
+from corefn_azure.sinks import STORAGE_RETRY, StorageTarget, azure_errors, sdk_required, to_sink_error
 
 MiB = 1024 * 1024
 CHUNK = 4 * MiB
@@ -38,48 +40,6 @@ SAS_PERMISSIONS: dict[str, dict[str, bool]] = {
     "PUT": {"create": True, "write": True},
     "DELETE": {"delete": True},
 }
-
-
-class _DownloadStream(io.RawIOBase):
-    """A readable stream over an SDK downloader's ``read(n)``, with errors mapped."""
-
-    def __init__(self, read: Callable[[int], bytes], sink: str) -> None:
-        self._read = read
-        self._sink = sink
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        with azure_errors(self._sink):
-            data = self._read(len(view))
-        view[: len(data)] = data
-        return len(data)
-
-
-class _Counted(io.RawIOBase):
-    """Counts what the SDK reads from a caller's stream, so ``put`` can report the size
-    without asking the service again."""
-
-    def __init__(self, source: IO[bytes]) -> None:
-        self._source = source
-        self.count = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        readinto = getattr(self._source, "readinto", None)
-        if readinto is not None:  # no intermediate copy of each block
-            done = int(readinto(view) or 0)
-        else:
-            data = self._source.read(len(view)) or b""
-            view[: len(data)] = data
-            done = len(data)
-        self.count += done
-        return done
 
 
 class BlobStore:
@@ -126,7 +86,7 @@ class BlobStore:
     def open(self, key: str) -> IO[bytes]:
         with azure_errors(self.spec.name):
             downloader = self._container.download_blob(key, max_concurrency=1)
-        return io.BufferedReader(_DownloadStream(downloader.read, self.spec.name), MiB)
+        return io.BufferedReader(TranslatedReader(downloader.read, self.spec.name, to_sink_error), MiB)
 
     def put(
         self,
@@ -139,7 +99,7 @@ class BlobStore:
         from azure.storage.blob import ContentSettings
 
         settings = ContentSettings(content_type=content_type or "application/octet-stream")
-        source: bytes | _Counted = bytes(data) if isinstance(data, bytes | bytearray) else _Counted(data)
+        source: bytes | CountingReader = bytes(data) if isinstance(data, bytes | bytearray) else CountingReader(data)
         with azure_errors(self.spec.name):
             written = self._container.get_blob_client(key).upload_blob(
                 source, overwrite=True, content_settings=settings, metadata=dict(metadata or {}), max_concurrency=1,
@@ -174,15 +134,9 @@ class BlobStore:
         """Blob Storage lists in name order, a page (up to 5000, or the sink's ``page_size``
         option) per request as iteration goes."""
         with azure_errors(self.spec.name):
-            pages = iter(self._container.list_blobs(
-                name_starts_with=prefix or None, include=["metadata"], results_per_page=self.page_size
-            ))
-            while True:
-                with azure_errors(self.spec.name):
-                    props = next(pages, None)
-                if props is None:
-                    return
-                yield self._info(props.name, props)
+            blobs = self._container.list_blobs(name_starts_with=prefix or None, include=["metadata"], results_per_page=self.page_size)
+        for props in translated_items(self.spec.name, to_sink_error, blobs):
+            yield self._info(props.name, props)
 
     def url(self, key: str, *, expires: int = 3600, method: str = "GET") -> str:
         from azure.storage.blob import BlobSasPermissions, generate_blob_sas

@@ -31,9 +31,10 @@ from itertools import islice
 from typing import Any, ClassVar
 
 from corefn.errors import ConfigurationError, SinkConflictError, SinkNotFoundError
+from corefn.sinks._errors import translated_items
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
-from corefn_azure.sinks import VERSION_FIELD, azure_errors, sdk_required
+from corefn_azure.sinks import VERSION_FIELD, azure_errors, sdk_required, to_sink_error
 
 SYSTEM_PROPERTIES = frozenset({"_rid", "_self", "_etag", "_attachments", "_ts", "_lsn"})
 FORBIDDEN_IN_ID = {c: f"%{ord(c):02X}" for c in "%/\\?#"}
@@ -191,15 +192,7 @@ class CosmosTable:
         page = min(limit, PAGE) if limit else PAGE
         with azure_errors(self.spec.name):
             results = self._container.query_items(sql, parameters=parameters or None, partition_key=key, max_item_count=page)
-        return islice(self._read(iter(results)), limit)
-
-    def _read(self, documents: Iterator[Any]) -> Iterator[dict[str, Any]]:
-        while True:
-            with azure_errors(self.spec.name):
-                document = next(documents, None)
-            if document is None:
-                return
-            yield self._item(document)
+        return islice((self._item(doc) for doc in translated_items(self.spec.name, to_sink_error, results)), limit)
 
 
 def open_backend(spec: SinkSpec, url: str) -> CosmosTable:

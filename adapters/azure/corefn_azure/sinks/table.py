@@ -27,9 +27,10 @@ from itertools import islice
 from typing import Any, ClassVar
 
 from corefn.errors import ConfigurationError, SinkConflictError, SinkNotFoundError
+from corefn.sinks._errors import translated_items
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
-from corefn_azure.sinks import VERSION_FIELD, StorageTarget, azure_errors, sdk_required
+from corefn_azure.sinks import VERSION_FIELD, StorageTarget, azure_errors, sdk_required, to_sink_error
 
 JSON_PROPERTIES = "corefnJson"
 SYSTEM_PROPERTIES = frozenset({"PartitionKey", "RowKey", "Timestamp", JSON_PROPERTIES})
@@ -188,15 +189,7 @@ class AzureTable:
         page = min(limit, 1000) if limit else None
         with azure_errors(self.spec.name):
             pages = self._table.query_entities(condition, parameters=parameters, results_per_page=page)
-        return islice(self._read(iter(pages)), limit)
-
-    def _read(self, entities: Iterator[Any]) -> Iterator[dict[str, Any]]:
-        while True:
-            with azure_errors(self.spec.name):
-                entity = next(entities, None)
-            if entity is None:
-                return
-            yield self._item(entity)
+        return islice((self._item(entity) for entity in translated_items(self.spec.name, to_sink_error, pages)), limit)
 
 
 def open_backend(spec: SinkSpec, url: str) -> AzureTable:

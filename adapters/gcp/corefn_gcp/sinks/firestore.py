@@ -29,9 +29,10 @@ from itertools import islice
 from typing import Any, ClassVar
 
 from corefn.errors import ConfigurationError, SinkConflictError
+from corefn.sinks._errors import translated_items
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
-from corefn_gcp.sinks import VERSION_FIELD, google_errors, project_and_name, sdk_required
+from corefn_gcp.sinks import VERSION_FIELD, google_errors, project_and_name, sdk_required, to_sink_error
 
 #: sort-key operator → Firestore filter operator (begins_with is a range, see ``query``)
 SORT_OPERATORS: dict[str, str] = {"=": "==", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -165,13 +166,10 @@ class FirestoreTable:
         return islice(self._stream(query), limit)
 
     def _stream(self, query: Any) -> Iterator[dict[str, Any]]:
+        """Lazy: nothing is asked of Firestore before the caller starts reading."""
         with google_errors(self.spec.name):
-            snapshots = iter(query.stream())
-        while True:
-            with google_errors(self.spec.name):
-                snapshot = next(snapshots, None)
-            if snapshot is None:
-                return
+            snapshots = query.stream()
+        for snapshot in translated_items(self.spec.name, to_sink_error, snapshots):
             yield self._item(snapshot)
 
 

@@ -26,9 +26,11 @@ from datetime import timedelta
 from typing import IO, Any, ClassVar
 
 from corefn.errors import ConfigurationError, SinkNotFoundError
+from corefn.sinks._errors import translated_items
+from corefn.sinks._streams import CountingReader, TranslatedReader
 from corefn.sinks.base import ObjectInfo, Permission
 from corefn.specs import SinkSpec
-from corefn_gcp.sinks import google_errors, sdk_required
+from corefn_gcp.sinks import google_errors, sdk_required, to_sink_error
 
 MiB = 1024 * 1024
 UPLOAD_CHUNK = 2 * MiB  # a multiple of 256 KiB; the upload stack holds ~4 copies of one chunk
@@ -42,50 +44,6 @@ def bucket_of(url: str) -> str:
     if not bucket or "/" in bucket:
         raise ConfigurationError(f"sink URL {url!r}: use gs://BUCKET")
     return bucket
-
-
-class _Reader(io.RawIOBase):
-    """Errors mapped around the SDK's BlobReader (which raises google-api-core exceptions)."""
-
-    def __init__(self, reader: Any, sink: str) -> None:
-        self._reader = reader
-        self._sink = sink
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        with google_errors(self._sink):
-            data = self._reader.read(len(view))
-        view[: len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        self._reader.close()
-        super().close()
-
-
-class _Counted(io.RawIOBase):
-    """A non-seekable source with ``tell()``, which the resumable upload asks for (it only
-    seeks when recovering a failed chunk, which a one-pass source cannot replay anyway)."""
-
-    def __init__(self, source: IO[bytes]) -> None:
-        self._source = source
-        self._position = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        data = self._source.read(len(view)) or b""
-        view[: len(data)] = data
-        self._position += len(data)
-        return len(data)
-
-    def tell(self) -> int:
-        return self._position
 
 
 def _seekable(stream: IO[bytes]) -> bool:
@@ -147,7 +105,7 @@ class GcsStore:
         blob = self._existing(key)  # pins the generation every range read will ask for
         with google_errors(self.spec.name):
             reader = blob.open("rb", chunk_size=READ_CHUNK)
-        return io.BufferedReader(_Reader(reader, self.spec.name), READ_CHUNK)
+        return io.BufferedReader(TranslatedReader(reader.read, self.spec.name, to_sink_error, reader.close), READ_CHUNK)
 
     def put(
         self,
@@ -165,7 +123,7 @@ class GcsStore:
                 blob.upload_from_string(bytes(data), content_type=content_type)
             else:
                 blob.chunk_size = UPLOAD_CHUNK
-                source = data if _seekable(data) else _Counted(data)
+                source = data if _seekable(data) else CountingReader(data)
                 blob.upload_from_file(source, content_type=content_type, rewind=False)
         return self._info(blob)
 
@@ -187,12 +145,8 @@ class GcsStore:
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         """Cloud Storage lists in name order, one page (1000, or ``page_size``) per request."""
         with google_errors(self.spec.name):
-            blobs = iter(self._client.list_blobs(self._bucket, prefix=prefix or None, page_size=self.page_size))
-        while True:
-            with google_errors(self.spec.name):
-                blob = next(blobs, None)
-            if blob is None:
-                return
+            blobs = self._client.list_blobs(self._bucket, prefix=prefix or None, page_size=self.page_size)
+        for blob in translated_items(self.spec.name, to_sink_error, blobs):
             yield self._info(blob)
 
     def url(self, key: str, *, expires: int = 3600, method: str = "GET") -> str:
