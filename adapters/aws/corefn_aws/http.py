@@ -72,6 +72,9 @@ class HttpApiV2:
     name: ClassVar[str] = "apigw-v2"
     kind: ClassVar[str] = "http"
     _r: ClassVar[Reader] = Reader(PROVIDER, "apigw-v2")
+    #: whether the request came through a ``*.lambda-url.*`` domain: all that tells a Function
+    #: URL from an HTTP API, which send the same 2.0 format
+    lambda_url: ClassVar[bool] = False
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
@@ -81,7 +84,7 @@ class HttpApiV2:
         if not isinstance(context, dict):
             return False
         domain = context.get("domainName")
-        return not (isinstance(domain, str) and ".lambda-url." in domain)
+        return (isinstance(domain, str) and ".lambda-url." in domain) is cls.lambda_url
 
     def __init__(self, raw: Any) -> None:
         self.raw = raw
@@ -166,14 +169,7 @@ class FunctionUrl(HttpApiV2):
 
     name: ClassVar[str] = "function-url"
     _r: ClassVar[Reader] = Reader(PROVIDER, "function-url")
-
-    @classmethod
-    def matches(cls, raw: Any) -> bool:
-        if not isinstance(raw, dict) or raw.get("version") != "2.0":
-            return False
-        context = raw.get("requestContext")
-        domain = context.get("domainName") if isinstance(context, dict) else None
-        return isinstance(domain, str) and ".lambda-url." in domain
+    lambda_url: ClassVar[bool] = True
 
 
 # --------------------------------------------------------------------------------- REST v1
