@@ -34,11 +34,16 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 @pytest.mark.parametrize("cloud", CLOUDS)
 @pytest.mark.parametrize("example", sorted(EXAMPLES))
-def test_checked_in_deployment_is_what_corefn_deploy_writes(example: str, cloud: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_checked_in_deployment_is_what_corefn_deploy_writes(
+    example: str, cloud: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(ROOT)  # the app reference is relative to the repository root, as in the command
     for name in [n for n in os.environ if n.startswith(("COREFN_", "PIPELINE_", "IOT_"))]:
         monkeypatch.delenv(name)
-    generated = {rel: content.encode() if isinstance(content, str) else content for rel, content in generate(EXAMPLES[example], cloud).items()}
+    generated = {
+        rel: content.encode() if isinstance(content, str) else content
+        for rel, content in generate(EXAMPLES[example], cloud).items()
+    }
     folder = ROOT / "deploy" / cloud / example
     fix = f"regenerate with: {regenerate_command(example, cloud)}"
     assert folder.is_dir(), f"deploy/{cloud}/{example}/ is missing; {fix}"
@@ -61,4 +66,6 @@ def test_generated_files_name_no_path_of_this_machine(example: str, cloud: str) 
     for rel, content in snapshot(folder).items():
         text = content.decode("utf-8", "replace")
         found = [m for m in machine if m and m in text]
-        assert not found, f"deploy/{cloud}/{example}/{rel} contains {found}: generated files must not depend on the machine"
+        assert not found, (
+            f"deploy/{cloud}/{example}/{rel} contains {found}: generated files must not depend on the machine"
+        )
