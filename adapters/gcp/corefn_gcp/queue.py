@@ -238,6 +238,16 @@ def find_delivery(raw: Any) -> type[_PubSubShape] | None:
     return next((e for e in ENVELOPES if e.matches(raw)), None)
 
 
+def read_delivery(r: Reader, raw: Any) -> Delivery:
+    """The message of a shape that rides on Pub/Sub (storage notification, scheduler tick), read
+    by its envelope (whose own Reader names the envelope's fields). ``r`` only reports a payload
+    that is no Pub/Sub one at all, which happens only when the shape is named with ``--shape``."""
+    envelope = find_delivery(raw)
+    if envelope is None:
+        raise r.error("message", "is missing (not a Pub/Sub payload)")
+    return envelope(raw).delivery()
+
+
 def peek_attributes(raw: Any) -> dict[str, Any]:
     """The message attributes of a Pub/Sub payload without validating anything, for the cheap
     ``matches`` of shapes that ride on Pub/Sub (storage notifications, scheduler ticks)."""

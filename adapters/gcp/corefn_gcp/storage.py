@@ -30,7 +30,7 @@ from corefn_gcp._envelope import (
     legacy_type,
     read_legacy,
 )
-from corefn_gcp.queue import find_delivery, peek_attributes
+from corefn_gcp.queue import peek_attributes, read_delivery
 
 if TYPE_CHECKING:
     from corefn.dispatch import DispatchResult
@@ -143,10 +143,7 @@ class StorageNotification:
 
     def to_events(self) -> list[Event]:
         r = GcpReader(self.name)
-        envelope = find_delivery(self.raw)
-        if envelope is None:  # only when named explicitly with --shape
-            raise r.error("message", "is missing (not a Pub/Sub payload)")
-        delivery = envelope(self.raw).delivery()
+        delivery = read_delivery(r, self.raw)
         attributes = delivery.attributes(r)
         at = f"{delivery.at}.attributes"
         operation = operation_of(r, r.str(attributes, "eventType", at=at), f"{at}.eventType")

@@ -21,7 +21,7 @@ from corefn.dispatch import raise_first_failure
 from corefn.events import Event, TimerEvent
 from corefn_gcp._envelope import GcpReader
 from corefn_gcp.http import EXECUTION_ID, is_flask_request
-from corefn_gcp.queue import find_delivery, peek_attributes
+from corefn_gcp.queue import peek_attributes, read_delivery
 
 if TYPE_CHECKING:
     from corefn.dispatch import DispatchResult
@@ -79,10 +79,7 @@ class SchedulerPubSub:
 
     def to_events(self) -> list[Event]:
         r = GcpReader(self.name)
-        envelope = find_delivery(self.raw)
-        if envelope is None:  # only when named explicitly with --shape
-            raise r.error("message", "is missing (not a Pub/Sub payload)")
-        delivery = envelope(self.raw).delivery()
+        delivery = read_delivery(r, self.raw)
         attributes = delivery.attributes(r)
         at = f"{delivery.at}.attributes"
         return [
