@@ -43,10 +43,7 @@ from corefn.errors import (
 from corefn.sinks._errors import SdkPackages, from_status, translated
 from corefn.sinks._errors import retry_after as http_retry_after
 from corefn.sinks._errors import sdk_required as missing_sdk
-
-#: where a table backend puts an item's version token (etag) in what it returns; ``put``'s
-#: ``if_version`` takes it back.
-VERSION_FIELD = "_version"
+from corefn.sinks._tables import VERSION_FIELD
 
 #: Blob and Queue SDKs wait 15 s, 18 s, 24 s between retries by default: too long inside a
 #: function with a deadline; this gives 1 s, 3 s, 5 s (Table Storage uses azure-core's policy,

@@ -32,9 +32,10 @@ from typing import Any, ClassVar
 
 from corefn.errors import ConfigurationError, SinkConflictError, SinkNotFoundError
 from corefn.sinks._errors import translated_items
+from corefn.sinks._tables import VERSION_FIELD, check_sort, check_sort_op, item_fields, key_names
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
-from corefn_azure.sinks import VERSION_FIELD, azure_errors, sdk_required, to_sink_error
+from corefn_azure.sinks import azure_errors, sdk_required, to_sink_error
 
 SYSTEM_PROPERTIES = frozenset({"_rid", "_self", "_etag", "_attachments", "_ts", "_lsn"})
 FORBIDDEN_IN_ID = {c: f"%{ord(c):02X}" for c in "%/\\?#"}
@@ -84,8 +85,7 @@ class CosmosTable:
         from azure.cosmos import CosmosClient
 
         self.spec = spec
-        self.key = str(spec.options.get("key") or "id")
-        self.sort_key: str | None = spec.options.get("sort_key") or None
+        self.key, self.sort_key = key_names(spec)
         endpoint, _, database, container = parse_url(url)
         with azure_errors(spec.name):  # the SDK reads the database account right away
             self._client = CosmosClient(endpoint, credential=account_key(endpoint), **client_options)
@@ -108,17 +108,11 @@ class CosmosTable:
         return "id" in (self.key, self.sort_key)
 
     def _id(self, key: Any, sort: Any) -> str:
-        if self.sort_key is not None and sort is None:
-            raise ConfigurationError(f"sink {self.spec.name!r} has sort key {self.sort_key!r}: pass it too")
+        check_sort(self.spec.name, self.sort_key, sort)
         return document_id(key if self.sort_key is None else sort)
 
     def _document(self, item: Mapping[str, Any]) -> dict[str, Any]:
-        if not isinstance(item, Mapping):
-            raise ConfigurationError(f"sink {self.spec.name!r}: an item is a JSON object, not {type(item).__name__}")
-        for name in (self.key, self.sort_key):
-            if name is not None and item.get(name) is None:
-                raise ConfigurationError(f"sink {self.spec.name!r}: item has no {name!r} attribute")
-        data = {k: v for k, v in item.items() if k != VERSION_FIELD}
+        data = item_fields(self.spec.name, item, self.key, self.sort_key)
         doc_id = self._id(data[self.key], data.get(self.sort_key) if self.sort_key else None)
         if self._own_id and data["id"] != doc_id:
             raise ConfigurationError(f"sink {self.spec.name!r}: a Cosmos id must be a string without / \\ ? # %: {data['id']!r}")
@@ -173,19 +167,14 @@ class CosmosTable:
     def query(
         self, key: Any, *, sort_op: str | None = None, sort_value: Any = None, limit: int | None = None
     ) -> Iterator[dict[str, Any]]:
+        check_sort_op(self.spec.name, self.sort_key, sort_op, sort_value, SORT_OPERATORS)
         sql, parameters = "SELECT * FROM c", []
-        if sort_op is not None:
-            if self.sort_key is None:
-                raise ConfigurationError(f"sink {self.spec.name!r} has no sort key to compare with {sort_op!r}")
+        if sort_op is not None and self.sort_key is not None:
             field = _field(self.sort_key)
             if sort_op == "begins_with":
-                if not isinstance(sort_value, str):
-                    raise ConfigurationError("begins_with needs a string")
                 sql += f" WHERE STARTSWITH({field}, @v)"
-            elif sort_op in SORT_OPERATORS:
-                sql += f" WHERE {field} {SORT_OPERATORS[sort_op]} @v"
             else:
-                raise ConfigurationError(f"sort_op must be one of {', '.join([*SORT_OPERATORS, 'begins_with'])}, not {sort_op!r}")
+                sql += f" WHERE {field} {SORT_OPERATORS[sort_op]} @v"
             parameters.append({"name": "@v", "value": sort_value})
         if self.sort_key is not None:
             sql += f" ORDER BY {_field(self.sort_key)}"

@@ -28,9 +28,10 @@ from typing import Any, ClassVar
 
 from corefn.errors import ConfigurationError, SinkConflictError, SinkNotFoundError
 from corefn.sinks._errors import translated_items
+from corefn.sinks._tables import VERSION_FIELD, check_sort, check_sort_op, item_fields, key_names
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
-from corefn_azure.sinks import VERSION_FIELD, StorageTarget, azure_errors, sdk_required, to_sink_error
+from corefn_azure.sinks import StorageTarget, azure_errors, sdk_required, to_sink_error
 
 JSON_PROPERTIES = "corefnJson"
 SYSTEM_PROPERTIES = frozenset({"PartitionKey", "RowKey", "Timestamp", JSON_PROPERTIES})
@@ -65,8 +66,7 @@ class AzureTable:
         from azure.data.tables import TableClient
 
         self.spec = spec
-        self.key = str(spec.options.get("key") or "id")
-        self.sort_key: str | None = spec.options.get("sort_key") or None
+        self.key, self.sort_key = key_names(spec)
         self.target = StorageTarget.parse(url)
         self._table = self.target.client(TableClient, "table")
 
@@ -84,24 +84,17 @@ class AzureTable:
     # -- item <-> entity ------------------------------------------------------------------------
 
     def _keys(self, key: Any, sort: Any) -> tuple[str, str]:
-        if self.sort_key is not None and sort is None:
-            raise ConfigurationError(f"sink {self.spec.name!r} has sort key {self.sort_key!r}: pass it too")
+        check_sort(self.spec.name, self.sort_key, sort)
         return key_text(key), "" if self.sort_key is None else key_text(sort, ordered=True)
 
     def _entity(self, item: Mapping[str, Any]) -> dict[str, Any]:
         from azure.data.tables import EdmType, EntityProperty
 
-        if not isinstance(item, Mapping):
-            raise ConfigurationError(f"sink {self.spec.name!r}: an item is a JSON object, not {type(item).__name__}")
-        for name in (self.key, self.sort_key):
-            if name is not None and item.get(name) is None:
-                raise ConfigurationError(f"sink {self.spec.name!r}: item has no {name!r} attribute")
-        pk, rk = self._keys(item[self.key], item.get(self.sort_key) if self.sort_key else None)
+        data = item_fields(self.spec.name, item, self.key, self.sort_key)
+        pk, rk = self._keys(data[self.key], data.get(self.sort_key) if self.sort_key else None)
         entity: dict[str, Any] = {"PartitionKey": pk, "RowKey": rk}
         encoded: list[str] = []
-        for name, value in item.items():
-            if name == VERSION_FIELD:
-                continue
+        for name, value in data.items():
             if name in SYSTEM_PROPERTIES:
                 raise ConfigurationError(f"sink {self.spec.name!r}: attribute name {name!r} is reserved by Table Storage")
             if isinstance(value, str | bool | float):
@@ -170,22 +163,17 @@ class AzureTable:
         self, key: Any, *, sort_op: str | None = None, sort_value: Any = None, limit: int | None = None
     ) -> Iterator[dict[str, Any]]:
         """One partition in RowKey order; the sort condition is evaluated by the service."""
+        check_sort_op(self.spec.name, self.sort_key, sort_op, sort_value, SORT_OPERATORS)
         condition, parameters = "PartitionKey eq @pk", {"pk": key_text(key)}
         if sort_op is not None:
-            if self.sort_key is None:
-                raise ConfigurationError(f"sink {self.spec.name!r} has no sort key to compare with {sort_op!r}")
             bound = key_text(sort_value, ordered=True)
             if sort_op == "begins_with":
-                if not isinstance(sort_value, str):
-                    raise ConfigurationError("begins_with needs a string")
                 if bound:
                     condition += " and RowKey ge @lo and RowKey lt @hi"
                     parameters |= {"lo": bound, "hi": _next_prefix(bound)}
-            elif sort_op in SORT_OPERATORS:
+            else:
                 condition += f" and RowKey {SORT_OPERATORS[sort_op]} @rk"
                 parameters["rk"] = bound
-            else:
-                raise ConfigurationError(f"sort_op must be one of {', '.join([*SORT_OPERATORS, 'begins_with'])}, not {sort_op!r}")
         page = min(limit, 1000) if limit else None
         with azure_errors(self.spec.name):
             pages = self._table.query_entities(condition, parameters=parameters, results_per_page=page)

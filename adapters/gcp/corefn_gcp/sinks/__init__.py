@@ -36,9 +36,7 @@ from corefn.errors import (
 )
 from corefn.sinks._errors import SdkPackages, from_status, retry_after, translated
 from corefn.sinks._errors import sdk_required as missing_sdk
-
-#: where table items carry their version token (here the Firestore update time, RFC 3339)
-VERSION_FIELD = "_version"
+from corefn.sinks._tables import VERSION_FIELD
 
 #: HTTP status (google-api-core's ``code``) → error class. gRPC UNAVAILABLE arrives as 503 and
 #: mostly means "not reachable", so 503 is unavailable here; 429 (RESOURCE_EXHAUSTED) throttles.

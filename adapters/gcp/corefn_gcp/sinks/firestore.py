@@ -30,9 +30,10 @@ from typing import Any, ClassVar
 
 from corefn.errors import ConfigurationError, SinkConflictError
 from corefn.sinks._errors import translated_items
+from corefn.sinks._tables import VERSION_FIELD, check_sort, check_sort_op, item_fields, key_names
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
-from corefn_gcp.sinks import VERSION_FIELD, google_errors, project_and_name, sdk_required, to_sink_error
+from corefn_gcp.sinks import google_errors, project_and_name, sdk_required, to_sink_error
 
 #: sort-key operator → Firestore filter operator (begins_with is a range, see ``query``)
 SORT_OPERATORS: dict[str, str] = {"=": "==", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -57,8 +58,7 @@ class FirestoreTable:
         from google.cloud import firestore
 
         self.spec = spec
-        self.key = str(spec.options.get("key") or "id")
-        self.sort_key: str | None = spec.options.get("sort_key") or None
+        self.key, self.sort_key = key_names(spec)
         project, collection, options = project_and_name(url)
         extra = {"database": options["database"]} if options.get("database") else {}
         with google_errors(spec.name):
@@ -80,17 +80,8 @@ class FirestoreTable:
         document = self._collection.document(doc_id(key))
         if self.sort_key is None:
             return document
-        if sort is None:
-            raise ConfigurationError(f"sink {self.spec.name!r} has sort key {self.sort_key!r}: pass it too")
+        check_sort(self.spec.name, self.sort_key, sort)
         return document.collection(self._collection.id).document(doc_id(sort))
-
-    def _data(self, item: Mapping[str, Any]) -> dict[str, Any]:
-        if not isinstance(item, Mapping):
-            raise ConfigurationError(f"sink {self.spec.name!r}: an item is a JSON object, not {type(item).__name__}")
-        for name in (self.key, self.sort_key):
-            if name is not None and item.get(name) is None:
-                raise ConfigurationError(f"sink {self.spec.name!r}: item has no {name!r} attribute")
-        return {k: v for k, v in item.items() if k != VERSION_FIELD}
 
     @staticmethod
     def _item(snapshot: Any) -> dict[str, Any]:
@@ -105,7 +96,7 @@ class FirestoreTable:
         return self._item(snapshot) if snapshot.exists else None
 
     def put(self, item: Mapping[str, Any], *, if_version: Any = None, if_absent: bool = False) -> dict[str, Any]:
-        data = self._data(item)
+        data = item_fields(self.spec.name, item, self.key, self.sort_key)
         ref = self._ref(data[self.key], data.get(self.sort_key) if self.sort_key else None)
         with google_errors(self.spec.name):
             if if_absent:
@@ -141,9 +132,8 @@ class FirestoreTable:
     def query(
         self, key: Any, *, sort_op: str | None = None, sort_value: Any = None, limit: int | None = None
     ) -> Iterator[dict[str, Any]]:
+        check_sort_op(self.spec.name, self.sort_key, sort_op, sort_value, SORT_OPERATORS)
         if self.sort_key is None:
-            if sort_op is not None:
-                raise ConfigurationError(f"sink {self.spec.name!r} has no sort key to compare with {sort_op!r}")
             found = self.get(key)
             return iter([found] if found is not None and limit != 0 else [])
         from google.cloud.firestore import FieldFilter
@@ -152,14 +142,10 @@ class FirestoreTable:
         field = FieldPath(self.sort_key).to_api_repr()
         query = self._collection.document(doc_id(key)).collection(self._collection.id)
         if sort_op == "begins_with":
-            if not isinstance(sort_value, str):
-                raise ConfigurationError("begins_with needs a string")
             query = query.where(filter=FieldFilter(field, ">=", sort_value))
             query = query.where(filter=FieldFilter(field, "<", sort_value + PREFIX_END))
-        elif sort_op in SORT_OPERATORS:
-            query = query.where(filter=FieldFilter(field, SORT_OPERATORS[sort_op], sort_value))
         elif sort_op is not None:
-            raise ConfigurationError(f"sort_op must be one of {', '.join([*SORT_OPERATORS, 'begins_with'])}, not {sort_op!r}")
+            query = query.where(filter=FieldFilter(field, SORT_OPERATORS[sort_op], sort_value))
         query = query.order_by(field)
         if limit is not None:
             query = query.limit(limit)

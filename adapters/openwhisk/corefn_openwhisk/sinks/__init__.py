@@ -26,9 +26,7 @@ from corefn.errors import (
 )
 from corefn.sinks._errors import SdkPackages
 from corefn.sinks._errors import sdk_required as missing_sdk
-
-#: where table items carry their version token (here Cloudant's ``_rev``)
-VERSION_FIELD = "_version"
+from corefn.sinks._tables import VERSION_FIELD
 
 #: HTTP status → error class, for Cloudant (IBM's 429 "too many requests" is its throttle)
 STATUS_ERRORS: dict[int, type[SinkError]] = {

@@ -36,9 +36,10 @@ from corefn.errors import (
     SinkUnavailableError,
 )
 from corefn.sinks._errors import from_status, retry_after, translated
+from corefn.sinks._tables import VERSION_FIELD, check_sort, check_sort_op, item_fields, key_names
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
-from corefn_openwhisk.sinks import STATUS_ERRORS, VERSION_FIELD, sdk_required
+from corefn_openwhisk.sinks import STATUS_ERRORS, sdk_required
 
 HIGH = "\ufff0"  # sorts after any character a key can continue with
 PAGE = 200
@@ -46,7 +47,7 @@ RETRIES = 5
 #: any of these (CLOUDANT_*) means credentials are configured; without them the SDK would
 #: fall back to container auth, so none at all means an unauthenticated local CouchDB
 AUTH_VARIABLES = ("AUTH_TYPE", "APIKEY", "USERNAME", "BEARER_TOKEN")
-SORT_OPERATORS = frozenset({"=", "<", "<=", ">", ">=", "begins_with"})
+SORT_OPERATORS = ("=", "<", "<=", ">", ">=")  # and begins_with
 
 
 def to_sink_error(sink: str, exc: BaseException) -> SinkError | None:
@@ -103,8 +104,7 @@ class CloudantTable:
         from ibmcloudant.cloudant_v1 import CloudantV1
 
         self.spec = spec
-        self.key = str(spec.options.get("key") or "id")
-        self.sort_key: str | None = spec.options.get("sort_key") or None
+        self.key, self.sort_key = key_names(spec)
         service_url, self.db = parse_url(url)
         authenticator: Any = NoAuthAuthenticator()
         if any(os.environ.get(f"CLOUDANT_{name}") for name in AUTH_VARIABLES):
@@ -133,17 +133,11 @@ class CloudantTable:
         base = "%5F" + base[1:] if base.startswith("_") else base
         if self.sort_key is None:
             return base
-        if sort is None:
-            raise ConfigurationError(f"sink {self.spec.name!r} has sort key {self.sort_key!r}: pass it too")
+        check_sort(self.spec.name, self.sort_key, sort)
         return f"{base}:{key_part(sort, ordered=True)}"
 
     def _document(self, item: Mapping[str, Any]) -> dict[str, Any]:
-        if not isinstance(item, Mapping):
-            raise ConfigurationError(f"sink {self.spec.name!r}: an item is a JSON object, not {type(item).__name__}")
-        for name in (self.key, self.sort_key):
-            if name is not None and item.get(name) is None:
-                raise ConfigurationError(f"sink {self.spec.name!r}: item has no {name!r} attribute")
-        data = {k: v for k, v in item.items() if k != VERSION_FIELD}
+        data = item_fields(self.spec.name, item, self.key, self.sort_key)
         if reserved := [k for k in data if k.startswith("_")]:
             raise ConfigurationError(f"sink {self.spec.name!r}: attribute names starting with '_' are CouchDB's: {reserved}")
         return data
@@ -224,17 +218,12 @@ class CloudantTable:
     def query(
         self, key: Any, *, sort_op: str | None = None, sort_value: Any = None, limit: int | None = None
     ) -> Iterator[dict[str, Any]]:
-        if sort_op is not None and sort_op not in SORT_OPERATORS:
-            raise ConfigurationError(f"sort_op must be one of {', '.join(sorted(SORT_OPERATORS))}, not {sort_op!r}")
+        check_sort_op(self.spec.name, self.sort_key, sort_op, sort_value, SORT_OPERATORS)
         if self.sort_key is None:
-            if sort_op is not None:
-                raise ConfigurationError(f"sink {self.spec.name!r} has no sort key to compare with {sort_op!r}")
             found = self.get(key)
             return iter([found] if found is not None and limit != 0 else [])
         prefix = self._doc_id(key, "")  # "{key}:"
         bound = prefix + key_part(sort_value, ordered=True) if sort_op is not None else prefix
-        if sort_op == "begins_with" and not isinstance(sort_value, str):
-            raise ConfigurationError("begins_with needs a string")
         ranges: dict[str | None, tuple[str, str, bool]] = {
             None: (prefix, prefix + HIGH, True),
             "=": (bound, bound, True),
