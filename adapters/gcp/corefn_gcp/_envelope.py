@@ -20,9 +20,13 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from corefn.dispatch import raise_first_failure
 from corefn.payload import Reader
+
+if TYPE_CHECKING:
+    from corefn.dispatch import DispatchResult
 
 
 class GcpReader(Reader):
@@ -33,6 +37,20 @@ class GcpReader(Reader):
 
     def __init__(self, shape: str) -> None:
         super().__init__("gcp", shape)
+
+
+class EventShape:
+    """What every Google event shape shares (all but HTTP and the warm-up): it keeps the payload
+    and answers a failed handler by raising (see the module docstring)."""
+
+    name: ClassVar[str]
+    kind: ClassVar[str]
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def to_response(self, result: DispatchResult) -> Any:
+        return raise_first_failure(result)
 
 
 # ------------------------------------------------------------------------------ CloudEvents

@@ -18,22 +18,19 @@ document id. ``written`` events tell the operation by which of old / new value i
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-from corefn.dispatch import raise_first_failure
 from corefn.errors import MissingExtraError
 from corefn.events import Event, LazyMap, NoSqlChange, NoSqlOperation, parse_time
 from corefn.payload import Reader
 from corefn_gcp._envelope import (
+    EventShape,
     GcpReader,
     cloud_event_data,
     cloud_event_type,
     legacy_type,
     read_legacy,
 )
-
-if TYPE_CHECKING:
-    from corefn.dispatch import DispatchResult
 
 _CE = "google.cloud.firestore.document.v1."
 _LEGACY = "providers/cloud.firestore/eventTypes/document."
@@ -229,7 +226,7 @@ def decode_protobuf(r: Reader, data: bytes) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------- shapes
 
 
-class FirestoreCloudEvent:
+class FirestoreCloudEvent(EventShape):
     name: ClassVar[str] = "firestore-cloudevent"
     kind: ClassVar[str] = "nosql"
 
@@ -237,9 +234,6 @@ class FirestoreCloudEvent:
     def matches(cls, raw: Any) -> bool:
         kind = cloud_event_type(raw)
         return kind is not None and kind.startswith(_CE)
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
 
     def to_events(self) -> list[Event]:
         r, raw = GcpReader(self.name), self.raw
@@ -255,11 +249,8 @@ class FirestoreCloudEvent:
             change(r, r.str(raw, "type"), "type", data, subject, "subject", id=r.opt_str(raw, "id"), time=r.time(raw, "time"), raw=raw)
         ]
 
-    def to_response(self, result: DispatchResult) -> Any:
-        return raise_first_failure(result)
 
-
-class FirestoreLegacy:
+class FirestoreLegacy(EventShape):
     name: ClassVar[str] = "firestore-legacy"
     kind: ClassVar[str] = "nosql"
 
@@ -267,9 +258,6 @@ class FirestoreLegacy:
     def matches(cls, raw: Any) -> bool:
         kind = legacy_type(raw)
         return kind is not None and kind.startswith(_LEGACY)
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
 
     def to_events(self) -> list[Event]:
         r = GcpReader(self.name)
@@ -279,6 +267,3 @@ class FirestoreLegacy:
             change(r, legacy.event_type, f"{where}eventType", legacy.data, legacy.resource, f"{where}resource",
                    id=legacy.event_id, time=legacy.time, raw=self.raw)
         ]  # fmt: skip
-
-    def to_response(self, result: DispatchResult) -> Any:
-        return raise_first_failure(result)

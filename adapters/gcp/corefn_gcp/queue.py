@@ -24,13 +24,13 @@ Pub/Sub rules this module relies on:
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-from corefn.dispatch import raise_first_failure
 from corefn.events import Body, Event, QueueMessage, TopicMessage
 from corefn.events.base import check_base64
 from corefn.payload import Reader
 from corefn_gcp._envelope import (
+    EventShape,
     GcpReader,
     cloud_event_type,
     legacy_type,
@@ -39,9 +39,6 @@ from corefn_gcp._envelope import (
     short_name,
     string_map,
 )
-
-if TYPE_CHECKING:
-    from corefn.dispatch import DispatchResult
 
 PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
 #: the background event types that carry a Pub/Sub message (the first is 1st gen's, the second
@@ -128,15 +125,14 @@ def as_queue_message(message: TopicMessage) -> QueueMessage:
 # --------------------------------------------------------------------------------- envelopes
 
 
-class _PubSubShape:
+class _PubSubShape(EventShape):
     """What the three envelopes share: one message in, a raise on failure out (so that Eventarc
     or the push subscription redelivers it, and dead-letters it after the configured attempts)."""
 
-    name: ClassVar[str]
     kind: ClassVar[str] = "topic"
 
     def __init__(self, raw: Any) -> None:
-        self.raw = raw
+        super().__init__(raw)
         self._r = GcpReader(self.name)
 
     @classmethod
@@ -148,9 +144,6 @@ class _PubSubShape:
 
     def to_events(self) -> list[Event]:
         return [to_topic_message(self._r, self.delivery(), self.raw)]
-
-    def to_response(self, result: DispatchResult) -> Any:
-        return raise_first_failure(result)
 
 
 class PubSubCloudEvent(_PubSubShape):

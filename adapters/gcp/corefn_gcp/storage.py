@@ -17,12 +17,12 @@ context ``timestamp``, the notification's ``eventTime``), not the object's ``upd
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-from corefn.dispatch import raise_first_failure
 from corefn.events import Event, StorageEvent, StorageOperation
 from corefn.payload import Reader
 from corefn_gcp._envelope import (
+    EventShape,
     GcpReader,
     Legacy,
     cloud_event_data,
@@ -31,9 +31,6 @@ from corefn_gcp._envelope import (
     read_legacy,
 )
 from corefn_gcp.queue import peek_attributes, read_delivery
-
-if TYPE_CHECKING:
-    from corefn.dispatch import DispatchResult
 
 #: every storage event type Google sends → corefn's operation
 OPERATIONS: dict[str, StorageOperation] = {
@@ -77,7 +74,7 @@ def from_object(r: Reader, obj: dict[str, Any], at: str, **fields: Any) -> Stora
     return StorageEvent(**values)
 
 
-class StorageCloudEvent:
+class StorageCloudEvent(EventShape):
     name: ClassVar[str] = "storage-cloudevent"
     kind: ClassVar[str] = "storage"
 
@@ -85,9 +82,6 @@ class StorageCloudEvent:
     def matches(cls, raw: Any) -> bool:
         kind = cloud_event_type(raw)
         return kind is not None and kind.startswith(CLOUD_EVENT_PREFIX)
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
 
     def to_events(self) -> list[Event]:
         r, raw = GcpReader(self.name), self.raw
@@ -97,11 +91,8 @@ class StorageCloudEvent:
         operation = operation_of(r, r.str(raw, "type"), "type")
         return [from_object(r, data, "data", operation=operation, time=r.time(raw, "time"), id=r.opt_str(raw, "id"), raw=raw)]
 
-    def to_response(self, result: DispatchResult) -> Any:
-        return raise_first_failure(result)
 
-
-class StorageLegacy:
+class StorageLegacy(EventShape):
     name: ClassVar[str] = "storage-legacy"
     kind: ClassVar[str] = "storage"
 
@@ -109,9 +100,6 @@ class StorageLegacy:
     def matches(cls, raw: Any) -> bool:
         kind = legacy_type(raw)
         return kind is not None and kind.startswith(LEGACY_PREFIXES)
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
 
     def to_events(self) -> list[Event]:
         r = GcpReader(self.name)
@@ -123,11 +111,8 @@ class StorageLegacy:
             operation = "deleted"
         return [from_object(r, legacy.data, "data", operation=operation, time=legacy.time, id=legacy.event_id, raw=self.raw)]
 
-    def to_response(self, result: DispatchResult) -> Any:
-        return raise_first_failure(result)
 
-
-class StorageNotification:
+class StorageNotification(EventShape):
     """A GCS notification read from any Pub/Sub envelope (CloudEvent, legacy, push)."""
 
     name: ClassVar[str] = "storage-notification"
@@ -137,9 +122,6 @@ class StorageNotification:
     def matches(cls, raw: Any) -> bool:
         attributes = peek_attributes(raw)
         return "bucketId" in attributes and "objectId" in attributes and "eventType" in attributes
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
 
     def to_events(self) -> list[Event]:
         r = GcpReader(self.name)
@@ -168,7 +150,3 @@ class StorageNotification:
                 raise r.error(f"{delivery.at}.data", "should be the object resource as JSON (payloadFormat JSON_API_V1)")
             return [from_object(r, obj, f"{delivery.at}.data", **fields)]
         return [StorageEvent(**fields)]
-
-    def to_response(self, result: DispatchResult) -> Any:
-        return raise_first_failure(result)
-

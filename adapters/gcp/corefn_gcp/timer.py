@@ -15,16 +15,12 @@ access, and Cloud Scheduler authenticates with an OIDC token.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-from corefn.dispatch import raise_first_failure
 from corefn.events import Event, TimerEvent
-from corefn_gcp._envelope import GcpReader
+from corefn_gcp._envelope import EventShape, GcpReader
 from corefn_gcp.http import EXECUTION_ID, is_flask_request
 from corefn_gcp.queue import peek_attributes, read_delivery
-
-if TYPE_CHECKING:
-    from corefn.dispatch import DispatchResult
 
 TIMER_HEADER = "X-Corefn-Timer"
 SCHEDULE_HEADER = "X-Corefn-Schedule"
@@ -34,7 +30,7 @@ SCHEDULER_JOB_HEADER = "X-CloudScheduler-JobName"
 SCHEDULE_TIME_HEADER = "X-CloudScheduler-ScheduleTime"
 
 
-class SchedulerHttp:
+class SchedulerHttp(EventShape):
     """A Cloud Scheduler HTTP-target call (a Flask request with the scheduler's headers)."""
 
     name: ClassVar[str] = "scheduler-http"
@@ -43,9 +39,6 @@ class SchedulerHttp:
     @classmethod
     def matches(cls, raw: Any) -> bool:
         return is_flask_request(raw) and (TIMER_HEADER in raw.headers or SCHEDULER_JOB_HEADER in raw.headers)
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
 
     def to_events(self) -> list[Event]:
         r = GcpReader(self.name)
@@ -60,11 +53,8 @@ class SchedulerHttp:
             )
         ]
 
-    def to_response(self, result: DispatchResult) -> Any:
-        return raise_first_failure(result)
 
-
-class SchedulerPubSub:
+class SchedulerPubSub(EventShape):
     """A Cloud Scheduler Pub/Sub-target message, in any Pub/Sub envelope."""
 
     name: ClassVar[str] = "scheduler-pubsub"
@@ -73,9 +63,6 @@ class SchedulerPubSub:
     @classmethod
     def matches(cls, raw: Any) -> bool:
         return TIMER_ATTRIBUTE in peek_attributes(raw)
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
 
     def to_events(self) -> list[Event]:
         r = GcpReader(self.name)
@@ -91,6 +78,3 @@ class SchedulerPubSub:
                 raw=self.raw,
             )
         ]
-
-    def to_response(self, result: DispatchResult) -> Any:
-        return raise_first_failure(result)
