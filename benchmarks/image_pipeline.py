@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "examples" / "image_pipeline"))
 
 import imaging  # noqa: E402
+import watermark  # noqa: E402
 
 SETTINGS = imaging.Settings(format="JPEG", quality=85)
 
@@ -75,7 +76,7 @@ def pipeline_draft_thumbnail(data: bytes) -> None:
     decoded = imaging.decode(image)
     icc = decoded.info.get("icc_profile")
     thumb = imaging.make_thumbnail_by_draft(data, SETTINGS.thumb_size, SETTINGS)
-    imaging.apply_watermark(decoded, SETTINGS)
+    watermark.apply_watermark(decoded, SETTINGS)
     imaging.encode(decoded, "JPEG", SETTINGS, icc)
     imaging.encode(thumb, "JPEG", SETTINGS, icc)
 
