@@ -148,6 +148,11 @@ class StorageTarget:
             return text
         return None
 
+    def scope(self, service: str, collection: str) -> str:
+        """The role-assignment scope of this resource (every account when the URL names none),
+        e.g. ``storageAccounts/acct/blobServices/default/containers/photos``."""
+        return f"storageAccounts/{self.account or '*'}/{service}Services/default/{collection}/{self.resource}"
+
     def endpoint(self, service: str) -> str:
         suffix = os.environ.get("AZURE_STORAGE_ENDPOINT_SUFFIX", "core.windows.net")
         return f"https://{self.account}.{service}.{suffix}"

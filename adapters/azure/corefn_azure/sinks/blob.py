@@ -64,8 +64,7 @@ class BlobStore:
 
     @classmethod
     def permissions(cls, url: str, kind: str) -> list[Permission]:
-        target = StorageTarget.parse(url)
-        scope = f"storageAccounts/{target.account or '*'}/blobServices/default/containers/{target.resource}"
+        scope = StorageTarget.parse(url).scope("blob", "containers")
         return [Permission("azure", ("Storage Blob Data Contributor",), scope)]
 
     def _info(self, key: str, props: Any) -> ObjectInfo:

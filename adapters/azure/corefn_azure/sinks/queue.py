@@ -49,8 +49,7 @@ class QueuePublisher:
 
     @classmethod
     def permissions(cls, url: str, kind: str) -> list[Permission]:
-        target = StorageTarget.parse(url)
-        scope = f"storageAccounts/{target.account or '*'}/queueServices/default/queues/{target.resource}"
+        scope = StorageTarget.parse(url).scope("queue", "queues")
         return [Permission("azure", ("Storage Queue Data Message Sender",), scope)]
 
     def send(

@@ -77,8 +77,7 @@ class AzureTable:
 
     @classmethod
     def permissions(cls, url: str, kind: str) -> list[Permission]:
-        target = StorageTarget.parse(url)
-        scope = f"storageAccounts/{target.account or '*'}/tableServices/default/tables/{target.resource}"
+        scope = StorageTarget.parse(url).scope("table", "tables")
         return [Permission("azure", ("Storage Table Data Contributor",), scope)]
 
     # -- item <-> entity ------------------------------------------------------------------------
