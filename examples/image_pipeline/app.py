@@ -24,7 +24,7 @@ object gone meanwhile      skipped with a warning (deleted before we read it; no
 a key outside the          never reaches this code: the trigger's prefix/suffix filter skips it
 watched prefix             (an app that reuses the pipeline with ``prefix=`` gets that for free)
 a sink failing (network,   raised: the trigger's retry / dead-letter path takes it (local: 5
-throttling) or a bug       attempts then the dead-letter table; SQS redrive; Azure poison queue)
+throttling) or a bug       attempts, then the dead-letter table; each cloud: see README.md)
 =========================  ====================================================================
 """
 
