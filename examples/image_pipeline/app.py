@@ -113,11 +113,12 @@ def make_renditions(event: StorageEvent, ctx: Context) -> dict[str, Any]:
     if event.key.endswith("/"):
         log.info("skipped %s: a folder marker, not an upload", event.key)
         return {"key": event.key, "outcome": "skipped"}
+    mark = logo(settings().watermark_logo)  # a missing logo is a deployment problem: raised, retried
     try:
         if event.size == 0:
             raise imaging.EmptyUpload("the upload is empty (0 bytes)")
         with originals.open(event.key) as stream:
-            result = imaging.render(stream, settings(), logo(settings().watermark_logo))
+            result = imaging.render(stream, settings(), mark)
     except SinkNotFoundError:
         log.warning("skipped %s: the object was deleted before it could be read", event.key)
         return {"key": event.key, "outcome": "gone"}
