@@ -5,15 +5,17 @@ before they are read, and rejection records."""
 from __future__ import annotations
 
 import json
-from contextlib import nullcontext
 from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL.Image import DecompressionBombWarning
 
 from corefn import Context, StorageEvent
-from corefn.dispatch import NoHandlerError, dispatch
+from corefn.dispatch import dispatch
+from corefn.errors import NoHandlerError
 from corefn.loader import load_app
 from tests.examples.conftest import PIPELINE_REF, SAMPLES, check_outputs, photo
 
@@ -52,14 +54,21 @@ def test_a_logo_from_the_assets_bucket(pipeline: Any, monkeypatch: pytest.Monkey
 def test_a_missing_logo_is_a_failure_to_retry_not_a_rejection(pipeline: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PIPELINE_WATERMARK_LOGO", "brand/missing.png")
     pipeline.sink("originals").put("a.jpg", photo((400, 300)))
-    result = dispatch(pipeline, [StorageEvent(bucket="originals", key="a.jpg", operation="created")], Context(app=pipeline))
+    result = dispatch(
+        pipeline, [StorageEvent(bucket="originals", key="a.jpg", operation="created")], Context(app=pipeline)
+    )
     assert not result.ok  # a configuration problem: retried, then dead-lettered; the upload is fine
     assert not pipeline.sink("rejected").exists("a.jpg.json")
 
 
 def test_rejections_are_recorded_with_their_reason(pipeline: Any) -> None:
-    for name, reason in (("README.txt", "not-an-image"), ("truncated.jpg", "truncated"), ("empty.jpg", "empty"), ("bomb.png", "too-large")):
-        with pytest.warns(UserWarning) if name == "bomb.png" else nullcontext():  # Pillow's bomb warning
+    for name, reason in (
+        ("README.txt", "not-an-image"),
+        ("truncated.jpg", "truncated"),
+        ("empty.jpg", "empty"),
+        ("bomb.png", "too-large"),
+    ):
+        with pytest.warns(DecompressionBombWarning) if name == "bomb.png" else nullcontext():
             answer = upload(pipeline, f"in/{name}", (SAMPLES / name).read_bytes())
         assert answer["outcome"] == "rejected" and answer["reason"] == reason
         record = json.loads(pipeline.sink("rejected").get(f"in/{name}.json"))
@@ -68,9 +77,13 @@ def test_rejections_are_recorded_with_their_reason(pipeline: Any) -> None:
 
 
 def test_folder_markers_and_vanished_objects_are_skipped(pipeline: Any) -> None:
-    marker = dispatch(pipeline, [StorageEvent(bucket="originals", key="photos/", operation="created", size=0)], Context(app=pipeline))
+    marker = dispatch(
+        pipeline, [StorageEvent(bucket="originals", key="photos/", operation="created", size=0)], Context(app=pipeline)
+    )
     assert marker.ok and marker.outcomes[0].result["outcome"] == "skipped"
-    gone = dispatch(pipeline, [StorageEvent(bucket="originals", key="never-there.jpg", operation="created")], Context(app=pipeline))
+    gone = dispatch(
+        pipeline, [StorageEvent(bucket="originals", key="never-there.jpg", operation="created")], Context(app=pipeline)
+    )
     assert gone.ok and gone.outcomes[0].result["outcome"] == "gone"
 
 
@@ -79,4 +92,3 @@ def test_outputs_trigger_nothing(pipeline: Any) -> None:
     for bucket in ("watermarked", "thumbnails", "rejected"):
         with pytest.raises(NoHandlerError):
             dispatch(pipeline, [StorageEvent(bucket=bucket, key="a.jpg", operation="created")], Context(app=pipeline))
-
