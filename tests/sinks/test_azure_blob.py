@@ -17,14 +17,6 @@ from tests.sinks.contract import GeneratedStream, MiB, ObjectStoreContract, make
 
 
 @pytest.fixture
-def azure_storage(azurite: Azurite, monkeypatch: pytest.MonkeyPatch) -> Azurite:
-    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite.connection_string)
-    for name in ("AzureWebJobsStorage", "AZURE_STORAGE_KEY", "AZURE_STORAGE_SAS_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    return azurite
-
-
-@pytest.fixture
 def container(azure_storage: Azurite) -> Iterator[str]:
     from azure.storage.blob import BlobServiceClient
 

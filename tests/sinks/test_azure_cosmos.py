@@ -29,6 +29,7 @@ from corefn.errors import ConfigurationError, SinkNotFoundError, SinkThrottledEr
 from corefn.sinks.base import Table
 from corefn_azure.sinks.cosmos import CosmosTable, account_key, document_id, parse_url
 from tests.sinks.contract import TableContract, make_spec
+from tests.sinks.fake_transport import FakeTransport
 
 KEY = base64.b64encode(b"a throwaway cosmos master key, for the fake only").decode()
 ENDPOINT = "https://acct.documents.azure.com:443/"
@@ -60,7 +61,7 @@ def _response(request: Any, status: int, body: Any, headers: dict[str, str] | No
     return response
 
 
-class FakeCosmos:
+class FakeCosmos(FakeTransport):
     """An azure-core HttpTransport holding one account's containers in memory."""
 
     def __init__(self, containers: dict[tuple[str, str], str]) -> None:
@@ -70,19 +71,6 @@ class FakeCosmos:
         self.requests: list[tuple[str, str, dict[str, str], Any]] = []
         self.throttle = 0  # answer the next N document requests with 429
         self._etag = 0
-
-    # azure-core transport protocol
-    def __enter__(self) -> FakeCosmos:
-        return self
-
-    def __exit__(self, *args: Any) -> None:
-        pass
-
-    def open(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
     def send(self, request: Any, **kwargs: Any) -> Any:
         path = urllib.parse.unquote(urllib.parse.urlsplit(request.url).path)

@@ -18,13 +18,6 @@ from tests.sinks.contract import PublisherContract, Receive, Received, make_spec
 
 
 @pytest.fixture
-def azure_storage(azurite: Azurite, monkeypatch: pytest.MonkeyPatch) -> Azurite:
-    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite.connection_string)
-    monkeypatch.delenv("AzureWebJobsStorage", raising=False)
-    return azurite
-
-
-@pytest.fixture
 def queue(azure_storage: Azurite) -> Iterator[Any]:
     from azure.storage.queue import QueueClient
 

@@ -28,6 +28,7 @@ from corefn.errors import ConfigurationError, SinkError, SinkNotFoundError, Sink
 from corefn.sinks.base import Publisher
 from corefn_azure.sinks.servicebus import ServiceBusPublisher, parse_url, sas_token, shared_access_key
 from tests.sinks.contract import PublisherContract, Receive, Received, make_spec, unique
+from tests.sinks.fake_transport import FakeTransport
 
 KEY_NAME, KEY = "SendOnly", base64.b64encode(b"a throwaway service bus key").decode()
 HOST = "corefn-test.servicebus.windows.net"
@@ -50,7 +51,7 @@ def _response(request: Any, status: int, headers: dict[str, str] | None = None) 
     return response
 
 
-class FakeServiceBus:
+class FakeServiceBus(FakeTransport):
     """An azure-core HttpTransport holding each entity's messages in memory."""
 
     def __init__(self) -> None:
@@ -58,18 +59,6 @@ class FakeServiceBus:
         self.requests: list[tuple[str, dict[str, str], bytes]] = []
         self.fail: list[tuple[int, dict[str, str]]] = []  # (status, headers) for the next requests
         self.slept: list[float] = []
-
-    def __enter__(self) -> FakeServiceBus:
-        return self
-
-    def __exit__(self, *args: Any) -> None:
-        pass
-
-    def open(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
     def sleep(self, seconds: float) -> None:
         """azure-core's retry policy sleeps through the transport: record instead of waiting."""

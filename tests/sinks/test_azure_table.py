@@ -16,13 +16,6 @@ from tests.sinks.contract import TableContract, make_spec, unique
 
 
 @pytest.fixture
-def azure_storage(azurite: Azurite, monkeypatch: pytest.MonkeyPatch) -> Azurite:
-    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite.connection_string)
-    monkeypatch.delenv("AzureWebJobsStorage", raising=False)
-    return azurite
-
-
-@pytest.fixture
 def make_table(azure_storage: Azurite) -> Iterator[Callable[[str, str | None], Table]]:
     from azure.data.tables import TableServiceClient
 
