@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from corefn.dispatch import raise_first_failure
 from corefn.events.base import Body, parse_time
@@ -128,6 +128,46 @@ def host_response(result: DispatchResult) -> dict[str, Any]:
     see a non-2xx answer and retry (and, in the end, poison or dead-letter the message)."""
     raise_first_failure(result)
     return {"Outputs": {}, "Logs": [], "ReturnValue": None}
+
+
+class EventShape:
+    """What the non-HTTP shapes read from binding objects or bare JSON share: they keep the
+    payload, and a failed handler's error is raised, for Azure's non-HTTP triggers learn of a
+    failure only through an exception (the host then retries and, in the end, poisons or
+    dead-letters). A shape read from a binding object names its ``azure.functions`` class in
+    ``binding`` (``many``: a ``cardinality="many"`` list of them too) instead of a ``matches``."""
+
+    name: ClassVar[str]
+    kind: ClassVar[str]
+    binding: ClassVar[str] = ""
+    many: ClassVar[bool] = False
+
+    @classmethod
+    def matches(cls, raw: Any) -> bool:
+        if not cls.binding:
+            return False
+        return is_binding(raw, cls.binding) or (cls.many and is_binding_list(raw, cls.binding))
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def to_response(self, result: DispatchResult) -> Any:
+        raise_first_failure(result)
+        return None
+
+
+class HostShape:
+    """What the non-HTTP host-envelope shapes share: they keep the payload and answer with
+    :func:`host_response`."""
+
+    name: ClassVar[str]
+    kind: ClassVar[str]
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def to_response(self, result: DispatchResult) -> Any:
+        return host_response(result)
 
 
 # ------------------------------------------------------------------ binding-object attributes

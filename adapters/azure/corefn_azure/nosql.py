@@ -18,23 +18,19 @@ signature corefn recognises; an array of plain objects without them is not claim
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-from corefn.dispatch import raise_first_failure
 from corefn.events import Event, NoSqlChange
 from corefn.payload import Reader
 from corefn_azure._common import (
     PROVIDER,
+    EventShape,
+    HostShape,
     decode_json_text,
     envelope_parts,
     hint,
-    host_response,
-    is_binding,
     time_value,
 )
-
-if TYPE_CHECKING:
-    from corefn.dispatch import DispatchResult
 
 SYSTEM_FIELDS = frozenset({"_rid", "_self", "_etag", "_attachments", "_ts", "_lsn"})
 SIGNATURE = ("id", "_rid", "_self", "_ts")
@@ -102,7 +98,7 @@ def changes(reader: Reader, docs: Any, table: str | None, partition_key: str | N
     return events
 
 
-class CosmosDocuments:
+class CosmosDocuments(EventShape):
     """The bare document list (or one document) with Cosmos DB system properties."""
 
     name: ClassVar[str] = "cosmosdb-documents"
@@ -113,18 +109,11 @@ class CosmosDocuments:
     def matches(cls, raw: Any) -> bool:
         return is_change_document(raw[0] if isinstance(raw, list) and raw else raw)
 
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-
     def to_events(self) -> list[Event]:
         return changes(self._r, self.raw, None, None, "", None)
 
-    def to_response(self, result: DispatchResult) -> Any:
-        raise_first_failure(result)
-        return None
 
-
-class HostCosmos:
+class HostCosmos(HostShape):
     """Host envelope whose trigger value is a document list (an array, or its JSON text) and
     whose metadata carries no other trigger's keys. ``Metadata.corefn`` may name the
     ``container`` and ``partition_key``."""
@@ -141,36 +130,20 @@ class HostCosmos:
         docs = decode_json_text(parts[0])
         return isinstance(docs, list) and bool(docs) and isinstance(docs[0], dict) and "id" in docs[0]
 
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-
     def to_events(self) -> list[Event]:
         r, (value, meta) = self._r, envelope_parts(self.raw)  # type: ignore[misc]
         docs = decode_json_text(value)
         return changes(r, docs, hint(r, meta, "container"), hint(r, meta, "partition_key"), "Data", None)
 
-    def to_response(self, result: DispatchResult) -> Any:
-        return host_response(result)
 
-
-class DocumentListObject:
+class DocumentListObject(EventShape):
     """``func.DocumentList`` from ``@app.cosmos_db_trigger``. A failure is raised: the trigger
     then retries the batch from its lease's checkpoint rather than skipping it."""
 
     name: ClassVar[str] = "document-list"
     kind: ClassVar[str] = "nosql"
+    binding: ClassVar[str] = "DocumentList"
     _r = Reader(PROVIDER, name)
-
-    @classmethod
-    def matches(cls, raw: Any) -> bool:
-        return is_binding(raw, "DocumentList")
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
 
     def to_events(self) -> list[Event]:
         return changes(self._r, list(self.raw), None, None, "", None)
-
-    def to_response(self, result: DispatchResult) -> Any:
-        raise_first_failure(result)
-        return None

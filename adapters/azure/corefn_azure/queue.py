@@ -20,28 +20,23 @@ import binascii
 import json
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-from corefn.dispatch import raise_first_failure
 from corefn.events import Body, Event, QueueMessage, TopicMessage
 from corefn.payload import Reader
 from corefn_azure._common import (
     PROVIDER,
+    EventShape,
+    HostShape,
     binding_items,
     body_of,
     bytes_value,
     envelope_parts,
     hint,
-    host_response,
     int_value,
-    is_binding,
-    is_binding_list,
     str_value,
     time_value,
 )
-
-if TYPE_CHECKING:
-    from corefn.dispatch import DispatchResult
 
 
 def attributes_of(reader: Reader, props: Any, field: str) -> dict[str, str]:
@@ -78,7 +73,7 @@ def message(
 # ------------------------------------------------------------------------------ host envelope
 
 
-class HostQueue:
+class HostQueue(HostShape):
     """Host envelope of a Queue Storage trigger: ``Metadata`` has ``DequeueCount``, ``Id``,
     ``InsertionTime``, ``ExpirationTime``, ``NextVisibleTime``, ``PopReceipt``; ``Data`` the text.
     ``Metadata.corefn.encoding = "base64"`` says the text is still the queue's base64 (a message
@@ -92,9 +87,6 @@ class HostQueue:
     def matches(cls, raw: Any) -> bool:
         parts = envelope_parts(raw)
         return parts is not None and "DequeueCount" in parts[1] and "PopReceipt" in parts[1]
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
 
     def to_events(self) -> list[Event]:
         r, (value, meta) = self._r, envelope_parts(self.raw)  # type: ignore[misc]
@@ -118,11 +110,8 @@ class HostQueue:
             )
         ]
 
-    def to_response(self, result: DispatchResult) -> Any:
-        return host_response(result)
 
-
-class HostServiceBus:
+class HostServiceBus(HostShape):
     """Host envelope of a Service Bus trigger: ``Metadata`` has ``MessageId``, ``DeliveryCount``,
     ``SessionId``, ``ApplicationProperties`` (``UserProperties`` in older extensions),
     ``EnqueuedTimeUtc``, ``SequenceNumber``."""
@@ -135,9 +124,6 @@ class HostServiceBus:
     def matches(cls, raw: Any) -> bool:
         parts = envelope_parts(raw)
         return parts is not None and "DeliveryCount" in parts[1] and "MessageId" in parts[1]
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
 
     def to_events(self) -> list[Event]:
         r, (value, meta) = self._r, envelope_parts(self.raw)  # type: ignore[misc]
@@ -157,26 +143,19 @@ class HostServiceBus:
             )
         ]
 
-    def to_response(self, result: DispatchResult) -> Any:
-        return host_response(result)
-
 
 # --------------------------------------------------------------------------- binding objects
 
 
-class QueueMessageObject:
-    """``func.QueueMessage`` from ``@app.queue_trigger`` (the body is already base64-decoded)."""
+class QueueMessageObject(EventShape):
+    """``func.QueueMessage`` from ``@app.queue_trigger`` (the body is already base64-decoded). A
+    failure is raised so the host counts a failed delivery (and poisons it after
+    maxDequeueCount)."""
 
     name: ClassVar[str] = "queue-message"
     kind: ClassVar[str] = "queue"
+    binding: ClassVar[str] = "QueueMessage"
     _r = Reader(PROVIDER, name)
-
-    @classmethod
-    def matches(cls, raw: Any) -> bool:
-        return is_binding(raw, "QueueMessage")
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
 
     def to_events(self) -> list[Event]:
         msg = self.raw
@@ -192,25 +171,17 @@ class QueueMessageObject:
             )
         ]
 
-    def to_response(self, result: DispatchResult) -> Any:
-        """Raise so the host counts a failed delivery (and poisons it after maxDequeueCount)."""
-        raise_first_failure(result)
-        return None
 
-
-class ServiceBusObject:
-    """``func.ServiceBusMessage`` (or a list of them with ``cardinality="many"``)."""
+class ServiceBusObject(EventShape):
+    """``func.ServiceBusMessage`` (or a list of them with ``cardinality="many"``). A failure is
+    raised so Service Bus abandons the message (redelivered until MaxDeliveryCount, then
+    dead-lettered); with ``autoComplete`` the host completes it only on success."""
 
     name: ClassVar[str] = "servicebus-message"
     kind: ClassVar[str] = "queue"
+    binding: ClassVar[str] = "ServiceBusMessage"
+    many: ClassVar[bool] = True
     _r = Reader(PROVIDER, name)
-
-    @classmethod
-    def matches(cls, raw: Any) -> bool:
-        return is_binding(raw, "ServiceBusMessage") or is_binding_list(raw, "ServiceBusMessage")
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
 
     def to_events(self) -> list[Event]:
         events = []
@@ -230,9 +201,3 @@ class ServiceBusObject:
                 )
             )
         return events
-
-    def to_response(self, result: DispatchResult) -> Any:
-        """Raise so Service Bus abandons the message (redelivered until MaxDeliveryCount, then
-        dead-lettered); with ``autoComplete`` the host completes it only on success."""
-        raise_first_failure(result)
-        return None

@@ -17,23 +17,19 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 from urllib.parse import unquote
 
-from corefn.dispatch import raise_first_failure
 from corefn.events import Body, Event, StorageEvent, TopicMessage
 from corefn.payload import Reader
 from corefn_azure._common import (
     PROVIDER,
+    EventShape,
+    HostShape,
     envelope_parts,
-    host_response,
-    is_binding,
     last_segment,
     time_value,
 )
-
-if TYPE_CHECKING:
-    from corefn.dispatch import DispatchResult
 
 #: Event Grid event type → corefn storage operation
 BLOB_OPERATIONS: dict[str, str] = {
@@ -93,10 +89,11 @@ def _first(raw: Any) -> Any:
     return raw[0] if isinstance(raw, list) and raw else raw
 
 
-class EventGridSchema:
+class EventGridSchema(EventShape):
     """Event Grid schema (``eventType``, ``eventTime``, ``topic``): one event or the array Event
     Grid posts to webhooks. Claimed by the first event's signature, so a later malformed event in
-    the array is an error, never a silent skip."""
+    the array is an error, never a silent skip. Event Grid retries a delivery that does not
+    succeed: any failed event is raised."""
 
     name: ClassVar[str] = "eventgrid"
     kind: ClassVar[str] = "storage"
@@ -108,20 +105,12 @@ class EventGridSchema:
         first = _first(raw)
         return isinstance(first, dict) and "eventType" in first and "subject" in first
 
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-
     def to_events(self) -> list[Event]:
         many = isinstance(self.raw, list)
         return [
             grid_event(self._r, item, f"[{i}]" if many else "", self.names, item)
             for i, item in enumerate(_items(self.raw))
         ]
-
-    def to_response(self, result: DispatchResult) -> Any:
-        """Event Grid retries a delivery that does not succeed: raise for any failed event."""
-        raise_first_failure(result)
-        return None
 
 
 class CloudEventSchema(EventGridSchema):
@@ -143,19 +132,13 @@ class CloudEventSchema(EventGridSchema):
         )
 
 
-class EventGridObject:
+class EventGridObject(EventShape):
     """``func.EventGridEvent``: what ``@app.event_grid_trigger`` hands a Python function."""
 
     name: ClassVar[str] = "eventgrid-object"
     kind: ClassVar[str] = "storage"
+    binding: ClassVar[str] = "EventGridEvent"
     _r = Reader(PROVIDER, name)
-
-    @classmethod
-    def matches(cls, raw: Any) -> bool:
-        return is_binding(raw, "EventGridEvent")
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
 
     def to_events(self) -> list[Event]:
         event = self.raw
@@ -169,27 +152,19 @@ class EventGridObject:
         }
         return [grid_event(self._r, as_json, "", EventGridSchema.names, event)]
 
-    def to_response(self, result: DispatchResult) -> Any:
-        raise_first_failure(result)
-        return None
 
-
-class BlobStream:
+class BlobStream(EventShape):
     """``func.InputStream`` from ``@app.blob_trigger``: ``name`` is ``<container>/<blob path>``
     (the host's ``BlobTrigger`` metadata), ``length`` the size, ``blob_properties`` the blob's
     properties (``LastModified``, ``ETag``, ``ContentType``). The trigger fires for new and
-    updated blobs alike: both are ``created``."""
+    updated blobs alike: both are ``created``. A failed blob trigger is retried up to
+    ``maxDequeueCount`` times, then its receipt goes to the ``webjobs-blobtrigger-poison`` queue:
+    the host needs the exception."""
 
     name: ClassVar[str] = "blob-stream"
     kind: ClassVar[str] = "storage"
+    binding: ClassVar[str] = "InputStream"
     _r = Reader(PROVIDER, name)
-
-    @classmethod
-    def matches(cls, raw: Any) -> bool:
-        return is_binding(raw, "InputStream")
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
 
     def to_events(self) -> list[Event]:
         stream = self.raw
@@ -197,12 +172,6 @@ class BlobStream:
         props = props if isinstance(props, dict) else {}
         as_json = {"BlobTrigger": stream.name, "Uri": stream.uri, "Properties": {**props, "Length": stream.length}}
         return [blob_event(self._r, as_json, stream, "")]
-
-    def to_response(self, result: DispatchResult) -> Any:
-        """A failed blob trigger is retried up to ``maxDequeueCount`` times, then its receipt goes
-        to the ``webjobs-blobtrigger-poison`` queue: the host needs the exception."""
-        raise_first_failure(result)
-        return None
 
 
 def blob_event(reader: Reader, meta: dict[str, Any], raw: Any, at: str) -> StorageEvent:
@@ -225,7 +194,7 @@ def blob_event(reader: Reader, meta: dict[str, Any], raw: Any, at: str) -> Stora
     )
 
 
-class HostBlob:
+class HostBlob(HostShape):
     """The host envelope of a blob trigger: ``Metadata.BlobTrigger`` (``container/name``),
     ``Uri`` and ``Properties`` (``Length``, ``LastModified``, ``ETag``, ``ContentType``)."""
 
@@ -238,11 +207,5 @@ class HostBlob:
         parts = envelope_parts(raw)
         return parts is not None and "BlobTrigger" in parts[1]
 
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-
     def to_events(self) -> list[Event]:
         return [blob_event(self._r, self.raw["Metadata"], self.raw, "Metadata")]
-
-    def to_response(self, result: DispatchResult) -> Any:
-        return host_response(result)

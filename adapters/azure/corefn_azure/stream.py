@@ -10,28 +10,23 @@ raised so the host does not checkpoint past it (with a retry policy in ``host.js
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-from corefn.dispatch import raise_first_failure
 from corefn.events import Event, StreamRecord
 from corefn.payload import Reader
 from corefn_azure._common import (
     PROVIDER,
+    EventShape,
+    HostShape,
     binding_items,
     body_of,
     bytes_value,
     decode_json_text,
     envelope_parts,
-    host_response,
     int_value,
-    is_binding,
-    is_binding_list,
     str_value,
     time_value,
 )
-
-if TYPE_CHECKING:
-    from corefn.dispatch import DispatchResult
 
 HUB_KEYS = ("PartitionContext", "SystemPropertiesArray", "SystemProperties")
 
@@ -46,7 +41,7 @@ def _sequence(reader: Reader, props: dict[str, Any], at: str) -> str:
     return str(reader.int(props, "SequenceNumber", at=at))
 
 
-class HostEventHub:
+class HostEventHub(HostShape):
     """Host envelope of an Event Hubs trigger: ``Data`` is one body, or a list of bodies with
     ``Metadata.SystemPropertiesArray`` describing each; ``Metadata.PartitionContext`` names the hub
     and partition."""
@@ -59,9 +54,6 @@ class HostEventHub:
     def matches(cls, raw: Any) -> bool:
         parts = envelope_parts(raw)
         return parts is not None and any(key in parts[1] for key in HUB_KEYS)
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
 
     def to_events(self) -> list[Event]:
         r, (value, meta) = self._r, envelope_parts(self.raw)  # type: ignore[misc]
@@ -91,23 +83,15 @@ class HostEventHub:
             )
         return events
 
-    def to_response(self, result: DispatchResult) -> Any:
-        return host_response(result)
 
-
-class EventHubObject:
+class EventHubObject(EventShape):
     """``func.EventHubEvent`` (``cardinality="one"``) or a list of them (``"many"``)."""
 
     name: ClassVar[str] = "eventhub-event"
     kind: ClassVar[str] = "stream"
+    binding: ClassVar[str] = "EventHubEvent"
+    many: ClassVar[bool] = True
     _r = Reader(PROVIDER, name)
-
-    @classmethod
-    def matches(cls, raw: Any) -> bool:
-        return is_binding(raw, "EventHubEvent") or is_binding_list(raw, "EventHubEvent")
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
 
     def to_events(self) -> list[Event]:
         r = self._r
@@ -132,7 +116,3 @@ class EventHubObject:
                 )
             )
         return events
-
-    def to_response(self, result: DispatchResult) -> Any:
-        raise_first_failure(result)
-        return None

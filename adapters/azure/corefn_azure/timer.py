@@ -11,21 +11,17 @@ generated function app fills both from the declaration.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-from corefn.dispatch import raise_first_failure
 from corefn.events import Event, TimerEvent
 from corefn.payload import Reader
 from corefn_azure._common import (
     PROVIDER,
+    EventShape,
+    HostShape,
     decode_json_text,
     envelope_parts,
-    host_response,
-    is_binding,
 )
-
-if TYPE_CHECKING:
-    from corefn.dispatch import DispatchResult
 
 TIMER_KEYS = frozenset({"Schedule", "ScheduleStatus", "IsPastDue"})
 
@@ -43,7 +39,7 @@ def timer_event(reader: Reader, info: Any, at: str, raw: Any) -> TimerEvent:
     return TimerEvent(time=reader.time(status, "Next", at=where), past_due=past_due, raw=raw)
 
 
-class TimerInfoJson:
+class TimerInfoJson(EventShape):
     """The bare ``TimerInfo`` JSON (what the host sends the Python worker for a timer trigger)."""
 
     name: ClassVar[str] = "timer-info"
@@ -54,18 +50,11 @@ class TimerInfoJson:
     def matches(cls, raw: Any) -> bool:
         return is_timer_info(raw)
 
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-
     def to_events(self) -> list[Event]:
         return [timer_event(self._r, self.raw, "", self.raw)]
 
-    def to_response(self, result: DispatchResult) -> Any:
-        raise_first_failure(result)
-        return None
 
-
-class HostTimer:
+class HostTimer(HostShape):
     """Host envelope whose trigger value is a ``TimerInfo`` (as an object or as JSON text)."""
 
     name: ClassVar[str] = "host-timer"
@@ -77,30 +66,19 @@ class HostTimer:
         parts = envelope_parts(raw)
         return parts is not None and is_timer_info(decode_json_text(parts[0]))
 
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-
     def to_events(self) -> list[Event]:
         value, _ = envelope_parts(self.raw)  # type: ignore[misc]
         return [timer_event(self._r, decode_json_text(value), "Data", self.raw)]
 
-    def to_response(self, result: DispatchResult) -> Any:
-        return host_response(result)
 
-
-class TimerRequestObject:
-    """``func.TimerRequest`` from ``@app.timer_trigger``."""
+class TimerRequestObject(EventShape):
+    """``func.TimerRequest`` from ``@app.timer_trigger``. A failed timer run is not retried by
+    Azure; raising marks the invocation failed."""
 
     name: ClassVar[str] = "timer-request"
     kind: ClassVar[str] = "timer"
+    binding: ClassVar[str] = "TimerRequest"
     _r = Reader(PROVIDER, name)
-
-    @classmethod
-    def matches(cls, raw: Any) -> bool:
-        return is_binding(raw, "TimerRequest")
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
 
     def to_events(self) -> list[Event]:
         timer = self.raw
@@ -109,8 +87,3 @@ class TimerRequestObject:
             raise self._r.error("schedule_status", f"should be a dict, got {type(status).__name__}")
         info = {"ScheduleStatus": status or {}, "IsPastDue": timer.past_due}
         return [timer_event(self._r, info, "", timer)]
-
-    def to_response(self, result: DispatchResult) -> Any:
-        """A failed timer run is not retried by Azure; raising marks the invocation failed."""
-        raise_first_failure(result)
-        return None
