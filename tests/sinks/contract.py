@@ -563,6 +563,14 @@ class PublisherContract:
         with pytest.raises(ConfigurationError):
             publisher.send(body)
 
+    def test_attribute_values_are_strings(self, publisher: Publisher) -> None:
+        """Attributes map str to str everywhere (the local runtime refuses anything else too), so
+        code that passes a number fails on the laptop, not only on the one cloud that refuses it."""
+        with pytest.raises(ConfigurationError):
+            publisher.send(b"x", {"count": 5})  # type: ignore[dict-item]
+        with pytest.raises(ConfigurationError):
+            publisher.send_batch([b"x"], {"count": 5})  # type: ignore[dict-item]
+
     def test_send_batch(self, publisher: Publisher, receive: Receive) -> None:
         bodies = [f"message {i}" for i in range(23)]  # more than one SQS/SNS batch of 10
         ids = publisher.send_batch(bodies)

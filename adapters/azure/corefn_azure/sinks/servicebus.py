@@ -35,7 +35,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from corefn.errors import ConfigurationError, SinkError, SinkNotFoundError
-from corefn.sinks._publish import body_bytes
+from corefn.sinks._publish import body_bytes, check_attributes
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
 from corefn_azure.sinks import STATUS_ERRORS, azure_errors, sdk_required
@@ -148,7 +148,7 @@ class ServiceBusPublisher:
         return self._send([self._message(body, attributes, None) for body in bodies], attributes)
 
     def _send(self, messages: list[tuple[str, bytes, dict[str, Any]]], attributes: Mapping[str, str] | None) -> list[str]:
-        user = {str(k): str(v) for k, v in (attributes or {}).items()}
+        user = check_attributes(attributes, self.spec.name)
         batch: list[dict[str, Any]] = []
         size = 0
         for _, data, broker in messages:

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from corefn.errors import ConfigurationError, SinkError
-from corefn.sinks._publish import body_bytes
+from corefn.sinks._publish import body_bytes, check_attributes
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
 from corefn_gcp.sinks import google_errors, project_and_name, sdk_required
@@ -63,7 +63,7 @@ class PubSubPublisher:
         data = body_bytes(body)
         if len(data) > MAX_BODY:
             raise SinkError(self.spec.name, f"a Pub/Sub message is at most {MAX_BODY} bytes, got {len(data)}")
-        attrs = {str(k): str(v) for k, v in (attributes or {}).items()}
+        attrs = check_attributes(attributes, self.spec.name)
         if bad := [k for k in attrs if k.startswith("goog")]:
             raise ConfigurationError(f"sink {self.spec.name!r}: Pub/Sub reserves attribute names starting with 'goog': {bad}")
         if not data and not attrs:

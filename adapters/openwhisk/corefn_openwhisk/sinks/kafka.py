@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 
 from corefn.errors import ConfigurationError, SinkError, SinkNotFoundError, SinkThrottledError, SinkUnavailableError
 from corefn.sinks._errors import translated
-from corefn.sinks._publish import body_bytes
+from corefn.sinks._publish import body_bytes, check_attributes
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
 from corefn_openwhisk.sinks import sdk_required
@@ -121,7 +121,7 @@ class KafkaPublisher:
         return [Permission("openwhisk", ("Writer",), f"messagehub:topic/{topic}")]
 
     def _queue(self, body: bytes | str | Mapping[str, Any] | list[Any], attributes: Mapping[str, str] | None, group: str | None) -> Any:
-        headers = [(str(k), str(v).encode()) for k, v in (attributes or {}).items()]
+        headers = [(k, v.encode()) for k, v in check_attributes(attributes, self.spec.name).items()]
         with kafka_errors(self.spec.name):
             return self._producer.send(
                 self.topic, value=body_bytes(body), key=group.encode() if group else None, headers=headers or None
