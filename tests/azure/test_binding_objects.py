@@ -163,3 +163,19 @@ def test_a_many_cardinality_list_names_the_item_that_is_no_binding_object(items:
     with pytest.raises(EventShapeError) as caught:
         parse(items, cloud="azure")
     assert str(caught.value) == expected
+
+
+@pytest.mark.parametrize("data", [123, {"text": "hi"}, ["aGk="], True])
+def test_base64_queue_text_that_is_not_text_is_an_error_not_an_empty_body(data: Any) -> None:
+    """``Metadata.corefn.encoding: base64`` promises base64 text; anything else used to read as an
+    empty message, silently dropping what the queue held."""
+    raw = {"Data": {"msg": data}, "Metadata": {"DequeueCount": 1, "PopReceipt": "p", "Id": "1", "corefn": {"encoding": "base64"}}}
+    with pytest.raises(EventShapeError) as caught:
+        parse(raw, cloud="azure")
+    assert str(caught.value) == "azure host-queue payload: field 'Data' should be base64 text (Metadata.corefn.encoding is base64)"
+
+
+def test_base64_queue_text_may_be_null_or_empty() -> None:
+    for data in (None, ""):
+        raw = {"Data": {"msg": data}, "Metadata": {"DequeueCount": 1, "PopReceipt": "p", "Id": "1", "corefn": {"encoding": "base64"}}}
+        assert parse(raw, cloud="azure").events[0].body == b""  # type: ignore[attr-defined]

@@ -91,9 +91,10 @@ class HostQueue(HostShape):
     def to_events(self) -> list[Event]:
         r, (value, meta) = self._r, envelope_parts(self.raw)  # type: ignore[misc]
         if hint(r, meta, "encoding") == "base64":
-            text = value if isinstance(value, str) else None
+            if value is not None and not isinstance(value, str):  # a number or object is no base64 text
+                raise r.error("Data", "should be base64 text (Metadata.corefn.encoding is base64)")
             try:
-                body = Body(base64.b64decode(text or "", validate=True))
+                body = Body(base64.b64decode(value or "", validate=True))
             except (binascii.Error, ValueError):
                 raise r.error("Data", "should be base64 text (Metadata.corefn.encoding is base64)") from None
         else:
