@@ -18,10 +18,10 @@ has no effect, as the service delivers in no guaranteed order anyway. There is n
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from corefn.errors import ConfigurationError, SinkError
-from corefn.sinks._publish import body_bytes
+from corefn.sinks._publish import Body, body_bytes
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
 from corefn_azure.sinks import STORAGE_RETRY, StorageTarget, azure_errors, sdk_required
@@ -52,10 +52,7 @@ class QueuePublisher:
         scope = StorageTarget.parse(url).scope("queue", "queues")
         return [Permission("azure", ("Storage Queue Data Message Sender",), scope)]
 
-    def send(
-        self, body: bytes | str | Mapping[str, Any] | list[Any], attributes: Mapping[str, str] | None = None,
-        *, group: str | None = None,
-    ) -> str:  # fmt: skip
+    def send(self, body: Body, attributes: Mapping[str, str] | None = None, *, group: str | None = None) -> str:
         if attributes:
             raise ConfigurationError(
                 f"sink {self.spec.name!r}: Queue Storage messages carry no attributes; use a servicebus:// queue for them"
@@ -66,9 +63,7 @@ class QueuePublisher:
         with azure_errors(self.spec.name):
             return str(self._queue.send_message(data).id)
 
-    def send_batch(
-        self, bodies: Iterable[bytes | str | Mapping[str, Any]], attributes: Mapping[str, str] | None = None
-    ) -> list[str]:
+    def send_batch(self, bodies: Iterable[Body], attributes: Mapping[str, str] | None = None) -> list[str]:
         return [self.send(body, attributes) for body in bodies]
 
 

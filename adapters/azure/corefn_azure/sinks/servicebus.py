@@ -35,7 +35,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from corefn.errors import ConfigurationError, SinkError, SinkNotFoundError
-from corefn.sinks._publish import body_bytes, check_attributes
+from corefn.sinks._publish import Body, body_bytes, check_attributes
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
 from corefn_azure.sinks import STATUS_ERRORS, azure_errors, sdk_required
@@ -136,15 +136,10 @@ class ServiceBusPublisher:
             broker["SessionId"] = group
         return broker["MessageId"], body_bytes(body), broker
 
-    def send(
-        self, body: bytes | str | Mapping[str, Any] | list[Any], attributes: Mapping[str, str] | None = None,
-        *, group: str | None = None,
-    ) -> str:  # fmt: skip
+    def send(self, body: Body, attributes: Mapping[str, str] | None = None, *, group: str | None = None) -> str:
         return self._send([self._message(body, attributes, group)], attributes)[0]
 
-    def send_batch(
-        self, bodies: Iterable[bytes | str | Mapping[str, Any]], attributes: Mapping[str, str] | None = None
-    ) -> list[str]:
+    def send_batch(self, bodies: Iterable[Body], attributes: Mapping[str, str] | None = None) -> list[str]:
         return self._send([self._message(body, attributes, None) for body in bodies], attributes)
 
     def _send(self, messages: list[tuple[str, bytes, dict[str, Any]]], attributes: Mapping[str, str] | None) -> list[str]:

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from corefn.errors import ConfigurationError, SinkError
-from corefn.sinks._publish import body_bytes, check_attributes
+from corefn.sinks._publish import Body, body_bytes, check_attributes
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
 from corefn_gcp.sinks import google_errors, project_and_name, sdk_required
@@ -57,9 +57,7 @@ class PubSubPublisher:
         project, topic, _ = project_and_name(url)
         return [Permission("gcp", ("roles/pubsub.publisher",), f"projects/{project or '*'}/topics/{topic}")]
 
-    def _publish(
-        self, body: bytes | str | Mapping[str, Any] | list[Any], attributes: Mapping[str, str] | None, group: str | None
-    ) -> Any:
+    def _publish(self, body: Body, attributes: Mapping[str, str] | None, group: str | None) -> Any:
         data = body_bytes(body)
         if len(data) > MAX_BODY:
             raise SinkError(self.spec.name, f"a Pub/Sub message is at most {MAX_BODY} bytes, got {len(data)}")
@@ -80,15 +78,10 @@ class PubSubPublisher:
                 self._client.resume_publish(self.topic, group)
             raise
 
-    def send(
-        self, body: bytes | str | Mapping[str, Any] | list[Any], attributes: Mapping[str, str] | None = None,
-        *, group: str | None = None,
-    ) -> str:  # fmt: skip
+    def send(self, body: Body, attributes: Mapping[str, str] | None = None, *, group: str | None = None) -> str:
         return self._wait(self._publish(body, attributes, group), group)
 
-    def send_batch(
-        self, bodies: Iterable[bytes | str | Mapping[str, Any]], attributes: Mapping[str, str] | None = None
-    ) -> list[str]:
+    def send_batch(self, bodies: Iterable[Body], attributes: Mapping[str, str] | None = None) -> list[str]:
         futures = [self._publish(body, attributes, None) for body in bodies]
         return [self._wait(future, None) for future in futures]
 

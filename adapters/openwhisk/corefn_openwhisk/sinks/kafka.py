@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 
 from corefn.errors import ConfigurationError, SinkError, SinkNotFoundError, SinkThrottledError, SinkUnavailableError
 from corefn.sinks._errors import translated
-from corefn.sinks._publish import body_bytes, check_attributes
+from corefn.sinks._publish import Body, body_bytes, check_attributes
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
 from corefn_openwhisk.sinks import sdk_required
@@ -120,7 +120,7 @@ class KafkaPublisher:
         _, topic = parse_url(url)
         return [Permission("openwhisk", ("Writer",), f"messagehub:topic/{topic}")]
 
-    def _queue(self, body: bytes | str | Mapping[str, Any] | list[Any], attributes: Mapping[str, str] | None, group: str | None) -> Any:
+    def _queue(self, body: Body, attributes: Mapping[str, str] | None, group: str | None) -> Any:
         headers = [(k, v.encode()) for k, v in check_attributes(attributes, self.spec.name).items()]
         with kafka_errors(self.spec.name):
             return self._producer.send(
@@ -132,15 +132,10 @@ class KafkaPublisher:
             metadata = future.get(timeout=SEND_TIMEOUT)
         return f"{metadata.partition}:{metadata.offset}"
 
-    def send(
-        self, body: bytes | str | Mapping[str, Any] | list[Any], attributes: Mapping[str, str] | None = None,
-        *, group: str | None = None,
-    ) -> str:  # fmt: skip
+    def send(self, body: Body, attributes: Mapping[str, str] | None = None, *, group: str | None = None) -> str:
         return self._wait(self._queue(body, attributes, group))
 
-    def send_batch(
-        self, bodies: Iterable[bytes | str | Mapping[str, Any]], attributes: Mapping[str, str] | None = None
-    ) -> list[str]:
+    def send_batch(self, bodies: Iterable[Body], attributes: Mapping[str, str] | None = None) -> list[str]:
         futures = [self._queue(body, attributes, None) for body in bodies]
         with kafka_errors(self.spec.name):
             self._producer.flush(timeout=SEND_TIMEOUT)
