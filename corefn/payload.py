@@ -11,6 +11,7 @@ the field, never as a bare ``KeyError``. :class:`Reader` does that in one call p
 
 from __future__ import annotations
 
+import base64
 import builtins
 from collections.abc import Callable
 from datetime import datetime
@@ -96,6 +97,15 @@ class Reader:
             return fn(value)
         except (ValueError, TypeError, OverflowError, OSError) as exc:  # huge epochs overflow
             raise self.error(where, f"should be {what} ({exc})") from None
+
+    def base64_bytes(self, text: builtins.str, where: builtins.str, problem: builtins.str = "is not base64") -> bytes:
+        """The bytes of strict base64 ``text`` (``validate=True``: a stray character is an error,
+        not silently skipped), for payloads that must be decoded at once; bad text is the field
+        ``where`` with ``problem``. (Bodies decoded lazily check with ``events.base.check_base64``.)"""
+        try:
+            return base64.b64decode(text, validate=True)
+        except ValueError:  # binascii.Error is a ValueError
+            raise self.error(where, problem) from None
 
     def first(self, obj: Any, path: builtins.str, *, at: builtins.str = "") -> Any:
         """The first element of a non-empty list (where a provider wraps one item in a list)."""

@@ -15,8 +15,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections.abc import Mapping
 from datetime import datetime
@@ -91,12 +89,10 @@ class HostQueue(HostShape):
     def to_events(self) -> list[Event]:
         r, (value, meta) = self._r, envelope_parts(self.raw)  # type: ignore[misc]
         if hint(r, meta, "encoding") == "base64":
+            problem = "should be base64 text (Metadata.corefn.encoding is base64)"
             if value is not None and not isinstance(value, str):  # a number or object is no base64 text
-                raise r.error("Data", "should be base64 text (Metadata.corefn.encoding is base64)")
-            try:
-                body = Body(base64.b64decode(value or "", validate=True))
-            except (binascii.Error, ValueError):
-                raise r.error("Data", "should be base64 text (Metadata.corefn.encoding is base64)") from None
+                raise r.error("Data", problem)
+            body = Body(r.base64_bytes(value or "", "Data", problem))
         else:
             body = body_of(value, r, "Data")
         return [
