@@ -28,6 +28,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -195,26 +196,34 @@ class SqliteTable:
         except (TypeError, ValueError) as exc:
             raise ConfigurationError(f"table {self.name!r}: item is not plain JSON: {exc}") from None
         with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    old = self._row(pk, sk)
-                    self._check_condition(old, if_version, if_absent, pk, sk)
-                    version = 1 if old is None else old[1] + 1
-                    self._db.execute(
-                        f"INSERT OR REPLACE INTO {self._table} (pk, sk, item, version) VALUES (?, ?, ?, ?)",
-                        (pk, sk, text, version),
-                    )
-                    sequence = self._next_sequence()
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as exc:
-                raise self._wrap(exc) from exc
+            with self._write():
+                old = self._row(pk, sk)
+                self._check_condition(old, if_version, if_absent, pk, sk)
+                version = 1 if old is None else old[1] + 1
+                self._db.execute(
+                    f"INSERT OR REPLACE INTO {self._table} (pk, sk, item, version) VALUES (?, ?, ?, ?)",
+                    (pk, sk, text, version),
+                )
+                sequence = self._next_sequence()
             new = {**body, VERSION: version}
             self._emit("insert" if old is None else "modify", pk, sk, new, None if old is None else _load(old), sequence)
         return new
+
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        """One write transaction: ``BEGIN IMMEDIATE`` takes the write lock before the read, so a
+        read-then-write cannot interleave with another process's; any failure rolls it back,
+        and SQLite's own errors come out as the SinkError family."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise self._wrap(exc) from exc
 
     def _check_condition(self, old: tuple[str, int] | None, if_version: Any, if_absent: bool, pk: Any, sk: Any) -> None:
         if if_absent and old is not None:
@@ -233,20 +242,12 @@ class SqliteTable:
     def delete(self, key: Any, sort: Any = None) -> None:
         pk, sk = self._address(key, sort)
         with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    old = self._row(pk, sk)
-                    sequence = 0
-                    if old is not None:
-                        self._db.execute(f"DELETE FROM {self._table} WHERE pk = ? AND sk = ?", (pk, sk))
-                        sequence = self._next_sequence()
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as exc:
-                raise self._wrap(exc) from exc
+            with self._write():
+                old = self._row(pk, sk)
+                sequence = 0
+                if old is not None:
+                    self._db.execute(f"DELETE FROM {self._table} WHERE pk = ? AND sk = ?", (pk, sk))
+                    sequence = self._next_sequence()
             if old is not None:  # deleting what is gone is not an error, and changes nothing
                 self._emit("remove", pk, sk, None, _load(old), sequence)
 
