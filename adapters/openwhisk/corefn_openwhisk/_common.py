@@ -15,7 +15,7 @@ redelivers a failed activation. So a failure must at least be *recorded*: the ac
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from corefn.dispatch import DispatchResult
 
@@ -51,6 +51,20 @@ def trigger_response(result: DispatchResult) -> dict[str, Any]:
         }
     skipped = sum(1 for o in outcomes if o.skipped)
     return {"ok": True, "events": len(outcomes), "handled": len(outcomes) - skipped, "skipped": skipped}
+
+
+class TriggerShape:
+    """What the trigger-fired shapes (alarms, COS, Kafka, Cloudant) share: they keep the params
+    and answer with :func:`trigger_response`, the only record a failure gets."""
+
+    name: ClassVar[str]
+    kind: ClassVar[str]
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def to_response(self, result: DispatchResult) -> dict[str, Any]:
+        return trigger_response(result)
 
 
 def error_result(error: BaseException) -> dict[str, Any]:

@@ -24,10 +24,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from corefn.dispatch import DispatchResult
 from corefn.events import Event, NoSqlChange, NoSqlOperation
 from corefn.payload import Reader
-from corefn_openwhisk._common import PROVIDER, trigger_response
+from corefn_openwhisk._common import PROVIDER, TriggerShape
 
 
 def revision_generation(rev: str) -> int:
@@ -38,7 +37,7 @@ def revision_generation(rev: str) -> int:
     return int(head)
 
 
-class CloudantChange:
+class CloudantChange(TriggerShape):
     """``id`` + ``seq`` + ``changes`` list: one Cloudant ``_changes`` row."""
 
     name: ClassVar[str] = "cloudant"
@@ -48,9 +47,6 @@ class CloudantChange:
     @classmethod
     def matches(cls, raw: Any) -> bool:
         return isinstance(raw, dict) and "id" in raw and "seq" in raw and isinstance(raw.get("changes"), list)
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
 
     def to_events(self) -> list[Event]:
         r, raw = self._r, self.raw
@@ -78,6 +74,3 @@ class CloudantChange:
                 raw=raw,
             )
         ]
-
-    def to_response(self, result: DispatchResult) -> dict[str, Any]:
-        return trigger_response(result)

@@ -20,15 +20,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from corefn.dispatch import DispatchResult
 from corefn.events import Event, StorageEvent, StorageOperation, parse_time
 from corefn.payload import Reader
-from corefn_openwhisk._common import PROVIDER, trigger_response
+from corefn_openwhisk._common import PROVIDER, TriggerShape
 
 OPERATIONS: dict[str, StorageOperation] = {"Object:Write": "created", "Object:Delete": "deleted"}
 
 
-class CosNotification:
+class CosNotification(TriggerShape):
     """``notification.event_type`` = ``Object:*``: an IBM COS object event."""
 
     name: ClassVar[str] = "cos"
@@ -41,9 +40,6 @@ class CosNotification:
             return False
         notification = raw.get("notification")
         return isinstance(notification, dict) and str(notification.get("event_type", "")).startswith("Object:")
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
 
     def to_events(self) -> list[Event]:
         r, raw = self._r, self.raw
@@ -76,6 +72,3 @@ class CosNotification:
         """COS stamps ``request_time`` as ISO 8601 text; anything else is a malformed payload."""
         stamp = self._r.opt_str(note, "request_time", at=at)
         return None if stamp is None else self._r.convert(stamp, parse_time, f"{at}.request_time", "an ISO 8601 time")
-
-    def to_response(self, result: DispatchResult) -> dict[str, Any]:
-        return trigger_response(result)

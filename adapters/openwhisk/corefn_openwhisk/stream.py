@@ -26,16 +26,15 @@ import base64
 import json
 from typing import Any, ClassVar
 
-from corefn.dispatch import DispatchResult
 from corefn.events import Body, Event, StreamRecord
 from corefn.events.base import check_base64
 from corefn.payload import Reader
-from corefn_openwhisk._common import PROVIDER, trigger_response
+from corefn_openwhisk._common import PROVIDER, TriggerShape
 
 SIGNATURE = frozenset({"topic", "partition", "offset"})
 
 
-class KafkaMessages:
+class KafkaMessages(TriggerShape):
     """``messages[0]`` with topic/partition/offset: a batch from the Event Streams feed."""
 
     name: ClassVar[str] = "kafka"
@@ -48,9 +47,6 @@ class KafkaMessages:
             return False
         messages = raw.get("messages")
         return isinstance(messages, list) and bool(messages) and isinstance(messages[0], dict) and SIGNATURE <= messages[0].keys()
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
 
     def to_events(self) -> list[Event]:
         r, raw = self._r, self.raw
@@ -100,6 +96,3 @@ class KafkaMessages:
                 return Body(value, base64=True)
             return Body(value)
         return Body(json.dumps(value, separators=(",", ":"), ensure_ascii=False))  # parsed by isJSONData
-
-    def to_response(self, result: DispatchResult) -> dict[str, Any]:
-        return trigger_response(result)
