@@ -1,17 +1,17 @@
-"""What the SQS and SNS publishers share: message attributes, FIFO fields, batch entries, and
-turning a batch answer's ``Failed`` list into one error."""
+"""What the SQS and SNS publishers share: message attributes, FIFO fields, batch entries, sending
+them ten at a time, and turning a batch answer's ``Failed`` list into one error."""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from corefn.errors import SinkError
 from corefn.sinks._errors import wrap
-from corefn.sinks._publish import Body, body_text, check_attributes
-from corefn_aws.sinks._aws import AWS_ERROR_CODES
+from corefn.sinks._publish import Body, body_text, check_attributes, chunked
+from corefn_aws.sinks._aws import AWS_ERROR_CODES, aws_errors
 
 #: SQS SendMessageBatch / SNS PublishBatch: at most 10 entries per call
 BATCH_SIZE = 10
@@ -42,6 +42,20 @@ def batch_entries(bodies: Iterable[Body], attributes: Mapping[str, str] | None, 
             entry["MessageAttributes"] = attrs
         entries.append(entry)
     return entries
+
+
+def send_in_batches(sink: str, entries: list[dict[str, Any]], call: Callable[[list[dict[str, Any]]], Mapping[str, Any]]) -> list[str]:
+    """Send ``entries`` ``BATCH_SIZE`` per ``call`` (SendMessageBatch, PublishBatch); the message
+    ids in the caller's order, or one SinkError naming every entry the service did not take."""
+    ids: dict[str, str] = {}
+    failed: list[Mapping[str, Any]] = []
+    for chunk in chunked(entries, BATCH_SIZE):
+        with aws_errors(sink):
+            answer = call(chunk)
+        ids.update({ok["Id"]: ok["MessageId"] for ok in answer.get("Successful", ())})
+        failed.extend(answer.get("Failed", ()))
+    raise_failures(sink, failed, len(entries))
+    return [ids[str(i)] for i in range(len(entries))]
 
 
 def raise_failures(sink: str, failed: Sequence[Mapping[str, Any]], total: int) -> None:

@@ -16,11 +16,11 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
-from corefn.sinks._publish import Body, body_text, chunked
+from corefn.sinks._publish import Body, body_text
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
 from corefn_aws.sinks._aws import aws_errors, client, url_parts
-from corefn_aws.sinks._publish import BATCH_SIZE, batch_entries, fifo_fields, message_attributes, raise_failures
+from corefn_aws.sinks._publish import batch_entries, fifo_fields, message_attributes, send_in_batches
 
 
 def _topic_of(url: str) -> tuple[str, str | None, dict[str, str]]:
@@ -85,15 +85,9 @@ class SnsPublisher:
 
     def send_batch(self, bodies: Iterable[Body], attributes: Mapping[str, str] | None = None) -> list[str]:
         entries = batch_entries(bodies, attributes, self.name, "SNS", "Message", self.fifo, self.dedup)
-        ids: dict[str, str] = {}
-        failed: list[Mapping[str, Any]] = []
-        for chunk in chunked(entries, BATCH_SIZE):
-            with aws_errors(self.name):
-                answer = self.client.publish_batch(TopicArn=self.topic_arn, PublishBatchRequestEntries=chunk)
-            ids.update({ok["Id"]: ok["MessageId"] for ok in answer.get("Successful", ())})
-            failed.extend(answer.get("Failed", ()))
-        raise_failures(self.name, failed, len(entries))
-        return [ids[str(i)] for i in range(len(entries))]
+        return send_in_batches(
+            self.name, entries, lambda chunk: self.client.publish_batch(TopicArn=self.topic_arn, PublishBatchRequestEntries=chunk)
+        )
 
 
 def open_backend(spec: SinkSpec, url: str) -> SnsPublisher:
