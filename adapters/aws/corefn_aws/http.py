@@ -219,9 +219,18 @@ class RestApiV1:
             r.convert(body, check_base64, "body", "base64 (isBase64Encoded is true)")
         return Body(body, base64=is_base64)
 
+    def _caller(self) -> dict[str, Any]:
+        """What the gateway says about the call: the client's address and its request id."""
+        r = self._r
+        context = r.dict(self.raw, "requestContext")
+        return {
+            "client_ip": r.get(context, "identity.sourceIp", str, default=None, at="requestContext"),
+            "id": r.opt_str(context, "requestId", at="requestContext"),
+        }
+
     def to_events(self) -> list[Event]:
         r, raw = self._r, self.raw
-        context = r.dict(raw, "requestContext")
+        caller = self._caller()  # read first: its fields are reported before the request's
         return [
             HttpRequest(
                 method=r.str(raw, "httpMethod").upper(),
@@ -229,8 +238,7 @@ class RestApiV1:
                 headers=self._headers(),
                 query=self._query(),
                 body=self._body(),
-                client_ip=r.get(context, "identity.sourceIp", str, default=None, at="requestContext"),
-                id=r.opt_str(context, "requestId", at="requestContext"),
+                **caller,
                 raw=raw,
             )
         ]
@@ -277,19 +285,10 @@ class Alb(RestApiV1):
                 parts.append(f"{name}={value}")
         return Query("&".join(parts))
 
-    def to_events(self) -> list[Event]:
-        r, raw = self._r, self.raw
-        r.dict(raw, "requestContext.elb")
-        return [
-            HttpRequest(
-                method=r.str(raw, "httpMethod").upper(),
-                path=self._path(),
-                headers=self._headers(),
-                query=self._query(),
-                body=self._body(),
-                raw=raw,
-            )
-        ]
+    def _caller(self) -> dict[str, Any]:
+        """ALB's ``requestContext`` holds only the target group (``elb``): no address, no id."""
+        self._r.dict(self.raw, "requestContext.elb")
+        return {}
 
     def to_response(self, result: DispatchResult) -> Any:
         response = _result_response(result)
