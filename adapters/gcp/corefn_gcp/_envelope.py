@@ -62,6 +62,12 @@ def cloud_event_type(raw: Any) -> str | None:
     return None
 
 
+def is_cloud_event_of(raw: Any, prefix: str) -> bool:
+    """Whether ``raw`` is a CloudEvent whose ``type`` starts with ``prefix``. Never raises."""
+    kind = cloud_event_type(raw)
+    return kind is not None and kind.startswith(prefix)
+
+
 def cloud_event_data(r: Reader, raw: dict[str, Any]) -> Any:
     """``data`` (a dict for JSON events, bytes for binary ones) or the decoded ``data_base64``."""
     if raw.get("data_base64") is not None:
@@ -95,6 +101,12 @@ def legacy_type(raw: Any) -> str | None:
     holder = context if isinstance(context, dict) else raw
     kind = holder.get("eventType")
     return kind if isinstance(kind, str) and "data" in raw else None
+
+
+def is_legacy_of(raw: Any, prefixes: str | tuple[str, ...]) -> bool:
+    """Whether ``raw`` is a background event whose ``eventType`` starts with one of ``prefixes``."""
+    kind = legacy_type(raw)
+    return kind is not None and kind.startswith(prefixes)
 
 
 def read_legacy(r: Reader, raw: dict[str, Any]) -> Legacy:

@@ -27,8 +27,8 @@ from corefn_gcp._envelope import (
     EventShape,
     GcpReader,
     cloud_event_data,
-    cloud_event_type,
-    legacy_type,
+    is_cloud_event_of,
+    is_legacy_of,
     read_legacy,
 )
 
@@ -232,8 +232,7 @@ class FirestoreCloudEvent(EventShape):
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
-        kind = cloud_event_type(raw)
-        return kind is not None and kind.startswith(_CE)
+        return is_cloud_event_of(raw, _CE)
 
     def to_events(self) -> list[Event]:
         r, raw = GcpReader(self.name), self.raw
@@ -256,8 +255,7 @@ class FirestoreLegacy(EventShape):
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
-        kind = legacy_type(raw)
-        return kind is not None and kind.startswith(_LEGACY)
+        return is_legacy_of(raw, _LEGACY)
 
     def to_events(self) -> list[Event]:
         r = GcpReader(self.name)

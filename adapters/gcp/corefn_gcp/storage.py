@@ -26,8 +26,8 @@ from corefn_gcp._envelope import (
     GcpReader,
     Legacy,
     cloud_event_data,
-    cloud_event_type,
-    legacy_type,
+    is_cloud_event_of,
+    is_legacy_of,
     read_legacy,
 )
 from corefn_gcp.queue import peek_attributes, read_delivery
@@ -80,8 +80,7 @@ class StorageCloudEvent(EventShape):
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
-        kind = cloud_event_type(raw)
-        return kind is not None and kind.startswith(CLOUD_EVENT_PREFIX)
+        return is_cloud_event_of(raw, CLOUD_EVENT_PREFIX)
 
     def to_events(self) -> list[Event]:
         r, raw = GcpReader(self.name), self.raw
@@ -98,8 +97,7 @@ class StorageLegacy(EventShape):
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
-        kind = legacy_type(raw)
-        return kind is not None and kind.startswith(LEGACY_PREFIXES)
+        return is_legacy_of(raw, LEGACY_PREFIXES)
 
     def to_events(self) -> list[Event]:
         r = GcpReader(self.name)
