@@ -8,10 +8,11 @@ required") and also refuse a sort value for a table without a sort key, which th
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
-from corefn.errors import ConfigurationError
+from corefn.errors import ConfigurationError, SinkConflictError, SinkNotFoundError
 from corefn.specs import SinkSpec
 
 #: where a table backend puts an item's version token in what it returns (etag, update time,
@@ -53,3 +54,16 @@ def check_sort_op(sink: str, sort_key: str | None, sort_op: str | None, sort_val
             raise ConfigurationError("begins_with needs a string")
     elif sort_op not in operators:
         raise ConfigurationError(f"sort_op must be one of {', '.join([*operators, 'begins_with'])}, not {sort_op!r}")
+
+
+@contextmanager
+def gone_is_conflict(sink: str, if_version: Any) -> Iterator[None]:
+    """A write at ``if_version`` whose item is gone (the service answers 404) lost the race to a
+    delete: a SinkConflictError, as when someone else wrote first. Unconditional writes keep
+    the 404 (a missing table is not a lost race)."""
+    try:
+        yield
+    except SinkNotFoundError as exc:
+        if if_version is None:
+            raise
+        raise SinkConflictError(sink, "no item to replace at that version", exc.cause) from exc

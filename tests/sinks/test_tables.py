@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from corefn.errors import ConfigurationError
-from corefn.sinks._tables import check_sort, check_sort_op, item_fields, key_names
+from corefn.errors import ConfigurationError, SinkConflictError, SinkNotFoundError
+from corefn.sinks._tables import check_sort, check_sort_op, gone_is_conflict, item_fields, key_names
 from tests.sinks.contract import make_spec
 
 OPERATORS = ("=", "<", "<=", ">", ">=")
@@ -46,3 +46,12 @@ def test_check_sort_op_accepts() -> None:
     for op in OPERATORS:
         check_sort_op("s", "sk", op, 3, OPERATORS)
     check_sort_op("s", "sk", "begins_with", "", OPERATORS)
+
+
+def test_a_conditional_write_to_a_gone_item_is_a_conflict() -> None:
+    cause = RuntimeError("404")
+    with pytest.raises(SinkConflictError) as caught, gone_is_conflict("s", "etag-1"):
+        raise SinkNotFoundError("s", "gone", cause)
+    assert caught.value.cause is cause
+    with pytest.raises(SinkNotFoundError), gone_is_conflict("s", None):  # unconditional: a missing table stays itself
+        raise SinkNotFoundError("s", "no table")

@@ -30,9 +30,9 @@ from collections.abc import Iterator, Mapping
 from itertools import islice
 from typing import Any, ClassVar
 
-from corefn.errors import ConfigurationError, SinkConflictError, SinkNotFoundError
+from corefn.errors import ConfigurationError, SinkNotFoundError
 from corefn.sinks._errors import translated_items
-from corefn.sinks._tables import VERSION_FIELD, check_sort, check_sort_op, item_fields, key_names
+from corefn.sinks._tables import VERSION_FIELD, check_sort, check_sort_op, gone_is_conflict, item_fields, key_names
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
 from corefn_azure.sinks import azure_errors, sdk_required, to_sink_error
@@ -140,20 +140,15 @@ class CosmosTable:
         from azure.core import MatchConditions
 
         document = self._document(item)
-        try:
-            with azure_errors(self.spec.name):
-                if if_absent:
-                    written = self._container.create_item(document)
-                elif if_version is not None:
-                    written = self._container.replace_item(
-                        document["id"], document, etag=str(if_version), match_condition=MatchConditions.IfNotModified
-                    )
-                else:
-                    written = self._container.upsert_item(document)
-        except SinkNotFoundError as exc:
-            if if_version is None:
-                raise
-            raise SinkConflictError(self.spec.name, "no item to replace at that version", exc.cause) from exc
+        with gone_is_conflict(self.spec.name, if_version), azure_errors(self.spec.name):
+            if if_absent:
+                written = self._container.create_item(document)
+            elif if_version is not None:
+                written = self._container.replace_item(
+                    document["id"], document, etag=str(if_version), match_condition=MatchConditions.IfNotModified
+                )
+            else:
+                written = self._container.upsert_item(document)
         return self._item(written)
 
     def delete(self, key: Any, sort: Any = None) -> None:

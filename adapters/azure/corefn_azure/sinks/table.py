@@ -26,9 +26,9 @@ from collections.abc import Iterator, Mapping
 from itertools import islice
 from typing import Any, ClassVar
 
-from corefn.errors import ConfigurationError, SinkConflictError, SinkNotFoundError
+from corefn.errors import ConfigurationError, SinkNotFoundError
 from corefn.sinks._errors import translated_items
-from corefn.sinks._tables import VERSION_FIELD, check_sort, check_sort_op, item_fields, key_names
+from corefn.sinks._tables import VERSION_FIELD, check_sort, check_sort_op, gone_is_conflict, item_fields, key_names
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
 from corefn_azure.sinks import StorageTarget, azure_errors, sdk_required, to_sink_error
@@ -135,20 +135,15 @@ class AzureTable:
         from azure.data.tables import UpdateMode
 
         entity = self._entity(item)
-        try:
-            with azure_errors(self.spec.name):
-                if if_absent:
-                    written = self._table.create_entity(entity)
-                elif if_version is not None:
-                    written = self._table.update_entity(
-                        entity, UpdateMode.REPLACE, etag=str(if_version), match_condition=MatchConditions.IfNotModified
-                    )
-                else:
-                    written = self._table.upsert_entity(entity, UpdateMode.REPLACE)
-        except SinkNotFoundError as exc:
-            if if_version is None:
-                raise
-            raise SinkConflictError(self.spec.name, "no item to replace at that version", exc.cause) from exc
+        with gone_is_conflict(self.spec.name, if_version), azure_errors(self.spec.name):
+            if if_absent:
+                written = self._table.create_entity(entity)
+            elif if_version is not None:
+                written = self._table.update_entity(
+                    entity, UpdateMode.REPLACE, etag=str(if_version), match_condition=MatchConditions.IfNotModified
+                )
+            else:
+                written = self._table.upsert_entity(entity, UpdateMode.REPLACE)
         stored = {k: v for k, v in item.items() if k != VERSION_FIELD}
         stored[VERSION_FIELD] = written.get("etag")
         return stored
