@@ -179,3 +179,15 @@ def test_base64_queue_text_may_be_null_or_empty() -> None:
     for data in (None, ""):
         raw = {"Data": {"msg": data}, "Metadata": {"DequeueCount": 1, "PopReceipt": "p", "Id": "1", "corefn": {"encoding": "base64"}}}
         assert parse(raw, cloud="azure").events[0].body == b""  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("shape", ["host-http", "host-timer", "host-eventhub", "host-servicebus", "host-queue", "host-cosmosdb"])
+def test_a_host_shape_forced_onto_no_envelope_names_what_is_missing(shape: str) -> None:
+    """``--shape host-...`` on a payload without ``Data``/``Metadata`` used to fail with a bare
+    unpacking TypeError behind ``field '?' is malformed``."""
+    with pytest.raises(EventShapeError) as caught:
+        parse({"id": "1", "body": "x"}, cloud="azure", shape=shape)
+    assert str(caught.value) == (
+        f"azure {shape} payload: field '$' should be a Functions host envelope: exactly Data and Metadata objects, "
+        "Data holding the trigger's value"
+    )

@@ -83,6 +83,15 @@ def envelope_parts(raw: Any) -> tuple[Any, dict[str, Any]] | None:
     return next(iter(data.values())), meta
 
 
+def host_parts(reader: Reader, raw: Any) -> tuple[Any, dict[str, Any]]:
+    """:func:`envelope_parts` for a shape that owns ``raw``. Only a payload forced onto a host
+    shape with ``--shape`` lacks them, and that is a named error, not a failed unpacking."""
+    parts = envelope_parts(raw)
+    if parts is None:
+        raise reader.error("$", "should be a Functions host envelope: exactly Data and Metadata objects, Data holding the trigger's value")
+    return parts
+
+
 def hints(reader: Reader, meta: dict[str, Any]) -> dict[str, Any]:
     """The optional ``Metadata.corefn`` object naming the resource (see module docstring)."""
     return reader.opt_dict(meta, "corefn", at="Metadata")

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from corefn.events import Body, Event, HttpRequest, HttpResponse
 from corefn.events.base import Headers, Query, decode_path
 from corefn.payload import Reader
-from corefn_azure._common import PROVIDER, body_of, decode_json_text, envelope_parts, is_binding, str_value
+from corefn_azure._common import PROVIDER, body_of, decode_json_text, envelope_parts, host_parts, is_binding, str_value
 
 if TYPE_CHECKING:
     from corefn.dispatch import DispatchResult
@@ -111,7 +111,8 @@ class HostHttp:
         self.raw = raw
 
     def to_events(self) -> list[Event]:
-        r, (req, _) = self._r, envelope_parts(self.raw)  # type: ignore[misc]
+        r = self._r
+        req, _ = host_parts(r, self.raw)
         url = urlsplit(r.str(req, "Url", at="Data"))
         query = decode_json_text(req.get("Query"))
         if url.query:

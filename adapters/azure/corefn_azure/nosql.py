@@ -29,6 +29,7 @@ from corefn_azure._common import (
     decode_json_text,
     envelope_parts,
     hint,
+    host_parts,
     time_value,
 )
 
@@ -131,7 +132,8 @@ class HostCosmos(HostShape):
         return isinstance(docs, list) and bool(docs) and isinstance(docs[0], dict) and "id" in docs[0]
 
     def to_events(self) -> list[Event]:
-        r, (value, meta) = self._r, envelope_parts(self.raw)  # type: ignore[misc]
+        r = self._r
+        value, meta = host_parts(r, self.raw)
         docs = decode_json_text(value)
         return changes(r, docs, hint(r, meta, "container"), hint(r, meta, "partition_key"), "Data", None)
 

@@ -31,6 +31,7 @@ from corefn_azure._common import (
     bytes_value,
     envelope_parts,
     hint,
+    host_parts,
     int_value,
     str_value,
     time_value,
@@ -87,7 +88,8 @@ class HostQueue(HostShape):
         return parts is not None and "DequeueCount" in parts[1] and "PopReceipt" in parts[1]
 
     def to_events(self) -> list[Event]:
-        r, (value, meta) = self._r, envelope_parts(self.raw)  # type: ignore[misc]
+        r = self._r
+        value, meta = host_parts(r, self.raw)
         if hint(r, meta, "encoding") == "base64":
             problem = "should be base64 text (Metadata.corefn.encoding is base64)"
             if value is not None and not isinstance(value, str):  # a number or object is no base64 text
@@ -123,7 +125,8 @@ class HostServiceBus(HostShape):
         return parts is not None and "DeliveryCount" in parts[1] and "MessageId" in parts[1]
 
     def to_events(self) -> list[Event]:
-        r, (value, meta) = self._r, envelope_parts(self.raw)  # type: ignore[misc]
+        r = self._r
+        value, meta = host_parts(r, self.raw)
         props = meta.get("ApplicationProperties", meta.get("UserProperties"))
         return [
             message(

@@ -23,6 +23,7 @@ from corefn_azure._common import (
     bytes_value,
     decode_json_text,
     envelope_parts,
+    host_parts,
     int_value,
     str_value,
     time_value,
@@ -56,7 +57,8 @@ class HostEventHub(HostShape):
         return parts is not None and any(key in parts[1] for key in HUB_KEYS)
 
     def to_events(self) -> list[Event]:
-        r, (value, meta) = self._r, envelope_parts(self.raw)  # type: ignore[misc]
+        r = self._r
+        value, meta = host_parts(r, self.raw)
         hub, partition = _partition(r, meta, "Metadata")
         if "SystemPropertiesArray" in meta:
             bodies = decode_json_text(value)

@@ -21,6 +21,7 @@ from corefn_azure._common import (
     HostShape,
     decode_json_text,
     envelope_parts,
+    host_parts,
 )
 
 TIMER_KEYS = frozenset({"Schedule", "ScheduleStatus", "IsPastDue"})
@@ -67,7 +68,7 @@ class HostTimer(HostShape):
         return parts is not None and is_timer_info(decode_json_text(parts[0]))
 
     def to_events(self) -> list[Event]:
-        value, _ = envelope_parts(self.raw)  # type: ignore[misc]
+        value, _ = host_parts(self._r, self.raw)
         return [timer_event(self._r, decode_json_text(value), "Data", self.raw)]
 
 
