@@ -3,7 +3,7 @@ the same way before they ask their service anything, so a mistake reads the same
 
 How keys are encoded and how a query becomes a request is each service's own business and stays
 in its backend. DynamoDB and SQLite word these errors their own way ("table 'x': sort key ... is
-required") and also refuse a sort value for a table without a sort key, which these four ignore.
+required").
 """
 
 from __future__ import annotations
@@ -37,9 +37,12 @@ def item_fields(sink: str, item: Any, key: str, sort_key: str | None) -> dict[st
 
 
 def check_sort(sink: str, sort_key: str | None, sort: Any) -> None:
-    """An item of a table with a sort key is addressed by both values."""
+    """An item is addressed by a sort value exactly when its table has a sort key: a stray one
+    is refused (as SQLite and DynamoDB do), not dropped so that ``get("a", "x")`` reads "a"."""
     if sort_key is not None and sort is None:
         raise ConfigurationError(f"sink {sink!r} has sort key {sort_key!r}: pass it too")
+    if sort_key is None and sort is not None:
+        raise ConfigurationError(f"sink {sink!r} has no sort key, but a sort value was given: {sort!r}")
 
 
 def check_sort_op(sink: str, sort_key: str | None, sort_op: str | None, sort_value: Any, operators: Collection[str]) -> None:

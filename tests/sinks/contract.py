@@ -298,6 +298,16 @@ class TableContract:
         with pytest.raises(ConfigurationError):
             kv_table.put({"name": "no id"})
 
+    def test_sort_value_without_a_sort_key_is_refused(self, kv_table: Table) -> None:
+        """A stray sort value is a mistake on every backend (the local SQLite table refuses it),
+        not silently dropped so that ("a", "x") reads item "a" on some clouds."""
+        kv_table.put({"id": "a"})
+        with pytest.raises(ConfigurationError):
+            kv_table.get("a", "x")
+        with pytest.raises(ConfigurationError):
+            kv_table.delete("a", "x")
+        assert kv_table.get("a") is not None
+
     def test_delete_is_idempotent(self, kv_table: Table) -> None:
         kv_table.put({"id": "d"})
         kv_table.delete("d")

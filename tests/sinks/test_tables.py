@@ -31,6 +31,8 @@ def test_check_sort() -> None:
     check_sort("s", "sk", 0)  # a falsy sort value is still a value
     with pytest.raises(ConfigurationError, match="pass it too"):
         check_sort("s", "sk", None)
+    with pytest.raises(ConfigurationError, match="no sort key"):
+        check_sort("s", None, "x")
 
 
 @pytest.mark.parametrize(("sort_key", "op", "value", "problem"), [

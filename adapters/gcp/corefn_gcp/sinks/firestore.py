@@ -77,10 +77,10 @@ class FirestoreTable:
         return [Permission("gcp", ("roles/datastore.user",), f"projects/{project or '*'}/databases/{database}")]
 
     def _ref(self, key: Any, sort: Any) -> Any:
+        check_sort(self.spec.name, self.sort_key, sort)
         document = self._collection.document(doc_id(key))
         if self.sort_key is None:
             return document
-        check_sort(self.spec.name, self.sort_key, sort)
         return document.collection(self._collection.id).document(doc_id(sort))
 
     @staticmethod

@@ -129,11 +129,11 @@ class CloudantTable:
     # -- ids and items --------------------------------------------------------------------------
 
     def _doc_id(self, key: Any, sort: Any) -> str:
+        check_sort(self.spec.name, self.sort_key, sort)
         base = key_part(key)
         base = "%5F" + base[1:] if base.startswith("_") else base
         if self.sort_key is None:
             return base
-        check_sort(self.spec.name, self.sort_key, sort)
         return f"{base}:{key_part(sort, ordered=True)}"
 
     def _document(self, item: Mapping[str, Any]) -> dict[str, Any]:
