@@ -133,7 +133,9 @@ class BlobStore:
         """Blob Storage lists in name order, a page (up to 5000, or the sink's ``page_size``
         option) per request as iteration goes."""
         with azure_errors(self.spec.name):
-            blobs = self._container.list_blobs(name_starts_with=prefix or None, include=["metadata"], results_per_page=self.page_size)
+            blobs = self._container.list_blobs(
+                name_starts_with=prefix or None, include=["metadata"], results_per_page=self.page_size
+            )
         for props in translated_items(self.spec.name, to_sink_error, blobs):
             yield self._info(props.name, props)
 
