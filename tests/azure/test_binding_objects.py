@@ -191,3 +191,21 @@ def test_a_host_shape_forced_onto_no_envelope_names_what_is_missing(shape: str) 
         f"azure {shape} payload: field '$' should be a Functions host envelope: exactly Data and Metadata objects, "
         "Data holding the trigger's value"
     )
+
+
+@pytest.mark.parametrize(
+    ("shape", "expected"),
+    [("queue-message", "a QueueMessage"), ("timer-request", "a TimerRequest"), ("http-request", "a HttpRequest"),
+     ("eventgrid-object", "an EventGridEvent"), ("blob-stream", "an InputStream")],
+)  # fmt: skip
+def test_a_binding_shape_forced_onto_json_names_the_object_it_needs(shape: str, expected: str) -> None:
+    """``--shape queue-message`` on JSON used to fail with ``field '?' is malformed (AttributeError...)``."""
+    for payload in ({"id": "1"}, [{"id": "1"}]):
+        with pytest.raises(EventShapeError) as caught:
+            parse(payload, cloud="azure", shape=shape)
+        assert str(caught.value) == f"azure {shape} payload: field '$' should be {expected}"
+
+
+def test_a_document_list_forced_onto_json_documents_still_reads_them() -> None:
+    parsed = parse([{"id": "d1", "_ts": 1700000000}], cloud="azure", shape="document-list")
+    assert [e.to_dict()["keys"] for e in parsed.events] == [{"id": "d1"}]

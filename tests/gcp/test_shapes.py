@@ -105,3 +105,11 @@ def test_fixtures_are_not_changed_by_reading() -> None:
     before = copy.deepcopy(payload)
     parse(payload, "gcp")
     assert payload == before
+
+
+@pytest.mark.parametrize("shape", ["http", "scheduler-http"])
+def test_an_http_shape_forced_onto_json_asks_for_a_flask_request(shape: str) -> None:
+    """``--shape http`` on JSON used to fail with ``field '?' is malformed (AttributeError...)``."""
+    with pytest.raises(EventShapeError) as caught:
+        parse({"method": "GET", "headers": {}}, cloud="gcp", shape=shape)
+    assert str(caught.value) == f"gcp {shape} payload: field '$' should be a Flask request"

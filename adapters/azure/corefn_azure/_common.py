@@ -51,17 +51,22 @@ def is_binding_list(raw: Any, *names: str) -> bool:
     return isinstance(raw, list) and bool(raw) and is_binding(raw[0], *names)
 
 
+def binding_object(reader: Reader, raw: Any, name: str, at: str = "$") -> Any:
+    """``raw``, checked to be the ``azure.functions`` class ``name``: a shape claims only its own
+    objects, so anything else reached it through ``--shape`` (JSON, say) and is a named error."""
+    if not is_binding(raw, name):
+        raise reader.error(at, f"should be {'an' if name[:1] in 'AEIOU' else 'a'} {name}")
+    return raw
+
+
 def binding_items(reader: Reader, raw: Any, name: str) -> Iterator[tuple[str, Any]]:
     """(field prefix, object) for one binding object, or for each of a ``cardinality="many"``
     list (prefix ``[i].``, so errors name the item). Each item is checked to be a ``name`` as it
     is reached: the shape was claimed by the first item only."""
     many = isinstance(raw, list)
-    article = "an" if name[:1] in "AEIOU" else "a"
     for i, item in enumerate(raw if many else [raw]):
         at = f"[{i}]." if many else ""
-        if not is_binding(item, name):
-            raise reader.error(at.rstrip(".") or "$", f"should be {article} {name}")
-        yield at, item
+        yield at, binding_object(reader, item, name, at.rstrip(".") or "$")
 
 
 # ----------------------------------------------------------------------------- host envelope

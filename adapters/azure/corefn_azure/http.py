@@ -16,7 +16,16 @@ from urllib.parse import urlsplit
 from corefn.events import Body, Event, HttpRequest, HttpResponse
 from corefn.events.base import Headers, Query, decode_path
 from corefn.payload import Reader
-from corefn_azure._common import PROVIDER, body_of, decode_json_text, envelope_parts, host_parts, is_binding, str_value
+from corefn_azure._common import (
+    PROVIDER,
+    binding_object,
+    body_of,
+    decode_json_text,
+    envelope_parts,
+    host_parts,
+    is_binding,
+    str_value,
+)
 
 if TYPE_CHECKING:
     from corefn.dispatch import DispatchResult
@@ -56,7 +65,8 @@ class HttpRequestObject:
         self.raw = raw
 
     def to_events(self) -> list[Event]:
-        r, req = self._r, self.raw
+        r = self._r
+        req = binding_object(r, self.raw, "HttpRequest")
         method = str_value(r, req.method, "method", required=True)
         url = urlsplit(str_value(r, req.url, "url", required=True) or "")
         query: Query = Query(url.query) if url.query else Query(dict(req.params or {}))

@@ -148,4 +148,5 @@ class DocumentListObject(EventShape):
     _r = Reader(PROVIDER, name)
 
     def to_events(self) -> list[Event]:
+        # not binding_object(): a JSON document list forced here with --shape reads as well
         return changes(self._r, list(self.raw), None, None, "", None)

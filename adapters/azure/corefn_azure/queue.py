@@ -27,6 +27,7 @@ from corefn_azure._common import (
     EventShape,
     HostShape,
     binding_items,
+    binding_object,
     body_of,
     bytes_value,
     envelope_parts,
@@ -158,7 +159,7 @@ class QueueMessageObject(EventShape):
     _r = Reader(PROVIDER, name)
 
     def to_events(self) -> list[Event]:
-        msg = self.raw
+        msg = binding_object(self._r, self.raw, self.binding)
         return [
             message(
                 topic=None,

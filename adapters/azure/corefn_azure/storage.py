@@ -26,6 +26,7 @@ from corefn_azure._common import (
     PROVIDER,
     EventShape,
     HostShape,
+    binding_object,
     envelope_parts,
     last_segment,
     time_value,
@@ -141,7 +142,7 @@ class EventGridObject(EventShape):
     _r = Reader(PROVIDER, name)
 
     def to_events(self) -> list[Event]:
-        event = self.raw
+        event = binding_object(self._r, self.raw, self.binding)
         as_json = {
             "id": event.id,
             "topic": event.topic,
@@ -167,7 +168,7 @@ class BlobStream(EventShape):
     _r = Reader(PROVIDER, name)
 
     def to_events(self) -> list[Event]:
-        stream = self.raw
+        stream = binding_object(self._r, self.raw, self.binding)
         props = getattr(stream, "blob_properties", None)
         props = props if isinstance(props, dict) else {}
         as_json = {"BlobTrigger": stream.name, "Uri": stream.uri, "Properties": {**props, "Length": stream.length}}
@@ -208,4 +209,4 @@ class HostBlob(HostShape):
         return parts is not None and "BlobTrigger" in parts[1]
 
     def to_events(self) -> list[Event]:
-        return [blob_event(self._r, self.raw["Metadata"], self.raw, "Metadata")]
+        return [blob_event(self._r, self._r.dict(self.raw, "Metadata"), self.raw, "Metadata")]

@@ -19,6 +19,7 @@ from corefn_azure._common import (
     PROVIDER,
     EventShape,
     HostShape,
+    binding_object,
     decode_json_text,
     envelope_parts,
     host_parts,
@@ -82,7 +83,7 @@ class TimerRequestObject(EventShape):
     _r = Reader(PROVIDER, name)
 
     def to_events(self) -> list[Event]:
-        timer = self.raw
+        timer = binding_object(self._r, self.raw, self.binding)
         status = timer.schedule_status
         if status is not None and not isinstance(status, dict):
             raise self._r.error("schedule_status", f"should be a dict, got {type(status).__name__}")

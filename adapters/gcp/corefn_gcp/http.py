@@ -16,6 +16,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from corefn.events import Body, Event, Headers, HttpRequest, HttpResponse, Query
+from corefn.payload import Reader
+from corefn_gcp._envelope import GcpReader
 
 if TYPE_CHECKING:
     import flask
@@ -29,6 +31,14 @@ EXECUTION_ID = "Function-Execution-Id"
 def is_flask_request(raw: Any) -> bool:
     """A werkzeug/Flask request, recognised by shape so that Flask need not be imported."""
     return hasattr(raw, "environ") and hasattr(raw, "get_data") and hasattr(raw, "headers")
+
+
+def flask_request(r: Reader, raw: Any) -> Any:
+    """``raw``, checked to be a Flask request: a shape claims only requests, so anything else
+    reached it through ``--shape`` (JSON, say) and is a named error, not an AttributeError."""
+    if not is_flask_request(raw):
+        raise r.error("$", "should be a Flask request")
+    return raw
 
 
 def client_ip(request: Any) -> str | None:
@@ -51,7 +61,7 @@ class FlaskHttp:
         self.raw = raw
 
     def to_events(self) -> list[Event]:
-        request = self.raw
+        request = flask_request(GcpReader(self.name), self.raw)
         return [
             HttpRequest(
                 method=request.method.upper(),

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from corefn.events import Event, TimerEvent
 from corefn_gcp._envelope import EventShape, GcpReader
-from corefn_gcp.http import EXECUTION_ID, is_flask_request
+from corefn_gcp.http import EXECUTION_ID, flask_request, is_flask_request
 from corefn_gcp.queue import peek_attributes, read_delivery
 
 TIMER_HEADER = "X-Corefn-Timer"
@@ -42,7 +42,8 @@ class SchedulerHttp(EventShape):
 
     def to_events(self) -> list[Event]:
         r = GcpReader(self.name)
-        headers = {name.lower(): value for name, value in self.raw.headers.items()}  # HTTP names are case-blind
+        request = flask_request(r, self.raw)
+        headers = {name.lower(): value for name, value in request.headers.items()}  # HTTP names are case-blind
         return [
             TimerEvent(
                 time=r.time(headers, SCHEDULE_TIME_HEADER.lower()),
