@@ -9,6 +9,7 @@ must fit the box with the original's aspect ratio.
 from __future__ import annotations
 
 import io
+import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -119,7 +120,9 @@ def fresh_apps(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     the deployed bundle."""
     forget_app_modules()
     monkeypatch.syspath_prepend(str(PIPELINE))
-    for name in ("COREFN_NAMES", "COREFN_APP", "COREFN_HANDLER", "COREFN_STATE_DIR"):
+    for name in [n for n in os.environ if n.startswith(("PIPELINE_", "COREFN_SINK_"))]:
+        monkeypatch.delenv(name)  # a developer's own settings must not change what the tests see
+    for name in ("COREFN_NAMES", "COREFN_APP", "COREFN_HANDLER", "COREFN_STATE_DIR", "COREFN_CONFIG"):
         monkeypatch.delenv(name, raising=False)
     yield
     forget_app_modules()
