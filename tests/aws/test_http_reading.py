@@ -1,10 +1,17 @@
-"""Reading details of the AWS HTTP shapes: stage prefixes and cookie header variants."""
+"""Reading details of the AWS HTTP shapes: stage prefixes, cookie header variants, base64 bodies."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
+from corefn.adapters import parse
+from corefn.errors import EventShapeError
 from corefn_aws.http import _case_variant, _strip_stage
+
+EVENTS = Path(__file__).parent.parent / "events" / "aws"
 
 
 @pytest.mark.parametrize(
@@ -24,3 +31,18 @@ def test_stage_prefix(path: str, stage: str, domain: str | None, expected: str) 
 def test_cookie_header_case_variants_are_distinct() -> None:
     names = {_case_variant("set-cookie", n) for n in range(8)}
     assert len(names) == 8 and {n.lower() for n in names} == {"set-cookie"}
+
+
+
+@pytest.mark.parametrize(
+    ("fixture", "shape"),
+    [("http-apigw-v2", "apigw-v2"), ("http-function-url", "function-url"), ("http-apigw-v1", "apigw-v1"), ("http-alb", "alb")],
+)
+def test_a_body_flagged_base64_that_is_not_is_one_error_whatever_the_gateway(fixture: str, shape: str) -> None:
+    """Every AWS HTTP shape checks ``isBase64Encoded`` bodies at parse time, in the same words
+    (REST v1 and ALB used to say "should be base64 (isBase64Encoded is true) (...)")."""
+    raw = json.loads((EVENTS / f"{fixture}.json").read_text())
+    raw.update(body="not base64!", isBase64Encoded=True)
+    with pytest.raises(EventShapeError) as caught:
+        parse(raw, cloud="aws")
+    assert str(caught.value).startswith(f"aws {shape} payload: field 'body' is flagged isBase64Encoded but not base64:")

@@ -56,6 +56,15 @@ def _strip_stage(path: str, stage: Any, domain: Any) -> str:
     return rest if rest.startswith("/") else path
 
 
+def _check_base64_body(r: Reader, body: str) -> None:
+    """A body flagged ``isBase64Encoded`` must be base64: checked at parse time, decoded when
+    read. One wording for every HTTP shape (REST v1 and ALB once said it another way)."""
+    try:
+        check_base64(body)
+    except ValueError as exc:
+        raise r.error("body", f"is flagged isBase64Encoded but {exc}") from None
+
+
 def _result_response(result: DispatchResult) -> HttpResponse:
     response = result.response
     if response is None:  # an HTTP dispatch always answers; keep Lambda's caller informed if not
@@ -117,7 +126,7 @@ class HttpApiV2:
         if stage != "$default" and stage is not None:
             path = _strip_stage(path, stage, context.get("domainName"))
         if is_base64 and body:
-            self._check_base64(body)
+            _check_base64_body(self._r, body)
         return [
             HttpRequest(
                 method=method,
@@ -131,12 +140,6 @@ class HttpApiV2:
                 raw=raw,
             )
         ]
-
-    def _check_base64(self, body: str) -> None:
-        try:
-            check_base64(body)
-        except ValueError as exc:
-            raise self._r.error("body", f"is flagged isBase64Encoded but {exc}") from None
 
     def _checked(self) -> list[Event]:
         """Re-read with the Reader to name the field that is missing or mistyped."""
@@ -216,7 +219,7 @@ class RestApiV1:
         body = r.opt_str(raw, "body")
         is_base64 = r.get(raw, "isBase64Encoded", bool, default=False)
         if is_base64 and body:
-            r.convert(body, check_base64, "body", "base64 (isBase64Encoded is true)")
+            _check_base64_body(r, body)
         return Body(body, base64=is_base64)
 
     def _caller(self) -> dict[str, Any]:
