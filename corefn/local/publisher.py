@@ -12,37 +12,13 @@ and the partition key of a stream.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
-from corefn.errors import ConfigurationError, SinkUnavailableError
+from corefn.errors import SinkUnavailableError
+from corefn.sinks._publish import Body, body_bytes, check_attributes
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec, check_name
-
-Body = bytes | str | Mapping[str, Any] | list[Any]
-
-
-def encode(body: Body) -> bytes:
-    if isinstance(body, bytes):
-        return body
-    if isinstance(body, (bytearray, memoryview)):
-        return bytes(body)
-    if isinstance(body, str):
-        return body.encode()
-    if isinstance(body, (Mapping, list)):
-        return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=str).encode()
-    raise ConfigurationError(f"cannot publish a {type(body).__name__}: send bytes, str, a dict or a list")
-
-
-def _attributes(attributes: Mapping[str, str] | None) -> dict[str, str] | None:
-    if not attributes:
-        return None
-    bad = [k for k, v in attributes.items() if not isinstance(k, str) or not isinstance(v, str)]
-    if bad:
-        raise ConfigurationError(f"message attributes must be str -> str; bad: {bad}")
-    return dict(attributes)
-
 
 class LocalPublisher:
     kinds: ClassVar[tuple[str, ...]] = ("publisher",)
@@ -64,13 +40,13 @@ class LocalPublisher:
         return store_at(state_dir())
 
     def send(self, body: Body, attributes: Mapping[str, str] | None = None, *, group: str | None = None) -> str:
-        return self._publish([(encode(body), _attributes(attributes), group)])[0]
+        return self._publish([(body_bytes(body), check_attributes(attributes, self.spec.name), group)])[0]
 
     def send_batch(self, bodies: Iterable[Body], attributes: Mapping[str, str] | None = None) -> list[str]:
-        attrs = _attributes(attributes)
-        return self._publish([(encode(b), attrs, None) for b in bodies])
+        attrs = check_attributes(attributes, self.spec.name)
+        return self._publish([(body_bytes(b), attrs, None) for b in bodies])
 
-    def _publish(self, messages: list[tuple[bytes, dict[str, str] | None, str | None]]) -> list[str]:
+    def _publish(self, messages: list[tuple[bytes, dict[str, str], str | None]]) -> list[str]:
         if not messages:
             return []
         import sqlite3

@@ -25,7 +25,9 @@ def body_bytes(body: Body) -> bytes:
     if isinstance(body, str):
         return body.encode("utf-8")
     if isinstance(body, (Mapping, list)):
-        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        # default=str: datetimes, Decimals and UUIDs in a payload are sent as text, as
+        # HttpResponse.json does, rather than failing deep inside json
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=str).encode("utf-8")
     raise ConfigurationError(f"a message body must be bytes, str, a dict or a list, not {type(body).__name__}")
 
 
