@@ -20,6 +20,7 @@ from corefn.sinks._publish import Body, body_bytes, check_attributes
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec, check_name
 
+
 class LocalPublisher:
     kinds: ClassVar[tuple[str, ...]] = ("publisher",)
 
