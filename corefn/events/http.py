@@ -127,6 +127,15 @@ class HttpResponse(Record):
             return True
         return not self.body
 
+    def encoded_body(self) -> tuple[str, bool]:
+        """``(body, is_base64)`` for gateways that carry bodies as JSON strings (API Gateway,
+        ALB, Function URLs, Azure's host): text when :meth:`is_text`, base64 otherwise."""
+        if self.is_text():
+            return self.body.decode("utf-8"), False
+        import base64
+
+        return base64.b64encode(self.body).decode("ascii"), True
+
     def with_headers(self, extra: Mapping[str, str]) -> HttpResponse:
         return HttpResponse(self.status, {**self.headers, **extra}, self.body, self.cookies)
 

@@ -20,7 +20,6 @@ base64-encoded with ``isBase64Encoded: true``.
 
 from __future__ import annotations
 
-import base64
 from typing import Any, ClassVar
 
 from corefn.dispatch import DispatchResult
@@ -28,12 +27,6 @@ from corefn.events import Body, Event, Headers, HttpRequest, HttpResponse, Query
 from corefn.events.base import check_base64, decode_path
 from corefn.payload import Reader
 from corefn_aws._common import PROVIDER
-
-
-def _body_out(response: HttpResponse) -> tuple[str, bool]:
-    if response.is_text():
-        return response.body.decode("utf-8"), False
-    return base64.b64encode(response.body).decode("ascii"), True
 
 
 def _multi_headers(response: HttpResponse) -> dict[str, list[str]]:
@@ -154,7 +147,7 @@ class HttpApiV2:
 
     def to_response(self, result: DispatchResult) -> Any:
         response = _result_response(result)
-        body, is_base64 = _body_out(response)
+        body, is_base64 = response.encoded_body()
         out: dict[str, Any] = {
             "statusCode": response.status,
             "headers": dict(response.headers),
@@ -248,7 +241,7 @@ class RestApiV1:
 
     def to_response(self, result: DispatchResult) -> Any:
         response = _result_response(result)
-        body, is_base64 = _body_out(response)
+        body, is_base64 = response.encoded_body()
         return {
             "statusCode": response.status,
             "multiValueHeaders": _multi_headers(response),
@@ -295,7 +288,7 @@ class Alb(RestApiV1):
 
     def to_response(self, result: DispatchResult) -> Any:
         response = _result_response(result)
-        body, is_base64 = _body_out(response)
+        body, is_base64 = response.encoded_body()
         from http import HTTPStatus  # only ALB wants a reason phrase: keep it off the cold start
 
         try:

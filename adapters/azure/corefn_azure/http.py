@@ -9,7 +9,6 @@ from the URL so that repeated names keep every value (``func.HttpRequest.params`
 
 from __future__ import annotations
 
-import base64
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -146,6 +145,6 @@ class HostHttp:
     def to_response(self, result: DispatchResult) -> Any:
         """The custom-handler answer: ``Outputs.res`` is the HTTP output binding."""
         response = _response(result)
-        text = response.body.decode("utf-8") if response.is_text() else base64.b64encode(response.body).decode()
+        text, _ = response.encoded_body()  # the host's answer has no base64 flag: see the module docstring
         res = {"statusCode": response.status, "headers": dict(response.headers), "body": text}
         return {"Outputs": {"res": res}, "Logs": [], "ReturnValue": None}

@@ -149,7 +149,9 @@ def plain_value(r: Reader, value: Any, where: str) -> Any:
 def plain_fields(r: Reader, fields: Any, where: str) -> dict[str, Any]:
     if not isinstance(fields, dict):
         raise r.error(where, "should be an object of typed values")
-    return {name: plain_value(r, value, f"{where}.{name}") for name, value in fields.items()}
+    # sorted: Firestore maps are unordered, and protobuf decoding yields a different order on each
+    # run; sorting makes inspect output (and handler iteration) stable
+    return {name: plain_value(r, fields[name], f"{where}.{name}") for name in sorted(fields)}
 
 
 # ------------------------------------------------------------------------------- documents
