@@ -35,9 +35,7 @@ status (``x-amz-restore``) changes. Handlers that care read ``event.raw["eventNa
 
 from __future__ import annotations
 
-import json
 from typing import Any, ClassVar
-from urllib.parse import unquote_plus
 
 from corefn.dispatch import DispatchResult
 from corefn.events import Event, StorageEvent, StorageOperation
@@ -98,7 +96,7 @@ def notification_events(r: Reader, doc: Any, at: str = "") -> list[StorageEvent]
         events.append(
             StorageEvent(
                 bucket=r.str(record, "s3.bucket.name", at=here),
-                key=unquote_plus(r.str(obj, "key", at=f"{here}.s3.object")),
+                key=_decode_key(r.str(obj, "key", at=f"{here}.s3.object")),
                 operation=operation,
                 size=r.opt_int(obj, "size", at=f"{here}.s3.object"),
                 time=r.time(record, "eventTime", at=here),
@@ -110,10 +108,27 @@ def notification_events(r: Reader, doc: Any, at: str = "") -> list[StorageEvent]
     return events
 
 
+def _loads(text: str) -> Any:
+    """json, imported on first use: only S3 events wrapped in SQS/SNS bodies need it, and a
+    Lambda that serves HTTP should not pay for it on its cold start."""
+    import json
+
+    return json.loads(text)
+
+
+def _decode_key(key: str) -> str:
+    """S3 URL-encodes keys with ``+`` for spaces; most keys need no decoding at all."""
+    if "%" not in key and "+" not in key:
+        return key
+    from urllib.parse import unquote_plus
+
+    return unquote_plus(key)
+
+
 def parse_json(r: Reader, text: Any, where: str) -> Any:
     if not isinstance(text, str):
         raise r.error(where, f"should be a JSON string, got {type(text).__name__}")
-    return r.convert(text, json.loads, where, "JSON")
+    return r.convert(text, _loads, where, "JSON")
 
 
 def looks_like_s3(text: Any) -> bool:
@@ -208,7 +223,7 @@ class S3ViaSqs:
         if record is None or not looks_like_s3(record.get("body")):
             return False
         try:
-            body = json.loads(record["body"])
+            body = _loads(record["body"])
         except ValueError:
             return False
         if isinstance(body, dict) and body.get("Type") == "Notification":
@@ -281,6 +296,6 @@ def _json_or_none(text: Any) -> Any:
     if not isinstance(text, str):
         return None
     try:
-        return json.loads(text)
+        return _loads(text)
     except ValueError:
         return None
