@@ -73,7 +73,7 @@ def assert_all_samples_processed(state: Path, output: str) -> None:
 def test_readme_main_command(tmp_path: Path) -> None:
     """The exact command of the README (its venv's corefn is this interpreter's)."""
     for readme in (ROOT / "README.md", ROOT / "examples" / "image_pipeline" / "README.md"):
-        assert README_COMMAND in readme.read_text(), f"{readme.name} no longer shows the tested command"
+        assert README_COMMAND in readme.read_text(), f"{readme.relative_to(ROOT)} no longer shows the tested command"
     args = shlex.split(README_COMMAND)[1:]
     state = tmp_path / "state"
     done = corefn(args, state)
