@@ -153,17 +153,18 @@ class Runtime:
         self.scheduler = Scheduler(timers, self.store, self.console, self.clock, self.wake)
         self.banner()
         self.scheduler.catch_up()
+        # Watch first, then scan: a file dropped between the two would otherwise be announced by
+        # neither. Both paths record (size, mtime) with the enqueue in one transaction, so a file
+        # seen by both is delivered once. With --until-idle the watch matters too: files the run
+        # itself writes to watched folders count.
+        self.feed.watch()
         found = self.feed.scan()
         if found:
             self.console.line(f"found {found} object change(s) in watched folders not yet processed")
         for runner in self.runners.values():
             runner.start()
-        if not self.settings.until_idle:
-            self.feed.watch()
-            if timers:
-                self.scheduler.start()
-        else:
-            self.feed.watch()  # files the run itself writes to watched folders count too
+        if not self.settings.until_idle and timers:
+            self.scheduler.start()
 
     def _published(self, resource: str) -> None:
         for runner in self.by_resource.get(resource, ()):
