@@ -83,3 +83,37 @@ def _import_file(path: Path) -> object:
         del sys.modules[name]
         raise
     return module
+
+
+def app_requirements(ref: str) -> list[str]:
+    """The app's own dependencies: the lines of a ``requirements.txt`` beside the app's file (or
+    package), for the deploy generators to add to what each cloud installs. Comments and blank
+    lines are dropped; nothing is imported."""
+    import importlib.util
+    from pathlib import Path
+
+    target, _ = split_ref(ref)
+    if target.endswith(".py") or "/" in target or os.sep in target:
+        folder = Path(target).parent
+    else:
+        try:
+            spec = importlib.util.find_spec(target)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None or spec.origin is None:
+            return []
+        folder = Path(spec.origin).parent
+    path = folder / "requirements.txt"
+    if not path.is_file():
+        return []
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+    return [line for line in lines if line]
+
+
+def bundled_ref(ref: str) -> str:
+    """The app reference inside a deployment bundle, where the app's folder is the root: a file
+    reference ``path/to/app.py:attr`` becomes the module ``app:attr``; a module reference stays."""
+    target, attr = split_ref(ref)
+    if target.endswith(".py"):
+        target = target.replace("\\", "/").rsplit("/", 1)[-1].removesuffix(".py")
+    return f"{target}:{attr}"

@@ -232,6 +232,6 @@ def test_generated_through_the_deploy_command(tmp_path: Any) -> None:
     [("examples/image_pipeline/app.py:app", "app:app"), ("pkg.module:application", "pkg.module:application"), ("mod", "mod:app")],
 )
 def test_app_reference_as_lambda_imports_it(ref: str, expected: str) -> None:
-    from corefn_aws.generator import lambda_ref
+    from corefn.loader import bundled_ref
 
-    assert lambda_ref(ref) == expected
+    assert bundled_ref(ref) == expected

@@ -227,9 +227,10 @@ def test_gcp_finalized_cloudevent_through_the_generated_target(
     folder = generated("gcp", tmp_path / "gcp")
     env = yaml.safe_load((folder / "env" / "image-pipeline-make-renditions.yaml").read_text())
     assert env["COREFN_HANDLER"] == "make_renditions"
-    # physical names are the logical ones on GCP (generator docstring); the env file names no sink
-    # URL, so the deployer's part is played here: gs://<name> for each declared bucket
-    env.update({f"COREFN_SINK_{name.upper()}": f"gs://{name}" for name in SINKS})
+    # physical names are the logical ones on GCP (generator docstring); the env file binds every
+    # declared bucket to gs://<name>, and names the app as the bundle sees it (its folder is the root)
+    assert env["COREFN_APP"] == "app:app"
+    assert all(env[f"COREFN_SINK_{name.upper()}"] == f"gs://{name}" for name in SINKS)
     set_env(monkeypatch, {**env, "STORAGE_EMULATOR_HOST": gcs_emulator.endpoint, "PIPELINE_FORMAT": "PNG"})
     monkeypatch.chdir(ROOT)
 

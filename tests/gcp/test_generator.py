@@ -84,7 +84,7 @@ def test_options_reach_the_deploy_command() -> None:
     assert "--ack-deadline=30" in script
     assert "gcloud scheduler jobs create http shop-api-work-warm" in script and "X-Corefn-Warmup=1" in script
     assert yaml.safe_load(str(files["env/shop-api-work.yaml"])) == {
-        "COREFN_APP": "shop.py:app", "COREFN_HANDLER": "work", "COREFN_TIMEOUT": "30", "MODE": "fast",
+        "COREFN_APP": "shop:app", "COREFN_HANDLER": "work", "COREFN_TIMEOUT": "30", "MODE": "fast",
     }  # fmt: skip
 
 

@@ -268,10 +268,14 @@ def local_settings(app: App, app_ref: str, functions: list[FunctionPlan], plan: 
     return {"IsEncrypted": False, "Values": values}
 
 
-def requirements() -> str:
+def requirements(app_ref: str) -> str:
+    """What the Functions host installs: the worker's library, corefn, and the app's own
+    ``requirements.txt`` (see :func:`corefn.loader.app_requirements`)."""
     from corefn._version import __version__
+    from corefn.loader import app_requirements
 
-    return f"azure-functions\ncorefn[azure]=={__version__}\n"
+    lines = ["azure-functions", f"corefn[azure]=={__version__}", *app_requirements(app_ref)]
+    return "".join(f"{line}\n" for line in lines)
 
 
 def generate(app: App, app_ref: str) -> Mapping[str, str | bytes]:
@@ -279,6 +283,6 @@ def generate(app: App, app_ref: str) -> Mapping[str, str | bytes]:
     return {
         "function_app.py": function_app_py(app, app_ref, functions),
         "host.json": json.dumps(host_json(app, functions), indent=2) + "\n",
-        "requirements.txt": requirements(),
+        "requirements.txt": requirements(app_ref),
         "local.settings.json.example": json.dumps(local_settings(app, app_ref, functions, plan), indent=2) + "\n",
     }

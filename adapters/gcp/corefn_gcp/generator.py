@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from corefn._version import __version__
 from corefn.app import App
 from corefn.errors import ConfigurationError
+from corefn.loader import app_requirements, bundled_ref
 from corefn.specs import HandlerSpec, StorageTrigger, TimerTrigger
 from corefn_gcp.storage import CLOUD_EVENT_PREFIX, OPERATIONS
 from corefn_gcp.timer import TIMER_HEADER
@@ -208,6 +209,25 @@ PLANNERS: dict[str, Callable[[App, HandlerSpec], list[Function]]] = {
 }
 
 
+#: the Google service behind each sink kind, named like the resource (as the storage triggers
+#: name their buckets); caches and SQL databases have no serverless default: see sink_notes
+SINK_SCHEMES = {"object": "gs", "table": "firestore", "publisher": "pubsub"}
+SINK_HINTS = {
+    "cache": "redis://MEMORYSTORE_IP:6379/0 (Memorystore needs a Serverless VPC Access connector)",
+    "sql": "postgresql+psycopg://USER:PASSWORD@/DB?host=/cloudsql/PROJECT:REGION:INSTANCE (Cloud SQL)",
+}
+
+
+def sink_env(app: App) -> dict[str, str]:
+    """``COREFN_SINK_<NAME>`` for every sink with a Google default, so a deployed function never
+    falls back to the local folder backends of an instance's disk."""
+    return {s.env_var: f"{SINK_SCHEMES[s.kind]}://{s.name}" for s in app.sinks if s.kind in SINK_SCHEMES}
+
+
+def sink_notes(app: App) -> str:
+    return "".join(f"# {s.env_var}: set to {SINK_HINTS[s.kind]}\n" for s in app.sinks if s.kind in SINK_HINTS)
+
+
 def plan(app: App, app_ref: str) -> list[Function]:
     functions: list[Function] = []
     targets: dict[str, str] = {}
@@ -219,7 +239,7 @@ def plan(app: App, app_ref: str) -> list[Function]:
         if targets.setdefault(target, spec.name) != spec.name:
             raise ConfigurationError(f"handlers {targets[target]!r} and {spec.name!r} both become main.py target {target!r}; rename one")
         for fn in planner(app, spec):
-            env = {"COREFN_APP": app_ref, "COREFN_HANDLER": spec.name}
+            env = {"COREFN_APP": bundled_ref(app_ref), "COREFN_HANDLER": spec.name, **sink_env(app)}
             if spec.options.timeout:
                 env["COREFN_TIMEOUT"] = str(spec.options.timeout)
             env.update(spec.options.env)
@@ -244,7 +264,7 @@ def render_main(app: App, app_ref: str, functions: list[Function]) -> str:
         "",
         "from corefn_gcp import runtime",
         "",
-        f"APP = os.environ.get(\"COREFN_APP\") or {app_ref!r}",
+        f"APP = os.environ.get(\"COREFN_APP\") or {bundled_ref(app_ref)!r}",
     ]
     seen: set[str] = set()
     for fn in functions:
@@ -319,9 +339,9 @@ def generate(app: App, app_ref: str) -> dict[str, str | bytes]:
     files: dict[str, str | bytes] = {
         "main.py": render_main(app, app_ref, functions),
         "requirements.txt": f"# what main.py needs on Cloud Functions ({RUNTIME})\ncorefn[gcp]=={__version__}\n"
-        "functions-framework>=3.5\ngoogle-events>=0.14\n",
+        "functions-framework>=3.5\ngoogle-events>=0.14\n" + "".join(f"{line}\n" for line in app_requirements(app_ref)),
         "deploy.sh": render_deploy(app, functions),
     }
     for fn in functions:
-        files[f"env/{fn.name}.yaml"] = render_env(fn.env)
+        files[f"env/{fn.name}.yaml"] = render_env(fn.env) + sink_notes(app)
     return files

@@ -248,7 +248,8 @@ def build_script(app: App, app_ref: str, actions: list[ActionPlan]) -> str:
 # app's own code ({source} from APP_SRC).
 #   APP_SRC      folder holding the app's code (default: {folder or "the current directory"})
 #   COREFN_SPEC  what pip installs (default: corefn[openwhisk]; a path to a corefn checkout works)
-#   COREFN_VENDOR  a folder of already-installed packages to copy instead of running pip
+#   COREFN_VENDOR  a folder of already-installed packages (corefn and the app's requirements) to
+#                copy instead of running pip; without it, APP_SRC/requirements.txt is installed too
 # Pure-Python dependencies only: build native ones for linux/x86_64 (pip --platform) yourself.
 set -euo pipefail
 HERE="$(cd "$(dirname "${{BASH_SOURCE[0]}}")" && pwd)"
@@ -260,6 +261,9 @@ if [ -n "${{COREFN_VENDOR:-}}" ]; then
   cp -R "$COREFN_VENDOR/." "$HERE/build/vendor/"
 else
   python3 -m pip install --quiet --target "$HERE/build/vendor" "$COREFN_SPEC"
+  if [ -f "$APP_SRC/requirements.txt" ]; then  # the app's own dependencies
+    python3 -m pip install --quiet --target "$HERE/build/vendor" -r "$APP_SRC/requirements.txt"
+  fi
 fi
 for action in {names}; do
   stage="$HERE/build/$action"

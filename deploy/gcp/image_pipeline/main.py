@@ -10,7 +10,7 @@ import functions_framework
 
 from corefn_gcp import runtime
 
-APP = os.environ.get("COREFN_APP") or 'examples/image_pipeline/app.py:app'
+APP = os.environ.get("COREFN_APP") or 'app:app'
 
 
 @functions_framework.cloud_event

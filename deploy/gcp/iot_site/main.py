@@ -10,7 +10,7 @@ import functions_framework
 
 from corefn_gcp import runtime
 
-APP = os.environ.get("COREFN_APP") or 'examples/iot_site/app.py:app'
+APP = os.environ.get("COREFN_APP") or 'app:app'
 
 
 @functions_framework.http
