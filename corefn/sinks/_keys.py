@@ -8,6 +8,8 @@ backslashes are rejected on POSIX too, so an app tested on Linux behaves the sam
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from corefn.errors import ConfigurationError
 
 #: the sidecar folder inside every local bucket folder (metadata, temp files); not a key
@@ -53,3 +55,37 @@ def check_key(key: object, sink: str) -> str:
         if broken[rule]:
             raise ConfigurationError(f"sink {sink!r}: object key {key!r} {why}")
     return key
+
+
+#: S3 caps user metadata at 2 KB (names and values, as sent in x-amz-meta-* headers)
+MAX_METADATA_BYTES = 2048
+_NAME_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
+_NAME_REST = _NAME_START | frozenset("0123456789")
+
+
+def check_metadata(metadata: Mapping[str, str] | None, sink: str) -> dict[str, str]:
+    """Object metadata every provider accepts, so what works locally works deployed.
+
+    Metadata travels as HTTP headers: S3 refuses values that are not ASCII, Azure refuses names
+    that are not C# identifiers (``source-key`` is a 400 there), S3 caps the total at 2 KB. The
+    portable rule is the intersection: identifier names, printable ASCII values, 2 KB in all
+    (percent-encode anything else, e.g. ``urllib.parse.quote(key)``).
+    """
+    if not metadata:
+        return {}
+    total = 0
+    for name, value in metadata.items():
+        if not isinstance(name, str) or not name or name[0] not in _NAME_START or not _NAME_REST.issuperset(name):
+            raise ConfigurationError(
+                f"sink {sink!r}: metadata name {name!r} must be letters, digits and '_' (not starting with a digit): "
+                "Azure accepts only identifiers"
+            )
+        if not isinstance(value, str) or not all(" " <= c <= "~" for c in value):
+            raise ConfigurationError(
+                f"sink {sink!r}: metadata value of {name!r} must be printable ASCII text (S3 refuses others); "
+                "percent-encode it first"
+            )
+        total += len(name) + len(value)
+    if total > MAX_METADATA_BYTES:
+        raise ConfigurationError(f"sink {sink!r}: metadata is {total} bytes; S3 allows {MAX_METADATA_BYTES}")
+    return dict(metadata)

@@ -48,7 +48,7 @@ from corefn.errors import ConfigurationError
 from corefn.events.storage import StorageEvent
 from corefn.sinks import notify
 from corefn.sinks._errors import wrap_os
-from corefn.sinks._keys import META_DIR, check_key
+from corefn.sinks._keys import META_DIR, check_key, check_metadata
 from corefn.sinks.base import ObjectInfo, Permission
 from corefn.specs import SinkSpec
 
@@ -225,6 +225,7 @@ class FileStore:
         metadata: Mapping[str, str] | None = None,
     ) -> ObjectInfo:
         path = self.path(key)
+        metadata = check_metadata(metadata, self.name)
         content_type = content_type or guess_type(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -235,7 +236,7 @@ class FileStore:
             stat = temp.stat()
             meta = {
                 "content_type": content_type,
-                "metadata": dict(metadata or {}),
+                "metadata": metadata,
                 "etag": etag,
                 "file": [stat.st_ino, stat.st_size, stat.st_mtime_ns],
             }

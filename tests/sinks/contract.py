@@ -182,6 +182,17 @@ class ObjectStoreContract:
         assert info.size == 2
         assert info.modified is not None and info.modified.tzinfo is not None
 
+    @pytest.mark.parametrize(
+        "metadata",
+        [{"source-key": "x"}, {"1st": "x"}, {"owner": "Zoë"}, {"note": "line\nbreak"}, {"big": "x" * 2100}],
+    )
+    def test_metadata_every_provider_accepts_or_a_clear_error(self, store: ObjectStore, metadata: dict[str, str]) -> None:
+        """Identifier names, printable ASCII values, 2 KB: the intersection of S3's and Azure's
+        rules, enforced everywhere so a local run refuses what a cloud would."""
+        with pytest.raises(ConfigurationError, match="metadata"):
+            store.put("meta-bad", b"x", metadata=metadata)
+        assert not store.exists("meta-bad")
+
     def test_overwrite_replaces_metadata(self, store: ObjectStore) -> None:
         store.put("m", b"1", content_type="text/plain", metadata={"a": "1"})
         store.put("m", b"2")

@@ -27,6 +27,7 @@ from collections.abc import Iterator, Mapping
 from typing import IO, Any, ClassVar, cast
 
 from corefn.errors import ConfigurationError
+from corefn.sinks._keys import check_metadata
 from corefn.sinks.base import ObjectInfo, Permission
 from corefn.sinks.files import guess_type
 from corefn.specs import SinkSpec
@@ -156,7 +157,7 @@ class S3Store:
         metadata: Mapping[str, str] | None = None,
     ) -> ObjectInfo:
         full = self._key(key)
-        extra: dict[str, Any] = {"ContentType": content_type or guess_type(key), "Metadata": dict(metadata or {})}
+        extra: dict[str, Any] = {"ContentType": content_type or guess_type(key), "Metadata": check_metadata(metadata, self.name)}
         if isinstance(data, str):
             data = data.encode()
         with aws_errors(self.name):

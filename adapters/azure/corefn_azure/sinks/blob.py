@@ -25,6 +25,7 @@ from typing import IO, Any
 
 from corefn.errors import ConfigurationError, SinkNotFoundError
 from corefn.sinks._errors import translated_items
+from corefn.sinks._keys import check_metadata
 from corefn.sinks._streams import CountingReader, TranslatedReader
 from corefn.sinks.base import ObjectInfo, Permission
 from corefn.specs import SinkSpec
@@ -97,6 +98,7 @@ class BlobStore:
     ) -> ObjectInfo:
         from azure.storage.blob import ContentSettings
 
+        metadata = check_metadata(metadata, self.spec.name)
         settings = ContentSettings(content_type=content_type or "application/octet-stream")
         source: bytes | CountingReader = bytes(data) if isinstance(data, bytes | bytearray) else CountingReader(data)
         with azure_errors(self.spec.name):

@@ -27,6 +27,7 @@ from typing import IO, Any, ClassVar
 
 from corefn.errors import ConfigurationError, SinkNotFoundError
 from corefn.sinks._errors import translated_items
+from corefn.sinks._keys import check_metadata
 from corefn.sinks._streams import CountingReader, TranslatedReader
 from corefn.sinks.base import ObjectInfo, Permission
 from corefn.specs import SinkSpec
@@ -117,7 +118,7 @@ class GcsStore:
     ) -> ObjectInfo:
         content_type = content_type or "application/octet-stream"
         blob = self._bucket.blob(key)
-        blob.metadata = dict(metadata) if metadata else None
+        blob.metadata = check_metadata(metadata, self.spec.name) or None
         with google_errors(self.spec.name):
             if isinstance(data, bytes | bytearray):
                 blob.upload_from_string(bytes(data), content_type=content_type)
