@@ -25,7 +25,7 @@ _cache: dict[str, App] = {}
 def split_ref(ref: str) -> tuple[str, str]:
     """``("pkg.mod" or "path/file.py", "attr")``; a Windows drive colon is not a separator."""
     target, sep, attr = ref.rpartition(":")
-    if not sep or not target or (len(target) == 1 and target.isalpha()) or "/" in attr or "\\" in attr:
+    if not sep or not target or "/" in attr or "\\" in attr:
         return ref, "app"
     return target, attr or "app"
 

@@ -177,13 +177,12 @@ def test_azure_blob_trigger_through_the_generated_function_app(
 
     folder = generated("azure", tmp_path / "azure")
     settings = json.loads((folder / "local.settings.json.example").read_text())["Values"]
-    assert settings["COREFN_APP"] == PIPELINE_REF
+    assert settings["COREFN_APP"] == "app:app"  # the app as the function app folder sees it
     # the settings file leaves each sink's URL for the deployer: the containers of the same names
     env = {k: v for k, v in settings.items() if k.startswith("COREFN_") and v}
     env.update({f"COREFN_SINK_{name.upper()}": f"az://{name}" for name in SINKS})
     env.update(AzureWebJobsStorage=azurite.connection_string, AZURE_STORAGE_CONNECTION_STRING=azurite.connection_string)
     set_env(monkeypatch, {**env, "PIPELINE_FORMAT": "WEBP", "PIPELINE_QUALITY": "90"})
-    monkeypatch.chdir(ROOT)  # COREFN_APP is relative to the app's project folder
 
     service = BlobServiceClient.from_connection_string(azurite.connection_string)
     for name in SINKS:

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from corefn.errors import ConfigurationError
+from corefn.loader import bundled_ref
 from corefn_azure._schedule import PLANS, TZ_PLANS, to_ncrontab, to_utc
 
 if TYPE_CHECKING:
@@ -197,7 +198,7 @@ def function_app_py(app: App, app_ref: str, functions: list[FunctionPlan]) -> st
         "",
         "from corefn_azure.runtime import run",
         "",
-        f"APP = os.environ.get(\"COREFN_APP\", {json.dumps(app_ref)})",
+        f"APP = os.environ.get(\"COREFN_APP\", {json.dumps(bundled_ref(app_ref))})",
         "",
         "app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)",
     ]
@@ -250,7 +251,7 @@ def local_settings(app: App, app_ref: str, functions: list[FunctionPlan], plan: 
     values: dict[str, str] = {
         "FUNCTIONS_WORKER_RUNTIME": "python",
         "AzureWebJobsStorage": "UseDevelopmentStorage=true",
-        "COREFN_APP": app_ref,
+        "COREFN_APP": bundled_ref(app_ref),
     }
     for fn in functions:
         match = re.search(r'connection="([^"]+)"', fn.decorator)

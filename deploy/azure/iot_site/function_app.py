@@ -9,7 +9,7 @@ import azure.functions as func
 
 from corefn_azure.runtime import run
 
-APP = os.environ.get("COREFN_APP", "examples/iot_site/app.py:app")
+APP = os.environ.get("COREFN_APP", "app:app")
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
