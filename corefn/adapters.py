@@ -275,8 +275,9 @@ def handle(
     A payload no shape of this adapter claims goes to the app's invoke handler, if it has one;
     otherwise it is an :class:`UnrecognizedPayloadError`.
     """
-    from corefn.dispatch import dispatch
+    from corefn.dispatch import dispatch, pinned_handler
 
+    pinned = pinned_handler(pinned)  # the adapter's prepare step needs it as much as dispatch
     found = shape or find_shape(adapter, raw)
     if found is None:
         if not app.handlers_of("invoke"):

@@ -183,16 +183,21 @@ def logical_names() -> Mapping[str, str]:
     return cached
 
 
+def pinned_handler(name: str | None = None) -> str | None:
+    """The handler a deployed function serves: ``name`` when the entry point knows it, else the
+    ``COREFN_HANDLER`` the deploy step set, else ``None`` (route by resource name)."""
+    return name or os.environ.get("COREFN_HANDLER") or None
+
+
 def resolve(app: App, event: Event, pinned: str | None = None) -> tuple[HandlerSpec, Event]:
     """The handler for a non-HTTP event, and the event with its resource renamed to the app's
-    logical name. ``pinned`` (or ``COREFN_HANDLER``) is the handler a deployed function serves."""
+    logical name. ``pinned`` is the handler a deployed function serves (see :func:`pinned_handler`)."""
     kind = event.kind
     attr = RESOURCE_FIELD.get(kind)
     physical = getattr(event, attr) if attr else None
     logical = logical_names().get(physical, physical) if physical is not None else None
     if attr is not None and logical != physical:
         event = event.replace(**{attr: logical})
-    pinned = pinned or os.environ.get("COREFN_HANDLER") or None
     if pinned:
         spec = app.handler(pinned)
         if spec.kind == kind or (spec.kind, kind) in _COMPATIBLE:
@@ -226,6 +231,7 @@ def dispatch(app: App, events: Sequence[Event], ctx: Context, *, pinned: str | N
     if len(events) == 1 and isinstance(events[0], HttpRequest):
         return DispatchResult([], dispatch_http(app, events[0], ctx))
     result = DispatchResult()
+    pinned = pinned_handler(pinned)  # once per delivery, not once per record
     groups: dict[str, tuple[HandlerSpec, list[Event]]] = {}
     for event in events:
         if isinstance(event, HttpRequest):

@@ -8,7 +8,6 @@ to the app's logical ones (read by the dispatcher).
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from corefn.adapters import deadline_in, handle
@@ -34,4 +33,4 @@ def handler(event: Any, context: Any) -> Any:
         raw=context,
         app=app,
     )
-    return handle(adapter, app, event, ctx, pinned=os.environ.get("COREFN_HANDLER") or None)
+    return handle(adapter, app, event, ctx)  # handle() reads the pinned COREFN_HANDLER

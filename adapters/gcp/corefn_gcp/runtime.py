@@ -143,7 +143,7 @@ def deliver(app: App, raw: Any, ctx: Context, pinned: str | None, shape: type[Sh
     """Detect (unless ``shape`` is given), short-circuit warm-up pings, re-read Pub/Sub messages
     as the kind the handler declared, dispatch, answer: :func:`corefn.adapters.handle`'s flow
     with the per-kind step GCP needs in the middle."""
-    from corefn.dispatch import dispatch
+    from corefn.dispatch import dispatch, pinned_handler
 
     adapter = _adapter()
     found = shape or find_shape(adapter, raw)
@@ -152,7 +152,7 @@ def deliver(app: App, raw: Any, ctx: Context, pinned: str | None, shape: type[Sh
     instance, events = read("gcp", found, raw)
     if found.kind == "warmup":
         return instance.to_response(None)  # type: ignore[arg-type]
-    pinned = pinned or os.environ.get("COREFN_HANDLER") or None
+    pinned = pinned_handler(pinned)
     events = [as_declared(app, event, pinned) for event in events]
     return instance.to_response(dispatch(app, events, ctx, pinned=pinned))
 
