@@ -295,9 +295,6 @@ def handle(
     return instance.to_response(dispatch(app, events, ctx, pinned=pinned))
 
 
-TRIGGER_KINDS = ("http", "storage", "queue", "topic", "timer", "stream", "nosql", "invoke")
-
-
 def load_sample(package: str, cloud: str, trigger: str) -> Any:
     """A fresh copy of ``<package>/<trigger>.json``: the realistic payload an adapter ships for
     ``corefn event CLOUD TRIGGER`` (and for users who want a starting point to edit)."""

@@ -238,12 +238,6 @@ class InvokeTrigger(Trigger):
     kind: ClassVar[str] = "invoke"
 
 
-TRIGGER_KINDS: dict[str, type[Trigger]] = {
-    cls.kind: cls
-    for cls in (HttpTrigger, StorageTrigger, QueueTrigger, TopicTrigger, TimerTrigger, StreamTrigger, NoSqlTrigger, InvokeTrigger)
-}
-
-
 class HandlerSpec(Record):
     """One declared handler: its name (unique in the app; the deployed function's name), the
     callable, what triggers it, and its options. ``takes_context`` and ``is_async`` are worked

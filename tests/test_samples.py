@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from corefn.adapters import TRIGGER_KINDS, get_adapter, parse
+from corefn.adapters import get_adapter, parse
 from corefn.errors import ConfigurationError
+from corefn.events import EVENT_KINDS
 
 CLOUDS = ("aws", "azure", "gcp", "openwhisk")
 #: triggers a cloud has no JSON payload for (documented in each adapter's samples/)
@@ -15,7 +16,7 @@ MISSING = {
     "gcp": {"http", "invoke"},  # HTTP functions receive a Flask request; no direct invoke
     "openwhisk": {"queue", "topic"},  # no native queue or topic trigger (the seed's table)
 }
-CASES = [(c, t) for c in CLOUDS for t in TRIGGER_KINDS if t not in MISSING.get(c, set())]
+CASES = [(c, t) for c in CLOUDS for t in EVENT_KINDS if t not in MISSING.get(c, set())]
 
 
 @pytest.mark.parametrize("cloud, trigger", CASES)

@@ -118,12 +118,3 @@ class Backend(Protocol):
     def permissions(cls, url: str, kind: str) -> list[Permission]:
         """The grants this backend needs for a sink at ``url`` (for least-privilege deploys)."""
         ...
-
-
-SINK_PROTOCOLS: dict[str, type] = {
-    "object": ObjectStore,
-    "table": Table,
-    "cache": Cache,
-    "sql": Sql,
-    "publisher": Publisher,
-}
