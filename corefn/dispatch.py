@@ -254,9 +254,10 @@ def _run_each(spec: HandlerSpec, events: list[Event], ctx: Context) -> list[Outc
     outcomes = []
     blocked: set[str | None] = set()
     wants: Callable[[str, str], bool] | None = getattr(spec.trigger, "wants", None)
+    ordered = spec.ordered  # a property: read once per group, not per record
     for event in events:
-        key = _order_key(event) if spec.ordered else None
-        if spec.ordered and key in blocked:
+        key = _order_key(event) if ordered else None
+        if ordered and key in blocked:
             outcomes.append(Outcome(event, spec, NotRunAfterFailure(f"an earlier record of {key!r} failed")))
             continue
         if wants is not None and not wants(event.operation, event.key):  # type: ignore[attr-defined]
@@ -268,7 +269,7 @@ def _run_each(spec: HandlerSpec, events: list[Event], ctx: Context) -> list[Outc
         except Exception as error:  # a handler failure belongs to the retry path, not to us
             _log_failure(spec, event, ctx, error)
             outcomes.append(Outcome(event, spec, error))
-            if spec.ordered:
+            if ordered:
                 blocked.add(key)
     return outcomes
 
