@@ -1,0 +1,1 @@
+"""Dated facts about this provider (services, limits, prices) as TOML data; read by corefn.facts."""
