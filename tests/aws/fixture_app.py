@@ -92,9 +92,14 @@ def source_bucket(event: Any) -> None:
     record("source_bucket", event)
 
 
-@app.storage("example-bucket")
+@app.storage("example-bucket", on="*")
 def example_bucket(event: Any) -> None:
     record("example_bucket", event)
+
+
+@app.storage("amzn-s3-demo-bucket1", on="*")
+def demo_bucket(event: Any) -> None:
+    record("demo_bucket", event)
 
 
 @app.storage("photo-uploads", on="*")
@@ -146,6 +151,11 @@ def my_schedule(event: Any) -> None:
     record("my-schedule", event)
 
 
+@app.timer("0 * * * *", name="aaaaa")
+def scheduler_tick(event: Any) -> None:
+    record("aaaaa", event)
+
+
 # ------------------------------------------------------------------------ streams & tables
 
 
@@ -157,6 +167,11 @@ def lambda_stream(record_: Any) -> None:
 @app.stream("telemetry")
 def telemetry(record_: Any) -> None:
     record("telemetry", record_)
+
+
+@app.stream("simple-stream")
+def simple_stream(record_: Any) -> None:
+    record("simple_stream", record_)
 
 
 @app.nosql("ExampleTableWithStream")

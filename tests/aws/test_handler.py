@@ -51,12 +51,18 @@ ROUTES: dict[str, str] = {
     "storage-s3-in-sqs": "photo_uploads",
     "storage-s3-sns-in-sqs": "photo_uploads",
     "storage-s3-in-sns": "photo_uploads",
+    "storage-s3-lifecycle-transition-prefixed": "example_bucket",
+    "storage-s3-intelligent-tiering-prefixed": "example_bucket",
+    "storage-s3-restore-prefixed": "example_bucket",
+    "storage-s3-replication-prefixed": "demo_bucket",
     "storage-s3-testevent": "",
     "storage-s3-testevent-in-sqs": "",
     "stream-kinesis": "lambda_stream",
     "stream-kinesis-binary": "telemetry",
+    "stream-kinesis-kpl-aggregated": "simple_stream",
     "timer-eventbridge-scheduled-detail": "my-schedule",
     "timer-eventbridge-scheduled": "SampleRule",
+    "timer-eventbridge-scheduler-detail-string": "aaaaa",
     "topic-sns": "sns_lambda",
 }
 PINNED = {"nosql-dynamodb-insert-modify": "example_table"}

@@ -13,7 +13,7 @@ Lambda reports failures in two ways, by invocation type:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -54,13 +54,16 @@ def batch_failures(identifiers: Iterable[str], result: DispatchResult | None = N
     return {"batchItemFailures": [{"itemIdentifier": i} for i in failed]}
 
 
-def first_failure(result: DispatchResult, identifier: str) -> dict[str, Any]:
+def first_failure(result: DispatchResult, identifier: str | Callable[[Any], str]) -> dict[str, Any]:
     """The partial batch response of an ordered poll-based source (Kinesis, DynamoDB Streams):
-    the first failed record's ``identifier`` field. Lambda retries from the lowest reported
-    sequence number, so reporting a later one would mark the records before it done."""
+    the first failed record's ``identifier`` (an event field, or a function of the event). Lambda
+    retries from the lowest reported sequence number, so reporting a later one would mark the
+    records before it done."""
     for outcome in result.outcomes:
         if outcome.error is not None:
-            return batch_failures([str(getattr(outcome.event, identifier))], result)
+            event = outcome.event
+            found = identifier(event) if callable(identifier) else getattr(event, identifier)
+            return batch_failures([str(found)], result)
     return batch_failures([])
 
 

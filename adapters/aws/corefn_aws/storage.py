@@ -6,7 +6,10 @@ S3 notification keys are URL-encoded *form* values: a space is ``+`` and a real 
 ``%2B`` (``my+photo%281%29.jpg`` is ``my photo(1).jpg``), hence ``unquote_plus``. EventBridge
 delivers keys as they are, undecoded.
 
-How S3's event names map to the contract's operations (the prefix before ``:`` decides):
+How S3's event names map to the contract's operations (the prefix before ``:`` decides, after an
+optional ``s3:``: S3 names event types ``s3:ObjectCreated:*`` in notification configurations, and
+that spelling also reaches ``eventName`` — AWS's examples of lifecycle, restore, replication and
+Intelligent-Tiering notifications carry it, as do S3-compatible stores such as MinIO):
 
 ==============================================  ====================  =============================
 S3 notification ``eventName``                   EventBridge type      operation
@@ -56,6 +59,9 @@ NOTIFICATION_OPERATIONS: dict[str, StorageOperation] = {
     "Replication": "metadata_updated",
 }
 
+#: the type prefix of the configuration spelling, accepted in ``eventName`` too
+NOTIFICATION_PREFIX = "s3:"
+
 #: EventBridge detail-type (source aws.s3) → operation
 EVENTBRIDGE_OPERATIONS: dict[str, StorageOperation] = {
     "Object Created": "created",
@@ -89,7 +95,7 @@ def notification_events(r: Reader, doc: Any, at: str = "") -> list[StorageEvent]
     for i, record in enumerate(records(r, doc, at)):
         here = f"{where}Records[{i}]"
         name = r.str(record, "eventName", at=here)
-        operation = NOTIFICATION_OPERATIONS.get(name.split(":", 1)[0])
+        operation = NOTIFICATION_OPERATIONS.get(name.removeprefix(NOTIFICATION_PREFIX).split(":", 1)[0])
         if operation is None:
             raise r.error(f"{here}.eventName", f"is not an S3 event name this adapter knows ({name!r})")
         obj = r.dict(record, "s3.object", at=here)

@@ -1,4 +1,4 @@
-"""Kinesis Data Streams records.
+"""Kinesis Data Streams records, KPL aggregates unpacked.
 
 A Lambda batch comes from one shard, in order. Lambda checkpoints on the partial batch
 response: it retries from the *lowest* reported sequence number, so reporting only the first
@@ -9,7 +9,13 @@ shard, for stream handlers are always ordered.
 ``data`` is base64 in the payload; it is checked at parse time (a malformed record is an
 EventShapeError, not a handler crash) and decoded only when read. The shard is the part of
 ``eventID`` before ``:``; times are ``approximateArrivalTimestamp``, in epoch *seconds*.
-KPL-aggregated records are passed as they are (deaggregation is the producer library's job).
+
+A record packed by the Kinesis Producer Library (``_kpl``) becomes one ``StreamRecord`` per user
+record: its own partition key (``key``), ``sequence`` = ``<sequenceNumber>:<sub-sequence>``
+(KCL's ``ExtendedSequenceNumber`` spelling), ``id`` = ``<eventID>:<sub-sequence>``, and ``raw``
+the Kinesis record that carried it. Lambda knows only Kinesis records, so a failed user record
+is reported by its Kinesis record's sequence number: the whole aggregate comes back, the user
+records before the failed one included (at-least-once, as with KCL after a failover).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from corefn.events import Body, Event, StreamRecord
 from corefn.events.base import check_base64
 from corefn.payload import Reader
 from corefn_aws._common import PROVIDER, RecordSource, arn_name, epoch_seconds, first_failure, records
+from corefn_aws._kpl import MAGIC_BASE64, AggregateError, deaggregate, is_aggregate
 
 
 class Kinesis(RecordSource):
@@ -39,21 +46,42 @@ class Kinesis(RecordSource):
             r.convert(data, check_base64, f"{at}.kinesis.data", "base64")
             event_id = r.str(record, "eventID", at=at)
             arrival = kinesis.get("approximateArrivalTimestamp")
-            events.append(
-                StreamRecord(
-                    stream=arn_name(r.str(record, "eventSourceARN", at=at), "stream/"),
-                    partition=event_id.split(":", 1)[0],
-                    sequence=r.str(kinesis, "sequenceNumber", at=f"{at}.kinesis"),
-                    key=r.opt_str(kinesis, "partitionKey", at=f"{at}.kinesis"),
-                    data=Body(data, base64=True),
-                    time=None
-                    if arrival is None
-                    else r.convert(arrival, epoch_seconds, f"{at}.kinesis.approximateArrivalTimestamp", "epoch seconds"),
-                    id=event_id,
-                    raw=record,
-                )
-            )
+            common: dict[str, Any] = {
+                "stream": arn_name(r.str(record, "eventSourceARN", at=at), "stream/"),
+                "partition": event_id.split(":", 1)[0],
+                "time": None
+                if arrival is None
+                else r.convert(arrival, epoch_seconds, f"{at}.kinesis.approximateArrivalTimestamp", "epoch seconds"),
+                "raw": record,
+            }
+            sequence = r.str(kinesis, "sequenceNumber", at=f"{at}.kinesis")
+            key = r.opt_str(kinesis, "partitionKey", at=f"{at}.kinesis")
+            if data.startswith(MAGIC_BASE64):
+                blob = r.base64_bytes(data, f"{at}.kinesis.data")
+                if is_aggregate(blob):
+                    try:
+                        users = deaggregate(blob)
+                    except AggregateError as exc:
+                        raise r.error(f"{at}.kinesis.data", f"is a KPL aggregate that cannot be read ({exc})") from None
+                    events.extend(
+                        StreamRecord(
+                            sequence=f"{sequence}:{sub}",
+                            key=user.partition_key,
+                            data=Body(user.data),
+                            id=f"{event_id}:{sub}",
+                            **common,
+                        )
+                        for sub, user in enumerate(users)
+                    )
+                    continue
+            events.append(StreamRecord(sequence=sequence, key=key, data=Body(data, base64=True), id=event_id, **common))
         return events
 
     def to_response(self, result: DispatchResult) -> Any:
-        return first_failure(result, "sequence")
+        return first_failure(result, kinesis_sequence)
+
+
+def kinesis_sequence(event: Any) -> str:
+    """The *Kinesis* sequence number of a record or of a user record (``<seq>:<sub>`` is an
+    identifier Lambda does not know: it would retry the whole batch)."""
+    return str(event.sequence).partition(":")[0]

@@ -7,7 +7,10 @@ path segment is the name. Neither carries the schedule expression, so ``schedule
 EventBridge Scheduler (what the generator uses, because only it evaluates cron in a time zone)
 sends whatever ``Input`` the schedule defines; the generated schedules send the same envelope
 with ``source: "aws.scheduler"``, the schedule ARN, the scheduled time, and the declared
-5-field cron and time zone in ``detail`` (``schedule``, ``tz``).
+5-field cron and time zone in ``detail`` (``schedule``, ``tz``). Schedules made outside
+corefn may send ``detail`` as a JSON *string*, ``"{}"`` (the Scheduler event in AWS Powertools'
+test events does), where EventBridge rules carry an object. Both are the same tick: a string is
+parsed as JSON and read like the object.
 """
 
 from __future__ import annotations
@@ -20,6 +23,13 @@ from corefn.payload import Reader
 from corefn_aws._common import PROVIDER, raise_if_failed
 
 SOURCES = ("aws.events", "aws.scheduler")
+
+
+def _loads(text: str) -> Any:
+    """json, imported only for the string ``detail`` of a hand-made schedule (cold start)."""
+    import json
+
+    return json.loads(text)
 
 
 class ScheduledEvent:
@@ -45,8 +55,19 @@ class ScheduledEvent:
             name = arn.rsplit("/", 1)[-1] if "/" in arn else None
         schedule = None
         if raw.get("source") == "aws.scheduler":
-            schedule = r.get(raw, "detail.schedule", str, default=None)
+            schedule = r.get(self._detail(), "schedule", str, default=None, at="detail")
         return [TimerEvent(time=r.time(raw, "time"), schedule=schedule, name=name, id=r.opt_str(raw, "id"), raw=raw)]
+
+    def _detail(self) -> dict[str, Any]:
+        """``detail`` as an object, whichever way Scheduler sent it."""
+        r, detail = self._r, self.raw.get("detail")
+        if isinstance(detail, str):
+            detail = r.convert(detail, _loads, "detail", "JSON")
+        if detail is None:
+            return {}
+        if not isinstance(detail, dict):
+            raise r.error("detail", f"should be an object or a JSON object in a string, got {type(detail).__name__}")
+        return detail
 
     def to_response(self, result: DispatchResult) -> Any:
         raise_if_failed(result)
