@@ -59,6 +59,18 @@ def alb_lambda(req: HttpRequest) -> HttpResponse:
     return HttpResponse(201, {"content-type": "text/plain", "x-test": "1"}, b"made", cookies=("a=1; Path=/", "b=2; Path=/"))
 
 
+@app.http("GET", "/testpath")
+def lattice_v1(req: HttpRequest) -> HttpResponse:
+    record("lattice_v1", req)
+    return HttpResponse(202, {"content-type": "application/json"}, req.body.content, cookies=("a=1", "b=2"))
+
+
+@app.http("GET", "/newpath")
+def lattice_v2(req: HttpRequest) -> bytes:
+    record("lattice_v2", req)
+    return b"\x00\xff"
+
+
 @app.http("PUT", "/devices/{id}/photo")
 def device_photo(req: HttpRequest) -> bytes:
     record("device_photo", req)

@@ -10,6 +10,8 @@ apigw-v2              http       ``version == "2.0"`` + ``requestContext`` (HTTP
 function-url          http       ``version == "2.0"``, ``requestContext.domainName`` *.lambda-url.*
 apigw-v1              http       ``httpMethod`` + ``requestContext`` without ``elb`` (REST API)
 alb                   http       ``requestContext.elb``
+vpc-lattice           http       ``raw_path`` + ``method``, no ``version`` (Lattice event version 1)
+vpc-lattice-v2        http       ``version == "2.0"``, ``requestContext.targetGroupArn``, no ``http``
 sqs-s3                storage    ``Records[0].eventSource == "aws:sqs"``, body an S3 notification
 sqs                   queue      ``Records[0].eventSource == "aws:sqs"``
 sns-s3                storage    ``Records[0].EventSource == "aws:sns"``, Message an S3 notification
@@ -21,7 +23,11 @@ s3-eventbridge        storage    ``source == "aws.s3"`` + ``detail-type``
 eventbridge-schedule  timer      ``detail-type == "Scheduled Event"``, ``source`` aws.events / aws.scheduler
 ====================  =========  ==============================================================
 
-Anything else is a direct invoke at run time (``corefn.adapters.handle``). Importing this
+Anything else is a direct invoke at run time (``corefn.adapters.handle``); so, on purpose, are
+two payloads that look like HTTP but want another answer: API Gateway Lambda authorizers (``type``
+TOKEN / REQUEST, ``methodArn`` / ``routeArn``) and WebSocket API routes
+(``requestContext.connectionId`` / ``eventType``); see ``http.py``. A ``kinesis`` record packed
+by the KPL yields one stream event per user record (``_kpl.py``). Importing this
 package imports no AWS SDK: the Lambda cold start pays only for what it uses.
 """
 
@@ -32,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from corefn.adapters import Shape, WarmupShape
 from corefn_aws.http import Alb, FunctionUrl, HttpApiV2, RestApiV1
+from corefn_aws.lattice import LatticeV1, LatticeV2
 from corefn_aws.nosql import DynamoDbStream
 from corefn_aws.queue import Sns, Sqs
 from corefn_aws.storage import S3EventBridge, S3Notification, S3ViaSns, S3ViaSqs
@@ -47,6 +54,8 @@ SHAPES: tuple[type[Shape], ...] = (
     FunctionUrl,
     RestApiV1,
     Alb,
+    LatticeV1,
+    LatticeV2,
     S3ViaSqs,
     Sqs,
     S3ViaSns,

@@ -1,5 +1,16 @@
 """HTTP requests from API Gateway (REST v1, HTTP API v2), Lambda Function URLs and ALB, and the
-response each caller expects back.
+response each caller expects back (VPC Lattice, which answers like ALB, is ``lattice.py``).
+
+What API Gateway sends a Lambda that is *not* an HTTP request, though it looks like one, is left
+unclaimed (a direct invoke under ``--cloud aws``), because the gateway expects another answer:
+
+- Lambda authorizers: ``type`` ``TOKEN`` / ``REQUEST`` with the ARN being authorized,
+  ``methodArn`` (REST, and HTTP API payload 1.0) or ``routeArn`` (HTTP API payload 2.0); the
+  gateway wants an IAM policy or ``{"isAuthorized": ...}`` back, never a proxy response
+  (API Gateway developer guide, "Input to an API Gateway Lambda authorizer" and "Working with
+  AWS Lambda authorizers for HTTP APIs");
+- WebSocket API routes (``requestContext.connectionId`` / ``eventType``: CONNECT, MESSAGE,
+  DISCONNECT): messages on a connection, answered through the connection, not per request.
 
 Where the client's path is:
 
@@ -49,7 +60,7 @@ def _strip_stage(path: str, stage: Any, domain: Any) -> str:
     return rest if rest.startswith("/") else path
 
 
-def _check_base64_body(r: Reader, body: str) -> None:
+def check_base64_body(r: Reader, body: str) -> None:
     """A body flagged ``isBase64Encoded`` must be base64: checked at parse time, decoded when
     read. One wording for every HTTP shape (REST v1 and ALB once said it another way)."""
     try:
@@ -58,11 +69,58 @@ def _check_base64_body(r: Reader, body: str) -> None:
         raise r.error("body", f"is flagged isBase64Encoded but {exc}") from None
 
 
-def _result_response(result: DispatchResult) -> HttpResponse:
+def result_response(result: DispatchResult) -> HttpResponse:
     response = result.response
     if response is None:  # an HTTP dispatch always answers; keep Lambda's caller informed if not
         return HttpResponse.json({"error": "internal server error"}, 500)
     return response
+
+
+#: ``type`` of an API Gateway Lambda authorizer request, and the keys naming what it authorizes
+AUTHORIZER_TYPES = frozenset({"TOKEN", "REQUEST"})
+AUTHORIZER_ARNS = ("methodArn", "routeArn")
+#: ``requestContext`` keys only WebSocket API events carry
+WEBSOCKET_CONTEXT = ("connectionId", "eventType")
+#: the ``requestContext`` key every VPC Lattice 2.0 event carries (a Lambda target is always
+#: registered in a target group) and HTTP API's never does
+LATTICE_CONTEXT = "targetGroupArn"
+
+
+def is_authorizer(raw: dict[str, Any]) -> bool:
+    """Any of the authorizer's marks: a proxy event carries none of them at its top level."""
+    return raw.get("type") in AUTHORIZER_TYPES or any(key in raw for key in AUTHORIZER_ARNS)
+
+
+def is_websocket(context: dict[str, Any]) -> bool:
+    return any(key in context for key in WEBSOCKET_CONTEXT)
+
+
+def described_response(response: HttpResponse, multi_value: bool) -> dict[str, Any]:
+    """The answer ALB and VPC Lattice read: ``statusDescription`` ("200 OK") beside the status,
+    and either ``multiValueHeaders`` or single-value ``headers``."""
+    body, is_base64 = response.encoded_body()
+    from http import HTTPStatus  # only these targets want a reason phrase: keep it off the cold start
+
+    try:
+        reason = HTTPStatus(response.status).phrase
+    except ValueError:
+        reason = "Unknown"
+    out: dict[str, Any] = {
+        "statusCode": response.status,
+        "statusDescription": f"{response.status} {reason}",
+        "body": body,
+        "isBase64Encoded": is_base64,
+    }
+    if multi_value:
+        out["multiValueHeaders"] = _multi_headers(response)
+    else:
+        headers = dict(response.headers)
+        # Single-value mode has one value per name: extra cookies ride on case variants of
+        # "set-cookie" (header names are case-insensitive, ALB passes each through).
+        for i, cookie in enumerate(response.cookies):
+            headers[_case_variant("set-cookie", i)] = cookie
+        out["headers"] = headers
+    return out
 
 
 # ------------------------------------------------------------------------------ HTTP API v2
@@ -80,10 +138,10 @@ class HttpApiV2:
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
-        if not isinstance(raw, dict) or raw.get("version") != "2.0":
+        if not isinstance(raw, dict) or raw.get("version") != "2.0" or is_authorizer(raw):
             return False
         context = raw.get("requestContext")
-        if not isinstance(context, dict):
+        if not isinstance(context, dict) or ("http" not in context and LATTICE_CONTEXT in context):
             return False
         domain = context.get("domainName")
         return (isinstance(domain, str) and ".lambda-url." in domain) is cls.lambda_url
@@ -119,7 +177,7 @@ class HttpApiV2:
         if stage != "$default" and stage is not None:
             path = _strip_stage(path, stage, context.get("domainName"))
         if is_base64 and body:
-            _check_base64_body(self._r, body)
+            check_base64_body(self._r, body)
         return [
             HttpRequest(
                 method=method,
@@ -146,7 +204,7 @@ class HttpApiV2:
         raise r.error("?", "is malformed")
 
     def to_response(self, result: DispatchResult) -> Any:
-        response = _result_response(result)
+        response = result_response(result)
         body, is_base64 = response.encoded_body()
         out: dict[str, Any] = {
             "statusCode": response.status,
@@ -180,10 +238,10 @@ class RestApiV1:
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
-        if not isinstance(raw, dict) or "httpMethod" not in raw or raw.get("version") == "2.0":
+        if not isinstance(raw, dict) or "httpMethod" not in raw or raw.get("version") == "2.0" or is_authorizer(raw):
             return False
         context = raw.get("requestContext")
-        return isinstance(context, dict) and "elb" not in context
+        return isinstance(context, dict) and "elb" not in context and not is_websocket(context)
 
     def __init__(self, raw: Any) -> None:
         self.raw = raw
@@ -212,7 +270,7 @@ class RestApiV1:
         body = r.opt_str(raw, "body")
         is_base64 = r.get(raw, "isBase64Encoded", bool, default=False)
         if is_base64 and body:
-            _check_base64_body(r, body)
+            check_base64_body(r, body)
         return Body(body, base64=is_base64)
 
     def _caller(self) -> dict[str, Any]:
@@ -240,7 +298,7 @@ class RestApiV1:
         ]
 
     def to_response(self, result: DispatchResult) -> Any:
-        response = _result_response(result)
+        response = result_response(result)
         body, is_base64 = response.encoded_body()
         return {
             "statusCode": response.status,
@@ -287,30 +345,7 @@ class Alb(RestApiV1):
         return {}
 
     def to_response(self, result: DispatchResult) -> Any:
-        response = _result_response(result)
-        body, is_base64 = response.encoded_body()
-        from http import HTTPStatus  # only ALB wants a reason phrase: keep it off the cold start
-
-        try:
-            reason = HTTPStatus(response.status).phrase
-        except ValueError:
-            reason = "Unknown"
-        out: dict[str, Any] = {
-            "statusCode": response.status,
-            "statusDescription": f"{response.status} {reason}",
-            "body": body,
-            "isBase64Encoded": is_base64,
-        }
-        if isinstance(self.raw.get("multiValueHeaders"), dict):
-            out["multiValueHeaders"] = _multi_headers(response)
-        else:
-            headers = dict(response.headers)
-            # Single-value mode has one value per name: extra cookies ride on case variants of
-            # "set-cookie" (header names are case-insensitive, ALB passes each through).
-            for i, cookie in enumerate(response.cookies):
-                headers[_case_variant("set-cookie", i)] = cookie
-            out["headers"] = headers
-        return out
+        return described_response(result_response(result), isinstance(self.raw.get("multiValueHeaders"), dict))
 
 
 def _case_variant(name: str, n: int) -> str:
@@ -323,4 +358,4 @@ def _case_variant(name: str, n: int) -> str:
     return "".join(chars)
 
 
-__all__ = ["Alb", "FunctionUrl", "HttpApiV2", "RestApiV1"]
+__all__ = ["Alb", "FunctionUrl", "HttpApiV2", "RestApiV1", "described_response", "is_authorizer", "is_websocket"]
