@@ -36,7 +36,8 @@ def test_cookie_header_case_variants_are_distinct() -> None:
 
 @pytest.mark.parametrize(
     ("fixture", "shape"),
-    [("http-apigw-v2", "apigw-v2"), ("http-function-url", "function-url"), ("http-apigw-v1", "apigw-v1"), ("http-alb", "alb")],
+    [("http-apigw-v2", "apigw-v2"), ("http-function-url", "function-url"), ("http-apigw-v1", "apigw-v1"), ("http-alb", "alb"),
+     ("http-vpc-lattice-v2", "vpc-lattice-v2")],
 )
 def test_a_body_flagged_base64_that_is_not_is_one_error_whatever_the_gateway(fixture: str, shape: str) -> None:
     """Every AWS HTTP shape checks ``isBase64Encoded`` bodies at parse time, in the same words

@@ -10,8 +10,6 @@ apigw-v2              http       ``version == "2.0"`` + ``requestContext`` (HTTP
 function-url          http       ``version == "2.0"``, ``requestContext.domainName`` *.lambda-url.*
 apigw-v1              http       ``httpMethod`` + ``requestContext`` without ``elb`` (REST API)
 alb                   http       ``requestContext.elb``
-vpc-lattice           http       ``raw_path`` + ``method``, no ``version`` (Lattice event version 1)
-vpc-lattice-v2        http       ``version == "2.0"``, ``requestContext.targetGroupArn``, no ``http``
 sqs-s3                storage    ``Records[0].eventSource == "aws:sqs"``, body an S3 notification
 sqs                   queue      ``Records[0].eventSource == "aws:sqs"``
 sns-s3                storage    ``Records[0].EventSource == "aws:sns"``, Message an S3 notification
@@ -21,6 +19,8 @@ kinesis               stream     ``Records[0].eventSource == "aws:kinesis"``
 dynamodb-stream       nosql      ``Records[0].eventSource == "aws:dynamodb"``
 s3-eventbridge        storage    ``source == "aws.s3"`` + ``detail-type``
 eventbridge-schedule  timer      ``detail-type == "Scheduled Event"``, ``source`` aws.events / aws.scheduler
+vpc-lattice           http       ``raw_path`` + ``method``, no ``version`` (Lattice event version 1)
+vpc-lattice-v2        http       ``version == "2.0"``, ``requestContext.targetGroupArn``, no ``http``
 ====================  =========  ==============================================================
 
 Anything else is a direct invoke at run time (``corefn.adapters.handle``); so, on purpose, are
@@ -54,8 +54,6 @@ SHAPES: tuple[type[Shape], ...] = (
     FunctionUrl,
     RestApiV1,
     Alb,
-    LatticeV1,
-    LatticeV2,
     S3ViaSqs,
     Sqs,
     S3ViaSns,
@@ -65,6 +63,8 @@ SHAPES: tuple[type[Shape], ...] = (
     DynamoDbStream,
     S3EventBridge,
     ScheduledEvent,
+    LatticeV1,  # rare, and exclusive of every shape above: last, so no other shape pays for them
+    LatticeV2,
 )
 
 

@@ -76,23 +76,22 @@ def result_response(result: DispatchResult) -> HttpResponse:
     return response
 
 
-#: ``type`` of an API Gateway Lambda authorizer request, and the keys naming what it authorizes
+#: ``type`` of an API Gateway Lambda authorizer request
 AUTHORIZER_TYPES = frozenset({"TOKEN", "REQUEST"})
-AUTHORIZER_ARNS = ("methodArn", "routeArn")
-#: ``requestContext`` keys only WebSocket API events carry
-WEBSOCKET_CONTEXT = ("connectionId", "eventType")
 #: the ``requestContext`` key every VPC Lattice 2.0 event carries (a Lambda target is always
 #: registered in a target group) and HTTP API's never does
 LATTICE_CONTEXT = "targetGroupArn"
 
 
 def is_authorizer(raw: dict[str, Any]) -> bool:
-    """Any of the authorizer's marks: a proxy event carries none of them at its top level."""
-    return raw.get("type") in AUTHORIZER_TYPES or any(key in raw for key in AUTHORIZER_ARNS)
+    """Any of an authorizer request's marks (the ARN it authorizes, ``methodArn`` or
+    ``routeArn``, or its ``type``): a proxy event carries none of them at its top level."""
+    return "methodArn" in raw or "routeArn" in raw or raw.get("type") in AUTHORIZER_TYPES
 
 
 def is_websocket(context: dict[str, Any]) -> bool:
-    return any(key in context for key in WEBSOCKET_CONTEXT)
+    """The ``requestContext`` keys only WebSocket API events carry."""
+    return "connectionId" in context or "eventType" in context
 
 
 def described_response(response: HttpResponse, multi_value: bool) -> dict[str, Any]:
