@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from corefn.adapters import parse
 from corefn.errors import EventShapeError
@@ -126,3 +128,15 @@ def test_an_empty_aggregate_has_no_user_records() -> None:
 def test_data_that_only_starts_like_an_aggregate_is_left_alone() -> None:
     assert not is_aggregate(MAGIC + b"\x00" * 16)  # no room for a message
     assert not is_aggregate(b"\xf3\x89\x9a\xc3" + _signed(b"")[4:])  # wrong magic
+
+
+@given(st.binary(max_size=64))
+@settings(max_examples=300, deadline=None, derandomize=True)
+def test_any_signed_bytes_read_or_fail_as_a_bad_aggregate(message: bytes) -> None:
+    """Whatever a broken producer signs, the reader answers with records or AggregateError
+    (never an IndexError, a UnicodeError or a hang)."""
+    try:
+        users = deaggregate(_signed(message))
+    except AggregateError:
+        return
+    assert all(isinstance(u.partition_key, str) and isinstance(u.data, bytes) for u in users)
