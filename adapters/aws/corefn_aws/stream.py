@@ -43,7 +43,9 @@ class Kinesis(RecordSource):
             at = f"Records[{i}]"
             kinesis = r.dict(record, "kinesis", at=at)
             data = r.str(kinesis, "data", at=f"{at}.kinesis")
-            r.convert(data, check_base64, f"{at}.kinesis.data", "base64")
+            blob = r.base64_bytes(data, f"{at}.kinesis.data") if data.startswith(MAGIC_BASE64) else None
+            if blob is None:  # checked now, decoded when read
+                r.convert(data, check_base64, f"{at}.kinesis.data", "base64")
             event_id = r.str(record, "eventID", at=at)
             arrival = kinesis.get("approximateArrivalTimestamp")
             common: dict[str, Any] = {
@@ -56,24 +58,22 @@ class Kinesis(RecordSource):
             }
             sequence = r.str(kinesis, "sequenceNumber", at=f"{at}.kinesis")
             key = r.opt_str(kinesis, "partitionKey", at=f"{at}.kinesis")
-            if data.startswith(MAGIC_BASE64):
-                blob = r.base64_bytes(data, f"{at}.kinesis.data")
-                if is_aggregate(blob):
-                    try:
-                        users = deaggregate(blob)
-                    except AggregateError as exc:
-                        raise r.error(f"{at}.kinesis.data", f"is a KPL aggregate that cannot be read ({exc})") from None
-                    events.extend(
-                        StreamRecord(
-                            sequence=f"{sequence}:{sub}",
-                            key=user.partition_key,
-                            data=Body(user.data),
-                            id=f"{event_id}:{sub}",
-                            **common,
-                        )
-                        for sub, user in enumerate(users)
+            if blob is not None and is_aggregate(blob):
+                try:
+                    users = deaggregate(blob)
+                except AggregateError as exc:
+                    raise r.error(f"{at}.kinesis.data", f"is a KPL aggregate that cannot be read ({exc})") from None
+                events.extend(
+                    StreamRecord(
+                        sequence=f"{sequence}:{sub}",
+                        key=user.partition_key,
+                        data=Body(user.data),
+                        id=f"{event_id}:{sub}",
+                        **common,
                     )
-                    continue
+                    for sub, user in enumerate(users)
+                )
+                continue
             events.append(StreamRecord(sequence=sequence, key=key, data=Body(data, base64=True), id=event_id, **common))
         return events
 
