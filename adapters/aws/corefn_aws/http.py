@@ -10,7 +10,8 @@ unclaimed (a direct invoke under ``--cloud aws``), because the gateway expects a
   (API Gateway developer guide, "Input to an API Gateway Lambda authorizer" and "Working with
   AWS Lambda authorizers for HTTP APIs");
 - WebSocket API routes (``requestContext.connectionId`` / ``eventType``: CONNECT, MESSAGE,
-  DISCONNECT): messages on a connection, answered through the connection, not per request.
+  DISCONNECT): a connection's lifecycle and the messages sent on it, not requests to an HTTP
+  route (a ``$connect`` event may carry ``httpMethod``, which made REST's shape claim it).
 
 Where the client's path is:
 
