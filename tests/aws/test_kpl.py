@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 
 from corefn.adapters import parse
 from corefn.errors import EventShapeError
-from corefn_aws._kpl import MAGIC, MAGIC_BASE64, AggregateError, deaggregate, is_aggregate
+from corefn_aws._kpl import MAGIC, AggregateError, deaggregate, is_aggregate
 from corefn_aws.handler import handler
+from corefn_aws.stream import KPL_MAGIC_BASE64
 from tests.aws import fixture_app
 from tests.aws.conftest import LambdaContext, load
 from tests.aws.make_kpl_fixture import USER_RECORDS, large_records
@@ -41,8 +42,9 @@ def _signed(message: bytes) -> bytes:
     return MAGIC + message + hashlib.md5(message).digest()
 
 
-def test_the_base64_marker_is_the_magic_number() -> None:
-    assert base64.b64encode(MAGIC + b"\x00").decode().startswith(MAGIC_BASE64)
+@pytest.mark.parametrize("fourth", [b"\x00", b"\x7f", b"\xff"])
+def test_the_base64_marker_is_the_magic_number(fourth: bytes) -> None:
+    assert base64.b64encode(MAGIC + fourth).decode().startswith(KPL_MAGIC_BASE64)
 
 
 def test_user_records_come_out_with_their_own_keys_and_bytes() -> None:

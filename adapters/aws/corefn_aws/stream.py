@@ -20,14 +20,21 @@ records before the failed one included (at-least-once, as with KCL after a failo
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from corefn.dispatch import DispatchResult
 from corefn.events import Body, Event, StreamRecord
 from corefn.events.base import check_base64
 from corefn.payload import Reader
 from corefn_aws._common import PROVIDER, RecordSource, arn_name, epoch_seconds, first_failure, records
-from corefn_aws._kpl import MAGIC_BASE64, AggregateError, deaggregate, is_aggregate
+
+if TYPE_CHECKING:
+    from corefn_aws._kpl import UserRecord
+
+#: the base64 text every KPL aggregate's ``data`` starts with (the first 30 bits of
+#: ``_kpl.MAGIC``): plain records are told apart without decoding them, and ``_kpl`` is imported
+#: only when a record starts so (a function that never meets one never loads it)
+KPL_MAGIC_BASE64 = "84maw"
 
 
 class Kinesis(RecordSource):
@@ -43,7 +50,7 @@ class Kinesis(RecordSource):
             at = f"Records[{i}]"
             kinesis = r.dict(record, "kinesis", at=at)
             data = r.str(kinesis, "data", at=f"{at}.kinesis")
-            blob = r.base64_bytes(data, f"{at}.kinesis.data") if data.startswith(MAGIC_BASE64) else None
+            blob = r.base64_bytes(data, f"{at}.kinesis.data") if data.startswith(KPL_MAGIC_BASE64) else None
             if blob is None:  # checked now, decoded when read
                 r.convert(data, check_base64, f"{at}.kinesis.data", "base64")
             event_id = r.str(record, "eventID", at=at)
@@ -58,11 +65,8 @@ class Kinesis(RecordSource):
             }
             sequence = r.str(kinesis, "sequenceNumber", at=f"{at}.kinesis")
             key = r.opt_str(kinesis, "partitionKey", at=f"{at}.kinesis")
-            if blob is not None and is_aggregate(blob):
-                try:
-                    users = deaggregate(blob)
-                except AggregateError as exc:
-                    raise r.error(f"{at}.kinesis.data", f"is a KPL aggregate that cannot be read ({exc})") from None
+            users = None if blob is None else _user_records(r, blob, f"{at}.kinesis.data")
+            if users is not None:
                 events.extend(
                     StreamRecord(
                         sequence=f"{sequence}:{sub}",
@@ -79,6 +83,18 @@ class Kinesis(RecordSource):
 
     def to_response(self, result: DispatchResult) -> Any:
         return first_failure(result, kinesis_sequence)
+
+
+def _user_records(r: Reader, blob: bytes, where: str) -> list[UserRecord] | None:
+    """The user records of an aggregate, ``None`` for a plain record that only looks like one."""
+    from corefn_aws._kpl import AggregateError, deaggregate, is_aggregate
+
+    if not is_aggregate(blob):
+        return None
+    try:
+        return deaggregate(blob)
+    except AggregateError as exc:
+        raise r.error(where, f"is a KPL aggregate that cannot be read ({exc})") from None
 
 
 def kinesis_sequence(event: Any) -> str:
