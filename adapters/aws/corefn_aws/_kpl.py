@@ -17,11 +17,12 @@ The format (awslabs/amazon-kinesis-producer, ``aggregation-format.md``)::
       repeated Tag    tags                    = 4;  // skipped, as every deaggregator does
     }
 
-The rules of AWS's own deaggregators (KCL's ``UserRecord.deaggregate``, ``aws-kinesis-agg``):
-data that does not start with the magic bytes, is too short, or whose MD5 does not match is a
-plain record that merely looks aggregated, and is delivered as it is. An aggregate whose MD5
-matches but whose protobuf cannot be read (or points past its key table) was written by a
-broken producer: that is an error, not something to deliver half of.
+As AWS's own deaggregators (KCL's ``UserRecord.deaggregate``, ``aws-kinesis-agg``) rule, data
+that does not start with the magic bytes, is too short, or whose MD5 does not match is a plain
+record that merely looks aggregated, and is delivered as it is. Where corefn is stricter: an
+aggregate whose MD5 matches but whose protobuf cannot be read (or points past its key table) was
+written by a broken producer. ``aws-kinesis-agg`` passes it on as one opaque record (or stops
+mid-way, logging); here it is an ``EventShapeError`` naming the record, not half a delivery.
 
 The protobuf is read by a dozen lines of varint code instead of the ``protobuf`` package: three
 fields of two messages do not justify a dependency on every Lambda cold start.
