@@ -1,0 +1,150 @@
+"""The app the flow tests run under ``corefn run``: small invoke handlers that record every start
+(``$COREFN_TEST_OUT/<handler>.jsonl``: the event id says run, step address and attempt) and a hook
+to hold a step forever (``COREFN_TEST_BLOCK=<handler>``: it writes ``<handler>.blocked`` and
+sleeps) so a test can kill -9 the runtime at a known step boundary."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from corefn import App, InvokeEvent
+from corefn.flows import Catch, Retry, choice, each, parallel, step, wait, when
+
+app = App("flow-tests")
+OUT = Path(os.environ.get("COREFN_TEST_OUT", "."))
+_lock = threading.Lock()
+_running = {"now": 0, "max": 0}
+
+
+def started(name: str, event: InvokeEvent) -> None:
+    with _lock, open(OUT / f"{name}.jsonl", "a") as f:
+        f.write(json.dumps({"id": event.id, "payload": event.payload}) + "\n")
+    if os.environ.get("COREFN_TEST_BLOCK") == name:
+        (OUT / f"{name}.blocked").write_text(str(event.id))
+        while True:
+            time.sleep(1)
+
+
+@app.invoke()
+def add(event: InvokeEvent) -> dict[str, Any]:
+    started("add", event)
+    return {"n": event.payload["n"] + 1}
+
+
+@app.invoke()
+def double(event: InvokeEvent) -> dict[str, Any]:
+    started("double", event)
+    return {"n": event.payload["n"] * 2}
+
+
+@app.invoke()
+def finish(event: InvokeEvent) -> dict[str, Any]:
+    started("finish", event)
+    return {"n": event.payload.get("n"), "done": True}
+
+
+class Flaky(Exception):
+    pass
+
+
+@app.invoke()
+def flaky(event: InvokeEvent) -> dict[str, Any]:
+    """Fails the first ``fails`` times it is called for one run (counted in its record file)."""
+    started("flaky", event)
+    run = str(event.id).split(":")[0]
+    calls = sum(1 for line in (OUT / "flaky.jsonl").read_text().splitlines() if json.loads(line)["id"].startswith(run))
+    if calls <= event.payload.get("fails", 0):
+        raise Flaky(f"call {calls} fails")
+    return {"calls": calls}
+
+
+@app.invoke()
+def broken(event: InvokeEvent) -> Any:
+    started("broken", event)
+    raise ValueError("broken on purpose")
+
+
+@app.invoke()
+def fallback(event: InvokeEvent) -> dict[str, Any]:
+    started("fallback", event)
+    return {"fallback": event.payload["error"], "input": event.payload["input"]}
+
+
+@app.invoke()
+def big(event: InvokeEvent) -> str:
+    started("big", event)
+    return "x" * int(event.payload["size"])
+
+
+@app.invoke()
+def square(event: InvokeEvent) -> int:
+    started("square", event)
+    with _lock:
+        _running["now"] += 1
+        _running["max"] = max(_running["max"], _running["now"])
+    time.sleep(0.05)
+    with _lock:
+        _running["now"] -= 1
+    return int(event.payload) ** 2
+
+
+@app.invoke()
+def peak(event: InvokeEvent) -> dict[str, Any]:
+    """How many squares ran at once, at most."""
+    return {"squares": event.payload, "peak": _running["max"]}
+
+
+@app.invoke()
+def label(event: InvokeEvent) -> str:
+    started("label", event)
+    payload = event.payload if isinstance(event.payload, dict) else {}
+    return f"label:{payload.get('kind')}"
+
+
+@app.invoke()
+def slow(event: InvokeEvent) -> dict[str, Any]:
+    started("slow", event)
+    time.sleep(float(event.payload.get("sleep", 0)))
+    return event.payload
+
+
+app.flow("chain", [step("add", name="first"), step("double"), step("add", name="third"), step("finish")])
+
+app.flow(
+    "retrying",
+    [step("flaky", retry=Retry(Flaky, attempts=3, backoff=0.05)), step("finish", name="after")],
+)
+
+app.flow(
+    "caught",
+    [
+        step("broken", retry=[Retry("Flaky", attempts=5), Retry("ValueError", attempts=2, backoff=0.05)], catch=Catch(step("fallback"), errors="ValueError")),
+        step("finish", name="never"),
+    ],
+)
+app.flow("resumed", [step("broken", catch=Catch(step("fallback", name="fb"), resume=True)), step("label")])
+app.flow("uncaught", [step("broken", catch=Catch(step("fallback"), errors="KeyError")), step("finish")])
+
+app.flow(
+    "branching",
+    choice(
+        when("kind", "==", "a", step("label", name="label-a")),
+        when("size", ">", 10, step("label", name="label-big")),
+        otherwise=step("label", name="label-other"),
+    ),
+)
+app.flow("strict-choice", choice(when("kind", "==", "a", step("label"))))
+
+app.flow("fan", [parallel(step("add"), step("double"), [step("add", name="add2"), step("double", name="double2")])])
+app.flow("mapped", [each("items", step("square"), concurrency=2), step("peak")])
+
+app.flow("waiting", [step("add"), wait(3600, name="an-hour"), step("finish")])
+app.flow("waiting-until", [wait(until="at"), step("label")])
+
+app.flow("too-big", [step("big"), step("finish")])
+app.flow("short", [step("slow"), wait(60), step("finish")], timeout=30)
