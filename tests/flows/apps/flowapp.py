@@ -1,7 +1,7 @@
 """The app the flow tests run under ``corefn run``: small invoke handlers that record every start
-(``$COREFN_TEST_OUT/<handler>.jsonl``: the event id says run, step address and attempt) and a hook
-to hold a step forever (``COREFN_TEST_BLOCK=<handler>``: it writes ``<handler>.blocked`` and
-sleeps) so a test can kill -9 the runtime at a known step boundary."""
+(``$COREFN_TEST_OUT/<handler>.jsonl``: the event id is ``run:step address:attempt``) and a hook
+to hold a step forever (``COREFN_TEST_BLOCK=<step address>``: it writes ``blocked`` and sleeps)
+so a test can kill -9 the runtime at a known step boundary."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from corefn import App, InvokeEvent
+from corefn import App, Context, InvokeEvent, StorageEvent
 from corefn.flows import Catch, Retry, choice, each, parallel, step, wait, when
 
 app = App("flow-tests")
@@ -24,8 +24,8 @@ _running = {"now": 0, "max": 0}
 def started(name: str, event: InvokeEvent) -> None:
     with _lock, open(OUT / f"{name}.jsonl", "a") as f:
         f.write(json.dumps({"id": event.id, "payload": event.payload}) + "\n")
-    if os.environ.get("COREFN_TEST_BLOCK") == name:
-        (OUT / f"{name}.blocked").write_text(str(event.id))
+    if os.environ.get("COREFN_TEST_BLOCK") == str(event.id).split(":")[1]:
+        (OUT / "blocked").write_text(str(event.id))
         while True:
             time.sleep(1)
 
@@ -143,8 +143,18 @@ app.flow("strict-choice", choice(when("kind", "==", "a", step("label"))))
 app.flow("fan", [parallel(step("add"), step("double"), [step("add", name="add2"), step("double", name="double2")])])
 app.flow("mapped", [each("items", step("square"), concurrency=2), step("peak")])
 
-app.flow("waiting", [step("add"), wait(3600, name="an-hour"), step("finish")])
-app.flow("waiting-until", [wait(until="at"), step("label")])
+app.flow("waiting", [step("add"), wait(3600, name="an-hour"), step("finish")], timeout=7200)
+app.flow("waiting-until", [wait(until="at"), step("label")], timeout=7200)
 
 app.flow("too-big", [step("big"), step("finish")])
 app.flow("short", [step("slow"), wait(60), step("finish")], timeout=30)
+
+inbox = app.object_store("inbox")
+requests = app.object_store("requests")
+app.storage("inbox")(app.flow("on-upload", [step("label", name="label-upload")]))
+
+
+@app.storage("requests")
+def request(event: StorageEvent, ctx: Context) -> str:
+    """Starts a chain run per uploaded number (keyed by the object: a redelivery starts none)."""
+    return ctx.start_flow("chain", {"n": int(requests.get(event.key).decode())}, key=event.key)
