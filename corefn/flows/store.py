@@ -179,7 +179,7 @@ class FlowStore:
             (
                 "INSERT INTO flow_steps (run, path, name, kind, status, attempt, output, error, wake_at, started, finished)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (run, path) DO UPDATE SET status=excluded.status,"
-                " attempt=COALESCE(?, attempt), output=excluded.output, error=excluded.error, wake_at=excluded.wake_at,"
+                " attempt=COALESCE(?, attempt), output=excluded.output, error=excluded.error, wake_at=COALESCE(excluded.wake_at, wake_at),"
                 " finished=excluded.finished",
                 (run, path, name, kind, status, attempt or 0, output, error, wake_at, now, finished, attempt),
             )
