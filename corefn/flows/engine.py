@@ -176,8 +176,12 @@ class Execution:
         if self.now() > self.deadline:
             raise FlowTimedOut(f"flow {self.flow.name!r} ran past its {self.flow.timeout:g} s timeout")
 
-    def _record(self, path: str, node: Node, status: str, event: str | None = None, detail: str = "", seconds: float | None = None, **fields: Any) -> None:
-        self.store.record(self.run_id, path, node.name, node.kind, status, self.now(), event=event, detail=detail or None, seconds=seconds, **fields)
+    def _record(
+        self, path: str, node: Node, status: str, event: str | None = None, detail: str = "", seconds: float | None = None,
+        at: float | None = None, **fields: Any,
+    ) -> None:
+        now = self.now() if at is None else at
+        self.store.record(self.run_id, path, node.name, node.kind, status, now, event=event, detail=detail or None, seconds=seconds, **fields)
         if event is not None:
             self.emit(path, node.name, event, detail, seconds)
 
@@ -354,7 +358,7 @@ class Execution:
         now = self.now()
         if row is None:
             wake = now + node.seconds if node.seconds is not None else self._until(node, data)
-            self._record(path, node, "waiting", "waiting", f"until {_iso(wake)}", wake_at=wake)
+            self._record(path, node, "waiting", "waiting", f"until {_iso(wake)}", at=now, wake_at=wake)
         else:
             wake = float(row["wake_at"])
         if now < wake:
