@@ -40,9 +40,9 @@ class Flows:
         env.update(extra)
         return env
 
-    def cli(self, *args: str, timeout: float = 30, **env: str) -> subprocess.CompletedProcess[str]:
+    def cli(self, *args: str, timeout: float = 30, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
         cmd = [sys.executable, "-c", "from corefn.cli import main; main()", *args]
-        return subprocess.run(cmd, cwd=self.root, env=self.env(**env), capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(cmd, cwd=self.root, env=self.env(**env), capture_output=True, text=True, timeout=timeout, input=stdin)
 
     def flow(self, name: str, data: Any = None, **env: str) -> subprocess.CompletedProcess[str]:
         return self.cli("flow", APP, name, "--data", json.dumps(data), **env)

@@ -45,7 +45,8 @@ def double(event: InvokeEvent) -> dict[str, Any]:
 @app.invoke()
 def finish(event: InvokeEvent) -> dict[str, Any]:
     started("finish", event)
-    return {"n": event.payload.get("n"), "done": True}
+    payload = event.payload if isinstance(event.payload, dict) else {}
+    return {"n": payload.get("n"), "done": True}
 
 
 class Flaky(Exception):

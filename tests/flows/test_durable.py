@@ -1,0 +1,62 @@
+"""Runs survive ``kill -9``: the runtime is killed while a step is running (so every step before
+it has finished and been recorded), restarted, and the run completes without running any
+finished step again; only the interrupted step runs twice (its attempt counted)."""
+
+from __future__ import annotations
+
+import json
+import signal
+
+import pytest
+
+from tests.flows.conftest import Flows
+
+#: (flow, step address to kill in, every step address the run has, expected result)
+BOUNDARIES = [
+    ("chain", "0", ["0", "1", "2", "3"], {"n": 5, "done": True}),
+    ("chain", "1", ["0", "1", "2", "3"], {"n": 5, "done": True}),
+    ("chain", "2", ["0", "1", "2", "3"], {"n": 5, "done": True}),
+    ("chain", "3", ["0", "1", "2", "3"], {"n": 5, "done": True}),
+    ("fan", "2/1", ["0", "1", "2/0", "2/1"], [{"n": 2}, {"n": 2}, {"n": 4}]),  # inside a parallel branch
+]
+
+
+@pytest.mark.parametrize(("flow", "kill_at", "addresses", "expected"), BOUNDARIES, ids=[f"{b[0]}@{b[1]}" for b in BOUNDARIES])
+def test_kill_9_at_a_step_boundary_resumes_from_the_last_finished_step(
+    flows: Flows, flow: str, kill_at: str, addresses: list[str], expected: object
+) -> None:
+    from corefn.flows.store import start_run
+
+    run_id = start_run(flows.state, flow, {"n": 1})  # recorded before any runtime runs: the next one takes it
+    proc = flows.start(COREFN_TEST_BLOCK=kill_at)
+    flows.wait_for_file(flows.out / "blocked", proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = flows.steps(run_id)
+    assert before[kill_at]["status"] == "running"
+    finished = {a for a, row in before.items() if row["status"] == "succeeded"}
+    if "/" not in kill_at:  # a sequence: every step before the killed one had finished
+        assert finished == {a for a in addresses if a < kill_at}
+
+    code, out = flows.until_idle()
+    assert code == 0, out
+    assert "resumed 1 flow run(s)" in out
+    starts = sorted((address, attempt) for _, address, attempt in flows.starts())
+    assert starts.count((kill_at, 1)) == 1 and starts.count((kill_at, 2)) == 1  # the killed step ran again
+    for address in finished:
+        assert [a for a, _ in starts].count(address) == 1, f"finished step {address} ran again"
+    if "/" not in kill_at:
+        assert starts == sorted([(a, 1) for a in addresses] + [(kill_at, 2)])  # later steps once
+    (run,) = flows.runs()
+    assert run["status"] == "succeeded" and json.loads(run["output"]) == expected
+
+
+def test_a_finished_run_is_not_run_again_by_the_next_runtime(flows: Flows) -> None:
+    from corefn.flows.store import start_run
+
+    start_run(flows.state, "chain", {"n": 1})
+    assert flows.until_idle()[0] == 0
+    count = len(flows.starts())
+    code, out = flows.until_idle()
+    assert code == 0 and "previous run had not finished" not in out
+    assert len(flows.starts()) == count == 4

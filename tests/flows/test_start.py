@@ -1,0 +1,107 @@
+"""Ways to start a run: a trigger applied to a flow, ``ctx.start_flow`` from a handler, and
+``corefn flow`` next to a running ``corefn run``; plus what is refused at declaration."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from corefn import App, ConfigurationError, Context
+from corefn.flows import Catch, Retry, each, parallel, step, wait, walk
+from corefn.flows.spec import FlowSpec, check_flow
+from tests.flows.conftest import APP, Flows, result
+
+
+def test_a_storage_trigger_on_a_flow_and_ctx_start_flow_start_runs(flows: Flows, tmp_path: Path) -> None:
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    (uploads / "a.txt").write_text("hello")
+    (uploads / "b.txt").write_text("again")
+    numbers = tmp_path / "numbers"
+    numbers.mkdir()
+    (numbers / "ten").write_text("10")
+    code, out = flows.until_idle("--seed", f"inbox={uploads}", "--seed", f"requests={numbers}")
+    assert code == 0, out
+    runs = {(r["flow"], r["started_by"], r["status"]) for r in flows.runs()}
+    assert runs == {("on-upload", "on-upload", "succeeded"), ("chain", "request", "succeeded")}
+    upload_runs = [r for r in flows.runs() if r["flow"] == "on-upload"]
+    assert sorted(json.loads(r["input"])["key"] for r in upload_runs) == ["a.txt", "b.txt"]
+    assert all(json.loads(r["output"]) == "label:storage" for r in upload_runs)  # the event's JSON form was the input
+    (chain,) = [r for r in flows.runs() if r["flow"] == "chain"]
+    assert json.loads(chain["output"]) == {"n": 23, "done": True} and chain["key"] == "ten"
+
+
+def test_ctx_start_flow_is_idempotent_per_key_and_checks_the_flow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.flows.apps.flowapp import app
+
+    monkeypatch.setenv("COREFN_STATE_DIR", str(tmp_path))
+    ctx = Context(cloud="local", app=app)
+    first = ctx.start_flow("chain", {"n": 1}, key="k")
+    assert ctx.start_flow("chain", {"n": 2}, key="k") == first
+    assert ctx.start_flow("chain", {"n": 2}) != first
+    with pytest.raises(ConfigurationError, match="has no flow 'nope'"):
+        ctx.start_flow("nope", {})
+    with pytest.raises(ConfigurationError, match="only"):
+        Context(cloud="aws", app=app).start_flow("chain", {"n": 1})
+
+
+def test_corefn_flow_next_to_a_running_runtime_follows_its_log(flows: Flows) -> None:
+    proc = flows.start()
+    flows.wait_for_file(flows.state / "runtime.lock", proc)
+    done = flows.flow("chain", {"n": 2})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "a corefn run holds" in done.stdout and result(done) == {"n": 7, "done": True}
+
+
+def test_corefn_flow_refuses_unknown_flows_and_bad_input(flows: Flows) -> None:
+    done = flows.flow("nope", {})
+    assert done.returncode == 2 and "has no flow 'nope'" in done.stderr
+    done = flows.cli("flow", APP, "chain", "--data", "{not json")
+    assert done.returncode == 2 and "--data is not JSON" in done.stderr
+
+
+def test_declarations_are_frozen_inspectable_data() -> None:
+    app = App("decl")
+    flow = app.flow(
+        "f",
+        [step("a", retry=Retry("ValueError", attempts=2)), parallel(step("b"), [step("c"), wait(5)]), each("items", step("d"), concurrency=3)],
+        timeout=60,
+    )
+    assert isinstance(flow, FlowSpec) and flow.timeout == 60
+    assert [n.kind for n in walk(flow.root)] == ["sequence", "task", "parallel", "task", "sequence", "task", "wait", "map", "task"]
+    assert flow.root.steps[0].retry == (Retry("ValueError", attempts=2),)
+    assert flow == app.get_flow("f") and hash(flow) == hash(app.get_flow("f"))
+    with pytest.raises(AttributeError):
+        flow.timeout = 5  # type: ignore[misc]
+    with pytest.raises(ConfigurationError, match="has no handler 'a'"):
+        check_flow(app, flow)  # steps name invoke handlers; checked when the flow is run
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda app: app.flow("f", [step("a"), step("a")]), "two steps are named 'a'"),
+        (lambda app: app.flow("f", []), "at least one step"),
+        (lambda app: app.flow("f", step("a"), timeout=0), "timeout must be > 0"),
+        (lambda app: app.flow("f", wait()), "exactly one of seconds"),
+        (lambda app: app.flow("f", step("a", retry=Retry(attempts=0))), "attempts >= 1"),
+        (lambda app: app.flow("f", step("a", catch=Catch(step("b"), errors=[]))), "at least one error"),
+        (lambda app: app.flow("f", each("x", step("a"), concurrency=-1)), "concurrency must be >= 0"),
+        (lambda app: app.storage("in")(FlowSpec("g", step("a"))), "not declared by app"),
+    ],
+)
+def test_bad_declarations_are_refused(build: object, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        build(App("decl"))  # type: ignore[operator]
+
+
+def test_a_step_must_name_an_invoke_handler() -> None:
+    app = App("decl")
+
+    @app.queue("jobs")
+    def job(message: object) -> None: ...
+
+    with pytest.raises(ConfigurationError, match="a queue handler; steps run @app.invoke handlers"):
+        check_flow(app, app.flow("f", step("job")))
