@@ -191,7 +191,8 @@ class App:
 
         def register(fn: F) -> F:
             if getattr(fn, "is_flow", False) is True:  # a trigger applied to a flow starts it
-                return self._flow_trigger(fn, trigger, name, options)
+                self._flow_trigger(fn, trigger, name, options)
+                return fn
             handler_name = check_name(name or fn.__name__, "handler")
             if handler_name in self._handlers:
                 raise ConfigurationError(f"handler {handler_name!r} is declared twice in app {self.name!r}")
@@ -311,13 +312,12 @@ class App:
         self._flows[name] = spec
         return spec
 
-    def _flow_trigger(self, flow: Any, trigger: Trigger, name: str | None, options: Mapping[str, Any]) -> Any:
+    def _flow_trigger(self, flow: Any, trigger: Trigger, name: str | None, options: Mapping[str, Any]) -> None:
         from corefn.flows.spec import FlowStarter
 
-        if self._flows.get(flow.name) is not flow:
+        if not any(declared is flow for declared in self._flows.values()):
             raise ConfigurationError(f"flow {flow.name!r} is not declared by app {self.name!r}")
         self._declare(trigger, name or flow.name, options)(FlowStarter(flow.name))
-        return flow
 
     # ------------------------------------------------------------------------ declaring sinks
 

@@ -32,7 +32,8 @@ parallel branch or a map item): in ASL terms the catcher's state ends its scope.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence as Seq
+from collections.abc import Iterable
+from collections.abc import Sequence as Seq
 from typing import Any, ClassVar
 
 from corefn._record import Record, _set
