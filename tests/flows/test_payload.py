@@ -36,3 +36,18 @@ def test_an_input_over_the_limit_is_refused(flows: Flows) -> None:
     done = flows.cli("flow", APP, "chain", "--data", "-", stdin='"' + "x" * PAYLOAD_LIMIT + '"')
     assert done.returncode == 2
     assert "the input is 262,146 bytes of JSON" in done.stderr
+
+
+@pytest.mark.parametrize("cloud", ["aws", "azure", "gcp"])
+def test_the_adapters_facts_agree_with_the_enforced_table(cloud: str) -> None:
+    """The limits check reads each adapter's ``workflows.toml``; the core enforces
+    ``limits.PAYLOAD_LIMITS`` without loading an adapter: both must say the same."""
+    from corefn.facts import load
+    from corefn.flows.limits import PAYLOAD_LIMITS, SPILLED_LIMITS
+
+    fact = load(cloud).get("workflows", "workflows.step_payload")
+    assert fact is not None
+    size = fact["max"] * 1024
+    service = {"aws": "aws-step-functions", "azure": "azure-durable-functions", "gcp": "gcp-workflows"}[cloud]
+    table = PAYLOAD_LIMITS if fact["binding"] else SPILLED_LIMITS
+    assert table[service] == (size, fact["source"])
