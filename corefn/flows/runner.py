@@ -57,14 +57,16 @@ class FlowRunner:
     def start(self) -> int:
         """Resume what a previous run left running; returns how many runs that is."""
         with self.store.connect() as db:
-            resumed = db.execute("UPDATE flow_runs SET next_at=0 WHERE status='running'").rowcount
+            names = list(self.flows)
+            marks = ",".join("?" * len(names))
+            resumed = db.execute(f"UPDATE flow_runs SET next_at=0 WHERE status='running' AND flow IN ({marks})", names).rowcount
         self._unlisten = on_start(self.wake.set)
         self._thread = threading.Thread(target=self._loop, name="corefn-flows", daemon=True)
         self._thread.start()
         return int(resumed)
 
     def busy(self) -> bool:
-        return bool(self.active) or self.store.running() > 0
+        return bool(self.active) or self.store.running(list(self.flows)) > 0
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -81,7 +83,7 @@ class FlowRunner:
         while not self.stop_event.is_set():
             try:
                 now = self.clock.now()
-                for run in self.store.due(now):
+                for run in self.store.due(now, list(self.flows)):
                     with self._lock:
                         if run["id"] in self.active:
                             continue
@@ -89,7 +91,7 @@ class FlowRunner:
                     self.store.postpone(run["id"], IN_FLIGHT)
                     self._pool.submit(self._advance, run)
                 wait = self.poll
-                due = self.store.next_due()
+                due = self.store.next_due(list(self.flows))
                 if due is not None and due < IN_FLIGHT:
                     wait = min(wait, max(0.005, self.clock.real_seconds(due - self.clock.now())))
             except Exception as error:  # a locked database: say so, keep going
@@ -112,11 +114,8 @@ class FlowRunner:
 
     def _pass(self, run: dict[str, Any]) -> None:
         run_id, name = str(run["id"]), str(run["flow"])
-        flow = self.flows.get(name)
+        flow = self.flows[name]
         now = self.clock.now()
-        if flow is None:
-            self._finish(run_id, name, "failed", error=f"app {self.app.name!r} declares no flow {name!r}")
-            return
         if run["started"] is None:
             run["deadline"] = now + flow.timeout
             run["fingerprint"] = flow.fingerprint()

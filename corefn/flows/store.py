@@ -23,6 +23,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Callable
+from collections.abc import Sequence as Seq
 from pathlib import Path
 from typing import Any
 
@@ -115,19 +116,26 @@ class FlowStore:
         sql = f"SELECT {', '.join(RUN_FIELDS)} FROM flow_runs" + (" WHERE status=?" if status else "") + " ORDER BY rowid"
         return [dict(zip(RUN_FIELDS, r, strict=True)) for r in self.connect().execute(sql, (status,) if status else ())]
 
-    def due(self, now: float) -> list[dict[str, Any]]:
-        """Running runs whose next look is due."""
+    @staticmethod
+    def _of(flows: Seq[str]) -> str:
+        return f"flow IN ({','.join('?' * len(flows))})"
+
+    def due(self, now: float, flows: Seq[str]) -> list[dict[str, Any]]:
+        """Running runs of ``flows`` whose next look is due (runs of flows another app declares
+        are left alone, as messages no handler of this app consumes are)."""
         rows = self.connect().execute(
-            f"SELECT {', '.join(RUN_FIELDS)} FROM flow_runs WHERE status='running' AND next_at<=? ORDER BY rowid", (now,)
+            f"SELECT {', '.join(RUN_FIELDS)} FROM flow_runs WHERE status='running' AND next_at<=? AND {self._of(flows)} ORDER BY rowid",
+            (now, *flows),
         ).fetchall()
         return [dict(zip(RUN_FIELDS, r, strict=True)) for r in rows]
 
-    def next_due(self) -> float | None:
-        row = self.connect().execute("SELECT MIN(next_at) FROM flow_runs WHERE status='running'").fetchone()
+    def next_due(self, flows: Seq[str]) -> float | None:
+        row = self.connect().execute(f"SELECT MIN(next_at) FROM flow_runs WHERE status='running' AND {self._of(flows)}", tuple(flows)).fetchone()
         return None if row[0] is None else float(row[0])
 
-    def running(self) -> int:
-        return int(self.connect().execute("SELECT COUNT(*) FROM flow_runs WHERE status='running'").fetchone()[0])
+    def running(self, flows: Seq[str]) -> int:
+        sql = f"SELECT COUNT(*) FROM flow_runs WHERE status='running' AND {self._of(flows)}"
+        return int(self.connect().execute(sql, tuple(flows)).fetchone()[0])
 
     def begin_run(self, run: str, now: float, deadline: float, fingerprint: str) -> None:
         self._write(

@@ -33,6 +33,17 @@ def test_a_storage_trigger_on_a_flow_and_ctx_start_flow_start_runs(flows: Flows,
     assert json.loads(chain["output"]) == {"n": 23, "done": True} and chain["key"] == "ten"
 
 
+def test_a_failed_run_makes_until_idle_exit_1_and_runs_of_other_apps_are_left_alone(flows: Flows) -> None:
+    from corefn.flows.store import flow_store_at, start_run
+
+    start_run(flows.state, "uncaught", {"n": 1})
+    flow_store_at(flows.state).create("another-apps-flow", "{}")
+    code, out = flows.until_idle()
+    assert code == 1, out
+    assert "flow uncaught" in out.split("summary:")[1]  # the summary counts the failed run
+    assert {(r["flow"], r["status"]) for r in flows.runs()} == {("uncaught", "failed"), ("another-apps-flow", "running")}
+
+
 def test_ctx_start_flow_is_idempotent_per_key_and_checks_the_flow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.flows.apps.flowapp import app
 
