@@ -317,6 +317,8 @@ class App:
 
         if not any(declared is flow for declared in self._flows.values()):
             raise ConfigurationError(f"flow {flow.name!r} is not declared by app {self.name!r}")
+        if getattr(trigger, "batch", False):
+            raise ConfigurationError(f"flow {flow.name!r}: a batch trigger cannot start a flow (one run per event: drop batch=True)")
         self._declare(trigger, name or flow.name, options)(FlowStarter(flow.name))
 
     # ------------------------------------------------------------------------ declaring sinks

@@ -33,7 +33,7 @@ def _fail(message: str) -> None:
 @click.argument("name")
 @click.option("--data", default="null", help="JSON input of the run (use - to read stdin).")
 @click.option("--state", type=click.Path(file_okay=False, path_type=Path), help="State folder [default: $COREFN_STATE_DIR or .corefn]")
-@click.option("--timeout", "wait_for", type=float, default=None, help="Stop following after this many seconds (the run goes on).")
+@click.option("--timeout", "wait_for", type=float, default=None, help="Stop following after this many seconds (the run is kept: a running or the next corefn run finishes it).")
 def command(app_ref: str, name: str, data: str, state: Path | None, wait_for: float | None) -> None:
     """Start flow NAME of APP with a JSON input and print its step log."""
     if state is not None:

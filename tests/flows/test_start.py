@@ -66,6 +66,12 @@ def test_corefn_flow_next_to_a_running_runtime_follows_its_log(flows: Flows) -> 
     assert "a corefn run holds" in done.stdout and result(done) == {"n": 7, "done": True}
 
 
+def test_deploy_refuses_an_app_with_flows_rather_than_ship_a_broken_trigger(flows: Flows) -> None:
+    done = flows.cli("deploy", APP, "--cloud", "aws", "--out", str(flows.root / "build"))
+    assert done.returncode == 2 and "flows run on `corefn run` only" in done.stderr
+    assert not (flows.root / "build").exists()
+
+
 def test_corefn_flow_refuses_unknown_flows_and_bad_input(flows: Flows) -> None:
     done = flows.flow("nope", {})
     assert done.returncode == 2 and "has no flow 'nope'" in done.stderr
@@ -101,6 +107,7 @@ def test_declarations_are_frozen_inspectable_data() -> None:
         (lambda app: app.flow("f", step("a", catch=Catch(step("b"), errors=[]))), "at least one error"),
         (lambda app: app.flow("f", each("x", step("a"), concurrency=-1)), "concurrency must be >= 0"),
         (lambda app: app.storage("in")(FlowSpec("g", step("a"))), "not declared by app"),
+        (lambda app: app.queue("q", batch=True)(app.flow("g", step("a"))), "a batch trigger cannot start a flow"),
     ],
 )
 def test_bad_declarations_are_refused(build: object, message: str) -> None:
