@@ -60,3 +60,27 @@ def test_a_finished_run_is_not_run_again_by_the_next_runtime(flows: Flows) -> No
     code, out = flows.until_idle()
     assert code == 0 and "previous run had not finished" not in out
     assert len(flows.starts()) == count == 4
+
+
+@pytest.mark.parametrize(("address", "status"), [("0", "retrying"), ("1", "waiting")])
+def test_kill_9_during_a_retry_back_off_or_a_wait_keeps_attempts_and_waits(flows: Flows, address: str, status: str) -> None:
+    """A run suspended (a retry's back-off, a wait: half a second each) when the runtime dies: the next runtime
+    goes on from there: the attempt count is kept, a finished step does not run again."""
+    import time
+
+    from corefn.flows.store import start_run
+
+    run_id = start_run(flows.state, "patient", {"fails": 1})
+    proc = flows.start()
+    deadline = time.time() + 15
+    while (flows.steps(run_id).get(address) or {}).get("status") != status:
+        assert time.time() < deadline and proc.poll() is None, "the run never got there"
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+    code, out = flows.until_idle()
+    assert code == 0, out
+    assert sorted((h, a, n) for h, a, n in flows.starts()) == [("finish", "2", 1), ("flaky", "0", 1), ("flaky", "0", 2)]
+    steps = flows.steps(run_id)
+    assert steps["1"]["started"] >= steps["0"]["finished"] and steps["2"]["started"] >= steps["1"]["wake_at"]

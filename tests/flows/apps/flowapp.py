@@ -147,6 +147,8 @@ app.flow("mapped", [each("items", step("square"), concurrency=2), step("peak")])
 app.flow("waiting", [step("add"), wait(3600, name="an-hour"), step("finish")], timeout=7200)
 app.flow("waiting-until", [wait(until="at"), step("label")], timeout=7200)
 
+app.flow("patient", [step("flaky", retry=Retry(Flaky, attempts=3, backoff=0.5)), wait(0.5, name="nap"), step("finish")])
+
 app.flow("too-big", [step("big"), step("finish")])
 app.flow("short", [step("slow"), wait(60), step("finish")], timeout=30)
 
