@@ -312,6 +312,11 @@ class FlowSpec(Record):
                 )
             seen.add(node.name)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The tree as plain JSON data (``{"kind": "task", "handler": ..., "retry": [...]}``):
+        what a compiler, a diagram or a diff reads without importing these classes."""
+        return {"name": self.name, "timeout": self.timeout, "root": as_data(self.root)}
+
     def tasks(self) -> list[Task]:
         return [n for n in walk(self.root) if isinstance(n, Task)]
 
@@ -321,6 +326,17 @@ class FlowSpec(Record):
         import hashlib
 
         return hashlib.sha256(repr(self.root).encode()).hexdigest()[:16]
+
+
+def as_data(value: Any) -> Any:
+    """Records as ``{"kind"?, field: value}`` dicts, tuples as lists, the rest as is."""
+    if isinstance(value, Record):
+        kind = getattr(type(value), "kind", None)
+        head = {"kind": kind} if isinstance(kind, str) else {}
+        return {**head, **{f: as_data(getattr(value, f)) for f in value._fields}}
+    if isinstance(value, (tuple, list)):
+        return [as_data(v) for v in value]
+    return value
 
 
 def check_flow(app: Any, flow: FlowSpec) -> None:

@@ -92,6 +92,16 @@ def test_declarations_are_frozen_inspectable_data() -> None:
     assert flow == app.get_flow("f") and hash(flow) == hash(app.get_flow("f"))
     with pytest.raises(AttributeError):
         flow.timeout = 5  # type: ignore[misc]
+    data = flow.to_dict()
+    assert json.loads(json.dumps(data)) == data  # plain JSON, for a compiler or a diagram
+    assert data["root"]["steps"][0] == {
+        "kind": "task", "handler": "a", "name": "a", "catch": [],
+        "retry": [{"errors": ["ValueError"], "attempts": 2, "backoff": 1.0, "rate": 2.0, "max_delay": 300.0}],
+    }
+    assert data["root"]["steps"][2] == {
+        "kind": "map", "items": "items", "concurrency": 3, "name": "map", "catch": [],
+        "node": {"kind": "task", "handler": "d", "name": "d", "retry": [], "catch": []},
+    }
     with pytest.raises(ConfigurationError, match="has no handler 'a'"):
         check_flow(app, flow)  # steps name invoke handlers; checked when the flow is run
 
