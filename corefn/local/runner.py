@@ -52,6 +52,9 @@ runtime.db     SQLite (WAL). Tables:
                objects_seen   the object versions (size, mtime) already announced as events
                timers         when each timer last fired
                Inspect with:  sqlite3 runtime.db 'select handler, attempt, last_error from dead'
+flows.db       SQLite: flow runs (flow_runs), each step's recorded result (flow_steps) and the
+               step log (flow_log). Inspect with:
+               sqlite3 flows.db 'select flow, status, error from flow_runs'
 runtime.lock   held by the running `corefn run` (one runtime per state folder)
 objects/NAME/  local object stores (file:// sinks); drop a file in to raise a storage event
 tables.db      local NoSQL tables (sqlite:// sinks)
