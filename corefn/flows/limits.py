@@ -9,8 +9,9 @@ Step Functions      262,144 B   a state's, task's or execution's input or output
                                 dg/service-quotas.html; the history events' ``input`` /
                                 ``output`` fields: "Maximum length of 262144", https://docs.aws.
                                 amazon.com/step-functions/latest/apireference/API_StateEnteredEventDetails.html).
-                                Larger fails the state with ``States.DataLimitExceeded``, which
-                                ``States.ALL`` does not catch.
+                                Larger fails the state with ``States.DataLimitExceeded``, "a
+                                terminal error that can't be caught by the States.ALL error type"
+                                (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
 Durable Functions   64 KB       an Azure Storage queue message (https://learn.microsoft.com/
 (Azure Storage)     (spills)    azure/storage/queues/storage-queues-introduction); the Azure
                                 Storage provider keeps larger payloads in a blob container and

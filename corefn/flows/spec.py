@@ -10,6 +10,7 @@ The nodes, and what each passes on (a step's input is the previous step's result
 
 =============  ==========================================================================
 ``Task``       runs an invoke handler with the input; its return value is the result.
+               Catch goes on tasks, parallels and maps: where Step Functions allows it.
                ``retry``: rules tried in order, the first whose ``errors`` match applies
                (ASL ``Retry``). ``catch``: the same for fallbacks (ASL ``Catch``).
 ``Sequence``   runs its steps one after another (a list stands for one).
@@ -40,8 +41,9 @@ from corefn._record import Record, _set
 from corefn.errors import ConfigurationError
 from corefn.specs import check_name
 
-#: every error but the terminal ones (payload too large, flow timeout: ASL's States.ALL does not
-#: catch States.DataLimitExceeded or States.Runtime either)
+#: every error but the terminal ones (payload too large, bad data, flow timeout), as ASL's
+#: ``States.ALL`` "can't catch the States.DataLimitExceeded terminal error type and runtime error
+#: types" (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html)
 ANY_ERROR = "*"
 
 #: Choice operators → how the value at ``path`` is compared with ``value``
