@@ -11,8 +11,9 @@ consumes which queue / topic / stream, routes messages published before anyone c
 catches up on missed timer ticks and scans the watched bucket folders.
 
 ``--until-idle``: no HTTP server; the runtime works until nothing is pending (waiting, delayed for
-a retry, or in flight — including what the run itself produced) and nothing has moved for a
-short grace period, then prints a summary and exits 0, or 1 if anything was dead-lettered.
+a retry, or in flight — including what the run itself produced), no flow run is unfinished (waits
+included: they pass on the runtime's clock) and nothing has moved for a short grace period, then
+prints a summary and exits 0, or 1 if anything was dead-lettered or a flow run failed.
 """
 
 from __future__ import annotations
