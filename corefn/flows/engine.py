@@ -259,23 +259,31 @@ class Execution:
         return outcome.result
 
     def _guarded(self, node: Task | Parallel | Map, path: str, data: Any, body: Callable[[], Any]) -> Any:
+        """Run ``body``; on a failure a catch rule matches, record the decision, then run the
+        fallback. A replay finds the decision and goes straight to the fallback: the failed step
+        (a branch still waiting for a retry, say) is never run again after it was caught."""
+        mark = f"{path}!catch"
+        decided = self.store.step(self.run_id, mark)
+        if decided is not None:
+            recorded = loads(decided["output"])
+            return self._fallback(node, path, data, int(recorded["rule"]), recorded["error"])
         try:
             return body()
         except StepFailed as failure:
             for index, rule in enumerate(node.catch):
                 if failure.matches(rule.errors):
-                    return self._caught(node, path, data, failure, index, rule)
+                    import json
+
+                    detail = f"{failure} -> {rule.then.name}"
+                    output = json.dumps({"rule": index, "error": failure.as_dict()})
+                    self.store.record(self.run_id, mark, node.name, "catch", "succeeded", self.now(), output=output, event="caught", detail=detail)
+                    self.emit(mark, node.name, "caught", detail, None)
+                    return self._fallback(node, path, data, index, failure.as_dict())
             raise
 
-    def _caught(self, node: Node, path: str, data: Any, failure: StepFailed, index: int, rule: Catch) -> Any:
-        mark = f"{path}!catch"
-        if self.store.step(self.run_id, mark) is None:
-            self.store.record(
-                self.run_id, mark, node.name, "catch", "succeeded", self.now(), output=str(index),
-                event="caught", detail=f"{failure} -> {rule.then.name}",
-            )
-            self.emit(mark, node.name, "caught", f"{failure} -> {rule.then.name}", None)
-        result = self.node(rule.then, _child(path, f"catch{index}"), {"input": data, "error": failure.as_dict()})
+    def _fallback(self, node: Task | Parallel | Map, path: str, data: Any, index: int, error: dict[str, Any]) -> Any:
+        rule: Catch = node.catch[index]
+        result = self.node(rule.then, _child(path, f"catch{index}"), {"input": data, "error": error})
         if rule.resume:
             return result
         raise EndScope(result)

@@ -56,6 +56,16 @@ def test_catch_with_resume_continues_and_unmatched_errors_are_not_caught(flows: 
     assert len(flows.records("fallback")) == 1
 
 
+def test_a_caught_step_is_not_run_again_when_the_run_is_replayed(flows: Flows) -> None:
+    """One branch fails for good while the other waits for a retry: the parallel step is caught
+    (and the run goes on). The next pass, after the wait, replays the tree: it must go straight
+    to the recorded fallback, not retry the abandoned branch."""
+    done = flows.flow("caught-then-wait", {"fails": 99})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert len(flows.records("flaky")) == 1 and len(flows.records("fallback")) == 1
+    assert result(done) == {"n": None, "done": True}
+
+
 def test_choice_branches_on_the_previous_result(flows: Flows) -> None:
     assert result(flows.flow("branching", {"kind": "a", "size": 50})) == "label:a"
     assert result(flows.flow("branching", {"kind": "b", "size": 50})) == "label:b"

@@ -149,6 +149,18 @@ app.flow("waiting-until", [wait(until="at"), step("label")], timeout=7200)
 
 app.flow("patient", [step("flaky", retry=Retry(Flaky, attempts=3, backoff=0.5)), wait(0.5, name="nap"), step("finish")])
 
+app.flow(
+    "caught-then-wait",
+    [
+        parallel(
+            step("broken"), step("flaky", retry=Retry(Flaky, attempts=5, backoff=0.1)),
+            name="both", catch=Catch(step("fallback"), resume=True),
+        ),
+        wait(0.5, name="pause"),
+        step("finish"),
+    ],
+)
+
 app.flow("too-big", [step("big"), step("finish")])
 app.flow("short", [step("slow"), wait(60), step("finish")], timeout=30)
 
