@@ -26,6 +26,13 @@ def test_a_result_over_the_limit_fails_the_run_naming_step_and_size(flows: Flows
     assert run["status"] == "failed" and flows.steps(run["id"])["0"]["status"] == "failed"
 
 
+def test_a_result_that_is_not_json_fails_the_run_without_retry_or_catch(flows: Flows) -> None:
+    done = flows.flow("not-json", {})
+    assert done.returncode == 1
+    assert "step 'raw''s result is not JSON: Object of type bytes is not JSON serializable" in done.stderr
+    assert flows.records("fallback") == [] and flows.records("finish") == []
+
+
 def test_a_result_at_the_limit_passes(flows: Flows) -> None:
     done = flows.flow("too-big", {"size": PAYLOAD_LIMIT - 2})
     assert done.returncode == 0, done.stderr

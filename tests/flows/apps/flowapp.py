@@ -83,6 +83,11 @@ def big(event: InvokeEvent) -> str:
 
 
 @app.invoke()
+def raw(event: InvokeEvent) -> bytes:
+    return b"not JSON"
+
+
+@app.invoke()
 def square(event: InvokeEvent) -> int:
     started("square", event)
     with _lock:
@@ -162,6 +167,7 @@ app.flow(
 )
 
 app.flow("too-big", [step("big"), step("finish")])
+app.flow("not-json", [step("raw", retry=Retry(attempts=3), catch=Catch(step("fallback"))), step("finish")])
 app.flow("short", [step("slow"), wait(60), step("finish")], timeout=30)
 
 inbox = app.object_store("inbox")
