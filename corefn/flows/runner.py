@@ -12,6 +12,7 @@ running run is made due again: that is the resume after ``kill -9``.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -104,6 +105,9 @@ class FlowRunner:
         run_id = str(run["id"])
         try:
             self._pass(run)
+        except sqlite3.OperationalError as error:  # a busy or locked database: try again soon
+            self.console.warn(f"flow run {run_id}: {error}; trying again in 1 s")
+            self.store.postpone(run_id, self.clock.now() + 1.0)
         except Exception as error:  # an engine bug must not leave the run in flight forever
             self.console.warn(f"flow run {run_id}: {type(error).__name__}: {error}")
             self.store.finish(run_id, "failed", self.clock.now(), error=f"{type(error).__name__}: {error}")

@@ -11,6 +11,8 @@ The nodes, and what each passes on (a step's input is the previous step's result
 =============  ==========================================================================
 ``Task``       runs an invoke handler with the input; its return value is the result.
                Catch goes on tasks, parallels and maps: where Step Functions allows it.
+               A handler declaring ``timeout=`` that runs past it fails the step with
+               ``StepTimeout`` (ASL ``States.Timeout``), which rules can name.
                ``retry``: rules tried in order, the first whose ``errors`` match applies
                (ASL ``Retry``). ``catch``: the same for fallbacks (ASL ``Catch``).
 ``Sequence``   runs its steps one after another (a list stands for one).

@@ -66,6 +66,12 @@ def test_a_caught_step_is_not_run_again_when_the_run_is_replayed(flows: Flows) -
     assert result(done) == {"n": None, "done": True}
 
 
+def test_a_step_past_its_handlers_timeout_fails_with_step_timeout(flows: Flows) -> None:
+    done = flows.flow("too-slow", {})
+    assert done.returncode == 0, done.stderr
+    assert result(done)["fallback"] == {"type": "StepTimeout", "message": "sluggish ran past its 0.1 s timeout"}
+
+
 def test_choice_branches_on_the_previous_result(flows: Flows) -> None:
     assert result(flows.flow("branching", {"kind": "a", "size": 50})) == "label:a"
     assert result(flows.flow("branching", {"kind": "b", "size": 50})) == "label:b"

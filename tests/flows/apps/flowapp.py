@@ -82,6 +82,12 @@ def big(event: InvokeEvent) -> str:
     return "x" * int(event.payload["size"])
 
 
+@app.invoke(timeout=0.1)
+def sluggish(event: InvokeEvent) -> str:
+    time.sleep(0.3)
+    return "late"
+
+
 @app.invoke()
 def raw(event: InvokeEvent) -> bytes:
     return b"not JSON"
@@ -167,6 +173,7 @@ app.flow(
 )
 
 app.flow("too-big", [step("big"), step("finish")])
+app.flow("too-slow", step("sluggish", catch=Catch(step("fallback"), errors="StepTimeout")))
 app.flow("not-json", [step("raw", retry=Retry(attempts=3), catch=Catch(step("fallback"))), step("finish")])
 app.flow("short", [step("slow"), wait(60), step("finish")], timeout=30)
 
