@@ -72,6 +72,22 @@ def test_deploy_refuses_an_app_with_flows_rather_than_ship_a_broken_trigger(flow
     assert not (flows.root / "build").exists()
 
 
+def test_corefn_flow_lists_runs_and_shows_one_runs_log(flows: Flows) -> None:
+    assert flows.flow("chain", {"n": 1}).returncode == 0
+    assert flows.flow("uncaught", {"n": 1}).returncode == 1
+    listing = flows.cli("flow", APP)
+    assert listing.returncode == 0, listing.stderr
+    chain, uncaught = listing.stdout.splitlines()
+    assert chain.split()[1:3] == ["chain", "succeeded"] and uncaught.split()[1:3] == ["uncaught", "failed"]
+    assert uncaught.endswith("ValueError: broken on purpose")
+    shown = flows.cli("flow", APP, "--show", chain.split()[0])
+    assert shown.returncode == 0 and result(shown) == {"n": 5, "done": True}
+    assert [line.split()[3] for line in shown.stdout.splitlines()[:-1]] == ["started", "first", "double", "third", "finish", "succeeded"]
+    shown = flows.cli("flow", APP, "--show", uncaught.split()[0])
+    assert shown.returncode == 1 and "failed: ValueError: broken on purpose" in shown.stderr
+    assert flows.cli("flow", APP, "--show", "zzzz").returncode == 2
+
+
 def test_corefn_flow_refuses_unknown_flows_and_bad_input(flows: Flows) -> None:
     done = flows.flow("nope", {})
     assert done.returncode == 2 and "has no flow 'nope'" in done.stderr
