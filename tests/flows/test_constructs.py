@@ -20,6 +20,14 @@ def test_sequence_passes_each_result_to_the_next_step(flows: Flows) -> None:
     ]
 
 
+def test_results_pass_as_json(flows: Flows) -> None:
+    """The next step sees what JSON makes of a result (a tuple is a list, keys are strings), the
+    same on the first pass and on a replay."""
+    done = flows.flow("as-json", {})
+    assert done.returncode == 0, done.stderr
+    assert result(done) == ["list", "str"]  # not tuple and int
+
+
 def test_retry_runs_a_failing_step_again_with_backoff(flows: Flows) -> None:
     done = flows.flow("retrying", {"fails": 2})
     assert done.returncode == 0, done.stdout + done.stderr

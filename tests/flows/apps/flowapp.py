@@ -112,6 +112,18 @@ def peak(event: InvokeEvent) -> dict[str, Any]:
 
 
 @app.invoke()
+def pair(event: InvokeEvent) -> tuple[int, dict[int, str]]:
+    return (1, {2: "two"})
+
+
+@app.invoke()
+def types(event: InvokeEvent) -> list[str]:
+    """The Python types this step received (what JSON made of the previous result)."""
+    first, second = event.payload
+    return [type(event.payload).__name__, *(type(k).__name__ for k in second)]
+
+
+@app.invoke()
 def label(event: InvokeEvent) -> str:
     started("label", event)
     payload = event.payload if isinstance(event.payload, dict) else {}
@@ -171,6 +183,8 @@ app.flow(
         step("finish"),
     ],
 )
+
+app.flow("as-json", [step("pair"), step("types")])
 
 app.flow("too-big", [step("big"), step("finish")])
 app.flow("too-slow", step("sluggish", catch=Catch(step("fallback"), errors="StepTimeout")))
