@@ -20,10 +20,11 @@ payload over the limit, data of the wrong shape, the flow's timeout.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from corefn.flows.limits import FlowDataError, FlowPayloadTooLarge, encode
@@ -333,12 +334,7 @@ class Execution:
                 except EndScope as end:
                     return end.result
 
-            outcomes: list[tuple[bool, Any]] = []
-            with ThreadPoolExecutor(max_workers=limit or len(jobs), thread_name_prefix=f"corefn-flow-{node.name}") as pool:
-                futures = [pool.submit(one, job) for job in jobs]
-                for future in futures:
-                    error = future.exception()
-                    outcomes.append((error is None, error if error is not None else future.result()))
+            outcomes = run_all([partial(one, job) for job in jobs], limit)
             errors = [value for ok, value in outcomes if not ok]
             for kind in (Terminal, StepFailed):
                 first = next((e for e in errors if isinstance(e, kind)), None)
@@ -388,6 +384,32 @@ class Execution:
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
         return when.timestamp()
+
+
+def run_all(calls: list[Callable[[], Any]], limit: int = 0) -> list[tuple[bool, Any]]:
+    """Run ``calls`` on daemon threads, at most ``limit`` at once (0: all), and wait for all:
+    ``(True, result)`` or ``(False, exception)`` each, in order. Daemon threads, not an executor:
+    a step that never returns must not keep the process from exiting on SIGTERM."""
+    outcomes: list[tuple[bool, Any]] = [(False, None)] * len(calls)
+    gate = threading.Semaphore(limit or len(calls) or 1)
+
+    def work(index: int) -> None:
+        try:
+            outcomes[index] = (True, calls[index]())
+        except BaseException as error:  # noqa: BLE001 - handed back to the caller, who re-raises
+            outcomes[index] = (False, error)
+        finally:
+            gate.release()
+
+    threads = []
+    for index in range(len(calls)):
+        gate.acquire()
+        thread = threading.Thread(target=work, args=(index,), name="corefn-flow-branch", daemon=True)
+        thread.start()
+        threads.append(thread)
+    for thread in threads:
+        thread.join()
+    return outcomes
 
 
 _RUNNERS: dict[type[Node], Callable[[Execution, Any, str, Any], Any]] = {

@@ -1,7 +1,8 @@
 """The flow engine inside ``corefn run`` (and ``corefn flow``): picks up due runs and advances them.
 
 One loop thread looks for runs whose ``next_at`` has come (runtime clock) and hands each to a
-pool of ``concurrency`` worker threads; a worker makes one :class:`~corefn.flows.engine.Execution`
+worker thread (at most ``concurrency`` at once; daemon threads, so a step that never returns does
+not keep ``corefn run`` from stopping on SIGTERM); a worker makes one :class:`~corefn.flows.engine.Execution`
 pass and then records the outcome: finished (succeeded, failed, timed out) or suspended until a
 wait or a retry's back-off is over, or the flow's deadline, whichever is first.
 
@@ -15,7 +16,6 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol
 
 from corefn.flows.engine import Execution, FlowTimedOut, StepFailed, Suspend, Terminal
@@ -51,7 +51,7 @@ class FlowRunner:
         self.stop_event = threading.Event()
         self.active: set[str] = set()
         self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="corefn-flow")
+        self.concurrency = max(1, concurrency)
         self._thread: threading.Thread | None = None
         self._unlisten: Any = None
 
@@ -76,7 +76,9 @@ class FlowRunner:
             self._unlisten()
         if self._thread is not None:
             self._thread.join(timeout=2.0)
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        deadline = time.monotonic() + 2.0
+        while self.active and time.monotonic() < deadline:  # let passes in progress commit; a blocked step is abandoned
+            time.sleep(0.01)
 
     # ------------------------------------------------------------------------------ loop
 
@@ -88,12 +90,16 @@ class FlowRunner:
                     with self._lock:
                         if run["id"] in self.active:
                             continue
+                        if len(self.active) >= self.concurrency:
+                            break
                         self.active.add(run["id"])
                     self.store.postpone(run["id"], IN_FLIGHT)
-                    self._pool.submit(self._advance, run)
+                    threading.Thread(target=self._advance, args=(run,), name=f"corefn-flow-{run['id'][:8]}", daemon=True).start()
                 wait = self.poll
                 due = self.store.next_due(list(self.flows))
-                if due is not None and due < IN_FLIGHT:
+                if len(self.active) >= self.concurrency:
+                    pass  # saturated: a finishing pass sets `wake`
+                elif due is not None and due < IN_FLIGHT:
                     wait = min(wait, max(0.005, self.clock.real_seconds(due - self.clock.now())))
             except Exception as error:  # a locked database: say so, keep going
                 self.console.warn(f"flows: {error}")

@@ -84,3 +84,36 @@ def test_kill_9_during_a_retry_back_off_or_a_wait_keeps_attempts_and_waits(flows
     assert sorted((h, a, n) for h, a, n in flows.starts()) == [("finish", "2", 1), ("flaky", "0", 1), ("flaky", "0", 2)]
     steps = flows.steps(run_id)
     assert steps["1"]["started"] >= steps["0"]["finished"] and steps["2"]["started"] >= steps["1"]["wake_at"]
+
+
+def wait_for_sigterm_handler(pid: int) -> None:
+    """Until the runtime has installed its SIGTERM handler (Linux: the SigCgt mask in /proc), so
+    the signal means "stop cleanly", not the default instant death."""
+    import time
+    from pathlib import Path
+
+    status = Path(f"/proc/{pid}/status")
+    if not status.exists():
+        pytest.skip("needs /proc to know when the runtime handles SIGTERM")
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        caught = next(line for line in status.read_text().splitlines() if line.startswith("SigCgt:"))
+        if int(caught.split()[1], 16) & (1 << (signal.SIGTERM - 1)):
+            return
+        time.sleep(0.02)
+    raise AssertionError("the runtime never installed a SIGTERM handler")
+
+
+def test_sigterm_stops_the_runtime_while_a_step_hangs_and_the_next_run_finishes_it(flows: Flows) -> None:
+    from corefn.flows.store import start_run
+
+    run_id = start_run(flows.state, "chain", {"n": 1})
+    proc = flows.start(COREFN_TEST_BLOCK="1")
+    flows.wait_for_file(flows.out / "blocked", proc)
+    wait_for_sigterm_handler(proc.pid)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=15) == 0  # a hanging step does not keep the runtime from stopping cleanly
+    assert flows.steps(run_id)["1"]["status"] == "running"
+    code, out = flows.until_idle()
+    assert code == 0, out
+    assert sorted((a, n) for _, a, n in flows.starts()) == [("0", 1), ("1", 1), ("1", 2), ("2", 1), ("3", 1)]
