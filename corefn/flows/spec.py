@@ -10,18 +10,19 @@ The nodes, and what each passes on (a step's input is the previous step's result
 
 =============  ==========================================================================
 ``Task``       runs an invoke handler with the input; its return value is the result.
-               Catch goes on tasks, parallels and maps: where Step Functions allows it.
-               A handler declaring ``timeout=`` that runs past it fails the step with
-               ``StepTimeout`` (ASL ``States.Timeout``), which rules can name.
                ``retry``: rules tried in order, the first whose ``errors`` match applies
-               (ASL ``Retry``). ``catch``: the same for fallbacks (ASL ``Catch``).
+               (ASL ``Retry``). ``catch``: the same for fallbacks (ASL ``Catch``; it goes
+               on tasks, parallels and maps, where Step Functions allows it). A handler
+               declaring ``timeout=`` that runs past it fails the step with ``StepTimeout``
+               (ASL ``States.Timeout``), which rules can name.
 ``Sequence``   runs its steps one after another (a list stands for one).
 ``Choice``     the first ``When`` rule true of the input runs its node; else ``otherwise``;
                no match and no ``otherwise`` fails the flow (ASL ``States.NoChoiceMatched``).
 ``Parallel``   every branch gets the same input; the result is the list of their results.
                One failing branch fails the node (after the others finish).
-``Map``        runs ``node`` over each item of the list at ``items`` in the input, at most
-               ``concurrency`` at a time (0: all); the result is the list of results.
+``Map``        runs ``node`` over each item of the list at ``items`` (a dotted path in the
+               input; ``""``: the input itself), at most ``concurrency`` at a time (0: all);
+               the result is the list of results.
 ``Wait``       ``seconds``, or ``until`` a time (ISO 8601) at a dotted path of the input;
                passes its input on.
 =============  ==========================================================================

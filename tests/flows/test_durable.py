@@ -117,3 +117,18 @@ def test_sigterm_stops_the_runtime_while_a_step_hangs_and_the_next_run_finishes_
     code, out = flows.until_idle()
     assert code == 0, out
     assert sorted((a, n) for _, a, n in flows.starts()) == [("0", 1), ("1", 1), ("1", 2), ("2", 1), ("3", 1)]
+
+
+def test_a_run_started_under_another_definition_is_not_resumed_under_this_one(flows: Flows) -> None:
+    """Its recorded steps are addressed by position in the old tree: replaying them against a
+    changed tree could skip or repeat work, so the run fails with a message saying why."""
+    from corefn.flows.store import start_run
+
+    run_id = start_run(flows.state, "chain", {"n": 1})
+    with flows.db() as db:
+        db.execute("UPDATE flow_runs SET started=1, deadline=1e12, fingerprint='older-tree' WHERE id=?", (run_id,))
+    code, out = flows.until_idle()
+    assert code == 1
+    (run,) = flows.runs()
+    assert run["status"] == "failed" and run["error"] == "flow 'chain' changed since this run started; it cannot be resumed"
+    assert flows.starts() == []
