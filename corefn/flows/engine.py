@@ -107,6 +107,10 @@ def _iso(seconds: float) -> str:
 
 _MISSING = object()
 
+#: branches or map items run at once locally when the declaration sets no limit (threads are
+#: this machine's resource: a 10,000-item map must not start 10,000 of them)
+MAX_THREADS = 32
+
 
 def lookup(data: Any, path: str) -> Any:
     """The value at dotted ``path`` (``"a.b.0"``; ``""`` is ``data``), or ``_MISSING``."""
@@ -387,11 +391,12 @@ class Execution:
 
 
 def run_all(calls: list[Callable[[], Any]], limit: int = 0) -> list[tuple[bool, Any]]:
-    """Run ``calls`` on daemon threads, at most ``limit`` at once (0: all), and wait for all:
+    """Run ``calls`` on daemon threads, at most ``limit`` at once (0: all, up to
+    :data:`MAX_THREADS`), and wait for all:
     ``(True, result)`` or ``(False, exception)`` each, in order. Daemon threads, not an executor:
     a step that never returns must not keep the process from exiting on SIGTERM."""
     outcomes: list[tuple[bool, Any]] = [(False, None)] * len(calls)
-    gate = threading.Semaphore(limit or len(calls) or 1)
+    gate = threading.Semaphore(max(1, min(limit or len(calls), MAX_THREADS)))
 
     def work(index: int) -> None:
         try:

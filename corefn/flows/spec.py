@@ -21,8 +21,8 @@ The nodes, and what each passes on (a step's input is the previous step's result
 ``Parallel``   every branch gets the same input; the result is the list of their results.
                One failing branch fails the node (after the others finish).
 ``Map``        runs ``node`` over each item of the list at ``items`` (a dotted path in the
-               input; ``""``: the input itself), at most ``concurrency`` at a time (0: all);
-               the result is the list of results.
+               input; ``""``: the input itself), at most ``concurrency`` at a time (0: no
+               limit; locally at most 32 threads); the result is the list of results.
 ``Wait``       ``seconds``, or ``until`` a time (ISO 8601) at a dotted path of the input;
                passes its input on.
 =============  ==========================================================================
