@@ -149,3 +149,19 @@ def test_a_step_must_name_an_invoke_handler() -> None:
 
     with pytest.raises(ConfigurationError, match="a queue handler; steps run @app.invoke handlers"):
         check_flow(app, app.flow("f", step("job")))
+
+
+def test_the_readme_flow_snippet_declares_what_it_says() -> None:
+    import re
+
+    from tests.flows.conftest import REPO
+
+    section = (REPO / "README.md").read_text().split("## Flows", 1)[1]
+    source = re.search(r"```python\n(.*?)```", section, re.S)
+    assert source is not None
+    app = App("readme")
+    app.object_store("originals")
+    exec(compile(source.group(1), "README.md", "exec"), {"app": app})
+    flow = app.get_flow("process-upload")
+    assert [n.kind for n in walk(flow.root)] == ["sequence", "task", "task", "parallel", "task", "task", "task", "task"]
+    assert app.handler("process-upload").kind == "storage"  # the trigger applied to the flow
