@@ -74,11 +74,13 @@ class FlowStore:
             self._local.db = db
         return db
 
-    def _write(self, sql: str, *statements: tuple[str, tuple[Any, ...]]) -> None:
+    def _write(self, *statements: tuple[str, tuple[Any, ...]]) -> None:
+        """``statements`` in one ``BEGIN IMMEDIATE`` transaction (the write lock up front, so two
+        writers never deadlock upgrading a read)."""
         db = self.connect()
         db.execute("BEGIN IMMEDIATE")
         try:
-            for text, args in ((sql, ()), *statements) if sql else statements:
+            for text, args in statements:
                 db.execute(text, args)
         except BaseException:
             db.execute("ROLLBACK")
@@ -139,17 +141,15 @@ class FlowStore:
 
     def begin_run(self, run: str, now: float, deadline: float, fingerprint: str) -> None:
         self._write(
-            "",
             ("UPDATE flow_runs SET started=?, deadline=?, fingerprint=? WHERE id=? AND started IS NULL", (now, deadline, fingerprint, run)),
             ("INSERT INTO flow_log (run, at, event, detail) VALUES (?,?,?,?)", (run, now, "started", None)),
         )
 
     def postpone(self, run: str, at: float) -> None:
-        self._write("", ("UPDATE flow_runs SET next_at=? WHERE id=?", (at, run)))
+        self._write(("UPDATE flow_runs SET next_at=? WHERE id=?", (at, run)))
 
     def finish(self, run: str, status: str, now: float, output: str | None = None, error: str | None = None) -> None:
         self._write(
-            "",
             ("UPDATE flow_runs SET status=?, output=?, error=?, finished=? WHERE id=?", (status, output, error, now, run)),
             ("INSERT INTO flow_log (run, at, event, detail) VALUES (?,?,?,?)", (run, now, status, error)),
         )
@@ -196,7 +196,7 @@ class FlowStore:
             statements.append(
                 ("INSERT INTO flow_log (run, at, path, step, event, detail, seconds) VALUES (?,?,?,?,?,?,?)", (run, now, path, name, event, detail, seconds))
             )
-        self._write("", *statements)
+        self._write(*statements)
 
     # ------------------------------------------------------------------------------- log
 
