@@ -13,6 +13,7 @@ running run is made due again: that is the resume after ``kill -9``.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -146,8 +147,6 @@ class FlowRunner:
         except StepFailed as failure:
             self._finish(run_id, name, "failed", error=str(failure))
             return
-        import json
-
         self._finish(run_id, name, "succeeded", output=json.dumps(result, separators=(",", ":")))
 
     def _finish(self, run_id: str, name: str, status: str, output: str | None = None, error: str | None = None) -> None:
