@@ -87,8 +87,13 @@ def _run(app_ref: str, name: str, payload: Any, wait_for: float | None) -> int:
     store = flow_store_at(state)
     seen = 0
     limit = None if wait_for is None else time.monotonic() + wait_for
+    hint_at = time.monotonic() + 5.0 if engine is None else None
     try:
         while True:
+            if hint_at is not None and time.monotonic() > hint_at:
+                hint_at = None
+                if (store.run(run_id) or {}).get("started") is None:
+                    click.echo(f"the corefn run holding {state} has not picked the run up: is it running {app_ref}?")
             for line in store.log(run_id, seen):
                 seen = line["seq"]
                 step = line["step"] or ""

@@ -288,7 +288,12 @@ class Execution:
 
     def _fallback(self, node: Task | Parallel | Map, path: str, data: Any, index: int, error: dict[str, Any]) -> Any:
         rule: Catch = node.catch[index]
-        result = self.node(rule.then, _child(path, f"catch{index}"), {"input": data, "error": error})
+        given = {"input": data, "error": error}
+        try:  # the failed step's input plus the error can pass the limit the input alone did not
+            encode(self.flow.name, f"the input of catch {rule.then.name!r}", given)
+        except (FlowPayloadTooLarge, FlowDataError) as bad:
+            raise Terminal(str(bad)) from None
+        result = self.node(rule.then, _child(path, f"catch{index}"), given)
         if rule.resume:
             return result
         raise EndScope(result)

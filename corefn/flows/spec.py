@@ -69,7 +69,9 @@ class Retry(Record):
     ``backoff`` seconds, then ``backoff * rate``, … at most ``max_delay``. ``errors`` are class
     names matched against the error's class and its bases (``"SinkError"`` matches
     ``SinkThrottledError``); ``"*"`` matches any non-terminal error. Attempts count per task,
-    whichever rule applied (ASL counts per retrier)."""
+    whichever rule applied (ASL counts per retrier). On Step Functions ``ErrorEquals`` sees only
+    the Lambda's ``errorType`` (the class's own name): a compiler must expand a base-class name
+    into the subclasses it can name."""
 
     __slots__ = ("errors", "attempts", "backoff", "rate", "max_delay")
     errors: tuple[str, ...]

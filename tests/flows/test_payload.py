@@ -58,3 +58,14 @@ def test_the_adapters_facts_agree_with_the_enforced_table(cloud: str) -> None:
     service = {"aws": "aws-step-functions", "azure": "azure-durable-functions", "gcp": "gcp-workflows"}[cloud]
     table = PAYLOAD_LIMITS if fact["binding"] else SPILLED_LIMITS
     assert table[service] == (size, fact["source"])
+
+
+def test_a_fallback_input_over_the_limit_fails_the_run(flows: Flows) -> None:
+    """The failed step's input passed the limit; with the error beside it, the fallback's does not."""
+    import json
+
+    data = json.dumps({"pad": "x" * (PAYLOAD_LIMIT - 40)})
+    done = flows.cli("flow", APP, "uncaught-big", "--data", "-", stdin=data)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "the input of catch 'fallback' is 262," in done.stderr and "over the 262,144-byte limit" in done.stderr
+    assert flows.records("fallback") == []

@@ -152,6 +152,7 @@ app.flow(
     ],
 )
 app.flow("resumed", [step("broken", catch=Catch(step("fallback", name="fb"), resume=True)), step("label")])
+app.flow("uncaught-big", step("broken", catch=Catch(step("fallback"))))
 app.flow("uncaught", [step("broken", catch=Catch(step("fallback"), errors="KeyError")), step("finish")])
 
 app.flow(
