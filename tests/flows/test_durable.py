@@ -18,6 +18,7 @@ BOUNDARIES = [
     ("chain", "2", ["0", "1", "2", "3"], {"n": 5, "done": True}),
     ("chain", "3", ["0", "1", "2", "3"], {"n": 5, "done": True}),
     ("fan", "2/1", ["0", "1", "2/0", "2/1"], [{"n": 2}, {"n": 2}, {"n": 4}]),  # inside a parallel branch
+    ("mapped", "0[2]", [f"0[{i}]" for i in range(5)], [1, 4, 9, 16, 25]),  # inside a map item
 ]
 
 
@@ -27,7 +28,8 @@ def test_kill_9_at_a_step_boundary_resumes_from_the_last_finished_step(
 ) -> None:
     from corefn.flows.store import start_run
 
-    run_id = start_run(flows.state, flow, {"n": 1})  # recorded before any runtime runs: the next one takes it
+    data = {"items": [1, 2, 3, 4, 5]} if flow == "mapped" else {"n": 1}
+    run_id = start_run(flows.state, flow, data)  # recorded before any runtime runs: the next one takes it
     proc = flows.start(COREFN_TEST_BLOCK=kill_at)
     flows.wait_for_file(flows.out / "blocked", proc)
     proc.send_signal(signal.SIGKILL)
@@ -35,7 +37,7 @@ def test_kill_9_at_a_step_boundary_resumes_from_the_last_finished_step(
     before = flows.steps(run_id)
     assert before[kill_at]["status"] == "running"
     finished = {a for a, row in before.items() if row["status"] == "succeeded"}
-    if "/" not in kill_at:  # a sequence: every step before the killed one had finished
+    if "/" not in kill_at and "[" not in kill_at:  # a sequence: every step before the killed one had finished
         assert finished == {a for a in addresses if a < kill_at}
 
     code, out = flows.until_idle()
@@ -45,10 +47,12 @@ def test_kill_9_at_a_step_boundary_resumes_from_the_last_finished_step(
     assert starts.count((kill_at, 1)) == 1 and starts.count((kill_at, 2)) == 1  # the killed step ran again
     for address in finished:
         assert [a for a, _ in starts].count(address) == 1, f"finished step {address} ran again"
-    if "/" not in kill_at:
+    if "/" not in kill_at and "[" not in kill_at:
         assert starts == sorted([(a, 1) for a in addresses] + [(kill_at, 2)])  # later steps once
     (run,) = flows.runs()
-    assert run["status"] == "succeeded" and json.loads(run["output"]) == expected
+    output = json.loads(run["output"])
+    assert run["status"] == "succeeded"
+    assert (output["squares"] if flow == "mapped" else output) == expected
 
 
 def test_a_finished_run_is_not_run_again_by_the_next_runtime(flows: Flows) -> None:
