@@ -48,6 +48,7 @@ def test_kill_9_at_a_step_boundary_resumes_from_the_last_finished_step(
         assert before[""]["kind"] == "choice" and before[""]["status"] == "succeeded"  # decided before the kill
     starts = sorted((address, attempt) for _, address, attempt in flows.starts())
     assert starts.count((kill_at, 1)) == 1 and starts.count((kill_at, 2)) == 1  # the killed step ran again
+    assert {a for a, _ in starts} == set(addresses)  # every step ran, none was skipped
     for address in finished & set(addresses):
         assert [a for a, _ in starts].count(address) == 1, f"finished step {address} ran again"
     if "/" not in kill_at and "[" not in kill_at:
