@@ -59,6 +59,7 @@ def test_the_flow_example_end_to_end(tmp_path: Path) -> None:
     assert again.returncode == 0 and "process-upload#" not in again.stdout  # nothing new: no run starts twice
 
 
-def test_the_readme_shows_the_flow_command() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    assert COMMAND in readme
+def test_the_readmes_show_the_tested_command() -> None:
+    root = Path(__file__).resolve().parents[2]
+    for readme in (root / "README.md", root / "examples" / "image_pipeline" / "README.md", root / "examples" / "image_pipeline" / "flow.py"):
+        assert COMMAND.replace(".venv/bin/", "") in readme.read_text(), f"{readme.name} no longer shows the tested command"
