@@ -36,6 +36,7 @@ from corefn.specs import (
 )
 
 if TYPE_CHECKING:
+    from corefn.flows.spec import FlowSpec, Node
     from corefn.routing import Router
     from corefn.sinks.base import Cache, ObjectStore, Publisher, Sql, Table
 
@@ -101,7 +102,7 @@ class App:
     the local runtime and the adapters read the API key from.
     """
 
-    __slots__ = ("name", "cors", "defaults", "api_key_env", "_handlers", "_sinks", "_sink_objects", "_router")
+    __slots__ = ("name", "cors", "defaults", "api_key_env", "_handlers", "_sinks", "_sink_objects", "_router", "_flows")
 
     def __init__(
         self, name: str, *, cors: Cors | None = None, defaults: Options | None = None, api_key_env: str = "COREFN_API_KEY"
@@ -114,6 +115,7 @@ class App:
         self._sinks: dict[str, SinkSpec] = {}
         self._sink_objects: dict[str, Any] = {}
         self._router: Router | None = None
+        self._flows: dict[str, FlowSpec] = {}
 
     def __repr__(self) -> str:
         return f"App({self.name!r}, handlers={list(self._handlers)}, sinks={list(self._sinks)})"
@@ -188,6 +190,9 @@ class App:
             )
 
         def register(fn: F) -> F:
+            if getattr(fn, "is_flow", False) is True:  # a trigger applied to a flow starts it
+                self._flow_trigger(fn, trigger, name, options)
+                return fn
             handler_name = check_name(name or fn.__name__, "handler")
             if handler_name in self._handlers:
                 raise ConfigurationError(f"handler {handler_name!r} is declared twice in app {self.name!r}")
@@ -282,6 +287,39 @@ class App:
     def invoke(self, name: str | None = None, **options: Any) -> Callable[[F], F]:
         """Direct invocation with a JSON payload; the handler's return value is the answer."""
         return self._declare(InvokeTrigger(), name, options)
+
+    # ------------------------------------------------------------------------ declaring flows
+
+    @property
+    def flows(self) -> tuple[FlowSpec, ...]:
+        return tuple(self._flows.values())
+
+    def get_flow(self, name: str) -> FlowSpec:
+        try:
+            return self._flows[name]
+        except KeyError:
+            raise ConfigurationError(f"app {self.name!r} has no flow {name!r} (declared: {', '.join(self._flows) or 'none'})") from None
+
+    def flow(self, name: str, steps: Node | list[Node] | tuple[Node, ...], *, timeout: float = 300) -> FlowSpec:
+        """Declare a flow of invoke handlers (see :mod:`corefn.flows`); ``steps`` is a node or a
+        list (a sequence); ``timeout`` bounds a whole run, in seconds. Apply a trigger decorator
+        to the returned flow to start a run per event: ``app.storage("originals")(flow)``."""
+        from corefn.flows.spec import FlowSpec, as_node
+
+        if name in self._flows:
+            raise ConfigurationError(f"flow {name!r} is declared twice in app {self.name!r}")
+        spec = FlowSpec(name, as_node(steps), timeout)
+        self._flows[name] = spec
+        return spec
+
+    def _flow_trigger(self, flow: Any, trigger: Trigger, name: str | None, options: Mapping[str, Any]) -> None:
+        from corefn.flows.spec import FlowStarter
+
+        if not any(declared is flow for declared in self._flows.values()):
+            raise ConfigurationError(f"flow {flow.name!r} is not declared by app {self.name!r}")
+        if getattr(trigger, "batch", False):
+            raise ConfigurationError(f"flow {flow.name!r}: a batch trigger cannot start a flow (one run per event: drop batch=True)")
+        self._declare(trigger, name or flow.name, options)(FlowStarter(flow.name))
 
     # ------------------------------------------------------------------------ declaring sinks
 

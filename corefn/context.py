@@ -79,3 +79,23 @@ class Context:
     @property
     def sinks(self) -> Mapping[str, Any]:
         return _Sinks(self.app)
+
+    def start_flow(self, name: str, data: Any = None, *, key: str | None = None) -> str:
+        """Start a run of the app's flow ``name`` with input ``data`` (JSON, within the step
+        payload limit) and return its id; ``key`` makes the start idempotent (a second start
+        with the same key returns the first run's id). Locally the run is recorded in the state
+        folder and the running ``corefn run`` (or the next one) executes it."""
+        from corefn.errors import ConfigurationError
+
+        if self.app is None:
+            raise ConfigurationError("ctx.start_flow needs the context of a dispatched handler (it knows the app)")
+        self.app.get_flow(name)
+        if self.cloud != "local":
+            raise ConfigurationError(
+                f"ctx.start_flow on {self.cloud}: flows run on `corefn run` only; deploying them to {self.cloud}'s "
+                "workflow service is not built yet"
+            )
+        from corefn.flows.store import start_run
+        from corefn.sinks import state_dir
+
+        return start_run(state_dir(), name, data, key, started_by=self.function)

@@ -22,6 +22,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "run": ("corefn.cli.run:command", "Run an app on the local runtime."),
     "invoke": ("corefn.cli.invoke:command", "Invoke one handler locally with a payload or a provider event."),
     "event": ("corefn.cli.event:command", "Print a sample provider payload for a cloud and trigger."),
+    "flow": ("corefn.cli.flow:command", "Start a flow run locally and print its step log."),
 }
 
 

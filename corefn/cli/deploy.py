@@ -16,6 +16,11 @@ def generate(app_ref: str, cloud: str) -> dict[str, str | bytes]:
     from corefn.loader import load_app
 
     app = load_app(app_ref)
+    if app.flows:  # a deployed flow trigger would fail every event: refuse rather than ship that
+        from corefn.errors import ConfigurationError
+
+        names = ", ".join(flow.name for flow in app.flows)
+        raise ConfigurationError(f"app {app.name!r} declares flows ({names}); flows run on `corefn run` only, deploying them is not built yet")
     return dict(get_adapter(cloud).generate(app, app_ref))
 
 

@@ -11,8 +11,9 @@ consumes which queue / topic / stream, routes messages published before anyone c
 catches up on missed timer ticks and scans the watched bucket folders.
 
 ``--until-idle``: no HTTP server; the runtime works until nothing is pending (waiting, delayed for
-a retry, or in flight — including what the run itself produced) and nothing has moved for a
-short grace period, then prints a summary and exits 0, or 1 if anything was dead-lettered.
+a retry, or in flight — including what the run itself produced), no flow run is unfinished (waits
+included: they pass on the runtime's clock) and nothing has moved for a short grace period, then
+prints a summary and exits 0, or 1 if anything was dead-lettered or a flow run failed.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from corefn.local.workers import HandlerRunner
 
 if TYPE_CHECKING:
     from corefn.app import App
+    from corefn.flows.runner import FlowRunner
     from corefn.local.settings import Settings
     from corefn.local.watcher import ChangeFeed
 
@@ -51,6 +53,9 @@ runtime.db     SQLite (WAL). Tables:
                objects_seen   the object versions (size, mtime) already announced as events
                timers         when each timer last fired
                Inspect with:  sqlite3 runtime.db 'select handler, attempt, last_error from dead'
+flows.db       SQLite: flow runs (flow_runs), each step's recorded result (flow_steps) and the
+               step log (flow_log). Inspect with:
+               sqlite3 flows.db 'select flow, status, error from flow_runs'
 runtime.lock   held by the running `corefn run` (one runtime per state folder)
 objects/NAME/  local object stores (file:// sinks); drop a file in to raise a storage event
 tables.db      local NoSQL tables (sqlite:// sinks)
@@ -116,6 +121,11 @@ class Runtime:
         self.scheduler: Scheduler | None = None
         self._lock: Any = None
         self._stop_publish: Any = None
+        self.flows: FlowRunner | None = None
+        if app.flows:
+            from corefn.flows.runner import FlowRunner
+
+            self.flows = FlowRunner(app, settings.state, self.clock, self.console, settings.concurrency)
 
     # ------------------------------------------------------------------------- start-up
 
@@ -153,6 +163,10 @@ class Runtime:
         self.scheduler = Scheduler(timers, self.store, self.console, self.clock, self.wake)
         self.banner()
         self.scheduler.catch_up()
+        if self.flows is not None:
+            resumed = self.flows.start()
+            if resumed:
+                self.console.line(f"resumed {resumed} flow run(s) a previous run had not finished")
         # Watch first, then scan: a file dropped between the two would otherwise be announced by
         # neither. Both paths record (size, mtime) with the enqueue in one transaction, so a file
         # seen by both is delivered once. With --until-idle the watch matters too: files the run
@@ -175,6 +189,8 @@ class Runtime:
         c.line(f"corefn run: app {self.app.name!r}, state {s.state}", "bold")
         for spec in self.app.handlers:
             c.line(f"  {spec.kind:<8} {self._trigger_text(spec):<48} -> {spec.name}")
+        for flow in self.app.flows:
+            c.line(f"  {'flow':<8} {'corefn flow APP ' + flow.name + ' --data JSON':<48} -> {flow.name} (timeout {flow.timeout:g} s)")
 
     def _trigger_text(self, spec: Any) -> str:
         t, s = spec.trigger, self.settings
@@ -200,7 +216,11 @@ class Runtime:
         names = list(self.runners)
         quiet_since: float | None = None
         while True:
-            busy = self.store.pending(names) > 0 or (self.feed is not None and self.feed.busy)
+            busy = (
+                self.store.pending(names) > 0
+                or (self.feed is not None and self.feed.busy)
+                or (self.flows is not None and self.flows.busy())
+            )
             now = time.monotonic()
             if busy:
                 quiet_since = None
@@ -223,6 +243,8 @@ class Runtime:
             self.feed.close()
         if self._stop_publish is not None:
             self._stop_publish()
+        if self.flows is not None:
+            self.flows.stop()
         for runner in self.runners.values():
             for thread in runner.threads:
                 thread.join(timeout=2.0)
