@@ -23,6 +23,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "invoke": ("corefn.cli.invoke:command", "Invoke one handler locally with a payload or a provider event."),
     "event": ("corefn.cli.event:command", "Print a sample provider payload for a cloud and trigger."),
     "flow": ("corefn.cli.flow:command", "Start a flow run locally and print its step log."),
+    "report": ("corefn.cli.report:command", "Report the lock-in of an app or an AWS template, per cloud."),
 }
 
 

@@ -1,0 +1,171 @@
+"""Differences that bite when moving a handler between clouds: ordering, delivery and poison
+rules, message sizes, timeouts, memory ranges, ``/tmp``, cron syntax and time zones, private
+networks. Every sentence is assembled from the clouds' facts (``services.toml``: the trigger
+entry that carries the handler on that cloud, and its ``platform`` tables); nothing here knows a
+provider. A topic is reported only where the clouds disagree, and ``flag`` says what the
+handler's own declaration breaks (it becomes a checklist step).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from corefn.facts import CloudFacts
+from corefn.report.model import Handler, Subject
+
+MESSAGE_KINDS = frozenset({"storage", "queue", "topic", "stream", "nosql"})
+
+
+def differences(subject: Subject, facts: Mapping[str, CloudFacts]) -> list[dict[str, Any]]:
+    from corefn.report.classify import best
+
+    out: list[dict[str, Any]] = []
+    platforms = {c: f.topic("services").get("platform", {}) for c, f in facts.items()}
+    for h in subject.handlers:
+        entries = {c: best(f, "triggers", h.kind)[1] or {} for c, f in facts.items()}
+        for topic, text, flag in _for_handler(h, entries, platforms, h.name in subject.uses_tmp):
+            out.append({"handler": h.name, "topic": topic, "text": text, "flag": flag})
+    out.extend(_private_network(subject, facts, platforms))
+    return out
+
+
+def _label(cloud: str, entry: Mapping[str, Any]) -> str:
+    service = entry.get("service")
+    return f"{cloud} ({service})" if service else cloud
+
+
+def _compare(entries: Mapping[str, Mapping[str, Any]], key: str) -> str | None:
+    values = {c: e[key] for c, e in entries.items() if key in e}
+    if len(set(map(str, values.values()))) < 2 and len(values) == len(entries):
+        return None
+    if not values:
+        return None
+    parts = [f"{_label(c, entries[c])}: {v}" for c, v in values.items()]
+    silent = [c for c in entries if c not in values]
+    if silent:
+        parts.append(f"{', '.join(silent)}: no rule stated")
+    return "; ".join(parts)
+
+
+def _for_handler(
+    h: Handler, entries: Mapping[str, Mapping[str, Any]], platforms: Mapping[str, Mapping[str, Any]], uses_tmp: bool
+) -> list[tuple[str, str, str | None]]:
+    found: list[tuple[str, str, str | None]] = []
+    if h.kind in MESSAGE_KINDS:
+        text = _compare(entries, "ordering")
+        if text:
+            need = "this handler needs order. " if h.options.get("ordered") else ""
+            found.append(("ordering", f"{need}{text}", None))
+        text = _compare(entries, "delivery")
+        if text:
+            attempts = h.options.get("max_attempts")
+            declared = f"declared: {attempts} attempts, then dead-letter. " if attempts else ""
+            found.append(("delivery", f"{declared}{text}", None))
+    sizes = {c: int(e["max_message_kb"]) for c, e in entries.items() if "max_message_kb" in e}
+    if len(set(sizes.values())) > 1:
+        smallest = min(sizes.values())
+        parts = "; ".join(f"{_label(c, entries[c])}: {kb:,} KB" for c, kb in sizes.items())
+        found.append(("size", f"largest message or request: {parts}. Portable only below {smallest:,} KB; "
+                      "pass larger data as a reference to an object", None))
+    found.extend(_timeout(h, entries, platforms))
+    found.extend(_memory(h, platforms))
+    if uses_tmp or h.kind == "storage":
+        text = "; ".join(f"{c}: {p['function']['tmp']}" for c, p in platforms.items() if "tmp" in p.get("function", {}))
+        if text:
+            found.append(("tmp", f"local files: {text}", None))
+    if h.kind == "timer":
+        found.extend(_schedule(h, platforms))
+    return found
+
+
+def _timeout(
+    h: Handler, entries: Mapping[str, Mapping[str, Any]], platforms: Mapping[str, Mapping[str, Any]]
+) -> list[tuple[str, str, str | None]]:
+    limits: dict[str, tuple[int | None, str]] = {}
+    for cloud, platform in platforms.items():
+        fn = platform.get("function", {})
+        entry = entries.get(cloud, {})
+        if h.kind == "http" and "timeout_s" in entry:
+            limits[cloud] = (int(entry["timeout_s"]), f"{entry['timeout_s']} s ({entry.get('service', 'HTTP')})")
+        elif "timeout_max_s" in fn:
+            limits[cloud] = (int(fn["timeout_max_s"]), f"{fn['timeout_max_s']} s")
+        elif "timeout" in fn:
+            limits[cloud] = (None, str(fn["timeout"]))
+    if len({text for _, text in limits.values()}) < 2:
+        return []
+    text = "longest run: " + "; ".join(f"{c}: {t}" for c, (_, t) in limits.items())
+    declared = h.options.get("timeout")
+    flag = None
+    if declared:
+        short = [f"{c} ({n} s)" for c, (n, _) in limits.items() if n is not None and n < float(declared)]
+        if short:
+            flag = f"its declared timeout of {declared:g} s exceeds the limit on {', '.join(short)}"
+            text = f"declared {declared:g} s. {text}"
+    return [("timeout", text, flag)]
+
+
+def _memory(h: Handler, platforms: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str, str | None]]:
+    ranges = {
+        c: (int(p["function"]["memory_min_mb"]), int(p["function"]["memory_max_mb"]), str(p["function"].get("note", "")))
+        for c, p in platforms.items()
+        if "memory_min_mb" in p.get("function", {}) and "memory_max_mb" in p.get("function", {})
+    }
+    if len({(lo, hi) for lo, hi, _ in ranges.values()}) < 2:
+        return []
+    text = "memory: " + "; ".join(f"{c}: {lo:,}-{hi:,} MB" for c, (lo, hi, _) in ranges.items())
+    declared = h.options.get("memory")
+    flag = None
+    if declared:
+        outside = [f"{c} ({lo:,}-{hi:,} MB)" for c, (lo, hi, _) in ranges.items() if not lo <= int(declared) <= hi]
+        text = f"declared {declared} MB. {text}"
+        if outside:
+            flag = f"its declared memory of {declared} MB is outside the range on {', '.join(outside)}"
+    return [("memory", text, flag)]
+
+
+def _schedule(h: Handler, platforms: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str, str | None]]:
+    schedule = h.trigger.get("schedule")
+    tz = str(h.trigger.get("tz") or "UTC")
+    rules = {c: p["schedule"] for c, p in platforms.items() if "schedule" in p}
+    if not rules:
+        return []
+    parts = [f"{c}: {r.get('syntax', '?')}; time zone: {r.get('time_zones', '?')}" for c, r in rules.items()]
+    text = f"schedule {schedule!r} in {tz}. " + " | ".join(parts)
+    flag = None
+    fields = str(schedule or "").split()
+    # a schedule whose hour, day, month and weekday are all "*" fires at the same instants in any zone
+    zone_matters = len(fields) == 5 and any(f != "*" for f in fields[1:])
+    if zone_matters and tz.upper() not in ("UTC", "ETC/UTC", "Z"):
+        utc_only = [c for c, r in rules.items() if r.get("any_zone") is False]
+        if utc_only:
+            flag = (f"{', '.join(utc_only)} evaluate{'s' if len(utc_only) == 1 else ''} schedules in UTC only: "
+                    f"rewrite '{schedule}' in UTC (and it shifts by an hour with daylight saving time in {tz})")
+    return [("schedule", text, flag)]
+
+
+def _private_network(
+    subject: Subject, facts: Mapping[str, CloudFacts], platforms: Mapping[str, Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    from corefn.report.classify import best
+
+    out: list[dict[str, Any]] = []
+    for need in subject.needs:
+        if need.what != "sink":
+            continue
+        private = {}
+        for cloud, f in facts.items():
+            _, entry = best(f, "sinks", need.kind)
+            if entry and entry.get("private_network"):
+                how = platforms[cloud].get("network", {}).get("private", "a private network")
+                private[cloud] = f"{entry.get('service')} is private: {how}"
+        if not private:
+            continue
+        users = [h.name for h in subject.handlers if need.name in h.sinks] or ["*"]
+        text = f"{need.kind} sink '{need.name}': " + "; ".join(f"{c}: {t}" for c, t in private.items())
+        others = [c for c in facts if c not in private]
+        if others:
+            text += f"; {', '.join(others)}: reachable without a private network"
+        for user in users:
+            out.append({"handler": user, "topic": "private-network", "text": text, "flag": None})
+    return out

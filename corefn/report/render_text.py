@@ -1,0 +1,77 @@
+"""The report as plain text (the terminal's default) and as Markdown (with Mermaid pictures)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from corefn.report.classify import Report, score_rule
+from corefn.report.diagram import mermaid
+
+SUPPORT_MARK = {"native": "native", "bridged": "BRIDGED", "unsupported": "UNSUPPORTED"}
+
+
+def heading(report: Report) -> str:
+    s = report.subject
+    what = "app" if s.source == "app" else "template"
+    return f"Lock-in report for {what} '{s.app}': {len(s.handlers)} handlers on {len(report.clouds)} cloud targets"
+
+
+def facts_line(report: Report) -> str:
+    days = ", ".join(f"{c} {r.checked}" for c, r in report.clouds.items() if r.checked)
+    return f"Provider facts last verified: {days or 'never'} (each fact names its provider page in the adapter's facts file)."
+
+
+def render_text(report: Report) -> str:
+    return "\n".join(_text(report)) + "\n"
+
+
+def _text(report: Report) -> Iterator[str]:
+    yield heading(report)
+    yield facts_line(report)
+    yield ""
+    yield "Portability score (0-100): " + ", ".join(f"{c} {r.score}" for c, r in report.clouds.items())
+    yield f"  {score_rule()}"
+    for cloud, result in report.clouds.items():
+        yield ""
+        yield f"== {cloud}: score {result.score}"
+        for i in result.items:
+            yield f"  {i.what:8} {i.kind:18} {i.name:32} {SUPPORT_MARK[i.support]:11} {i.service or '-'}"
+    yield ""
+    yield "Differences that bite when moving"
+    for d in report.differences:
+        yield f"  [{d['handler']}] {d['topic']}: {d['text']}"
+    if not report.differences:
+        yield "  none found"
+    yield ""
+    yield "Lock-in points"
+    for x in report.lock_in:
+        yield f"  [{x['handler']}] {x['name']}: {x['text']}"
+    if not report.lock_in:
+        yield "  none found"
+    yield ""
+    yield "Migration checklist (effort S / M / L)"
+    for step in report.checklist:
+        yield f"  {step['step']:>2}. [{step['effort']}] {step['what']}"
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: Report) -> str:
+    out = [f"# {heading(report)}", "", facts_line(report), "", "## Portability score", "",
+           "| cloud | score |", "|---|---:|"]
+    out += [f"| {c} | {r.score} |" for c, r in report.clouds.items()]
+    out += ["", f"How it is computed: {score_rule()}.", ""]
+    for cloud, result in report.clouds.items():
+        out += [f"## {cloud}", "", "```mermaid", mermaid(report, result), "```", "",
+                "| what | kind | name | support | service |", "|---|---|---|---|---|"]
+        out += [f"| {i.what} | {i.kind} | {_cell(i.name)} | {i.support} | {_cell(i.service or '-')} |" for i in result.items]
+        out.append("")
+    out += ["## Differences that bite when moving", "", "| handler | topic | difference |", "|---|---|---|"]
+    out += [f"| {_cell(d['handler'])} | {d['topic']} | {_cell(d['text'])} |" for d in report.differences]
+    out += ["", "## Lock-in points", ""]
+    out += [f"- **{_cell(x['name'])}** ({_cell(x['handler'])}): {x['text']}" for x in report.lock_in] or ["None found."]
+    out += ["", "## Migration checklist", "", "| step | effort | what |", "|---:|:---:|---|"]
+    out += [f"| {s['step']} | {s['effort']} | {_cell(s['what'])} |" for s in report.checklist]
+    return "\n".join(out) + "\n"
