@@ -88,14 +88,15 @@ def _m(text: str) -> str:
 
 # ------------------------------------------------------------------------------------ SVG
 
-COL_W, NODE_W, NODE_H, GAP, TOP, LEFT = 300, 250, 46, 14, 40, 10
-CHARS = 40
+COL_W, NODE_W, NODE_H, GAP, TOP, LEFT = 310, 260, 46, 14, 52, 10
+#: characters that fit a box line: bold titles are wider than the plain second line
+TITLE_CHARS, LINE_CHARS = 33, 40
 
 
 def svg(report: Report, result: CloudResult) -> str:
     lay = layers(report, result)
-    columns = [("Triggers", lay.triggers), (f"Functions ({lay.platform})", lay.functions), ("Storage", lay.storage)]
-    rows = max((len(nodes) for _, nodes in columns), default=1) or 1
+    columns = [("Triggers", lay.triggers, ""), ("Functions", lay.functions, lay.platform), ("Storage", lay.storage, "")]
+    rows = max((len(nodes) for _, nodes, _ in columns), default=1) or 1
     height = TOP + rows * (NODE_H + GAP) + 10
     width = LEFT * 2 + COL_W * 2 + NODE_W
     where: dict[str, tuple[float, float]] = {}
@@ -105,9 +106,11 @@ def svg(report: Report, result: CloudResult) -> str:
         f"<title>{escape(lay.cloud)}: trigger, function and storage layers</title>",
     ]
     boxes: list[str] = []
-    for col, (title, nodes) in enumerate(columns):
+    for col, (title, nodes, under) in enumerate(columns):
         x = LEFT + col * COL_W
-        parts.append(f'<text x="{x}" y="22" font-weight="bold" font-size="13">{escape(_cut(title, 44))}</text>')
+        parts.append(f'<text x="{x}" y="20" font-weight="bold" font-size="13">{escape(title)}</text>')
+        if under:
+            parts.append(f'<text x="{x}" y="38" fill="#333333">{escape(_cut(under, LINE_CHARS))}</text>')
         for row, node in enumerate(nodes):
             y = TOP + row * (NODE_H + GAP)
             where[node.id] = (x, y)
@@ -116,8 +119,8 @@ def svg(report: Report, result: CloudResult) -> str:
             boxes.append(
                 f'<g class="node {escape(node.support)}"><rect x="{x}" y="{y}" width="{NODE_W}" height="{NODE_H}" rx="6" '
                 f'fill="{fill}" stroke="{stroke}" stroke-width="1.5"/>'
-                f'<text x="{x + 8}" y="{y + 18}" font-weight="bold">{escape(_cut(node.title, CHARS))}</text>'
-                f'<text x="{x + 8}" y="{y + 35}" fill="#333333">{escape(_cut(node.subtitle, CHARS + 4))}</text>'
+                f'<text x="{x + 8}" y="{y + 18}" font-weight="bold">{escape(_cut(node.title, TITLE_CHARS))}</text>'
+                f'<text x="{x + 8}" y="{y + 35}" fill="#333333">{escape(_cut(node.subtitle, LINE_CHARS))}</text>'
                 f"<title>{escape(node.title)} — {escape(node.subtitle)} ({escape(node.support)})</title></g>"
             )
     for a, b in lay.edges:

@@ -354,7 +354,7 @@ class _Reader:
             options: dict[str, Any] = {"target": kind[1]} if kind[1] else {}
             self.subject.needs.append(Need("sink", kind[0], name, options, where=f"{self.path.name}: {name}"))
             for h in self.subject.handlers:
-                if h.name.split(".")[0] in users:
+                if h.name.split(".")[0] in users and name not in h.trigger.values():  # reading its own source
                     h.sinks.append(name)
 
 

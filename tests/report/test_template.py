@@ -1,0 +1,116 @@
+"""``--from-template`` on real public templates (tests/report/templates/README.md names each
+one's repository, path and commit): one handler per (function, event), the features a port must
+rebuild, and the includes it cannot read, named."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from corefn.errors import ConfigurationError
+from corefn.report import report_template
+from corefn.report.from_template import read_template
+
+TEMPLATES = Path(__file__).with_name("templates")
+CLOUDS = ["aws", "azure", "gcp", "openwhisk"]
+
+#: file → (handlers as name → trigger, features as (kind, name), sinks, findings' names)
+EXPECTED: dict[str, tuple[dict[str, dict[str, object]], set[tuple[str, str]], set[str], set[str]]] = {
+    "s3-lambda.yaml": (
+        {"CreateThumbnail.CreateThumbnailEvent": {"kind": "storage", "bucket": "SrcBucket", "operations": ["created"],
+                                                  "prefix": "", "suffix": ""}},
+        set(), set(), set()),
+    "dynamodb-lambda.yaml": (
+        {"DynamoDBProcessStreamFunction.MyDynamoDBtable": {"kind": "nosql", "table": "MyDynamoDBtable"}},
+        set(), set(), set()),
+    "kinesis-lambda.yaml": (
+        {"ApplicationFunction.Stream": {"kind": "stream", "stream": "KinesisStream"}}, set(), set(), set()),
+    "eventbridge-schedule-to-lambda.yaml": (
+        {"ScheduledLambdaFunction.MyFirstSchedule": {"kind": "timer", "schedule": "rate(5 minute)", "tz": "UTC"}},
+        set(), set(), set()),
+    "apigw-sqs-lambda.yaml": (
+        {"MyLambdaFunction.MySQSEvent": {"kind": "queue", "queue": "MySqsQueue"}},
+        set(), set(), {"include: api.yaml"}),
+    "apigw-sqs-lambda-ddb.yaml": (
+        {"SqsHandlerFunction.SQSEvent": {"kind": "queue", "queue": "BufferingQueue"},
+         "GatewayAuthorizerFunction.Invoke": {"kind": "invoke"}},
+        {("layer", "AWSLambdaPowertoolsPythonV2 (SqsHandlerFunction)"),
+         ("layer", "AWSLambdaPowertoolsPythonV2 (GatewayAuthorizerFunction)"),
+         ("direct-integration", "HttpApi: POST /submit")},
+        {"BufferingQueue", "EventTable"}, set()),
+    "apigw-rest-api-dynamodb.yaml": (
+        {},
+        {("direct-integration", "MusicMethodPost: POST /music"),
+         ("direct-integration", "MusicArtistMethodGet: GET /music/{artist}")},
+        {"DynamoDBTable"}, set()),
+    "lambda-layer.yaml": (
+        {"PyMySQLLayerLambdaFunction.Invoke": {"kind": "invoke"}, "PyMySQLNoLayerLambdaFunction.Invoke": {"kind": "invoke"}},
+        {("layer", "PyMySQLLayer (PyMySQLLayerLambdaFunction)")}, set(), set()),
+    "sfn-lambda.yaml": (
+        {"GenerateRefernceNumber.Invoke": {"kind": "invoke"}},
+        {("state-machine", "StateMachineExpressSynctoLambda")}, set(), set()),
+}
+
+
+def test_every_vendored_template_is_covered_and_named_in_the_readme() -> None:
+    files = {p.name for p in TEMPLATES.glob("*.yaml")}
+    assert files == set(EXPECTED)
+    readme = (TEMPLATES / "README.md").read_text()
+    assert all(f"`{name}`" in readme for name in files)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_template_import(name: str) -> None:
+    handlers, features, sinks, findings = EXPECTED[name]
+    subject = read_template(TEMPLATES / name)
+    assert subject.source == "template"
+    assert {h.name: h.trigger for h in subject.handlers} == handlers
+    assert {(n.kind, n.name) for n in subject.needs if n.what == "feature"} == features
+    assert {n.name for n in subject.needs if n.what == "sink"} == sinks
+    assert {f.name for f in subject.findings} == findings
+
+
+def test_a_layer_from_another_account_says_so() -> None:
+    report = report_template(TEMPLATES / "apigw-sqs-lambda-ddb.yaml", CLOUDS)
+    layer = next(x for x in report.lock_in if x["name"].startswith("layer: ") and x["handler"] == "SqsHandlerFunction")
+    assert "AWS account 017000801446" in layer["text"] and "unsupported on azure, gcp" in layer["text"]
+    direct = next(x for x in report.lock_in if x["name"].startswith("direct-integration"))
+    assert "SQS-SendMessage" in direct["text"]
+    handler = next(h for h in report.subject.handlers if h.name == "SqsHandlerFunction.SQSEvent")
+    assert handler.options["max_attempts"] == 5 and handler.sinks == ["EventTable"]
+
+
+def test_the_direct_integration_names_the_service_action() -> None:
+    report = report_template(TEMPLATES / "apigw-rest-api-dynamodb.yaml", CLOUDS)
+    texts = [x["text"] for x in report.lock_in]
+    assert any("dynamodb:action/PutItem" in t for t in texts) and any("dynamodb:action/Query" in t for t in texts)
+    assert report.clouds["aws"].score == 100 and report.clouds["gcp"].score < report.clouds["azure"].score
+
+
+def test_an_unresolved_include_is_named_and_first_in_the_checklist() -> None:
+    report = report_template(TEMPLATES / "apigw-sqs-lambda.yaml", CLOUDS)
+    assert report.checklist[0]["what"].startswith("Resolve api.yaml by hand")
+
+
+def test_a_local_include_is_read(tmp_path: Path) -> None:
+    (tmp_path / "template.yaml").write_text((TEMPLATES / "apigw-sqs-lambda.yaml").read_text())
+    (tmp_path / "api.yaml").write_text(json.dumps({"openapi": "3.0.1", "paths": {"/orders": {"post": {
+        "x-amazon-apigateway-integration": {"type": "aws_proxy", "integrationSubtype": "SQS-SendMessage"}}}}}))
+    subject = read_template(tmp_path / "template.yaml")
+    assert subject.app == tmp_path.name
+    assert not subject.findings
+    assert [(n.kind, n.name) for n in subject.needs if n.what == "feature"] == [("direct-integration", "MyHttpApi: POST /orders")]
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("Resources: [1, 2", "not valid YAML"),
+    ("Description: no resources\n", "no Resources mapping"),
+    ('{"Resources": ', "not valid JSON"),
+])
+def test_bad_templates_get_a_clear_error(tmp_path: Path, text: str, says: str) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigurationError, match=says):
+        read_template(path)
