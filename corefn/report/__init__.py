@@ -14,7 +14,8 @@ What each cloud's ``corefn_<cloud>/facts/services.toml`` holds (every table with
     [features.<kind>.<id>]   support, service, optional: note   (layer, direct-integration,
                              state-machine, provider-event)
     [platform.function]      service, timeout_max_s / timeout, memory_min_mb, memory_max_mb,
-                             tmp, payload, note
+                             payload, note
+    [platform.tmp]           text  (what local files are on that platform)
     [platform.schedule]      syntax, fields, any_zone (bool), time_zones
     [platform.network]       private  (how a function reaches a private network)
 

@@ -59,6 +59,19 @@ def layers(report: Report, result: CloudResult) -> Layers:
         for sink in h.sinks:
             if sink in sinks:
                 out.edges.append((f"f{n}", sinks[sink]))
+    # features that stand in a layer's place: an API writing to storage with no function, a state
+    # machine calling functions (the trigger column, since they start the work)
+    for need in report.subject.needs:
+        if need.what != "feature" or need.kind not in ("direct-integration", "state-machine"):
+            continue
+        item = items[("feature", need.name)]
+        nid = f"x{len(out.triggers)}"
+        out.triggers.append(Node(nid, item.service or f"no {need.kind} counterpart", need.name, item.support))
+        for target in need.options.get("writes", ()):
+            if target in sinks:
+                out.edges.append((nid, sinks[target]))
+        for fn in need.options.get("calls", ()):
+            out.edges.extend((nid, f"f{n}") for n, h in enumerate(report.subject.handlers) if h.name.split(".")[0] == fn)
     return out
 
 

@@ -71,7 +71,7 @@ def _for_handler(
     found.extend(_timeout(h, entries, platforms))
     found.extend(_memory(h, platforms))
     if uses_tmp or h.kind == "storage":
-        text = "; ".join(f"{c}: {p['function']['tmp']}" for c, p in platforms.items() if "tmp" in p.get("function", {}))
+        text = "; ".join(f"{c}: {p['tmp']['text']}" for c, p in platforms.items() if "text" in p.get("tmp", {}))
         if text:
             found.append(("tmp", f"local files: {text}", None))
     if h.kind == "timer":

@@ -281,9 +281,10 @@ class _Reader:
                     self._direct(f"{api}: {method.upper()} {path}", action, integ)
 
     def _direct(self, name: str, action: str, integ: Any) -> None:
-        for used in refs_in(integ):
+        writes = sorted(r for r in self._reached(integ) if self.type_of(r) in DATA_RESOURCES)
+        for used in writes:
             self.used.setdefault(used, set()).add("api")
-        self.subject.needs.append(Need("feature", "direct-integration", name, {"handler": "*"},
+        self.subject.needs.append(Need("feature", "direct-integration", name, {"handler": "*", "writes": writes},
                                        detail=f"API Gateway calls {action} directly, with no function behind it"))
 
     def _state_machines(self) -> None:
@@ -293,7 +294,8 @@ class _Reader:
                 kind = p.get("Type") or p.get("StateMachineType") or "STANDARD"
                 calls = sorted(r for r in refs_in(p) if self.type_of(r) in FUNCTIONS)
                 detail = f"a Step Functions {str(kind).lower()} state machine" + (f" calling {', '.join(calls)}" if calls else "")
-                self.subject.needs.append(Need("feature", "state-machine", name, {"handler": "*"}, detail=detail))
+                self.subject.needs.append(Need("feature", "state-machine", name, {"handler": "*", "calls": calls},
+                                               detail=detail))
 
     # ---------------------------------------------------------------------------- includes
     def _includes(self, node: Any, where: str) -> None:
