@@ -92,20 +92,24 @@ class Report:
 
 
 def best(
-    facts: CloudFacts, section: str, kind: str, target: str | None = None
+    facts: CloudFacts, section: str, kind: str, target: str | None = None, ordered: bool = False
 ) -> tuple[str, Mapping[str, Any] | None]:
     """``(support, fact)`` of the best entry for ``kind`` in ``section`` (``triggers``, ``sinks``,
     ``features``); ``("unsupported", None)`` when the cloud has no entry. A publisher's ``target``
-    (queue, topic, stream) keeps only the entries whose ``targets`` name it."""
+    (queue, topic, stream) keeps only the entries whose ``targets`` name it; a handler that needs
+    order prefers, at equal support, an entry that keeps it (``ordered = true``: SQS FIFO rather
+    than nothing, Service Bus sessions rather than Queue Storage)."""
     entries = facts.topic("services").get(section, {}).get(kind, {})
     chosen: tuple[str, Mapping[str, Any] | None] = ("unsupported", None)
+    rank = (-1, False)
     for entry in entries.values():
         if target and "targets" in entry and target not in entry["targets"]:
             continue
         support = str(entry.get("support", "unsupported"))
         support = support if support in RANK else "unsupported"
-        if chosen[1] is None or RANK[support] > RANK[chosen[0]]:
-            chosen = (support, entry)
+        key = (RANK[support], ordered and bool(entry.get("ordered")))
+        if key > rank:
+            chosen, rank = (support, entry), key
     return chosen
 
 
@@ -114,7 +118,7 @@ def classify(subject: Subject, facts: Mapping[str, CloudFacts]) -> Report:
     for cloud, cloud_facts in facts.items():
         items: list[Item] = []
         for handler in subject.handlers:
-            support, entry = best(cloud_facts, "triggers", handler.kind)
+            support, entry = best(cloud_facts, "triggers", handler.kind, ordered=bool(handler.options.get("ordered")))
             items.append(_item("trigger", handler.kind, handler.name, support, entry))
         for need in subject.needs:
             section = "sinks" if need.what == "sink" else "features"

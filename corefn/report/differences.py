@@ -23,7 +23,8 @@ def differences(subject: Subject, facts: Mapping[str, CloudFacts]) -> list[dict[
     out: list[dict[str, Any]] = []
     platforms = {c: f.topic("services").get("platform", {}) for c, f in facts.items()}
     for h in subject.handlers:
-        entries = {c: best(f, "triggers", h.kind)[1] or {} for c, f in facts.items()}
+        ordered = bool(h.options.get("ordered"))
+        entries = {c: best(f, "triggers", h.kind, ordered=ordered)[1] or {} for c, f in facts.items()}
         for topic, text, flag in _for_handler(h, entries, platforms, h.name in subject.uses_tmp):
             out.append({"handler": h.name, "topic": topic, "text": text, "flag": flag})
     out.extend(_private_network(subject, facts, platforms))

@@ -56,6 +56,21 @@ def ref(value: Any) -> str | None:
     return None
 
 
+def as_text(value: Any) -> str | None:
+    """A template value as text for the report: strings as they are, ``Ref`` as ``${Name}``,
+    ``Fn::Sub`` as its pattern, anything else computed as ``(computed)``."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    name = ref(value)
+    if name and "Ref" in value:
+        return "${" + name + "}"
+    sub = value.get("Fn::Sub") if isinstance(value, dict) else None
+    sub = sub[0] if isinstance(sub, list) and sub else sub
+    return sub if isinstance(sub, str) else "(computed)"
+
+
 def refs_in(value: Any) -> set[str]:
     found: set[str] = set()
     if isinstance(value, dict):
@@ -99,12 +114,12 @@ class _Reader:
             self.events[fn] = []
             self._sam_events(fn)
         self._wiring(set(functions))
+        self._apis()  # before the handlers: an OpenAPI body may proxy routes to functions
         for fn in functions:
             self._handlers(fn)
             self._layers(fn)
             for used in self._reached({k: v for k, v in self.props(fn).items() if k != "Events"}):
                 self.used.setdefault(used, set()).add(fn)
-        self._apis()
         self._state_machines()
         self._includes(self.data, "template")
         self._sinks()
@@ -137,9 +152,9 @@ class _Reader:
 
     def _fields(self, kind: str, sam_type: str, p: dict[str, Any]) -> dict[str, Any]:
         if kind == "http":
-            return {"route": str(p.get("Path", "/")), "methods": [str(p.get("Method", "ANY")).upper()]}
+            return {"route": as_text(p.get("Path")) or "/", "methods": [str(as_text(p.get("Method")) or "ANY").upper()]}
         if kind == "storage":
-            bucket = ref(p.get("Bucket")) or str(p.get("Bucket"))
+            bucket = ref(p.get("Bucket")) or as_text(p.get("Bucket")) or "(computed)"
             self.triggered.add(bucket)
             events = p.get("Events") or []
             ops = sorted({op for e in (events if isinstance(events, list) else [events]) for prefix, op in
@@ -150,12 +165,12 @@ class _Reader:
                     "suffix": rule.get("suffix", "")}
         if kind == "timer":
             expr = p.get("ScheduleExpression") or p.get("Schedule")
-            return {"schedule": expr if isinstance(expr, str) else None, "tz": str(p.get("ScheduleExpressionTimezone", "UTC"))}
+            return {"schedule": as_text(expr), "tz": as_text(p.get("ScheduleExpressionTimezone")) or "UTC"}
         source = p.get("Queue") or p.get("Topic") or p.get("Stream") or p.get("EventBusName") or p.get("Broker")
-        name = ref(source) or (str(source).split(":")[-1] if source else None)
+        name = ref(source) or (str(as_text(source)).split(":")[-1] if source else None)
         if sam_type in ("MSK", "SelfManagedKafka"):
             topics = p.get("Topics") or []
-            name = str(topics[0]) if topics else name
+            name = as_text(topics[0]) if topics else name
         if name:
             self.triggered.add(name)
         field = {"queue": "queue", "topic": "topic", "stream": "stream", "nosql": "table"}.get(kind)
@@ -165,6 +180,7 @@ class _Reader:
 
     def _wiring(self, functions: set[str]) -> None:
         """Plain CloudFormation resources that make a function a target."""
+        trig: dict[str, Any]
         for name, res in self.resources.items():
             t, p = res.get("Type"), self.props(name)
             if t == "AWS::Lambda::EventSourceMapping":
@@ -181,10 +197,10 @@ class _Reader:
                     if fn not in functions:
                         continue
                     if p.get("ScheduleExpression"):
-                        trig = {"kind": "timer", "schedule": p["ScheduleExpression"],
-                                "tz": str(p.get("ScheduleExpressionTimezone", "UTC"))}
+                        trig = {"kind": "timer", "schedule": as_text(p["ScheduleExpression"]),
+                                "tz": as_text(p.get("ScheduleExpressionTimezone")) or "UTC"}
                     else:
-                        trig = {"kind": "topic", "topic": ref(p.get("EventBusName")) or str(p.get("EventBusName", "default"))}
+                        trig = {"kind": "topic", "topic": ref(p.get("EventBusName")) or as_text(p.get("EventBusName")) or "default"}
                     self.events[fn].append((name, trig, p))
             elif t == "AWS::SNS::Subscription" and str(p.get("Protocol")).lower() == "lambda":
                 fn, topic = ref(p.get("Endpoint")), ref(p.get("TopicArn"))
@@ -198,11 +214,42 @@ class _Reader:
                         self.triggered.add(name)
                         trig = {"kind": "storage", **self._fields("storage", "S3", {"Bucket": {"Ref": name}, "Events": [conf.get("Event")]})}
                         self.events[fn].append((name, trig, conf))
+            elif t == "AWS::ApiGatewayV2::Integration" and str(p.get("IntegrationType")).upper() == "AWS_PROXY":
+                fn = next((r for r in refs_in(p.get("IntegrationUri")) if r in functions), None)
+                routes = [as_text(self.props(r).get("RouteKey")) or "$default" for r, res2 in self.resources.items()
+                          if res2.get("Type") == "AWS::ApiGatewayV2::Route" and name in refs_in(self.props(r).get("Target"))]
+                for key in routes or ["$default"]:
+                    method, _, path = str(key).partition(" ")
+                    trig = {"kind": "http", "route": path or "/", "methods": [method.upper() if path else "ANY"]}
+                    if fn:
+                        self.events[fn].append((f"{name} {key}", trig, p))
+            elif t == "AWS::Lambda::Url" and ref(p.get("TargetFunctionArn")) in functions:
+                fn = ref(p.get("TargetFunctionArn"))
+                self.events[str(fn)].append((name, {"kind": "http", "route": "/", "methods": ["ANY"]}, p))
+            elif t == "AWS::SNS::Topic":
+                for sub in p.get("Subscription") or []:
+                    fn = ref((sub or {}).get("Endpoint"))
+                    if fn in functions and str(sub.get("Protocol")).lower() == "lambda":
+                        self.triggered.add(name)
+                        self.events[str(fn)].append((name, {"kind": "topic", "topic": name}, sub))
+            elif t == "AWS::ElasticLoadBalancingV2::TargetGroup" and str(p.get("TargetType")).lower() == "lambda":
+                for target in p.get("Targets") or []:
+                    fn = ref((target or {}).get("Id"))
+                    if fn in functions:
+                        self.events[str(fn)].append((name, {"kind": "http", "route": "/", "methods": ["ANY"]}, p))
+            elif t == "AWS::Pipes::Pipe":
+                fn, source = ref(p.get("Target")), ref(p.get("Source"))
+                if fn in functions:
+                    kind = SOURCE_KINDS.get(self.type_of(source), "stream")
+                    field = {"queue": "queue", "stream": "stream", "nosql": "table"}[kind]
+                    self.triggered.add(source or "")
+                    self.events[str(fn)].append((name, {"kind": kind, field: source}, p))
             elif t == "AWS::ApiGateway::Method":
                 integ = p.get("Integration") or {}
                 fn = next((r for r in refs_in(integ.get("Uri")) if r in functions), None)
                 if fn and str(integ.get("Type")).upper() == "AWS_PROXY":
-                    trig = {"kind": "http", "route": self._route(p.get("ResourceId")), "methods": [str(p.get("HttpMethod", "ANY"))]}
+                    trig = {"kind": "http", "route": self._route(p.get("ResourceId")),
+                            "methods": [str(as_text(p.get("HttpMethod")) or "ANY").upper()]}
                     self.events[fn].append((name, trig, p))
 
     def _route(self, resource: Any, depth: int = 0) -> str:
@@ -211,10 +258,12 @@ class _Reader:
             return "/"
         p = self.props(name)
         parent = self._route(p.get("ParentId"), depth + 1)
-        return parent.rstrip("/") + "/" + str(p.get("PathPart", ""))
+        return parent.rstrip("/") + "/" + str(as_text(p.get("PathPart")) or "")
 
     def _handlers(self, fn: str) -> None:
         props = self.props(fn)
+        if isinstance(props.get("FunctionUrlConfig"), dict):
+            self.events[fn].append(("FunctionUrl", {"kind": "http", "route": "/", "methods": ["ANY"]}, {}))
         events = self.events[fn] or [("Invoke", {"kind": "invoke"}, {})]
         for event, trig, p in events:
             source = next((trig.get(f) for f in ("queue", "stream", "table", "topic") if trig.get(f)), None)
@@ -276,7 +325,11 @@ class _Reader:
                 if not isinstance(integ, dict):
                     continue
                 subtype = integ.get("integrationSubtype")
-                if str(integ.get("type")).lower() == "aws" or subtype:
+                proxied = next((r for r in refs_in(integ.get("uri")) if r in self.events), None)
+                if proxied and str(integ.get("type")).lower() == "aws_proxy" and not subtype:
+                    trig = {"kind": "http", "route": str(path), "methods": [str(method).upper()]}
+                    self.events[proxied].append((f"{api} {str(method).upper()} {path}", trig, {}))
+                elif str(integ.get("type")).lower() == "aws" or subtype:
                     action = str(subtype) if subtype else _service_action(integ.get("uri"))
                     self._direct(f"{api}: {method.upper()} {path}", action, integ)
 

@@ -94,6 +94,18 @@ def test_the_best_entry_wins_and_targets_filter_publishers() -> None:
     assert best(facts, "sinks", "cache") == ("unsupported", None)
 
 
+def test_an_ordered_queue_gets_a_service_that_keeps_order() -> None:
+    subject = Subject(app="t", source="app")
+    subject.handlers.append(Handler("fifo", {"kind": "queue", "queue": "q"}, {"ordered": True}))
+    subject.handlers.append(Handler("plain", {"kind": "queue", "queue": "q"}, {"ordered": False}))
+    report = build(subject, CLOUDS)
+    services = {c: [i.service for i in r.items] for c, r in report.clouds.items()}
+    assert services["azure"] == ["Azure Service Bus queue trigger", "Azure Queue Storage trigger"]
+    assert services["aws"][0] == services["aws"][1]  # SQS carries both: FIFO is a queue setting
+    ordering = next(d for d in report.differences if d["handler"] == "fifo" and d["topic"] == "ordering")
+    assert ordering["text"].startswith("this handler needs order.") and "FIFO per session" in ordering["text"]
+
+
 def test_clouds_come_from_the_installed_adapters() -> None:
     """The test suite registers a demo adapter with no facts: it is a column, and has nothing."""
     report = build(_subject("trigger", "queue", None))

@@ -10,7 +10,7 @@ from corefn.report.model import SINK_KINDS, TRIGGER_FIELDS
 
 CLOUDS = ["aws", "azure", "gcp", "openwhisk"]
 FEATURES = {"layer", "direct-integration", "state-machine", "provider-event"}
-OPTIONAL = {"note", "ordering", "delivery", "max_message_kb", "timeout_s", "private_network", "targets"}
+OPTIONAL = {"note", "ordered", "ordering", "delivery", "max_message_kb", "timeout_s", "private_network", "targets"}
 
 
 @pytest.mark.parametrize("cloud", CLOUDS)
@@ -28,6 +28,7 @@ def test_services_shape(cloud: str) -> None:
                 assert isinstance(fact["service"], str) and fact["service"], where
                 assert set(fact) - {"support", "service", "source"} <= OPTIONAL, where
                 assert isinstance(fact.get("max_message_kb", 1), int), where
+                assert fact.get("ordered", True) is True, where  # only stated where order is kept
                 assert all(t in ("queue", "topic", "stream") for t in fact.get("targets", [])), where
     platform = services["platform"]
     assert {"function", "tmp", "schedule", "network"} <= set(platform)

@@ -114,3 +114,71 @@ def test_bad_templates_get_a_clear_error(tmp_path: Path, text: str, says: str) -
     path.write_text(text)
     with pytest.raises(ConfigurationError, match=says):
         read_template(path)
+
+
+WIRED = """\
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    Timeout: 1200
+    Layers: [arn:aws:lambda:us-east-1:123456789012:layer:shared-utils:4]
+Resources:
+  Orders:
+    Type: AWS::SQS::Queue
+    Properties: {FifoQueue: true}
+  Alerts:
+    Type: AWS::SNS::Topic
+    Properties:
+      Subscription: [{Protocol: lambda, Endpoint: !GetAtt Worker.Arn}]
+  Ws:
+    Type: AWS::ApiGatewayV2::Api
+  WsIntegration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref Ws
+      IntegrationType: AWS_PROXY
+      IntegrationUri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Worker.Arn}/invocations
+  WsConnect:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Ws, RouteKey: $connect, Target: !Sub "integrations/${WsIntegration}"}
+  Pipe:
+    Type: AWS::Pipes::Pipe
+    Properties: {Source: !GetAtt Orders.Arn, Target: !GetAtt Worker.Arn}
+  Nightly:
+    Type: AWS::Events::Rule
+    Properties:
+      ScheduleExpression: !Sub "cron(0 ${Hour} * * ? *)"
+      Targets: [{Arn: !GetAtt Worker.Arn, Id: w}]
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.handler
+      Runtime: python3.12
+      MemorySize: 64
+      FunctionUrlConfig: {AuthType: NONE}
+"""
+
+
+def test_plain_cloudformation_wiring(tmp_path: Path) -> None:
+    path = tmp_path / "wired.yaml"
+    path.write_text(WIRED)
+    report = report_template(path, CLOUDS)
+    triggers = {h.name: h.trigger for h in report.subject.handlers}
+    assert triggers == {
+        "Worker.Alerts": {"kind": "topic", "topic": "Alerts"},
+        "Worker.WsIntegration $connect": {"kind": "http", "route": "/", "methods": ["ANY"]},
+        "Worker.Pipe": {"kind": "queue", "queue": "Orders"},
+        "Worker.Nightly": {"kind": "timer", "schedule": "cron(0 ${Hour} * * ? *)", "tz": "UTC"},
+        "Worker.FunctionUrl": {"kind": "http", "route": "/", "methods": ["ANY"]},
+    }
+    pipe = next(h for h in report.subject.handlers if h.name == "Worker.Pipe")
+    assert pipe.options["ordered"] is True and pipe.options["timeout"] == 1200
+    assert report.clouds["azure"].items[2].service == "Azure Service Bus queue trigger"  # FIFO → sessions
+    layer = next(x for x in report.lock_in if x["name"].startswith("layer: shared-utils"))
+    assert "AWS account 123456789012" in layer["text"]
+    flags = [d["flag"] for d in report.differences if d.get("flag")]
+    assert any("timeout of 1200 s exceeds the limit on aws (900 s)" in f for f in flags)
+    assert any("memory of 64 MB is outside the range on aws (128-10,240 MB)" in f for f in flags)
+    data = report.to_json()
+    assert {h["name"] for h in data["handlers"]} == set(triggers)
