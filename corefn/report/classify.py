@@ -51,6 +51,7 @@ class Item:
     support: str
     service: str | None
     note: str = ""
+    source: str | None = None  # the provider page the fact comes from (not in the JSON form)
 
     def to_json(self) -> dict[str, Any]:
         return {"what": self.what, "kind": self.kind, "name": self.name, "support": self.support, "service": self.service}
@@ -139,7 +140,8 @@ def classify(subject: Subject, facts: Mapping[str, CloudFacts]) -> Report:
 def _item(what: str, kind: str, name: str, support: str, entry: Mapping[str, Any] | None) -> Item:
     service = str(entry["service"]) if entry and support != "unsupported" and "service" in entry else None
     note = str(entry.get("note", "")) if entry else ""
-    return Item(what, kind, name, support, service, note)
+    source = str(entry["source"]) if entry and "source" in entry else None
+    return Item(what, kind, name, support, service, note, source)
 
 
 def _score(items: list[Item], subject: Subject, cloud: str) -> int:

@@ -22,11 +22,17 @@ figure{margin:1rem 0;overflow-x:auto}figcaption{font-size:.85rem;color:#555}
 )
 
 
+def _service(service: str | None, source: str | None) -> str:
+    if not service:
+        return "-"
+    return f'<a href="{escape(source)}">{escape(service)}</a>' if source else escape(service)
+
+
 def render_html(report: Report) -> str:
     e = escape
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            f"<title>{e(heading(report))}</title><style>{CSS}</style></head><body>",
-           f"<h1>{e(heading(report))}</h1>", f"<p>{e(facts_line(report))}</p>",
+           f"<h1>{e(heading(report))}</h1>", f"<p>{e(facts_line(report, linked=True))}</p>",
            "<h2>Portability score</h2><table><tr><th>cloud</th><th>score</th></tr>"]
     out += [f'<tr><td>{e(c)}</td><td class="score">{r.score}</td></tr>' for c, r in report.clouds.items()]
     out.append(f"</table><p>How it is computed: {e(score_rule())}.</p>")
@@ -36,7 +42,7 @@ def render_html(report: Report) -> str:
                    "green native, amber bridged (another service to run), red unsupported.</figcaption></figure>")
         out.append("<table><tr><th>what</th><th>kind</th><th>name</th><th>support</th><th>service</th></tr>")
         out += [f'<tr><td>{e(i.what)}</td><td>{e(i.kind)}</td><td>{e(i.name)}</td>'
-                f'<td class="{e(i.support)}">{e(i.support)}</td><td>{e(i.service or "-")}</td></tr>' for i in result.items]
+                f'<td class="{e(i.support)}">{e(i.support)}</td><td>{_service(i.service, i.source)}</td></tr>' for i in result.items]
         out.append("</table>")
     out.append("<h2>Differences that bite when moving</h2><table><tr><th>handler</th><th>topic</th><th>difference</th></tr>")
     out += [f"<tr><td>{e(d['handler'])}</td><td>{e(d['topic'])}</td><td>{e(d['text'])}</td></tr>" for d in report.differences]

@@ -16,9 +16,11 @@ def heading(report: Report) -> str:
     return f"Lock-in report for {what} '{s.app}': {len(s.handlers)} handlers on {len(report.clouds)} cloud targets"
 
 
-def facts_line(report: Report) -> str:
+def facts_line(report: Report, linked: bool = False) -> str:
     days = ", ".join(f"{c} {r.checked}" for c, r in report.clouds.items() if r.checked)
-    return f"Provider facts last verified: {days or 'never'} (each fact names its provider page in the adapter's facts file)."
+    where = ("each service links to the provider page it was read from" if linked
+             else "--format markdown or html links each service to the provider page it was read from")
+    return f"Provider facts last verified: {days or 'never'} ({where})."
 
 
 def render_text(report: Report) -> str:
@@ -58,15 +60,21 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _service(service: str | None, source: str | None) -> str:
+    if not service:
+        return "-"
+    return f"[{_cell(service)}]({source})" if source else _cell(service)
+
+
 def render_markdown(report: Report) -> str:
-    out = [f"# {heading(report)}", "", facts_line(report), "", "## Portability score", "",
+    out = [f"# {heading(report)}", "", facts_line(report, linked=True), "", "## Portability score", "",
            "| cloud | score |", "|---|---:|"]
     out += [f"| {c} | {r.score} |" for c, r in report.clouds.items()]
     out += ["", f"How it is computed: {score_rule()}.", ""]
     for cloud, result in report.clouds.items():
         out += [f"## {cloud}", "", "```mermaid", mermaid(report, result), "```", "",
                 "| what | kind | name | support | service |", "|---|---|---|---|---|"]
-        out += [f"| {i.what} | {i.kind} | {_cell(i.name)} | {i.support} | {_cell(i.service or '-')} |" for i in result.items]
+        out += [f"| {i.what} | {i.kind} | {_cell(i.name)} | {i.support} | {_service(i.service, i.source)} |" for i in result.items]
         out.append("")
     out += ["## Differences that bite when moving", "", "| handler | topic | difference |", "|---|---|---|"]
     out += [f"| {_cell(d['handler'])} | {d['topic']} | {_cell(d['text'])} |" for d in report.differences]

@@ -76,6 +76,7 @@ def test_markdown_has_a_mermaid_picture_per_cloud(reports: list[Report]) -> None
     assert "  gcp_t7 --> gcp_f7\n" in md and "  gcp_f7 --> gcp_s4\n" in md  # Cloud Scheduler → summarize → SQL
     assert "class gcp_t6,gcp_t7 bridged" in md  # the ordered Pub/Sub subscription and Cloud Scheduler
     assert "| summarize | schedule |" in md and "## Migration checklist" in md
+    assert "[Amazon SQS (standard and FIFO) event source mapping](https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html)" in md
     text = render_text(reports[0])
     assert "Portability score (0-100): aws 100, azure 100, gcp 93, openwhisk 71" in text
 
@@ -112,7 +113,9 @@ def test_html_renders_in_chromium(tmp_path: Path, which: str) -> None:
               else report_template(TEMPLATES / f"{which}.yaml", CLOUDS))
     html = render_html(report)
     assert "<script" not in html and "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
-    assert "https://" not in html and "<link" not in html and "@import" not in html
+    # no resource is fetched: links to provider pages are plain anchors, nothing else points out
+    assert "<link" not in html and "@import" not in html and "<img" not in html and "url(" not in html
+    assert html.count('<a href="https://') == html.count("https://")
     page = tmp_path / "report.html"
     page.write_text(html, encoding="utf-8")
 
