@@ -135,3 +135,28 @@ def test_html_renders_in_chromium(tmp_path: Path, which: str) -> None:
     colours = {colour for _, colour in image.getcolors(maxcolors=1 << 20) or []}
     # the first cloud's picture is in the first screen: its boxes' fills are drawn
     assert native in colours and function_box in colours
+
+
+MERMAID = Path(__file__).with_name("mermaid")
+
+
+def _parse_mermaid(files: list[Path]) -> dict[str, Any]:
+    node = shutil.which("node")
+    if node is None or not (MERMAID / "node_modules" / "mermaid").is_dir():
+        pytest.skip("Mermaid's parser is not installed (run .ci/setup)")
+    result = subprocess.run([node, str(MERMAID / "parse.mjs"), *map(str, files)],
+                            capture_output=True, text=True, timeout=120, check=True)
+    parsed: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return parsed
+
+
+def test_mermaid_parses_every_picture(tmp_path: Path, reports: list[Report]) -> None:
+    files = []
+    for n, report in enumerate(reports):
+        files.append(tmp_path / f"{n}.md")
+        files[-1].write_text(render_markdown(report))
+    broken = tmp_path / "broken.md"  # the control: the parser does reject a broken picture
+    broken.write_text("```mermaid\nflowchart LR\n  a[ -->\n```\n")
+    parsed = _parse_mermaid([*files, broken])
+    assert parsed["blocks"] == 4 * (len(reports) - 1) + len(reports[1].clouds) + 1
+    assert len(parsed["errors"]) == 1 and parsed["errors"][0].startswith(str(broken))
