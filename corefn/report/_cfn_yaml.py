@@ -1,4 +1,6 @@
-"""Reading CloudFormation YAML: short-form intrinsic functions (``!Ref``, ``!GetAtt``, ``!Sub``,
+"""Reading CloudFormation: the YAML, and the intrinsic values in it.
+
+Short-form intrinsic functions (``!Ref``, ``!GetAtt``, ``!Sub``,
 ``!If`` ...) become the long form CloudFormation itself uses (``{"Ref": ...}``,
 ``{"Fn::GetAtt": [resource, attribute]}``), so the template reader sees one shape.
 
@@ -12,6 +14,7 @@ PyYAML is the ``report`` extra, imported only when a template is read.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -72,3 +75,60 @@ def _yaml(text: str, path: Path) -> Any:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigurationError(f"{path}: not valid YAML{where}: {problem}") from exc
+
+
+def ref(value: Any) -> str | None:
+    """The logical id ``value`` points at (``Ref``, ``Fn::GetAtt``), or None."""
+    if isinstance(value, dict):
+        if "Ref" in value and isinstance(value["Ref"], str):
+            return value["Ref"]
+        att = value.get("Fn::GetAtt")
+        if isinstance(att, list) and att and isinstance(att[0], str):
+            return att[0]
+        if isinstance(att, str):
+            return att.split(".")[0]
+    return None
+
+
+def as_text(value: Any) -> str | None:
+    """A template value as text for the report: strings as they are, ``Ref`` as ``${Name}``,
+    ``Fn::Sub`` as its pattern, anything else computed as ``(computed)``."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    name = ref(value)
+    if name and "Ref" in value:
+        return "${" + name + "}"
+    sub = value.get("Fn::Sub") if isinstance(value, dict) else None
+    sub = sub[0] if isinstance(sub, list) and sub else sub
+    return sub if isinstance(sub, str) else "(computed)"
+
+
+def refs_in(value: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(value, dict):
+        name = ref(value)
+        if name:
+            found.add(name)
+        sub = value.get("Fn::Sub")
+        text = sub[0] if isinstance(sub, list) and sub else sub
+        if isinstance(text, str):
+            found.update(m.split(".")[0] for m in re.findall(r"\$\{([^}!]+)\}", text))
+        for item in value.values():
+            found |= refs_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= refs_in(item)
+    return found
+
+
+def service_action(uri: Any) -> str:
+    """``dynamodb:action/PutItem`` from an API Gateway integration URI
+    (``arn:aws:apigateway:REGION:dynamodb:action/PutItem``)."""
+    text = uri.get("Fn::Sub") if isinstance(uri, dict) else uri
+    text = text[0] if isinstance(text, list) and text else text
+    if isinstance(text, str) and ":apigateway:" in text:
+        plain = re.sub(r"\$\{[^}]*\}", "region", text)  # ${AWS::Region} holds colons
+        return plain.split(":apigateway:", 1)[1].split(":", 1)[-1]
+    return "an AWS service"

@@ -147,7 +147,7 @@ def _item(what: str, kind: str, name: str, support: str, entry: Mapping[str, Any
 def _score(items: list[Item], subject: Subject, cloud: str) -> int:
     total = sum(WEIGHTS[i.what] for i in items)
     base = 100.0 if not total else 100.0 * sum(WEIGHTS[i.what] * POINTS[i.support] for i in items) / total
-    ties = sum(1 for f in subject.findings if f.provider != cloud)
+    ties = sum(1 for f in subject.findings if f.scored and f.provider != cloud)
     return max(0, min(100, round(base - min(FINDING_CAP, FINDING_PENALTY * ties))))
 
 

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from corefn.report._cfn_yaml import load_template
+from corefn.report._cfn_yaml import as_text, load_template, ref, refs_in, service_action
 from corefn.report.model import Finding, Handler, Need, Subject
 
 #: SAM event type → corefn trigger kind (types absent here are provider-only event sources)
@@ -41,52 +41,6 @@ STATE_MACHINES = ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMac
 S3_OPERATIONS = {"s3:ObjectCreated": "created", "s3:ObjectRemoved": "deleted", "s3:ObjectRestore": "metadata_updated",
                  "s3:LifecycleExpiration": "deleted", "s3:LifecycleTransition": "archived", "s3:ObjectTagging": "metadata_updated"}
 _LAYER_ARN = re.compile(r"arn:aws[\w-]*:lambda:[^:]*:(?P<account>[^:]+):layer:(?P<name>[^:]+)")
-
-
-def ref(value: Any) -> str | None:
-    """The logical id ``value`` points at (``Ref``, ``Fn::GetAtt``), or None."""
-    if isinstance(value, dict):
-        if "Ref" in value and isinstance(value["Ref"], str):
-            return value["Ref"]
-        att = value.get("Fn::GetAtt")
-        if isinstance(att, list) and att and isinstance(att[0], str):
-            return att[0]
-        if isinstance(att, str):
-            return att.split(".")[0]
-    return None
-
-
-def as_text(value: Any) -> str | None:
-    """A template value as text for the report: strings as they are, ``Ref`` as ``${Name}``,
-    ``Fn::Sub`` as its pattern, anything else computed as ``(computed)``."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, int | float):
-        return str(value)
-    name = ref(value)
-    if name and "Ref" in value:
-        return "${" + name + "}"
-    sub = value.get("Fn::Sub") if isinstance(value, dict) else None
-    sub = sub[0] if isinstance(sub, list) and sub else sub
-    return sub if isinstance(sub, str) else "(computed)"
-
-
-def refs_in(value: Any) -> set[str]:
-    found: set[str] = set()
-    if isinstance(value, dict):
-        name = ref(value)
-        if name:
-            found.add(name)
-        sub = value.get("Fn::Sub")
-        text = sub[0] if isinstance(sub, list) and sub else sub
-        if isinstance(text, str):
-            found.update(m.split(".")[0] for m in re.findall(r"\$\{([^}!]+)\}", text))
-        for item in value.values():
-            found |= refs_in(item)
-    elif isinstance(value, list):
-        for item in value:
-            found |= refs_in(item)
-    return found
 
 
 class _Reader:
@@ -305,7 +259,7 @@ class _Reader:
             if t == "AWS::ApiGateway::Method":
                 integ = p.get("Integration") or {}
                 if str(integ.get("Type")).upper() == "AWS":
-                    action = _service_action(integ.get("Uri"))
+                    action = service_action(integ.get("Uri"))
                     self._direct(f"{name}: {p.get('HttpMethod')} {self._route(p.get('ResourceId'))}", action, integ)
             elif t == "AWS::ApiGatewayV2::Integration" and p.get("IntegrationSubtype"):
                 self._direct(name, str(p["IntegrationSubtype"]), p)
@@ -330,7 +284,7 @@ class _Reader:
                     trig = {"kind": "http", "route": str(path), "methods": [str(method).upper()]}
                     self.events[proxied].append((f"{api} {str(method).upper()} {path}", trig, {}))
                 elif str(integ.get("type")).lower() == "aws" or subtype:
-                    action = str(subtype) if subtype else _service_action(integ.get("uri"))
+                    action = str(subtype) if subtype else service_action(integ.get("uri"))
                     self._direct(f"{api}: {method.upper()} {path}", action, integ)
 
     def _direct(self, name: str, action: str, integ: Any) -> None:
@@ -354,8 +308,12 @@ class _Reader:
     def _includes(self, node: Any, where: str) -> None:
         if isinstance(node, dict):
             for key, value in node.items():
-                if key == "Fn::Transform" and where != "done":
-                    self._transform(value, where)
+                if key == "Fn::Transform":
+                    if not where.endswith(("DefinitionBody", ".Body")):  # API bodies: read by _apis
+                        self._include_elsewhere(value, where)
+                elif key == "Transform" and where == "template":
+                    for spec in value if isinstance(value, list) else [value]:
+                        self._include_elsewhere(spec, "the template's Transform")
                 else:
                     self._includes(value, f"{where}.{key}" if where != "template" else key)
             res_type = node.get("Type")
@@ -366,6 +324,12 @@ class _Reader:
         elif isinstance(node, list):
             for item in node:
                 self._includes(item, where)
+
+    def _include_elsewhere(self, spec: Any, where: str) -> None:
+        """An include outside an API definition: its resources or properties are not analysed."""
+        if isinstance(spec, dict) and spec.get("Name") == "AWS::Include":
+            location = (spec.get("Parameters") or {}).get("Location")
+            self._unresolved(str(as_text(location)), f"AWS::Include at {where} (only API definitions are read from includes)")
 
     def _transform(self, spec: Any, where: str) -> Any:
         spec = spec if isinstance(spec, dict) else {}
@@ -393,7 +357,9 @@ class _Reader:
     def _unresolved(self, location: str, text: str) -> None:
         name = f"include: {location}"
         if not any(f.name == name for f in self.subject.findings):
-            self.subject.findings.append(Finding("*", name, f"{text}; what it defines is not in this report", "aws", "M"))
+            self.subject.findings.append(
+                Finding("*", name, f"{text}; what it defines is not in this report", "aws", "M", scored=False)
+            )
 
     # ---------------------------------------------------------------------------- sinks
     def _sinks(self) -> None:
@@ -411,15 +377,6 @@ class _Reader:
             for h in self.subject.handlers:
                 if h.name.split(".")[0] in users and name not in h.trigger.values():  # reading its own source
                     h.sinks.append(name)
-
-
-def _service_action(uri: Any) -> str:
-    text = uri.get("Fn::Sub") if isinstance(uri, dict) else uri
-    text = text[0] if isinstance(text, list) and text else text
-    if isinstance(text, str) and ":apigateway:" in text:
-        plain = re.sub(r"\$\{[^}]*\}", "region", text)  # ${AWS::Region} holds colons
-        return plain.split(":apigateway:", 1)[1].split(":", 1)[-1]
-    return "an AWS service"
 
 
 def read_template(path: Path) -> Subject:

@@ -71,6 +71,7 @@ class Finding:
     text: str
     provider: str | None = None
     effort: str = "M"
+    scored: bool = True  # False for what could not be read (an include): an unknown, not a tie
 
 
 @dataclass

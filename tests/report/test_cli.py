@@ -45,6 +45,7 @@ def test_formats_from_a_template(tmp_path: Path, fmt: str, marker: str) -> None:
     (("--from-template", "README.md"), "README.md: not valid YAML at line 18, column 1: expected '<document start>'"),
     (("--from-template", "pyproject.toml"), "not valid YAML at line"),
     (("--from-template", "missing.yaml"), "cannot read the template"),
+    (("examples/iot_site/app.py", "--cloud", "nope"), "unknown cloud 'nope'"),
 ])
 def test_errors_are_one_line_and_exit_2(args: tuple[str, ...], says: str) -> None:
     code, _, err = _run(*args)

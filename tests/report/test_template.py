@@ -91,7 +91,26 @@ def test_the_direct_integration_names_the_service_action() -> None:
 
 def test_an_unresolved_include_is_named_and_first_in_the_checklist() -> None:
     report = report_template(TEMPLATES / "apigw-sqs-lambda.yaml", CLOUDS)
-    assert report.checklist[0]["what"].startswith("Resolve api.yaml by hand")
+    assert report.checklist[0]["what"].startswith("Resolve api.yaml by hand: AWS::Include at MyHttpApi.DefinitionBody")
+    assert report.clouds["gcp"].score == 100  # an unknown is named, not scored
+
+
+def test_includes_outside_api_definitions_are_named(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text("""\
+Transform: [AWS::Serverless-2016-10-31, {Name: AWS::Include, Parameters: {Location: s3://bucket/common.yaml}}]
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Fn::Transform: {Name: AWS::Include, Parameters: {Location: props.yaml}}
+  Nested:
+    Type: AWS::Serverless::Application
+    Properties: {Location: ./child.yaml}
+""")
+    names = {f.name: f.text for f in read_template(path).findings}
+    assert set(names) == {"include: s3://bucket/common.yaml", "include: props.yaml", "include: nested stack ./child.yaml"}
+    assert "only API definitions are read" in names["include: props.yaml"]
 
 
 def test_a_local_include_is_read(tmp_path: Path) -> None:
