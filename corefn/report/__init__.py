@@ -9,8 +9,9 @@ the JSON form (a contract; ``schema/report.schema.json`` beside this module).
 What each cloud's ``corefn_<cloud>/facts/services.toml`` holds (every table with ``source``)::
 
     [triggers.<kind>.<id>]   support = "native" | "bridged" | "unsupported", service = "...",
-                             optional: note, ordering, delivery, max_message_kb, timeout_s
-    [sinks.<kind>.<id>]      support, service, optional: note, private_network = true
+                             optional: note, ordered, ordering, delivery, max_message_kb, timeout_s
+    [sinks.<kind>.<id>]      support, service, optional: note, private_network = true,
+                             targets (publishers), schemes (the corefn sink URL schemes it serves)
     [features.<kind>.<id>]   support, service, optional: note   (layer, direct-integration,
                              state-machine, provider-event)
     [platform.function]      service, timeout_max_s / timeout, memory_min_mb, memory_max_mb,

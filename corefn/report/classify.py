@@ -19,7 +19,7 @@ from typing import Any
 
 from corefn.facts import CloudFacts
 from corefn.report.differences import differences
-from corefn.report.model import Subject
+from corefn.report.model import Finding, Subject
 
 RANK = {"native": 2, "bridged": 1, "unsupported": 0}
 #: points an item earns by its support
@@ -115,6 +115,7 @@ def best(
 
 
 def classify(subject: Subject, facts: Mapping[str, CloudFacts]) -> Report:
+    _pinned_findings(subject, facts)
     clouds: dict[str, CloudResult] = {}
     for cloud, cloud_facts in facts.items():
         items: list[Item] = []
@@ -135,6 +136,25 @@ def classify(subject: Subject, facts: Mapping[str, CloudFacts]) -> Report:
     report = Report(subject, clouds, diffs, lock_in, [])
     report.checklist = _checklist(report)
     return report
+
+
+def _pinned_findings(subject: Subject, facts: Mapping[str, CloudFacts]) -> None:
+    """A sink the app's config file pins to one cloud's backend (``cosmos://``) ties every
+    deployment to that cloud: the clouds' facts say which scheme is whose (``schemes``)."""
+    for need in subject.needs:
+        pinned = need.options.get("pinned")
+        if need.what != "sink" or not pinned:
+            continue
+        scheme, where = pinned
+        for cloud, cloud_facts in facts.items():
+            for entry in cloud_facts.topic("services").get("sinks", {}).get(need.kind, {}).values():
+                if scheme in entry.get("schemes", ()):
+                    name = f"{need.kind} sink {need.name} pinned to {scheme}://"
+                    if not any(f.name == name for f in subject.findings):
+                        subject.findings.append(Finding(
+                            "*", name, f"{where}: sink '{need.name}' is pinned to {scheme}:// ({entry['service']}), "
+                            f"which only {cloud} serves; give each target its URL in its own deployment settings",
+                            cloud, "S"))
 
 
 def _item(what: str, kind: str, name: str, support: str, entry: Mapping[str, Any] | None) -> Item:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from corefn.errors import ConfigurationError
+
 if TYPE_CHECKING:
     from corefn.app import App
 
@@ -121,8 +123,11 @@ def from_app(app: App) -> Subject:
         if path is not None:
             files.setdefault(path, []).append((spec.name, getattr(spec.handler, "__name__", spec.name)))
     resources = app.resources()
+    pinned = _pinned_sinks()
     for sink in app.sinks:
         settings: dict[str, Any] = dict(sink.options)
+        if sink.name in pinned:
+            settings["pinned"] = pinned[sink.name]
         if sink.kind == "publisher":
             found = resources.get(sink.name)
             settings["target"] = found.kind if found is not None else sink.resource_kind
@@ -130,6 +135,24 @@ def from_app(app: App) -> Subject:
     if files:
         scan_modules(subject, files, [s.name for s in app.sinks])
     return subject
+
+
+def _pinned_sinks() -> dict[str, tuple[str, str]]:
+    """Sink name → (URL scheme, config file) for the sinks the app's config file pins to a
+    backend (``[sinks]`` in corefn.toml, read as the runtime reads it). Environment variables are
+    per deployment and are not a property of the app."""
+    import os
+
+    from corefn.sinks import _config_file_sinks, scheme_of
+
+    where = os.environ.get("COREFN_CONFIG", "corefn.toml")
+    found = {}
+    for name, url in _config_file_sinks().items():
+        try:
+            found[name] = (scheme_of(url), where)
+        except ConfigurationError:
+            continue  # the runtime reports a malformed URL when it opens the sink
+    return found
 
 
 def _file(fn: Any) -> Path | None:

@@ -44,9 +44,15 @@ def render_html(report: Report) -> str:
         out += [f'<tr><td>{e(i.what)}</td><td>{e(i.kind)}</td><td>{e(i.name)}</td>'
                 f'<td class="{e(i.support)}">{e(i.support)}</td><td>{_service(i.service, i.source)}</td></tr>' for i in result.items]
         out.append("</table>")
-    out.append("<h2>Differences that bite when moving</h2><table><tr><th>handler</th><th>topic</th><th>difference</th></tr>")
-    out += [f"<tr><td>{e(d['handler'])}</td><td>{e(d['topic'])}</td><td>{e(d['text'])}</td></tr>" for d in report.differences]
-    out.append("</table><h2>Lock-in points</h2>")
+    out.append("<h2>Differences that bite when moving</h2>")
+    if report.differences:
+        out.append("<table><tr><th>handler</th><th>topic</th><th>difference</th></tr>")
+        out += [f"<tr><td>{e(d['handler'])}</td><td>{e(d['topic'])}</td><td>{e(d['text'])}</td></tr>"
+                for d in report.differences]
+        out.append("</table>")
+    else:
+        out.append("<p>None found: no handler meets a rule that differs between the clouds.</p>")
+    out.append("<h2>Lock-in points</h2>")
     if report.lock_in:
         out.append("<table><tr><th>handler</th><th>point</th><th>what and where</th></tr>")
         out += [f"<tr><td>{e(x['handler'])}</td><td>{e(x['name'])}</td><td>{e(x['text'])}</td></tr>" for x in report.lock_in]

@@ -43,7 +43,7 @@ def _text(report: Report) -> Iterator[str]:
     for d in report.differences:
         yield f"  [{d['handler']}] {d['topic']}: {d['text']}"
     if not report.differences:
-        yield "  none found"
+        yield "  none found: no handler meets a rule that differs between the clouds"
     yield ""
     yield "Lock-in points"
     for x in report.lock_in:
@@ -76,8 +76,12 @@ def render_markdown(report: Report) -> str:
                 "| what | kind | name | support | service |", "|---|---|---|---|---|"]
         out += [f"| {i.what} | {i.kind} | {_cell(i.name)} | {i.support} | {_service(i.service, i.source)} |" for i in result.items]
         out.append("")
-    out += ["## Differences that bite when moving", "", "| handler | topic | difference |", "|---|---|---|"]
-    out += [f"| {_cell(d['handler'])} | {d['topic']} | {_cell(d['text'])} |" for d in report.differences]
+    out += ["## Differences that bite when moving", ""]
+    if report.differences:
+        out += ["| handler | topic | difference |", "|---|---|---|"]
+        out += [f"| {_cell(d['handler'])} | {d['topic']} | {_cell(d['text'])} |" for d in report.differences]
+    else:
+        out.append("None found: no handler meets a rule that differs between the clouds.")
     out += ["", "## Lock-in points", ""]
     out += [f"- **{_cell(x['name'])}** ({_cell(x['handler'])}): {x['text']}" for x in report.lock_in] or ["None found."]
     out += ["", "## Migration checklist", "", "| step | effort | what |", "|---:|:---:|---|"]

@@ -99,3 +99,17 @@ def test_a_portable_app_has_no_findings() -> None:
     subject = from_app(load_app("examples/image_pipeline/app.py"))
     assert subject.findings == []
     assert subject.handlers and all(h.where and h.where.startswith("examples/image_pipeline/") for h in subject.handlers)
+
+
+def test_a_sink_pinned_to_one_cloud_in_corefn_toml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from corefn.report import build
+
+    (tmp_path / "corefn.toml").write_text('[sinks]\ndevices = "cosmos://acct/db/devices"\nreports = "postgresql://db/x"\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("COREFN_CONFIG", raising=False)
+    report = build(from_app(load_app(str(Path(__file__).resolve().parents[2] / "examples/iot_site/app.py"))),
+                   ["aws", "azure", "gcp", "openwhisk"])
+    pinned = [x for x in report.lock_in if "pinned" in x["name"]]
+    assert [x["name"] for x in pinned] == ["table sink devices pinned to cosmos://"]  # postgresql is anyone's
+    assert "corefn.toml: sink 'devices' is pinned to cosmos:// (Azure Cosmos DB for NoSQL), which only azure serves" in pinned[0]["text"]
+    assert report.clouds["azure"].score - report.clouds["aws"].score == 5

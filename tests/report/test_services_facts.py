@@ -10,7 +10,7 @@ from corefn.report.model import SINK_KINDS, TRIGGER_FIELDS
 
 CLOUDS = ["aws", "azure", "gcp", "openwhisk"]
 FEATURES = {"layer", "direct-integration", "state-machine", "provider-event"}
-OPTIONAL = {"note", "ordered", "ordering", "delivery", "max_message_kb", "timeout_s", "private_network", "targets"}
+OPTIONAL = {"note", "ordered", "ordering", "delivery", "max_message_kb", "timeout_s", "private_network", "targets", "schemes"}
 
 
 @pytest.mark.parametrize("cloud", CLOUDS)
