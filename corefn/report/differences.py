@@ -114,7 +114,8 @@ def _memory(h: Handler, platforms: Mapping[str, Mapping[str, Any]]) -> list[tupl
     }
     if len({(lo, hi) for lo, hi, _ in ranges.values()}) < 2:
         return []
-    text = "memory: " + "; ".join(f"{c}: {lo:,}-{hi:,} MB" for c, (lo, hi, _) in ranges.items())
+    text = "allowed: " + "; ".join(f"{c}: {lo:,}-{hi:,} MB" + (f" ({note})" if note else "")
+                                   for c, (lo, hi, note) in ranges.items())
     declared = h.options.get("memory")
     flag = None
     if declared:
