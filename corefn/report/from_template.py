@@ -71,6 +71,7 @@ class _Reader:
         self._apis()  # before the handlers: an OpenAPI body may proxy routes to functions
         for fn in functions:
             self._handlers(fn)
+            self._code(fn)
             self._layers(fn)
             for used in self._reached({k: v for k, v in self.props(fn).items() if k != "Events"}):
                 self.used.setdefault(used, set()).add(fn)
@@ -213,6 +214,21 @@ class _Reader:
         p = self.props(name)
         parent = self._route(p.get("ParentId"), depth + 1)
         return parent.rstrip("/") + "/" + str(as_text(p.get("PathPart")) or "")
+
+    def _code(self, fn: str) -> None:
+        """Scan the function's Python module when the template's folder holds it (CodeUri +
+        Handler, the layout ``sam build`` uses)."""
+        from corefn.report.scan import scan_function_code
+
+        props = self.props(fn)
+        runtime = str(props.get("Runtime", self.glob.get("Runtime", "")))
+        code, handler = props.get("CodeUri", self.glob.get("CodeUri", ".")), props.get("Handler", self.glob.get("Handler"))
+        if not runtime.startswith("python") or not isinstance(code, str) or not isinstance(handler, str) or "." not in handler:
+            return
+        module, function = handler.rsplit(".", 1)
+        path = (self.path.parent / code / (module.replace(".", "/") + ".py")).resolve()
+        if path.is_file():
+            scan_function_code(self.subject, path, function, fn, self.path.parent.resolve())
 
     def _handlers(self, fn: str) -> None:
         props = self.props(fn)

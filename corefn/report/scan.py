@@ -103,6 +103,40 @@ def scan_modules(subject: Subject, files: dict[Path, list[tuple[str, str]]], sin
                 subject.findings.extend(_Module(local, sub, set(sinks)).findings({}))
 
 
+def scan_function_code(subject: Subject, path: Path, function: str, owner: str, base: Path) -> None:
+    """A template function's own Python code: the same scan as an app's, attributed to ``owner``
+    (the function's logical id), plus the reads of the raw event (``event["Records"]``): code that
+    indexes the provider's event shape must be rewritten for any other cloud's shape."""
+    tree = _parse(path)
+    if tree is None:
+        return
+    module = _Module(path, tree, set(), base)
+    known = {(f.name, f.text) for f in subject.findings}
+    found = module.findings({function: owner})
+    fn = module.functions.get(function)
+    if fn is not None and fn.args.args:
+        event = fn.args.args[0].arg
+        for node in ast.walk(fn):
+            reads = (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == event) or (
+                isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
+                and isinstance(node.func.value, ast.Name) and node.func.value.id == event)
+            if reads:
+                found.append(Finding(owner, "provider event shape", f"{module.short}:{getattr(node, 'lineno', 0)}: "
+                                     f"the handler indexes the provider's event ({event}[...]); other clouds deliver "
+                                     "other shapes: read a portable event instead", "aws", "M"))
+                break
+    for local in module.local_imports():
+        sub = _parse(local)
+        if sub is not None:
+            found.extend(_Module(local, sub, set(), base).findings({}))
+    for finding in found:
+        if (finding.name, finding.text) not in known:
+            known.add((finding.name, finding.text))
+            subject.findings.append(finding)
+    if module.uses_tmp(function):
+        subject.uses_tmp.update(h.name for h in subject.handlers if h.name.split(".")[0] == owner)
+
+
 def _parse(path: Path) -> ast.Module | None:
     try:
         return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
@@ -111,10 +145,12 @@ def _parse(path: Path) -> ast.Module | None:
 
 
 class _Module:
-    def __init__(self, path: Path, tree: ast.Module, sink_names: set[str]) -> None:
+    def __init__(self, path: Path, tree: ast.Module, sink_names: set[str], base: Path | None = None) -> None:
         self.path = path
         self.tree = tree
         self.short = _short(path)
+        if base is not None and path.is_relative_to(base):
+            self.short = str(path.relative_to(base))
         self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {
             node.name: node for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
         }

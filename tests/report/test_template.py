@@ -201,3 +201,24 @@ def test_plain_cloudformation_wiring(tmp_path: Path) -> None:
     assert any("memory of 64 MB is outside the range on aws (128-10,240 MB)" in f for f in flags)
     data = report.to_json()
     assert {h["name"] for h in data["handlers"]} == set(triggers)
+
+
+def test_python_function_code_beside_the_template_is_scanned(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text(
+        "import json\nimport os\nimport boto3\n\n\n"
+        "def handler(event, context):\n"
+        "    table = os.environ['TABLE']\n"
+        "    for record in event['Records']:\n"
+        "        boto3.resource('dynamodb').Table(table).put_item(Item=json.loads(record['body']))\n"
+        "    open('/tmp/last', 'w').write(os.environ['AWS_REGION'])\n"
+    )
+    (tmp_path / "template.yaml").write_text((TEMPLATES / "apigw-sqs-lambda.yaml").read_text().replace(
+        "Runtime: nodejs24.x", "Runtime: python3.12"))
+    subject = read_template(tmp_path / "template.yaml")
+    found = {(f.handler, f.name, f.text.split(": ")[0]) for f in subject.findings}
+    where = "src/app.py"  # relative to the template's folder
+    assert ("*", "aws SDK import boto3", f"{where}:3") in found
+    assert ("MyLambdaFunction", "provider event shape", f"{where}:8") in found
+    assert ("MyLambdaFunction", "aws environment variable AWS_REGION", f"{where}:10") in found
+    assert subject.uses_tmp == {"MyLambdaFunction.MySQSEvent"}
