@@ -135,9 +135,13 @@ def _schedule(h: Handler, platforms: Mapping[str, Mapping[str, Any]]) -> list[tu
     parts = [f"{c}: {r.get('syntax', '?')}; time zone: {r.get('time_zones', '?')}" for c, r in rules.items()]
     text = f"schedule {schedule!r} in {tz}. " + " | ".join(parts)
     flag = None
-    fields = str(schedule or "").split()
-    # a schedule whose hour, day, month and weekday are all "*" fires at the same instants in any zone
-    zone_matters = len(fields) == 5 and any(f != "*" for f in fields[1:])
+    text_form = str(schedule or "").strip()
+    if text_form.startswith("cron(") and text_form.endswith(")"):  # an EventBridge expression from a template
+        text_form = text_form[5:-1]
+    fields = text_form.split()
+    # a schedule whose hour, day, month and weekday are all "*" (or "?") fires at the same instants
+    # in any zone; rate() expressions have no time of day at all
+    zone_matters = len(fields) in (5, 6) and any(f not in ("*", "?") for f in fields[1:5])
     if zone_matters and tz.upper() not in ("UTC", "ETC/UTC", "Z"):
         utc_only = [c for c, r in rules.items() if r.get("any_zone") is False]
         if utc_only:

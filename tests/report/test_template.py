@@ -222,3 +222,24 @@ def test_python_function_code_beside_the_template_is_scanned(tmp_path: Path) -> 
     assert ("MyLambdaFunction", "provider event shape", f"{where}:8") in found
     assert ("MyLambdaFunction", "aws environment variable AWS_REGION", f"{where}:10") in found
     assert subject.uses_tmp == {"MyLambdaFunction.MySQSEvent"}
+
+
+def test_json_templates_and_zoned_schedules(tmp_path: Path) -> None:
+    import yaml
+
+    data = {"Resources": {
+        "Fn": {"Type": "AWS::Serverless::Function", "Properties": {"Runtime": "python3.12", "Handler": "a.b", "Events": {
+            "Morning": {"Type": "ScheduleV2", "Properties": {"ScheduleExpression": "cron(30 7 ? * MON-FRI *)",
+                                                              "ScheduleExpressionTimezone": "Europe/Paris"}},
+            "Often": {"Type": "ScheduleV2", "Properties": {"ScheduleExpression": "rate(5 minutes)",
+                                                            "ScheduleExpressionTimezone": "Europe/Paris"}}}}}}}
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(data))
+    report = report_template(path, CLOUDS)
+    assert {h.name: h.trigger["tz"] for h in report.subject.handlers} == {"Fn.Morning": "Europe/Paris", "Fn.Often": "Europe/Paris"}
+    flags = {d["handler"]: d["flag"] for d in report.differences if d["topic"] == "schedule"}
+    assert flags["Fn.Often"] is None  # a rate has no time of day
+    assert flags["Fn.Morning"].startswith("azure evaluates schedules in UTC only")
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump(data))
+    from_yaml = read_template(tmp_path / "t.yaml").handlers
+    assert [(h.name, h.trigger) for h in from_yaml] == [(h.name, h.trigger) for h in report.subject.handlers]
