@@ -154,7 +154,7 @@ def _pinned_findings(subject: Subject, facts: Mapping[str, CloudFacts]) -> None:
                         subject.findings.append(Finding(
                             "*", name, f"{where}: sink '{need.name}' is pinned to {scheme}:// ({entry['service']}), "
                             f"which only {cloud} serves; give each target its URL in its own deployment settings",
-                            cloud, "S"))
+                            cloud, "S", action="Unpin"))
 
 
 def _item(what: str, kind: str, name: str, support: str, entry: Mapping[str, Any] | None) -> Item:
@@ -187,9 +187,11 @@ def _lock_in(subject: Subject, clouds: Mapping[str, CloudResult]) -> list[dict[s
         where = f" ({need.where})" if need.where else ""
         detail = f"{need.detail}; " if need.detail else ""
         out.append({"handler": need.options.get("handler", "*"), "name": f"{need.kind}: {need.name}",
-                    "text": f"{detail}{'; '.join(parts)}{where}", "effort": "L" if "unsupported" in by_support else "M"})
+                    "text": f"{detail}{'; '.join(parts)}{where}", "effort": "L" if "unsupported" in by_support else "M",
+                    "from": "feature"})
     for finding in subject.findings:
-        out.append({"handler": finding.handler, "name": finding.name, "text": finding.text, "effort": finding.effort})
+        out.append({"handler": finding.handler, "name": finding.name, "text": finding.text, "effort": finding.effort,
+                    "from": "include" if not finding.scored else "code", "action": finding.action})
     return out
 
 
@@ -197,8 +199,8 @@ def _checklist(report: Report) -> list[dict[str, Any]]:
     steps: list[tuple[str, str]] = []
     subject = report.subject
     for x in report.lock_in:
-        if x["name"].startswith("include: "):
-            steps.append((f"Resolve {x['name'][9:]} by hand: {x['text']}", "M"))
+        if x["from"] == "include":
+            steps.append((f"Resolve {x['name'].removeprefix('include: ')} by hand: {x['text']}", "M"))
     missing: dict[tuple[str, str, str], list[str]] = {}
     bridged: dict[tuple[str, str], list[str]] = {}
     for cloud, result in report.clouds.items():
@@ -211,9 +213,7 @@ def _checklist(report: Report) -> list[dict[str, Any]]:
         steps.append((f"Replace {what} '{name}' ({kind}): no counterpart on {', '.join(where)}; "
                       f"redesign it with a trigger or sink every target has", "L"))
     for x in report.lock_in:
-        if x["name"].startswith("include: "):
-            continue
-        if ":" in x["name"] and x["name"].split(":")[0] in ("layer", "direct-integration", "state-machine", "provider-event"):
+        if x["from"] == "feature":
             steps.append((f"Rework {x['name']}: {x['text']}", x["effort"]))
     for (cloud, service), names in bridged.items():
         if any(n.startswith("feature ") for n in names):
@@ -222,10 +222,9 @@ def _checklist(report: Report) -> list[dict[str, Any]]:
     if subject.source == "template" and subject.handlers:
         steps.append((f"Port the {len({h.name.split('.')[0] for h in subject.handlers})} functions' code to corefn "
                       f"handlers ({len(subject.handlers)} handlers, one per function and event)", "L"))
-    for f in subject.findings:
-        if f.name.startswith("include: "):
-            continue
-        steps.append((f"Remove {f.name} ({f.handler}): {f.text}", f.effort))
+    for x in report.lock_in:
+        if x["from"] == "code":
+            steps.append((f"{x['action']} {x['name']} ({x['handler']}): {x['text']}", x["effort"]))
     for d in report.differences:
         if d.get("flag"):
             steps.append((f"Adjust {d['handler']} ({d['topic']}): {d['flag']}", "S"))

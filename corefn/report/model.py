@@ -74,6 +74,7 @@ class Finding:
     provider: str | None = None
     effort: str = "M"
     scored: bool = True  # False for what could not be read (an include): an unknown, not a tie
+    action: str = "Remove"  # the checklist's verb for it
 
 
 @dataclass
@@ -117,7 +118,7 @@ def from_app(app: App) -> Subject:
                 subject.findings.append(
                     Finding(spec.name, f"provider option {cloud}.{key}",
                             f"setting '{key}' applies on {cloud} only; the other targets ignore it",
-                            provider=cloud, effort="S")
+                            provider=cloud, effort="S", action="Find each target's equivalent of")
                 )
         path = _file(spec.handler)
         if path is not None:
