@@ -29,7 +29,6 @@ WEIGHTS = {"trigger": 3, "sink": 2, "feature": 3}
 #: points off per provider-specific code point tying the app to another cloud, and the cap
 FINDING_PENALTY = 5
 FINDING_CAP = 30
-EFFORTS = ("S", "M", "L")
 
 
 def score_rule() -> str:
@@ -38,8 +37,8 @@ def score_rule() -> str:
         f"score = 100 × Σ(weight × points) / Σ(weight) over the items, where a trigger weighs {WEIGHTS['trigger']}, "
         f"a sink {WEIGHTS['sink']} and a feature {WEIGHTS['feature']}, and native earns {POINTS['native']:g}, "
         f"bridged {POINTS['bridged']:g}, unsupported {POINTS['unsupported']:g}; minus {FINDING_PENALTY} per "
-        f"provider-specific code point that ties the app to another cloud (a raw payload read ties it to any "
-        f"one cloud), at most {FINDING_CAP}; rounded to an integer from 0 to 100"
+        f"provider-specific code point that ties the app to another cloud (a raw payload read counts against "
+        f"every cloud), at most {FINDING_CAP}; rounded to an integer from 0 to 100"
     )
 
 
@@ -73,7 +72,6 @@ class Report:
     differences: list[dict[str, Any]]
     lock_in: list[dict[str, Any]]
     checklist: list[dict[str, Any]]
-    flagged: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form (a contract: see the README's ``corefn report`` entry)."""

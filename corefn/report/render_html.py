@@ -22,10 +22,11 @@ figure{margin:1rem 0;overflow-x:auto}figcaption{font-size:.85rem;color:#555}
 )
 
 
-def _service(service: str | None, source: str | None) -> str:
+def _service(service: str | None, source: str | None, note: str = "") -> str:
     if not service:
         return "-"
-    return f'<a href="{escape(source)}">{escape(service)}</a>' if source else escape(service)
+    text = f'<a href="{escape(source)}">{escape(service)}</a>' if source else escape(service)
+    return f'{text}<br><small>{escape(note)}</small>' if note else text
 
 
 def render_html(report: Report) -> str:
@@ -42,7 +43,7 @@ def render_html(report: Report) -> str:
                    "green native, amber bridged (another service to run), red unsupported.</figcaption></figure>")
         out.append("<table><tr><th>what</th><th>kind</th><th>name</th><th>support</th><th>service</th></tr>")
         out += [f'<tr><td>{e(i.what)}</td><td>{e(i.kind)}</td><td>{e(i.name)}</td>'
-                f'<td class="{e(i.support)}">{e(i.support)}</td><td>{_service(i.service, i.source)}</td></tr>' for i in result.items]
+                f'<td class="{e(i.support)}">{e(i.support)}</td><td>{_service(i.service, i.source, i.note)}</td></tr>' for i in result.items]
         out.append("</table>")
     out.append("<h2>Differences that bite when moving</h2>")
     if report.differences:

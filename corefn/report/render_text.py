@@ -60,10 +60,11 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _service(service: str | None, source: str | None) -> str:
+def _service(service: str | None, source: str | None, note: str = "") -> str:
     if not service:
         return "-"
-    return f"[{_cell(service)}]({source})" if source else _cell(service)
+    text = f"[{_cell(service)}]({source})" if source else _cell(service)
+    return f"{text} — {_cell(note)}" if note else text
 
 
 def render_markdown(report: Report) -> str:
@@ -74,7 +75,7 @@ def render_markdown(report: Report) -> str:
     for cloud, result in report.clouds.items():
         out += [f"## {cloud}", "", "```mermaid", mermaid(report, result), "```", "",
                 "| what | kind | name | support | service |", "|---|---|---|---|---|"]
-        out += [f"| {i.what} | {i.kind} | {_cell(i.name)} | {i.support} | {_service(i.service, i.source)} |" for i in result.items]
+        out += [f"| {i.what} | {i.kind} | {_cell(i.name)} | {i.support} | {_service(i.service, i.source, i.note)} |" for i in result.items]
         out.append("")
     out += ["## Differences that bite when moving", ""]
     if report.differences:
