@@ -91,14 +91,20 @@ class Report:
 
 
 def best(
-    facts: CloudFacts, section: str, kind: str, target: str | None = None, ordered: bool = False
+    facts: CloudFacts, section: str, kind: str, target: str | None = None, ordered: bool = False, via: str | None = None
 ) -> tuple[str, Mapping[str, Any] | None]:
     """``(support, fact)`` of the best entry for ``kind`` in ``section`` (``triggers``, ``sinks``,
     ``features``); ``("unsupported", None)`` when the cloud has no entry. A publisher's ``target``
     (queue, topic, stream) keeps only the entries whose ``targets`` name it; a handler that needs
     order prefers, at equal support, an entry that keeps it (``ordered = true``: SQS FIFO rather
-    than nothing, Service Bus sessions rather than Queue Storage)."""
+    than nothing, Service Bus sessions rather than Queue Storage). ``via`` names the entry that
+    carries the handler when its source says so (a template's EventBridge rule is ``eventbridge``,
+    not SNS); other clouds have no such entry and choose as usual."""
     entries = facts.topic("services").get(section, {}).get(kind, {})
+    if via and isinstance(entries.get(via), Mapping):
+        entry = entries[via]
+        support = str(entry.get("support", "unsupported"))
+        return (support if support in RANK else "unsupported", entry)
     chosen: tuple[str, Mapping[str, Any] | None] = ("unsupported", None)
     rank = (-1, False)
     for entry in entries.values():
@@ -118,7 +124,8 @@ def classify(subject: Subject, facts: Mapping[str, CloudFacts]) -> Report:
     for cloud, cloud_facts in facts.items():
         items: list[Item] = []
         for handler in subject.handlers:
-            support, entry = best(cloud_facts, "triggers", handler.kind, ordered=bool(handler.options.get("ordered")))
+            support, entry = best(cloud_facts, "triggers", handler.kind, ordered=bool(handler.options.get("ordered")),
+                                  via=handler.options.get("via"))
             items.append(_item("trigger", handler.kind, handler.name, support, entry))
         for need in subject.needs:
             section = "sinks" if need.what == "sink" else "features"

@@ -24,7 +24,8 @@ def differences(subject: Subject, facts: Mapping[str, CloudFacts]) -> list[dict[
     platforms = {c: f.topic("services").get("platform", {}) for c, f in facts.items()}
     for h in subject.handlers:
         ordered = bool(h.options.get("ordered"))
-        entries = {c: best(f, "triggers", h.kind, ordered=ordered)[1] or {} for c, f in facts.items()}
+        via = h.options.get("via")
+        entries = {c: best(f, "triggers", h.kind, ordered=ordered, via=via)[1] or {} for c, f in facts.items()}
         for topic, text, flag in _for_handler(h, entries, platforms, h.name in subject.uses_tmp):
             out.append({"handler": h.name, "topic": topic, "text": text, "flag": flag})
     out.extend(_private_network(subject, facts, platforms))

@@ -25,6 +25,14 @@ SAM_EVENTS: dict[str, str] = {
     "ScheduleV2": "timer", "EventBridgeRule": "topic", "CloudWatchEvent": "topic", "Kinesis": "stream",
     "MSK": "stream", "SelfManagedKafka": "stream", "DynamoDB": "nosql", "MQ": "queue",
 }
+#: SAM event type → the AWS facts entry that carries it (so an EventBridge rule is not reported as SNS)
+SAM_VIA: dict[str, str] = {
+    "Api": "api-gateway", "HttpApi": "api-gateway", "S3": "s3", "SQS": "sqs", "SNS": "sns", "Schedule": "eventbridge-rule",
+    "ScheduleV2": "eventbridge-scheduler", "EventBridgeRule": "eventbridge", "CloudWatchEvent": "eventbridge",
+    "Kinesis": "kinesis", "MSK": "msk", "SelfManagedKafka": "msk", "DynamoDB": "dynamodb-streams",
+}
+#: event source type of an event source mapping or a pipe → its facts entry
+SOURCE_VIA = {"AWS::SQS::Queue": "sqs", "AWS::Kinesis::Stream": "kinesis", "AWS::DynamoDB::Table": "dynamodb-streams"}
 #: resource type → (sink kind, publisher target)
 DATA_RESOURCES: dict[str, tuple[str, str | None]] = {
     "AWS::S3::Bucket": ("object", None), "AWS::DynamoDB::Table": ("table", None),
@@ -96,14 +104,16 @@ class _Reader:
                 continue
             kind = SAM_EVENTS.get(str(spec.get("Type")))
             p = spec.get("Properties") or {}
+            via = SAM_VIA.get(str(spec.get("Type")))
             if spec.get("Type") == "CloudWatchEvent" and "Schedule" in p:
-                kind = "timer"
+                kind, via = "timer", "eventbridge-rule"
             if kind is None:
                 self.subject.needs.append(Need("feature", "provider-event", f"{fn}.{event}",
                                                {"handler": f"{fn}.{event}"},
                                                detail=f"{spec.get('Type')} event source"))
                 kind = "invoke"
-            self.events[fn].append((event, {"kind": kind, **self._fields(kind, str(spec.get("Type")), p)}, p))
+            trig = {"kind": kind, **self._fields(kind, str(spec.get("Type")), p)}
+            self.events[fn].append((event, {**trig, "_via": via} if via else trig, p))
 
     def _fields(self, kind: str, sam_type: str, p: dict[str, Any]) -> dict[str, Any]:
         if kind == "http":
@@ -144,7 +154,8 @@ class _Reader:
                 field = {"queue": "queue", "stream": "stream", "nosql": "table"}[kind]
                 if fn in functions:
                     self.triggered.add(source or "")
-                    self.events[fn].append((name, {"kind": kind, field: source}, p))
+                    via = SOURCE_VIA.get(self.type_of(source), "msk")
+                    self.events[fn].append((name, {"kind": kind, field: source, "_via": via}, p))
             elif t in ("AWS::Scheduler::Schedule", "AWS::Events::Rule"):
                 targets = [p.get("Target")] if t == "AWS::Scheduler::Schedule" else list(p.get("Targets") or [])
                 for target in targets:
@@ -153,21 +164,24 @@ class _Reader:
                         continue
                     if p.get("ScheduleExpression"):
                         trig = {"kind": "timer", "schedule": as_text(p["ScheduleExpression"]),
-                                "tz": as_text(p.get("ScheduleExpressionTimezone")) or "UTC"}
+                                "tz": as_text(p.get("ScheduleExpressionTimezone")) or "UTC",
+                                "_via": "eventbridge-scheduler" if t == "AWS::Scheduler::Schedule" else "eventbridge-rule"}
                     else:
-                        trig = {"kind": "topic", "topic": ref(p.get("EventBusName")) or as_text(p.get("EventBusName")) or "default"}
+                        trig = {"kind": "topic", "topic": ref(p.get("EventBusName")) or as_text(p.get("EventBusName")) or "default",
+                                "_via": "eventbridge"}
                     self.events[fn].append((name, trig, p))
             elif t == "AWS::SNS::Subscription" and str(p.get("Protocol")).lower() == "lambda":
                 fn, topic = ref(p.get("Endpoint")), ref(p.get("TopicArn"))
                 if fn in functions:
                     self.triggered.add(topic or "")
-                    self.events[fn].append((name, {"kind": "topic", "topic": topic}, p))
+                    self.events[fn].append((name, {"kind": "topic", "topic": topic, "_via": "sns"}, p))
             elif t == "AWS::S3::Bucket":
                 for conf in (p.get("NotificationConfiguration") or {}).get("LambdaConfigurations") or []:
                     fn = ref(conf.get("Function"))
                     if fn in functions:
                         self.triggered.add(name)
-                        trig = {"kind": "storage", **self._fields("storage", "S3", {"Bucket": {"Ref": name}, "Events": [conf.get("Event")]})}
+                        trig = {"kind": "storage", "_via": "s3",
+                                **self._fields("storage", "S3", {"Bucket": {"Ref": name}, "Events": [conf.get("Event")]})}
                         self.events[fn].append((name, trig, conf))
             elif t == "AWS::ApiGatewayV2::Integration" and str(p.get("IntegrationType")).upper() == "AWS_PROXY":
                 fn = next((r for r in refs_in(p.get("IntegrationUri")) if r in functions), None)
@@ -175,23 +189,24 @@ class _Reader:
                           if res2.get("Type") == "AWS::ApiGatewayV2::Route" and name in refs_in(self.props(r).get("Target"))]
                 for key in routes or ["$default"]:
                     method, _, path = str(key).partition(" ")
-                    trig = {"kind": "http", "route": path or "/", "methods": [method.upper() if path else "ANY"]}
+                    trig = {"kind": "http", "route": path or "/", "methods": [method.upper() if path else "ANY"],
+                            "_via": "api-gateway"}
                     if fn:
                         self.events[fn].append((f"{name} {key}", trig, p))
             elif t == "AWS::Lambda::Url" and ref(p.get("TargetFunctionArn")) in functions:
                 fn = ref(p.get("TargetFunctionArn"))
-                self.events[str(fn)].append((name, {"kind": "http", "route": "/", "methods": ["ANY"]}, p))
+                self.events[str(fn)].append((name, {"kind": "http", "route": "/", "methods": ["ANY"], "_via": "function-url"}, p))
             elif t == "AWS::SNS::Topic":
                 for sub in p.get("Subscription") or []:
                     fn = ref((sub or {}).get("Endpoint"))
                     if fn in functions and str(sub.get("Protocol")).lower() == "lambda":
                         self.triggered.add(name)
-                        self.events[str(fn)].append((name, {"kind": "topic", "topic": name}, sub))
+                        self.events[str(fn)].append((name, {"kind": "topic", "topic": name, "_via": "sns"}, sub))
             elif t == "AWS::ElasticLoadBalancingV2::TargetGroup" and str(p.get("TargetType")).lower() == "lambda":
                 for target in p.get("Targets") or []:
                     fn = ref((target or {}).get("Id"))
                     if fn in functions:
-                        self.events[str(fn)].append((name, {"kind": "http", "route": "/", "methods": ["ANY"]}, p))
+                        self.events[str(fn)].append((name, {"kind": "http", "route": "/", "methods": ["ANY"], "_via": "alb"}, p))
             elif t == "AWS::Pipes::Pipe":
                 fn, source = ref(p.get("Target")), ref(p.get("Source"))
                 if fn in functions:
@@ -233,9 +248,11 @@ class _Reader:
     def _handlers(self, fn: str) -> None:
         props = self.props(fn)
         if isinstance(props.get("FunctionUrlConfig"), dict):
-            self.events[fn].append(("FunctionUrl", {"kind": "http", "route": "/", "methods": ["ANY"]}, {}))
+            self.events[fn].append(("FunctionUrl", {"kind": "http", "route": "/", "methods": ["ANY"], "_via": "function-url"}, {}))
         events = self.events[fn] or [("Invoke", {"kind": "invoke"}, {})]
         for event, trig, p in events:
+            via = trig.get("_via")
+            trig = {k: v for k, v in trig.items() if k != "_via"}
             source = next((trig.get(f) for f in ("queue", "stream", "table", "topic") if trig.get(f)), None)
             sp = self.props(source) if source in self.resources else {}
             redrive = sp.get("RedrivePolicy") or {}
@@ -245,8 +262,9 @@ class _Reader:
                 "ordered": trig["kind"] in ("stream", "nosql") or bool(sp.get("FifoQueue")),
                 "max_attempts": redrive.get("maxReceiveCount") if isinstance(redrive, dict) else None,
                 "batch": bool(p.get("BatchSize")) if isinstance(p, dict) else False,
+                "via": via,
             }
-            options = {k: (v if isinstance(v, int | float | bool) or v is None else None) for k, v in options.items()}
+            options = {k: (v if isinstance(v, int | float | bool | str) or v is None else None) for k, v in options.items()}
             self.subject.handlers.append(Handler(f"{fn}.{event}", trig, options, where=f"{self.path.name}: {fn}"))
 
     # ---------------------------------------------------------------------------- features

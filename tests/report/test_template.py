@@ -191,6 +191,12 @@ def test_plain_cloudformation_wiring(tmp_path: Path) -> None:
         "Worker.Nightly": {"kind": "timer", "schedule": "cron(0 ${Hour} * * ? *)", "tz": "UTC"},
         "Worker.FunctionUrl": {"kind": "http", "route": "/", "methods": ["ANY"]},
     }
+    aws = {i.name: i.service for i in report.clouds["aws"].items}
+    assert aws["Worker.Nightly"] == "Amazon EventBridge rule schedule (UTC only)"  # a rule, not Scheduler
+    assert aws["Worker.Alerts"] == "Amazon SNS subscription"
+    assert aws["Worker.FunctionUrl"] == "Lambda function URL"
+    assert aws["Worker.Pipe"].startswith("Amazon SQS")
+    assert {i.name: i.service for i in report.clouds["gcp"].items}["Worker.Nightly"].startswith("Cloud Scheduler")
     pipe = next(h for h in report.subject.handlers if h.name == "Worker.Pipe")
     assert pipe.options["ordered"] is True and pipe.options["timeout"] == 1200
     assert report.clouds["azure"].items[2].service == "Azure Service Bus queue trigger"  # FIFO → sessions
