@@ -403,7 +403,9 @@ class _Reader:
             kind = DATA_RESOURCES.get(str(res.get("Type")))
             if kind is None or name in dead_letters:
                 continue  # a dead-letter queue belongs to the queue it serves
-            users = self.used.get(name, set())
+            # a function whose role or environment names its own trigger's source reads it, not writes it
+            consumers = {h.name.split(".")[0] for h in self.subject.handlers if name in h.trigger.values()}
+            users = self.used.get(name, set()) - consumers
             if name in self.triggered and not users:
                 continue  # only feeds a trigger: the trigger is the item
             options: dict[str, Any] = {"target": kind[1]} if kind[1] else {}

@@ -249,3 +249,24 @@ def test_json_templates_and_zoned_schedules(tmp_path: Path) -> None:
     (tmp_path / "t.yaml").write_text(yaml.safe_dump(data))
     from_yaml = read_template(tmp_path / "t.yaml").handlers
     assert [(h.name, h.trigger) for h in from_yaml] == [(h.name, h.trigger) for h in report.subject.handlers]
+
+
+def test_a_queue_read_by_its_consumer_is_not_a_sink(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text("""\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Jobs: {Type: AWS::SQS::Queue}
+  Results: {Type: AWS::DynamoDB::Table}
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      Policies: [{SQSPollerPolicy: {QueueName: !GetAtt Jobs.QueueName}}, {DynamoDBCrudPolicy: {TableName: !Ref Results}}]
+      Environment: {Variables: {QUEUE: !Ref Jobs, TABLE: !Ref Results}}
+      Events: {Job: {Type: SQS, Properties: {Queue: !GetAtt Jobs.Arn}}}
+""")
+    subject = read_template(path)
+    assert [(n.kind, n.name) for n in subject.needs] == [("table", "Results")]
+    assert subject.handlers[0].sinks == ["Results"]
