@@ -161,9 +161,10 @@ def _private_network(
         if need.what != "sink":
             continue
         private = {}
+        declared = bool(need.options.get("private_network"))  # the app says the backend lives in a private network
         for cloud, f in facts.items():
-            _, entry = best(f, "sinks", need.kind)
-            if entry and entry.get("private_network"):
+            _, entry = best(f, "sinks", need.kind, need.options.get("target"))
+            if entry and (declared or entry.get("private_network")):
                 how = platforms[cloud].get("network", {}).get("private", "a private network")
                 private[cloud] = f"{entry.get('service')} is private: {how}"
         if not private:
