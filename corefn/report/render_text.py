@@ -13,7 +13,9 @@ SUPPORT_MARK = {"native": "native", "bridged": "BRIDGED", "unsupported": "UNSUPP
 def heading(report: Report) -> str:
     s = report.subject
     what = "app" if s.source == "app" else "template"
-    return f"Lock-in report for {what} '{s.app}': {len(s.handlers)} handlers on {len(report.clouds)} cloud targets"
+    handlers = f"{len(s.handlers)} handler{'' if len(s.handlers) == 1 else 's'}"
+    clouds = f"{len(report.clouds)} cloud target{'' if len(report.clouds) == 1 else 's'}"
+    return f"Lock-in report for {what} '{s.app}': {handlers} on {clouds}"
 
 
 def facts_line(report: Report, linked: bool = False) -> str:
