@@ -39,6 +39,20 @@ def load_template(path: Path) -> dict[str, Any]:
     return data
 
 
+def resource_lines(path: Path, names: list[str]) -> dict[str, int]:
+    """The line (from 1) where each logical id is declared under ``Resources``, found in the text
+    (YAML or JSON alike), so the report can say ``template.yaml:57``."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    start = next((n for n, line in enumerate(lines) if re.match(r'\s*"?Resources"?\s*:', line)), 0)
+    wanted = set(names)
+    found: dict[str, int] = {}
+    for n in range(start, len(lines)):
+        match = re.match(r'\s*"?([A-Za-z0-9]+)"?\s*:', lines[n])
+        if match and match.group(1) in wanted and match.group(1) not in found:
+            found[match.group(1)] = n + 1
+    return found
+
+
 def _yaml(text: str, path: Path) -> Any:
     try:
         import yaml

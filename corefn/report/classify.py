@@ -189,10 +189,10 @@ def _lock_in(subject: Subject, clouds: Mapping[str, CloudResult]) -> list[dict[s
         if set(by_support) == {"native"}:
             continue
         parts = [f"{support} on {', '.join(names)}" for support, names in sorted(by_support.items(), key=lambda kv: -RANK[kv[0]])]
-        where = f" ({need.where})" if need.where else ""
+        where = f"{need.where}: " if need.where else ""
         detail = f"{need.detail}; " if need.detail else ""
         out.append({"handler": need.options.get("handler", "*"), "name": f"{need.kind}: {need.name}",
-                    "text": f"{detail}{'; '.join(parts)}{where}", "effort": "L" if "unsupported" in by_support else "M",
+                    "text": f"{where}{detail}{'; '.join(parts)}", "effort": "L" if "unsupported" in by_support else "M",
                     "from": "feature"})
     for finding in subject.findings:
         out.append({"handler": finding.handler, "name": finding.name, "text": finding.text, "effort": finding.effort,

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from corefn.report._cfn_yaml import as_text, load_template, ref, refs_in, service_action
+from corefn.report._cfn_yaml import as_text, load_template, ref, refs_in, resource_lines, service_action
 from corefn.report.model import Finding, Handler, Need, Subject
 
 #: SAM event type → corefn trigger kind (types absent here are provider-only event sources)
@@ -56,12 +56,18 @@ class _Reader:
         self.path = path
         self.data = load_template(path)
         self.resources: dict[str, Any] = {k: v for k, v in self.data["Resources"].items() if isinstance(v, dict)}
+        self.lines = resource_lines(path, list(self.resources))
         stem = path.stem if path.stem not in ("template", "packaged") else path.resolve().parent.name
         self.subject = Subject(app=stem, source="template")
         self.glob = (self.data.get("Globals") or {}).get("Function") or {}
         self.triggered: set[str] = set()  # data resources that feed a trigger
         self.used: dict[str, set[str]] = {}  # data resource → functions / "api" using it
         self.events: dict[str, list[tuple[str, dict[str, Any], dict[str, Any]]]] = {}
+
+    def at(self, name: str) -> str:
+        """``template.yaml:57``: where a resource is declared."""
+        line = self.lines.get(name)
+        return f"{self.path.name}:{line}" if line else f"{self.path.name}: {name}"
 
     def type_of(self, name: str | None) -> str:
         return str(self.resources.get(name or "", {}).get("Type", ""))
@@ -109,7 +115,7 @@ class _Reader:
                 kind, via = "timer", "eventbridge-rule"
             if kind is None:
                 self.subject.needs.append(Need("feature", "provider-event", f"{fn}.{event}",
-                                               {"handler": f"{fn}.{event}"},
+                                               {"handler": f"{fn}.{event}"}, where=self.at(fn),
                                                detail=f"{spec.get('Type')} event source"))
                 kind = "invoke"
             trig = {"kind": kind, **self._fields(kind, str(spec.get("Type")), p)}
@@ -265,7 +271,7 @@ class _Reader:
                 "via": via,
             }
             options = {k: (v if isinstance(v, int | float | bool | str) or v is None else None) for k, v in options.items()}
-            self.subject.handlers.append(Handler(f"{fn}.{event}", trig, options, where=f"{self.path.name}: {fn}"))
+            self.subject.handlers.append(Handler(f"{fn}.{event}", trig, options, where=self.at(fn)))
 
     # ---------------------------------------------------------------------------- features
     def _layers(self, fn: str) -> None:
@@ -285,7 +291,8 @@ class _Reader:
                     detail = "a Lambda layer published from this account, outside this template"
             else:
                 name, detail = str(text), "a Lambda layer given by a parameter or expression"
-            self.subject.needs.append(Need("feature", "layer", f"{name} ({fn})", {"handler": fn}, detail=detail))
+            self.subject.needs.append(Need("feature", "layer", f"{name} ({fn})", {"handler": fn}, where=self.at(fn),
+                                           detail=detail))
 
     def _apis(self) -> None:
         for name, res in self.resources.items():
@@ -294,9 +301,9 @@ class _Reader:
                 integ = p.get("Integration") or {}
                 if str(integ.get("Type")).upper() == "AWS":
                     action = service_action(integ.get("Uri"))
-                    self._direct(f"{name}: {p.get('HttpMethod')} {self._route(p.get('ResourceId'))}", action, integ)
+                    self._direct(f"{name}: {p.get('HttpMethod')} {self._route(p.get('ResourceId'))}", action, integ, name)
             elif t == "AWS::ApiGatewayV2::Integration" and p.get("IntegrationSubtype"):
-                self._direct(name, str(p["IntegrationSubtype"]), p)
+                self._direct(name, str(p["IntegrationSubtype"]), p, name)
             elif t in ("AWS::Serverless::Api", "AWS::Serverless::HttpApi", "AWS::ApiGateway::RestApi"):
                 body = p.get("DefinitionBody") or p.get("Body")
                 if body is None and isinstance(p.get("DefinitionUri"), str):
@@ -319,13 +326,14 @@ class _Reader:
                     self.events[proxied].append((f"{api} {str(method).upper()} {path}", trig, {}))
                 elif str(integ.get("type")).lower() == "aws" or subtype:
                     action = str(subtype) if subtype else service_action(integ.get("uri"))
-                    self._direct(f"{api}: {method.upper()} {path}", action, integ)
+                    self._direct(f"{api}: {method.upper()} {path}", action, integ, api)
 
-    def _direct(self, name: str, action: str, integ: Any) -> None:
+    def _direct(self, name: str, action: str, integ: Any, resource: str) -> None:
         writes = sorted(r for r in self._reached(integ) if self.type_of(r) in DATA_RESOURCES)
         for used in writes:
             self.used.setdefault(used, set()).add("api")
         self.subject.needs.append(Need("feature", "direct-integration", name, {"handler": "*", "writes": writes},
+                                       where=self.at(resource),
                                        detail=f"API Gateway calls {action} directly, with no function behind it"))
 
     def _state_machines(self) -> None:
@@ -336,7 +344,7 @@ class _Reader:
                 calls = sorted(r for r in refs_in(p) if self.type_of(r) in FUNCTIONS)
                 detail = f"a Step Functions {str(kind).lower()} state machine" + (f" calling {', '.join(calls)}" if calls else "")
                 self.subject.needs.append(Need("feature", "state-machine", name, {"handler": "*", "calls": calls},
-                                               detail=detail))
+                                               where=self.at(name), detail=detail))
 
     # ---------------------------------------------------------------------------- includes
     def _includes(self, node: Any, where: str) -> None:
@@ -409,7 +417,7 @@ class _Reader:
             if name in self.triggered and not users:
                 continue  # only feeds a trigger: the trigger is the item
             options: dict[str, Any] = {"target": kind[1]} if kind[1] else {}
-            self.subject.needs.append(Need("sink", kind[0], name, options, where=f"{self.path.name}: {name}"))
+            self.subject.needs.append(Need("sink", kind[0], name, options, where=self.at(name)))
             for h in self.subject.handlers:
                 if h.name.split(".")[0] in users and name not in h.trigger.values():  # reading its own source
                     h.sinks.append(name)
