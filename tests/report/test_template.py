@@ -271,3 +271,13 @@ Resources:
     subject = read_template(path)
     assert [(n.kind, n.name) for n in subject.needs] == [("table", "Results")]
     assert subject.handlers[0].sinks == ["Results"]
+
+
+def test_without_pyyaml_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from corefn.errors import MissingExtraError
+
+    monkeypatch.setitem(sys.modules, "yaml", None)  # what an install without the extra looks like
+    with pytest.raises(MissingExtraError, match=r"pip install 'corefn\[report\]'"):
+        read_template(TEMPLATES / "s3-lambda.yaml")
