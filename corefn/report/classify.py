@@ -179,8 +179,8 @@ def _score(items: list[Item], subject: Subject, cloud: str) -> int:
 def _lock_in(subject: Subject, clouds: Mapping[str, CloudResult]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for need in subject.needs:
-        if need.what != "feature":
-            continue
+        if need.what != "feature" or need.options.get("portable"):
+            continue  # a corefn flow is written once for every cloud: not a lock-in point
         by_support: dict[str, list[str]] = {}
         for cloud, result in clouds.items():
             item = next(i for i in result.items if i.what == "feature" and i.name == need.name and i.kind == need.kind)
@@ -206,11 +206,12 @@ def _checklist(report: Report) -> list[dict[str, Any]]:
     for x in report.lock_in:
         if x["from"] == "include":
             steps.append((f"Resolve {x['name'].removeprefix('include: ')} by hand: {x['text']}", "M"))
+    portable_names = {n.name for n in subject.needs if n.what == "feature" and n.options.get("portable")}
     missing: dict[tuple[str, str, str], list[str]] = {}
     bridged: dict[tuple[str, str], list[str]] = {}
     for cloud, result in report.clouds.items():
         for item in result.items:
-            if item.support == "unsupported" and item.what != "feature":  # features: "Rework" below
+            if item.support == "unsupported" and (item.what != "feature" or item.name in portable_names):
                 missing.setdefault((item.what, item.kind, item.name), []).append(cloud)
             elif item.support == "bridged":
                 bridged.setdefault((cloud, item.service or item.kind), []).append(f"{item.what} {item.name}")
@@ -220,8 +221,10 @@ def _checklist(report: Report) -> list[dict[str, Any]]:
     for x in report.lock_in:
         if x["from"] == "feature":
             steps.append((f"Rework {x['name']}: {x['text']}", x["effort"]))
+    portable = {n.name for n in subject.needs if n.what == "feature" and n.options.get("portable")}
     for (cloud, service), names in bridged.items():
-        if any(n.startswith("feature ") for n in names):
+        names = [n for n in names if not n.startswith("feature ") or n.removeprefix("feature ") in portable]
+        if not names:
             continue
         steps.append((f"On {cloud}, create and run {service} for {', '.join(names)}", "M"))
     if subject.source == "template" and subject.handlers:

@@ -71,7 +71,8 @@ def layers(report: Report, result: CloudResult) -> Layers:
             if target in sinks:
                 out.edges.append((nid, sinks[target]))
         for fn in need.options.get("calls", ()):
-            out.edges.extend((nid, f"f{n}") for n, h in enumerate(report.subject.handlers) if h.name.split(".")[0] == fn)
+            out.edges.extend((nid, f"f{n}") for n, h in enumerate(report.subject.handlers)
+                             if h.name == fn or h.name.split(".")[0] == fn)
     return out
 
 

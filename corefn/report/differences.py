@@ -29,6 +29,28 @@ def differences(subject: Subject, facts: Mapping[str, CloudFacts]) -> list[dict[
         for topic, text, flag in _for_handler(h, entries, platforms, h.name in subject.uses_tmp):
             out.append({"handler": h.name, "topic": topic, "text": text, "flag": flag})
     out.extend(_private_network(subject, facts, platforms))
+    out.extend(_flows(subject, facts))
+    return out
+
+
+def _flows(subject: Subject, facts: Mapping[str, CloudFacts]) -> list[dict[str, Any]]:
+    """How much a flow's step may carry on each cloud's workflow service (each cloud's
+    ``workflows.toml``, ``[workflows.step_payload]``): the smallest bounds a portable flow."""
+    out: list[dict[str, Any]] = []
+    limits = {c: f.topic("workflows").get("workflows", {}).get("step_payload") for c, f in facts.items()}
+    parts = []
+    for cloud, fact in limits.items():
+        if not isinstance(fact, Mapping):
+            parts.append(f"{cloud}: no workflow limit stated")
+            continue
+        spill = f", larger payloads spill to {fact['spills_to']}" if fact.get("spills_to") else ""
+        parts.append(f"{cloud} ({fact.get('service', 'workflows')}): {fact.get('max')} {fact.get('unit', '')}{spill}")
+    if not any(isinstance(f, Mapping) for f in limits.values()):
+        return out
+    for need in subject.needs:
+        if need.what == "feature" and need.options.get("portable"):
+            out.append({"handler": need.name, "topic": "flow payload", "flag": None,
+                        "text": "largest step input or result: " + "; ".join(parts)})
     return out
 
 

@@ -133,9 +133,22 @@ def from_app(app: App) -> Subject:
             found = resources.get(sink.name)
             settings["target"] = found.kind if found is not None else sink.resource_kind
         subject.needs.append(Need("sink", sink.kind, sink.name, settings))
+    for flow in getattr(app, "flows", ()):
+        subject.needs.append(_flow_need(flow))
     if files:
         scan_modules(subject, files, [s.name for s in app.sinks])
     return subject
+
+
+def _flow_need(flow: Any) -> Need:
+    """A declared flow is a workflow each cloud must run: a feature, portable by declaration (corefn
+    writes it once), carried by that cloud's workflow service, so never a lock-in point."""
+    from corefn.flows.spec import Task, walk
+
+    nodes = list(walk(flow.root))
+    tasks = sorted({n.handler for n in nodes if isinstance(n, Task)})
+    detail = f"a corefn flow of {len(nodes)} steps over {', '.join(tasks) or 'no handler'}"
+    return Need("feature", "state-machine", flow.name, {"handler": "*", "portable": True, "calls": tasks}, detail=detail)
 
 
 def _pinned_sinks() -> dict[str, tuple[str, str]]:

@@ -125,3 +125,29 @@ def test_score_weights_and_penalty() -> None:
     assert report.clouds["aws"].score == 100  # boto3 ties the app to aws, not away from it
     assert report.clouds["azure"].score == 95  # 100 - 5
     assert report.clouds["gcp"].score == round(100 * (3 * 0.5 + 2 * 1) / 5) - 5  # 70 - 5
+
+
+def test_a_corefn_flow_is_a_workflow_feature_not_a_lock_in_point() -> None:
+    from corefn.loader import load_app
+    from corefn.report import report_app
+    from corefn.report.diagram import mermaid
+
+    report = report_app(load_app("examples/image_pipeline/flow.py:app"), CLOUDS)
+    flows = {c: [i for i in r.items if i.what == "feature"] for c, r in report.clouds.items()}
+    assert {c: [(i.kind, i.name, i.support) for i in items] for c, items in flows.items()} == {
+        "aws": [("state-machine", "process-upload", "native")],
+        "azure": [("state-machine", "process-upload", "bridged")],
+        "gcp": [("state-machine", "process-upload", "bridged")],
+        "openwhisk": [("state-machine", "process-upload", "bridged")],
+    }
+    assert report.lock_in == []
+    payload = next(d for d in report.differences if d["topic"] == "flow payload")
+    assert payload["handler"] == "process-upload"
+    assert "aws (Step Functions): 256 KiB" in payload["text"] and "azure (Durable Functions" in payload["text"]
+    assert any(s["what"].startswith("On gcp, create and run Workflows") and "feature process-upload" in s["what"]
+               for s in report.checklist)
+    picture = mermaid(report, report.clouds["aws"])
+    node = next(line.split("[")[0].strip() for line in picture.splitlines() if "<br/>process-upload" in line
+                and "Step Functions" in line)
+    assert {line.split("--> ")[1] for line in picture.splitlines() if line.strip().startswith(f"{node} -->")} == {
+        f"aws_f{n}" for n in range(6)}  # the flow calls its six task handlers
