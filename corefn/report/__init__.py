@@ -20,7 +20,11 @@ What each cloud's ``corefn_<cloud>/facts/services.toml`` holds (every table with
     [platform.schedule]      syntax, fields, any_zone (bool), time_zones
     [platform.network]       private  (how a function reaches a private network)
 
-A kind with no entry is unsupported; the best entry wins (native > bridged > unsupported).
+A kind with no entry is unsupported; the best entry wins (native > bridged > unsupported). For
+features the same words mean: native = the cloud runs the same model as a managed service (a
+layer, an ASL state machine); bridged = a counterpart exists but the definition must be rewritten
+for it or another service run (Durable Functions code, API Management policies); unsupported =
+nothing does the job.
 """
 
 from __future__ import annotations
