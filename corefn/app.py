@@ -99,18 +99,29 @@ class App:
 
     ``name`` prefixes deployed resources; ``cors`` applies to every HTTP route; ``defaults``
     are the options every handler starts from; ``api_key_env`` names the environment variable
-    the local runtime and the adapters read the API key from.
+    the local runtime and the adapters read the API key from; ``include`` lists data files and
+    folders (relative to the app's file) that deployment bundles carry beside the modules the
+    app imports (those are found from its imports).
     """
 
-    __slots__ = ("name", "cors", "defaults", "api_key_env", "_handlers", "_sinks", "_sink_objects", "_router", "_flows")
+    __slots__ = ("name", "cors", "defaults", "api_key_env", "include", "_handlers", "_sinks", "_sink_objects", "_router", "_flows")
 
     def __init__(
-        self, name: str, *, cors: Cors | None = None, defaults: Options | None = None, api_key_env: str = "COREFN_API_KEY"
+        self,
+        name: str,
+        *,
+        cors: Cors | None = None,
+        defaults: Options | None = None,
+        api_key_env: str = "COREFN_API_KEY",
+        include: Iterable[str] = (),
     ) -> None:
+        from corefn.policy import check_include
+
         self.name = check_name(name, "app")
         self.cors = cors
         self.defaults = defaults if defaults is not None else Options()
         self.api_key_env = api_key_env
+        self.include = check_include(include)
         self._handlers: dict[str, HandlerSpec] = {}
         self._sinks: dict[str, SinkSpec] = {}
         self._sink_objects: dict[str, Any] = {}
@@ -188,6 +199,9 @@ class App:
             raise ConfigurationError(
                 f"unknown option(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(OPTION_NAMES))}"
             )
+        from corefn.policy import check_options
+
+        options = check_options(self, options)
 
         def register(fn: F) -> F:
             if getattr(fn, "is_flow", False) is True:  # a trigger applied to a flow starts it

@@ -25,10 +25,16 @@ class Options(Record):
     """Knobs every trigger may carry; ``None`` means "the provider's default".
 
     - ``memory``: MB. ``timeout``: seconds a single invocation may run.
-    - ``max_attempts``: deliveries before a message is dead-lettered (the seed's Azure rule is 5).
-    - ``dead_letter``: logical name of the queue that receives poison messages; ``None`` lets each
-      provider use its convention (``<queue>-poison`` on Azure, a DLQ on SQS, the local runtime's
-      dead-letter table).
+    - ``max_attempts``: deliveries before a message or record is dead-lettered (default 5 for
+      queues, streams and change feeds alike; ``0`` retries until the record expires).
+    - ``backoff``: seconds before the first retry, doubled on each later one (where a cloud has
+      a retry delay; :mod:`corefn.policy` compiles it).
+    - ``max_age``: seconds a stream / change-feed record may wait before it is dead-lettered.
+    - ``dead_letter``: logical name of the queue, topic or bucket that receives poison messages;
+      ``None`` lets each provider use its convention (``<queue>-poison`` on Azure, a DLQ on SQS,
+      the local runtime's dead-letter table).
+    - ``uses``: names of the sinks the handler touches (its function gets only their grants and
+      settings); ``None``: every sink of the app.
     - ``batch_size``: records per invocation for poll-based triggers.
     - ``ordered``: keep order per partition / message group (stream semantics).
     - ``api_key``: HTTP callers must present the app's API key.
@@ -40,7 +46,7 @@ class Options(Record):
 
     __slots__ = (
         "memory", "timeout", "max_attempts", "dead_letter", "batch_size", "ordered", "api_key",
-        "concurrency", "warm", "env", "provider",
+        "concurrency", "warm", "env", "provider", "uses", "backoff", "max_age",
     )
     memory: int | None
     timeout: float | None
@@ -53,6 +59,9 @@ class Options(Record):
     warm: bool
     env: Mapping[str, str]
     provider: Mapping[str, Mapping[str, Any]]
+    uses: tuple[str, ...] | None
+    backoff: float | None
+    max_age: int | None
 
     def __init__(
         self,
@@ -68,6 +77,9 @@ class Options(Record):
         warm: bool = False,
         env: Mapping[str, str] = _NONE,
         provider: Mapping[str, Mapping[str, Any]] = _NONE,
+        uses: tuple[str, ...] | None = None,
+        backoff: float | None = None,
+        max_age: int | None = None,
     ) -> None:
         _set(self, "memory", memory)
         _set(self, "timeout", timeout)
@@ -80,6 +92,9 @@ class Options(Record):
         _set(self, "warm", warm)
         _set(self, "env", env)
         _set(self, "provider", provider)
+        _set(self, "uses", uses)
+        _set(self, "backoff", backoff)
+        _set(self, "max_age", max_age)
 
     def merged(self, **changes: Any) -> Options:
         """A copy with ``changes`` applied, ignoring ``None`` values (the "not given" marker)."""
