@@ -58,8 +58,22 @@ def load_app(ref: str | None = None) -> App:
     if not isinstance(app, App):
         found = type(app).__name__ if app is not None else "nothing"
         raise AppLoadError(f"{target}:{attr} is {found}, not a corefn App")
+    _cold_start_checks(app)
     _cache[ref] = app
     return app
+
+
+def _cold_start_checks(app: App) -> None:
+    """On a cloud: fail now, naming the setting, if a sink this function uses has no URL (never
+    a silent local default), and fetch the secrets its settings refer to (once per process)."""
+    from corefn.sinks import check_configured, running_cloud
+
+    if running_cloud() is None:
+        return
+    from corefn.secrets import resolve_environment
+
+    check_configured(app, os.environ.get("COREFN_HANDLER") or None)
+    resolve_environment([app.api_key_env])
 
 
 def _import_file(path: Path) -> object:

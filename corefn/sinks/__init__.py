@@ -7,7 +7,14 @@ Each declared sink reads its backend URL from, in order:
    in the working directory): ``thumbnails = "s3://my-thumbs"``;
 3. the local default for its kind, under the state folder ``COREFN_STATE_DIR`` (``.corefn``):
    a folder for objects, SQLite for tables and SQL, an in-process cache, the local runtime's
-   durable queue for publishers.
+   durable queue for publishers. **Never on a cloud**: inside a cloud function (detected from the
+   runtime's own environment, :data:`CLOUD_MARKERS`) a sink with no URL is a
+   :class:`~corefn.errors.ConfigurationError` naming the sink and its setting, raised at cold
+   start for every sink the function uses (:func:`check_configured`), so a misconfigured
+   deployment fails loudly instead of writing into its container's disk.
+
+A value may be a secret reference (``secretsmanager:arn:...``, see :mod:`corefn.secrets`): it is
+fetched once per process and never appears in the function's configuration.
 
 The URL's scheme picks the backend through the ``corefn.sinks`` entry-point group (name =
 scheme, value = a factory ``(spec, url) -> backend``), so a backend shared by several clouds is
@@ -77,6 +84,28 @@ LOCAL_DEFAULTS: dict[str, str] = {
 }
 
 
+#: environment variable each cloud's runtime sets in every function → cloud name. Only the
+#: platform sets these (Lambda: AWS_LAMBDA_FUNCTION_NAME; Azure Functions: FUNCTIONS_WORKER_RUNTIME
+#: and WEBSITE_SITE_NAME on the App Service host; Cloud Run functions: K_SERVICE, and
+#: FUNCTION_TARGET on 1st gen; OpenWhisk: __OW_ACTION_NAME in every activation).
+CLOUD_MARKERS: tuple[tuple[str, str], ...] = (
+    ("AWS_LAMBDA_FUNCTION_NAME", "aws"),
+    ("WEBSITE_SITE_NAME", "azure"),
+    ("FUNCTIONS_WORKER_RUNTIME", "azure"),
+    ("K_SERVICE", "gcp"),
+    ("FUNCTION_TARGET", "gcp"),
+    ("__OW_ACTION_NAME", "openwhisk"),
+)
+
+
+def running_cloud() -> str | None:
+    """The cloud this process runs in, from the platform's own environment; ``None`` locally."""
+    for var, cloud in CLOUD_MARKERS:
+        if os.environ.get(var):
+            return cloud
+    return None
+
+
 def state_dir() -> Path:
     """The folder local backends and the local runtime keep their state in."""
     return Path(os.environ.get("COREFN_STATE_DIR", ".corefn")).absolute()
@@ -102,8 +131,36 @@ def sink_url(spec: SinkSpec) -> str:
     """The backend URL configured for ``spec`` (see the module docstring for the order)."""
     url = os.environ.get(spec.env_var) or _config_file_sinks().get(spec.name)
     if url:
-        return url
+        from corefn.secrets import resolve
+
+        return resolve(url, spec.env_var)
+    cloud = running_cloud()
+    if cloud is not None:
+        raise ConfigurationError(
+            f"sink {spec.name!r} has no URL: set {spec.env_var} in this {cloud} function's configuration "
+            "(local defaults are for `corefn run` and tests only)"
+        )
     return LOCAL_DEFAULTS[spec.kind].format(state=state_dir().as_posix(), name=spec.name)
+
+
+def check_configured(app: App, handler: str | None = None) -> None:
+    """Cold-start check on a cloud: every sink the function uses (``uses=`` of the pinned
+    ``handler``, else all the app's sinks) has a URL; secret references are fetched now, once."""
+    if handler is not None and handler in {s.name for s in app.handlers}:
+        from corefn.policy import used_sinks
+
+        sinks = used_sinks(app, app.handler(handler))
+    else:
+        sinks = app.sinks
+    missing = [s for s in sinks if not (os.environ.get(s.env_var) or _config_file_sinks().get(s.name))]
+    if missing:
+        settings = ", ".join(f"{s.name!r} ({s.env_var})" for s in missing)
+        raise ConfigurationError(
+            f"running on {running_cloud() or 'a cloud'} with no URL for sink(s) {settings}: set them in the "
+            "function's configuration (local defaults are for `corefn run` and tests only)"
+        )
+    for spec in sinks:
+        sink_url(spec)
 
 
 def scheme_of(url: str) -> str:

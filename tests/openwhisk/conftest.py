@@ -13,8 +13,10 @@ APP_REF = "tests.openwhisk.sample_app:app"
 
 
 @pytest.fixture
-def ow_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """What the python:3.11 runtime sets in the environment before each main(params) call."""
+def ow_env(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> dict[str, str]:
+    """What the python:3.11 runtime sets in the environment before each main(params) call, plus
+    the sample app's sink URL (on a cloud an unconfigured sink is an error at cold start)."""
+    monkeypatch.setenv("COREFN_SINK_THUMBNAILS", f"file://{tmp_path}/thumbnails")
     env = {
         "__OW_ACTIVATION_ID": "6f4c2d1e0a9b4c8d8e7f6a5b4c3d2e1f",
         "__OW_DEADLINE": str(int((time.time() + 60) * 1000)),
