@@ -18,3 +18,21 @@ def _demo_adapter() -> Iterator[None]:
     adapters.register(demo_adapter)
     yield
     adapters.unregister("demo")
+
+
+@pytest.fixture(autouse=True)
+def _cloud_markers_restored() -> Iterator[None]:
+    """Some SDKs set a platform's own variable in-process (functions-framework sets
+    ``FUNCTION_TARGET`` when it builds an app): restore them after each test, or every later test
+    in the process would believe it runs in that cloud (where unconfigured sinks are errors)."""
+    import os
+
+    from corefn.sinks import CLOUD_MARKERS
+
+    saved = {var: os.environ.get(var) for var, _ in CLOUD_MARKERS}
+    yield
+    for var, value in saved.items():
+        if value is None:
+            os.environ.pop(var, None)
+        else:
+            os.environ[var] = value

@@ -1,5 +1,9 @@
-"""``corefn deploy APP [--cloud NAME ...] [--out DIR]``: write each cloud's generated entry
-point and deployment files for APP (``DIR/<cloud>/``), ready for the provider's own tools."""
+"""``corefn deploy APP [--cloud NAME ...] [--out DIR]``: write each cloud's deployment for APP
+under ``DIR/<cloud>/``, ready for the provider's own tools: the generated files (template, entry
+points, README, pinned requirements) and, for clouds whose adapter names a ``bundle_root``, the
+self-contained bundle there (the app, its local modules, ``include=``, corefn's core and that
+cloud's adapter vendored; see :mod:`corefn.bundle`). ``--no-bundle`` writes the generated text
+files only (what ``deploy/`` in the repository keeps)."""
 
 from __future__ import annotations
 
@@ -22,6 +26,22 @@ def generate(app_ref: str, cloud: str) -> dict[str, str | bytes]:
         names = ", ".join(flow.name for flow in app.flows)
         raise ConfigurationError(f"app {app.name!r} declares flows ({names}); flows run on `corefn run` only, deploying them is not built yet")
     return dict(get_adapter(cloud).generate(app, app_ref))
+
+
+def write_bundle(app_ref: str, cloud: str, out: Path) -> list[Path]:
+    """The vendored part of the bundle, under the adapter's ``bundle_root`` (nothing for an
+    adapter that does not bundle yet)."""
+    from corefn.adapters import get_adapter
+    from corefn.bundle import vendored_files, write_vendored
+    from corefn.loader import load_app
+
+    root = getattr(get_adapter(cloud), "bundle_root", None)
+    if root is None:
+        return []
+    files, warnings = vendored_files(load_app(app_ref), app_ref, cloud)
+    for warning in warnings:
+        click.echo(f"corefn deploy: {cloud}: warning: {warning}", err=True)
+    return write_vendored(files, out / root)
 
 
 def write_files(files: dict[str, str | bytes], out: Path) -> list[Path]:
@@ -48,16 +68,20 @@ def write_files(files: dict[str, str | bytes], out: Path) -> list[Path]:
     show_default=True,
     help="Output folder; '{cloud}' is replaced by each cloud's name (else DIR/<cloud>).",
 )
-def command(app_ref: str, clouds: tuple[str, ...], out: str) -> None:
+@click.option("--no-bundle", is_flag=True, help="Write the generated files only, not the vendored code.")
+def command(app_ref: str, clouds: tuple[str, ...], out: str, no_bundle: bool) -> None:
     """Generate deployment files for APP (MODULE:ATTRIBUTE or path/to/file.py:ATTRIBUTE)."""
     from corefn.adapters import BUILTIN_CLOUDS
 
     for cloud in clouds or BUILTIN_CLOUDS:
+        target = Path(out.format(cloud=cloud)) if "{cloud}" in out else Path(out) / cloud
         try:
             files = generate(app_ref, cloud)
+            for path in write_files(files, target):
+                click.echo(str(path))
+            vendored = [] if no_bundle else write_bundle(app_ref, cloud, target)
         except (CorefnError, NotImplementedError) as exc:
             click.echo(f"corefn deploy: {cloud}: {exc}", err=True)
             sys.exit(2)
-        target = Path(out.format(cloud=cloud)) if "{cloud}" in out else Path(out) / cloud
-        for path in write_files(files, target):
-            click.echo(str(path))
+        if vendored:
+            click.echo(f"{target}: {len(vendored)} vendored file(s) (the app, its modules, corefn, the {cloud} adapter)")

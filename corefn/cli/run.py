@@ -96,6 +96,7 @@ def _run(
     from corefn.log import configure
     from corefn.sinks import state_dir
 
+    os.environ["COREFN_RUNTIME"] = "local"  # local defaults for unconfigured sinks, even beside a cloud's variables
     configure("local")
     state = state_dir()
     prepare_state(state, reset)

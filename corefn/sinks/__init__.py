@@ -99,7 +99,10 @@ CLOUD_MARKERS: tuple[tuple[str, str], ...] = (
 
 
 def running_cloud() -> str | None:
-    """The cloud this process runs in, from the platform's own environment; ``None`` locally."""
+    """The cloud this process runs in, from the platform's own environment; ``None`` locally
+    (and under ``corefn run``, which sets ``COREFN_RUNTIME=local``)."""
+    if os.environ.get("COREFN_RUNTIME") == "local":
+        return None
     for var, cloud in CLOUD_MARKERS:
         if os.environ.get(var):
             return cloud

@@ -105,7 +105,15 @@ def check_no_loop() -> None:
     _cache["loop-checked"] = True
 
 
-@app.storage("originals", on="created")
+# Pillow holds a decoded image of up to MAX_IMAGE_PIXELS several times over: 2 GB, not Lambda's
+# 256 MB default (an out-of-memory kill is no rejection, and it would be retried).
+@app.storage(
+    "originals",
+    on="created",
+    memory=2048,
+    timeout=60,
+    uses=[originals, watermarked, thumbnails, rejected, assets],
+)
 def make_renditions(event: StorageEvent, ctx: Context) -> dict[str, Any]:
     """One upload → a watermarked copy and a thumbnail (or a rejection record)."""
     log = ctx.logger

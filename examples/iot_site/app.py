@@ -121,7 +121,7 @@ def _time(body: dict[str, Any]) -> str:
     return parsed.astimezone(UTC).isoformat()
 
 
-@app.http("POST", "/devices", api_key=True)
+@app.http("POST", "/devices", api_key=True, uses=[devices])
 def register_device(req: HttpRequest) -> HttpResponse:
     body = _body(req)
     device_id = str(body.get("id", ""))
@@ -136,13 +136,13 @@ def register_device(req: HttpRequest) -> HttpResponse:
     return HttpResponse.json(item, 201, {"location": f"/devices/{device_id}"})
 
 
-@app.http("GET", "/devices/{id}", api_key=True)
+@app.http("GET", "/devices/{id}", api_key=True, uses=[devices, stats])
 def get_device(req: HttpRequest) -> dict[str, Any]:
     device = _device(req.params["id"])
     return {**device, "stats": stats.get(device["id"])}
 
 
-@app.http("POST", "/devices/{id}/readings", api_key=True)
+@app.http("POST", "/devices/{id}/readings", api_key=True, uses=[devices, readings])
 def post_reading(req: HttpRequest) -> HttpResponse:
     """Accepted once it is in the queue: from there it is retried until stored, or dead-lettered."""
     device = _device(req.params["id"])
@@ -152,7 +152,7 @@ def post_reading(req: HttpRequest) -> HttpResponse:
     return HttpResponse.json({"accepted": reading["id"]}, 202)
 
 
-@app.http("POST", "/devices/{id}/telemetry", api_key=True)
+@app.http("POST", "/devices/{id}/telemetry", api_key=True, uses=[devices, telemetry])
 def post_telemetry(req: HttpRequest) -> HttpResponse:
     device = _device(req.params["id"])
     body = _body(req)
@@ -161,7 +161,7 @@ def post_telemetry(req: HttpRequest) -> HttpResponse:
     return HttpResponse.json({"accepted": True}, 202)
 
 
-@app.http("PUT", "/devices/{id}/photos/{name}", api_key=True)
+@app.http("PUT", "/devices/{id}/photos/{name}", api_key=True, uses=[devices, photos])
 def upload_photo(req: HttpRequest) -> HttpResponse:
     device = _device(req.params["id"])
     name = req.params["name"]
@@ -196,7 +196,7 @@ def update_device(
     raise SinkConflictError("devices", f"device {device_id!r} kept changing; giving up after {attempts} attempts")
 
 
-@app.queue("readings", max_attempts=5, dead_letter="readings-dead")
+@app.queue("readings", max_attempts=5, dead_letter="readings-dead", uses=[reports, devices])
 def store_reading(message: QueueMessage, ctx: Context) -> None:
     """At-least-once: the reading's id is the SQL primary key, so a redelivery stores nothing new
     and counts nothing twice."""
@@ -214,7 +214,7 @@ def store_reading(message: QueueMessage, ctx: Context) -> None:
         ctx.logger.info("reading %s was already stored (redelivery)", reading["id"])
 
 
-@app.stream("telemetry")
+@app.stream("telemetry", uses=[stats])
 def aggregate_telemetry(record: StreamRecord) -> None:
     """Running count / min / max / mean per device and measure, updated record by record (the
     stream keeps one device's records in order, so one writer per device at a time)."""
@@ -236,7 +236,7 @@ def aggregate_telemetry(record: StreamRecord) -> None:
     stats.put(current)
 
 
-@app.timer("*/5 * * * *", tz="Asia/Seoul")
+@app.timer("*/5 * * * *", tz="Asia/Seoul", uses=[reports])
 def summarize(event: TimerEvent, ctx: Context) -> None:
     """The readings of the 5 minutes before this tick, per device, into ``summaries``; the window
     is labelled in Seoul time as well (the business reads Seoul time; functions run in UTC)."""
@@ -252,7 +252,16 @@ def summarize(event: TimerEvent, ctx: Context) -> None:
     )
 
 
-@app.storage("photos", on="created", prefix="devices/")
+# Pillow holds a decoded image of up to the pipeline's pixel limit several times over: 2 GB, not
+# Lambda's 256 MB default (an out-of-memory kill is no rejection).
+@app.storage(
+    "photos",
+    on="created",
+    prefix="devices/",
+    memory=2048,
+    timeout=60,
+    uses=[devices, photos, photo_watermarked, photo_thumbnails],
+)
 def process_photo(event: StorageEvent, ctx: Context) -> None:
     """The image pipeline's work on a device photo; a bad photo is logged and noted on the device
     (retrying cannot fix it), a key outside ``devices/`` never gets here (trigger filter)."""

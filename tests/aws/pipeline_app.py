@@ -20,11 +20,13 @@ outbox = app.publisher("outbox", target="queue")
 telemetry_out = app.publisher("telemetry")
 
 
-@app.storage("originals", on=("created", "deleted"), prefix="uploads/", suffix=".jpg", memory=1024, timeout=60)
+@app.storage(
+    "originals", on=("created", "deleted"), prefix="uploads/", suffix=".jpg", memory=1024, timeout=60, uses=[originals, thumbnails]
+)
 def make_thumbnail(event: Any) -> None: ...
 
 
-@app.http("GET", "/devices/{id}", api_key=True)
+@app.http("GET", "/devices/{id}", api_key=True, uses=[devices_table, sessions])
 def get_device(req: Any) -> Any: ...
 
 
@@ -36,7 +38,7 @@ def files(req: Any) -> Any: ...
 def legacy(req: Any) -> Any: ...
 
 
-@app.queue("orders", max_attempts=3, timeout=20, batch_size=5)
+@app.queue("orders", max_attempts=3, timeout=20, batch_size=5, uses=[reports, alerts_out])
 def take_order(message: Any) -> None: ...
 
 
@@ -48,7 +50,7 @@ def take_payment(message: Any) -> None: ...
 def inspect_poison(message: Any) -> None: ...
 
 
-@app.topic("alerts")
+@app.topic("alerts", uses=["outbox", telemetry_out])
 def on_alert(message: Any) -> None: ...
 
 

@@ -42,7 +42,9 @@ def _translate(template: dict[str, Any]) -> dict[str, Any]:
     from samtranslator.translator.translator import Translator
 
     translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name="ap-northeast-2"))
-    params = {"ApiKey": "k" * 24, "SessionsUrl": "redis://cache:6379/0", "ReportsUrl": "postgresql://db/reports"}
+    secret = "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:{}-AbCdEf"
+    params = {"ApiKeySecret": secret.format("key"), "SessionsUrlSecret": secret.format("s"), "ReportsUrlSecret": secret.format("r"),
+              "PrivateSubnetIds": ["subnet-0123456789abcdef0"], "SecurityGroupIds": ["sg-0123456789abcdef0"]}  # fmt: skip
     packaged = json.loads(json.dumps(template))
     packaged["Globals"]["Function"]["CodeUri"] = "s3://artifacts/app.zip"  # what `sam package` does
     loader = OfflinePolicyLoader()
@@ -95,7 +97,8 @@ def test_poll_based_triggers_report_batch_item_failures() -> None:
     assert kinesis["MaximumRetryAttempts"] == 9 and kinesis["BatchSize"] == 50 and kinesis["ParallelizationFactor"] == 1
     assert kinesis["DestinationConfig"]["OnFailure"]["Type"] == "SQS"
     ddb = _function(template, "OnDeviceChangeFunction")["Events"]["Changes"]["Properties"]
-    assert ddb["MaximumRetryAttempts"] == -1  # the seed's stream rule: retried until the records expire
+    assert ddb["MaximumRetryAttempts"] == 4  # change feeds poison after 5 attempts too (issue 15)
+    assert ddb["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["OnDeviceChangeFailedRecords", "Arn"]}
 
 
 def test_queues_get_a_dead_letter_queue_after_max_attempts() -> None:
@@ -105,7 +108,7 @@ def test_queues_get_a_dead_letter_queue_after_max_attempts() -> None:
     assert orders["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": ["OrdersDeadLetterQueue", "Arn"]}, "maxReceiveCount": 3}
     assert orders["VisibilityTimeout"] == 120  # 6 x the 20 s function timeout
     payments = resources["PaymentsQueue"]["Properties"]
-    assert payments["FifoQueue"] is True and payments["QueueName"] == {"Fn::Sub": "${ResourcePrefix}-payments.fifo"}
+    assert payments["FifoQueue"] is True and payments["QueueName"] == {"Fn::Sub": "${ResourcePrefix}-${Stage}-payments.fifo"}
     assert payments["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["PaymentsPoisonQueue", "Arn"]}
     assert payments["RedrivePolicy"]["maxReceiveCount"] == 5
 
@@ -120,21 +123,28 @@ def test_storage_trigger_filters_and_async_dead_letter() -> None:
     assert fn["DeadLetterQueue"]["Type"] == "SQS" and fn["MemorySize"] == 1024 and fn["Timeout"] == 60
 
 
-def test_policies_are_scoped_to_one_resource_each() -> None:
+def _statements(template: dict[str, Any], fid: str) -> list[dict[str, Any]]:
+    role = template["Resources"][fid + "Role"]["Properties"]
+    assert _function(template, fid)["Role"] == {"Fn::GetAtt": [fid + "Role", "Arn"]}
+    assert "Policies" not in _function(template, fid)  # no SAM-generated role with managed policies
+    (policy,) = role["Policies"]
+    return policy["PolicyDocument"]["Statement"]  # type: ignore[no-any-return]
+
+
+def test_each_function_has_its_own_role_with_its_sinks_only() -> None:
     _, template = _sam("pipeline")
-    policies = _function(template, "MakeThumbnailFunction")["Policies"]
-    assert {"S3CrudPolicy": {"BucketName": {"Fn::Sub": "${ResourcePrefix}-thumbnails-${AWS::AccountId}"}}} in policies
-    assert {"DynamoDBCrudPolicy": {"TableName": {"Fn::Sub": "${ResourcePrefix}-devices"}}} in policies
-    assert {"SNSPublishMessagePolicy": {"TopicName": {"Fn::Sub": "${ResourcePrefix}-alerts"}}} in policies
-    (document,) = [p for p in policies if "Statement" in p]
-    grants = {s["Resource"]["Fn::Sub"]: s["Action"] for s in document["Statement"]}
+    thumb = {json.dumps(s["Resource"], sort_keys=True): s["Action"] for s in _statements(template, "MakeThumbnailFunction")}
+    # make_thumbnail uses=[originals, thumbnails]: S3 grants on those two buckets, nothing on the others
+    assert thumb[json.dumps({"Fn::Sub": "arn:${AWS::Partition}:s3:::${ResourcePrefix}-${Stage}-thumbnails-${AWS::AccountId}/*"})] == [
+        "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]  # fmt: skip
+    text = json.dumps(_statements(template, "MakeThumbnailFunction"))
+    assert "dynamodb" not in text and "kinesis" not in text and "sns:" not in text and "outbox" not in text
+    order = json.dumps(_statements(template, "TakeOrderFunction"))
+    assert '"sqs:ReceiveMessage"' in order and "OrdersQueue" in order and "s3:" not in order
+    grants = {s["Resource"]["Fn::Sub"]: s["Action"] for s in _statements(template, "OnAlertFunction") if "Fn::Sub" in s.get("Resource", {})}
     # the backends' own grants: the SQS publisher looks its queue URL up; Kinesis only puts
-    assert grants == {
-        "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:${ResourcePrefix}-outbox": ["sqs:SendMessage", "sqs:GetQueueUrl"],
-        "arn:${AWS::Partition}:kinesis:${AWS::Region}:${AWS::AccountId}:stream/${ResourcePrefix}-telemetry": ["kinesis:PutRecord", "kinesis:PutRecords"],
-    }
-    for policy in policies:
-        assert "*" not in json.dumps(policy)
+    assert grants["arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:${ResourcePrefix}-${Stage}-outbox"] == ["sqs:SendMessage", "sqs:GetQueueUrl"]
+    assert grants["arn:${AWS::Partition}:kinesis:${AWS::Region}:${AWS::AccountId}:stream/${ResourcePrefix}-${Stage}-telemetry"] == ["kinesis:PutRecord", "kinesis:PutRecords"]
 
 
 def test_timers_run_on_eventbridge_scheduler_in_their_time_zone() -> None:
@@ -168,8 +178,10 @@ def test_http_routes_api_keys_cors_and_warmup() -> None:
     _, template = _sam("pipeline")
     device = _function(template, "GetDeviceFunction")
     assert {e["Properties"]["Method"] for e in device["Events"].values()} == {"GET", "OPTIONS"}
-    assert device["Environment"]["Variables"]["COREFN_API_KEY"] == {"Ref": "ApiKey"}
-    assert template["Parameters"]["ApiKey"]["NoEcho"] is True
+    # the key is a reference the function resolves at cold start, never a value in the template
+    assert device["Environment"]["Variables"]["COREFN_API_KEY"] == {"Fn::Sub": "secretsmanager:${ApiKeySecret}"}
+    assert "secretsmanager" in template["Parameters"]["ApiKeySecret"]["AllowedPattern"]
+    assert not any(p.get("NoEcho") for p in template["Parameters"].values())
     files = _function(template, "FilesFunction")["Events"]
     assert [e["Properties"]["Path"] for e in files.values()] == ["/files/{path+}"]
     assert _function(template, "LegacyFunction")["Events"]["GetLegacy"]["Type"] == "Api"
@@ -190,8 +202,8 @@ def test_names_map_physical_to_logical() -> None:
     _, template = _sam("pipeline")
     names = template["Globals"]["Function"]["Environment"]["Variables"]["COREFN_NAMES"]["Fn::Sub"]
     mapping = json.loads(names)
-    assert mapping["${ResourcePrefix}-originals-${AWS::AccountId}"] == "originals"
-    assert mapping["${ResourcePrefix}-payments.fifo"] == "payments"
+    assert mapping["${ResourcePrefix}-${Stage}-originals-${AWS::AccountId}"] == "originals"
+    assert mapping["${ResourcePrefix}-${Stage}-payments.fifo"] == "payments"
 
 
 @pytest.mark.parametrize(
@@ -223,7 +235,7 @@ def test_generated_through_the_deploy_command(tmp_path: Any) -> None:
     def work(message: Any) -> None: ...
 
     written = write_files(dict(adapter.generate(app, "tiny:app")), tmp_path)
-    assert sorted(p.name for p in written) == ["README.md", "requirements.txt", "template.yaml"]
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in written) == ["README.md", "src/requirements.txt", "template.yaml"]
     assert _lint((tmp_path / "template.yaml").read_text()) == []
 
 

@@ -103,7 +103,7 @@ def test_aws_s3_notification_through_sqs_to_the_generated_lambda(
     folder = generated("aws", tmp_path / "aws")
     template = yaml.safe_load((folder / "template.yaml").read_text())
     prefix = f"ip{uuid.uuid4().hex[:8]}"  # the ResourcePrefix parameter: unique buckets per test run
-    names = {"ResourcePrefix": prefix, "AWS::AccountId": "123456789012", "AWS::Region": aws_env.region}
+    names = {"ResourcePrefix": prefix, "Stage": "test", "AWS::AccountId": "123456789012", "AWS::Region": aws_env.region}
     env = {k: _sub(v, names) for k, v in template["Globals"]["Function"]["Environment"]["Variables"].items()}
     function = template["Resources"]["MakeRenditionsFunction"]["Properties"]
     env.update({k: _sub(v, names) for k, v in function["Environment"]["Variables"].items()})

@@ -47,6 +47,7 @@ from corefn_aws.timer import ScheduledEvent
 
 if TYPE_CHECKING:
     from corefn.app import App
+    from corefn.policy import CompiledPolicy, RetryPolicy
 
 SHAPES: tuple[type[Shape], ...] = (
     WarmupShape,
@@ -71,12 +72,20 @@ SHAPES: tuple[type[Shape], ...] = (
 class AwsAdapter:
     name = "aws"
     shapes: Sequence[type[Shape]] = SHAPES
+    #: where ``corefn deploy`` writes the vendored bundle in the SAM project (its ``CodeUri``)
+    bundle_root = "src"
 
     def generate(self, app: App, app_ref: str) -> Mapping[str, str | bytes]:
         """A SAM project for ``app``: ``template.yaml``, ``requirements.txt``, ``README.md``."""
         from corefn_aws.generator import generate
 
         return generate(app, app_ref)
+
+    def compile_policy(self, app: App, policy: RetryPolicy) -> CompiledPolicy:
+        """``policy`` in SQS / event-source-mapping / asynchronous-invocation terms."""
+        from corefn_aws.policy import compile_policy
+
+        return compile_policy(app, policy)
 
     def sample(self, trigger: str) -> Any:
         """A realistic payload for ``corefn event aws TRIGGER`` (see ``samples/``)."""

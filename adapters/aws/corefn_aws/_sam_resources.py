@@ -1,9 +1,10 @@
 """The resources of a generated SAM template: the plan (physical names, FIFO queues, the name
 map) and one CloudFormation resource per declared bucket, queue, topic, stream and table.
 
-Physical names are ``${ResourcePrefix}-<name>`` built with ``Fn::Sub`` from parameters, never
-with ``Ref`` to the resource: an S3 bucket's notification depends on the function, so a function
-referring back to its bucket would be a circular dependency.
+Physical names are ``${ResourcePrefix}-${Stage}-<name>`` (so dev and prod stacks coexist in one
+account) built with ``Fn::Sub`` from parameters, never with ``Ref`` to the resource: an S3
+bucket's notification depends on the function, so a function referring back to its bucket would
+be a circular dependency.
 """
 
 from __future__ import annotations
@@ -15,9 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from corefn.app import App
+    from corefn.policy import CompiledPolicy
 
+#: Lambda runtime and architecture when the app does not choose
+#: (``App(defaults=Options(provider={"aws": {"runtime": "python3.13", "architecture": "x86_64"}}))``)
 RUNTIME = "python3.12"
-DEFAULT_MAX_ATTEMPTS = 5
+ARCHITECTURE = "arm64"
+ARCHITECTURES = ("arm64", "x86_64")
+#: where the function's code goes in the SAM project (``CodeUri``); ``sam build`` installs
+#: ``requirements.txt`` from there
+CODE_DIR = "src"
 
 #: resource kind → (logical id suffix, sink URL scheme)
 RESOURCE_KINDS: dict[str, tuple[str, str]] = {
@@ -61,24 +69,43 @@ class Plan:
     written. Resources are keyed by logical name; a function's pieces by handler name."""
 
     def __init__(self, app: App, app_ref: str) -> None:
+        from corefn.app import Resource
+        from corefn.policy import retry_policy
+        from corefn_aws.policy import compile_policy
+
         self.app = app
         self.app_ref = app_ref
         self.resources = app.resources()
         self.handlers = list(app.handlers)
+        self.policies: dict[str, CompiledPolicy] = {s.name: compile_policy(app, retry_policy(app, s)) for s in self.handlers}
+        for compiled in self.policies.values():
+            dead = compiled.policy.dead_letter
+            if dead is not None and not dead.declared:  # a dead-letter queue only the options name
+                self.resources[dead.name] = Resource(dead.name, "queue")
         ordered = [s for s in self.handlers if s.kind == "queue" and s.options.ordered]
         # SQS: a FIFO queue's dead-letter queue must be FIFO too
         self.fifo: set[str | None] = {s.resource for s in ordered} | {s.options.dead_letter for s in ordered if s.options.dead_letter}
-        self.warnings: list[str] = []
+        self.warnings: list[str] = [n for c in self.policies.values() for n in c.notes]
+        aws = dict(app.defaults.provider.get("aws") or {})
+        self.runtime = str(aws.get("runtime") or RUNTIME)
+        self.architecture = str(aws.get("architecture") or ARCHITECTURE)
+        if self.architecture not in ARCHITECTURES:
+            from corefn.errors import ConfigurationError
+
+            raise ConfigurationError(f"aws architecture must be one of {', '.join(ARCHITECTURES)}, got {self.architecture!r}")
+
+    def function_name(self, handler: str) -> str:
+        return f"${{ResourcePrefix}}-${{Stage}}-{handler}"
 
     def physical(self, name: str) -> str:
         """The Fn::Sub template of a resource's physical name."""
         kind = self.resources[name].kind
         clean = re.sub(r"[^a-z0-9-]", "-", name.lower())
         if kind == "bucket":
-            return f"${{ResourcePrefix}}-{clean}-${{AWS::AccountId}}"
+            return f"${{ResourcePrefix}}-${{Stage}}-{clean}-${{AWS::AccountId}}"
         if kind == "queue" and name in self.fifo:
-            return f"${{ResourcePrefix}}-{clean}.fifo"
-        return f"${{ResourcePrefix}}-{clean}"
+            return f"${{ResourcePrefix}}-${{Stage}}-{clean}.fifo"
+        return f"${{ResourcePrefix}}-${{Stage}}-{clean}"
 
     def logical_id(self, name: str) -> str:
         return pascal(name) + RESOURCE_KINDS[self.resources[name].kind][0]
@@ -87,7 +114,7 @@ class Plan:
         names = {self.physical(n): n for n, r in self.resources.items() if r.kind in RESOURCE_KINDS}
         for spec in self.handlers:
             if spec.kind == "timer":
-                names[f"${{ResourcePrefix}}-{spec.name}"] = spec.name
+                names[self.function_name(spec.name)] = spec.name
         return sub(json.dumps(names, separators=(",", ":"), sort_keys=True))  # type: ignore[return-value]
 
 
@@ -109,7 +136,7 @@ def resource(plan: Plan, name: str, kind: str) -> dict[str, dict[str, Any]]:
     if kind == "queue":
         return _queue(plan, name, lid, phys)
     if kind == "topic":
-        return {lid: {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": phys}}}
+        return {lid: {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": phys, "KmsMasterKeyId": "alias/aws/sns"}}}
     if kind == "stream":
         return {lid: {"Type": "AWS::Kinesis::Stream", "Properties": {
             "Name": phys, "StreamModeDetails": {"StreamMode": "ON_DEMAND"},
@@ -126,10 +153,10 @@ def _queue(plan: Plan, name: str, lid: str, phys: dict[str, str]) -> dict[str, d
         props["FifoQueue"] = True
     if spec is None:
         return out
-    timeout = int(spec.options.timeout or 3)
-    props["VisibilityTimeout"] = max(30, 6 * timeout)  # AWS: at least 6x the function timeout
-    target = spec.options.dead_letter
-    if target is not None and target in plan.resources and plan.resources[target].kind == "queue":
+    compiled = plan.policies[spec.name].settings
+    props["VisibilityTimeout"] = compiled["VisibilityTimeout"]  # AWS: at least 6x the function timeout
+    target = compiled["DeadLetter"]["name"]
+    if target is not None:
         dlq_arn = {"Fn::GetAtt": [plan.logical_id(target), "Arn"]}
     else:
         dlq = lid.removesuffix("Queue") + "DeadLetterQueue"
@@ -139,7 +166,10 @@ def _queue(plan: Plan, name: str, lid: str, phys: dict[str, str]) -> dict[str, d
             dlq_props["FifoQueue"] = True
         out[dlq] = {"Type": "AWS::SQS::Queue", "Properties": dlq_props}
         dlq_arn = {"Fn::GetAtt": [dlq, "Arn"]}
-    props["RedrivePolicy"] = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": spec.options.max_attempts or DEFAULT_MAX_ATTEMPTS}
+    if compiled["maxReceiveCount"] is not None:
+        props["RedrivePolicy"] = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": compiled["maxReceiveCount"]}
+    else:  # max_attempts=0: retried until the message expires (kept the longest SQS allows)
+        props["MessageRetentionPeriod"] = 1209600
     return out
 
 
@@ -155,6 +185,7 @@ def _table(plan: Plan, name: str, lid: str, phys: dict[str, str]) -> dict[str, d
         "AttributeDefinitions": [{"AttributeName": k, "AttributeType": "S"} for k, _ in keys],
         "KeySchema": [{"AttributeName": k, "KeyType": t} for k, t in keys],
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "SSESpecification": {"SSEEnabled": True},
     }
     if any(s.kind == "nosql" and s.resource == name for s in plan.handlers):
         props["StreamSpecification"] = {"StreamViewType": "NEW_AND_OLD_IMAGES"}

@@ -1,19 +1,24 @@
 """``corefn deploy APP --cloud aws``: a SAM project for the app.
 
 One ``AWS::Serverless::Function`` per declared handler (``COREFN_HANDLER`` pins it), all
-running ``corefn_aws.handler.handler``; the trigger's event source; a resource for every
-declared bucket, queue, topic, stream and table; least-privilege policies (SAM policy templates
-scoped to one resource each) for the app's sinks; and a dead-letter path for every trigger:
+running ``corefn_aws.handler.handler`` from the self-contained bundle in ``src/``; the trigger's
+event source; a resource for every declared bucket, queue, topic, stream and table; one IAM role
+per function with only what its ``uses=`` and its trigger need (:mod:`._iam`); and the retry
+policy compiled by :mod:`corefn_aws.policy` (every field below comes from it):
 
-- SQS: a redrive policy to ``<queue>-dlq`` after ``max_attempts`` receives (default 5);
+- SQS: a redrive policy to the dead letter after ``max_attempts`` receives (default 5);
   ``ReportBatchItemFailures`` so only failed messages are retried.
-- Kinesis / DynamoDB Streams: ``ReportBatchItemFailures`` + bisect, one batch per shard at a
-  time; retried until the records expire (the seed's stream semantics) unless ``max_attempts``
-  is given, then sent to an SQS on-failure destination.
+- Kinesis / DynamoDB Streams: ``ReportBatchItemFailures``, bisect, ``MaximumRetryAttempts``
+  (default 4 retries: 5 attempts), then an on-failure destination (SQS or SNS).
 - S3 / SNS / schedules (asynchronous invocations): Lambda retries, then the function's
   dead-letter queue.
 
-Physical names are ``${ResourcePrefix}-<name>`` (buckets add the account id: they are global),
+Secrets (the API key, the URLs of databases and caches outside the stack) are parameters holding
+Secrets Manager ARNs; the function's environment holds ``secretsmanager:<ARN>`` and the function
+fetches the value at cold start (:mod:`corefn.secrets`). Functions whose sinks live in a private
+network (SQL, caches) run in the VPC subnets given as parameters, and only those.
+
+Physical names are ``${ResourcePrefix}-${Stage}-<name>`` (buckets add the account id: they are global),
 and ``COREFN_NAMES`` maps them back to the logical names handlers see. Functions never ``Ref``
 a bucket: the bucket's notification already depends on the function, so a reference back would
 be a circular dependency; names are built with ``Fn::Sub`` from parameters instead.
@@ -28,16 +33,17 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from corefn.loader import app_requirements, bundled_ref
+from corefn.loader import bundled_ref
 from corefn_aws._cron import to_eventbridge
-from corefn_aws._sam_resources import BACKENDS, RESOURCE_KINDS, RUNTIME, SINK_POLICIES, Plan, pascal, resource, sub
+from corefn_aws._iam import role
+from corefn_aws._readme import readme
+from corefn_aws._sam_resources import CODE_DIR, RESOURCE_KINDS, Plan, pascal, resource, sub
 from corefn_aws._yaml import dump
 
 if TYPE_CHECKING:
     from corefn.app import App
     from corefn.specs import HandlerSpec
 
-ASYNC_KINDS = frozenset({"storage", "topic", "timer"})
 WARMUP_INPUT = json.dumps({"corefn": "warmup"})
 
 #: storage operation → S3 notification event types
@@ -67,16 +73,25 @@ def _http_events(plan: Plan, spec: HandlerSpec) -> dict[str, Any]:
     return events
 
 
+def _destination_arn(plan: Plan, spec: HandlerSpec, target: dict[str, Any], own: str) -> Any:
+    if target["name"] is None:
+        return {"Fn::GetAtt": [pascal(spec.name) + own, "Arn"]}
+    if target["Type"] == "SNS":
+        return {"Ref": plan.logical_id(target["name"])}
+    return {"Fn::GetAtt": [plan.logical_id(target["name"]), "Arn"]}
+
+
 def _poll_settings(plan: Plan, spec: HandlerSpec, start: str | None) -> dict[str, Any]:
     props: dict[str, Any] = {"FunctionResponseTypes": ["ReportBatchItemFailures"]}
     if spec.options.batch_size:
         props["BatchSize"] = spec.options.batch_size
     if start is not None:  # Kinesis / DynamoDB Streams
-        props.update({"StartingPosition": start, "BisectBatchOnFunctionError": True, "ParallelizationFactor": 1})
-        attempts = spec.options.max_attempts
-        props["MaximumRetryAttempts"] = -1 if attempts is None else max(0, attempts - 1)
-        if attempts is not None:
-            props["DestinationConfig"] = {"OnFailure": {"Type": "SQS", "Destination": {"Fn::GetAtt": [pascal(spec.name) + "FailedRecords", "Arn"]}}}
+        compiled = plan.policies[spec.name].settings
+        props.update({"StartingPosition": start, "ParallelizationFactor": 1})
+        for field in ("MaximumRetryAttempts", "BisectBatchOnFunctionError", "MaximumRecordAgeInSeconds"):
+            props[field] = compiled[field]
+        target = compiled["OnFailure"]
+        props["DestinationConfig"] = {"OnFailure": {"Type": target["Type"], "Destination": _destination_arn(plan, spec, target, "FailedRecords")}}
     return props
 
 
@@ -111,7 +126,7 @@ def _trigger_events(plan: Plan, spec: HandlerSpec) -> dict[str, Any]:
             "detail": {"schedule": trigger.schedule, "tz": trigger.tz},
         }  # fmt: skip
         return {"Schedule": {"Type": "ScheduleV2", "Properties": {
-            "Name": sub(f"${{ResourcePrefix}}-{spec.name}"),
+            "Name": sub(plan.function_name(spec.name)),
             "ScheduleExpression": to_eventbridge(trigger.schedule),
             "ScheduleExpressionTimezone": trigger.tz,
             "Input": json.dumps(envelope, separators=(",", ":")),
@@ -120,71 +135,40 @@ def _trigger_events(plan: Plan, spec: HandlerSpec) -> dict[str, Any]:
     return {}  # invoke: called directly
 
 
-#: placeholders of physical names, swapped for sentinels while a backend reads the URL
-_SENTINELS = {"${ResourcePrefix}": "corefn-prefix-0", "${AWS::AccountId}": "000000000000"}
+def needs_private_network(plan: Plan, spec: HandlerSpec) -> bool:
+    """SQL databases and caches live outside the stack and, on AWS, usually in a VPC (RDS,
+    ElastiCache): a function using one runs in the given subnets unless the sink says
+    ``private_network=False`` (a public endpoint)."""
+    from corefn.policy import used_sinks
+
+    return any(
+        s.kind in ("sql", "cache") and s.options.get("private_network", True) is not False for s in used_sinks(plan.app, spec)
+    )
 
 
-def _backend_statements(plan: Plan, kind: str, name: str) -> list[dict[str, Any]]:
-    """IAM statements from the grants the sink backend declares for its URL, scoped to this
-    stack's region and account."""
-    import importlib
-
-    scheme = RESOURCE_KINDS[kind][1]
-    module, _, cls = BACKENDS[scheme].partition(":")
-    backend = getattr(importlib.import_module(module), cls)
-    url = f"{scheme}://{plan.physical(name)}"
-    for placeholder, sentinel in _SENTINELS.items():
-        url = url.replace(placeholder, sentinel)
-    statements = []
-    for grant in backend.permissions(url, "publisher" if kind in ("queue", "topic", "stream") else kind):
-        if grant.cloud != "aws":
-            continue
-        arn = re.sub(r"^arn:aws:([a-z0-9-]+):\*:\*:", r"arn:${AWS::Partition}:\1:${AWS::Region}:${AWS::AccountId}:", grant.resource)
-        for placeholder, sentinel in _SENTINELS.items():
-            arn = arn.replace(sentinel, placeholder)
-        statements.append({"Effect": "Allow", "Action": list(grant.actions), "Resource": sub(arn)})
-    return statements
+def _secret_parameter(name: str) -> str:
+    return pascal(name) + "UrlSecret"
 
 
-def _policies(plan: Plan, spec: HandlerSpec) -> list[Any]:
-    policies: list[Any] = []
-    statements: list[dict[str, Any]] = []
-    for sink in plan.app.sinks:
-        kind = plan.resources[sink.name].kind
-        if kind in SINK_POLICIES:
-            template, param = SINK_POLICIES[kind]
-            policies.append({template: {param: sub(plan.physical(sink.name))}})
-        elif kind in RESOURCE_KINDS:
-            statements.extend(_backend_statements(plan, kind, sink.name))
-    if statements:
-        policies.append({"Version": "2012-10-17", "Statement": statements})
-    if spec.kind == "storage":  # the handler reads the object it was told about
-        policies.append({"S3ReadPolicy": {"BucketName": sub(plan.physical(spec.resource or ""))}})
-    unique: list[Any] = []
-    for policy in policies:
-        if policy not in unique:
-            unique.append(policy)
-    return unique
+def _environment(plan: Plan, spec: HandlerSpec) -> tuple[dict[str, Any], list[str]]:
+    """The function's own variables (the pinned handler, the URLs of the sinks it uses, secret
+    references) and the template parameters of the secrets it refers to."""
+    from corefn.policy import used_sinks
 
-
-def _shared_environment(plan: Plan) -> dict[str, Any]:
-    """Variables every function gets (SAM ``Globals``): the app, the name map, sink URLs."""
-    env: dict[str, Any] = {"COREFN_APP": plan.app_ref, "COREFN_NAMES": plan.names_env(), "COREFN_LOG_FORMAT": "json"}
-    for sink in plan.app.sinks:
+    env: dict[str, Any] = {"COREFN_HANDLER": spec.name}
+    secrets: list[str] = []
+    for sink in used_sinks(plan.app, spec):
         kind = plan.resources[sink.name].kind
         if kind in RESOURCE_KINDS:
             env[sink.env_var] = sub(f"{RESOURCE_KINDS[kind][1]}://{plan.physical(sink.name)}")
-        else:  # caches and SQL databases live outside this stack: their URL is a parameter
-            env[sink.env_var] = {"Ref": pascal(sink.name) + "Url"}
-    return env
-
-
-def _environment(plan: Plan, spec: HandlerSpec) -> dict[str, Any]:
-    env: dict[str, Any] = {"COREFN_HANDLER": spec.name}
+        else:  # caches and SQL databases live outside this stack: their URL (with its password) is a secret
+            secrets.append(_secret_parameter(sink.name))
+            env[sink.env_var] = sub(f"secretsmanager:${{{secrets[-1]}}}")
     if spec.kind == "http" and spec.options.api_key:
-        env[plan.app.api_key_env] = {"Ref": "ApiKey"}
+        secrets.append("ApiKeySecret")
+        env[plan.app.api_key_env] = sub("secretsmanager:${ApiKeySecret}")
     env.update(spec.options.env)
-    return env
+    return env, secrets
 
 
 def _what(spec: HandlerSpec) -> str:
@@ -196,32 +180,43 @@ def _what(spec: HandlerSpec) -> str:
     return spec.resource or spec.name
 
 
+_KEPT_QUEUE = {"MessageRetentionPeriod": 1209600, "SqsManagedSseEnabled": True}
+
+
 def _function(plan: Plan, spec: HandlerSpec) -> dict[str, dict[str, Any]]:
     fid = pascal(spec.name) + "Function"
     options = spec.options
+    compiled = plan.policies[spec.name].settings
+    env, secrets = _environment(plan, spec)
+    in_vpc = needs_private_network(plan, spec)
     props: dict[str, Any] = {
+        "FunctionName": sub(plan.function_name(spec.name)),
         "Handler": "corefn_aws.handler.handler",
         "Description": f"corefn {plan.app.name}: {spec.name} ({spec.kind} {_what(spec)})",
-        "Environment": {"Variables": _environment(plan, spec)},
+        "Role": {"Fn::GetAtt": [fid + "Role", "Arn"]},
+        "Environment": {"Variables": env},
         "Events": _trigger_events(plan, spec),
     }
     if options.memory:
         props["MemorySize"] = options.memory
-    if options.timeout:
-        props["Timeout"] = int(-(-options.timeout // 1))
+    if "Timeout" in compiled:
+        props["Timeout"] = compiled["Timeout"]
     if options.concurrency:
         props["ReservedConcurrentExecutions"] = options.concurrency
-    policies = _policies(plan, spec)
-    if policies:
-        props["Policies"] = policies
-    out: dict[str, dict[str, Any]] = {fid: {"Type": "AWS::Serverless::Function", "Properties": props}}
-    if spec.kind in ASYNC_KINDS:
-        dlq = pascal(spec.name) + "DeadLetterQueue"
-        out[dlq] = {"Type": "AWS::SQS::Queue", "Properties": {"MessageRetentionPeriod": 1209600, "SqsManagedSseEnabled": True}}
-        props["DeadLetterQueue"] = {"Type": "SQS", "TargetArn": {"Fn::GetAtt": [dlq, "Arn"]}}
-        props["EventInvokeConfig"] = {"MaximumRetryAttempts": min(2, max(0, (options.max_attempts or 3) - 1))}
-    if spec.kind in ("stream", "nosql") and options.max_attempts is not None:
-        out[pascal(spec.name) + "FailedRecords"] = {"Type": "AWS::SQS::Queue", "Properties": {"MessageRetentionPeriod": 1209600, "SqsManagedSseEnabled": True}}
+    if in_vpc:
+        props["VpcConfig"] = {"SubnetIds": {"Ref": "PrivateSubnetIds"}, "SecurityGroupIds": {"Ref": "SecurityGroupIds"}}
+    out: dict[str, dict[str, Any]] = {
+        fid: {"Type": "AWS::Serverless::Function", "Properties": props},
+        fid + "Role": role(plan, spec, secrets, in_vpc),
+    }
+    if "DeadLetterQueue" in compiled:
+        target = compiled["DeadLetterQueue"]
+        if target["name"] is None:
+            out[pascal(spec.name) + "DeadLetterQueue"] = {"Type": "AWS::SQS::Queue", "Properties": dict(_KEPT_QUEUE)}
+        props["DeadLetterQueue"] = {"Type": target["Type"], "TargetArn": _destination_arn(plan, spec, target, "DeadLetterQueue")}
+        props["EventInvokeConfig"] = {"MaximumRetryAttempts": compiled["MaximumRetryAttempts"]}
+    if "OnFailure" in compiled and compiled["OnFailure"]["name"] is None:
+        out[pascal(spec.name) + "FailedRecords"] = {"Type": "AWS::SQS::Queue", "Properties": dict(_KEPT_QUEUE)}
     if options.warm:
         props["Events"]["WarmUp"] = {"Type": "Schedule", "Properties": {"Schedule": "rate(5 minutes)", "Input": WARMUP_INPUT}}
     return out
@@ -232,21 +227,28 @@ def _function(plan: Plan, spec: HandlerSpec) -> dict[str, dict[str, Any]]:
 
 def template(plan: Plan) -> dict[str, Any]:
     app = plan.app
-    prefix = re.sub(r"[^a-z0-9-]", "-", app.name.lower())[:30].strip("-") or "corefn"
+    prefix = re.sub(r"[^a-z0-9-]", "-", app.name.lower())[:20].strip("-") or "corefn"
     parameters: dict[str, Any] = {
-        "ResourcePrefix": {"Type": "String", "Default": prefix, "AllowedPattern": "^[a-z0-9][a-z0-9-]{0,29}$",
+        "ResourcePrefix": {"Type": "String", "Default": prefix, "AllowedPattern": "^[a-z0-9][a-z0-9-]{0,19}$",
                            "Description": "Prefix of every physical resource name (lower case: S3 bucket names must be)"},
+        "Stage": {"Type": "String", "Default": "dev", "AllowedPattern": "^[a-z0-9]{1,8}$",
+                  "Description": "Stage in every physical name, so dev and prod stacks coexist in one account"},
     }  # fmt: skip
     resources: dict[str, Any] = {}
     for name, declared in plan.resources.items():
         if declared.kind in RESOURCE_KINDS:
             resources.update(resource(plan, name, declared.kind))
-        else:
-            parameters[pascal(name) + "Url"] = {"Type": "String", "NoEcho": True, "Description": f"{declared.kind} URL for sink {name!r}"}
+    secret = {"Type": "String", "AllowedPattern": "^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$"}
+    for sink in app.sinks:
+        if plan.resources[sink.name].kind not in RESOURCE_KINDS:
+            parameters[pascal(sink.name) + "UrlSecret"] = {**secret, "Description": f"ARN of the Secrets Manager secret whose value is the {sink.kind} URL of sink {sink.name!r}"}
     https = [s for s in plan.handlers if s.kind == "http"]
     outputs: dict[str, Any] = {}
     if any(s.options.api_key for s in https):
-        parameters["ApiKey"] = {"Type": "String", "NoEcho": True, "MinLength": 20, "Description": "Key HTTP callers send in x-api-key"}
+        parameters["ApiKeySecret"] = {**secret, "Description": "ARN of the Secrets Manager secret holding the key HTTP callers send in x-api-key (20+ characters)"}
+    if any(needs_private_network(plan, s) for s in plan.handlers):
+        parameters["PrivateSubnetIds"] = {"Type": "List<AWS::EC2::Subnet::Id>", "Description": "Subnets of the VPC your database / cache lives in (functions using them run there)"}
+        parameters["SecurityGroupIds"] = {"Type": "List<AWS::EC2::SecurityGroup::Id>", "Description": "Security groups allowed to reach that database / cache"}
     if any((s.options.provider.get("aws") or {}).get("api") != "rest" for s in https):
         resources["HttpApi"] = {"Type": "AWS::Serverless::HttpApi", "Properties": {}}
         outputs["HttpApiUrl"] = {"Value": sub("https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/")}
@@ -261,8 +263,8 @@ def template(plan: Plan) -> dict[str, Any]:
         "Description": f"corefn app {app.name} ({plan.app_ref}), generated by corefn deploy --cloud aws",
         "Parameters": parameters,
         "Globals": {"Function": {
-            "Runtime": RUNTIME, "CodeUri": ".", "Architectures": ["arm64"], "MemorySize": 256, "Timeout": 10,
-            "Environment": {"Variables": _shared_environment(plan)},
+            "Runtime": plan.runtime, "CodeUri": f"{CODE_DIR}/", "Architectures": [plan.architecture], "MemorySize": 256, "Timeout": 10,
+            "Environment": {"Variables": {"COREFN_APP": plan.app_ref, "COREFN_NAMES": plan.names_env(), "COREFN_LOG_FORMAT": "json"}},
         }},  # fmt: skip
         "Resources": resources,
     }
@@ -271,37 +273,16 @@ def template(plan: Plan) -> dict[str, Any]:
     return doc
 
 
-def readme(plan: Plan) -> str:
-    lines = [
-        f"# {plan.app.name} on AWS (generated by corefn)",
-        "",
-        "Deploy with the AWS SAM CLI from this folder, with your app module beside `template.yaml`",
-        f"(or change `CodeUri`); `requirements.txt` brings corefn. The app is `{plan.app_ref}`.",
-        "",
-        "    sam build && sam deploy --guided",
-        "",
-        "What the template sets up:",
-        "- one function per handler, all running `corefn_aws.handler.handler`; `COREFN_HANDLER` names the handler;",
-        "- SQS, Kinesis and DynamoDB Streams triggers with `FunctionResponseTypes: [ReportBatchItemFailures]`:",
-        "  corefn answers with the failed records only, so it MUST stay on: without it Lambda ignores the",
-        "  answer and deletes (or checkpoints past) the whole batch, failed records included. Where it cannot",
-        "  be on, set `COREFN_AWS_BATCH_FAILURES=raise` so a failure retries the whole batch instead;",
-        "- a dead-letter queue for every trigger (queues: after `max_attempts` receives, default 5;",
-        "  S3 / SNS / schedules: after Lambda's asynchronous retries);",
-        "- schedules on EventBridge Scheduler, evaluated in the declared time zone. Functions run in UTC:",
-        "  a handler that needs local time must convert `event.time` itself (e.g. to Asia/Seoul).",
-    ]
-    if plan.warnings:
-        lines += ["", "Warnings:"] + [f"- {w}" for w in plan.warnings]
-    return "\n".join(lines) + "\n"
-
-
 def generate(app: App, app_ref: str) -> dict[str, str | bytes]:
+    from corefn.bundle import requirement_names
+    from corefn.deploy_lock import lock_for, requirements_txt
+
     plan = Plan(app, bundled_ref(app_ref))
     body = template(plan)
-    header = f"Generated by corefn for {app.name} ({app_ref}); regenerate instead of editing.\nDeploy: sam build && sam deploy --guided"
+    header = f"Generated by corefn for {app.name} ({app_ref}); regenerate instead of editing.\nDeploy: see README.md"
+    lock = lock_for("aws", plan.runtime)
     return {
         "template.yaml": dump(body, header),
-        "requirements.txt": "".join(f"{line}\n" for line in ["corefn[aws]", *app_requirements(app_ref)]),
-        "README.md": readme(plan),
+        f"{CODE_DIR}/requirements.txt": requirements_txt(lock, requirement_names(app, app_ref, "aws"), f"{app.name} on AWS Lambda {plan.runtime} {plan.architecture}"),
+        "README.md": readme(plan, body),
     }

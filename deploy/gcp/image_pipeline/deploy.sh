@@ -22,4 +22,6 @@ gcloud functions deploy image-pipeline-make-renditions \
     --env-vars-file=env/image-pipeline-make-renditions.yaml \
     --trigger-event-filters=type=google.cloud.storage.object.v1.finalized \
     --trigger-event-filters=bucket=originals \
-    --retry
+    --retry \
+    --memory=2048Mi \
+    --timeout=60s

@@ -124,4 +124,6 @@ gcloud functions deploy iot-site-process-photo \
     --env-vars-file=env/iot-site-process-photo.yaml \
     --trigger-event-filters=type=google.cloud.storage.object.v1.finalized \
     --trigger-event-filters=bucket=photos \
-    --retry
+    --retry \
+    --memory=2048Mi \
+    --timeout=60s

@@ -1,0 +1,75 @@
+"""Refresh the checked-in locks that pin deployment bundles (run on demand, with network to PyPI):
+
+    python deploy/locks/refresh.py                 # every lock
+    python deploy/locks/refresh.py aws-python3.12  # one
+
+Each lock is pip's own resolution (``pip install --dry-run --report``) for the runtime's Python
+version, implementation and platform, binary wheels only (the function cannot compile), of every
+input below; then each input is resolved alone to record which inputs bring each package in
+(the ``# for:`` lines :mod:`corefn.deploy_lock` reads to take a bundle's closure).
+
+Platforms: Lambda's Python 3.12 runtime runs on Amazon Linux 2023 (glibc 2.34); arm64 is the
+default architecture of corefn's SAM template
+(https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+#: lock name → (python version, platform tags, inputs). Inputs mirror pyproject.toml's extras for
+#: the cloud, the SQL and Redis backends, and the examples' requirements.
+LOCKS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "aws-python3.12": (
+        "3.12",
+        ("manylinux_2_34_aarch64", "manylinux_2_28_aarch64", "manylinux_2_17_aarch64", "manylinux2014_aarch64"),
+        ("boto3>=1.34", "SQLAlchemy>=2.0", "psycopg[binary]>=3.1", "redis>=5.0", "Pillow>=10.3"),
+    ),
+}
+
+
+def resolve(python: str, platforms: tuple[str, ...], requirements: list[str]) -> dict[str, str]:
+    """name → version of pip's resolution of ``requirements`` for the target."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.json"
+        cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--dry-run",
+               "--ignore-installed", "--only-binary=:all:", "--python-version", python, "--implementation", "cp",
+               "--abi", "cp" + python.replace(".", ""), "--target", str(Path(tmp) / "t"), "--report", str(report)]  # fmt: skip
+        for platform in platforms:
+            cmd += ["--platform", platform]
+        subprocess.run([*cmd, *requirements], check=True)
+        data = json.loads(report.read_text())
+    return {item["metadata"]["name"]: item["metadata"]["version"] for item in data["install"]}
+
+
+def refresh(name: str) -> Path:
+    python, platforms, inputs = LOCKS[name]
+    pins = resolve(python, platforms, list(inputs))
+    brought: dict[str, list[str]] = {n: [] for n in pins}
+    for requirement in inputs:
+        for found in resolve(python, platforms, [requirement]):
+            match = next((n for n in pins if n.lower() == found.lower()), None)
+            if match is not None:
+                brought[match].append(requirement.split(">")[0].split("=")[0].split("<")[0].strip())
+    lines = [
+        f"# corefn deploy lock {name}: Python {python}, {', '.join(platforms)}, binary wheels only.",
+        "# Written by deploy/locks/refresh.py (pip's resolution); do not edit: rerun it.",
+        f"# inputs: {', '.join(inputs)}",
+    ]
+    for package in sorted(pins, key=str.lower):
+        lines.append(f"{package}=={pins[package]}")
+        lines.append(f"    # for: {', '.join(sorted(set(brought[package])))}")
+    path = HERE / f"{name}.txt"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+if __name__ == "__main__":
+    for wanted in sys.argv[1:] or sorted(LOCKS):
+        print(refresh(wanted))
