@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from corefn_aws._sam_resources import BACKENDS, RESOURCE_KINDS, Plan, pascal, sub
+from corefn_aws._sam_resources import BACKENDS, ENV_KEY, RESOURCE_KINDS, Plan, pascal, sub
 
 if TYPE_CHECKING:
     from corefn.specs import HandlerSpec
@@ -91,6 +91,7 @@ def role(plan: Plan, spec: HandlerSpec, secrets: list[str], in_vpc: bool) -> dic
         {"Effect": "Allow", "Action": ["logs:CreateLogGroup"], "Resource": sub(log_group + ":*")},
         {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": sub(log_group + ":log-stream:*")},
     ]
+    statements.append({"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": {"Fn::GetAtt": [ENV_KEY, "Arn"]}})
     for sink in used_sinks(plan.app, spec):
         kind = plan.resources[sink.name].kind
         if kind in RESOURCE_KINDS:

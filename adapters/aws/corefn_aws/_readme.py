@@ -16,7 +16,6 @@ CHECKOV_ACCEPTED: dict[str, str] = {
     "CKV_AWS_117": "only functions whose sinks live in a private network run in a VPC (a VPC function needs NAT or endpoints to reach AWS APIs)",
     "CKV_AWS_115": "reserved concurrency is set only where the handler declares concurrency= (it takes capacity from the account's pool)",
     "CKV_AWS_116": "synchronous (HTTP, invoke) and poll-based (SQS, Kinesis, DynamoDB) functions have no function DLQ: callers see errors, pollers use the queue's redrive or the mapping's on-failure destination",
-    "CKV_AWS_173": "environment variables hold no secret (secrets are Secrets Manager references fetched at cold start) and are encrypted at rest with the AWS managed key",
     "CKV_AWS_120": "API Gateway caching costs money per hour and would serve stale device data",
     "CKV_AWS_76": "API access logging needs a log group and an account-level CloudWatch role; add both for production",
     "CKV_AWS_95": "API access logging needs a log group and an account-level CloudWatch role; add both for production",
@@ -68,6 +67,7 @@ def _created(template: dict[str, Any]) -> list[str]:
     costs = {
         "AWS::Serverless::Function": "per request and GB-second (free tier first)",
         "AWS::IAM::Role": "free",
+        "AWS::KMS::Key": "per key per month, plus requests (encrypts the functions' environment)",
         "AWS::SQS::Queue": "per request",
         "AWS::S3::Bucket": "per GB stored and per request",
         "AWS::DynamoDB::Table": "on demand: per request, plus storage and point-in-time-recovery backups",

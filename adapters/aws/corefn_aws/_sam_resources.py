@@ -26,6 +26,11 @@ ARCHITECTURES = ("arm64", "x86_64")
 #: where the function's code goes in the SAM project (``CodeUri``); ``sam build`` installs
 #: ``requirements.txt`` from there
 CODE_DIR = "src"
+#: encryption at rest with the AWS managed key of each service (no key to pay for or manage; the
+#: key policy lets the account's principals use it through the service, so roles need no KMS grant)
+SQS_ENCRYPTION: dict[str, Any] = {"KmsMasterKeyId": "alias/aws/sqs"}
+#: the stack's one customer managed key: Lambda encrypts environment variables with it
+ENV_KEY = "EnvironmentKey"
 
 #: resource kind → (logical id suffix, sink URL scheme)
 RESOURCE_KINDS: dict[str, tuple[str, str]] = {
@@ -147,7 +152,7 @@ def resource(plan: Plan, name: str, kind: str) -> dict[str, dict[str, Any]]:
 
 def _queue(plan: Plan, name: str, lid: str, phys: dict[str, str]) -> dict[str, dict[str, Any]]:
     spec = next((s for s in plan.handlers if s.kind == "queue" and s.resource == name), None)
-    props: dict[str, Any] = {"QueueName": phys, "SqsManagedSseEnabled": True}
+    props: dict[str, Any] = {"QueueName": phys, **SQS_ENCRYPTION}
     out: dict[str, dict[str, Any]] = {lid: {"Type": "AWS::SQS::Queue", "Properties": props}}
     if name in plan.fifo:
         props["FifoQueue"] = True
@@ -161,7 +166,7 @@ def _queue(plan: Plan, name: str, lid: str, phys: dict[str, str]) -> dict[str, d
     else:
         dlq = lid.removesuffix("Queue") + "DeadLetterQueue"
         dlq_name = plan.physical(name).removesuffix(".fifo") + "-dlq" + (".fifo" if name in plan.fifo else "")
-        dlq_props: dict[str, Any] = {"QueueName": sub(dlq_name), "MessageRetentionPeriod": 1209600, "SqsManagedSseEnabled": True}
+        dlq_props: dict[str, Any] = {"QueueName": sub(dlq_name), "MessageRetentionPeriod": 1209600, **SQS_ENCRYPTION}
         if name in plan.fifo:
             dlq_props["FifoQueue"] = True
         out[dlq] = {"Type": "AWS::SQS::Queue", "Properties": dlq_props}
@@ -185,8 +190,22 @@ def _table(plan: Plan, name: str, lid: str, phys: dict[str, str]) -> dict[str, d
         "AttributeDefinitions": [{"AttributeName": k, "AttributeType": "S"} for k, _ in keys],
         "KeySchema": [{"AttributeName": k, "KeyType": t} for k, t in keys],
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
-        "SSESpecification": {"SSEEnabled": True},
+        "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": "alias/aws/dynamodb"},
     }
     if any(s.kind == "nosql" and s.resource == name for s in plan.handlers):
         props["StreamSpecification"] = {"StreamViewType": "NEW_AND_OLD_IMAGES"}
     return {lid: {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": props}}
+
+
+def environment_key() -> dict[str, Any]:
+    """A customer managed key for the functions' environment variables (which hold no secret, only
+    names and references): administered by the account, rotated yearly."""
+    return {ENV_KEY: {"Type": "AWS::KMS::Key", "DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete", "Properties": {
+        "Description": sub("corefn ${ResourcePrefix}-${Stage}: encrypts the functions' environment variables"),
+        "EnableKeyRotation": True,
+        "KeyPolicy": {"Version": "2012-10-17", "Statement": [{
+            "Sid": "AccountAdministersTheKey", "Effect": "Allow",
+            "Principal": {"AWS": sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")},
+            "Action": "kms:*", "Resource": "*",
+        }]},
+    }}}  # fmt: skip

@@ -37,7 +37,17 @@ from corefn.loader import bundled_ref
 from corefn_aws._cron import to_eventbridge
 from corefn_aws._iam import role
 from corefn_aws._readme import readme
-from corefn_aws._sam_resources import CODE_DIR, RESOURCE_KINDS, Plan, pascal, resource, sub
+from corefn_aws._sam_resources import (
+    CODE_DIR,
+    ENV_KEY,
+    RESOURCE_KINDS,
+    SQS_ENCRYPTION,
+    Plan,
+    environment_key,
+    pascal,
+    resource,
+    sub,
+)
 from corefn_aws._yaml import dump
 
 if TYPE_CHECKING:
@@ -180,7 +190,7 @@ def _what(spec: HandlerSpec) -> str:
     return spec.resource or spec.name
 
 
-_KEPT_QUEUE = {"MessageRetentionPeriod": 1209600, "SqsManagedSseEnabled": True}
+_KEPT_QUEUE = {"MessageRetentionPeriod": 1209600, **SQS_ENCRYPTION}
 
 
 def _function(plan: Plan, spec: HandlerSpec) -> dict[str, dict[str, Any]]:
@@ -255,6 +265,7 @@ def template(plan: Plan) -> dict[str, Any]:
     if any((s.options.provider.get("aws") or {}).get("api") == "rest" for s in https):
         resources["RestApi"] = {"Type": "AWS::Serverless::Api", "Properties": {"StageName": "api"}}
         outputs["RestApiUrl"] = {"Value": sub("https://${RestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api/")}
+    resources.update(environment_key())
     for spec in plan.handlers:
         resources.update(_function(plan, spec))
     doc: dict[str, Any] = {
@@ -264,6 +275,7 @@ def template(plan: Plan) -> dict[str, Any]:
         "Parameters": parameters,
         "Globals": {"Function": {
             "Runtime": plan.runtime, "CodeUri": f"{CODE_DIR}/", "Architectures": [plan.architecture], "MemorySize": 256, "Timeout": 10,
+            "KmsKeyArn": {"Fn::GetAtt": [ENV_KEY, "Arn"]},
             "Environment": {"Variables": {"COREFN_APP": plan.app_ref, "COREFN_NAMES": plan.names_env(), "COREFN_LOG_FORMAT": "json"}},
         }},  # fmt: skip
         "Resources": resources,
