@@ -1,0 +1,223 @@
+"""The examples' AWS bundles run as a user's Lambda runs them: a fresh virtual environment of the
+runtime's Python (3.12) built from the bundle's ``requirements.txt`` alone (``--no-deps``, then
+``pip check``: the pinned closure must be complete), ``python -I`` with only the bundle's ``src/`` on
+the path, Lambda's environment as the template sets it (``AWS_LAMBDA_FUNCTION_NAME`` makes corefn
+strict about configuration; secrets are Secrets Manager references), and the generated entry
+point ``corefn_aws.handler.handler`` driven with real payloads against the moto server — the IoT
+photo upload and its processing by the pipeline's ``imaging`` module included.
+
+The venv is built once per requirements hash and Python version and kept under ``.cache/``
+(gitignored), so reruns cost only the invocations. No Lambda runtime here: each function is one
+process, invoked the way the runtime invokes it (``handler(event, context)``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.aws.test_deploy_proof import EXAMPLES, ROOT
+
+pytestmark = pytest.mark.emulator
+
+EVENTS = ROOT / "tests" / "events" / "aws"
+ACCOUNT = "123456789012"
+
+DRIVER = r"""
+import json, sys
+bundle = sys.argv[1]
+sys.path.insert(0, bundle)
+from corefn_aws.handler import handler
+
+class Context:
+    aws_request_id = "req-bundle"
+    def get_remaining_time_in_millis(self):
+        return 60000
+
+answers = [handler(event, Context()) for event in json.load(sys.stdin)]
+outside = sorted({m.__file__ for m in list(sys.modules.values())
+                  if getattr(m, "__file__", None) and m.__name__.split(".")[0] in ("corefn", "corefn_aws", "app", "imaging", "reports_db")
+                  and not m.__file__.startswith(bundle)})
+json.dump({"answers": answers, "outside": outside, "path": sys.path}, sys.stdout)
+"""
+
+
+def _python312() -> str:
+    """A Python 3.12 (pyenv's own install first: its shim fails where 3.12 is not the active version)."""
+    candidates = [str(p) for p in sorted(Path.home().glob(".pyenv/versions/3.12*/bin/python3.12"))] + [shutil.which("python3.12") or ""]
+    for candidate in filter(None, candidates):
+        if subprocess.run([candidate, "--version"], capture_output=True).returncode == 0:
+            return candidate
+    pytest.fail("Lambda's runtime is Python 3.12: install it (pyenv install 3.12) to run the bundle as Lambda does")
+
+
+def _venv(requirements: Path) -> Path:
+    """A venv of the bundle's pins alone, cached by the requirements' hash."""
+    python = _python312()
+    key = hashlib.sha256(requirements.read_bytes() + python.encode()).hexdigest()[:16]
+    venv = ROOT / ".cache" / "bundle-venvs" / key
+    ready = venv / ".complete"
+    if not ready.exists():
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([python, "-m", "venv", str(venv)], check=True)
+        pip = [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check"]
+        subprocess.run([*pip, "install", "-q", "--no-deps", "--only-binary=:all:", "-r", str(requirements)], check=True)
+        check = subprocess.run([*pip, "check"], capture_output=True, text=True)
+        assert check.returncode == 0, f"requirements.txt is not a complete closure: {check.stdout}"
+        ready.write_text(requirements.read_text())
+    return venv / "bin" / "python"
+
+
+def _sub(value: Any, names: dict[str, str]) -> str:
+    text = value["Fn::Sub"] if isinstance(value, dict) else value
+    for key, replacement in names.items():
+        text = text.replace("${" + key + "}", replacement)
+    return str(text)
+
+
+class Stack:
+    """The template's resources made in moto and each function's environment, filled in as
+    CloudFormation would (the parameters, the secrets' ARNs)."""
+
+    def __init__(self, folder: Path, moto: Any, aws: Any) -> None:
+        self.template = yaml.safe_load((folder / "template.yaml").read_text())
+        self.src = folder / "src"
+        self.moto = moto
+        self.names = {"ResourcePrefix": f"t{uuid.uuid4().hex[:6]}", "Stage": "test", "AWS::AccountId": ACCOUNT,
+                      "AWS::Region": moto.region, "AWS::Partition": "aws"}  # fmt: skip
+        for key in [p for p in self.template["Parameters"] if p.endswith("Secret")]:
+            value = "k" * 32 if key == "ApiKeySecret" else "postgresql+psycopg://nobody@127.0.0.1:1/none"
+            self.names[key] = aws("secretsmanager").create_secret(Name=f"{self.names['ResourcePrefix']}/{key}", SecretString=value)["ARN"]
+        for body in self.template["Resources"].values():
+            props = body.get("Properties", {})
+            if body["Type"] == "AWS::S3::Bucket":
+                where = {} if moto.region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": moto.region}}
+                aws("s3").create_bucket(Bucket=_sub(props["BucketName"], self.names), **where)
+            elif body["Type"] == "AWS::DynamoDB::Table":
+                aws("dynamodb").create_table(TableName=_sub(props["TableName"], self.names), KeySchema=props["KeySchema"],
+                                             AttributeDefinitions=props["AttributeDefinitions"], BillingMode="PAY_PER_REQUEST")  # fmt: skip
+
+    def env(self, function: str) -> dict[str, str]:
+        props = self.template["Resources"][function]["Properties"]
+        variables = {**self.template["Globals"]["Function"]["Environment"]["Variables"], **props["Environment"]["Variables"]}
+        env = {k: _sub(v, self.names) for k, v in variables.items()}
+        env.update({
+            "AWS_LAMBDA_FUNCTION_NAME": _sub(props["FunctionName"], self.names), "AWS_REGION": self.moto.region,
+            "AWS_DEFAULT_REGION": self.moto.region, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_ENDPOINT_URL": self.moto.endpoint_url, "PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8",
+        })  # fmt: skip
+        return env
+
+    def invoke(self, python: Path, function: str, events: list[Any]) -> list[Any]:
+        done = subprocess.run([str(python), "-I", "-c", DRIVER, str(self.src)], input=json.dumps(events), capture_output=True,
+                              text=True, env=self.env(function), cwd=self.src, timeout=120)  # Lambda: /var/task  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        result = json.loads(done.stdout)
+        assert result["outside"] == [], f"modules loaded from outside the bundle: {result['outside']}"
+        venv = str(python.parent.parent)
+        assert not any(str(ROOT) in p and not p.startswith(venv) for p in result["path"]), result["path"]
+        return result["answers"]  # type: ignore[no-any-return]
+
+
+def _http(method: str, path: str, body: bytes, content_type: str, api_key: str) -> dict[str, Any]:
+    event = json.loads((EVENTS / "http-apigw-v2.json").read_text())
+    event.update(rawPath=path, rawQueryString="", cookies=[], queryStringParameters=None, isBase64Encoded=True,
+                 body=base64.b64encode(body).decode(), headers={"content-type": content_type, "x-api-key": api_key})  # fmt: skip
+    event["routeKey"] = "$default"
+    event["requestContext"]["http"].update(method=method, path=path)
+    return event  # type: ignore[no-any-return]
+
+
+def _s3_created(bucket: str, key: str, size: int, region: str) -> dict[str, Any]:
+    event = json.loads((EVENTS / "storage-s3-put.json").read_text())
+    record = event["Records"][0]
+    record["awsRegion"] = region
+    record["s3"]["bucket"].update(name=bucket, arn=f"arn:aws:s3:::{bucket}")
+    record["s3"]["object"].update(key=key, size=size)
+    return event  # type: ignore[no-any-return]
+
+
+def _photo() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (1600, 1200), (40, 120, 200)).save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+@pytest.fixture
+def aws(aws_env: Any, reset_moto: Any) -> Any:
+    import boto3
+
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=aws_env.region)
+    return lambda service: session.client(service, endpoint_url=aws_env.endpoint_url)
+
+
+@pytest.fixture(scope="module")
+def bundles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = {}
+    for example, ref in EXAMPLES.items():
+        folder = tmp_path_factory.mktemp(example)
+        subprocess.run([str(ROOT / ".venv" / "bin" / "corefn"), "deploy", ref, "--cloud", "aws", "--out", str(folder)], cwd=ROOT,
+                       check=True, capture_output=True, env={k: v for k, v in os.environ.items() if not k.startswith("COREFN_")})  # fmt: skip
+        out[example] = folder / "aws"
+    return out
+
+
+def test_iot_site_bundle_registers_a_device_and_processes_its_photo(bundles: dict[str, Path], aws: Any, aws_env: Any) -> None:
+    folder = bundles["iot_site"]
+    python = _venv(folder / "src" / "requirements.txt")
+    stack = Stack(folder, aws_env, aws)
+    key = "k" * 32
+    (created,) = stack.invoke(python, "RegisterDeviceFunction",
+                              [_http("POST", "/devices", json.dumps({"id": "dev-1", "name": "door"}).encode(), "application/json", key)])  # fmt: skip
+    assert created["statusCode"] == 201, created
+    denied, uploaded = stack.invoke(python, "UploadPhotoFunction", [
+        _http("PUT", "/devices/dev-1/photos/door.jpg", _photo(), "image/jpeg", "wrong-key"),
+        _http("PUT", "/devices/dev-1/photos/door.jpg", _photo(), "image/jpeg", key),
+    ])  # fmt: skip
+    assert denied["statusCode"] == 401 and uploaded["statusCode"] == 202, (denied, uploaded)
+    bucket = {n: _sub(stack.template["Resources"][n]["Properties"]["BucketName"], stack.names) for n in ("PhotosBucket", "PhotoThumbnailsBucket", "PhotoWatermarkedBucket")}
+    head = aws("s3").head_object(Bucket=bucket["PhotosBucket"], Key="devices/dev-1/door.jpg")
+    stack.invoke(python, "ProcessPhotoFunction", [_s3_created(bucket["PhotosBucket"], "devices/dev-1/door.jpg", head["ContentLength"], aws_env.region)])
+    thumbs = aws("s3").list_objects_v2(Bucket=bucket["PhotoThumbnailsBucket"]).get("Contents", [])
+    marked = aws("s3").list_objects_v2(Bucket=bucket["PhotoWatermarkedBucket"]).get("Contents", [])
+    assert [o["Key"] for o in thumbs] and [o["Key"] for o in marked], (thumbs, marked)
+    table = _sub(stack.template["Resources"]["DevicesTable"]["Properties"]["TableName"], stack.names)
+    device = aws("dynamodb").get_item(TableName=table, Key={"id": {"S": "dev-1"}})["Item"]
+    assert "last_photo" in device and "thumbnail" in json.dumps(device["last_photo"])
+
+
+def test_image_pipeline_bundle_makes_renditions(bundles: dict[str, Path], aws: Any, aws_env: Any) -> None:
+    folder = bundles["image_pipeline"]
+    python = _venv(folder / "src" / "requirements.txt")
+    stack = Stack(folder, aws_env, aws)
+    originals = _sub(stack.template["Resources"]["OriginalsBucket"]["Properties"]["BucketName"], stack.names)
+    body = _photo()
+    aws("s3").put_object(Bucket=originals, Key="uploads/cat.jpg", Body=body, ContentType="image/jpeg")
+    (answer,) = stack.invoke(python, "MakeRenditionsFunction", [_s3_created(originals, "uploads/cat.jpg", len(body), aws_env.region)])
+    thumbnails = _sub(stack.template["Resources"]["ThumbnailsBucket"]["Properties"]["BucketName"], stack.names)
+    assert [o["Key"] for o in aws("s3").list_objects_v2(Bucket=thumbnails).get("Contents", [])], answer
+
+
+def test_an_unconfigured_sink_fails_the_cold_start_naming_its_setting(bundles: dict[str, Path], aws: Any, aws_env: Any) -> None:
+    folder = bundles["image_pipeline"]
+    python = _venv(folder / "src" / "requirements.txt")
+    stack = Stack(folder, aws_env, aws)
+    env = stack.env("MakeRenditionsFunction")
+    del env["COREFN_SINK_THUMBNAILS"]
+    # the cold start (loading the app) happens on the first invocation
+    event = _s3_created(_sub(stack.template["Resources"]["OriginalsBucket"]["Properties"]["BucketName"], stack.names), "x.jpg", 3, aws_env.region)
+    done = subprocess.run([str(python), "-I", "-c", DRIVER, str(stack.src)], input=json.dumps([event]), capture_output=True, text=True, env=env)
+    assert done.returncode != 0 and "COREFN_SINK_THUMBNAILS" in done.stderr and "ConfigurationError" in done.stderr
