@@ -221,3 +221,19 @@ def test_an_unconfigured_sink_fails_the_cold_start_naming_its_setting(bundles: d
     event = _s3_created(_sub(stack.template["Resources"]["OriginalsBucket"]["Properties"]["BucketName"], stack.names), "x.jpg", 3, aws_env.region)
     done = subprocess.run([str(python), "-I", "-c", DRIVER, str(stack.src)], input=json.dumps([event]), capture_output=True, text=True, env=env)
     assert done.returncode != 0 and "COREFN_SINK_THUMBNAILS" in done.stderr and "ConfigurationError" in done.stderr
+
+
+def test_sam_build_succeeds_with_only_pypi_and_the_folder(bundles: dict[str, Path]) -> None:
+    """``sam build`` as the README says, with Lambda's Python on PATH: it installs the pinned
+    requirements for the template's architecture (arm64 wheels) and copies the bundle as it is."""
+    from tests.aws.test_deploy_proof import _tool
+
+    folder = bundles["image_pipeline"]
+    python = Path(_python312())
+    env = {**os.environ, "PATH": f"{python.parent}:{os.environ.get('PATH', '')}", "SAM_CLI_TELEMETRY": "0"}
+    done = subprocess.run([_tool("sam", "sam"), "build", "--region", "ap-northeast-2"], cwd=folder, capture_output=True, text=True,
+                          env=env, timeout=600)  # fmt: skip
+    assert done.returncode == 0 and "Build Succeeded" in done.stdout, done.stdout[-3000:] + done.stderr[-3000:]
+    built = folder / ".aws-sam" / "build" / "MakeRenditionsFunction"
+    assert (built / "corefn_aws" / "handler.py").is_file() and (built / "imaging.py").is_file()
+    assert list((built / "PIL").glob("_imaging.cpython-312-aarch64-linux-gnu.so")), "Pillow was not installed for arm64"

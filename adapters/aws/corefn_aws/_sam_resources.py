@@ -91,6 +91,12 @@ class Plan:
         # SQS: a FIFO queue's dead-letter queue must be FIFO too
         self.fifo: set[str | None] = {s.resource for s in ordered} | {s.options.dead_letter for s in ordered if s.options.dead_letter}
         self.warnings: list[str] = [n for c in self.policies.values() for n in c.notes]
+        if app.sinks:
+            self.warnings += [
+                f"{s.name}: no uses=; its role is granted every sink of the app (declare uses=[...] for least privilege)"
+                for s in self.handlers
+                if s.options.uses is None
+            ]
         aws = dict(app.defaults.provider.get("aws") or {})
         self.runtime = str(aws.get("runtime") or RUNTIME)
         self.architecture = str(aws.get("architecture") or ARCHITECTURE)
