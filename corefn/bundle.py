@@ -29,7 +29,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from corefn.errors import ConfigurationError
 
@@ -117,7 +117,7 @@ def scan_imports(app_file: Path) -> ImportScan:
     return scan
 
 
-def _copy(source: Path, target: Path, files: dict[str, Path], rel: str) -> None:
+def _copy(source: Path, files: dict[str, Path], rel: str) -> None:
     if source.is_dir():
         for item in sorted(source.rglob("*")):
             inner = item.relative_to(source)
@@ -172,16 +172,16 @@ def vendored_files(app: App, app_ref: str, cloud: str) -> tuple[dict[str, Path |
         spec = importlib.util.find_spec(top)
         assert spec is not None
         if spec.submodule_search_locations:
-            _copy(Path(next(iter(spec.submodule_search_locations))), Path(), files, top)
+            _copy(Path(next(iter(spec.submodule_search_locations))), files, top)
             base = app_file.parent
         else:
             files[f"{top}.py"] = app_file
             base = app_file.parent
     scan = scan_imports(app_file)
     for name, where in sorted(scan.local.items()):
-        _copy(where, Path(), files, name if where.is_dir() else f"{name}.py")
+        _copy(where, files, name if where.is_dir() else f"{name}.py")
     for rel in app.include:
-        _copy(base / rel, Path(), files, rel)
+        _copy(base / rel, files, rel)
     core = Path(corefn.__file__).parent
     for item in sorted(core.rglob("*")):
         inner = item.relative_to(core)
@@ -190,7 +190,7 @@ def vendored_files(app: App, app_ref: str, cloud: str) -> tuple[dict[str, Path |
     package = type(get_adapter(cloud)).__module__.split(".")[0]
     module = sys.modules[package]
     assert module.__file__ is not None
-    _copy(Path(module.__file__).parent, Path(), files, package)
+    _copy(Path(module.__file__).parent, files, package)
     out: dict[str, Path | str] = dict(files)
     out.update(_dist_info(cloud, package))
     warnings = [f"import {name!r} was not found on this machine: the bundle does not carry it (an optional import?)" for name in sorted(scan.missing)]
@@ -235,8 +235,3 @@ def write_vendored(files: dict[str, Path | str], root: Path) -> list[Path]:
             path.write_text(source)
         written.append(path)
     return written
-
-
-def bundle_summary(files: dict[str, Any]) -> list[str]:
-    """Top-level entries of a bundle (for the CLI's output)."""
-    return sorted({rel.split("/")[0] for rel in files})

@@ -247,3 +247,22 @@ def test_app_reference_as_lambda_imports_it(ref: str, expected: str) -> None:
     from corefn.loader import bundled_ref
 
     assert bundled_ref(ref) == expected
+
+
+def test_runtime_and_architecture_are_named_with_defaults_and_chosen_per_app() -> None:
+    from corefn.specs import Options
+
+    _, template = _sam("fixtures")
+    assert template["Globals"]["Function"]["Runtime"] == "python3.12" and template["Globals"]["Function"]["Architectures"] == ["arm64"]
+    app = App("x86", defaults=Options(provider={"aws": {"architecture": "x86_64"}}))
+
+    @app.queue("jobs")
+    def work(message: Any) -> None: ...
+
+    body = yaml.safe_load(str(adapter.generate(app, "x86:app")["template.yaml"]))
+    assert body["Globals"]["Function"]["Architectures"] == ["x86_64"]
+    newer = App("newer", defaults=Options(provider={"aws": {"runtime": "python3.99"}}))
+    with pytest.raises(ConfigurationError, match="refresh.py aws-python3.99"):
+        adapter.generate(newer, "newer:app")
+    with pytest.raises(ConfigurationError, match="architecture"):
+        adapter.generate(App("bad", defaults=Options(provider={"aws": {"architecture": "sparc"}})), "bad:app")
