@@ -266,3 +266,16 @@ def test_runtime_and_architecture_are_named_with_defaults_and_chosen_per_app() -
         adapter.generate(newer, "newer:app")
     with pytest.raises(ConfigurationError, match="architecture"):
         adapter.generate(App("bad", defaults=Options(provider={"aws": {"architecture": "sparc"}})), "bad:app")
+
+
+def test_long_handler_names_still_fit_lambdas_64_characters() -> None:
+    app = App("long")
+    name = "a_handler_name_that_is_far_too_long_for_a_lambda_function"
+
+    @app.queue("jobs", name=name)
+    def work(message: Any) -> None: ...
+
+    body = yaml.safe_load(str(adapter.generate(app, "long:app")["template.yaml"]))
+    (fn,) = [r for r in body["Resources"].values() if r["Type"] == "AWS::Serverless::Function"]
+    physical = fn["Properties"]["FunctionName"]["Fn::Sub"].replace("${ResourcePrefix}", "p" * 20).replace("${Stage}", "s" * 8)
+    assert len(physical) <= 64 and fn["Properties"]["Environment"]["Variables"]["COREFN_HANDLER"] == name

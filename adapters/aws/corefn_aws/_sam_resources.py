@@ -31,6 +31,8 @@ CODE_DIR = "src"
 SQS_ENCRYPTION: dict[str, Any] = {"KmsMasterKeyId": "alias/aws/sqs"}
 #: the stack's one customer managed key: Lambda encrypts environment variables with it
 ENV_KEY = "EnvironmentKey"
+#: characters of a handler name in its function's name (64 - 20 prefix - 8 stage - 2 dashes)
+MAX_HANDLER_IN_NAME = 34
 
 #: resource kind → (logical id suffix, sink URL scheme)
 RESOURCE_KINDS: dict[str, tuple[str, str]] = {
@@ -106,6 +108,12 @@ class Plan:
             raise ConfigurationError(f"aws architecture must be one of {', '.join(ARCHITECTURES)}, got {self.architecture!r}")
 
     def function_name(self, handler: str) -> str:
+        """Lambda function names are at most 64 characters: with the longest prefix (20) and
+        stage (8), a handler name keeps 34; a longer one is cut and made unique with a hash."""
+        if len(handler) > MAX_HANDLER_IN_NAME:
+            import hashlib
+
+            handler = handler[: MAX_HANDLER_IN_NAME - 7] + "-" + hashlib.sha1(handler.encode()).hexdigest()[:6]
         return f"${{ResourcePrefix}}-${{Stage}}-{handler}"
 
     def physical(self, name: str) -> str:
