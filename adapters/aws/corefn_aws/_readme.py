@@ -5,6 +5,7 @@ the translated template and fails on any check not listed here)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from corefn_aws._sam_resources import CODE_DIR, Plan
@@ -45,11 +46,13 @@ def _commands(plan: Plan, template: dict[str, Any]) -> list[str]:
             value = "\"$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')\"" if p == "ApiKeySecret" else "'postgresql+psycopg://USER:PASSWORD@HOST:5432/DB'"
             if p != "ApiKeySecret" and "cache" in what:
                 value = "'rediss://:PASSWORD@HOST:6379/0'"
+            var = re.sub(r"(?<!^)(?=[A-Z])", "_", p).upper()
             lines.append(f"    # {what}")
-            lines.append(f"    aws secretsmanager create-secret --name {app}/dev/{p} --secret-string {value} --query ARN --output text")
-            overrides.append(f"{p}=<the ARN printed above>")
+            lines.append(f"    {var}=$(aws secretsmanager create-secret --name {app}/dev/{p} --secret-string {value} --query ARN --output text)")
+            overrides.append(f'{p}="${var}"')
     if "PrivateSubnetIds" in params:
-        lines.append("    # the VPC your database / cache lives in: its private subnets and a security group it admits")
+        lines.append("    # the VPC your database / cache lives in: put its private subnets and a security group it admits")
+        lines.append("    # in place of subnet-aaa,subnet-bbb and sg-ccc below")
         overrides += ["PrivateSubnetIds=subnet-aaa,subnet-bbb", "SecurityGroupIds=sg-ccc"]
     lines += [
         "    # 3. build and deploy (from this folder)",
