@@ -90,20 +90,22 @@ class Stack:
     """The template's resources made in moto and each function's environment, filled in as
     CloudFormation would (the parameters, the secrets' ARNs)."""
 
-    def __init__(self, folder: Path, moto: Any, aws: Any) -> None:
+    def __init__(self, folder: Path, moto: Any, aws: Any, secrets: dict[str, str] | None = None) -> None:
         self.template = yaml.safe_load((folder / "template.yaml").read_text())
         self.src = folder / "src"
         self.moto = moto
         self.names = {"ResourcePrefix": f"t{uuid.uuid4().hex[:6]}", "Stage": "test", "AWS::AccountId": ACCOUNT,
                       "AWS::Region": moto.region, "AWS::Partition": "aws"}  # fmt: skip
         for key in [p for p in self.template["Parameters"] if p.endswith("Secret")]:
-            value = "k" * 32 if key == "ApiKeySecret" else "postgresql+psycopg://nobody@127.0.0.1:1/none"
+            value = (secrets or {}).get(key) or ("k" * 32 if key == "ApiKeySecret" else "postgresql+psycopg://nobody@127.0.0.1:1/none")
             self.names[key] = aws("secretsmanager").create_secret(Name=f"{self.names['ResourcePrefix']}/{key}", SecretString=value)["ARN"]
         for body in self.template["Resources"].values():
             props = body.get("Properties", {})
             if body["Type"] == "AWS::S3::Bucket":
                 where = {} if moto.region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": moto.region}}
                 aws("s3").create_bucket(Bucket=_sub(props["BucketName"], self.names), **where)
+            elif body["Type"] == "AWS::SQS::Queue" and "QueueName" in props:
+                aws("sqs").create_queue(QueueName=_sub(props["QueueName"], self.names))
             elif body["Type"] == "AWS::DynamoDB::Table":
                 aws("dynamodb").create_table(TableName=_sub(props["TableName"], self.names), KeySchema=props["KeySchema"],
                                              AttributeDefinitions=props["AttributeDefinitions"], BillingMode="PAY_PER_REQUEST")  # fmt: skip
@@ -197,6 +199,46 @@ def test_iot_site_bundle_registers_a_device_and_processes_its_photo(bundles: dic
     table = _sub(stack.template["Resources"]["DevicesTable"]["Properties"]["TableName"], stack.names)
     device = aws("dynamodb").get_item(TableName=table, Key={"id": {"S": "dev-1"}})["Item"]
     assert "last_photo" in device and "thumbnail" in json.dumps(device["last_photo"])
+
+
+def _sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
+    """Lambda's SQS event for messages received from the queue (the poller's wrapping)."""
+    (template, *_) = json.loads((EVENTS / "queue-sqs.json").read_text())["Records"]
+    records = []
+    for message in messages:
+        record = json.loads(json.dumps(template))
+        record.update(messageId=message["MessageId"], receiptHandle=message["ReceiptHandle"], body=message["Body"],
+                      md5OfBody=message["MD5OfBody"], messageAttributes={}, eventSourceARN=queue_arn, awsRegion=region)  # fmt: skip
+        record["attributes"]["ApproximateReceiveCount"] = message["Attributes"]["ApproximateReceiveCount"]
+        records.append(record)
+    return {"Records": records}
+
+
+def test_iot_site_bundle_accepts_a_reading_and_stores_it_in_sql(
+    bundles: dict[str, Path], aws: Any, aws_env: Any, postgres_server: Any
+) -> None:
+    """The readings that must never be lost: HTTP → SQS (moto) → the queue function → PostgreSQL,
+    with the database URL a Secrets Manager reference and psycopg from the pinned venv."""
+    import psycopg
+
+    folder = bundles["iot_site"]
+    python = _venv(folder / "src" / "requirements.txt")
+    stack = Stack(folder, aws_env, aws, {"ReportsUrlSecret": postgres_server.url})
+    key = "k" * 32
+    stack.invoke(python, "RegisterDeviceFunction", [_http("POST", "/devices", b'{"id": "dev-2"}', "application/json", key)])
+    (accepted,) = stack.invoke(python, "PostReadingFunction",
+                               [_http("POST", "/devices/dev-2/readings", b'{"temperature": 21.5}', "application/json", key)])  # fmt: skip
+    assert accepted["statusCode"] == 202, accepted
+    reading = json.loads(accepted["body"])["accepted"]
+    queue = _sub(stack.template["Resources"]["ReadingsQueue"]["Properties"]["QueueName"], stack.names)
+    url = aws("sqs").get_queue_url(QueueName=queue)["QueueUrl"]
+    arn = aws("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    received = aws("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
+    (answer,) = stack.invoke(python, "StoreReadingFunction", [_sqs_event(received, arn, aws_env.region)])
+    assert answer == {"batchItemFailures": []}, answer
+    with psycopg.connect(postgres_server.dsn) as conn:
+        row = conn.execute("SELECT device, temperature FROM readings WHERE id = %s", (reading,)).fetchone()
+    assert row == ("dev-2", 21.5)
 
 
 def test_image_pipeline_bundle_makes_renditions(bundles: dict[str, Path], aws: Any, aws_env: Any) -> None:

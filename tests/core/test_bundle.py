@@ -116,3 +116,16 @@ def test_a_runtime_without_a_lock_names_the_refresh_command(tmp_path: Path) -> N
 
     with pytest.raises(ConfigurationError, match="refresh.py aws-python3.99"):
         lock_for("aws", "python3.99", tmp_path)
+
+
+def test_each_checked_in_lock_matches_its_refresh_inputs() -> None:
+    """A changed input list in refresh.py without a rerun would leave the lock stale."""
+    import runpy
+
+    locks = Path(__file__).resolve().parents[2] / "deploy" / "locks"
+    table = runpy.run_path(str(locks / "refresh.py"))["LOCKS"]
+    for name, (python, platforms, inputs) in table.items():
+        lock = Lock(locks / f"{name}.txt")
+        assert f"# inputs: {', '.join(inputs)}" in lock.header, f"rerun: python deploy/locks/refresh.py {name}"
+        assert f"Python {python}, {', '.join(platforms)}" in lock.header[0]
+        assert {requirement_key(i) for i in inputs} == lock.direct
