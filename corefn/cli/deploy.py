@@ -37,6 +37,8 @@ def write_bundle(app_ref: str, cloud: str, out: Path) -> list[Path]:
 
     root = getattr(get_adapter(cloud), "bundle_root", None)
     if root is None:
+        click.echo(f"corefn deploy: {cloud}: warning: this adapter does not bundle yet: its requirements name corefn, "
+                   "which the cloud's build cannot install from PyPI", err=True)  # fmt: skip
         return []
     files, warnings = vendored_files(load_app(app_ref), app_ref, cloud)
     for warning in warnings:
