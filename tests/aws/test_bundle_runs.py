@@ -6,6 +6,12 @@ strict about configuration; secrets are Secrets Manager references), and the gen
 point ``corefn_aws.handler.handler`` driven with real payloads against the moto server — the IoT
 photo upload and its processing by the pipeline's ``imaging`` module included.
 
+Each function runs with only its generated role's grants: moto's IAM enforcement is switched on
+around the invocation (``/moto-api/reset-auth``) and the function's credentials belong to a user
+holding exactly the role's policy, so a grant the template forgot is an AccessDenied here
+(needed ⊆ granted; ``test_deploy_proof`` checks granted ⊆ needed). Moto checks resources for S3 and
+SQS only; for the other services the actions are checked.
+
 The venv is built once per requirements hash and Python version and kept under ``.cache/``
 (gitignored), so reruns cost only the invocations. No Lambda runtime here: each function is one
 process, invoked the way the runtime invokes it (``handler(event, context)``).
@@ -14,6 +20,7 @@ process, invoked the way the runtime invokes it (``handler(event, context)``).
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import json
@@ -21,6 +28,7 @@ import os
 import shutil
 import subprocess
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -121,15 +129,84 @@ class Stack:
         })  # fmt: skip
         return env
 
-    def invoke(self, python: Path, function: str, events: list[Any]) -> list[Any]:
-        done = subprocess.run([str(python), "-I", "-c", DRIVER, str(self.src)], input=json.dumps(events), capture_output=True,
-                              text=True, env=self.env(function), cwd=self.src, timeout=120)  # Lambda: /var/task  # fmt: skip
+    def resolve(self, value: Any) -> Any:
+        """A template value as CloudFormation resolves it (the few intrinsics roles use)."""
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        if isinstance(value, dict) and "Fn::Sub" in value:
+            return _sub(value, self.names)
+        if isinstance(value, dict) and "Ref" in value:
+            return self.names[value["Ref"]]
+        if isinstance(value, dict) and "Fn::GetAtt" in value:
+            lid, _ = value["Fn::GetAtt"]
+            body = self.template["Resources"][lid]
+            region = self.moto.region
+            if body["Type"] == "AWS::SQS::Queue":
+                name = _sub(body["Properties"].get("QueueName", lid), self.names)
+                return f"arn:aws:sqs:{region}:{ACCOUNT}:{name}"
+            if body["Type"] == "AWS::Kinesis::Stream":
+                return f"arn:aws:kinesis:{region}:{ACCOUNT}:stream/{_sub(body['Properties']['Name'], self.names)}"
+            if body["Type"] == "AWS::DynamoDB::Table":
+                return f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{_sub(body['Properties']['TableName'], self.names)}/stream/*"
+            return f"arn:aws:kms:{region}:{ACCOUNT}:key/{lid}"
+        return value
+
+    def credentials(self, aws: Any, function: str) -> dict[str, str]:
+        """An IAM user holding exactly the function's role policy (moto evaluates identity policies,
+        not roles assumed by Lambda). Moto checks resources for S3 and SQS only (other services
+        authorise against "*"), so for those the statement's resource becomes "*": their actions
+        are still checked."""
+        role = self.template["Resources"][function + "Role"]["Properties"]
+        statements = []
+        for statement in role["Policies"][0]["PolicyDocument"]["Statement"]:
+            resource = self.resolve(statement["Resource"])
+            if not all(a.startswith(("s3:", "sqs:")) for a in statement["Action"]):
+                resource = "*"
+            actions = list(statement["Action"])
+            if "s3:GetObject" in actions:  # AWS authorises HeadObject by s3:GetObject; moto asks for "s3:HeadObject"
+                actions.append("s3:HeadObject")  # https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html
+            statements.append({**statement, "Action": actions, "Resource": resource})
+            if "sqs:GetQueueUrl" in actions:  # moto authorises GetQueueUrl against "*" (it reads no QueueUrl to name the queue)
+                statements.append({"Effect": "Allow", "Action": ["sqs:GetQueueUrl"], "Resource": "*"})
+        user = f"{self.names['ResourcePrefix']}-{function}"[:64]
+        aws("iam").create_user(UserName=user)
+        aws("iam").put_user_policy(UserName=user, PolicyName="role", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}))
+        key = aws("iam").create_access_key(UserName=user)["AccessKey"]
+        return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+
+    def invoke(self, python: Path, function: str, events: list[Any], aws: Any = None) -> list[Any]:
+        """Run ``function`` on ``events``; with ``aws``, as the function's role under moto's IAM
+        enforcement (anything the role does not grant is AccessDenied)."""
+        env = self.env(function)
+        if aws is not None:
+            env.update(self.credentials(aws, function))
+        with enforced_iam(self.moto, aws is not None):
+            done = subprocess.run([str(python), "-I", "-c", DRIVER, str(self.src)], input=json.dumps(events), capture_output=True,
+                                  text=True, env=env, cwd=self.src, timeout=120)  # Lambda: /var/task  # fmt: skip
         assert done.returncode == 0, done.stderr[-3000:]
         result = json.loads(done.stdout)
         assert result["outside"] == [], f"modules loaded from outside the bundle: {result['outside']}"
         venv = str(python.parent.parent)
         assert not any(str(ROOT) in p and not p.startswith(venv) for p in result["path"]), result["path"]
         return result["answers"]  # type: ignore[no-any-return]
+
+
+@contextlib.contextmanager
+def enforced_iam(moto: Any, on: bool = True) -> Iterator[None]:
+    """Moto authorises every request against IAM while inside (``/moto-api/reset-auth``)."""
+    import urllib.request
+
+    def set_count(value: str) -> None:
+        urllib.request.urlopen(urllib.request.Request(f"{moto.endpoint_url}/moto-api/reset-auth", data=value.encode(), method="POST", headers={"content-type": "text/plain"}))
+
+    if not on:
+        yield
+        return
+    set_count("0")
+    try:
+        yield
+    finally:
+        set_count("inf")
 
 
 def _http(method: str, path: str, body: bytes, content_type: str, api_key: str) -> dict[str, Any]:
@@ -183,16 +260,16 @@ def test_iot_site_bundle_registers_a_device_and_processes_its_photo(bundles: dic
     stack = Stack(folder, aws_env, aws)
     key = "k" * 32
     (created,) = stack.invoke(python, "RegisterDeviceFunction",
-                              [_http("POST", "/devices", json.dumps({"id": "dev-1", "name": "door"}).encode(), "application/json", key)])  # fmt: skip
+                              [_http("POST", "/devices", json.dumps({"id": "dev-1", "name": "door"}).encode(), "application/json", key)], aws)  # fmt: skip
     assert created["statusCode"] == 201, created
     denied, uploaded = stack.invoke(python, "UploadPhotoFunction", [
         _http("PUT", "/devices/dev-1/photos/door.jpg", _photo(), "image/jpeg", "wrong-key"),
         _http("PUT", "/devices/dev-1/photos/door.jpg", _photo(), "image/jpeg", key),
-    ])  # fmt: skip
+    ], aws)  # fmt: skip
     assert denied["statusCode"] == 401 and uploaded["statusCode"] == 202, (denied, uploaded)
     bucket = {n: _sub(stack.template["Resources"][n]["Properties"]["BucketName"], stack.names) for n in ("PhotosBucket", "PhotoThumbnailsBucket", "PhotoWatermarkedBucket")}
     head = aws("s3").head_object(Bucket=bucket["PhotosBucket"], Key="devices/dev-1/door.jpg")
-    stack.invoke(python, "ProcessPhotoFunction", [_s3_created(bucket["PhotosBucket"], "devices/dev-1/door.jpg", head["ContentLength"], aws_env.region)])
+    stack.invoke(python, "ProcessPhotoFunction", [_s3_created(bucket["PhotosBucket"], "devices/dev-1/door.jpg", head["ContentLength"], aws_env.region)], aws)
     thumbs = aws("s3").list_objects_v2(Bucket=bucket["PhotoThumbnailsBucket"]).get("Contents", [])
     marked = aws("s3").list_objects_v2(Bucket=bucket["PhotoWatermarkedBucket"]).get("Contents", [])
     assert [o["Key"] for o in thumbs] and [o["Key"] for o in marked], (thumbs, marked)
@@ -225,16 +302,16 @@ def test_iot_site_bundle_accepts_a_reading_and_stores_it_in_sql(
     python = _venv(folder / "src" / "requirements.txt")
     stack = Stack(folder, aws_env, aws, {"ReportsUrlSecret": postgres_server.url})
     key = "k" * 32
-    stack.invoke(python, "RegisterDeviceFunction", [_http("POST", "/devices", b'{"id": "dev-2"}', "application/json", key)])
+    stack.invoke(python, "RegisterDeviceFunction", [_http("POST", "/devices", b'{"id": "dev-2"}', "application/json", key)], aws)
     (accepted,) = stack.invoke(python, "PostReadingFunction",
-                               [_http("POST", "/devices/dev-2/readings", b'{"temperature": 21.5}', "application/json", key)])  # fmt: skip
+                               [_http("POST", "/devices/dev-2/readings", b'{"temperature": 21.5}', "application/json", key)], aws)  # fmt: skip
     assert accepted["statusCode"] == 202, accepted
     reading = json.loads(accepted["body"])["accepted"]
     queue = _sub(stack.template["Resources"]["ReadingsQueue"]["Properties"]["QueueName"], stack.names)
     url = aws("sqs").get_queue_url(QueueName=queue)["QueueUrl"]
     arn = aws("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     received = aws("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
-    (answer,) = stack.invoke(python, "StoreReadingFunction", [_sqs_event(received, arn, aws_env.region)])
+    (answer,) = stack.invoke(python, "StoreReadingFunction", [_sqs_event(received, arn, aws_env.region)], aws)
     assert answer == {"batchItemFailures": []}, answer
     with psycopg.connect(postgres_server.dsn) as conn:
         row = conn.execute("SELECT device, temperature FROM readings WHERE id = %s", (reading,)).fetchone()
@@ -248,7 +325,7 @@ def test_image_pipeline_bundle_makes_renditions(bundles: dict[str, Path], aws: A
     originals = _sub(stack.template["Resources"]["OriginalsBucket"]["Properties"]["BucketName"], stack.names)
     body = _photo()
     aws("s3").put_object(Bucket=originals, Key="uploads/cat.jpg", Body=body, ContentType="image/jpeg")
-    (answer,) = stack.invoke(python, "MakeRenditionsFunction", [_s3_created(originals, "uploads/cat.jpg", len(body), aws_env.region)])
+    (answer,) = stack.invoke(python, "MakeRenditionsFunction", [_s3_created(originals, "uploads/cat.jpg", len(body), aws_env.region)], aws)
     thumbnails = _sub(stack.template["Resources"]["ThumbnailsBucket"]["Properties"]["BucketName"], stack.names)
     assert [o["Key"] for o in aws("s3").list_objects_v2(Bucket=thumbnails).get("Contents", [])], answer
 
@@ -279,3 +356,25 @@ def test_sam_build_succeeds_with_only_pypi_and_the_folder(bundles: dict[str, Pat
     built = folder / ".aws-sam" / "build" / "MakeRenditionsFunction"
     assert (built / "corefn_aws" / "handler.py").is_file() and (built / "imaging.py").is_file()
     assert list((built / "PIL").glob("_imaging.cpython-312-aarch64-linux-gnu.so")), "Pillow was not installed for arm64"
+
+
+def test_the_read_only_device_apis_role_cannot_write(bundles: dict[str, Path], aws: Any, aws_env: Any) -> None:
+    """The enforcement bites: with get_device's grants, writing a photo or a reading is refused."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    stack = Stack(bundles["iot_site"], aws_env, aws)
+    keys = stack.credentials(aws, "GetDeviceFunction")
+    session = boto3.session.Session(aws_access_key_id=keys["AWS_ACCESS_KEY_ID"], aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
+                                    region_name=aws_env.region)  # fmt: skip
+    photos = _sub(stack.template["Resources"]["PhotosBucket"]["Properties"]["BucketName"], stack.names)
+    queue = _sub(stack.template["Resources"]["ReadingsQueue"]["Properties"]["QueueName"], stack.names)
+    url = aws("sqs").get_queue_url(QueueName=queue)["QueueUrl"]
+    with enforced_iam(aws_env):
+        for attempt in (
+            lambda: session.client("s3", endpoint_url=aws_env.endpoint_url).put_object(Bucket=photos, Key="devices/x/y.jpg", Body=b"x"),
+            lambda: session.client("sqs", endpoint_url=aws_env.endpoint_url).send_message(QueueUrl=url, MessageBody="{}"),
+        ):
+            with pytest.raises(ClientError) as refused:
+                attempt()
+            assert refused.value.response["Error"]["Code"] in ("AccessDenied", "403")
