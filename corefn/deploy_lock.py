@@ -76,6 +76,21 @@ class Lock:
                 self.pins[current] = (name.strip(), version.strip())
 
     @property
+    def architectures(self) -> tuple[str, ...]:
+        """The architectures every pin was checked to have wheels for (the header's line)."""
+        for line in self.header:
+            if line.startswith("# architectures:"):
+                return tuple(a.strip() for a in line.split(":", 1)[1].split(",") if a.strip())
+        return ()
+
+    def check_architecture(self, architecture: str) -> None:
+        if architecture not in self.architectures:
+            raise ConfigurationError(
+                f"{self.path.name} is not checked for {architecture} (only {', '.join(self.architectures) or 'none'}): "
+                f"add it to ARCHITECTURES in deploy/locks/refresh.py and run `python deploy/locks/refresh.py {self.path.stem}`"
+            )
+
+    @property
     def direct(self) -> set[str]:
         return set().union(*self.brought_by.values()) if self.brought_by else set()
 

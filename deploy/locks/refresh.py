@@ -32,6 +32,14 @@ LOCKS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
         ("boto3>=1.34", "SQLAlchemy>=2.0", "psycopg[binary]>=3.1", "redis>=5.0", "Pillow>=10.3"),
     ),
 }
+#: lock name → architecture → platform tags the pins are also checked against (every pin must have
+#: a wheel there), so an app may choose any of these architectures
+ARCHITECTURES: dict[str, dict[str, tuple[str, ...]]] = {
+    "aws-python3.12": {
+        "arm64": LOCKS["aws-python3.12"][1],
+        "x86_64": ("manylinux_2_34_x86_64", "manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"),
+    },
+}
 
 
 def resolve(python: str, platforms: tuple[str, ...], requirements: list[str]) -> dict[str, str]:
@@ -57,8 +65,15 @@ def refresh(name: str) -> Path:
             match = next((n for n in pins if n.lower() == found.lower()), None)
             if match is not None:
                 brought[match].append(requirement.split(">")[0].split("=")[0].split("<")[0].strip())
+    checked = []
+    for arch, tags in ARCHITECTURES[name].items():
+        same = resolve(python, tags, [f"{p}=={v}" for p, v in pins.items()])
+        if {k.lower(): v for k, v in same.items()} != {k.lower(): v for k, v in pins.items()}:
+            raise SystemExit(f"{name}: the pins do not resolve alike for {arch}: {same}")
+        checked.append(arch)
     lines = [
         f"# corefn deploy lock {name}: Python {python}, {', '.join(platforms)}, binary wheels only.",
+        f"# architectures: {', '.join(checked)}",
         "# Written by deploy/locks/refresh.py (pip's resolution); do not edit: rerun it.",
         f"# inputs: {', '.join(inputs)}",
     ]

@@ -80,6 +80,7 @@ def test_a_missing_include_is_an_error(project: Path) -> None:
 
 
 LOCK = """# test lock
+# architectures: arm64
 boto3==1.0.0
     # for: boto3
 botocore==1.0.1
@@ -104,6 +105,9 @@ def test_pins_are_the_closure_of_what_the_bundle_asks_for(tmp_path: Path) -> Non
         "psycopg==3.0.0", "psycopg-binary==3.0.0", "SQLAlchemy==2.0.0", "typing_extensions==4.0.0"]  # fmt: skip
     with pytest.raises(ConfigurationError, match="refresh.py"):
         lock.pinned(["requests>=2"])
+    lock.check_architecture("arm64")
+    with pytest.raises(ConfigurationError, match="x86_64"):
+        lock.check_architecture("x86_64")
 
 
 def test_requirement_keys_are_normalised() -> None:
@@ -123,9 +127,10 @@ def test_each_checked_in_lock_matches_its_refresh_inputs() -> None:
     import runpy
 
     locks = Path(__file__).resolve().parents[2] / "deploy" / "locks"
-    table = runpy.run_path(str(locks / "refresh.py"))["LOCKS"]
-    for name, (python, platforms, inputs) in table.items():
+    script = runpy.run_path(str(locks / "refresh.py"))
+    for name, (python, platforms, inputs) in script["LOCKS"].items():
         lock = Lock(locks / f"{name}.txt")
+        assert lock.architectures == tuple(script["ARCHITECTURES"][name])
         assert f"# inputs: {', '.join(inputs)}" in lock.header, f"rerun: python deploy/locks/refresh.py {name}"
         assert f"Python {python}, {', '.join(platforms)}" in lock.header[0]
         assert {requirement_key(i) for i in inputs} == lock.direct
