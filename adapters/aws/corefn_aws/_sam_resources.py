@@ -43,16 +43,6 @@ RESOURCE_KINDS: dict[str, tuple[str, str]] = {
     "table": ("Table", "dynamodb"),
 }
 
-#: resource kind → SAM policy template for writers, and its parameter name, where one fits the
-#: sink backend exactly. Queues and streams use the backend's own declared grants instead:
-#: SQSSendMessagePolicy lacks the ``sqs:GetQueueUrl`` the SQS publisher needs, and
-#: KinesisCrudPolicy could create and delete streams.
-SINK_POLICIES: dict[str, tuple[str, str]] = {
-    "bucket": ("S3CrudPolicy", "BucketName"),
-    "table": ("DynamoDBCrudPolicy", "TableName"),
-    "topic": ("SNSPublishMessagePolicy", "TopicName"),
-}
-
 #: sink URL scheme → the backend class whose ``permissions(url, kind)`` lists its grants
 BACKENDS: dict[str, str] = {
     "s3": "corefn_aws.sinks.s3:S3Store",
