@@ -203,6 +203,15 @@ class App:
 
         options = check_options(self, options)
 
+        idempotent = options.get("idempotent")
+        if idempotent is not None:
+            from corefn.idempotency import DEFAULT_TABLE, Idempotency
+
+            setting = Idempotency.of(idempotent)
+            options = {**options, "idempotent": setting}
+            if setting is not None and setting.table == DEFAULT_TABLE and DEFAULT_TABLE not in self._sinks:
+                self.table(DEFAULT_TABLE, key="id")  # where idempotent=True keeps its records
+
         def register(fn: F) -> F:
             if getattr(fn, "is_flow", False) is True:  # a trigger applied to a flow starts it
                 self._flow_trigger(fn, trigger, name, options)

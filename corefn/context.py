@@ -38,9 +38,11 @@ class Context:
     gcp, openwhisk or local), ``function`` (the handler name), a ``deadline`` in
     ``time.time()`` seconds, a ``logger`` that stamps every line with the invocation and event
     ids, and ``sinks``. ``raw`` is the provider's own context object (the Lambda context, ...).
+    ``idempotency`` is where a runtime keeps idempotent handlers' records when it has a store of
+    its own (the local runtime); ``None`` means the sink the handler declares.
     """
 
-    __slots__ = ("cloud", "invocation_id", "function", "deadline", "app", "raw", "event_id", "_logger")
+    __slots__ = ("cloud", "invocation_id", "function", "deadline", "app", "raw", "event_id", "idempotency", "_logger")
 
     def __init__(
         self,
@@ -59,6 +61,7 @@ class Context:
         self.app = app
         self.raw = raw
         self.event_id = event_id
+        self.idempotency: Any = None
         self._logger: logging.LoggerAdapter[logging.Logger] | None = None
 
     def __repr__(self) -> str:

@@ -21,9 +21,10 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from corefn.errors import ConfigurationError, HttpError, NoHandlerError
+from corefn.errors import ConfigurationError, HttpError, IdempotencyInProgressError, NoHandlerError
 from corefn.events.base import Event
 from corefn.events.http import HttpRequest, HttpResponse, to_response
+from corefn.idempotency import Guard, guard_for
 
 if TYPE_CHECKING:
     from corefn.app import App, Cors
@@ -65,9 +66,10 @@ class NotRunAfterFailure(Exception):
 
 class Outcome:
     """What became of one event: ``error`` is the handler's exception (or NotRunAfterFailure),
-    ``skipped`` means a trigger filter (prefix/suffix/operation) left it out — not an error."""
+    ``skipped`` means a trigger filter (prefix/suffix/operation) left it out — not an error;
+    ``replayed`` means an idempotent handler had already handled it: ``result`` is the stored one."""
 
-    __slots__ = ("event", "spec", "error", "result", "skipped")
+    __slots__ = ("event", "spec", "error", "result", "skipped", "replayed")
 
     def __init__(
         self,
@@ -76,15 +78,17 @@ class Outcome:
         error: BaseException | None = None,
         result: Any = None,
         skipped: bool = False,
+        replayed: bool = False,
     ) -> None:
         self.event = event
         self.spec = spec
         self.error = error
         self.result = result
         self.skipped = skipped
+        self.replayed = replayed
 
     def __repr__(self) -> str:
-        state = "skipped" if self.skipped else "ok" if self.error is None else f"failed: {self.error!r}"
+        state = "skipped" if self.skipped else "replayed" if self.replayed else "ok" if self.error is None else f"failed: {self.error!r}"
         return f"<Outcome {self.event.kind} {self.event.id} {state}>"
 
     @property
@@ -255,6 +259,7 @@ def _run_each(spec: HandlerSpec, events: list[Event], ctx: Context) -> list[Outc
     blocked: set[str | None] = set()
     wants: Callable[[str, str], bool] | None = getattr(spec.trigger, "wants", None)
     ordered = spec.ordered  # a property: read once per group, not per record
+    guard = guard_for(spec, ctx) if spec.options.idempotent is not None else None
     for event in events:
         key = _order_key(event) if ordered else None
         if ordered and key in blocked:
@@ -264,6 +269,12 @@ def _run_each(spec: HandlerSpec, events: list[Event], ctx: Context) -> list[Outc
             outcomes.append(Outcome(event, spec, skipped=True))
             continue
         ctx.function, ctx.event_id = spec.name, event.id
+        if guard is not None:
+            outcome = _run_guarded(spec, event, ctx, guard)
+            outcomes.append(outcome)
+            if ordered and outcome.error is not None:
+                blocked.add(key)
+            continue
         try:
             outcomes.append(Outcome(event, spec, result=call_handler(spec, event, ctx)))
         except Exception as error:  # a handler failure belongs to the retry path, not to us
@@ -274,7 +285,51 @@ def _run_each(spec: HandlerSpec, events: list[Event], ctx: Context) -> list[Outc
     return outcomes
 
 
+def _run_guarded(spec: HandlerSpec, event: Event, ctx: Context, guard: Guard) -> Outcome:
+    """One event through an idempotent handler (see :mod:`corefn.idempotency`): a completed
+    record answers, an in-progress one fails the delivery (retried later), else the handler runs
+    and its record is completed, or deleted when it fails."""
+    try:
+        key = guard.key_of(event)
+        claim = guard.begin(key)
+    except Exception as error:  # in progress elsewhere, no key, or the record store failed: retry
+        _log_guard(spec, event, error)
+        return Outcome(event, spec, error)
+    if claim is not None:
+        return Outcome(event, spec, result=claim.result, replayed=True)
+    try:
+        result = call_handler(spec, event, ctx)
+    except Exception as error:
+        _log_failure(spec, event, ctx, error)
+        _forget(guard, key, spec, event)
+        return Outcome(event, spec, error)
+    try:
+        guard.complete(key, result)
+    except Exception as error:  # the handler did run: acknowledge, so it is not run again now
+        _log_guard(spec, event, error, "could not record completion (a redelivery after the in-progress time may run again)")
+    return Outcome(event, spec, result=result)
+
+
+def _forget(guard: Guard, key: str, spec: HandlerSpec, event: Event) -> None:
+    try:
+        guard.abandon(key)
+    except Exception as error:  # the record then blocks retries until its in-progress time ends
+        _log_guard(spec, event, error, "could not delete the in-progress record")
+
+
+def _log_guard(spec: HandlerSpec, event: Event, error: BaseException, what: str = "") -> None:
+    from corefn.log import get_logger
+
+    get_logger("idempotency").warning(
+        "handler %s, %s event %s: %s%s: %s", spec.name, event.kind, event.id, what + ": " if what else "",
+        type(error).__name__, error,
+    )
+
+
 def _run_batch(spec: HandlerSpec, events: list[Event], ctx: Context) -> list[Outcome]:
+    guard = guard_for(spec, ctx) if spec.options.idempotent is not None else None
+    if guard is not None:
+        return _order_failures(spec, _run_batch_guarded(spec, events, ctx, guard))
     batch = Batch(events)
     ctx.function, ctx.event_id = spec.name, None
     try:
@@ -282,7 +337,50 @@ def _run_batch(spec: HandlerSpec, events: list[Event], ctx: Context) -> list[Out
     except Exception as error:
         _log_failure(spec, events[0], ctx, error)
         return [Outcome(event, spec, error) for event in events]
-    outcomes = [Outcome(event, spec, batch.failures.get(i)) for i, event in enumerate(events)]
+    return _order_failures(spec, [Outcome(event, spec, batch.failures.get(i)) for i, event in enumerate(events)])
+
+
+def _run_batch_guarded(spec: HandlerSpec, events: list[Event], ctx: Context, guard: Guard) -> list[Outcome]:
+    """A batch handler gets only the records no run has handled or is handling; each of them is
+    then completed or forgotten on its own (per-record idempotency, as Powertools' batch utility)."""
+    outcomes: list[Outcome | None] = []
+    fresh: list[tuple[int, str, Event]] = []
+    for event in events:
+        try:
+            key = guard.key_of(event)
+            claim = guard.begin(key)
+        except Exception as error:
+            _log_guard(spec, event, error)
+            outcomes.append(Outcome(event, spec, error))
+            continue
+        if claim is not None:
+            outcomes.append(Outcome(event, spec, result=claim.result, replayed=True))
+        else:
+            fresh.append((len(outcomes), key, event))
+            outcomes.append(None)
+    if fresh:
+        batch = Batch(event for _, _, event in fresh)
+        ctx.function, ctx.event_id = spec.name, None
+        try:
+            call_handler(spec, batch, ctx)
+            failures = batch.failures
+        except Exception as error:
+            _log_failure(spec, fresh[0][2], ctx, error)
+            failures = dict.fromkeys(range(len(fresh)), error)
+        for i, (slot, key, event) in enumerate(fresh):
+            failed = failures.get(i)
+            if failed is None:
+                try:
+                    guard.complete(key, None)
+                except Exception as error:
+                    _log_guard(spec, event, error, "could not record completion")
+            else:
+                _forget(guard, key, spec, event)
+            outcomes[slot] = Outcome(event, spec, failed)
+    return [o for o in outcomes if o is not None]
+
+
+def _order_failures(spec: HandlerSpec, outcomes: list[Outcome]) -> list[Outcome]:
     if spec.ordered:  # a failure blocks the rest of its partition / group, as for per-record handlers
         blocked: set[str | None] = set()
         for outcome in outcomes:
@@ -316,15 +414,68 @@ def dispatch_http(app: App, request: HttpRequest, ctx: Context) -> HttpResponse:
     if params:
         request = request.replace(params=params)
     ctx.function, ctx.event_id = spec.name, request.id
+    if spec.options.idempotent is not None:
+        return _with_cors(cors, origin, _http_guarded(spec, request, ctx))
+    return _with_cors(cors, origin, _http_call(spec, request, ctx))
+
+
+def _http_call(spec: HandlerSpec, request: HttpRequest, ctx: Context) -> HttpResponse:
     try:
-        response = to_response(call_handler(spec, request, ctx))
+        return to_response(call_handler(spec, request, ctx))
     except HttpError as error:
         body = {"error": error.detail if error.detail is not None else _reason(error.status)}
-        response = HttpResponse.json(body, error.status, error.headers)
+        return HttpResponse.json(body, error.status, error.headers)
     except Exception as error:
         _log_failure(spec, request, ctx, error)
-        response = HttpResponse.json({"error": "internal server error", "invocation_id": ctx.invocation_id}, 500)
-    return _with_cors(cors, origin, response)
+        return HttpResponse.json({"error": "internal server error", "invocation_id": ctx.invocation_id}, 500)
+
+
+def _http_guarded(spec: HandlerSpec, request: HttpRequest, ctx: Context) -> HttpResponse:
+    """An idempotent route, after IETF draft-ietf-httpapi-idempotency-key-header: a request
+    without an ``Idempotency-Key`` is a 400, one whose first copy is still running a 409, one
+    already answered gets the stored response again; a 5xx is not stored (the client may retry)."""
+    guard = guard_for(spec, ctx)
+    assert guard is not None
+    try:
+        key = guard.key_of(request)
+    except ConfigurationError:
+        return HttpResponse.json({"error": "this route is idempotent: send an Idempotency-Key header"}, 400)
+    try:
+        claim = guard.begin(key)
+    except IdempotencyInProgressError:
+        return HttpResponse.json({"error": "a request with this Idempotency-Key is still being processed"}, 409)
+    except Exception as error:
+        _log_failure(spec, request, ctx, error)
+        return HttpResponse.json({"error": "internal server error", "invocation_id": ctx.invocation_id}, 500)
+    if claim is not None:
+        return _stored_response(claim.result)
+    response = _http_call(spec, request, ctx)
+    try:
+        if response.status >= 500:
+            guard.abandon(key)
+        else:
+            guard.complete(key, _storable_response(response))
+    except Exception as error:
+        _log_guard(spec, request, error, "could not record the response")
+    return response
+
+
+def _storable_response(response: HttpResponse) -> dict[str, Any]:
+    import base64
+
+    return {
+        "status": response.status, "headers": dict(response.headers), "cookies": list(response.cookies),
+        "body": base64.b64encode(response.body).decode("ascii"),
+    }
+
+
+def _stored_response(stored: Any) -> HttpResponse:
+    import base64
+
+    return HttpResponse(
+        int(stored["status"]), {**stored["headers"], "idempotent-replayed": "true"}, base64.b64decode(stored["body"]),
+        tuple(stored.get("cookies") or ()),
+    )
 
 
 def _api_key_ok(app: App, request: HttpRequest) -> bool:

@@ -13,6 +13,8 @@
     ├── DispatchError (LookupError)          an event reached no declared handler
     │   └── NoHandlerError
     ├── HttpError                             raise it in an HTTP handler to answer with a status
+    ├── IdempotencyInProgressError            an idempotent handler is already running this event:
+    │                                         the delivery fails so the trigger retries it later
     └── SinkError                             a sink's backend failed; wraps the provider's exception
         ├── SinkNotFoundError (LookupError)
         ├── SinkConflictError                 a conditional write lost (optimistic concurrency)
@@ -113,6 +115,16 @@ class HttpError(CorefnError):
         self.detail = detail
         self.headers = headers or {}
         super().__init__(f"HTTP {status}: {detail}" if detail is not None else f"HTTP {status}")
+
+
+class IdempotencyInProgressError(CorefnError):
+    """Another run of an idempotent handler holds this event's record (Powertools'
+    ``IdempotencyAlreadyInProgressError``): this delivery fails so the trigger redelivers it
+    later, when the first run has finished (then its stored result answers) or died."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(f"idempotency record {key!r} is in progress in another run; retry later")
 
 
 class SinkError(CorefnError):

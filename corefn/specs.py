@@ -42,11 +42,12 @@ class Options(Record):
     - ``warm``: keep the function warm with a 5-minute ping (the seed's cold-start advice).
     - ``env``: extra environment variables for this function.
     - ``provider``: per-cloud settings with no portable meaning, keyed by cloud name.
+    - ``idempotent``: run once per event (``True``, or :class:`~corefn.idempotency.Idempotency`).
     """
 
     __slots__ = (
         "memory", "timeout", "max_attempts", "dead_letter", "batch_size", "ordered", "api_key",
-        "concurrency", "warm", "env", "provider", "uses", "backoff", "max_age",
+        "concurrency", "warm", "env", "provider", "uses", "backoff", "max_age", "idempotent",
     )
     memory: int | None
     timeout: float | None
@@ -62,6 +63,7 @@ class Options(Record):
     uses: tuple[str, ...] | None
     backoff: float | None
     max_age: int | None
+    idempotent: Any
 
     def __init__(
         self,
@@ -80,6 +82,7 @@ class Options(Record):
         uses: tuple[str, ...] | None = None,
         backoff: float | None = None,
         max_age: int | None = None,
+        idempotent: Any = None,
     ) -> None:
         _set(self, "memory", memory)
         _set(self, "timeout", timeout)
@@ -95,6 +98,7 @@ class Options(Record):
         _set(self, "uses", uses)
         _set(self, "backoff", backoff)
         _set(self, "max_age", max_age)
+        _set(self, "idempotent", idempotent)
 
     def merged(self, **changes: Any) -> Options:
         """A copy with ``changes`` applied, ignoring ``None`` values (the "not given" marker)."""

@@ -24,6 +24,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "event": ("corefn.cli.event:command", "Print a sample provider payload for a cloud and trigger."),
     "flow": ("corefn.cli.flow:command", "Start a flow run locally and print its step log."),
     "report": ("corefn.cli.report:command", "Report the lock-in of an app or an AWS template, per cloud."),
+    "dead": ("corefn.cli.dead:command", "List, show and redrive dead letters (local runtime or a cloud's DLQ)."),
 }
 
 

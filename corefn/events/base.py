@@ -380,6 +380,14 @@ class Event(Record):
         _set(self, "id", id)
         _set(self, "raw", raw)
 
+    @property
+    def identity(self) -> str | None:
+        """What stays the same when the provider delivers this event again (the key
+        ``idempotent=True`` deduplicates on): the provider's id by default. Kinds whose providers
+        may give no id derive one from what identifies the change (see each kind); ``None`` when
+        nothing does. Not part of the JSON form."""
+        return self.id
+
     def to_dict(self) -> dict[str, Any]:
         """The event in corefn's JSON form (the contract ``corefn inspect`` prints)."""
         raise NotImplementedError

@@ -61,6 +61,13 @@ class HttpRequest(Event):
     def json(self) -> Any:
         return self.body.json()
 
+    @property
+    def identity(self) -> str | None:
+        """The client's ``Idempotency-Key`` header (IETF draft-ietf-httpapi-idempotency-key-header):
+        a request id is new for every retry a client makes, so only the client can say two requests
+        are the same."""
+        return self.headers.get("idempotency-key")
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "kind": "http",

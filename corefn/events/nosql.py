@@ -52,6 +52,13 @@ class NoSqlChange(Event):
         _set(self, "id", id)
         _set(self, "raw", raw)
 
+    @property
+    def identity(self) -> str | None:
+        """The id, else the table's change sequence number (unique per table)."""
+        if self.id is not None:
+            return self.id
+        return None if self.sequence is None else f"{self.table}:{self.sequence}"
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "kind": "nosql",

@@ -15,9 +15,16 @@ STORAGE_OPERATIONS: tuple[StorageOperation, ...] = ("created", "deleted", "archi
 class StorageEvent(Event):
     """``bucket`` is the bucket / container name (the app's logical name once dispatched);
     ``key`` is the object's name, URL-decoded; ``size`` is bytes or ``None`` when not given.
+
+    ``sequencer`` is S3's per-key ordering token (``s3.object.sequencer``): S3 notifications carry
+    no event id, and "S3 event notifications ... might be delivered more than once; the sequencer
+    key orders events for the same object" (docs.aws.amazon.com/AmazonS3/latest/userguide/
+    notification-content-structure.html). It is hidden (not in the JSON form, equality or repr):
+    only :attr:`identity` reads it.
     """
 
-    __slots__ = ("bucket", "key", "operation", "size", "time", "etag", "content_type", "version")
+    __slots__ = ("bucket", "key", "operation", "size", "time", "etag", "content_type", "version", "sequencer")
+    _hidden: ClassVar[frozenset[str]] = frozenset({"raw", "sequencer"})
     kind: ClassVar[str] = "storage"
     bucket: str
     key: str
@@ -27,6 +34,7 @@ class StorageEvent(Event):
     etag: str | None
     content_type: str | None
     version: str | None
+    sequencer: str | None
 
     def __init__(
         self,
@@ -41,6 +49,7 @@ class StorageEvent(Event):
         version: str | None = None,
         id: str | None = None,
         raw: Any = None,
+        sequencer: str | None = None,
     ) -> None:
         _set(self, "bucket", bucket)
         _set(self, "key", key)
@@ -50,8 +59,20 @@ class StorageEvent(Event):
         _set(self, "etag", etag)
         _set(self, "content_type", content_type)
         _set(self, "version", version)
+        _set(self, "sequencer", sequencer)
         _set(self, "id", id)
         _set(self, "raw", raw)
+
+    @property
+    def identity(self) -> str | None:
+        """The provider's event id, else the object and operation with the S3 sequencer, else
+        with the version / ETag and time (an identical re-upload at another time is a new event)."""
+        if self.id is not None:
+            return self.id
+        marks = [self.sequencer] if self.sequencer else [m for m in (self.version, self.etag, format_time(self.time)) if m]
+        if not marks:
+            return None
+        return f"{self.bucket}/{self.key}:{self.operation}:" + ":".join(marks)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -49,6 +49,11 @@ class StreamRecord(Event):
     def json(self) -> Any:
         return self.data.json()
 
+    @property
+    def identity(self) -> str:
+        """The id, else the position: a sequence number is unique within its partition."""
+        return self.id or f"{self.stream}/{self.partition}/{self.sequence}"
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "kind": "stream",

@@ -35,6 +35,13 @@ class TimerEvent(Event):
         _set(self, "id", id)
         _set(self, "raw", raw)
 
+    @property
+    def identity(self) -> str | None:
+        """The id, else the timer and its scheduled time: one tick is one event."""
+        if self.id is not None:
+            return self.id
+        return None if self.time is None else f"{self.name}@{format_time(self.time)}"
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "kind": "timer",

@@ -20,6 +20,7 @@ MARKS: dict[str, tuple[str, str]] = {
     "retry": ("RETRY", "yellow"),
     "dead": ("DEAD", "bold red"),
     "skipped": ("skip", "dim"),
+    "replayed": ("dup", "cyan"),
 }
 
 
@@ -29,6 +30,7 @@ class Tally:
     retried: int = 0
     dead: int = 0
     skipped: int = 0
+    replayed: int = 0
 
 
 @dataclass
@@ -91,9 +93,11 @@ class Console:
             return
         width = max(len("handler"), *(len(name) for name in self.tallies))
         self.line("summary:", "bold")
-        self.line(f"  {'handler':<{width}}  {'ok':>6} {'retried':>8} {'dead':>6} {'skipped':>8}")
+        dups = any(t.replayed for t in self.tallies.values())  # the column only when idempotency answered
+        self.line(f"  {'handler':<{width}}  {'ok':>6} {'retried':>8} {'dead':>6} {'skipped':>8}" + (f" {'replayed':>8}" if dups else ""))
         for name, t in sorted(self.tallies.items()):
-            self.line(f"  {name:<{width}}  {t.ok:>6} {t.retried:>8} {t.dead:>6} {t.skipped:>8}", "red" if t.dead else "")
+            extra = f" {t.replayed:>8}" if dups else ""
+            self.line(f"  {name:<{width}}  {t.ok:>6} {t.retried:>8} {t.dead:>6} {t.skipped:>8}{extra}", "red" if t.dead else "")
 
     @property
     def dead_total(self) -> int:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from corefn.errors import ConfigurationError
+from corefn.local import idempotency as local_idempotency
 from corefn.local.console import Console
 from corefn.local.scheduler import Clock, Scheduler
 from corefn.local.store import DB_NAME, Store, on_publish, store_at
@@ -150,6 +151,9 @@ class Runtime:
         from corefn.local.watcher import ChangeFeed
 
         self._lock = lock_state(self.settings.state)
+        local_idempotency.setup(self.store)
+        local_idempotency.recover(self.store)  # in-progress records of a runtime that died
+        local_idempotency.sweep(self.store)
         recovered = self.store.recover()
         if recovered:
             self.console.line(f"recovered {recovered} delivery(ies) a previous run had not finished")

@@ -257,11 +257,15 @@ class Store:
         done: Sequence[int],
         retry: Sequence[tuple[int, float, str]],
         dead: Sequence[tuple[int, str]],
+        also: Callable[[sqlite3.Connection], None] | None = None,
     ) -> None:
         """One transaction for a batch: delete ``done``, release ``retry`` (seq, delay, error)
-        for a later attempt, move ``dead`` (seq, error) to the dead-letter table."""
+        for a later attempt, move ``dead`` (seq, error) to the dead-letter table, and run ``also``
+        (bookkeeping that must commit with the ack, e.g. idempotency records)."""
         now = time.time()
         with self.transaction() as db:
+            if also is not None:
+                also(db)
             if done:
                 db.executemany("DELETE FROM deliveries WHERE seq=?", [(s,) for s in done])
             if retry:

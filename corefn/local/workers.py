@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 from corefn.context import Context
 from corefn.dispatch import NotRunAfterFailure, Outcome, dispatch
 from corefn.local.deliveries import to_event
+from corefn.local.idempotency import LocalRecords
 from corefn.local.store import Delivery, Store
 
 if TYPE_CHECKING:
@@ -131,6 +132,15 @@ class HandlerRunner:
             if not rows:
                 return
         started = time.perf_counter()
+        if self.idempotent:  # each call settles with its records in one transaction, at once
+            groups = [rows] if self.spec.batch else [[row] for row in rows]
+            for group in groups:
+                records = LocalRecords(self.store)
+                begun = time.perf_counter()
+                outcomes = self._call(group, records)
+                self._settle(group, outcomes, time.perf_counter() - begun, records)
+            self._observe((time.perf_counter() - started) / len(rows))
+            return
         if self.spec.batch:
             outcomes = self._call(rows)
         else:
@@ -141,9 +151,14 @@ class HandlerRunner:
         self._observe(elapsed / len(rows))
         self._settle(rows, outcomes, elapsed)
 
-    def _call(self, rows: list[Delivery]) -> list[tuple[Outcome | BaseException, float]]:
+    @property
+    def idempotent(self) -> bool:
+        return self.spec.options.idempotent is not None
+
+    def _call(self, rows: list[Delivery], records: LocalRecords | None = None) -> list[tuple[Outcome | BaseException, float]]:
         started = time.perf_counter()
         ctx = Context(cloud="local", app=self.app, deadline=time.time() + self.timeout if self.timeout else None)
+        ctx.idempotency = records
         try:
             events = [to_event(row) for row in rows]
             result = dispatch(self.app, events, ctx, pinned=self.spec.name)
@@ -154,13 +169,18 @@ class HandlerRunner:
         if self.timeout and total > self.timeout:
             # the cloud would have killed the invocation: count it failed (side effects stand there too)
             late = HandlerTimeout(f"ran {total:.1f} s, over its {self.timeout:g} s timeout")
+            if records is not None:
+                records.fail_all()
             return [(late if isinstance(o, Outcome) and o.error is None and not o.skipped else o, seconds) for o in result.outcomes]
         return [(outcome, seconds) for outcome in result.outcomes]
 
     def _observe(self, seconds: float) -> None:
         self._avg = seconds if self._avg is None else 0.7 * self._avg + 0.3 * seconds
 
-    def _settle(self, rows: list[Delivery], outcomes: list[tuple[Outcome | BaseException, float]], elapsed: float) -> None:
+    def _settle(
+        self, rows: list[Delivery], outcomes: list[tuple[Outcome | BaseException, float]], elapsed: float,
+        records: LocalRecords | None = None,
+    ) -> None:
         done: list[int] = []
         retry: list[tuple[int, float, str]] = []
         dead: list[tuple[int, str]] = []
@@ -174,12 +194,15 @@ class HandlerRunner:
             if error is None:
                 done.append(row.seq)
                 skipped = isinstance(outcome, Outcome) and outcome.skipped
+                replayed = isinstance(outcome, Outcome) and outcome.replayed
                 if skipped:
                     tally.skipped += 1
+                elif replayed:
+                    tally.replayed += 1
                 else:
                     tally.ok += 1
                 if not quiet:
-                    self.console.invocation(name, what, "skipped" if skipped else "ok", seconds)
+                    self.console.invocation(name, what, "skipped" if skipped else "replayed" if replayed else "ok", seconds)
                 continue
             if isinstance(error, NotRunAfterFailure):
                 release.append(row.seq)
@@ -199,7 +222,7 @@ class HandlerRunner:
                 )
         if quiet and done:
             self.console.batch(name, len(done), elapsed)
-        self.store.settle(done, retry, dead)
+        self.store.settle(done, retry, dead, records.apply if records is not None else None)
         self.store.release(release)
 
     def _forward_dead_letter(self, row: Delivery) -> None:

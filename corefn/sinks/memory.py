@@ -5,7 +5,8 @@ cloud), so two processes of the local runtime do not share them: configure ``red
 they must. Backends opened with the same ``NAME`` in one process share one store. Expired values
 are dropped when read, and swept every :data:`SWEEP_EVERY` writes so memory stays bounded by the
 live entries. Semantics follow Redis, the production backend: ``set`` without ``ttl`` clears an
-old TTL, ``incr`` keeps it and starts a missing key at 0, values come back as bytes.
+old TTL, ``incr`` keeps it and starts a missing key at 0, ``add`` sets only a missing (or
+expired) key, values come back as bytes.
 """
 
 from __future__ import annotations
@@ -76,6 +77,16 @@ class MemoryCache:
         with self._store.lock:
             self._store.values[key] = (data, None if ttl is None else now + ttl)
             self._count_write(now)
+
+    def add(self, key: str, value: bytes | str, ttl: float | None = None) -> bool:
+        data = value.encode() if isinstance(value, str) else bytes(value)
+        now = time.monotonic()
+        with self._store.lock:
+            if self._live(key, now) is not None:
+                return False
+            self._store.values[key] = (data, None if ttl is None else now + ttl)
+            self._count_write(now)
+        return True
 
     def delete(self, key: str) -> None:
         with self._store.lock:

@@ -124,6 +124,12 @@ class RedisCache:
         px = None if ttl is None else max(1, round(ttl * 1000))
         self._call("set", self.prefix + key, value, px=px)
 
+    def add(self, key: str, value: bytes | str, ttl: float | None = None) -> bool:
+        """``SET key value NX PX ttl``: one atomic command, so of two racing callers exactly one
+        gets True (redis.io/commands/set: "NX -- Only set the key if it does not already exist")."""
+        px = None if ttl is None else max(1, round(ttl * 1000))
+        return bool(self._call("set", self.prefix + key, value, px=px, nx=True))
+
     def delete(self, key: str) -> None:
         self._call("delete", self.prefix + key)
 

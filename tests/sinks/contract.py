@@ -457,6 +457,42 @@ class CacheContract:
         assert errors == []
         assert cache.get(key) == str(threads * per_thread).encode()
 
+    def test_add_sets_only_a_missing_key(self, cache: Cache) -> None:
+        key = unique("add")
+        assert cache.add(key, b"first", ttl=60) is True
+        assert cache.add(key, b"second", ttl=60) is False
+        assert cache.get(key) == b"first"
+        cache.delete(key)
+        assert cache.add(key, "again") is True
+        assert cache.get(key) == b"again"
+
+    def test_add_after_expiry_succeeds(self, cache: Cache) -> None:
+        key = unique("add")
+        assert cache.add(key, b"short", ttl=0.5)
+        deadline = time.monotonic() + 0.5 + self.ttl_slack
+        while not cache.add(key, b"next", ttl=60):
+            assert time.monotonic() < deadline, "an expired value still blocked add"
+            time.sleep(0.1)
+        assert cache.get(key) == b"next"
+
+    def test_add_is_atomic_across_threads(self, cache: Cache) -> None:
+        key = unique("add")
+        wins: list[int] = []
+        start = threading.Barrier(8)
+
+        def work(n: int) -> None:
+            start.wait()
+            if cache.add(key, str(n), ttl=60):
+                wins.append(n)
+
+        workers = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        assert len(wins) == 1
+        assert cache.get(key) == str(wins[0]).encode()
+
     def test_incr_of_non_integer_is_a_sink_error(self, cache: Cache) -> None:
         key = unique("s")
         cache.set(key, b"not a number")

@@ -109,6 +109,7 @@ def notification_events(r: Reader, doc: Any, at: str = "") -> list[StorageEvent]
                 etag=r.opt_str(obj, "eTag", at=f"{here}.s3.object"),
                 version=r.opt_str(obj, "versionId", at=f"{here}.s3.object"),
                 raw=record,
+                sequencer=r.opt_str(obj, "sequencer", at=f"{here}.s3.object"),
             )
         )
     return events
