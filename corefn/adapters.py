@@ -90,6 +90,8 @@ class Adapter(Protocol):
     #   prepare(app, events, pinned) -> list[Event]: adjust events to the declared handler before
     #       dispatch (GCP turns a Pub/Sub message into a StreamRecord for a stream handler).
     #   sample(trigger) -> dict: a realistic payload for `corefn event CLOUD TRIGGER`.
+    #   dead_letters(where) -> corefn.deadletters.DeadLetterQueue: the cloud's dead-letter queue
+    #       named by `where` (--queue / --subscription), for `corefn dead APP ... --cloud CLOUD`.
 
 
 # ---------------------------------------------------------------------------- warm-up pings

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from corefn.errors import ConfigurationError
 
@@ -56,9 +56,9 @@ class DeadLetterQueue(Protocol):
     """One dead-letter queue / subscription. Unsupported operations raise
     :class:`UnsupportedOperation` with the reason in :attr:`supports`."""
 
-    cloud: str
+    cloud: ClassVar[str]
     #: operation (see :data:`OPERATIONS`) → None if supported, else why not
-    supports: Mapping[str, str | None]
+    supports: ClassVar[Mapping[str, str | None]]
 
     def count(self) -> int | None: ...
     def peek(self, limit: int = 10) -> list[CloudDeadLetter]:

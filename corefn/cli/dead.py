@@ -124,7 +124,7 @@ def list_(ctx: click.Context, /, handler: str | None, limit: int, **given: Any) 
             if queue.supports.get("list") is not None:
                 raise refuse(queue, "list")
             letters = queue.peek(limit)
-            count = queue.count()
+            count = queue.count() if queue.supports.get("count") is None else None
             if where.as_json:
                 click.echo(json.dumps({"count": count, "messages": [m.to_dict() for m in letters]}, indent=2))
                 return

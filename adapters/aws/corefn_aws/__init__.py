@@ -94,6 +94,12 @@ class AwsAdapter:
         return load_sample("corefn_aws.samples", self.name, trigger)
 
 
+    def dead_letters(self, where: Mapping[str, str]) -> Any:
+        """The optional dead-letter hook (:mod:`corefn.deadletters`): ``corefn dead --cloud aws``."""
+        from corefn_aws.deadletters import open_dead_letters
+
+        return open_dead_letters(where)
+
 adapter = AwsAdapter()
 
 __all__ = ["SHAPES", "AwsAdapter", "adapter"]

@@ -101,6 +101,12 @@ class AzureAdapter:
         return load_sample("corefn_azure.samples", self.name, trigger)
 
 
+    def dead_letters(self, where: Mapping[str, str]) -> Any:
+        """The optional dead-letter hook (:mod:`corefn.deadletters`): ``corefn dead --cloud azure``."""
+        from corefn_azure.deadletters import open_dead_letters
+
+        return open_dead_letters(where)
+
 adapter = AzureAdapter()
 
 __all__ = ["SHAPES", "AzureAdapter", "adapter"]

@@ -95,6 +95,12 @@ class GcpAdapter:
         return load_sample("corefn_gcp.samples", self.name, trigger)
 
 
+    def dead_letters(self, where: Mapping[str, str]) -> Any:
+        """The optional dead-letter hook (:mod:`corefn.deadletters`): ``corefn dead --cloud gcp``."""
+        from corefn_gcp.deadletters import open_dead_letters
+
+        return open_dead_letters(where)
+
 adapter = GcpAdapter()
 
 __all__ = ["GcpAdapter", "WarmupCloudEvent", "adapter"]
