@@ -245,6 +245,8 @@ class App:
         bad = [m for m in wanted if m not in HTTP_METHODS]
         if bad or not wanted:
             raise ConfigurationError(f"unknown HTTP method(s) {bad or wanted}")
+        if route == "/_corefn" or route.startswith("/_corefn/"):
+            raise ConfigurationError(f"HTTP route {route!r}: /_corefn/ is reserved for corefn run's local console")
         return self._declare(HttpTrigger(wanted, route), name, options)
 
     def get(self, route: str, **options: Any) -> Callable[[F], F]:

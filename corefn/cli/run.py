@@ -114,14 +114,32 @@ def _run(
             runtime.console.line(seed(app, bucket, folder))
     if until_idle:
         return runtime.run_until_idle()
-    if app.handlers_of("http"):
+    if app.handlers_of("http") or _port_free(host, port):  # the console needs the server too
         from corefn.local.server import LocalGateway, serve
+        from corefn.local.webconsole import WebConsole
 
-        gateway = LocalGateway(app, settings, runtime.console)
+        gateway = LocalGateway(app, settings, runtime.console, web=WebConsole(runtime))
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+
+        def started() -> None:
+            runtime.console.line(f"listening on http://{host}:{port}; console: http://{shown}:{port}/_corefn/")
+
         try:
-            serve(gateway, host, port, on_started=lambda: runtime.console.line(f"listening on http://{host}:{port}"))
+            serve(gateway, host, port, on_started=started)
         finally:
             runtime.stop()
     else:
+        runtime.console.warn(f"port {port} is taken: no console (the app has no HTTP route; pass --port)")
         runtime.wait_forever()
     return 0
+
+
+def _port_free(host: str, port: int) -> bool:
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True

@@ -8,11 +8,16 @@ prints one line for the batch instead of thousands (failures are always printed 
 
 from __future__ import annotations
 
+import itertools
 import sys
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, TextIO
+
+RECENT = 200
+CONSOLE_PREFIX = "/_corefn"
 
 #: outcome → (plain mark, rich style)
 MARKS: dict[str, tuple[str, str]] = {
@@ -40,7 +45,11 @@ class Console:
     stream: TextIO = field(default_factory=lambda: sys.stdout)
     color: bool | None = None
     tallies: dict[str, Tally] = field(default_factory=dict)
+    #: the latest invocations and what runs now, for the browser console (``/_corefn/``)
+    recent: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=RECENT))
+    running: dict[int, dict[str, Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _ids: Any = field(default_factory=itertools.count)
     _rich: Any = None
 
     def __post_init__(self) -> None:
@@ -67,18 +76,37 @@ class Console:
 
     # ------------------------------------------------------------------------- invocations
 
+    def started(self, handler: str, what: str) -> int:
+        """A run began (shown as running until :meth:`finished`); returns its token."""
+        token: int = next(self._ids)
+        self.running[token] = {"handler": handler, "what": what, "started": time.time()}
+        return token
+
+    def finished(self, token: int) -> None:
+        self.running.pop(token, None)
+
+    def _remember(self, handler: str | None, what: str, outcome: str, seconds: float, detail: str = "") -> None:
+        self.recent.append(
+            {"n": next(self._ids), "at": time.time(), "handler": handler, "what": what, "status": outcome,
+             "ms": round(seconds * 1000, 1), "detail": detail}
+        )
+
     def invocation(self, handler: str, what: str, outcome: str, seconds: float, detail: str = "") -> None:
+        self._remember(handler, what, outcome, seconds, detail)
         mark, style = MARKS[outcome]
         stamp = time.strftime("%H:%M:%S")
         text = f"{stamp} {mark:<5} {handler} {what} {seconds * 1000:.1f} ms"
         self.line(text + (f"  {detail}" if detail else ""), style if outcome != "ok" else "")
 
     def batch(self, handler: str, count: int, seconds: float) -> None:
+        self._remember(handler, f"{count} deliveries", "ok", seconds)
         stamp = time.strftime("%H:%M:%S")
         self.line(f"{stamp} ok    {handler} {count} deliveries in {seconds * 1000:.1f} ms")
 
     def http(self, method: str, path: str, status: int, handler: str | None, seconds: float) -> None:
         style = "red" if status >= 500 else "yellow" if status >= 400 else ""
+        if not path.startswith(CONSOLE_PREFIX):  # the console's own polling is not the app's traffic
+            self._remember(handler, f"{method} {path}", str(status), seconds)
         stamp = time.strftime("%H:%M:%S")
         self.line(f"{stamp} {status}   {method} {path} {handler or '-'} {seconds * 1000:.1f} ms", style)
 

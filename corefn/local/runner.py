@@ -211,7 +211,8 @@ class Runtime:
         if spec.kind == "invoke":
             return f"corefn invoke APP {spec.name} --data JSON"
         attempts = spec.options.max_attempts or s.max_attempts
-        return f"{spec.resource}{' (ordered)' if spec.ordered else ''}, max {attempts} attempts"
+        once = ", idempotent" if spec.options.idempotent is not None else ""
+        return f"{spec.resource}{' (ordered)' if spec.ordered else ''}, max {attempts} attempts{once}"
 
     # ---------------------------------------------------------------------------- running
 

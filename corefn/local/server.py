@@ -33,6 +33,7 @@ from corefn.context import Context
 from corefn.dispatch import dispatch_http
 from corefn.events.base import Body, Headers, Query
 from corefn.events.http import HttpRequest, HttpResponse
+from corefn.local.console import CONSOLE_PREFIX
 
 if TYPE_CHECKING:
     from corefn.app import App
@@ -55,18 +56,24 @@ def _json(status: int, text: str) -> HttpResponse:
 class LocalGateway:
     """The ASGI application."""
 
-    def __init__(self, app: App, settings: Settings, console: Console | None = None, threads: int = 32) -> None:
+    def __init__(
+        self, app: App, settings: Settings, console: Console | None = None, threads: int = 32, web: Any = None
+    ) -> None:
         self.app = app
         self.timeout = settings.http_timeout
         self.max_body = settings.max_body
         self.console = console
         self.dispatcher = Dispatcher(app, threads)
+        self.web = web  # the browser console (corefn.local.webconsole.WebConsole), under /_corefn/
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await _lifespan(receive, send)
             return
         if scope["type"] != "http":
+            return
+        if self.web is not None and (scope["path"] == CONSOLE_PREFIX or scope["path"].startswith(CONSOLE_PREFIX + "/")):
+            await self.web(scope, receive, send)
             return
         started = time.perf_counter()
         try:

@@ -159,11 +159,14 @@ class HandlerRunner:
         started = time.perf_counter()
         ctx = Context(cloud="local", app=self.app, deadline=time.time() + self.timeout if self.timeout else None)
         ctx.idempotency = records
+        token = self.console.started(self.spec.name, _describe(rows[0]) if len(rows) == 1 else f"{len(rows)} records")
         try:
             events = [to_event(row) for row in rows]
             result = dispatch(self.app, events, ctx, pinned=self.spec.name)
         except Exception as error:  # a broken row or a configuration error: a failed delivery
             return [(error, time.perf_counter() - started) for _ in rows]
+        finally:
+            self.console.finished(token)
         total = time.perf_counter() - started
         seconds = total / len(rows)
         if self.timeout and total > self.timeout:

@@ -1,0 +1,120 @@
+"""The local console (``/_corefn/``) of ``corefn run``: its JSON, its guards, and the page in
+headless Chromium — it loads, shows a live invocation, and its Redrive button moves a dead letter
+back. Screenshots go to ``$COREFN_SCREENSHOTS`` (default: the test's tmp folder)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from corefn import App
+from corefn.errors import ConfigurationError
+from tests.reliability.browser import Browser
+from tests.reliability.conftest import Reliable
+
+
+def test_the_app_may_not_declare_console_routes() -> None:
+    app = App("a")
+    for route in ("/_corefn", "/_corefn/api/state"):
+        with pytest.raises(ConfigurationError, match="reserved"):
+            app.get(route)
+    app.get("/_corefnx", name="fine")(lambda r: "ok")  # only the console's own prefix is reserved
+
+
+def test_graph_draws_triggers_handlers_sinks_and_feeds() -> None:
+    from corefn.local.graph import layout, render
+    from tests.reliability.app import app
+
+    nodes, edges = layout(app)
+    ids = {n.id for n in nodes}
+    assert {"resource:payments", "handler:pay", "timer:morning", "http:pay_http", "sink:ledger", "sink:audit"} <= ids
+    assert ("resource:payments", "handler:pay", False) in edges and ("http:pay_http", "handler:pay_http", False) in edges
+    svg = render(app)
+    assert svg.startswith("<svg") and 'data-node="handler:alert_b"' in svg and "0 9 * * * (Asia/Seoul)" in svg
+
+
+@pytest.fixture
+def served(rel: Reliable) -> Iterator[str]:
+    (rel.out / "broken").touch()
+    rel.publisher("jobs").send("fragile")  # fails twice while "broken" exists: a dead letter
+    status, out = rel.until_idle()
+    assert status == 1, out
+    _, base = rel.serve()
+    yield base
+
+
+def test_state_json_and_guards(served: str) -> None:
+    state = httpx.get(f"{served}/_corefn/api/state").json()
+    assert state["app"] == "reliable"
+    (letter,) = state["dead"]
+    assert letter["handler"] == "work" and letter["attempts"] == 2 and "fragile" in letter["error"]
+    (timer,) = state["timers"]
+    assert timer["tz"] == "Asia/Seoul" and timer["next_local"].endswith("09:00 KST") and timer["next_utc"].endswith("00:00 UTC")
+    assert {h["name"] for h in state["handlers"]} >= {"pay", "work", "alert_a", "morning", "pay_http"}
+    page = httpx.get(f"{served}/_corefn/")
+    assert page.status_code == 200 and "<svg" in page.text and "http://" not in page.text.split("<svg", 1)[0]
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    # guards: a foreign Host (DNS rebinding), a redrive without the console's header, a bad body
+    assert httpx.get(f"{served}/_corefn/api/state", headers={"host": "evil.example"}).status_code == 403
+    assert httpx.post(f"{served}/_corefn/api/redrive", json={"all": True}).status_code == 403
+    assert httpx.post(f"{served}/_corefn/api/redrive", content=b"[1]", headers={"x-corefn-console": "1"}).status_code == 400
+    assert httpx.get(f"{served}/_corefn/nope").status_code == 404
+
+
+def lan_address() -> str | None:
+    """An address of this machine that is not loopback, if it has one."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: nothing is sent by connect() on UDP
+            address: str = probe.getsockname()[0]
+    except OSError:
+        return None
+    return None if address.startswith("127.") else address
+
+
+def test_non_loopback_peers_get_403(rel: Reliable) -> None:
+    address = lan_address()
+    if address is None:
+        pytest.skip("this machine has no non-loopback address to call from")
+    _, base = rel.serve("--host", "0.0.0.0")
+    port = base.rsplit(":", 1)[1]
+    assert httpx.post(f"http://{address}:{port}/pay", content=b"x").status_code == 200  # the app answers everyone bound
+    assert httpx.get(f"http://{address}:{port}/_corefn/api/state").status_code == 403
+    assert httpx.get(f"http://127.0.0.1:{port}/_corefn/api/state").status_code == 200
+
+
+def test_console_in_chromium_shows_a_live_invocation_and_redrives(served: str, rel: Reliable, tmp_path: Path) -> None:
+    shots = Path(os.environ.get("COREFN_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    browser = Browser()
+    try:
+        browser.open(f"{served}/_corefn/")
+        browser.wait_for("document.querySelector('#graph [data-node=\"handler:pay\"]') !== null")
+        browser.wait_for("document.querySelectorAll('tr.dead-letter').length === 1")
+        # a live invocation: an HTTP request, and the queue message its handler publishes
+        assert httpx.post(f"{served}/pay", content=b"coffee").status_code == 200
+        assert httpx.post(f"{served}/pay", content=b"coffee").status_code == 200
+        rel.publisher("payments").send("tea")
+        browser.wait_for("[...document.querySelectorAll('tr.invocation')].some(r => r.textContent.includes('POST /pay') && r.textContent.includes('200'))")
+        browser.wait_for("[...document.querySelectorAll('tr.invocation')].some(r => r.textContent.includes('pay') && r.textContent.includes('payments') && r.querySelector('.s-ok'))")
+        browser.screenshot(shots / "console-loaded.png")
+        assert "0 9 * * *" in browser.evaluate("document.getElementById('timers').textContent")
+        assert "KST" in browser.evaluate("document.getElementById('timers').textContent")
+
+        (rel.out / "broken").unlink()  # fixed: the fragile message can now succeed
+        browser.click("button.redrive")
+        browser.wait_for("document.querySelectorAll('tr.dead-letter').length === 0")
+        browser.wait_for("document.getElementById('dead').textContent.includes('no dead letters')")
+        browser.screenshot(shots / "console-redriven.png")
+    finally:
+        browser.close()
+    runs = [r for r in rel.records("work") if r["body"] == "fragile"]
+    assert [r["attempt"] for r in runs][-1] == 1  # delivered again with its attempts reset
+    state = httpx.get(f"{served}/_corefn/api/state").json()
+    assert state["dead"] == [] and json.dumps(state)  # nothing left dead
