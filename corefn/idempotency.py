@@ -317,3 +317,10 @@ def records_in_sink(setting: Idempotency, spec: HandlerSpec, ctx: Context) -> Re
     if sink.options.get("sort_key"):
         raise ConfigurationError(f"idempotency table {setting.sink!r} must have no sort key (records are keyed by one string)")
     return TableRecords(app.sink(setting.sink), str(sink.options.get("key") or "id"), spec.name)
+
+
+def record_sink(spec: HandlerSpec) -> str | None:
+    """The sink an idempotent handler keeps its records in (``None`` for other handlers): what
+    its least-privilege grants must include besides the sinks it uses itself."""
+    setting = Idempotency.of(getattr(spec.options, "idempotent", None))
+    return None if setting is None else setting.sink

@@ -48,6 +48,8 @@ class Console:
     #: the latest invocations and what runs now, for the browser console (``/_corefn/``)
     recent: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=RECENT))
     running: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: (handler, partition) → the last sequence an ordered handler finished (acked or dead-lettered)
+    positions: dict[tuple[str, str], int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ids: Any = field(default_factory=itertools.count)
     _rich: Any = None
@@ -84,6 +86,11 @@ class Console:
 
     def finished(self, token: int) -> None:
         self.running.pop(token, None)
+
+    def advanced(self, handler: str, partition: str, sequence: int) -> None:
+        key = (handler, partition)
+        if sequence > self.positions.get(key, -1):
+            self.positions[key] = sequence
 
     def _remember(self, handler: str | None, what: str, outcome: str, seconds: float, detail: str = "") -> None:
         self.recent.append(

@@ -80,9 +80,10 @@ function draw(state) {
     `<tr data-handler="${esc(h.name)}"><td>${esc(h.name)}${h.idempotent ? " <code>idempotent</code>" : ""}</td><td>${esc(h.kind)}</td><td>${esc(h.resource || "")}</td>` +
     `<td class="num waiting">${h.queue.waiting}</td><td class="num">${h.queue.delayed}</td><td class="num">${h.queue.in_flight}</td>` +
     `<td class="num">${h.ok}</td><td class="num">${h.retried}</td><td class="num">${h.dead}</td></tr>`), "no queued triggers");
-  table("streams", ["handler", "stream", "partition", "#next sequence", "#behind"], state.streams.map((s) =>
-    `<tr><td>${esc(s.handler)}</td><td>${esc(s.stream)}</td><td>${esc(s.partition)}</td><td class="num">${esc(s.next_sequence)}</td><td class="num">${s.behind}</td></tr>`),
-    "no ordered records waiting (streams, table changes, FIFO queues are caught up)");
+  table("streams", ["handler", "stream", "partition", "#last done", "#next", "#behind"], state.streams.map((s) =>
+    `<tr><td>${esc(s.handler)}</td><td>${esc(s.stream)}</td><td>${esc(s.partition)}</td><td class="num">${esc(s.last_sequence ?? "–")}</td>` +
+    `<td class="num">${esc(s.next_sequence ?? "–")}</td><td class="num">${s.behind}</td></tr>`),
+    "no ordered handler has records yet (streams, table changes, FIFO queues)");
   table("timers", ["handler", "schedule", "next (its zone)", "next (UTC)", "#in"], state.timers.map((t) =>
     `<tr><td>${esc(t.handler)}</td><td><code>${esc(t.schedule)}</code> ${esc(t.tz)}</td><td>${esc(t.next_local)}</td><td>${esc(t.next_utc)}</td><td class="num">${age(t.in_s)}</td></tr>`), "no timers");
   table("dead", ["#id", "handler", "#attempts", "age", "last error", ""], state.dead.map((d) =>

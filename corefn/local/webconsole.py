@@ -155,20 +155,29 @@ class WebConsole:
         }
 
     def _streams(self, db: Any) -> list[dict[str, Any]]:
-        """Per ordered handler and partition: the next record's sequence and how many wait."""
-        ordered = [spec.name for spec in self.runtime.app.handlers if spec.ordered and spec.kind != "http"]
-        if not ordered:
+        """Per ordered handler and partition: the last sequence it finished (this run), the next
+        one waiting and how many wait (the local sequence is the store's delivery number)."""
+        specs = {spec.name: spec for spec in self.runtime.app.handlers if spec.ordered and spec.kind != "http"}
+        if not specs:
             return []
-        marks = ",".join("?" * len(ordered))
-        rows = db.execute(
-            f"SELECT handler, resource, partition, MIN(seq), COUNT(*) FROM deliveries WHERE handler IN ({marks})"
-            " GROUP BY handler, partition ORDER BY handler, partition",
-            ordered,
-        ).fetchall()
-        return [
-            {"handler": h, "stream": r, "partition": p, "next_sequence": str(seq), "behind": int(n)}
-            for h, r, p, seq, n in rows
-        ]
+        marks = ",".join("?" * len(specs))
+        waiting = {
+            (str(h), str(p)): (int(seq), int(n))
+            for h, p, seq, n in db.execute(
+                f"SELECT handler, partition, MIN(seq), COUNT(*) FROM deliveries WHERE handler IN ({marks}) GROUP BY handler, partition",
+                list(specs),
+            )
+        }
+        positions = {k: v for k, v in self.runtime.console.positions.items() if k[0] in specs}
+        out = []
+        for handler, partition in sorted(set(waiting) | set(positions)):
+            head = waiting.get((handler, partition))
+            out.append({
+                "handler": handler, "stream": specs[handler].resource, "partition": partition,
+                "last_sequence": positions.get((handler, partition)),
+                "next_sequence": None if head is None else head[0], "behind": 0 if head is None else head[1],
+            })
+        return out
 
     def _timers(self) -> list[dict[str, Any]]:
         from corefn.local.scheduler import next_tick

@@ -225,6 +225,11 @@ class HandlerRunner:
                 )
         if quiet and done:
             self.console.batch(name, len(done), elapsed)
+        if self.ordered:  # stream positions, for the browser console
+            finished = set(done) | {seq for seq, _ in dead}
+            for row in rows:
+                if row.seq in finished and row.partition is not None:
+                    self.console.advanced(name, row.partition, row.seq)
         self.store.settle(done, retry, dead, records.apply if records is not None else None)
         self.store.release(release)
 

@@ -172,3 +172,20 @@ def test_http_request_in_progress_is_a_409() -> None:
     app.sink("records").add("slow#k", '{"status": "in_progress"}', ttl=60)
     answer = dispatch_http(app, HttpRequest(method="POST", path="/slow", headers={"idempotency-key": "k"}), Context(app=app))
     assert answer.status == 409
+
+
+def test_record_sink_names_where_the_records_live() -> None:
+    from corefn.idempotency import record_sink
+
+    app = App("a")
+
+    @app.queue("q", idempotent=True)
+    def one(message: QueueMessage) -> None: ...
+
+    @app.queue("r", idempotent=Idempotency(cache="locks"))
+    def two(message: QueueMessage) -> None: ...
+
+    @app.queue("s")
+    def three(message: QueueMessage) -> None: ...
+
+    assert [record_sink(app.handler(n)) for n in ("one", "two", "three")] == [DEFAULT_TABLE, "locks", None]

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from corefn import App, HttpRequest, QueueMessage, TimerEvent, TopicMessage
+from corefn import App, HttpRequest, QueueMessage, StreamRecord, TimerEvent, TopicMessage
 
 app = App("reliable")
 ledger = app.table("ledger")
@@ -56,6 +56,11 @@ def alert_a(message: TopicMessage) -> None:
 @app.topic("alerts")
 def alert_b(message: TopicMessage) -> None:
     ledger.put({"id": message.text})
+
+
+@app.stream("clicks")
+def click(record_: StreamRecord) -> None:
+    record("click", partition=record_.partition, sequence=record_.sequence, key=record_.key)
 
 
 @app.timer("0 9 * * *", tz="Asia/Seoul")

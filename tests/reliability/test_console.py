@@ -67,6 +67,17 @@ def test_state_json_and_guards(served: str) -> None:
     assert httpx.get(f"{served}/_corefn/nope").status_code == 404
 
 
+def test_stream_positions(served: str, rel: Reliable) -> None:
+    clicks = rel.publisher("clicks", target="stream")
+    for n in range(5):
+        clicks.send(f"c{n}", group="user-1")  # one partition key: one partition, in order
+    rel.wait_for(lambda: len(rel.records("click")) == 5)
+    last = max(int(r["sequence"]) for r in rel.records("click"))
+    rel.wait_for(lambda: any(s["last_sequence"] == last for s in httpx.get(f"{served}/_corefn/api/state").json()["streams"]))
+    (position,) = [s for s in httpx.get(f"{served}/_corefn/api/state").json()["streams"] if s["handler"] == "click"]
+    assert position["stream"] == "clicks" and position["behind"] == 0 and position["next_sequence"] is None
+
+
 def lan_address() -> str | None:
     """An address of this machine that is not loopback, if it has one."""
     try:
