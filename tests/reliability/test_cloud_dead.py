@@ -29,6 +29,8 @@ def test_supports_says_what_each_cloud_cannot_do() -> None:
     assert table["gcp"]["count"] and "num_undelivered_messages" in table["gcp"]["count"] and table["gcp"]["show"]
     assert all(v is None for v in table["azure"].values())
     assert "no dead-letter operations" in table["openwhisk"]["redrive"]  # OpenWhisk has no dead-letter queue
+    bus = dead("list", "--cloud", "azure", "--queue", "servicebus://ns/orders")
+    assert bus.exit_code == 2 and "Service Bus dead-letter subqueues are not supported" in bus.output
     text = dead("supports", "--cloud", "aws").output
     assert "show         no: SQS reads no message by id" in text and "redrive      yes" in text
 

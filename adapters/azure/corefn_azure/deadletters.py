@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from corefn.deadletters import CloudDeadLetter, Redriven
+from corefn.deadletters import CloudDeadLetter, Redriven, refuse
 from corefn.errors import ConfigurationError
 from corefn_azure.sinks import STORAGE_RETRY, StorageTarget, azure_errors
 
@@ -125,8 +125,35 @@ def _letter(message: Any) -> CloudDeadLetter:
     return CloudDeadLetter(str(message.id), body, int(message.dequeue_count or 0), inserted)
 
 
-def open_dead_letters(where: Mapping[str, str]) -> PoisonQueue:
+SERVICE_BUS_WHY = (
+    "Service Bus dead-letter subqueues are not supported by this corefn yet"
+    " (no Service Bus emulator in its tests; use Service Bus Explorer in the Azure portal)"
+)
+
+
+class ServiceBusDeadLetters:
+    """``--queue servicebus://NAMESPACE/QUEUE``: said plainly, not half done."""
+
+    cloud: ClassVar[str] = "azure"
+    supports: ClassVar[Mapping[str, str | None]] = dict.fromkeys(SUPPORTS, SERVICE_BUS_WHY)
+
+    def count(self) -> int | None:
+        raise refuse(self, "count")
+
+    def peek(self, limit: int = 10) -> list[CloudDeadLetter]:
+        raise refuse(self, "list")
+
+    def show(self, id: str) -> CloudDeadLetter:
+        raise refuse(self, "show")
+
+    def redrive(self, ids: list[str] | None = None, to: str | None = None) -> Redriven:
+        raise refuse(self, "redrive")
+
+
+def open_dead_letters(where: Mapping[str, str]) -> PoisonQueue | ServiceBusDeadLetters:
+    if (where.get("queue") or "").startswith("servicebus://"):
+        return ServiceBusDeadLetters()
     return PoisonQueue(where)
 
 
-__all__ = ["SUPPORTS", "PoisonQueue", "open_dead_letters"]
+__all__ = ["SUPPORTS", "PoisonQueue", "ServiceBusDeadLetters", "open_dead_letters"]
