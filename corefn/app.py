@@ -203,12 +203,12 @@ class App:
 
         options = check_options(self, options)
 
-        idempotent = options.get("idempotent")
-        if idempotent is not None:
+        merged = self.defaults.merged(**options)
+        if merged.idempotent is not None:  # True, False or Idempotency(...), here or in the app's defaults
             from corefn.idempotency import DEFAULT_TABLE, Idempotency
 
-            setting = Idempotency.of(idempotent)
-            options = {**options, "idempotent": setting}
+            setting = Idempotency.of(merged.idempotent)
+            merged = merged.replace(idempotent=setting)
             if setting is not None and setting.table == DEFAULT_TABLE and DEFAULT_TABLE not in self._sinks:
                 self.table(DEFAULT_TABLE, key="id")  # where idempotent=True keeps its records
 
@@ -223,7 +223,7 @@ class App:
                 name=handler_name,
                 handler=fn,
                 trigger=trigger,
-                options=self.defaults.merged(**options),
+                options=merged,
                 takes_context=_takes_context(fn),
                 is_async=_is_async(fn),
             )

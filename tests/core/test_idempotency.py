@@ -49,6 +49,22 @@ def test_idempotent_false_is_off_and_bad_values_are_refused() -> None:
         Idempotency(expiry_s=0)
 
 
+def test_app_defaults_can_make_every_handler_idempotent() -> None:
+    from corefn import Options
+
+    app = App("a", defaults=Options(idempotent=True))
+
+    @app.queue("q")
+    def handle(message: QueueMessage) -> None: ...
+
+    @app.queue("r", idempotent=False)
+    def other(message: QueueMessage) -> None: ...
+
+    assert app.handler("handle").options.idempotent == Idempotency()
+    assert app.handler("other").options.idempotent is None
+    assert [s.name for s in app.sinks] == [DEFAULT_TABLE]
+
+
 def test_an_undeclared_record_sink_is_a_clear_error() -> None:
     app = App("a")
 
