@@ -129,3 +129,36 @@ def test_console_in_chromium_shows_a_live_invocation_and_redrives(served: str, r
     assert [r["attempt"] for r in runs][-1] == 1  # delivered again with its attempts reset
     state = httpx.get(f"{served}/_corefn/api/state").json()
     assert state["dead"] == [] and json.dumps(state)  # nothing left dead
+
+
+def test_an_app_without_http_routes_still_gets_its_console(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    from tests.local.conftest import REPO, free_port
+
+    (tmp_path / "quiet_app.py").write_text(
+        "from corefn import App\napp = App('quiet')\n\n@app.queue('q')\ndef q(message):\n    pass\n"
+    )
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO)]), "COREFN_STATE_DIR": str(tmp_path / "state")}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from corefn.cli import main; main()", "run", "quiet_app:app", "--port", str(port)],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.time() + 20
+        while True:
+            try:
+                state = httpx.get(f"http://127.0.0.1:{port}/_corefn/api/state").json()
+                break
+            except httpx.HTTPError:
+                assert time.time() < deadline and proc.poll() is None, "no console"
+                time.sleep(0.1)
+        assert state["app"] == "quiet" and [h["name"] for h in state["handlers"]] == ["q"]
+        assert httpx.get(f"http://127.0.0.1:{port}/anything").status_code == 404  # no app route
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=10)
+    assert "console: http://127.0.0.1:" in out
