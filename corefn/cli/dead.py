@@ -15,7 +15,6 @@ whole table). Exit status: 0, 1 when an operation found nothing to do (``show`` 
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -87,8 +86,6 @@ def _where(ctx: click.Context, **given: Any) -> Where:
     """The group's options, overridden by the subcommand's own."""
     parent: Where = ctx.obj
     merged = {**vars(parent), **{k: v for k, v in given.items() if v is not None}}
-    if given.get("state") is not None:
-        os.environ["COREFN_STATE_DIR"] = str(given["state"])
     return Where(merged["app_ref"], merged["state"], merged["cloud"], merged["queue"], merged["subscription"], bool(merged["as_json"]))
 
 
@@ -98,8 +95,6 @@ def _where(ctx: click.Context, **given: Any) -> Where:
 @click.pass_context
 def command(ctx: click.Context, app_ref: str, state: Path | None, cloud: str | None, queue: str | None, subscription: str | None, as_json: bool | None) -> None:
     """List, show and redrive APP's dead letters (local runtime, or --cloud NAME)."""
-    if state is not None:
-        os.environ["COREFN_STATE_DIR"] = str(state)
     ctx.obj = Where(app_ref, state, cloud, queue, subscription, bool(as_json))
 
 
