@@ -53,7 +53,11 @@ runtime.db     SQLite (WAL). Tables:
                subscriptions  which handler consumes which queue / topic / stream
                objects_seen   the object versions (size, mtime) already announced as events
                timers         when each timer last fired
-               Inspect with:  sqlite3 runtime.db 'select handler, attempt, last_error from dead'
+               idempotency    idempotent handlers' records (in_progress / completed, with
+                              the result), committed with the delivery's ack
+               Inspect with:  corefn dead APP list / show ID / redrive ID, the console at
+                              http://127.0.0.1:PORT/_corefn/, or
+                              sqlite3 runtime.db 'select handler, attempt, last_error from dead'
 flows.db       SQLite: flow runs (flow_runs), each step's recorded result (flow_steps) and the
                step log (flow_log). Inspect with:
                sqlite3 flows.db 'select flow, status, error from flow_runs'
