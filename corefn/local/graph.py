@@ -3,7 +3,7 @@ handler (HTTP routes, timers, queues, topics, streams, buckets, tables) on the l
 in the middle, the sinks they may write to on the right.
 
 Edges: trigger → handler from the declarations; handler → sink from a handler's ``uses``
-declaration where it has one (least privilege), and a dashed sink → trigger edge where a sink
+declaration where it has one (least privilege) and from its idempotency records, and a dashed sink → trigger edge where a sink
 writes into a resource some handler listens to (a publisher to a queue, a bucket whose uploads
 raise storage events): how one handler feeds another. Laid out in three columns, no library,
 no network; every node carries ``data-node`` so the page can light up live counts.
@@ -76,10 +76,16 @@ def layout(app: App) -> tuple[list[Node], list[tuple[str, str, bool]]]:
         sinks[sink.name] = Node(f"sink:{sink.name}", f"{sink.kind} {sink.name}", sink.kind, 2, len(sinks))
         if f"resource:{sink.name}" in triggers:
             edges.append((f"sink:{sink.name}", f"resource:{sink.name}", True))
+    from corefn.idempotency import record_sink
+
     for spec in app.handlers:
-        for used in _uses(spec):
-            if used in sinks:
-                edges.append((f"handler:{spec.name}", f"sink:{used}", False))
+        used = list(_uses(spec))
+        records = record_sink(spec)  # an idempotent handler writes its records there
+        if records is not None and records not in used:
+            used.append(records)
+        for name in used:
+            if name in sinks:
+                edges.append((f"handler:{spec.name}", f"sink:{name}", False))
     return [*triggers.values(), *handlers.values(), *sinks.values()], edges
 
 

@@ -35,6 +35,7 @@ def test_graph_draws_triggers_handlers_sinks_and_feeds() -> None:
     ids = {n.id for n in nodes}
     assert {"resource:payments", "handler:pay", "timer:morning", "http:pay_http", "sink:ledger", "sink:audit"} <= ids
     assert ("resource:payments", "handler:pay", False) in edges and ("http:pay_http", "handler:pay_http", False) in edges
+    assert ("handler:pay", "sink:idempotency", False) in edges  # the idempotent handler's records
     svg = render(app)
     assert svg.startswith("<svg") and 'data-node="handler:alert_b"' in svg and "0 9 * * * (Asia/Seoul)" in svg
 
