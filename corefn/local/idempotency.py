@@ -39,6 +39,26 @@ def setup(store: Store) -> None:
     store.connect().executescript(SCHEMA)
 
 
+def unclaim_unstarted(store: Store, handlers: list[str]) -> int:
+    """Give back the attempt of deliveries a dead runtime had claimed for idempotent ``handlers``
+    but never started (call holding the runtime lock, before :func:`recover`).
+
+    Workers claim rows in batches, and a claim counts an attempt (as an SQS receive does), so
+    every kill would cost each claimed-but-waiting row an attempt, and a few kills could
+    dead-letter messages no handler ever ran. For an idempotent handler with the default key
+    the runtime can tell: a row whose run began has an in-progress record (``<handler>#<id>``),
+    written before the handler is called. Handlers with a key function are left as they are."""
+    if not handlers:
+        return 0
+    marks = ",".join("?" * len(handlers))
+    with store.transaction() as db:
+        return db.execute(
+            f"UPDATE deliveries SET attempt=MAX(attempt-1, 0) WHERE claimed_at IS NOT NULL AND handler IN ({marks})"
+            " AND NOT EXISTS (SELECT 1 FROM idempotency i WHERE i.key = deliveries.handler || '#' || deliveries.id)",
+            handlers,
+        ).rowcount
+
+
 def recover(store: Store) -> int:
     """Delete in-progress records (call holding the runtime lock): their runs died."""
     with store.transaction() as db:

@@ -156,6 +156,11 @@ class Runtime:
 
         self._lock = lock_state(self.settings.state)
         local_idempotency.setup(self.store)
+        keyed_by_id = [
+            s.name for s in self.app.handlers
+            if s.options.idempotent is not None and s.options.idempotent.key is None and s.name in self.runners
+        ]
+        local_idempotency.unclaim_unstarted(self.store, keyed_by_id)  # claimed, never run: no attempt lost
         local_idempotency.recover(self.store)  # in-progress records of a runtime that died
         local_idempotency.sweep(self.store)
         recovered = self.store.recover()

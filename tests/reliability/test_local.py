@@ -105,3 +105,24 @@ def test_redrive_to_a_handler_of_another_kind_is_refused(rel: Reliable) -> None:
 def test_dead_without_a_state_folder_says_so(rel: Reliable) -> None:
     result = rel.cli("dead", "tests.reliability.app:app", "list", "--state", str(rel.root / "nowhere"))
     assert result.exit_code != 0 and "holds no corefn run state" in result.output
+
+
+def test_a_kill_costs_no_attempt_to_claimed_messages_that_never_ran(rel: Reliable) -> None:
+    rel.until_idle()
+    store = rel.store()
+    store.insert([NewDelivery("queue", "payments", "pay", body=b"sleep:30", id="slow")])
+    store.insert([NewDelivery("queue", "payments", "pay", body=b"quick", id=f"q{n}") for n in range(10)])
+    proc = rel.start("--port", "0")
+    rel.wait_for(lambda: any(r["id"] == "slow" for r in rel.records("pay")), timeout=20)
+    with sqlite3.connect(rel.state / "runtime.db") as db:  # the slow one's worker holds the rows it claimed after it
+        waiting = db.execute("SELECT COUNT(*) FROM deliveries WHERE claimed_at IS NOT NULL AND id != 'slow'").fetchone()[0]
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert waiting >= 1
+    with sqlite3.connect(rel.state / "runtime.db") as db:
+        db.execute("UPDATE deliveries SET body=? WHERE id='slow'", (b"sleep:0",))
+    status, out = rel.until_idle()
+    assert status == 0, out
+    attempts = {r["id"]: r["attempt"] for r in rel.records("pay")}  # the last attempt each message ran at
+    assert attempts.pop("slow") == 2  # it had started: that attempt counts
+    assert set(attempts.values()) == {1}, attempts  # claimed behind it but never run: no attempt lost
