@@ -10,8 +10,10 @@ random points of progress (so every kill lands mid-work), restarted each time, t
 ``--until-idle``. Printed:
 
 - sent, processed (messages whose handler completed), duplicate runs (completions beyond the
-  first per message: at-least-once at work), dead letters, lost (neither processed nor dead:
-  **must be 0**), still queued (must be 0), msg/s (processed / wall time, restarts included);
+  first per message: at-least-once at work), dead letters (and how many of them are poison: the
+  others failed at random five times, or lost attempts to kills), lost (neither processed nor
+  dead: **must be 0**), still queued (must be 0), msg/s (processed / wall time, restarts
+  included; the machine's load moves it a lot);
 - with ``--compare``: the same run without and with ``idempotent=True``, side by side. With it,
   duplicate runs are bounded by the messages in flight at the kills (concurrency × kills); without
   it, by everything claimed but not yet acknowledged (claims are batched), i.e. hundreds.
@@ -61,6 +63,7 @@ class Result:
     processed: int
     duplicate_runs: int
     dead: int
+    dead_poison: int  # of the dead letters, the messages that always fail
     lost: int
     queued: int
     kills: int
@@ -125,11 +128,14 @@ def run(
         raise RuntimeError(f"the drain failed ({drain.returncode}):\n{drain.stdout[-2000:]}\n{drain.stderr[-2000:]}")
     done = _completions(log)
     with sqlite3.connect(state / "runtime.db") as db:
-        dead_ids = {row[0] for row in db.execute("SELECT id FROM dead")}
+        dead_rows = db.execute("SELECT id, body FROM dead").fetchall()
+        dead_ids = {row[0] for row in dead_rows}
+        dead_poison = len({row[0] for row in dead_rows if bytes(row[1] or b"").startswith(b"poison")})
         queued = int(db.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0])
     lost = len(set(sent) - set(done) - dead_ids)
     return Result(
-        idempotent, len(sent), len(done), sum(n - 1 for n in done.values()), len(dead_ids), lost, queued, done_kills, seconds
+        idempotent, len(sent), len(done), sum(n - 1 for n in done.values()), len(dead_ids), dead_poison, lost, queued,
+        done_kills, seconds,
     )
 
 
@@ -162,6 +168,7 @@ def report(results: list[Result]) -> str:
         ("processed", *(str(r.processed) for r in results)),
         ("duplicate runs", *(str(r.duplicate_runs) for r in results)),
         ("dead letters", *(str(r.dead) for r in results)),
+        ("  of them poison", *(str(r.dead_poison) for r in results)),
         ("lost", *(str(r.lost) for r in results)),
         ("still queued", *(str(r.queued) for r in results)),
         ("kills (kill -9)", *(str(r.kills) for r in results)),
