@@ -186,15 +186,18 @@ def show(ctx: click.Context, /, id: str, **given: Any) -> None:
 
 @command.command()
 @click.argument("ids", nargs=-1)
-@click.option("--all", "everything", is_flag=True, help="Every dead letter.")
+@click.option("--all", "everything", is_flag=True, help="Every dead letter (of --handler, when given).")
+@click.option("--handler", help="Locally, with --all: only this handler's dead letters.")
 @click.option("--to", "target", help="Locally: the handler to deliver to (same trigger kind); --cloud: the destination queue.")
 @common
 @click.pass_context
-def redrive(ctx: click.Context, /, ids: tuple[str, ...], everything: bool, target: str | None, **given: Any) -> None:
+def redrive(ctx: click.Context, /, ids: tuple[str, ...], everything: bool, handler: str | None, target: str | None, **given: Any) -> None:
     """Put dead letters back, attempts reset to 0: ID ... or --all."""
     where = _where(ctx, **given)
     if bool(ids) == everything:
         raise click.UsageError("give dead-letter IDs or --all (not both)")
+    if handler and (ids or where.cloud):
+        raise click.UsageError("--handler goes with --all on the local runtime")
     try:
         if where.cloud:
             queue = where.cloud_queue()
@@ -215,7 +218,14 @@ def redrive(ctx: click.Context, /, ids: tuple[str, ...], everything: bool, targe
             raise click.BadParameter(f"{', '.join(bad)}: local dead-letter ids are numbers (see: corefn dead APP list)")
         app = load_app(where.app_ref)
         kinds = {spec.name: spec.kind for spec in app.handlers}
-        moved = move(where.store(), [int(i) for i in ids] if ids else None, target, kinds)
+        store = where.store()
+        if handler:
+            from corefn.local.dead import dead_letters
+
+            chosen: list[int] | None = [d.id for d in dead_letters(store, handler)]
+        else:
+            chosen = [int(i) for i in ids] if ids else None
+        moved = move(store, chosen, target, kinds) if chosen is None or chosen else []
     except CorefnError as exc:
         _fail(exc)
         return

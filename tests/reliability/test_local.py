@@ -93,7 +93,8 @@ def test_redrive_to_a_handler_of_another_kind_is_refused(rel: Reliable) -> None:
     assert refused.exit_code == 2 and "takes timer events" in refused.output
     unknown = rel.cli("dead", "tests.reliability.app:app", "redrive", "--all", "--to", "nobody")
     assert unknown.exit_code == 2 and "no handler 'nobody'" in unknown.output
-    moved = rel.cli("dead", "tests.reliability.app:app", "redrive", "--all", "--to", "rework")
+    assert rel.cli("dead", "tests.reliability.app:app", "redrive", "--all", "--handler", "pay").output.strip() == "no dead letters to redrive"
+    moved = rel.cli("dead", "tests.reliability.app:app", "redrive", "--all", "--handler", "work", "--to", "rework")
     assert moved.exit_code == 0, moved.output
     status, out = rel.until_idle()
     assert status == 0, out
