@@ -20,8 +20,6 @@ class Reliable(Local):
         import subprocess
         import sys
 
-        from tests.local.conftest import REPO  # noqa: F401 - the env() PYTHONPATH
-
         cmd = [sys.executable, "-c", "from corefn.cli import main; main()", "run", APP, "--retry-delay", "0.02", *args]
         proc = subprocess.Popen(
             cmd, cwd=self.root, env=self.env(**(env or {})), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
