@@ -25,7 +25,7 @@ def dead(*args: str) -> Any:
 def test_supports_says_what_each_cloud_cannot_do() -> None:
     table = json.loads(dead("supports", "--json").output)
     assert table["aws"]["show"] and "by id" in table["aws"]["show"]
-    assert table["aws"]["redrive"] is None and table["aws"]["redrive_ids"] is not None
+    assert table["aws"]["redrive"] is None and table["aws"]["redrive_ids"] is None
     assert table["gcp"]["count"] and "num_undelivered_messages" in table["gcp"]["count"] and table["gcp"]["show"]
     assert all(v is None for v in table["azure"].values())
     assert "no dead-letter operations" in table["openwhisk"]["redrive"]  # OpenWhisk has no dead-letter queue
@@ -58,11 +58,34 @@ def test_sqs_count_and_list_leave_the_messages_in_place(dlq: str) -> None:
     assert again["count"] == 3 and len(again["messages"]) == 3  # still there, still visible
 
 
-def test_sqs_show_and_redrive_of_ids_are_refused_with_the_reason(dlq: str) -> None:
+def test_sqs_show_is_refused_with_the_reason(dlq: str) -> None:
     shown = dead("show", "abc", "--cloud", "aws", "--queue", dlq)
     assert shown.exit_code == 2 and "SQS reads no message by id" in shown.output
-    picked = dead("redrive", "abc", "--cloud", "aws", "--queue", dlq)
-    assert picked.exit_code == 2 and "selects no messages" in picked.output
+
+
+def test_sqs_redrive_of_chosen_ids_moves_only_them(dlq: str) -> None:
+    import boto3
+
+    sqs = boto3.client("sqs")
+    main = sqs.create_queue(QueueName=f"orders-main-{time.monotonic_ns()}")["QueueUrl"]
+    listed = json.loads(dead("list", "--cloud", "aws", "--queue", dlq, "--json").output)["messages"]
+    chosen = [m["id"] for m in listed if m["body"] in ("order-0", "order-2")]
+    no_source = dead("redrive", chosen[0], "--cloud", "aws", "--queue", dlq)  # moto sets no DeadLetterQueueSourceArn
+    assert no_source.exit_code == 2 and "--to" in no_source.output
+    moved = dead("redrive", *chosen, "--cloud", "aws", "--queue", dlq, "--to", main)
+    assert moved.exit_code == 0 and "moved 2 message(s)" in moved.output, moved.output
+    got = sqs.receive_message(QueueUrl=main, MaxNumberOfMessages=10, MessageAttributeNames=["All"])["Messages"]
+    assert sorted((m["Body"], m["MessageAttributes"]["trace"]["StringValue"]) for m in got) == [("order-0", "t0"), ("order-2", "t2")]
+    left = json.loads(dead("list", "--cloud", "aws", "--queue", dlq, "--json").output)
+    assert [m["body"] for m in left["messages"]] == ["order-1"]  # the other one is visible again at once
+
+
+def test_sqs_destination_comes_from_the_source_arn() -> None:
+    from corefn_aws.deadletters import destination_of
+
+    message = {"MessageId": "m", "Attributes": {"DeadLetterQueueSourceArn": "arn:aws:sqs:eu-west-1:123456789012:orders"}}
+    assert destination_of(message, None) == "arn:aws:sqs:eu-west-1:123456789012:orders"
+    assert destination_of(message, "https://queue/x") == "https://queue/x"
 
 
 def test_sqs_redrive_starts_a_message_move_task(dlq: str) -> None:

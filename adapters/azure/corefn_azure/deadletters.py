@@ -99,20 +99,23 @@ class PoisonQueue:
         seen: set[str] = set()
         others: list[Any] = []  # received but not asked for: hidden until the end, then shown again
         with azure_errors(poison.resource):
-            while True:
-                batch = list(source.receive_messages(messages_per_page=32, visibility_timeout=MOVE_VISIBILITY, max_messages=32))
-                if not batch:
-                    break
-                for message in batch:
-                    seen.add(message.id)
-                    if wanted is not None and message.id not in wanted:
-                        others.append(message)
-                        continue
-                    target.send_message(message.content)
-                    source.delete_message(message)
-                    moved += 1
-            for message in others:
-                source.update_message(message, visibility_timeout=0)
+            try:
+                while True:
+                    batch = list(source.receive_messages(messages_per_page=32, visibility_timeout=MOVE_VISIBILITY, max_messages=32))
+                    if not batch:
+                        break
+                    others.extend(batch)  # until moved: shown again if anything fails
+                    for message in batch:
+                        seen.add(message.id)
+                        if wanted is not None and message.id not in wanted:
+                            continue
+                        target.send_message(message.content)
+                        source.delete_message(message)
+                        others.remove(message)
+                        moved += 1
+            finally:
+                for message in others:
+                    source.update_message(message, visibility_timeout=0)
         missing = sorted(wanted - seen) if wanted is not None else []
         note = f"; not found: {', '.join(missing)}" if missing else ""
         return Redriven(moved, f"moved {moved} message(s) from {poison.resource} to {destination.resource}{note}")

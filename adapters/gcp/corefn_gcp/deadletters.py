@@ -106,21 +106,24 @@ class DeadLetterSubscription:
         others: list[Any] = []  # pulled but not asked for: held until the end, then given back
         topics: dict[str, str] = {}
         with google_errors(self.path):
-            while True:
-                received = [r for r in self._pull(PULL) if r.message.message_id not in seen]
-                if not received:
-                    break
-                for r in received:
-                    seen.add(r.message.message_id)
-                    if wanted is not None and r.message.message_id not in wanted:
-                        others.append(r)
-                        continue
-                    topic = self._topic_of(r.message, to, topics)
-                    attributes = {k: v for k, v in r.message.attributes.items() if not k.startswith("CloudPubSubDeadLetter")}
-                    publisher.publish(topic, bytes(r.message.data), ordering_key=r.message.ordering_key or "", **attributes).result(timeout=30)
-                    self.subscriber.acknowledge(request={"subscription": self.path, "ack_ids": [r.ack_id]})
-                    moved += 1
-            self._give_back(others)
+            try:
+                while True:
+                    received = [r for r in self._pull(PULL) if r.message.message_id not in seen]
+                    if not received:
+                        break
+                    others.extend(received)  # until moved: given back if anything fails
+                    for r in received:
+                        seen.add(r.message.message_id)
+                        if wanted is not None and r.message.message_id not in wanted:
+                            continue
+                        topic = self._topic_of(r.message, to, topics)
+                        attributes = {k: v for k, v in r.message.attributes.items() if not k.startswith("CloudPubSubDeadLetter")}
+                        publisher.publish(topic, bytes(r.message.data), ordering_key=r.message.ordering_key or "", **attributes).result(timeout=30)
+                        self.subscriber.acknowledge(request={"subscription": self.path, "ack_ids": [r.ack_id]})
+                        others.remove(r)
+                        moved += 1
+            finally:
+                self._give_back(others)
         where = to or ", ".join(sorted(set(topics.values()))) or "their topics"
         return Redriven(moved, f"published {moved} message(s) to {where} and acknowledged them on {self.path}")
 
