@@ -116,3 +116,24 @@ class LocalRecords:
             )
         if self.abandoned:
             db.executemany("DELETE FROM idempotency WHERE key=? AND status=?", [(key, IN_PROGRESS) for key in self.abandoned])
+
+
+class ImmediateRecords(LocalRecords):
+    """The records of an idempotent HTTP route under ``corefn run``: a request has no ack to
+    commit with, so completion and deletion are committed at once, in the runtime's store."""
+
+    __slots__ = ()
+
+    def complete(self, key: str, result: Any, expires: float) -> None:
+        super().complete(key, result, expires)
+        self._commit()
+
+    def abandon(self, key: str) -> None:
+        super().abandon(key)
+        self._commit()
+
+    def _commit(self) -> None:
+        with self.store.transaction() as db:
+            self.apply(db)
+        self.completed.clear()
+        self.abandoned.clear()

@@ -93,6 +93,10 @@ class LocalGateway:
             id=uuid.uuid4().hex,
         )
         ctx = Context(cloud="local", app=self.app, invocation_id=request.id or "", deadline=time.time() + self.timeout)
+        if self.web is not None:  # under corefn run: idempotent routes keep their records in the runtime's store
+            from corefn.local.idempotency import ImmediateRecords
+
+            ctx.idempotency = ImmediateRecords(self.web.runtime.store)
         future = self.dispatcher.submit(request, ctx)
         try:
             response = await asyncio.wait_for(future, self.timeout)

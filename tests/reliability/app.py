@@ -68,6 +68,12 @@ def morning(tick: TimerEvent) -> None:
     record("morning", time=str(tick.time))
 
 
+@app.post("/charge", idempotent=True)
+def charge(request: HttpRequest) -> dict[str, Any]:
+    record("charge", body=request.text)
+    return {"charged": request.text}
+
+
 @app.post("/pay")
 def pay_http(request: HttpRequest) -> dict[str, str]:
     audit.send(request.text)

@@ -68,6 +68,18 @@ def test_state_json_and_guards(served: str) -> None:
     assert httpx.get(f"{served}/_corefn/nope").status_code == 404
 
 
+def test_idempotent_route_keeps_its_records_in_the_runtime_store(served: str, rel: Reliable) -> None:
+    import sqlite3
+
+    first = httpx.post(f"{served}/charge", content=b"5 EUR", headers={"idempotency-key": "k-1"})
+    again = httpx.post(f"{served}/charge", content=b"5 EUR", headers={"idempotency-key": "k-1"})
+    assert first.json() == again.json() == {"charged": "5 EUR"} and again.headers["idempotent-replayed"] == "true"
+    assert httpx.post(f"{served}/charge", content=b"5 EUR").status_code == 400
+    assert [r["body"] for r in rel.records("charge")] == ["5 EUR"]
+    with sqlite3.connect(rel.state / "runtime.db") as db:
+        assert db.execute("SELECT key, status FROM idempotency").fetchall() == [("charge#k-1", "completed")]
+
+
 def test_stream_positions(served: str, rel: Reliable) -> None:
     clicks = rel.publisher("clicks", target="stream")
     for n in range(5):
