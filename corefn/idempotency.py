@@ -24,8 +24,11 @@ The semantics are AWS Lambda Powertools' idempotency utility's
 Where records live: the table or cache sink named in :class:`Idempotency` (declared with
 ``app.table`` / ``app.cache`` on any backend); ``idempotent=True`` declares a table sink named
 :data:`DEFAULT_TABLE` for the app. Under ``corefn run`` the records live in the runtime's own SQLite
-store instead, committed in the same transaction as the delivery's acknowledgement
-(:mod:`corefn.local.idempotency`).
+store instead, committed in the same transaction as the delivery's acknowledgement (HTTP routes,
+which have no acknowledgement, commit at once; :mod:`corefn.local.idempotency`).
+
+HTTP routes key on the client's ``Idempotency-Key`` header, scoped per handler only: corefn cannot
+tell clients apart portably, so two clients sending the same key share one record.
 """
 
 from __future__ import annotations
