@@ -241,7 +241,7 @@ def redrive(ctx: click.Context, /, ids: tuple[str, ...], everything: bool, handl
 @common
 @click.pass_context
 def supports(ctx: click.Context, /, **given: Any) -> None:
-    """What each cloud's dead-letter queue allows (``--cloud`` for one)."""
+    """What each cloud's dead-letter queue allows (--cloud NAME for one)."""
     where = _where(ctx, **given)
     from corefn.adapters import BUILTIN_CLOUDS
     from corefn.deadletters import OPERATIONS, open_dead_letters
