@@ -28,7 +28,8 @@ th, td { text-align:left; padding:4px 6px; border-bottom:1px solid var(--line); 
 th { color:var(--dim); font-weight:500; } th.num, td.num { text-align:right; font-variant-numeric: tabular-nums; }
 .empty { color:var(--dim); font-style:italic; }
 .status { font-weight:600; } .s-ok, .s-2xx { color:var(--ok); } .s-retry, .s-4xx, .s-running { color:var(--warn); }
-.s-dead, .s-5xx { color:var(--bad); } .s-replayed, .s-skipped { color:var(--accent); }
+.s-dead, .s-5xx, .s-failed, .s-timed_out { color:var(--bad); } .s-replayed, .s-skipped { color:var(--accent); }
+.s-succeeded { color:var(--ok); }
 button { background:#21262d; color:var(--text); border:1px solid var(--line); border-radius:6px; padding:3px 10px; cursor:pointer; }
 button:hover { border-color:var(--accent); }
 #graph { max-width:100%; height:auto; }
@@ -90,6 +91,9 @@ function draw(state) {
     `<tr class="dead-letter" data-id="${d.id}"><td class="num">${d.id}</td><td>${esc(d.handler)}</td><td class="num">${d.attempts}</td><td>${age(d.age_s)}</td>` +
     `<td><code>${esc(d.error)}</code></td><td><button class="redrive" data-id="${d.id}">Redrive</button></td></tr>`), "no dead letters");
   $("redrive-all").hidden = !state.dead.length;
+  if ($("flows")) table("flows", ["run", "flow", "status", "#steps done", "#seconds", "error"], state.flows.map((f) =>
+    `<tr class="flow-run"><td><code>${esc(f.id.slice(0, 12))}</code></td><td>${esc(f.flow)}</td><td class="status s-${esc(f.status)}">${esc(f.status)}</td>` +
+    `<td class="num">${f.steps_done}/${f.steps_seen}</td><td class="num">${f.elapsed_s ?? "–"}</td><td><code>${esc(f.error || "")}</code></td></tr>`), "no flow run yet");
 }
 
 async function refresh() {
@@ -121,6 +125,7 @@ setInterval(refresh, 1000);
 
 def render_page(app: App) -> str:
     name = escape(app.name)
+    flows = '<section class="wide"><h2>Flow runs</h2><div id="flows"></div></section>\n' if app.flows else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="icon" href="data:,"><title>corefn · {name}</title><style>{STYLE}</style></head>
@@ -135,7 +140,7 @@ def render_page(app: App) -> str:
 <section class="wide"><h2>Queues</h2><div id="queues"></div></section>
 <section><h2>Stream positions</h2><div id="streams"></div></section>
 <section><h2>Dead letters <button id="redrive-all" hidden>Redrive all</button></h2><div id="dead"></div></section>
-</main>
+{flows}</main>
 <script>{SCRIPT}</script>
 </body></html>
 """

@@ -56,7 +56,7 @@ def _trigger_node(spec: Any) -> tuple[str, str]:
     if spec.kind == "timer":
         return f"timer:{spec.name}", f"{t.schedule} ({t.tz})"
     if spec.kind == "invoke":
-        return f"invoke:{spec.name}", "direct invoke"
+        return f"invoke:{spec.name}", "direct"
     return f"resource:{spec.resource}", str(spec.resource)
 
 
@@ -65,8 +65,14 @@ def layout(app: App) -> tuple[list[Node], list[tuple[str, str, bool]]]:
     triggers: dict[str, Node] = {}
     handlers: dict[str, Node] = {}
     edges: list[tuple[str, str, bool]] = []
+    steps = _flow_steps(app)
     for spec in app.handlers:
         node_id, label = _trigger_node(spec)
+        if spec.name in steps:  # an invoke handler that is a flow's step: the flow runs it
+            flow = steps[spec.name]
+            node_id, label = f"flow:{flow}", flow
+            if node_id not in triggers:
+                triggers[node_id] = Node(node_id, f"flow {flow}", "flow", 0, len(triggers))
         if node_id not in triggers:
             triggers[node_id] = Node(node_id, f"{KIND_LABELS.get(spec.kind, spec.kind)} {label}", spec.kind, 0, len(triggers))
         handlers[spec.name] = Node(f"handler:{spec.name}", spec.name, "handler", 1, len(handlers))
@@ -87,6 +93,22 @@ def layout(app: App) -> tuple[list[Node], list[tuple[str, str, bool]]]:
             if name in sinks:
                 edges.append((f"handler:{spec.name}", f"sink:{name}", False))
     return [*triggers.values(), *handlers.values(), *sinks.values()], edges
+
+
+def _flow_steps(app: App) -> dict[str, str]:
+    """Invoke handler → the (first) flow whose step it is."""
+    flows = getattr(app, "flows", ())
+    if not flows:
+        return {}
+    from corefn.flows import walk
+
+    found: dict[str, str] = {}
+    for flow in flows:
+        for node in walk(flow.root):
+            handler = getattr(node, "handler", None)
+            if node.kind == "task" and handler:
+                found.setdefault(str(handler), flow.name)
+    return found
 
 
 def _uses(spec: Any) -> tuple[str, ...]:

@@ -5,7 +5,7 @@ graph as inline SVG from :mod:`corefn.local.graph`; no CDN, no network) and smal
 
 - ``GET /_corefn/api/state``: handlers with their counts, queue depths (waiting, delayed for a
   retry, in flight), stream positions per partition, timers' next fire in their zone and in UTC,
-  what runs now, the latest invocations, dead letters;
+  what runs now, the latest invocations, dead letters, and flow runs when the app has flows;
 - ``POST /_corefn/api/redrive`` ``{"ids": [...]}`` or ``{"all": true}``: dead letters back to
   their handlers, attempts reset (:func:`corefn.local.dead.redrive`).
 
@@ -37,6 +37,7 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 RECENT_SHOWN = 60
 DEAD_SHOWN = 100
+FLOWS_SHOWN = 30
 
 
 def is_loopback(host: str | None) -> bool:
@@ -152,7 +153,27 @@ class WebConsole:
             ],
             "recent": list(runtime.console.recent)[-RECENT_SHOWN:][::-1],
             "dead": [d.summary() for d in dead_letters(runtime.store, limit=DEAD_SHOWN)],
+            "flows": self._flow_runs(now),
         }
+
+    def _flow_runs(self, now: float) -> list[dict[str, Any]]:
+        """The latest flow runs (unfinished first) with how many of their steps are done."""
+        runner = self.runtime.flows
+        if runner is None:
+            return []
+        db = runner.store.connect()
+        rows = db.execute(
+            "SELECT r.id, r.flow, r.status, r.started, r.finished, r.error,"
+            " (SELECT COUNT(*) FROM flow_steps s WHERE s.run = r.id AND s.status = 'succeeded'),"
+            " (SELECT COUNT(*) FROM flow_steps s WHERE s.run = r.id)"
+            " FROM flow_runs r ORDER BY r.finished IS NOT NULL, r.rowid DESC LIMIT ?",
+            (FLOWS_SHOWN,),
+        ).fetchall()
+        return [
+            {"id": run, "flow": flow, "status": status, "steps_done": int(done), "steps_seen": int(seen), "error": error,
+             "elapsed_s": None if started is None else round((finished or now) - started, 3)}
+            for run, flow, status, started, finished, error, done, seen in rows
+        ]
 
     def _streams(self, db: Any) -> list[dict[str, Any]]:
         """Per ordered handler and partition: the last sequence it finished (this run), the next

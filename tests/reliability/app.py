@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from corefn import App, HttpRequest, QueueMessage, StreamRecord, TimerEvent, TopicMessage
+from corefn import App, HttpRequest, InvokeEvent, QueueMessage, StreamRecord, TimerEvent, TopicMessage
+from corefn.flows import step
 
 app = App("reliable")
 ledger = app.table("ledger")
@@ -78,3 +79,18 @@ def charge(request: HttpRequest) -> dict[str, Any]:
 def pay_http(request: HttpRequest) -> dict[str, str]:
     audit.send(request.text)
     return {"queued": request.text}
+
+
+@app.invoke()
+def prepare(event: InvokeEvent) -> dict[str, Any]:
+    return {**event.payload, "prepared": True}
+
+
+@app.invoke()
+def ship(event: InvokeEvent) -> dict[str, Any]:
+    if event.payload.get("fail"):
+        raise ValueError("no courier")
+    return {**event.payload, "shipped": True}
+
+
+order = app.flow("order", [step("prepare"), step("ship")])

@@ -36,6 +36,7 @@ def test_graph_draws_triggers_handlers_sinks_and_feeds() -> None:
     assert {"resource:payments", "handler:pay", "timer:morning", "http:pay_http", "sink:ledger", "sink:audit"} <= ids
     assert ("resource:payments", "handler:pay", False) in edges and ("http:pay_http", "handler:pay_http", False) in edges
     assert ("handler:pay", "sink:idempotency", False) in edges  # the idempotent handler's records
+    assert ("flow:order", "handler:prepare", False) in edges and ("flow:order", "handler:ship", False) in edges
     svg = render(app)
     assert svg.startswith("<svg") and 'data-node="handler:alert_b"' in svg and "0 9 * * * (Asia/Seoul)" in svg
 
@@ -78,6 +79,20 @@ def test_idempotent_route_keeps_its_records_in_the_runtime_store(served: str, re
     assert [r["body"] for r in rel.records("charge")] == ["5 EUR"]
     with sqlite3.connect(rel.state / "runtime.db") as db:
         assert db.execute("SELECT key, status FROM idempotency").fetchall() == [("charge#k-1", "completed")]
+
+
+def test_flow_runs(served: str, rel: Reliable) -> None:
+    from corefn.flows.store import start_run
+
+    good = start_run(rel.state, "order", {"item": "tea"})
+    bad = start_run(rel.state, "order", {"item": "cake", "fail": True})
+
+    def runs() -> dict[str, dict[str, object]]:
+        return {f["id"]: f for f in httpx.get(f"{served}/_corefn/api/state").json()["flows"]}
+
+    rel.wait_for(lambda: {runs().get(good, {}).get("status"), runs().get(bad, {}).get("status")} == {"succeeded", "failed"}, timeout=30)
+    assert runs()[good]["steps_done"] == 2 and "no courier" in str(runs()[bad]["error"])
+    assert "Flow runs" in httpx.get(f"{served}/_corefn/").text
 
 
 def test_stream_positions(served: str, rel: Reliable) -> None:
@@ -125,6 +140,10 @@ def test_console_in_chromium_shows_a_live_invocation_and_redrives(served: str, r
         assert httpx.post(f"{served}/pay", content=b"coffee").status_code == 200
         assert httpx.post(f"{served}/pay", content=b"coffee").status_code == 200
         rel.publisher("payments").send("tea")
+        from corefn.flows.store import start_run
+
+        start_run(rel.state, "order", {"item": "tea"})
+        browser.wait_for("[...document.querySelectorAll('tr.flow-run')].some(r => r.textContent.includes('succeeded'))", timeout=30)
         browser.wait_for("[...document.querySelectorAll('tr.invocation')].some(r => r.textContent.includes('POST /pay') && r.textContent.includes('200'))")
         browser.wait_for("[...document.querySelectorAll('tr.invocation')].some(r => r.textContent.includes('pay') && r.textContent.includes('payments') && r.querySelector('.s-ok'))")
         browser.screenshot(shots / "console-loaded.png")
