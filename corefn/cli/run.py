@@ -114,23 +114,26 @@ def _run(
             runtime.console.line(seed(app, bucket, folder))
     if until_idle:
         return runtime.run_until_idle()
-    if app.handlers_of("http") or _port_free(host, port):  # the console needs the server too
-        from corefn.local.server import LocalGateway, serve
-        from corefn.local.webconsole import WebConsole
+    from corefn.local.server import LocalGateway, serve, serve_in_background
+    from corefn.local.webconsole import WebConsole
 
-        gateway = LocalGateway(app, settings, runtime.console, web=WebConsole(runtime))
-        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    gateway = LocalGateway(app, settings, runtime.console, web=WebConsole(runtime))
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
 
-        def started() -> None:
-            runtime.console.line(f"listening on http://{host}:{port}; console: http://{shown}:{port}/_corefn/")
+    def started() -> None:
+        runtime.console.line(f"listening on http://{host}:{port}; console: http://{shown}:{port}/_corefn/")
 
+    if app.handlers_of("http"):
         try:
             serve(gateway, host, port, on_started=started)
         finally:
             runtime.stop()
+        return 0
+    if _port_free(host, port):  # no route of its own: the console only, beside the runtime
+        serve_in_background(gateway, host, port, on_started=started)
     else:
         runtime.console.warn(f"port {port} is taken: no console (the app has no HTTP route; pass --port)")
-        runtime.wait_forever()
+    runtime.wait_forever()
     return 0
 
 

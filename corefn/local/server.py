@@ -221,6 +221,16 @@ async def _lifespan(receive: Receive, send: Send) -> None:
             return
 
 
+def serve_in_background(gateway: LocalGateway, host: str, port: int, on_started: Callable[[], None] | None = None) -> None:
+    """Run uvicorn in a daemon thread (it then installs no signal handler): for apps without HTTP
+    routes, whose main thread waits for SIGINT / SIGTERM itself and exits 0, as before the
+    console existed."""
+    import threading
+
+    thread = threading.Thread(target=serve, args=(gateway, host, port, on_started), name="corefn-console", daemon=True)
+    thread.start()
+
+
 def serve(gateway: LocalGateway, host: str, port: int, on_started: Callable[[], None] | None = None) -> None:
     """Run uvicorn in this thread until SIGINT / SIGTERM (uvicorn installs the handlers)."""
     import uvicorn
