@@ -114,10 +114,17 @@ def check_options(app: App, options: Mapping[str, Any]) -> dict[str, Any]:
 
 def used_sinks(app: App, spec: HandlerSpec) -> tuple[SinkSpec, ...]:
     """The sinks a handler's function touches: its ``uses=``, else every sink of the app (the
-    limits check reports handlers that did not say)."""
+    limits check reports handlers that did not say). An idempotent handler also touches the sink
+    holding its idempotency records (:func:`corefn.idempotency.record_sink`), named or not."""
     if spec.options.uses is None:
         return app.sinks
     wanted = set(spec.options.uses)
+    if spec.options.idempotent is not None:
+        from corefn.idempotency import record_sink
+
+        records = record_sink(spec)
+        if records is not None:
+            wanted.add(records)
     return tuple(s for s in app.sinks if s.name in wanted)
 
 

@@ -205,3 +205,26 @@ def test_record_sink_names_where_the_records_live() -> None:
     def three(message: QueueMessage) -> None: ...
 
     assert [record_sink(app.handler(n)) for n in ("one", "two", "three")] == [DEFAULT_TABLE, "locks", None]
+
+
+def test_the_record_sink_counts_in_uses() -> None:
+    """Least privilege: an idempotent handler's function is granted its records' sink even when
+    its uses= names only the sinks its own code touches."""
+    from corefn.policy import used_sinks
+
+    app = App("a")
+    photos = app.object_store("photos")
+    app.cache("locks")
+
+    @app.queue("q", idempotent=True, uses=[photos])
+    def one(message: QueueMessage) -> None: ...
+
+    @app.queue("r", idempotent=Idempotency(cache="locks"), uses=["photos"])
+    def two(message: QueueMessage) -> None: ...
+
+    @app.queue("s", uses=[photos])
+    def three(message: QueueMessage) -> None: ...
+
+    assert [s.name for s in used_sinks(app, app.handler("one"))] == ["photos", DEFAULT_TABLE]
+    assert [s.name for s in used_sinks(app, app.handler("two"))] == ["photos", "locks"]
+    assert [s.name for s in used_sinks(app, app.handler("three"))] == ["photos"]
