@@ -55,6 +55,10 @@ DEFAULT_IN_PROGRESS = 900.0
 
 IN_PROGRESS = "in_progress"
 COMPLETED = "completed"
+#: the attribute of a table record holding when it expires, in epoch seconds: what DynamoDB's
+#: time to live reads (docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html), so a
+#: deployment can let the service delete expired records
+EXPIRATION = "expiration"
 
 
 class Idempotency(Record):
@@ -169,7 +173,7 @@ class TableRecords:
         self.handler = handler
 
     def _item(self, key: str, status: str, expiration: float, until: float | None, data: str | None) -> dict[str, Any]:
-        item: dict[str, Any] = {self.attribute: key, "status": status, "expiration": int(expiration) + 1, "handler": self.handler}
+        item: dict[str, Any] = {self.attribute: key, "status": status, EXPIRATION: int(expiration) + 1, "handler": self.handler}
         if until is not None:
             item["in_progress_until"] = until
         if data is not None:
@@ -207,7 +211,7 @@ class TableRecords:
 
 def _is_live(record: dict[str, Any], now: float) -> bool:
     if record.get("status") == COMPLETED:
-        return float(record.get("expiration") or 0) > now
+        return float(record.get(EXPIRATION) or 0) > now
     return float(record.get("in_progress_until") or 0) > now
 
 

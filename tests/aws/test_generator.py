@@ -279,3 +279,17 @@ def test_long_handler_names_still_fit_lambdas_64_characters() -> None:
     (fn,) = [r for r in body["Resources"].values() if r["Type"] == "AWS::Serverless::Function"]
     physical = fn["Properties"]["FunctionName"]["Fn::Sub"].replace("${ResourcePrefix}", "p" * 20).replace("${Stage}", "s" * 8)
     assert len(physical) <= 64 and fn["Properties"]["Environment"]["Variables"]["COREFN_HANDLER"] == name
+
+
+
+def test_idempotency_table_expires_records_with_dynamodb_ttl() -> None:
+    from tests.aws import idempotent_app
+
+    files = adapter.generate(idempotent_app.app, "tests.aws.idempotent_app:app")
+    text = files["template.yaml"]
+    assert isinstance(text, str)
+    tables = [r for r in yaml.safe_load(text)["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"]
+    (table,) = tables
+    assert table["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    assert table["Properties"]["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert _lint(text) == []

@@ -198,6 +198,10 @@ def _table(plan: Plan, name: str, lid: str, phys: dict[str, str]) -> dict[str, d
     }
     if any(s.kind == "nosql" and s.resource == name for s in plan.handlers):
         props["StreamSpecification"] = {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    from corefn.idempotency import EXPIRATION, record_sink
+
+    if any(record_sink(s) == name for s in plan.handlers):  # idempotency records: DynamoDB deletes expired ones
+        props["TimeToLiveSpecification"] = {"AttributeName": EXPIRATION, "Enabled": True}
     return {lid: {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": props}}
 
 
