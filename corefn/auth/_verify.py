@@ -1,0 +1,73 @@
+"""Verifying a JWT in the function, with PyJWT (the ``jwt`` extra).
+
+What is checked, in order: the header's ``alg`` is one the route accepts (asymmetric only, so
+``none`` and an HMAC "signed" with a public key never pass); a key of the issuer's JWKS with the
+token's ``kid`` whose type fits that algorithm (RFC 7518 §6: ``RSA`` for RS/PS, ``EC`` for ES,
+``OKP`` for EdDSA) and whose own ``alg``, when the JWKS states one, is the same; then the
+signature, ``iss``, ``aud``, ``exp`` (required) and ``nbf`` with the route's leeway.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from corefn.auth._jwks import KeysUnavailable, key_set
+from corefn.errors import MissingExtraError
+
+if TYPE_CHECKING:
+    from corefn.auth import Jwt
+
+#: JWK ``kty`` each algorithm family needs (RFC 7518 §6.1, RFC 8037 §2)
+KEY_TYPES = {"RS": "RSA", "PS": "RSA", "ES": "EC", "Ed": "OKP"}
+
+
+class TokenRefused(Exception):
+    """Why a token was refused: for the log only, never for the caller."""
+
+
+def verify(config: Jwt, token: str) -> dict[str, Any]:
+    """The verified claims of ``token``, or :class:`TokenRefused`."""
+    try:
+        import jwt
+    except ImportError:
+        raise MissingExtraError("PyJWT", "jwt") from None
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as error:
+        raise TokenRefused(f"malformed token: {error}") from None
+    alg = header.get("alg")
+    if alg not in config.algorithms:
+        raise TokenRefused(f"algorithm {alg!r} is not one of {list(config.algorithms)}")
+    kid = header.get("kid")
+    keys = [k for k in key_set(config.issuer, config.jwks_url).candidates(kid if isinstance(kid, str) else None) if _fits(k, alg)]
+    if not keys:
+        raise TokenRefused(f"no {alg} key with kid {kid!r} in the issuer's key set")
+    last: Exception | None = None
+    for jwk in keys:
+        try:
+            key = jwt.PyJWK(jwk, algorithm=alg).key
+        except (jwt.PyJWTError, ValueError, TypeError) as bad:
+            last = bad
+            continue
+        try:
+            return jwt.decode(
+                token,
+                key,
+                algorithms=[alg],
+                audience=list(config.audience),
+                issuer=config.issuer,
+                leeway=config.leeway,
+                options={"require": ["exp", "iss", "aud"]},
+            )
+        except jwt.InvalidSignatureError as bad:  # several candidates only when kid was absent
+            last = bad
+        except jwt.PyJWTError as bad:
+            raise TokenRefused(f"{type(bad).__name__}: {bad}") from None
+    raise TokenRefused(f"{type(last).__name__}: {last}")
+
+
+def _fits(jwk: dict[str, Any], alg: str) -> bool:
+    return jwk.get("kty") == KEY_TYPES.get(alg[:2]) and jwk.get("alg", alg) == alg
+
+
+__all__ = ["KeysUnavailable", "TokenRefused", "verify"]
