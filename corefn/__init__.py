@@ -6,6 +6,7 @@ complaint of this field, so what a cloud needs loads only when that cloud is use
 
 from corefn._version import __version__
 from corefn.app import App, Cors
+from corefn.auth import Auth, Jwt
 from corefn.context import Context
 from corefn.dispatch import Batch
 from corefn.errors import (
@@ -37,6 +38,7 @@ from corefn.specs import Options
 
 __all__ = [
     "App",
+    "Auth",
     "Batch",
     "Body",
     "ConfigurationError",
@@ -49,6 +51,7 @@ __all__ = [
     "HttpRequest",
     "HttpResponse",
     "InvokeEvent",
+    "Jwt",
     "NoSqlChange",
     "Options",
     "PayloadError",

@@ -130,6 +130,18 @@ class Auth(Record):
         return _as_names(value)
 
 
+def refuse_local_issuer(handlers: Any) -> None:
+    """Deploying is where a development issuer must stop: its key lives in a laptop's state
+    folder, so a deployed route naming it would either fail every call or, worse, trust a key
+    anyone can make. Called by ``corefn deploy`` for every cloud."""
+    local = [spec.name for spec in handlers if isinstance(spec.options.auth, Jwt) and spec.options.auth.is_local]
+    if local:
+        raise ConfigurationError(
+            f"handler(s) {', '.join(local)} accept only the local development issuer (Jwt.local()); "
+            "give them your identity provider's Jwt(issuer=..., audience=...) before deploying"
+        )
+
+
 def granted_scopes(claims: Mapping[str, Any]) -> tuple[str, ...]:
     """``scope`` is one space-separated string (RFC 8693 §4.2, RFC 9068 §2.2.3); Entra ID and Okta
     send ``scp``, as a string or a list; API Gateway passes scopes as a list beside the claims."""
@@ -162,4 +174,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-__all__ = ["ASYMMETRIC", "LOCAL_ISSUER", "Auth", "Jwt", "granted_scopes"]
+__all__ = ["ASYMMETRIC", "LOCAL_ISSUER", "Auth", "Jwt", "granted_scopes", "refuse_local_issuer"]

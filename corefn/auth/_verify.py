@@ -33,11 +33,16 @@ def verify(config: Jwt, token: str) -> dict[str, Any]:
         raise MissingExtraError("PyJWT", "jwt") from None
     try:
         header = jwt.get_unverified_header(token)
+        # Read unverified only to refuse a foreign issuer before any key fetch (a token from
+        # elsewhere must not make us call our identity provider); verified again below.
+        issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
     except jwt.PyJWTError as error:
         raise TokenRefused(f"malformed token: {error}") from None
     alg = header.get("alg")
     if alg not in config.algorithms:
         raise TokenRefused(f"algorithm {alg!r} is not one of {list(config.algorithms)}")
+    if issuer != config.issuer:
+        raise TokenRefused(f"issuer {issuer!r} is not {config.issuer!r}")
     kid = header.get("kid")
     keys = [k for k in key_set(config.issuer, config.jwks_url).candidates(kid if isinstance(kid, str) else None) if _fits(k, alg)]
     if not keys:
