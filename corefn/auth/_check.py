@@ -17,6 +17,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("corefn.auth")
 
+#: gateways that verify a JWT's signature themselves before the function runs (their adapters set
+#: ``request.auth`` from a field only the gateway writes); any other vouched identity (a Lambda
+#: authorizer's context, say) does not stand in for the token a route with ``auth=`` requires
+JWT_GATEWAYS = frozenset({"aws:jwt-authorizer", "azure:app-service"})
+
 
 def authenticate(config: Jwt, request: HttpRequest) -> Auth | HttpResponse:
     """The caller's :class:`Auth`, or the 401 / 403 / 503 to answer instead.
@@ -26,7 +31,7 @@ def authenticate(config: Jwt, request: HttpRequest) -> Auth | HttpResponse:
     otherwise the bearer token is verified here, exactly as the local runtime does.
     """
     vouched = request.auth
-    if vouched is not None and vouched.via != "corefn":
+    if vouched is not None and vouched.via in JWT_GATEWAYS:
         reason = _foreign(config, vouched)
         if reason is not None:
             return _refuse(request, 401, "invalid_token", f"{vouched.via} identity refused: {reason}")

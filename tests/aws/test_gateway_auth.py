@@ -1,0 +1,164 @@
+"""``auth=Jwt(...)`` on AWS: the HTTP API JWT authorizer the generator configures (validated with
+cfn-lint and the SAM translator, as the other generator tests do), and the identity the function
+then trusts — only ``requestContext.authorizer.jwt``, only for the route's issuer and audience."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+import yaml
+
+from corefn import App, HttpRequest, Jwt
+from corefn_aws import adapter
+from corefn_aws.handler import handler as lambda_handler
+from tests.aws.conftest import load
+from tests.aws.test_generator import _lint, _translate
+
+ISSUER = "https://cognito-idp.ap-northeast-2.amazonaws.com/ap-northeast-2_Example"
+RSA = Jwt(ISSUER, ("orders-client", "admin-client"), algorithms=("RS256",))
+
+app = App("gatewayauth")
+
+
+@app.get("/orders", auth=RSA)
+def orders(req: HttpRequest) -> dict[str, Any]:
+    assert req.auth is not None
+    return {"sub": req.auth.subject, "via": req.auth.via, "scopes": list(req.auth.scopes)}
+
+
+@app.post("/orders", name="create", auth=RSA.require(scopes=("orders/write",)))
+def create(req: HttpRequest) -> str:
+    return "created"
+
+
+@app.put("/orders", name="update", auth=RSA.require(scopes=("orders/write", "orders/admin")))
+def update(req: HttpRequest) -> str:
+    return "updated"
+
+
+@app.get("/other", auth=Jwt("https://login.example.com/tenant/v2.0", "api://other", algorithms=("RS256",)))
+def other(req: HttpRequest) -> str:
+    return "other"
+
+
+@app.get("/mixed", auth=Jwt(ISSUER, "orders-client"))  # ES256 too: the gateway cannot
+def mixed(req: HttpRequest) -> str:
+    return "mixed"
+
+
+@app.queue("placed")  # an HTTP-only app trips cfn-lint's unused-parameter warnings (W2001, W1020)
+def placed(msg: Any) -> None:
+    return None
+
+
+@app.get("/public")
+def public(req: HttpRequest) -> str:
+    return "public"
+
+
+def generated() -> tuple[str, dict[str, Any]]:
+    text = adapter.generate(app, "tests.aws.test_gateway_auth:app")["template.yaml"]
+    assert isinstance(text, str)
+    return text, yaml.safe_load(text)
+
+
+def test_the_template_and_its_cloudformation_pass_cfn_lint() -> None:
+    text, template = generated()
+    assert _lint(text) == []
+    assert _lint(json.dumps(_translate(template))) == []
+
+
+def test_an_http_api_jwt_authorizer_per_issuer_and_audience() -> None:
+    _, template = generated()
+    authorizers = template["Resources"]["HttpApi"]["Properties"]["Auth"]["Authorizers"]
+    assert authorizers == {
+        "CorefnJwt1": {"IdentitySource": "$request.header.Authorization",
+                       "JwtConfiguration": {"issuer": ISSUER, "audience": ["orders-client", "admin-client"]}},
+        "CorefnJwt2": {"IdentitySource": "$request.header.Authorization",
+                       "JwtConfiguration": {"issuer": "https://login.example.com/tenant/v2.0", "audience": ["api://other"]}},
+    }  # fmt: skip
+    resources = template["Resources"]
+
+    def route_auth(function: str) -> Any:
+        (event,) = resources[function]["Properties"]["Events"].values()
+        return event["Properties"].get("Auth")
+
+    assert route_auth("OrdersFunction") == {"Authorizer": "CorefnJwt1"}
+    assert route_auth("CreateFunction") == {"Authorizer": "CorefnJwt1", "AuthorizationScopes": ["orders/write"]}
+    assert route_auth("UpdateFunction") == {"Authorizer": "CorefnJwt1"}  # the gateway wants one of; corefn all
+    assert route_auth("OtherFunction") == {"Authorizer": "CorefnJwt2"}
+    assert route_auth("MixedFunction") is None and route_auth("PublicFunction") is None
+
+
+def test_the_translated_api_has_jwt_authorizers_on_the_routes() -> None:
+    """SAM inlines an HTTP API as an OpenAPI body: the security schemes and each operation's
+    ``security`` are what API Gateway will enforce."""
+    _, template = generated()
+    cfn = _translate(template)["Resources"]
+    body = cfn["HttpApi"]["Properties"]["Body"]
+    scheme = body["components"]["securitySchemes"]["CorefnJwt1"]["x-amazon-apigateway-authorizer"]
+    assert scheme["type"] == "jwt" and scheme["jwtConfiguration"]["issuer"] == ISSUER
+    paths = body["paths"]
+    assert paths["/orders"]["post"]["security"] == [{"CorefnJwt1": ["orders/write"]}]
+    assert paths["/orders"]["get"]["security"] == [{"CorefnJwt1": []}]
+    assert "security" not in paths["/public"]["get"] and "security" not in paths["/mixed"]["get"]
+
+
+def test_the_readme_says_which_routes_verify_in_the_function() -> None:
+    readme = adapter.generate(app, "tests.aws.test_gateway_auth:app")["README.md"]
+    assert isinstance(readme, str) and "mixed: the function verifies its bearer token itself" in readme
+
+
+def _with_claims(claims: dict[str, str], route: str = "GET /orders") -> dict[str, Any]:
+    payload = copy.deepcopy(load("http-apigw-v2"))
+    method, path = route.split()
+    payload.update(rawPath=path, routeKey=route, rawQueryString="", body=None, isBase64Encoded=False)
+    payload["requestContext"]["http"].update(method=method, path=path)
+    payload["requestContext"]["stage"] = "$default"
+    payload["headers"].pop("authorization", None)
+    payload["requestContext"]["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
+    return payload
+
+
+class FakeContext:
+    aws_request_id = "req-1"
+    function_name = "orders"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+@pytest.fixture
+def lambda_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COREFN_APP", "tests.aws.test_gateway_auth:app")
+    monkeypatch.setenv("COREFN_HANDLER", "orders")
+
+
+def invoke(payload: dict[str, Any]) -> dict[str, Any]:
+    return lambda_handler(payload, FakeContext())  # type: ignore[no-any-return]
+
+
+def test_gateway_claims_reach_the_handler(lambda_env: None) -> None:
+    claims = {"iss": ISSUER, "client_id": "orders-client", "sub": "u-1", "scope": "orders/read", "exp": "1900000000"}
+    answer = invoke(_with_claims(claims))
+    assert answer["statusCode"] == 200, answer
+    assert json.loads(answer["body"]) == {"sub": "u-1", "via": "aws:jwt-authorizer", "scopes": ["orders/read"]}
+
+
+@pytest.mark.parametrize("claims", [
+    {"iss": "https://elsewhere.example", "aud": "orders-client", "sub": "u-1"},
+    {"iss": ISSUER, "aud": "someone-else", "sub": "u-1"},
+])  # fmt: skip
+def test_claims_of_another_issuer_or_audience_are_refused(lambda_env: None, claims: dict[str, str]) -> None:
+    answer = invoke(_with_claims(claims))
+    assert answer["statusCode"] == 401 and answer["headers"]["www-authenticate"] == 'Bearer error="invalid_token"'
+
+
+def test_without_the_gateway_s_claims_the_function_wants_a_token(lambda_env: None) -> None:
+    payload = _with_claims({})
+    del payload["requestContext"]["authorizer"]
+    payload["headers"]["x-amzn-oidc-data"] = "forged"  # headers are the caller's: never read as identity
+    assert invoke(payload)["statusCode"] == 401
