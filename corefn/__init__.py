@@ -22,7 +22,10 @@ from corefn.errors import (
     SinkUnavailableError,
 )
 from corefn.events import (
+    Allow,
+    AuthorizeRequest,
     Body,
+    Deny,
     Event,
     HttpRequest,
     HttpResponse,
@@ -37,13 +40,16 @@ from corefn.events import (
 from corefn.specs import Options
 
 __all__ = [
+    "Allow",
     "App",
     "Auth",
+    "AuthorizeRequest",
     "Batch",
     "Body",
     "ConfigurationError",
     "Context",
     "Cors",
+    "Deny",
     "CorefnError",
     "Event",
     "EventShapeError",

@@ -18,6 +18,7 @@ from corefn._record import Record, _set
 from corefn.errors import ConfigurationError
 from corefn.specs import (
     OPTION_NAMES,
+    AuthorizerTrigger,
     HandlerSpec,
     HttpTrigger,
     InvokeTrigger,
@@ -311,6 +312,11 @@ class App:
     def nosql(self, table: str, *, batch: bool = False, name: str | None = None, **options: Any) -> Callable[[F], F]:
         """One change of ``table`` per call (insert, modify, remove or upsert)."""
         return self._declare(NoSqlTrigger(check_name(table, "table"), batch), name, options)
+
+    def authorizer(self, name: str | None = None, *, response: str = "simple", **options: Any) -> Callable[[F], F]:
+        """A gateway authorizer (API Gateway REQUEST / TOKEN Lambda authorizers): the handler gets
+        an :class:`~corefn.events.authorize.AuthorizeRequest` and returns ``Allow``, ``Deny`` or a bool."""
+        return self._declare(AuthorizerTrigger(response), name, options)  # type: ignore[arg-type]
 
     def invoke(self, name: str | None = None, **options: Any) -> Callable[[F], F]:
         """Direct invocation with a JSON payload; the handler's return value is the answer."""

@@ -262,6 +262,21 @@ class NoSqlTrigger(Trigger):
         return self.table
 
 
+class AuthorizerTrigger(Trigger):
+    """A gateway's authorizer: ``response`` is the answer form a gateway that offers two wants
+    (API Gateway HTTP APIs: ``"simple"`` ``isAuthorized`` or an IAM ``"policy"``; REST APIs and
+    TOKEN authorizers always get a policy)."""
+
+    __slots__ = ("response",)
+    kind: ClassVar[str] = "authorizer"
+    response: Literal["simple", "policy"]
+
+    def __init__(self, response: Literal["simple", "policy"] = "simple") -> None:
+        if response not in ("simple", "policy"):
+            raise ConfigurationError("authorizer response must be 'simple' or 'policy'")
+        _set(self, "response", response)
+
+
 class InvokeTrigger(Trigger):
     __slots__ = ()
     kind: ClassVar[str] = "invoke"
