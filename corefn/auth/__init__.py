@@ -142,6 +142,12 @@ def refuse_local_issuer(handlers: Any) -> None:
         )
 
 
+def jwt_extra(handlers: Any) -> str:
+    """``",jwt"`` when a handler verifies tokens in the function, for a generated requirement
+    (``corefn[aws,jwt]``): the deployed function must carry PyJWT, which the base install lacks."""
+    return ",jwt" if any(isinstance(spec.options.auth, Jwt) for spec in handlers) else ""
+
+
 def granted_scopes(claims: Mapping[str, Any]) -> tuple[str, ...]:
     """``scope`` is one space-separated string (RFC 8693 §4.2, RFC 9068 §2.2.3); Entra ID and Okta
     send ``scp``, as a string or a list; API Gateway passes scopes as a list beside the claims."""
@@ -174,4 +180,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-__all__ = ["ASYMMETRIC", "LOCAL_ISSUER", "Auth", "Jwt", "granted_scopes", "refuse_local_issuer"]
+__all__ = ["ASYMMETRIC", "LOCAL_ISSUER", "Auth", "Jwt", "granted_scopes", "jwt_extra", "refuse_local_issuer"]

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 
 from corefn._version import __version__
 from corefn.app import App
+from corefn.auth import jwt_extra
 from corefn.errors import ConfigurationError
 from corefn.loader import app_requirements, bundled_ref
 from corefn.specs import HandlerSpec, StorageTrigger, TimerTrigger
@@ -338,7 +339,7 @@ def generate(app: App, app_ref: str) -> dict[str, str | bytes]:
     functions = plan(app, app_ref)
     files: dict[str, str | bytes] = {
         "main.py": render_main(app, app_ref, functions),
-        "requirements.txt": f"# what main.py needs on Cloud Functions ({RUNTIME})\ncorefn[gcp]=={__version__}\n"
+        "requirements.txt": f"# what main.py needs on Cloud Functions ({RUNTIME})\ncorefn[gcp{jwt_extra(app.handlers)}]=={__version__}\n"
         "functions-framework>=3.5\ngoogle-events>=0.14\n" + "".join(f"{line}\n" for line in app_requirements(app_ref)),
         "deploy.sh": render_deploy(app, functions),
     }
