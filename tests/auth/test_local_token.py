@@ -118,3 +118,24 @@ def test_no_cloud_deploys_a_local_issuer_route(cloud: str) -> None:
 
     with pytest.raises(ConfigurationError, match="Jwt.local"):
         generate("tests.auth.local_app:app", cloud)
+
+
+def test_the_readme_auth_example_runs(state: Path) -> None:
+    """The README's authentication snippet, with its issuer swapped for the local one."""
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    snippet = next(s for s in re.findall(r"```python\n(.*?)```", readme, re.S) if "Jwt(" in s)
+    snippet = snippet.replace('Jwt(issuer="https://login.example.com/", audience="orders-api")', 'Jwt.local("orders-api")')
+    namespace: dict[str, object] = {}
+    exec(compile(snippet, "README.md", "exec"), namespace)
+    app = namespace["app"]
+    assert isinstance(app, App)
+
+    def post(token: str) -> HttpResponse:
+        request = HttpRequest(method="POST", path="/orders", headers={"authorization": f"Bearer {token}"})
+        return dispatch_http(app, request, Context(app=app))
+
+    assert post(mint(state, "--aud", "orders-api", "--sub", "alice")).status == 403
+    answer = post(mint(state, "--aud", "orders-api", "--sub", "alice", "--scope", "orders:write"))
+    assert answer.status == 200 and json.loads(answer.body) == {"placed_by": "alice"}
