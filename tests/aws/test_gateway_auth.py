@@ -162,3 +162,63 @@ def test_without_the_gateway_s_claims_the_function_wants_a_token(lambda_env: Non
     del payload["requestContext"]["authorizer"]
     payload["headers"]["x-amzn-oidc-data"] = "forged"  # headers are the caller's: never read as identity
     assert invoke(payload)["statusCode"] == 401
+
+
+# --------------------------------------------------------------------- Lambda authorizers wired
+
+
+gated = App("gated")
+
+
+@gated.authorizer("gate")
+def gate(request: Any) -> bool:
+    return request.token == "let-me-in"
+
+
+@gated.authorizer("gate_policy", response="policy")
+def gate_policy(request: Any) -> bool:
+    return True
+
+
+@gated.get("/inside", provider={"aws": {"authorizer": "gate"}})
+def inside(req: HttpRequest) -> str:
+    return "inside"
+
+
+@gated.get("/legacy", provider={"aws": {"authorizer": "gate_policy"}})
+def legacy(req: HttpRequest) -> str:
+    return "legacy"
+
+
+@gated.queue("placed")
+def placed_too(msg: Any) -> None:
+    return None
+
+
+def test_a_route_behind_an_app_authorizer_gets_an_http_api_lambda_authorizer() -> None:
+    text = adapter.generate(gated, "tests.aws.test_gateway_auth:gated")["template.yaml"]
+    assert isinstance(text, str) and _lint(text) == []
+    template = yaml.safe_load(text)
+    authorizers = template["Resources"]["HttpApi"]["Properties"]["Auth"]["Authorizers"]
+    assert authorizers["GateAuthorizer"] == {
+        "FunctionArn": {"Fn::GetAtt": ["GateFunction", "Arn"]}, "AuthorizerPayloadFormatVersion": "2.0",
+        "EnableSimpleResponses": True, "Identity": {"Headers": ["Authorization"], "ReauthorizeEvery": 0},
+    }  # fmt: skip
+    assert authorizers["GatePolicyAuthorizer"]["EnableSimpleResponses"] is False
+    cfn = _translate(template)
+    assert _lint(json.dumps(cfn)) == []
+    resources = cfn["Resources"]
+    schemes = resources["HttpApi"]["Properties"]["Body"]["components"]["securitySchemes"]
+    assert schemes["GateAuthorizer"]["x-amazon-apigateway-authorizer"]["type"] == "request"
+    assert resources["HttpApi"]["Properties"]["Body"]["paths"]["/inside"]["get"]["security"] == [{"GateAuthorizer": []}]
+    permissions = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::Permission"]
+    assert any(p["Principal"] == "apigateway.amazonaws.com" and "GateFunction" in json.dumps(p["FunctionName"]) for p in permissions)
+
+
+def test_a_route_naming_a_missing_authorizer_is_refused() -> None:
+    from corefn.errors import ConfigurationError
+
+    bad = App("bad")
+    bad.get("/x", name="x", provider={"aws": {"authorizer": "nope"}})(lambda req: "x")
+    with pytest.raises(ConfigurationError, match="nope"):
+        adapter.generate(bad, "x:bad")

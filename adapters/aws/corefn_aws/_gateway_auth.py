@@ -42,9 +42,13 @@ def _on_http_api(spec: HandlerSpec) -> bool:
 def gateway_jwt(spec: HandlerSpec) -> Jwt | None:
     """The route's ``Jwt`` when the HTTP API can verify it, else ``None`` (the function does)."""
     auth = spec.options.auth
-    if spec.kind != "http" or not isinstance(auth, Jwt) or not _on_http_api(spec):
+    if spec.kind != "http" or not isinstance(auth, Jwt) or not _on_http_api(spec) or _names_authorizer(spec):
         return None
     return auth if set(auth.algorithms) <= GATEWAY_ALGORITHMS else None
+
+
+def _names_authorizer(spec: HandlerSpec) -> bool:
+    return (spec.options.provider.get("aws") or {}).get("authorizer") is not None
 
 
 def authorizer_name(plan: Plan, config: Jwt) -> str:
@@ -53,13 +57,71 @@ def authorizer_name(plan: Plan, config: Jwt) -> str:
     return f"CorefnJwt{keys.index((config.issuer, config.audience)) + 1}"
 
 
+def pascal(name: str) -> str:
+    """The generator's logical-id spelling (imported on use: the Lambda HTTP path imports this module)."""
+    from corefn_aws._sam_resources import pascal as spelled
+
+    return spelled(name)
+
+
+def lambda_authorizer(plan: Plan, spec: HandlerSpec) -> HandlerSpec | None:
+    """The ``@app.authorizer`` handler a route names with ``provider={"aws": {"authorizer": NAME}}``
+    (HTTP API routes only: a REST API's authorizers are left to the user's own template)."""
+    name = (spec.options.provider.get("aws") or {}).get("authorizer")
+    if spec.kind != "http" or name is None:
+        return None
+    from corefn.errors import ConfigurationError
+
+    found = next((s for s in plan.handlers if s.name == name), None)
+    if found is None or found.kind != "authorizer":
+        raise ConfigurationError(f"route {spec.name!r} names authorizer {name!r}, which is not an @app.authorizer handler of this app")
+    if not _on_http_api(spec):
+        raise ConfigurationError(f"route {spec.name!r}: corefn wires Lambda authorizers on HTTP APIs only (drop api='rest')")
+    return found
+
+
+def _lambda_authorizers(plan: Plan) -> dict[str, Any]:
+    """One HTTP API Lambda authorizer per ``@app.authorizer`` a route names: payload 2.0, simple
+    responses unless the handler says ``response="policy"``, the ``Authorization`` header as
+    identity source and no result caching (a cached decision would be applied to other routes:
+    "Working with AWS Lambda authorizers for HTTP APIs", API Gateway developer guide); the
+    permission to invoke it is :func:`authorizer_permissions`."""
+    out: dict[str, Any] = {}
+    for spec in plan.handlers:
+        found = lambda_authorizer(plan, spec)
+        if found is None:
+            continue
+        out[pascal(found.name) + "Authorizer"] = {
+            "FunctionArn": {"Fn::GetAtt": [pascal(found.name) + "Function", "Arn"]},
+            "AuthorizerPayloadFormatVersion": "2.0",
+            "EnableSimpleResponses": getattr(found.trigger, "response", "simple") == "simple",
+            "Identity": {"Headers": ["Authorization"], "ReauthorizeEvery": 0},
+        }
+    return out
+
+
+def authorizer_permissions(plan: Plan) -> dict[str, Any]:
+    """API Gateway may invoke each wired authorizer function: SAM's translator does not add this
+    permission for HTTP API Lambda authorizers without a ``FunctionInvokeRole`` (checked in the tests)."""
+    out: dict[str, Any] = {}
+    for name in _lambda_authorizers(plan):
+        function = name.removesuffix("Authorizer") + "Function"
+        out[name + "Permission"] = {"Type": "AWS::Lambda::Permission", "Properties": {
+            "Action": "lambda:InvokeFunction",
+            "FunctionName": {"Fn::GetAtt": [function, "Arn"]},
+            "Principal": "apigateway.amazonaws.com",
+            "SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/authorizers/*"},
+        }}  # fmt: skip
+    return out
+
+
 def http_api_auth(plan: Plan) -> dict[str, Any]:
     """The HttpApi's ``Auth`` property (SAM ``AWS::Serverless::HttpApi`` → ``HttpApiAuth``)."""
-    authorizers: dict[str, Any] = {}
+    authorizers: dict[str, Any] = _lambda_authorizers(plan)
     for spec in plan.handlers:
         config = gateway_jwt(spec)
         if config is None:
-            if spec.kind == "http" and isinstance(spec.options.auth, Jwt):
+            if spec.kind == "http" and isinstance(spec.options.auth, Jwt) and not _names_authorizer(spec):
                 why = "a REST API has no JWT authorizer" if not _on_http_api(spec) else (
                     f"algorithms {list(spec.options.auth.algorithms)} include non-RSA ones, which HTTP API JWT authorizers do not verify"
                 )  # fmt: skip
@@ -76,6 +138,12 @@ def http_api_auth(plan: Plan) -> dict[str, Any]:
 
 def route_auth(plan: Plan, spec: HandlerSpec) -> dict[str, Any]:
     """The ``Auth`` of one ``HttpApi`` event: its authorizer, and its scope when there is one."""
+    named = lambda_authorizer(plan, spec)
+    if named is not None:
+        note = f"{spec.name}: behind authorizer {named.name!r}, its bearer token is verified in the function"
+        if isinstance(spec.options.auth, Jwt) and note not in plan.warnings:  # one authorizer per route
+            plan.warnings.append(note)
+        return {"Auth": {"Authorizer": pascal(named.name) + "Authorizer"}}
     config = gateway_jwt(spec)
     if config is None:
         return {}

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from corefn.loader import bundled_ref
 from corefn_aws._cron import to_eventbridge
-from corefn_aws._gateway_auth import http_api_auth, route_auth
+from corefn_aws._gateway_auth import authorizer_permissions, http_api_auth, route_auth
 from corefn_aws._iam import role
 from corefn_aws._readme import readme
 from corefn_aws._sam_resources import (
@@ -264,6 +264,7 @@ def template(plan: Plan) -> dict[str, Any]:
         parameters["SecurityGroupIds"] = {"Type": "List<AWS::EC2::SecurityGroup::Id>", "Description": "Security groups allowed to reach that database / cache"}
     if any((s.options.provider.get("aws") or {}).get("api") != "rest" for s in https):
         resources["HttpApi"] = {"Type": "AWS::Serverless::HttpApi", "Properties": http_api_auth(plan)}
+        resources.update(authorizer_permissions(plan))
         outputs["HttpApiUrl"] = {"Value": sub("https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/")}
     if any((s.options.provider.get("aws") or {}).get("api") == "rest" for s in https):
         resources["RestApi"] = {"Type": "AWS::Serverless::Api", "Properties": {"StageName": "api"}}
