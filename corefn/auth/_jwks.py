@@ -64,7 +64,14 @@ class KeySet:
         with self._lock:
             now = time.monotonic()
             if now - self._fetched > MAX_AGE:
-                self._refresh(now, rediscover=True)
+                try:
+                    self._refresh(now, rediscover=True)
+                except KeysUnavailable:
+                    if not self._keys:
+                        raise
+                    # The provider is unreachable but its keys were good an hour ago: keep them,
+                    # and try again after REFETCH_AFTER rather than failing every request.
+                    self._fetched = now - MAX_AGE + REFETCH_AFTER
             found = self._match(kid)
             if not found and now - self._fetched >= REFETCH_AFTER:
                 self._refresh(now, rediscover=False)

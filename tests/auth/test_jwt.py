@@ -236,3 +236,24 @@ except MissingExtraError as error:
 def test_auth_takes_a_jwt() -> None:
     with pytest.raises(ConfigurationError, match="Jwt"):
         App("a").get("/x", name="x", auth="https://idp.example")(lambda req: "ok")
+
+
+def test_keys_stay_in_use_while_the_provider_is_unreachable(issuer: Issuer) -> None:
+    app, _ = make_app(issuer)
+    assert call(app, issuer.sign()).status == 200
+    (keys,) = _jwks._SETS.values()
+    attempts: list[str] = []
+
+    def down(url: str) -> Any:
+        attempts.append(url)
+        raise _jwks.KeysUnavailable(f"{url}: connection refused")
+
+    keys._fetch = down  # type: ignore[method-assign]
+    keys._fetched -= _jwks.MAX_AGE + 1  # an hour later, the provider is down
+    assert call(app, issuer.sign()).status == 200  # served from the keys it had
+    assert len(attempts) == 1
+    assert call(app, issuer.sign()).status == 200 and len(attempts) == 1  # not retried on every request
+    _jwks.forget()
+    fresh, _ = make_app(issuer)
+    _jwks.key_set(issuer.url, None)._fetch = down  # type: ignore[method-assign]
+    assert call(fresh, issuer.sign()).status == 503  # no keys ever: nothing to fall back on
