@@ -106,7 +106,8 @@ class Jwt(Record):
 class Auth(Record):
     """The verified caller, as ``request.auth``: ``claims`` of the token, ``subject`` (``sub``),
     the granted ``scopes``, and ``via``: ``"corefn"`` when the function verified the token, or the
-    gateway that did (``"aws:jwt-authorizer"``, ``"aws:lambda-authorizer"``, ``"azure:app-service"``)."""
+    gateway that did (``"aws:jwt-authorizer"``, ``"aws:cognito-authorizer"``, ``"aws:lambda-authorizer"``,
+    ``"azure:app-service"``)."""
 
     __slots__ = ("claims", "subject", "scopes", "via")
     claims: Mapping[str, Any]

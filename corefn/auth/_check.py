@@ -20,7 +20,7 @@ log = logging.getLogger("corefn.auth")
 #: gateways that verify a JWT's signature themselves before the function runs (their adapters set
 #: ``request.auth`` from a field only the gateway writes); any other vouched identity (a Lambda
 #: authorizer's context, say) does not stand in for the token a route with ``auth=`` requires
-JWT_GATEWAYS = frozenset({"aws:jwt-authorizer", "azure:app-service"})
+JWT_GATEWAYS = frozenset({"aws:jwt-authorizer", "aws:cognito-authorizer", "azure:app-service"})
 
 
 def authenticate(config: Jwt, request: HttpRequest) -> Auth | HttpResponse:

@@ -222,3 +222,29 @@ def test_a_route_naming_a_missing_authorizer_is_refused() -> None:
     bad.get("/x", name="x", provider={"aws": {"authorizer": "nope"}})(lambda req: "x")
     with pytest.raises(ConfigurationError, match="nope"):
         adapter.generate(bad, "x:bad")
+
+
+def test_a_rest_api_authorizer_s_identity_reaches_the_route() -> None:
+    """REST API payloads: a Lambda authorizer's principalId and context (the published fixture), and
+    a Cognito user pool authorizer's claims, which stand in for the token on a Jwt route."""
+    from corefn.adapters import parse
+
+    (request,) = parse(load("http-apigw-v1-post"), cloud="aws").events
+    assert isinstance(request, HttpRequest) and request.auth is not None
+    assert (request.auth.subject, request.auth.via) == ("admin", "aws:lambda-authorizer")
+    assert request.auth.claims == {"clientId": 1, "clientName": "Exata"}
+    (plain,) = parse(load("http-apigw-v1"), cloud="aws").events  # "authorizer": {"claims": null}
+    assert isinstance(plain, HttpRequest) and plain.auth is None
+
+    rest = App("rest")
+    rest.get("/orders", name="orders", auth=RSA, provider={"aws": {"api": "rest"}})(lambda req: req.auth.via)
+    payload = copy.deepcopy(load("http-apigw-v1"))
+    payload.update(httpMethod="GET", path="/orders", resource="/orders", body=None, isBase64Encoded=False)
+    payload["requestContext"].update(path="/orders", stage="$default")
+    payload["requestContext"]["authorizer"] = {"claims": {"iss": ISSUER, "aud": "orders-client", "sub": "u-9"}}
+    from corefn.testing import call
+
+    answer = call(rest, payload, cloud="aws")
+    assert answer["statusCode"] == 200 and answer["body"] == "aws:cognito-authorizer"
+    payload["requestContext"]["authorizer"] = {"principalId": "u-9", "iss": ISSUER, "aud": "orders-client"}
+    assert call(rest, payload, cloud="aws")["statusCode"] == 401  # a Lambda authorizer's say-so is not a verified JWT

@@ -171,3 +171,20 @@ def vouched_identity(context: dict[str, Any]) -> Auth | None:
     if isinstance(lam, dict):
         return Auth(lam, subject=lam.get("sub") if isinstance(lam.get("sub"), str) else None, via="aws:lambda-authorizer")
     return None
+
+
+def rest_identity(context: Any) -> Auth | None:
+    """``req.auth`` from a REST API's ``requestContext.authorizer`` (payload 1.0): a Cognito user
+    pool authorizer's verified ``claims``, or a Lambda authorizer's ``principalId`` with its
+    context keys beside it ("Output from an API Gateway Lambda authorizer")."""
+    authorizer = context.get("authorizer") if isinstance(context, dict) else None
+    if not isinstance(authorizer, dict):
+        return None
+    claims = authorizer.get("claims")
+    if isinstance(claims, dict):
+        return Auth(claims, via="aws:cognito-authorizer")
+    principal = authorizer.get("principalId")
+    if isinstance(principal, str):
+        rest = {k: v for k, v in authorizer.items() if k != "principalId"}
+        return Auth(rest, subject=principal, via="aws:lambda-authorizer")
+    return None
