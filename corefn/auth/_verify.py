@@ -9,6 +9,7 @@ signature, ``iss``, ``aud``, ``exp`` (required) and ``nbf`` with the route's lee
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from corefn.auth._jwks import KeysUnavailable, key_set
@@ -31,13 +32,11 @@ def verify(config: Jwt, token: str) -> dict[str, Any]:
         import jwt
     except ImportError:
         raise MissingExtraError("PyJWT", "jwt") from None
-    try:
-        header = jwt.get_unverified_header(token)
-        # Read unverified only to refuse a foreign issuer before any key fetch (a token from
-        # elsewhere must not make us call our identity provider); verified again below.
-        issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
-    except jwt.PyJWTError as error:
-        raise TokenRefused(f"malformed token: {error}") from None
+    header, payload = _peek(token)
+    # Read unverified only to pick the key and to refuse a foreign issuer before any key fetch (a
+    # token from elsewhere must not make us call our identity provider); PyJWT then parses and
+    # verifies the whole token again, strictly, and that alone decides.
+    issuer = payload.get("iss")
     alg = header.get("alg")
     if alg not in config.algorithms:
         raise TokenRefused(f"algorithm {alg!r} is not one of {list(config.algorithms)}")
@@ -50,7 +49,7 @@ def verify(config: Jwt, token: str) -> dict[str, Any]:
     last: Exception | None = None
     for jwk in keys:
         try:
-            key = jwt.PyJWK(jwk, algorithm=alg).key
+            key = _key(jwt, jwk, alg)
         except (jwt.PyJWTError, ValueError, TypeError) as bad:
             last = bad
             continue
@@ -69,6 +68,41 @@ def verify(config: Jwt, token: str) -> dict[str, Any]:
         except jwt.PyJWTError as bad:
             raise TokenRefused(f"{type(bad).__name__}: {bad}") from None
     raise TokenRefused(f"{type(last).__name__}: {last}")
+
+
+def _peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The unverified header and payload of a compact JWS (RFC 7515 §7.1), cheaply: PyJWT's own
+    parse is strict and slower, and runs once, in the verifying ``decode``."""
+    import base64
+    import binascii
+
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise TokenRefused("malformed token: not three dot-separated parts")
+    try:
+        header, payload = (json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4))) for p in parts[:2])
+    except (ValueError, binascii.Error) as error:
+        raise TokenRefused(f"malformed token: {error}") from None
+    if not isinstance(header, dict) or not isinstance(payload, dict):
+        raise TokenRefused("malformed token: header or payload is not a JSON object")
+    return header, payload
+
+
+#: public keys built from JWKs, by their canonical JSON and algorithm: building an RSA key from
+#: its JWK costs more than verifying a signature with it (benchmarks/auth_verify.py)
+_BUILT: dict[tuple[str, str], Any] = {}
+_MAX_BUILT = 64
+
+
+def _key(jwt: Any, jwk: dict[str, Any], alg: str) -> Any:
+    cache_key = (json.dumps(jwk, sort_keys=True), alg)
+    key = _BUILT.get(cache_key)
+    if key is None:
+        key = jwt.PyJWK(jwk, algorithm=alg).key
+        if len(_BUILT) >= _MAX_BUILT:  # rotated-out keys: start over rather than grow
+            _BUILT.clear()
+        _BUILT[cache_key] = key
+    return key
 
 
 def _fits(jwk: dict[str, Any], alg: str) -> bool:
