@@ -11,56 +11,16 @@ from typing import Any
 import pytest
 import yaml
 
-from corefn import App, HttpRequest, Jwt
+from corefn import App, HttpRequest
 from corefn_aws import adapter
 from corefn_aws.handler import handler as lambda_handler
+from tests.aws.auth_app import ISSUER, RSA, app, gated
 from tests.aws.conftest import load
 from tests.aws.test_generator import _lint, _translate
 
-ISSUER = "https://cognito-idp.ap-northeast-2.amazonaws.com/ap-northeast-2_Example"
-RSA = Jwt(ISSUER, ("orders-client", "admin-client"), algorithms=("RS256",))
-
-app = App("gatewayauth")
-
-
-@app.get("/orders", auth=RSA)
-def orders(req: HttpRequest) -> dict[str, Any]:
-    assert req.auth is not None
-    return {"sub": req.auth.subject, "via": req.auth.via, "scopes": list(req.auth.scopes)}
-
-
-@app.post("/orders", name="create", auth=RSA.require(scopes=("orders/write",)))
-def create(req: HttpRequest) -> str:
-    return "created"
-
-
-@app.put("/orders", name="update", auth=RSA.require(scopes=("orders/write", "orders/admin")))
-def update(req: HttpRequest) -> str:
-    return "updated"
-
-
-@app.get("/other", auth=Jwt("https://login.example.com/tenant/v2.0", "api://other", algorithms=("RS256",)))
-def other(req: HttpRequest) -> str:
-    return "other"
-
-
-@app.get("/mixed", auth=Jwt(ISSUER, "orders-client"))  # ES256 too: the gateway cannot
-def mixed(req: HttpRequest) -> str:
-    return "mixed"
-
-
-@app.queue("placed")  # an HTTP-only app trips cfn-lint's unused-parameter warnings (W2001, W1020)
-def placed(msg: Any) -> None:
-    return None
-
-
-@app.get("/public")
-def public(req: HttpRequest) -> str:
-    return "public"
-
 
 def generated() -> tuple[str, dict[str, Any]]:
-    text = adapter.generate(app, "tests.aws.test_gateway_auth:app")["template.yaml"]
+    text = adapter.generate(app, "tests.aws.auth_app:app")["template.yaml"]
     assert isinstance(text, str)
     return text, yaml.safe_load(text)
 
@@ -108,7 +68,7 @@ def test_the_translated_api_has_jwt_authorizers_on_the_routes() -> None:
 
 
 def test_the_readme_says_which_routes_verify_in_the_function() -> None:
-    readme = adapter.generate(app, "tests.aws.test_gateway_auth:app")["README.md"]
+    readme = adapter.generate(app, "tests.aws.auth_app:app")["README.md"]
     assert isinstance(readme, str) and "mixed: the function verifies its bearer token itself" in readme
 
 
@@ -133,7 +93,7 @@ class FakeContext:
 
 @pytest.fixture
 def lambda_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COREFN_APP", "tests.aws.test_gateway_auth:app")
+    monkeypatch.setenv("COREFN_APP", "tests.aws.auth_app:app")
     monkeypatch.setenv("COREFN_HANDLER", "orders")
 
 
@@ -167,36 +127,8 @@ def test_without_the_gateway_s_claims_the_function_wants_a_token(lambda_env: Non
 # --------------------------------------------------------------------- Lambda authorizers wired
 
 
-gated = App("gated")
-
-
-@gated.authorizer("gate")
-def gate(request: Any) -> bool:
-    return request.token == "let-me-in"
-
-
-@gated.authorizer("gate_policy", response="policy")
-def gate_policy(request: Any) -> bool:
-    return True
-
-
-@gated.get("/inside", provider={"aws": {"authorizer": "gate"}})
-def inside(req: HttpRequest) -> str:
-    return "inside"
-
-
-@gated.get("/legacy", provider={"aws": {"authorizer": "gate_policy"}})
-def legacy(req: HttpRequest) -> str:
-    return "legacy"
-
-
-@gated.queue("placed")
-def placed_too(msg: Any) -> None:
-    return None
-
-
 def test_a_route_behind_an_app_authorizer_gets_an_http_api_lambda_authorizer() -> None:
-    text = adapter.generate(gated, "tests.aws.test_gateway_auth:gated")["template.yaml"]
+    text = adapter.generate(gated, "tests.aws.auth_app:gated")["template.yaml"]
     assert isinstance(text, str) and _lint(text) == []
     template = yaml.safe_load(text)
     authorizers = template["Resources"]["HttpApi"]["Properties"]["Auth"]["Authorizers"]
@@ -248,3 +180,15 @@ def test_a_rest_api_authorizer_s_identity_reaches_the_route() -> None:
     assert answer["statusCode"] == 200 and answer["body"] == "aws:cognito-authorizer"
     payload["requestContext"]["authorizer"] = {"principalId": "u-9", "iss": ISSUER, "aud": "orders-client"}
     assert call(rest, payload, cloud="aws")["statusCode"] == 401  # a Lambda authorizer's say-so is not a verified JWT
+
+
+def test_the_bundle_pins_pyjwt_when_a_route_verifies_in_the_function() -> None:
+    from corefn_aws._sam_resources import CODE_DIR
+
+    pins = adapter.generate(app, "tests.aws.auth_app:app")[f"{CODE_DIR}/requirements.txt"]
+    assert isinstance(pins, str)
+    names = {line.split("==")[0].lower() for line in pins.splitlines() if "==" in line}
+    assert {"pyjwt", "cryptography"} <= names
+    plain = App("plain")
+    plain.get("/x", name="x")(lambda req: "x")
+    assert "pyjwt" not in str(adapter.generate(plain, "tests.aws.auth_app:plain")[f"{CODE_DIR}/requirements.txt"]).lower()
