@@ -27,6 +27,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "dead": ("corefn.cli.dead:command", "List, show and redrive dead letters (local runtime or a cloud's DLQ)."),
     "policy": ("corefn.cli.policy:command", "Print each handler's retry policy per cloud, and what a cloud cannot honour."),
     "token": ("corefn.cli.token:command", "Mint a development JWT from the local issuer (auth=Jwt.local())."),
+    "check": ("corefn.cli.check:command", "Check an app against each cloud's limits (exit 1 on errors)."),
+    "cost": ("corefn.cli.cost:command", "Estimate an app's monthly cost per handler and cloud; plan warm-ups."),
 }
 
 

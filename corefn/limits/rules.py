@@ -1,0 +1,227 @@
+"""The limit rules: each reads one handler's declaration and one fact row of the target cloud.
+
+Every rule is generic: what differs per cloud is data in the adapter's ``facts/limits.toml`` (or
+``services.toml``), so a fifth cloud brings its limits with it and nothing here changes. A rule
+returns nothing when the handler is within the limit or when the cloud has no row for it (an
+unknown limit is not a broken one). ``RULES`` maps each rule id to its function, in the order
+findings are reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from corefn.limits import _rows, _schedule
+
+if TYPE_CHECKING:
+    from corefn.app import App
+    from corefn.facts import CloudFacts
+    from corefn.specs import HandlerSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One broken (``error``) or risky (``warning``) limit: which rule, which handler on which
+    cloud, the declared number, the limit, and the provider page the limit comes from."""
+
+    rule: str
+    severity: str
+    cloud: str
+    handler: str
+    value: str
+    limit: str
+    message: str
+    source: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+class Target:
+    """One handler on one cloud, with the rows that apply to it."""
+
+    __slots__ = ("app", "spec", "cloud", "facts", "context")
+
+    def __init__(self, app: App, spec: HandlerSpec, cloud: str, facts: CloudFacts) -> None:
+        self.app, self.spec, self.cloud, self.facts = app, spec, cloud, facts
+        meta = facts.topic("limits").get("meta", {})
+        self.context = _rows.handler_context(app, spec, cloud, meta.get("options", {}))
+
+    def row(self, name: str) -> Mapping[str, Any] | None:
+        return _rows.select(_rows.candidates(self.facts.topic("limits").get("limits", {}), name), self.context)
+
+    def finding(
+        self, rule: str, row: Mapping[str, Any], value: str, limit: str, message: str, severity: str | None = None
+    ) -> Finding:
+        note = row.get("note")
+        text = f"{message} ({note})" if note else message
+        return Finding(rule, severity or str(row.get("severity", "error")), self.cloud, self.spec.name, value, limit, text,
+                       str(row.get("source", "")))  # fmt: skip
+
+
+Rule = Callable[[Target], Iterator[Finding]]
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def _range(rule: str, option: str, fact: str) -> Rule:
+    """A rule for a numeric option that must lie within ``[min, max]`` or among ``allowed``."""
+
+    def check(t: Target) -> Iterator[Finding]:
+        value = getattr(t.spec.options, option)
+        row = t.row(fact)
+        if value is None or row is None or (option == "max_attempts" and value == 0):
+            return
+        unit = f" {row['unit']}" if "unit" in row else ""
+        shown = f"{option} {_number(value)}{unit}"
+        if "allowed" in row and value not in row["allowed"]:
+            allowed = ", ".join(_number(v) for v in row["allowed"])
+            yield t.finding(rule, row, shown, f"one of {allowed}{unit}", f"{option}={_number(value)} is not a size {t.cloud} offers")
+        elif "max" in row and value > row["max"]:
+            yield t.finding(rule, row, shown, f"max {_number(row['max'])}{unit}", f"{option}={_number(value)} is above {t.cloud}'s maximum")
+        elif "min" in row and value < row["min"]:
+            yield t.finding(rule, row, shown, f"min {_number(row['min'])}{unit}", f"{option}={_number(value)} is below {t.cloud}'s minimum")
+
+    return check
+
+
+def gateway_timeout(t: Target) -> Iterator[Finding]:
+    """An HTTP handler allowed to run longer than the gateway in front of it waits: the caller gets
+    a gateway timeout while the function goes on running (and billing)."""
+    timeout, row = t.spec.options.timeout, t.row("gateway_timeout")
+    if t.spec.kind != "http" or timeout is None or row is None or "max" not in row or timeout <= row["max"]:
+        return
+    yield t.finding("gateway-timeout", row, f"timeout {_number(timeout)} s", f"gateway {_number(row['max'])} s",
+                    f"the HTTP gateway gives up after {_number(row['max'])} s, before the handler's timeout")  # fmt: skip
+
+
+def queue_visibility(t: Target) -> Iterator[Finding]:
+    """A queue message becomes visible again (and is delivered a second time, in parallel) when the
+    handler runs longer than the queue hides it. ``visibility`` is a fixed window; ``factor`` and
+    ``max`` describe one the deployment sets from the timeout, capped by the service."""
+    timeout, row = t.spec.options.timeout, t.row("queue_visibility")
+    if t.spec.kind not in ("queue", "topic") or timeout is None or row is None:
+        return
+    if "visibility" in row:
+        window = float(row["visibility"])
+    else:
+        window = min(float(row.get("max", float("inf"))), float(row.get("factor", 1)) * timeout)
+    if timeout > window:
+        yield t.finding("queue-visibility", row, f"timeout {_number(timeout)} s", f"visibility {_number(window)} s",
+                        "the message is delivered again while the handler still runs")  # fmt: skip
+
+
+def stream_retry(t: Target) -> Iterator[Finding]:
+    """A stream or change-feed handler retried until the record expires: one poison record blocks
+    its shard (partition, ordering key) for the whole retention period. ``max_attempts=0`` asks for
+    that; on clouds whose deployment does it by default (``default_until_expiry``) leaving
+    ``max_attempts`` unset does too."""
+    row = t.row("stream_retry")
+    if t.spec.kind not in ("stream", "nosql") or row is None:
+        return
+    attempts = t.spec.options.max_attempts
+    retention = float(row.get("retention", 0))
+    held = f"for up to {_number(retention / 3600)} h" if retention else "indefinitely"
+    if attempts == 0:
+        yield t.finding("stream-retry", row, "max_attempts 0 (until expiry)", f"retention {_number(retention)} s",
+                        f"a record that keeps failing blocks its shard {held}; set max_attempts and a dead letter")  # fmt: skip
+    elif attempts is None and row.get("default_until_expiry"):
+        yield t.finding("stream-retry", row, "max_attempts unset (until expiry)", f"retention {_number(retention)} s",
+                        f"{t.cloud} retries a failing record until it expires, blocking its shard {held}; set max_attempts",
+                        severity="warning")  # fmt: skip
+
+
+def _timer(t: Target) -> tuple[str, str] | None:
+    if t.spec.kind != "timer":
+        return None
+    trigger: Any = t.spec.trigger
+    return str(trigger.schedule), str(trigger.tz)
+
+
+def schedule_day_fields(t: Target) -> Iterator[Finding]:
+    """Unix cron ORs day-of-month and day-of-week when both are restricted; EventBridge cannot say
+    that (one of them must be ``?``)."""
+    timer, row = _timer(t), t.row("schedule_day_fields")
+    if timer is None or row is None or row.get("both", True):
+        return
+    fields = timer[0].split()
+    if fields[2] not in ("*", "?") and fields[4] not in ("*", "?"):
+        yield t.finding("schedule-day-fields", row, f"schedule {timer[0]!r}", "one day field",
+                        "the schedule restricts both day of month and day of week")  # fmt: skip
+
+
+def schedule_frequency(t: Target) -> Iterator[Finding]:
+    timer, row = _timer(t), t.row("schedule_interval")
+    if timer is None or row is None or "min" not in row:
+        return
+    gap = _schedule.shortest_gap(*timer)
+    if gap < row["min"]:
+        yield t.finding("schedule-frequency", row, f"every {_number(gap)} s", f"min {_number(row['min'])} s",
+                        f"the schedule {timer[0]!r} runs more often than {t.cloud} allows")  # fmt: skip
+
+
+def schedule_dst(t: Target, year: int | None = None) -> Iterator[Finding]:
+    """A local-time schedule on a target that runs schedules in UTC: it can only be converted with
+    one offset, so across a daylight-saving change it fires an hour off (Azure's Consumption and
+    Flex plans ignore ``WEBSITE_TIME_ZONE``)."""
+    timer, row = _timer(t), t.row("schedule_time_zone")
+    if timer is None or row is None or row.get("supported", True) or timer[1] == "UTC":
+        return
+    import datetime as _dt
+
+    when = year or _dt.date.today().year
+    moved = _schedule.moved_by_dst(timer[0], timer[1], when)
+    if moved is None:
+        return
+    standard, summer = moved
+    changes = ", ".join(day.date().isoformat() for day in _schedule.transitions(timer[1], when))
+    shift = _number((summer - standard).total_seconds() / 60)
+    yield t.finding("schedule-dst", row, f"schedule {timer[0]!r} in {timer[1]}", "UTC only",
+                    f"{t.cloud} runs timers in UTC, so the schedule fires {shift} min off local time for part of the year "
+                    f"(offset changes {when}: {changes}); schedule in UTC or use a plan with time zones")  # fmt: skip
+
+
+SUPPORT_RANK = {"native": 2, "bridged": 1, "unsupported": 0}
+
+
+def trigger_support(t: Target) -> Iterator[Finding]:
+    """A trigger kind the cloud has no service for (error), or only a bridge to (warning), read from
+    the adapter's ``services.toml`` (the lock-in report's facts)."""
+    services = t.facts.topic("services")
+    if not services:
+        return  # no services file: the rule cannot tell (the report says which clouds it skipped)
+    entries = services.get("triggers", {}).get(t.spec.kind, {})
+    best: Mapping[str, Any] | None = None
+    for entry in entries.values() if isinstance(entries, Mapping) else ():
+        if isinstance(entry, Mapping) and (best is None or SUPPORT_RANK.get(str(entry.get("support")), 0) > SUPPORT_RANK.get(str(best.get("support")), 0)):
+            best = entry
+    support = str(best.get("support", "unsupported")) if best else "unsupported"
+    if support == "native":
+        return
+    row: Mapping[str, Any] = best or {"source": f"corefn_{t.cloud}/facts/services.toml"}
+    if support == "bridged":
+        yield t.finding("trigger-support", row, f"{t.spec.kind} trigger", "bridged",
+                        f"{t.cloud} has no native {t.spec.kind} trigger; it deploys through {row.get('service', 'a bridge')}",
+                        severity="warning")  # fmt: skip
+    else:
+        yield t.finding("trigger-support", row, f"{t.spec.kind} trigger", "unsupported",
+                        f"{t.cloud} cannot deploy a {t.spec.kind} trigger", severity="error")  # fmt: skip
+
+
+RULES: dict[str, Rule] = {
+    "trigger-support": trigger_support,
+    "timeout-range": _range("timeout-range", "timeout", "timeout"),
+    "memory-range": _range("memory-range", "memory", "memory"),
+    "batch-size-range": _range("batch-size-range", "batch_size", "batch_size"),
+    "max-attempts-range": _range("max-attempts-range", "max_attempts", "max_attempts"),
+    "gateway-timeout": gateway_timeout,
+    "queue-visibility": queue_visibility,
+    "stream-retry": stream_retry,
+    "schedule-day-fields": schedule_day_fields,
+    "schedule-frequency": schedule_frequency,
+    "schedule-dst": schedule_dst,
+}
