@@ -18,17 +18,18 @@ from corefn.errors import CorefnError
 
 @click.command()
 @click.argument("app_ref", metavar="APP")
-@click.option("--cloud", "clouds", multiple=True, help="Repeatable; every installed cloud when omitted.")
+@click.option("--cloud", "clouds", multiple=True, help="Repeatable; all four when omitted.")
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as a JSON list.")
 def command(app_ref: str, clouds: tuple[str, ...], as_json: bool) -> None:
     """Check APP (MODULE:ATTRIBUTE or path/to/file.py:ATTRIBUTE) against each cloud's limits."""
     from corefn import facts
+    from corefn.adapters import BUILTIN_CLOUDS
     from corefn.limits import check, has_errors
     from corefn.loader import load_app
 
     try:
         app = load_app(app_ref)
-        loaded = facts.load_all(list(clouds) or None)
+        loaded = facts.load_all(list(clouds) or list(BUILTIN_CLOUDS))
     except CorefnError as exc:
         click.echo(f"corefn check: {exc}", err=True)
         sys.exit(2)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -38,7 +38,10 @@ if TYPE_CHECKING:
     from corefn.specs import HandlerSpec
 
 #: what a handler is assumed to do when neither the flags nor its options say
-DEFAULTS = {"invocations": 1_000_000, "duration": Decimal("1"), "memory": 256, "days": 30}
+DEFAULT_INVOCATIONS = 1_000_000
+DEFAULT_DURATION = Decimal("1")
+DEFAULT_MEMORY = 256  # MB: what corefn deploy writes (AWS Globals, GCP's and OpenWhisk's default)
+DEFAULTS = {"invocations": DEFAULT_INVOCATIONS, "duration": DEFAULT_DURATION, "memory": DEFAULT_MEMORY}
 #: options.warm: the generators ping each warm function every 5 minutes; a ping short-circuits
 WARM_INTERVAL_MINUTES = 5
 WARM_PING_SECONDS = Decimal("0.01")
@@ -95,20 +98,20 @@ def usage_of(
     basis: dict[str, str] = {}
     trigger: Any = spec.trigger
     if spec.name in invocations:
-        count, basis["invocations"] = Decimal(invocations[spec.name]), "--invocations"
+        count, basis["invocations"] = Decimal(invocations[spec.name]), "from --invocations"
     elif spec.kind == "timer":
         count = Decimal(timer_runs(trigger.schedule, trigger.tz, days))
-        basis["invocations"] = f"schedule {trigger.schedule!r} over {days} days"
+        basis["invocations"] = f"from schedule {trigger.schedule!r} ({trigger.tz}) over {days} days"
     else:
-        count, basis["invocations"] = Decimal(DEFAULTS["invocations"]), "default"
+        count, basis["invocations"] = Decimal(DEFAULT_INVOCATIONS), f"default {DEFAULT_INVOCATIONS:,} a month"
     if spec.name in durations:
-        duration, basis["duration"] = durations[spec.name], "--duration"
-    elif spec.options.timeout is not None and Decimal(str(spec.options.timeout)) < DEFAULTS["duration"]:
-        duration, basis["duration"] = Decimal(str(spec.options.timeout)), "option timeout (shorter than the default)"
+        duration, basis["duration"] = durations[spec.name], "from --duration"
+    elif spec.options.timeout is not None and Decimal(str(spec.options.timeout)) < DEFAULT_DURATION:
+        duration, basis["duration"] = Decimal(str(spec.options.timeout)), "option timeout (under the 1 s default)"
     else:
-        duration, basis["duration"] = Decimal(DEFAULTS["duration"]), "default"
-    memory = spec.options.memory or int(DEFAULTS["memory"])
-    basis["memory"] = f"option memory={memory}" if spec.options.memory else "default (corefn deploy's 256 MB)"
+        duration, basis["duration"] = DEFAULT_DURATION, f"default {DEFAULT_DURATION} s"
+    memory = spec.options.memory or DEFAULT_MEMORY
+    basis["memory"] = f"from option memory={memory}" if spec.options.memory else "default 256 MB (what corefn deploy writes)"
     provider = {**app.defaults.provider, **spec.options.provider}
     found = [Usage(spec.name, spec.kind, count, duration, memory, spec.options.batch_size or 1, provider, basis)]
     if spec.options.warm:
@@ -123,7 +126,7 @@ def quantity(row: PriceRow, usage: Usage) -> Decimal:
     if row.meter == "invocations":
         return usage.invocations
     if row.meter == "gb_seconds":
-        return usage.invocations * usage.duration * Decimal(usage.memory) / 1024
+        return usage.invocations * usage.duration * Decimal(row.billed_memory(usage.memory)) / 1024
     if row.meter == "vcpu_seconds":
         return usage.invocations * usage.duration * row.vcpu(usage.memory)
     if row.meter == "jobs":

@@ -15,8 +15,11 @@ from typing import Any
 from corefn.errors import ConfigurationError
 from corefn.facts import CloudFacts
 
-#: meter → the unit a quantity of it is printed in
-METER_UNITS = {"invocations": "invocation", "gb_seconds": "GB-s", "vcpu_seconds": "vCPU-s", "jobs": "job", "queue_requests": "request"}
+#: meter → (the unit its quantities are printed in, the unit a price is per)
+METER_UNITS = {
+    "invocations": ("invocations", "invocation"), "gb_seconds": ("GB-s", "GB-s"), "vcpu_seconds": ("vCPU-s", "vCPU-s"),
+    "jobs": ("jobs", "job"), "queue_requests": ("requests", "request"),
+}  # fmt: skip
 METERS = frozenset(METER_UNITS)
 
 
@@ -41,6 +44,8 @@ class PriceRow:
     note: str
     source: str
     vcpu_by_memory: tuple[tuple[int, Decimal], ...] = ()
+    memory_step: int = 0
+    memory_max: int = 0
 
     def rate(self) -> str:
         """``1.00 USD / 1,000,000`` or ``0.00001667 USD``: prices keep at least cents."""
@@ -49,7 +54,18 @@ class PriceRow:
 
     @property
     def unit(self) -> str:
-        return METER_UNITS[self.meter]
+        return METER_UNITS[self.meter][0]
+
+    @property
+    def per_unit(self) -> str:
+        return METER_UNITS[self.meter][1]
+
+    def billed_memory(self, memory_mb: int) -> int:
+        """The memory a GB-s row bills: rounded up to ``memory_step`` MB, at most ``memory_max``
+        (Azure's Consumption plan bills observed memory in 128 MB steps up to 1,536 MB)."""
+        step = self.memory_step or 1
+        billed = -(-memory_mb // step) * step
+        return min(billed, self.memory_max) if self.memory_max else billed
 
     def vcpu(self, memory_mb: int) -> Decimal:
         """The vCPU share a function of ``memory_mb`` gets (the smallest listed size that fits)."""
@@ -90,6 +106,7 @@ def _row(cloud: str, set_name: str, name: str, data: Mapping[str, Any]) -> Price
         free=to_decimal(data.get("free", 0), where), when=tuple(str(w) for w in data.get("when", ())),
         region=str(data["region"]), date=date.isoformat() if isinstance(date, _dt.date) else str(date),
         note=str(data.get("note", "")), source=str(data.get("source", "")), vcpu_by_memory=tuple(sorted(vcpu)),
+        memory_step=int(data.get("memory_step", 0)), memory_max=int(data.get("memory_max", 0)),
     )  # fmt: skip
 
 
@@ -121,4 +138,4 @@ def no_price_reason(facts: CloudFacts) -> str:
     operator = facts.topic("prices").get("operator")
     if isinstance(operator, Mapping) and operator.get("note"):
         return str(operator["note"])
-    return f"corefn_{facts.cloud} ships no prices"
+    return f"corefn_{facts.cloud} ships no price set"

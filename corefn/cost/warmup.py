@@ -149,7 +149,7 @@ def render(plan: WarmupPlan, example: PriceSet, today: Mapping[str, PriceSet | s
         used = {charge.row.name: charge.row for charge in found}
         for row in used.values():
             note = f" ({row.note})" if row.note else ""
-            lines.append(f"             {row.name}: {row.rate()} per {row.unit}{note}  {row.source}")
+            lines.append(f"             {row.name}: {row.rate()} per {row.per_unit}{note}  {row.source}")
     lines += ["", CAVEAT]
     return "\n".join(lines)
 

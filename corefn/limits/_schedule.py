@@ -35,7 +35,7 @@ def shortest_gap(schedule: str, tz: str = "UTC", start: datetime | None = None) 
             tick = next(ticks)
         except StopIteration:  # pragma: no cover - cronsim iterates forever for valid expressions
             break
-        gap = min(gap, (tick - previous).total_seconds())
+        gap = min(gap, tick.timestamp() - previous.timestamp())  # real seconds, across DST too
         previous = tick
     return gap
 

@@ -1,0 +1,96 @@
+"""The ``corefn cost APP`` report: handlers down, clouds across, then the arithmetic behind each
+cell, the prices used (set, region, date, page) and the assumptions (which flag, option or default
+each figure came from)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from corefn.app import App
+from corefn.cost import Charge, PriceSet, Usage, charges, free_tier_credit, usage_of, usd
+from corefn.cost._prices import current_set, no_price_reason, price_sets
+from corefn.cost.warmup import _n
+from corefn.errors import ConfigurationError
+from corefn.facts import CloudFacts
+
+
+def choose_sets(loaded: Mapping[str, CloudFacts], price_set: str | None) -> dict[str, PriceSet | str]:
+    """Each cloud's price set: ``price_set`` where the cloud has it, else its current one, else why none."""
+    chosen: dict[str, PriceSet | str] = {}
+    for cloud, cloud_facts in loaded.items():
+        sets = price_sets(cloud_facts)
+        picked = sets.get(price_set) if price_set else None
+        chosen[cloud] = picked or current_set(cloud_facts) or no_price_reason(cloud_facts)
+    if price_set and not any(isinstance(s, PriceSet) and s.name == price_set for s in chosen.values()):
+        raise ConfigurationError(f"no installed cloud has the price set {price_set!r}")
+    return chosen
+
+
+def estimate(
+    app: App, loaded: Mapping[str, CloudFacts], invocations: Mapping[str, int], durations: Mapping[str, Decimal],
+    days: int, price_set: str | None,
+) -> tuple[list[Usage], dict[str, PriceSet | str], dict[str, list[Charge]]]:  # fmt: skip
+    """The usages, the price set per cloud, and every charge per cloud."""
+    unknown = (set(invocations) | set(durations)) - {spec.name for spec in app.handlers}
+    if unknown:
+        raise ConfigurationError(f"app {app.name!r} has no handler {', '.join(sorted(unknown))}")
+    usages = [u for spec in app.handlers for u in usage_of(app, spec, invocations, durations, days)]
+    sets = choose_sets(loaded, price_set)
+    found = {cloud: [c for u in usages for c in charges(u, s)] if isinstance(s, PriceSet) else [] for cloud, s in sets.items()}
+    return usages, sets, found
+
+
+def render_app(
+    app: App, loaded: Mapping[str, CloudFacts], invocations: Mapping[str, int], durations: Mapping[str, Decimal],
+    days: int, price_set: str | None, free_tier: bool,
+) -> str:  # fmt: skip
+    usages, sets, found = estimate(app, loaded, invocations, durations, days, price_set)
+    clouds = list(sets)
+    width = max([len(u.handler) for u in usages] + [len("with free tier")])
+    header = f"{'handler':<{width}}  {'invocations':>12}  {'duration':>8}  {'memory':>8}" + "".join(f"  {c:>12}" for c in clouds)
+    lines = [f"{app.name}: monthly cost estimate in USD ({days} days)", header]
+    for usage in usages:
+        cells: list[str] = []
+        for cloud in clouds:
+            if isinstance(sets[cloud], str):
+                cells.append("n/a")
+            else:
+                cells.append(usd(sum((c.amount for c in found[cloud] if c.handler == usage.handler), Decimal(0))))
+        lines.append(f"{usage.handler:<{width}}  {_n(usage.invocations):>12}  {str(usage.duration) + ' s':>8}  "
+                     f"{str(usage.memory) + ' MB':>8}" + "".join(f"  {cell:>12}" for cell in cells))  # fmt: skip
+    totals = {cloud: sum((c.amount for c in found[cloud]), Decimal(0)) for cloud in clouds}
+    lines.append(f"{'total':<{width}}  {'':>12}  {'':>8}  {'':>8}"
+                 + "".join(f"  {usd(totals[c]) if isinstance(sets[c], PriceSet) else 'n/a':>12}" for c in clouds))  # fmt: skip
+    if free_tier:
+        free_cells: list[str] = []
+        for cloud in clouds:
+            credit, _ = free_tier_credit(found[cloud])
+            free_cells.append(usd(totals[cloud] - credit) if isinstance(sets[cloud], PriceSet) else "n/a")
+        lines.append(f"{'with free tier':<{width}}  {'':>12}  {'':>8}  {'':>8}" + "".join(f"  {cell:>12}" for cell in free_cells))
+    lines += ["", "Arithmetic:"]
+    for cloud in clouds:
+        for charge in found[cloud]:
+            row = charge.row
+            lines.append(f"  {cloud} {charge.handler}: {row.name} {_n(charge.quantity.quantize(Decimal('0.001')))} {row.unit} x "
+                         f"{row.rate()} = {usd(charge.amount)}")  # fmt: skip
+        if free_tier:
+            for row, free in free_tier_credit(found[cloud])[1]:
+                lines.append(f"  {cloud} free tier: {row.name} -{_n(free)} {row.unit} (of {_n(row.free)} a month)")
+    lines += ["", "Prices:"]
+    for cloud, chosen in sets.items():
+        if isinstance(chosen, str):
+            lines.append(f"  {cloud}: none ({chosen})")
+            continue
+        used = {c.row.name for c in found[cloud]}
+        lines.append(f"  {cloud}: set {chosen.name}, region {chosen.region}, {chosen.date}")
+        for row in chosen.rows:
+            if row.name in used:
+                note = f" ({row.note})" if row.note else ""
+                allowance = f", {_n(row.free)} free a month" if row.free else ""
+                lines.append(f"    {row.name}: {row.rate()} per {row.per_unit}{allowance}{note} [{row.date}, {row.region}] {row.source}")
+    lines += ["", "Assumptions (set them with --invocations NAME=N and --duration NAME=SECONDS):"]
+    for usage in usages:
+        basis = "; ".join(f"{key} {value}" for key, value in usage.basis.items())
+        lines.append(f"  {usage.handler}: {basis}")
+    return "\n".join(lines)

@@ -1,0 +1,219 @@
+"""``corefn check``'s rules, table-driven: for each rule one declaration that breaks a cloud's limit
+and one that does not, against the adapters' real ``limits.toml`` (and, for the trigger rule, a
+``services.toml`` fixture in the lock-in report's schema)."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from corefn import facts
+from corefn.app import App
+from corefn.facts import CloudFacts
+from corefn.limits import RULES, _schedule, check, has_errors
+from corefn.specs import Options
+
+Declare = Callable[[App], Any]
+
+
+@cache
+def real(cloud: str) -> CloudFacts:
+    return facts.load(cloud)
+
+
+def handler(event: Any) -> None:
+    return None
+
+
+def app_with(declare: Declare, **provider: dict[str, Any]) -> App:
+    app = App("limits", defaults=Options(provider=provider) if provider else None)
+    declare(app)(handler)
+    return app
+
+
+def http(**options: Any) -> Declare:
+    return lambda app: app.get("/x", **options)
+
+
+def queue(**options: Any) -> Declare:
+    return lambda app: app.queue("jobs", **options)
+
+
+def stream(**options: Any) -> Declare:
+    return lambda app: app.stream("clicks", **options)
+
+
+def nosql(**options: Any) -> Declare:
+    return lambda app: app.nosql("orders", **options)
+
+
+def timer(schedule: str, tz: str = "UTC", **options: Any) -> Declare:
+    return lambda app: app.timer(schedule, tz=tz, **options)
+
+
+AZURE_FLEX = {"azure": {"plan": "flex"}}
+AZURE_PREMIUM_SB = {"azure": {"plan": "premium", "service": "servicebus"}}
+
+# (rule, cloud, declaration, app-wide provider options, breaks?)
+CASES: list[tuple[str, str, Declare, dict[str, Any], bool]] = [
+    ("timeout-range", "aws", http(timeout=901), {}, True),
+    ("timeout-range", "aws", http(timeout=900), {}, False),
+    ("timeout-range", "azure", queue(timeout=601), {}, True),
+    ("timeout-range", "azure", queue(timeout=3600), AZURE_FLEX, False),
+    ("timeout-range", "gcp", queue(timeout=541), {}, True),
+    ("timeout-range", "gcp", http(timeout=3600), {}, False),
+    ("timeout-range", "openwhisk", http(timeout=301), {}, True),
+    ("timeout-range", "openwhisk", http(timeout=0.1), {}, False),
+    ("memory-range", "aws", http(memory=10241), {}, True),
+    ("memory-range", "aws", http(memory=127), {}, True),
+    ("memory-range", "aws", http(memory=10240), {}, False),
+    ("memory-range", "azure", http(memory=2048), {}, True),
+    ("memory-range", "azure", http(memory=1024), AZURE_FLEX, True),
+    ("memory-range", "azure", http(memory=2048), AZURE_FLEX, False),
+    ("memory-range", "gcp", http(memory=32769), {}, True),
+    ("memory-range", "openwhisk", http(memory=1024), {}, True),
+    ("memory-range", "openwhisk", http(memory=512), {}, False),
+    ("batch-size-range", "aws", queue(batch_size=11), {}, True),
+    ("batch-size-range", "aws", queue(batch_size=10), {}, False),
+    ("batch-size-range", "aws", stream(batch_size=10001), {}, True),
+    ("batch-size-range", "aws", stream(batch_size=10000), {}, False),
+    ("batch-size-range", "azure", queue(batch_size=33), {}, True),
+    ("batch-size-range", "azure", queue(batch_size=32), {}, False),
+    ("max-attempts-range", "gcp", queue(max_attempts=3), {}, True),
+    ("max-attempts-range", "gcp", queue(max_attempts=5), {}, False),
+    ("max-attempts-range", "aws", queue(max_attempts=1001), {}, True),
+    ("max-attempts-range", "aws", queue(max_attempts=1000), {}, False),
+    ("gateway-timeout", "aws", http(timeout=31), {}, True),
+    ("gateway-timeout", "aws", http(timeout=30), {}, False),
+    ("gateway-timeout", "aws", http(timeout=30), {"aws": {"api": "rest"}}, True),
+    ("gateway-timeout", "aws", http(timeout=29), {"aws": {"api": "rest"}}, False),
+    ("gateway-timeout", "azure", http(timeout=231), {}, True),
+    ("gateway-timeout", "azure", http(timeout=230), {}, False),
+    ("gateway-timeout", "openwhisk", http(timeout=61), {}, True),
+    ("gateway-timeout", "gcp", http(timeout=3600), {}, False),
+    ("queue-visibility", "azure", queue(timeout=301), AZURE_PREMIUM_SB, True),
+    ("queue-visibility", "azure", queue(timeout=300), AZURE_PREMIUM_SB, False),
+    ("queue-visibility", "azure", queue(timeout=600), {}, False),  # Queue Storage: the host keeps it hidden
+    ("queue-visibility", "gcp", queue(timeout=601), {}, True),
+    ("queue-visibility", "aws", queue(timeout=900), {}, False),
+    ("stream-retry", "aws", stream(max_attempts=0), {}, True),
+    ("stream-retry", "aws", stream(max_attempts=3), {}, False),
+    ("stream-retry", "azure", stream(max_attempts=0), {}, True),
+    ("stream-retry", "azure", stream(), {}, False),
+    ("stream-retry", "gcp", stream(max_attempts=0), {}, True),
+    ("schedule-day-fields", "aws", timer("0 9 1 * 1"), {}, True),
+    ("schedule-day-fields", "aws", timer("0 9 1 * *"), {}, False),
+    ("schedule-day-fields", "gcp", timer("0 9 1 * 1"), {}, False),
+    ("schedule-dst", "azure", timer("0 9 * * *", "Europe/Berlin"), {}, True),
+    ("schedule-dst", "azure", timer("0 9 * * *", "Europe/Berlin"), AZURE_FLEX, True),
+    ("schedule-dst", "azure", timer("0 9 * * *", "Asia/Seoul"), {}, False),
+    ("schedule-dst", "azure", timer("*/5 * * * *", "Europe/Berlin"), {}, False),
+    ("schedule-dst", "azure", timer("0 9 * * *", "Europe/Berlin"), {"azure": {"plan": "premium"}}, False),
+    ("schedule-dst", "aws", timer("0 9 * * *", "Europe/Berlin"), {}, False),
+]
+
+
+@pytest.mark.parametrize(("rule", "cloud", "declare", "provider", "breaks"), CASES)
+def test_rule(rule: str, cloud: str, declare: Declare, provider: dict[str, Any], breaks: bool) -> None:
+    found = check(app_with(declare, **provider), [real(cloud)], rules=[rule])
+    assert bool(found) is breaks, found
+    for finding in found:
+        assert (finding.rule, finding.cloud, finding.handler) == (rule, cloud, "handler")
+        assert finding.source.startswith("https://")
+        assert finding.value and finding.limit and finding.message
+
+
+def test_every_rule_has_a_breaking_and_a_passing_case() -> None:
+    covered = {(rule, breaks) for rule, _, _, _, breaks in CASES}
+    untested = {rule for rule in RULES if rule not in ("trigger-support", "schedule-frequency")}
+    assert {(rule, True) for rule in untested} | {(rule, False) for rule in untested} <= covered
+
+
+def test_findings_name_the_number_and_the_limit() -> None:
+    [finding] = check(app_with(http(timeout=60)), [real("aws")], rules=["gateway-timeout"])
+    assert finding.severity == "error"
+    assert (finding.value, finding.limit) == ("timeout 60 s", "gateway 30 s")
+    assert finding.source == "https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html"
+
+
+def test_stream_retry_defaults_warn_where_the_deployment_retries_until_expiry() -> None:
+    [finding] = check(app_with(nosql()), [real("aws")], rules=["stream-retry"])
+    assert finding.severity == "warning" and "until it expires" in finding.message
+    assert not has_errors([finding])
+
+
+def test_a_handler_within_every_limit_is_not_mentioned() -> None:
+    app = App("fine")
+    app.get("/ok", timeout=10, memory=256)(handler)
+    app.timer("*/5 * * * *", tz="Europe/Berlin", name="tick")(handler)
+    app.queue("jobs", timeout=30, batch_size=10, max_attempts=5, name="work")(handler)
+    app.stream("clicks", max_attempts=3, name="clicks")(handler)
+    assert check(app, [real(c) for c in ("aws", "azure", "gcp", "openwhisk")]) == []
+
+
+# ------------------------------------------------------------------ rules with synthetic facts
+
+
+def synthetic(limits: str = "", services: str | None = None) -> CloudFacts:
+    """A cloud whose facts are given here: rules are data-driven, so a limit no real cloud has
+    today (a schedule floor above a minute) is still checked."""
+    topics: dict[str, Any] = {"limits": tomllib.loads(limits)}
+    if services is not None:
+        topics["services"] = tomllib.loads(services)
+    return CloudFacts("fake", topics, {})
+
+
+FIVE_MINUTES = '[limits.schedule_interval]\nmin = 300\nunit = "s"\nsource = "https://example.com/cron"\n'
+
+
+@pytest.mark.parametrize(("schedule", "breaks"), [("* * * * *", True), ("*/7 * * * *", True), ("*/5 * * * *", False), ("0 * * * *", False)])
+def test_schedule_frequency(schedule: str, breaks: bool) -> None:
+    found = check(app_with(timer(schedule)), [synthetic(FIVE_MINUTES)], rules=["schedule-frequency"])
+    assert bool(found) is breaks
+
+
+def test_shortest_gap_reads_the_real_runs_not_the_step() -> None:
+    assert _schedule.shortest_gap("*/7 * * * *") == 240  # :56 then :00
+    assert _schedule.shortest_gap("0 9 * * *", "Europe/Berlin") == 82800  # the spring-forward night
+
+
+def test_dst_transitions_are_found_with_zoneinfo() -> None:
+    days = [d.date() for d in _schedule.transitions("Europe/Berlin", 2026)]
+    assert days == [date(2026, 3, 29), date(2026, 10, 25)]
+    assert _schedule.transitions("Asia/Seoul", 2026) == []
+
+
+SERVICES = (Path(__file__).parent / "fixtures" / "services.toml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("declare", "severity", "source"),
+    [
+        (queue(), "error", "https://example.com/queue"),  # only an unsupported entry
+        (nosql(), "error", "corefn_fake/facts/services.toml"),  # no entry at all
+        (lambda app: app.topic("news"), "warning", "https://example.com/topic"),  # bridged
+        (stream(), None, None),  # the best of a bridged and a native entry
+        (http(), None, None),
+    ],
+)
+def test_trigger_support_reads_services_toml(declare: Declare, severity: str | None, source: str | None) -> None:
+    found = check(app_with(declare), [synthetic(services=SERVICES)], rules=["trigger-support"])
+    assert [(f.severity, f.source) for f in found] == ([(severity, source)] if severity else [])
+
+
+def test_trigger_support_is_skipped_without_a_services_file() -> None:
+    assert check(app_with(queue()), [synthetic()], rules=["trigger-support"]) == []
+
+
+@pytest.mark.parametrize("cloud", ["aws", "azure", "gcp", "openwhisk"])
+def test_each_cloud_ships_dated_limits_and_prices(cloud: str) -> None:
+    loaded = real(cloud)
+    assert set(loaded.checked) >= {"limits", "prices"}
+    rows = list(facts.iter_facts(loaded.topic("limits")))
+    assert rows and all(fact["source"].startswith("https://") for _, fact in rows)
