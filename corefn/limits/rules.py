@@ -185,6 +185,28 @@ def schedule_dst(t: Target, year: int | None = None) -> Iterator[Finding]:
                     f"(offset changes {when}: {changes}); schedule in UTC or use a plan with time zones")  # fmt: skip
 
 
+def flow_payload(t: Target) -> Iterator[Finding]:
+    """A flow started by a trigger whose payload may be larger than the cloud's workflow service
+    passes between steps: the event's JSON form is the flow's input, so a big enough request or
+    message fails the run (Step Functions' ``States.DataLimitExceeded`` is not even catchable).
+    A handler that starts a flow is the flows package's ``FlowStarter``, recognised by its
+    ``flow`` name so the check does not import the flows engine."""
+    flow = getattr(t.spec.handler, "flow", None)
+    if not isinstance(flow, str):
+        return
+    flow_row = t.row("flow_payload")
+    trigger_row = t.row("payload_size" if t.spec.kind == "http" else "message_size")
+    if flow_row is None or trigger_row is None or "max" not in flow_row or "max" not in trigger_row:
+        return
+    if trigger_row["max"] > flow_row["max"]:
+        what = "request" if t.spec.kind == "http" else f"{t.spec.kind} message"
+        finding = t.finding("flow-payload", flow_row, f"{what} up to {trigger_row['max']:,} bytes",
+                            f"flow payload {flow_row['max']:,} bytes",
+                            f"a {what} can start flow {flow!r} with more JSON than {t.cloud}'s workflow service passes "
+                            "between steps; pass a key to an object store instead", severity="warning")  # fmt: skip
+        yield finding
+
+
 SUPPORT_RANK = {"native": 2, "bridged": 1, "unsupported": 0}
 
 
@@ -224,4 +246,5 @@ RULES: dict[str, Rule] = {
     "schedule-day-fields": schedule_day_fields,
     "schedule-frequency": schedule_frequency,
     "schedule-dst": schedule_dst,
+    "flow-payload": flow_payload,
 }

@@ -131,7 +131,7 @@ def test_rule(rule: str, cloud: str, declare: Declare, provider: dict[str, Any],
 
 def test_every_rule_has_a_breaking_and_a_passing_case() -> None:
     covered = {(rule, breaks) for rule, _, _, _, breaks in CASES}
-    untested = {rule for rule in RULES if rule not in ("trigger-support", "schedule-frequency")}
+    untested = {rule for rule in RULES if rule not in ("trigger-support", "schedule-frequency", "flow-payload")}
     assert {(rule, True) for rule in untested} | {(rule, False) for rule in untested} <= covered
 
 
@@ -217,3 +217,35 @@ def test_each_cloud_ships_dated_limits_and_prices(cloud: str) -> None:
     assert set(loaded.checked) >= {"limits", "prices"}
     rows = list(facts.iter_facts(loaded.topic("limits")))
     assert rows and all(fact["source"].startswith("https://") for _, fact in rows)
+
+
+class StartsFlow:
+    """Stands in for the flows package's FlowStarter (a handler that starts flow ``flow``)."""
+
+    def __init__(self, flow: str) -> None:
+        self.flow = flow
+        self.__name__ = "handler"
+
+    def __call__(self, event: Any, ctx: Any) -> None:
+        return None
+
+
+@pytest.mark.parametrize(
+    ("cloud", "declare", "breaks"),
+    [
+        ("aws", lambda app: app.post("/start"), True),  # 6 MB requests, 256 KiB states
+        ("aws", lambda app: app.queue("jobs"), True),  # 1 MiB messages
+        ("gcp", lambda app: app.queue("jobs"), True),  # 10 MB messages, 512 KB variables
+        ("openwhisk", lambda app: app.post("/start"), False),  # no workflow service row
+    ],
+)
+def test_flow_payload(cloud: str, declare: Declare, breaks: bool) -> None:
+    app = App("flows")
+    declare(app)(StartsFlow("pipeline"))
+    found = check(app, [real(cloud)], rules=["flow-payload"])
+    assert bool(found) is breaks
+    assert all(f.severity == "warning" and "'pipeline'" in f.message for f in found)
+
+
+def test_flow_payload_ignores_plain_handlers() -> None:
+    assert check(app_with(lambda app: app.post("/start")), [real("aws")], rules=["flow-payload"]) == []
