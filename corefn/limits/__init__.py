@@ -18,6 +18,11 @@ so the core knows no cloud. Keys of ``limits.toml``:
     (``max`` bytes a workflow step passes on). Any row may set ``severity`` (default
     ``error``) and a ``note`` quoted in the finding.
 
+What data cannot say, an adapter may answer with its own code: an optional ``corefn_<cloud>.limits``
+module offering ``schedule_error(schedule, tz, options)`` runs the adapter's schedule translation
+(the one ``corefn deploy`` uses) and says why it refuses a schedule. The core finds it by name
+and never imports an adapter otherwise.
+
 The trigger rule reads ``services.toml`` (written for the lock-in report): a kind with no entry is
 unsupported. A handler within every limit produces no finding.
 """

@@ -207,6 +207,34 @@ def flow_payload(t: Target) -> Iterator[Finding]:
         yield finding
 
 
+def adapter_hook(cloud: str, name: str) -> Callable[..., Any] | None:
+    """A function the adapter's ``corefn_<cloud>.limits`` module offers the check (the adapter's own
+    translations, such as its cron converter), or None when it offers none. Imported by name, as
+    :func:`corefn.facts.facts_package` finds facts, so the core never imports an adapter."""
+    import importlib
+
+    try:
+        module = importlib.import_module(f"corefn_{cloud}.limits")
+    except ModuleNotFoundError:
+        return None
+    hook = getattr(module, name, None)
+    return hook if callable(hook) else None
+
+
+def schedule_syntax(t: Target) -> Iterator[Finding]:
+    """A schedule the cloud's deployment refuses to translate (a weekday range wrapping past
+    Saturday for EventBridge, a UTC rewrite crossing midnight for Azure), found by the adapter's
+    own translation through ``schedule_error(schedule, tz, options) -> (reason, page) | None``."""
+    timer = _timer(t)
+    hook = adapter_hook(t.cloud, "schedule_error") if timer else None
+    if timer is None or hook is None:
+        return
+    refused = hook(timer[0], timer[1], t.context)
+    if refused:
+        reason, page = refused
+        yield t.finding("schedule-syntax", {"source": page}, f"schedule {timer[0]!r} in {timer[1]}", "not expressible", reason)
+
+
 SUPPORT_RANK = {"native": 2, "bridged": 1, "unsupported": 0}
 
 
@@ -246,5 +274,6 @@ RULES: dict[str, Rule] = {
     "schedule-day-fields": schedule_day_fields,
     "schedule-frequency": schedule_frequency,
     "schedule-dst": schedule_dst,
+    "schedule-syntax": schedule_syntax,
     "flow-payload": flow_payload,
 }

@@ -116,6 +116,13 @@ CASES: list[tuple[str, str, Declare, dict[str, Any], bool]] = [
     ("schedule-dst", "azure", timer("*/5 * * * *", "Europe/Berlin"), {}, False),
     ("schedule-dst", "azure", timer("0 9 * * *", "Europe/Berlin"), {"azure": {"plan": "premium"}}, False),
     ("schedule-dst", "aws", timer("0 9 * * *", "Europe/Berlin"), {}, False),
+    ("schedule-syntax", "aws", timer("0 9 * * 5-0"), {}, True),  # wraps past Saturday
+    ("schedule-syntax", "aws", timer("0 9 * * 5,6,0"), {}, False),
+    ("schedule-syntax", "aws", timer("0 9 1 * 1"), {}, False),  # the day-field rule's, not twice
+    ("schedule-syntax", "azure", timer("0 8 * * 1", "Europe/Berlin"), {}, False),  # 07:00 UTC Monday: fine
+    ("schedule-syntax", "azure", timer("30 0 * * 1", "Europe/Berlin"), {}, True),  # Sunday 23:30 UTC
+    ("schedule-syntax", "azure", timer("30 0 * * 1", "Europe/Berlin"), {"azure": {"plan": "premium"}}, False),
+    ("schedule-syntax", "gcp", timer("0 9 * * 5-0"), {}, False),  # no hook: unix-cron takes it
 ]
 
 
