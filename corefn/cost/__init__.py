@@ -64,6 +64,7 @@ class Usage:
     duration: Decimal
     memory: int
     batch_size: int = 1
+    ordered: bool = False
     provider: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     basis: Mapping[str, str] = field(default_factory=dict)
 
@@ -113,10 +114,10 @@ def usage_of(
     memory = spec.options.memory or DEFAULT_MEMORY
     basis["memory"] = f"from option memory={memory}" if spec.options.memory else "default 256 MB (what corefn deploy writes)"
     provider = {**app.defaults.provider, **spec.options.provider}
-    found = [Usage(spec.name, spec.kind, count, duration, memory, spec.options.batch_size or 1, provider, basis)]
+    found = [Usage(spec.name, spec.kind, count, duration, memory, spec.options.batch_size or 1, spec.ordered, provider, basis)]
     if spec.options.warm:
         pings = Decimal(len(range(0, 60, WARM_INTERVAL_MINUTES)) * 24 * days)
-        found.append(Usage(f"{spec.name} (warm-up)", "timer", pings, WARM_PING_SECONDS, memory, 1, provider,
+        found.append(Usage(f"{spec.name} (warm-up)", "timer", pings, WARM_PING_SECONDS, memory, 1, False, provider,
                            {"invocations": f"option warm: a ping every {WARM_INTERVAL_MINUTES} min over {days} days",
                             "duration": "a ping short-circuits: 10 ms assumed", "memory": basis["memory"]}))  # fmt: skip
     return found
@@ -139,6 +140,7 @@ def charges(usage: Usage, prices: PriceSet) -> list[Charge]:
     context = {key: str(value) for key, value in prices.options.items()}
     context.update({k: str(v) for k, v in usage.provider.get(prices.cloud, {}).items() if not isinstance(v, Mapping)})
     context["kind"] = usage.kind
+    context["ordered"] = "true" if usage.ordered else "false"
     found = []
     for row in prices.rows:
         if _rows.matches({"when": list(row.when)}, context):

@@ -6,6 +6,7 @@ the service behind it. Facts say so with ``when``, a list of ``"key=value"`` con
 not a table, because a table inside a fact would itself be read as a fact without a source):
 
 - ``kind``: the handler's trigger kind (``http``, ``queue``, ``timer``, ...);
+- ``ordered``: ``true`` when the handler keeps order (streams, change feeds, FIFO queues), else ``false``;
 - any other key: the handler's provider option for that cloud (``Options.provider["azure"]["plan"]``,
   the app's ``defaults`` first), falling back to the file's ``[meta] options`` table, which records
   what ``corefn deploy`` writes when the option is not given.
@@ -30,6 +31,7 @@ def handler_context(app: App, spec: HandlerSpec, cloud: str, defaults: Mapping[s
     for source in (app.defaults.provider.get(cloud, {}), spec.options.provider.get(cloud, {})):
         context.update({key: str(value) for key, value in source.items() if not isinstance(value, Mapping)})
     context["kind"] = spec.kind
+    context["ordered"] = "true" if spec.ordered else "false"
     return context
 
 

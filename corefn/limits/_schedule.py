@@ -10,7 +10,7 @@ a target that runs schedules in UTC (Azure Functions on the Consumption and Flex
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 #: how many fire times the analyses look at (a month of 5-minute ticks; a year of daily ones)
@@ -47,16 +47,15 @@ def dst_offsets(tz: str, year: int) -> tuple[timedelta, timedelta] | None:
     return (seen[0], seen[-1]) if len(seen) > 1 else None
 
 
-def transitions(tz: str, year: int) -> list[datetime]:
-    """The local days of ``year`` on which ``tz`` changes its UTC offset (found day by day)."""
+def transitions(tz: str, start: date, days: int = 365) -> list[datetime]:
+    """The local days in the ``days`` after ``start`` on which ``tz`` changes its UTC offset
+    (found day by day at noon, so the change itself is never straddled)."""
     zone = ZoneInfo(tz)
     found = []
-    day = datetime(year, 1, 1, 12, tzinfo=zone)
+    day = datetime(start.year, start.month, start.day, 12, tzinfo=zone)
     previous = day.utcoffset()
-    for _ in range(366):
+    for _ in range(days):
         day += timedelta(days=1)
-        if day.year != year:
-            break
         offset = day.utcoffset()
         if offset != previous:
             found.append(day.replace(hour=0))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from corefn.limits import _rows, _schedule
@@ -164,25 +165,23 @@ def schedule_frequency(t: Target) -> Iterator[Finding]:
                         f"the schedule {timer[0]!r} runs more often than {t.cloud} allows")  # fmt: skip
 
 
-def schedule_dst(t: Target, year: int | None = None) -> Iterator[Finding]:
+def schedule_dst(t: Target, today: date | None = None) -> Iterator[Finding]:
     """A local-time schedule on a target that runs schedules in UTC: it can only be converted with
     one offset, so across a daylight-saving change it fires an hour off (Azure's Consumption and
     Flex plans ignore ``WEBSITE_TIME_ZONE``)."""
     timer, row = _timer(t), t.row("schedule_time_zone")
     if timer is None or row is None or row.get("supported", True) or timer[1] == "UTC":
         return
-    import datetime as _dt
-
-    when = year or _dt.date.today().year
-    moved = _schedule.moved_by_dst(timer[0], timer[1], when)
+    start = today or date.today()
+    moved = _schedule.moved_by_dst(timer[0], timer[1], start.year)
     if moved is None:
         return
     standard, summer = moved
-    changes = ", ".join(day.date().isoformat() for day in _schedule.transitions(timer[1], when))
+    changes = ", ".join(day.date().isoformat() for day in _schedule.transitions(timer[1], start))
     shift = _number((summer - standard).total_seconds() / 60)
     yield t.finding("schedule-dst", row, f"schedule {timer[0]!r} in {timer[1]}", "UTC only",
                     f"{t.cloud} runs timers in UTC, so the schedule fires {shift} min off local time for part of the year "
-                    f"(offset changes {when}: {changes}); schedule in UTC or use a plan with time zones")  # fmt: skip
+                    f"(next offset changes: {changes}); schedule in UTC or use a plan with time zones")  # fmt: skip
 
 
 def flow_payload(t: Target) -> Iterator[Finding]:

@@ -40,6 +40,7 @@ ROWS: dict[tuple[str, str, str], tuple[str, dict[str, Any], str, str]] = {
     ("aws", "2026-us-east-1", "http_api"): ("http", {}, "1000000", "1.000000"),
     ("aws", "2026-us-east-1", "rest_api"): ("http", {"aws": {"api": "rest"}}, "1000000", "3.500000"),
     ("aws", "2026-us-east-1", "sqs"): ("queue", {}, "3000000", "1.200000"),  # send + receive + delete
+    ("aws", "2026-us-east-1", "sqs_fifo"): ("queue-ordered", {}, "3000000", "1.500000"),
     ("aws", "2026-us-east-1", "sns"): ("topic", {}, "1000000", "0.500000"),
     ("azure", "2026-eastus", "compute"): ("invoke", {}, "250000", "4.000000"),
     ("azure", "2026-eastus", "requests"): ("invoke", {}, "1000000", "0.200000"),
@@ -67,7 +68,8 @@ def test_price_row(key: tuple[str, str, str]) -> None:
     prices = price_sets(real(cloud))[set_name]
     row = next(r for r in prices.rows if r.name == row_name)
     assert row.source.startswith("https://") and row.region and row.date
-    usage = Usage("h", kind, Decimal(1_000_000), Decimal(1), 256, provider=provider)
+    ordered = kind.endswith("-ordered")
+    usage = Usage("h", kind.removesuffix("-ordered"), Decimal(1_000_000), Decimal(1), 256, ordered=ordered, provider=provider)
     [charge] = [c for c in charges(usage, prices) if c.row.name == row_name]
     assert quantity(row, usage) == Decimal(expected_quantity)
     assert usd(charge.amount) == expected_usd

@@ -191,9 +191,9 @@ def test_shortest_gap_reads_the_real_runs_not_the_step() -> None:
 
 
 def test_dst_transitions_are_found_with_zoneinfo() -> None:
-    days = [d.date() for d in _schedule.transitions("Europe/Berlin", 2026)]
-    assert days == [date(2026, 3, 29), date(2026, 10, 25)]
-    assert _schedule.transitions("Asia/Seoul", 2026) == []
+    days = [d.date() for d in _schedule.transitions("Europe/Berlin", date(2026, 12, 6))]
+    assert days == [date(2027, 3, 28), date(2027, 10, 31)]
+    assert _schedule.transitions("Asia/Seoul", date(2026, 12, 6)) == []
 
 
 SERVICES = (Path(__file__).parent / "fixtures" / "services.toml").read_text()
@@ -256,3 +256,11 @@ def test_flow_payload(cloud: str, declare: Declare, breaks: bool) -> None:
 
 def test_flow_payload_ignores_plain_handlers() -> None:
     assert check(app_with(lambda app: app.post("/start")), [real("aws")], rules=["flow-payload"]) == []
+
+
+def test_dst_finding_names_the_next_offset_changes() -> None:
+    from corefn.limits.rules import Target, schedule_dst
+
+    app = app_with(timer("0 9 * * *", "Europe/Berlin"))
+    [finding] = schedule_dst(Target(app, app.handlers[0], "azure", real("azure")), today=date(2026, 12, 6))
+    assert "60 min off" in finding.message and "2027-03-28, 2027-10-31" in finding.message
