@@ -42,7 +42,7 @@ def _pairs(values: tuple[str, ...], flag: str, kind: type) -> dict[str, object]:
 @click.option("--duration", multiple=True, metavar="NAME=SECONDS", help="Seconds per invocation of handler NAME (default 1).")
 @click.option("--free-tier", is_flag=True, help="Subtract each cloud's monthly free tier from its total (account-wide).")
 @click.option("--days", default=30, show_default=True, type=click.IntRange(1, 31), help="Days in the month.")
-@click.option("--prices", "price_set", metavar="SET", help="A price set name (e.g. 2023-ap-northeast-2); clouds without it use their current set.")
+@click.option("--prices", "price_set", metavar="SET", help="A price set name (e.g. 2023-ap-northeast-2; clouds without it use their current set), or FILE.toml with your own prices for one cloud ([meta] cloud = ...).")
 @click.option("--warmup", is_flag=True, help="Plan a warm-up timer instead of pricing APP.")
 @click.option("--functions", default=5, show_default=True, type=click.IntRange(1), help="Warm-up: functions kept warm, the warmer included.")
 @click.option("--memory", default=256, show_default=True, type=click.IntRange(1), help="Warm-up: memory of each function, MB.")
@@ -58,6 +58,10 @@ def command(
 
     try:
         loaded = facts.load_all(list(clouds) or list(BUILTIN_CLOUDS))
+        if price_set and price_set.endswith(".toml"):
+            from corefn.cost._prices import with_price_file
+
+            loaded, price_set = with_price_file(loaded, price_set)
         if warmup:
             if app_ref:
                 raise ConfigurationError("--warmup plans a timer on its own: give no APP")

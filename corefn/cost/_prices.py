@@ -139,3 +139,33 @@ def no_price_reason(facts: CloudFacts) -> str:
     if isinstance(operator, Mapping) and operator.get("note"):
         return str(operator["note"])
     return f"corefn_{facts.cloud} ships no price set"
+
+
+def with_price_file(loaded: Mapping[str, CloudFacts], path: str) -> tuple[dict[str, CloudFacts], str | None]:
+    """``loaded`` with one cloud's prices replaced by the operator's own file (``--prices FILE``):
+    the same format as an adapter's ``prices.toml`` plus ``[meta] cloud``, the cloud it prices.
+    For self-hosted OpenWhisk this is the only way to a figure. Returns the facts and the file's
+    ``current`` set name."""
+    import tomllib
+    from pathlib import Path
+
+    from corefn.facts import iter_facts
+
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigurationError(f"--prices {path}: cannot read it ({exc})") from None
+    meta = data.get("meta", {})
+    cloud, checked = meta.get("cloud"), meta.get("checked")
+    if cloud not in loaded:
+        raise ConfigurationError(f"--prices {path}: [meta] cloud must name one of {', '.join(loaded)}, got {cloud!r}")
+    if not isinstance(checked, _dt.date):
+        raise ConfigurationError(f"--prices {path}: [meta] needs checked = YYYY-MM-DD (the day these prices were set)")
+    for where, fact in iter_facts(data):
+        if not str(fact.get("source", "")).startswith("https://"):
+            raise ConfigurationError(f"--prices {path}: [{where}] needs source = \"https://...\" (where the price comes from)")
+    base = loaded[cloud]
+    replaced = CloudFacts(cloud, {**base.topics, "prices": data}, {**base.checked, "prices": checked})
+    price_sets(replaced)  # every row checked now, with the file named in errors
+    current = meta.get("current")
+    return {**loaded, cloud: replaced}, str(current) if current else None

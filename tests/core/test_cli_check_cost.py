@@ -95,3 +95,26 @@ def test_cost_rejects_bad_flags(tmp_path: Path) -> None:
     assert CliRunner().invoke(main, ["cost", app, "--duration", "fine=-1"]).exit_code == 2
     assert CliRunner().invoke(main, ["cost", app, "--invocations", "nope=5"]).exit_code == 2
     assert CliRunner().invoke(main, ["cost"]).exit_code == 2
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_cost_with_an_operators_price_file_prices_openwhisk(tmp_path: Path) -> None:
+    args = ["cost", write(tmp_path, CLEAN), "--cloud", "openwhisk", "--invocations", "fine=1000000"]
+    assert "n/a" in CliRunner().invoke(main, args).output
+    result = CliRunner().invoke(main, [*args, "--prices", str(FIXTURES / "openwhisk-prices.toml")])
+    assert result.exit_code == 0, result.output
+    fine = next(line for line in result.output.splitlines() if line.startswith("fine "))
+    assert fine.split()[-1] == "2.600000"  # 250,000 GB-s x 0.00001 + 1M x 0.10/M
+    assert "set cluster-2026-12, region on-premises" in result.output
+
+
+def test_cost_refuses_a_price_file_without_cloud_or_sources(tmp_path: Path) -> None:
+    bad = tmp_path / "p.toml"
+    bad.write_text('[meta]\nchecked = 2026-12-01\n')
+    result = CliRunner().invoke(main, ["cost", write(tmp_path, CLEAN), "--prices", str(bad)])
+    assert result.exit_code == 2 and "[meta] cloud" in result.output
+    bad.write_text('[meta]\ncloud = "openwhisk"\nchecked = 2026-12-01\n[sets.x.compute]\nmeter = "gb_seconds"\nprice = 1\nregion = "r"\ndate = "2026"\n')
+    result = CliRunner().invoke(main, ["cost", write(tmp_path, CLEAN), "--prices", str(bad)])
+    assert result.exit_code == 2 and "needs source" in result.output
