@@ -238,8 +238,9 @@ SUPPORT_RANK = {"native": 2, "bridged": 1, "unsupported": 0}
 
 
 def trigger_support(t: Target) -> Iterator[Finding]:
-    """A trigger kind the cloud has no service for (error), or only a bridge to (warning), read from
-    the adapter's ``services.toml`` (the lock-in report's facts)."""
+    """A trigger kind the cloud cannot deploy: no entry, or only ``unsupported`` ones, in the
+    adapter's ``services.toml`` (the lock-in report's facts). A bridged kind deploys, so it is
+    not a finding here; ``corefn report`` says what the bridge changes."""
     services = t.facts.topic("services")
     if not services:
         return  # no services file: the rule cannot tell (the report says which clouds it skipped)
@@ -249,16 +250,11 @@ def trigger_support(t: Target) -> Iterator[Finding]:
         if isinstance(entry, Mapping) and (best is None or SUPPORT_RANK.get(str(entry.get("support")), 0) > SUPPORT_RANK.get(str(best.get("support")), 0)):
             best = entry
     support = str(best.get("support", "unsupported")) if best else "unsupported"
-    if support == "native":
+    if support in ("native", "bridged"):  # a bridge deploys: how it differs is the lock-in report's
         return
     row: Mapping[str, Any] = best or {"source": f"corefn_{t.cloud}/facts/services.toml"}
-    if support == "bridged":
-        yield t.finding("trigger-support", row, f"{t.spec.kind} trigger", "bridged",
-                        f"{t.cloud} has no native {t.spec.kind} trigger; it deploys through {row.get('service', 'a bridge')}",
-                        severity="warning")  # fmt: skip
-    else:
-        yield t.finding("trigger-support", row, f"{t.spec.kind} trigger", "unsupported",
-                        f"{t.cloud} cannot deploy a {t.spec.kind} trigger", severity="error")  # fmt: skip
+    yield t.finding("trigger-support", row, f"{t.spec.kind} trigger", "unsupported",
+                    f"{t.cloud} cannot deploy a {t.spec.kind} trigger", severity="error")
 
 
 RULES: dict[str, Rule] = {

@@ -204,7 +204,7 @@ SERVICES = (Path(__file__).parent / "fixtures" / "services.toml").read_text()
     [
         (queue(), "error", "https://example.com/queue"),  # only an unsupported entry
         (nosql(), "error", "corefn_fake/facts/services.toml"),  # no entry at all
-        (lambda app: app.topic("news"), "warning", "https://example.com/topic"),  # bridged
+        (lambda app: app.topic("news"), None, None),  # bridged: it deploys (the lock-in report's business)
         (stream(), None, None),  # the best of a bridged and a native entry
         (http(), None, None),
     ],
