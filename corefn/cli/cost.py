@@ -7,11 +7,16 @@ option, the schedule, or a stated default; every price its set, region, date and
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 import click
 
 from corefn.errors import ConfigurationError, CorefnError
+
+if TYPE_CHECKING:
+    from corefn.facts import CloudFacts
 
 NOT_MODELLED = (
     "Not included: provisioned capacity billed by the hour (Kinesis shards, Event Hubs throughput units, Service Bus "
@@ -81,7 +86,9 @@ def command(
         sys.exit(2)
 
 
-def _warmup(loaded: dict, functions: int, memory: int, interval: int, ping: str, days: int, price_set: str | None) -> str:  # type: ignore[type-arg]
+def _warmup(
+    loaded: Mapping[str, CloudFacts], functions: int, memory: int, interval: int, ping: str, days: int, price_set: str | None
+) -> str:
     from corefn.cost import current_set, latest_in_region, no_price_reason, price_sets
     from corefn.cost._prices import PriceSet
     from corefn.cost.warmup import WarmupPlan, render

@@ -48,6 +48,12 @@ WARM_PING_SECONDS = Decimal("0.01")
 CENT = Decimal("0.000001")
 
 
+def count(value: Decimal | int) -> str:
+    """A quantity with thousands separators and no trailing zeros (``8,928``, ``5.5``)."""
+    number = Decimal(value)
+    return f"{number:,.0f}" if number == number.to_integral_value() else f"{number.normalize():,f}"
+
+
 def usd(amount: Decimal) -> str:
     """Money as printed: 6 decimals, half up (the warm-up example's precision)."""
     return f"{amount.quantize(CENT, rounding=ROUND_HALF_UP)}"
@@ -84,12 +90,12 @@ def timer_runs(schedule: str, tz: str, days: int) -> int:
     zone = ZoneInfo(tz)
     start = datetime(2026, 1, 1, tzinfo=zone) - timedelta(microseconds=1)
     until = datetime(2026, 1, 1, tzinfo=zone) + timedelta(days=days)
-    count = 0
+    calls = 0
     for tick in CronSim(schedule, start):
         if tick >= until:
             break
-        count += 1
-    return count
+        calls += 1
+    return calls
 
 
 def usage_of(
@@ -99,12 +105,12 @@ def usage_of(
     basis: dict[str, str] = {}
     trigger: Any = spec.trigger
     if spec.name in invocations:
-        count, basis["invocations"] = Decimal(invocations[spec.name]), "from --invocations"
+        calls, basis["invocations"] = Decimal(invocations[spec.name]), "from --invocations"
     elif spec.kind == "timer":
-        count = Decimal(timer_runs(trigger.schedule, trigger.tz, days))
+        calls = Decimal(timer_runs(trigger.schedule, trigger.tz, days))
         basis["invocations"] = f"from schedule {trigger.schedule!r} ({trigger.tz}) over {days} days"
     else:
-        count, basis["invocations"] = Decimal(DEFAULT_INVOCATIONS), f"default {DEFAULT_INVOCATIONS:,} a month"
+        calls, basis["invocations"] = Decimal(DEFAULT_INVOCATIONS), f"default {DEFAULT_INVOCATIONS:,} a month"
     if spec.name in durations:
         duration, basis["duration"] = durations[spec.name], "from --duration"
     elif spec.options.timeout is not None and Decimal(str(spec.options.timeout)) < DEFAULT_DURATION:
@@ -114,7 +120,7 @@ def usage_of(
     memory = spec.options.memory or DEFAULT_MEMORY
     basis["memory"] = f"from option memory={memory}" if spec.options.memory else "default 256 MB (what corefn deploy writes)"
     provider = {**app.defaults.provider, **spec.options.provider}
-    found = [Usage(spec.name, spec.kind, count, duration, memory, spec.options.batch_size or 1, spec.ordered, provider, basis)]
+    found = [Usage(spec.name, spec.kind, calls, duration, memory, spec.options.batch_size or 1, spec.ordered, provider, basis)]
     if spec.options.warm:
         pings = Decimal(len(range(0, 60, WARM_INTERVAL_MINUTES)) * 24 * days)
         found.append(Usage(f"{spec.name} (warm-up)", "timer", pings, WARM_PING_SECONDS, memory, 1, False, provider,
@@ -166,6 +172,6 @@ def free_tier_credit(found: Iterable[Charge]) -> tuple[Decimal, list[tuple[Price
 
 
 __all__ = [
-    "DEFAULTS", "Charge", "PriceRow", "PriceSet", "Usage", "charges", "current_set", "free_tier_credit",
+    "DEFAULTS", "Charge", "PriceRow", "PriceSet", "Usage", "charges", "count", "current_set", "free_tier_credit",
     "latest_in_region", "no_price_reason", "price_sets", "quantity", "timer_runs", "usage_of", "usd",
 ]  # fmt: skip

@@ -8,9 +8,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from corefn.app import App
-from corefn.cost import Charge, PriceSet, Usage, charges, free_tier_credit, usage_of, usd
+from corefn.cost import Charge, PriceSet, Usage, charges, count, free_tier_credit, usage_of, usd
 from corefn.cost._prices import current_set, no_price_reason, price_sets
-from corefn.cost.warmup import _n
 from corefn.errors import ConfigurationError
 from corefn.facts import CloudFacts
 
@@ -57,7 +56,7 @@ def render_app(
                 cells.append("n/a")
             else:
                 cells.append(usd(sum((c.amount for c in found[cloud] if c.handler == usage.handler), Decimal(0))))
-        lines.append(f"{usage.handler:<{width}}  {_n(usage.invocations):>12}  {str(usage.duration) + ' s':>8}  "
+        lines.append(f"{usage.handler:<{width}}  {count(usage.invocations):>12}  {str(usage.duration) + ' s':>8}  "
                      f"{str(usage.memory) + ' MB':>8}" + "".join(f"  {cell:>12}" for cell in cells))  # fmt: skip
     totals = {cloud: sum((c.amount for c in found[cloud]), Decimal(0)) for cloud in clouds}
     lines.append(f"{'total':<{width}}  {'':>12}  {'':>8}  {'':>8}"
@@ -72,11 +71,11 @@ def render_app(
     for cloud in clouds:
         for charge in found[cloud]:
             row = charge.row
-            lines.append(f"  {cloud} {charge.handler}: {row.name} {_n(charge.quantity.quantize(Decimal('0.001')))} {row.unit} x "
+            lines.append(f"  {cloud} {charge.handler}: {row.name} {count(charge.quantity.quantize(Decimal('0.001')))} {row.unit} x "
                          f"{row.rate()} = {usd(charge.amount)}")  # fmt: skip
         if free_tier:
             for row, free in free_tier_credit(found[cloud])[1]:
-                lines.append(f"  {cloud} free tier: {row.name} -{_n(free)} {row.unit} (of {_n(row.free)} a month)")
+                lines.append(f"  {cloud} free tier: {row.name} -{count(free)} {row.unit} (of {count(row.free)} a month)")
     lines += ["", "Prices:"]
     for cloud, chosen in sets.items():
         if isinstance(chosen, str):
@@ -87,7 +86,7 @@ def render_app(
         for row in chosen.rows:
             if row.name in used:
                 note = f" ({row.note})" if row.note else ""
-                allowance = f", {_n(row.free)} free a month" if row.free else ""
+                allowance = f", {count(row.free)} free a month" if row.free else ""
                 lines.append(f"    {row.name}: {row.rate()} per {row.per_unit}{allowance}{note} [{row.date}, {row.region}] {row.source}")
     lines += ["", "Assumptions (set them with --invocations NAME=N and --duration NAME=SECONDS):"]
     for usage in usages:

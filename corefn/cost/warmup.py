@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from corefn.cost import Charge, PriceSet, Usage, charges, free_tier_credit, usd
+from corefn.cost import Charge, PriceSet, Usage, charges, count, free_tier_credit, usd
 from corefn.errors import ConfigurationError
 
 CAVEAT = (
@@ -77,12 +77,6 @@ class WarmupPlan:
         return [warmer, pinged] if self.functions > 1 else [warmer]
 
 
-def _n(value: Decimal | int) -> str:
-    """A count with thousands separators, without a trailing '.0'."""
-    number = Decimal(value)
-    return f"{number:,.0f}" if number == number.to_integral_value() else f"{number.normalize():,f}"
-
-
 def published(plan: WarmupPlan, prices: PriceSet) -> dict[str, Decimal]:
     """The example's three charges: one scheduler event and one request per run, compute for all."""
     rows = {row.name: row for row in prices.rows}
@@ -111,21 +105,21 @@ def render(plan: WarmupPlan, example: PriceSet, today: Mapping[str, PriceSet | s
     lines = [
         f"Warm-up plan: {plan.functions} functions at {plan.memory} MB, a {plan.interval}-minute timer, "
         f"{plan.ping_seconds} s per run of each function, {plan.days} days",
-        f"  runs      {plan.runs_per_hour} an hour x 24 x {plan.days} = {_n(plan.runs)} runs",
-        f"  duration  {_n(plan.runs)} runs x {_n(plan.seconds_per_run)} s ({plan.ping_seconds} s warmer + {pings} pings x "
-        f"{plan.ping_seconds} s) = {_n(plan.seconds)} s",
-        f"  compute   {_n(plan.seconds)} s x {plan.gb.normalize()} GB = {_n(plan.gb_seconds)} GB-s",
+        f"  runs      {plan.runs_per_hour} an hour x 24 x {plan.days} = {count(plan.runs)} runs",
+        f"  duration  {count(plan.runs)} runs x {count(plan.seconds_per_run)} s ({plan.ping_seconds} s warmer + {pings} pings x "
+        f"{plan.ping_seconds} s) = {count(plan.seconds)} s",
+        f"  compute   {count(plan.seconds)} s x {plan.gb.normalize()} GB = {count(plan.gb_seconds)} GB-s",
         "",
         f"Published example, prices {example.name} ({example.cloud} {example.region}, {example.date}):",
-        f"  scheduler {_n(plan.runs)} events x {rows['scheduler'].rate()} = {r['scheduler']} USD",
-        f"  compute   {_n(plan.gb_seconds)} GB-s x {rows['compute'].rate()} = {r['compute']} USD",
-        f"  requests  {_n(plan.runs)} requests x {rows['requests'].rate()} = {r['requests']} USD",
+        f"  scheduler {count(plan.runs)} events x {rows['scheduler'].rate()} = {r['scheduler']} USD",
+        f"  compute   {count(plan.gb_seconds)} GB-s x {rows['compute'].rate()} = {r['compute']} USD",
+        f"  requests  {count(plan.runs)} requests x {rows['requests'].rate()} = {r['requests']} USD",
         f"  total     {r['scheduler']} + {r['compute']} + {r['requests']} = "
         f"{usd(fig['scheduler'] + fig['compute'] + fig['requests'])} USD a month",
         "",
         f"Corrected: every run invokes all {plan.functions} functions (the warmer and {pings} pings), and each invocation is a",
-        f"billed request: {_n(plan.runs)} x {plan.functions} = {_n(plan.invocations)} requests, not {_n(plan.runs)}.",
-        f"  requests  {_n(plan.invocations)} requests x {rows['requests'].rate()} = {r['corrected_requests']} USD",
+        f"billed request: {count(plan.runs)} x {plan.functions} = {count(plan.invocations)} requests, not {count(plan.runs)}.",
+        f"  requests  {count(plan.invocations)} requests x {rows['requests'].rate()} = {r['corrected_requests']} USD",
         f"  total     {r['scheduler']} + {r['compute']} + {r['corrected_requests']} = "
         f"{usd(fig['scheduler'] + fig['compute'] + fig['corrected_requests'])} USD a month "
         f"(+{usd(fig['corrected_requests'] - fig['requests'])})",
