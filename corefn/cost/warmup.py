@@ -110,7 +110,8 @@ def render(plan: WarmupPlan, example: PriceSet, today: Mapping[str, PriceSet | s
         f"{plan.ping_seconds} s) = {count(plan.seconds)} s",
         f"  compute   {count(plan.seconds)} s x {plan.gb.normalize()} GB = {count(plan.gb_seconds)} GB-s",
         "",
-        f"Published example, prices {example.name} ({example.cloud} {example.region}, {example.date}):",
+        f"As the published example prices it (one scheduler event and one request per run), with prices "
+        f"{example.name} ({example.cloud} {example.region}, {example.date}):",
         f"  scheduler {count(plan.runs)} events x {rows['scheduler'].rate()} = {r['scheduler']} USD",
         f"  compute   {count(plan.gb_seconds)} GB-s x {rows['compute'].rate()} = {r['compute']} USD",
         f"  requests  {count(plan.runs)} requests x {rows['requests'].rate()} = {r['requests']} USD",
