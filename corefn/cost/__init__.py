@@ -10,7 +10,9 @@ holds named *sets* (one region at one date: ``2026-us-east-1``, ``2023-ap-northe
 ``gb_seconds``    invocations x duration x memory (GB = 1024 MB, as AWS, Azure and Cloud Run bill);
 ``vcpu_seconds``  invocations x duration x the vCPU share the memory size gets (``vcpu_by_memory``);
 ``jobs``          one per timer handler a month (Cloud Scheduler bills jobs, not runs);
-``queue_requests`` one send per message plus one receive and one delete per batch (SQS).
+``queue_requests`` one send per message plus one receive and one delete per batch (SQS);
+``message_bytes`` ``message_bytes`` per message on each of ``requests_per_message`` requests
+                  (Pub/Sub bills bytes, at least 1,000 per publish and per push).
 
 ``price`` is USD per ``per`` units; ``free`` units a month are the account's free tier, applied
 to the cloud's total (never per handler) and only with ``--free-tier``. ``when`` conditions work
@@ -138,6 +140,8 @@ def quantity(row: PriceRow, usage: Usage) -> Decimal:
         return usage.invocations * usage.duration * row.vcpu(usage.memory)
     if row.meter == "jobs":
         return Decimal(1)
+    if row.meter == "message_bytes":  # each message billed at the row's size on every request it rides
+        return usage.invocations * row.requests_per_message * row.message_bytes
     # queue_requests: a send per message, a receive and a delete per batch
     return usage.invocations + 2 * usage.invocations / Decimal(max(usage.batch_size, 1))
 
@@ -156,16 +160,20 @@ def charges(usage: Usage, prices: PriceSet) -> list[Charge]:
 
 
 def free_tier_credit(found: Iterable[Charge]) -> tuple[Decimal, list[tuple[PriceRow, Decimal]]]:
-    """What the cloud's free tier takes off a total: per row, the smaller of the usage and the free
-    allowance, priced; and those free quantities by row."""
+    """What the cloud's free tier takes off a total, and the free quantity applied to each row.
+    Rows sharing a ``free_group`` share one allowance (SQS standard and FIFO requests, Pub/Sub
+    throughput of queues, topics and streams), spent in the order the rows are listed."""
     by_row: dict[str, tuple[PriceRow, Decimal]] = {}
     for charge in found:
         row, used = by_row.get(charge.row.name, (charge.row, Decimal(0)))
         by_row[charge.row.name] = (row, used + charge.quantity)
+    left: dict[str, Decimal] = {}
     credit, applied = Decimal(0), []
     for row, used in by_row.values():
         if row.free:
-            free = min(used, row.free)
+            remaining = left.get(row.free_group, row.free)
+            free = min(used, remaining)
+            left[row.free_group] = remaining - free
             credit += free * row.price / row.per
             applied.append((row, free))
     return credit, applied

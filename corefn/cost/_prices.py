@@ -18,7 +18,7 @@ from corefn.facts import CloudFacts
 #: meter → (the unit its quantities are printed in, the unit a price is per)
 METER_UNITS = {
     "invocations": ("invocations", "invocation"), "gb_seconds": ("GB-s", "GB-s"), "vcpu_seconds": ("vCPU-s", "vCPU-s"),
-    "jobs": ("jobs", "job"), "queue_requests": ("requests", "request"),
+    "jobs": ("jobs", "job"), "queue_requests": ("requests", "request"), "message_bytes": ("bytes", "byte"),
 }  # fmt: skip
 METERS = frozenset(METER_UNITS)
 
@@ -46,6 +46,9 @@ class PriceRow:
     vcpu_by_memory: tuple[tuple[int, Decimal], ...] = ()
     memory_step: int = 0
     memory_max: int = 0
+    message_bytes: int = 0
+    requests_per_message: int = 1
+    free_group: str = ""
 
     def rate(self) -> str:
         """``1.00 USD / 1,000,000`` or ``0.00001667 USD``: prices keep at least cents."""
@@ -107,6 +110,8 @@ def _row(cloud: str, set_name: str, name: str, data: Mapping[str, Any]) -> Price
         region=str(data["region"]), date=date.isoformat() if isinstance(date, _dt.date) else str(date),
         note=str(data.get("note", "")), source=str(data.get("source", "")), vcpu_by_memory=tuple(sorted(vcpu)),
         memory_step=int(data.get("memory_step", 0)), memory_max=int(data.get("memory_max", 0)),
+        message_bytes=int(data.get("message_bytes", 0)), requests_per_message=int(data.get("requests_per_message", 1)),
+        free_group=str(data.get("free_group", name)),
     )  # fmt: skip
 
 

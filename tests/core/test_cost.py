@@ -50,6 +50,10 @@ ROWS: dict[tuple[str, str, str], tuple[str, dict[str, Any], str, str]] = {
     ("gcp", "2026-us-central1", "memory"): ("invoke", {}, "250000", "0.625000"),
     ("gcp", "2026-us-central1", "requests"): ("invoke", {}, "1000000", "0.400000"),
     ("gcp", "2026-us-central1", "scheduler"): ("timer", {}, "1", "0.100000"),  # per job, not per run
+    # a publish and a push of at least 1,000 bytes each: 2e9 bytes x 40 USD / TiB
+    ("gcp", "2026-us-central1", "pubsub"): ("queue", {}, "2000000000", "0.072760"),
+    ("gcp", "2026-us-central1", "pubsub_topic"): ("topic", {}, "2000000000", "0.072760"),
+    ("gcp", "2026-us-central1", "pubsub_stream"): ("stream", {}, "2000000000", "0.072760"),
 }
 
 
@@ -138,3 +142,14 @@ def test_openwhisk_has_no_list_price_and_says_why() -> None:
     app.get("/a", name="api")(handler)
     _, sets, found = estimate(app, {"openwhisk": real("openwhisk")}, {}, {}, 30, None)
     assert "self-hosted" in str(sets["openwhisk"]) and found["openwhisk"] == []
+
+
+def test_rows_in_one_free_group_share_one_allowance() -> None:
+    prices = price_sets(real("aws"))["2026-us-east-1"]
+    found = [
+        *charges(Usage("std", "queue", Decimal(200_000), Decimal(1), 128), prices),
+        *charges(Usage("fifo", "queue", Decimal(200_000), Decimal(1), 128, ordered=True), prices),
+    ]
+    _, applied = free_tier_credit(found)
+    free = {row.name: amount for row, amount in applied}
+    assert free["sqs"] == 600_000 and free["sqs_fifo"] == 400_000  # one million free requests in all
