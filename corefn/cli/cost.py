@@ -6,6 +6,7 @@ option, the schedule, or a stated default; every price its set, region, date and
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 NOT_MODELLED = (
     "Not included: provisioned capacity billed by the hour (Kinesis shards, Event Hubs throughput units, Service Bus "
-    "namespaces), Pub/Sub throughput, storage and database sinks, Azure Storage transactions, data transfer, logs."
+    "namespaces), storage and database sinks, Azure Storage and Service Bus operations, data transfer, logs."
 )
 
 
@@ -48,6 +49,7 @@ def _pairs(values: tuple[str, ...], flag: str, kind: type) -> dict[str, object]:
 @click.option("--free-tier", is_flag=True, help="Subtract each cloud's monthly free tier from its total (account-wide).")
 @click.option("--days", default=30, show_default=True, type=click.IntRange(1, 31), help="Days in the month.")
 @click.option("--prices", "price_set", metavar="SET", help="A price set name (e.g. 2023-ap-northeast-2; clouds without it use their current set), or FILE.toml with your own prices for one cloud ([meta] cloud = ...).")
+@click.option("--json", "as_json", is_flag=True, help="Print APP's estimate as JSON (amounts as exact decimal strings).")
 @click.option("--warmup", is_flag=True, help="Plan a warm-up timer instead of pricing APP.")
 @click.option("--functions", default=5, show_default=True, type=click.IntRange(1), help="Warm-up: functions kept warm, the warmer included.")
 @click.option("--memory", default=256, show_default=True, type=click.IntRange(1), help="Warm-up: memory of each function, MB.")
@@ -55,7 +57,8 @@ def _pairs(values: tuple[str, ...], flag: str, kind: type) -> dict[str, object]:
 @click.option("--ping-seconds", default="1", show_default=True, help="Warm-up: seconds each function runs per ping.")
 def command(
     app_ref: str | None, clouds: tuple[str, ...], invocations: tuple[str, ...], duration: tuple[str, ...], free_tier: bool,
-    days: int, price_set: str | None, warmup: bool, functions: int, memory: int, interval: int, ping_seconds: str,
+    days: int, price_set: str | None, as_json: bool, warmup: bool, functions: int, memory: int, interval: int,
+    ping_seconds: str,
 ) -> None:  # fmt: skip
     """Estimate APP's monthly cost on each cloud (MODULE:ATTRIBUTE or path/to/file.py:ATTRIBUTE)."""
     from corefn import facts
@@ -76,10 +79,15 @@ def command(
             raise ConfigurationError("give an APP to price, or --warmup")
         counts = {k: int(str(v)) for k, v in _pairs(invocations, "--invocations", int).items()}
         seconds = {k: Decimal(str(v)) for k, v in _pairs(duration, "--duration", Decimal).items()}
+        from corefn.cost.report import as_json as estimate_json
         from corefn.cost.report import render_app
         from corefn.loader import load_app
 
-        click.echo(render_app(load_app(app_ref), loaded, counts, seconds, days, price_set, free_tier))
+        app = load_app(app_ref)
+        if as_json:
+            click.echo(json.dumps({**estimate_json(app, loaded, counts, seconds, days, price_set), "not_included": NOT_MODELLED}, indent=2))
+            return
+        click.echo(render_app(app, loaded, counts, seconds, days, price_set, free_tier))
         click.echo(NOT_MODELLED)
     except CorefnError as exc:
         click.echo(f"corefn cost: {exc}", err=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from corefn.app import App
 from corefn.cost import Charge, PriceSet, Usage, charges, count, free_tier_credit, usage_of, usd
@@ -38,6 +39,44 @@ def estimate(
     sets = choose_sets(loaded, price_set)
     found = {cloud: [c for u in usages for c in charges(u, s)] if isinstance(s, PriceSet) else [] for cloud, s in sets.items()}
     return usages, sets, found
+
+
+def _exact(value: Decimal) -> str:
+    """A decimal as plain text without trailing zeros or exponent (``5.73335``, ``8640``)."""
+    return f"{value.normalize():f}"
+
+
+def as_json(
+    app: App, loaded: Mapping[str, CloudFacts], invocations: Mapping[str, int], durations: Mapping[str, Decimal],
+    days: int, price_set: str | None,
+) -> dict[str, Any]:  # fmt: skip
+    """The estimate as data (amounts as decimal strings, exact): per cloud its price set, totals
+    with and without the free tier, each handler's amount and every charge; per handler its usage
+    and where each figure came from."""
+    usages, sets, found = estimate(app, loaded, invocations, durations, days, price_set)
+    clouds: dict[str, Any] = {}
+    for cloud, chosen in sets.items():
+        if isinstance(chosen, str):
+            clouds[cloud] = {"prices": None, "reason": chosen}
+            continue
+        total = sum((c.amount for c in found[cloud]), Decimal(0))
+        credit, _ = free_tier_credit(found[cloud])
+        clouds[cloud] = {
+            "prices": {"set": chosen.name, "region": chosen.region, "date": chosen.date},
+            "total": _exact(total), "total_with_free_tier": _exact(total - credit),
+            "handlers": {u.handler: _exact(sum((c.amount for c in found[cloud] if c.handler == u.handler), Decimal(0))) for u in usages},
+            "charges": [
+                {"handler": c.handler, "row": c.row.name, "quantity": _exact(c.quantity), "unit": c.row.unit,
+                 "price": _exact(c.row.price), "per": _exact(c.row.per), "amount": _exact(c.amount), "source": c.row.source}
+                for c in found[cloud]
+            ],
+        }  # fmt: skip
+    handlers = {
+        u.handler: {"kind": u.kind, "invocations": _exact(u.invocations), "duration_s": _exact(u.duration), "memory_mb": u.memory,
+                    "basis": dict(u.basis)}
+        for u in usages
+    }  # fmt: skip
+    return {"app": app.name, "days": days, "currency": "USD", "handlers": handlers, "clouds": clouds}
 
 
 def render_app(

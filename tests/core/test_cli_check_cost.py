@@ -118,3 +118,15 @@ def test_cost_refuses_a_price_file_without_cloud_or_sources(tmp_path: Path) -> N
     bad.write_text('[meta]\ncloud = "openwhisk"\nchecked = 2026-12-01\n[sets.x.compute]\nmeter = "gb_seconds"\nprice = 1\nregion = "r"\ndate = "2026"\n')
     result = CliRunner().invoke(main, ["cost", write(tmp_path, CLEAN), "--prices", str(bad)])
     assert result.exit_code == 2 and "needs source" in result.output
+
+
+def test_cost_json_gives_exact_amounts_per_cloud_and_handler(tmp_path: Path) -> None:
+    args = ["cost", write(tmp_path, CLEAN), "--json", "--invocations", "fine=2000000", "--duration", "fine=0.5"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    aws = data["clouds"]["aws"]
+    assert aws["prices"] == {"set": "2026-us-east-1", "region": "us-east-1", "date": "2026-12-06"}
+    assert aws["handlers"]["fine"] == "5.73335"  # 250,000 GB-s x 0.0000133334 + 0.40 + 2.00
+    assert data["handlers"]["tick"]["invocations"] == "8640"
+    assert data["clouds"]["openwhisk"]["prices"] is None
