@@ -66,7 +66,8 @@ Rule = Callable[[Target], Iterator[Finding]]
 
 
 def _number(value: float) -> str:
-    return f"{value:g}"
+    """``900``, ``0.1``, ``1048576``: whole numbers in full (``:g`` would write 1.04858e+06)."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def _range(rule: str, option: str, fact: str) -> Rule:

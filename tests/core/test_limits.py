@@ -264,3 +264,9 @@ def test_dst_finding_names_the_next_offset_changes() -> None:
     app = app_with(timer("0 9 * * *", "Europe/Berlin"))
     [finding] = schedule_dst(Target(app, app.handlers[0], "azure", real("azure")), today=date(2026, 12, 6))
     assert "60 min off" in finding.message and "2027-03-28, 2027-10-31" in finding.message
+
+
+def test_numbers_in_findings_are_written_in_full() -> None:
+    from corefn.limits.rules import _number
+
+    assert [_number(v) for v in (900, 0.1, 1048576, 604800.0, 2.5)] == ["900", "0.1", "1048576", "604800", "2.5"]
