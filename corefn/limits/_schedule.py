@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 #: fire times the gap analysis reads (ten days of 5-minute ticks, eight years of daily ones)
 GAP_SAMPLE = 3000
 #: fire times the DST comparison reads per offset (its window is at most 35 days)
-SAMPLE = 9000
+SAMPLE = 4000
 
 
 def _ticks(schedule: str, start: datetime) -> Iterator[datetime]:
