@@ -46,6 +46,15 @@ def _exact(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
+def unpriced(usages: list[Usage], sets: Mapping[str, PriceSet | str], found: Mapping[str, list[Charge]]) -> dict[str, list[str]]:
+    """Per cloud with prices, the handlers no row of its set applies to (Azure's Premium plan bills
+    instances, not executions): shown as such, never as a cost of 0."""
+    return {
+        cloud: [u.handler for u in usages if not any(c.handler == u.handler for c in found[cloud])]
+        for cloud, chosen in sets.items() if isinstance(chosen, PriceSet)
+    }  # fmt: skip
+
+
 def as_json(
     app: App, loaded: Mapping[str, CloudFacts], invocations: Mapping[str, int], durations: Mapping[str, Decimal],
     days: int, price_set: str | None,
@@ -65,6 +74,7 @@ def as_json(
             "prices": {"set": chosen.name, "region": chosen.region, "date": chosen.date},
             "total": _exact(total), "total_with_free_tier": _exact(total - credit),
             "handlers": {u.handler: _exact(sum((c.amount for c in found[cloud] if c.handler == u.handler), Decimal(0))) for u in usages},
+            "unpriced": unpriced(usages, sets, found)[cloud],
             "charges": [
                 {"handler": c.handler, "row": c.row.name, "quantity": _exact(c.quantity), "unit": c.row.unit,
                  "price": _exact(c.row.price), "per": _exact(c.row.per), "amount": _exact(c.amount), "source": c.row.source}
@@ -84,6 +94,7 @@ def render_app(
     days: int, price_set: str | None, free_tier: bool,
 ) -> str:  # fmt: skip
     usages, sets, found = estimate(app, loaded, invocations, durations, days, price_set)
+    missing = unpriced(usages, sets, found)
     clouds = list(sets)
     width = max([len(u.handler) for u in usages] + [len("with free tier")])
     header = f"{'handler':<{width}}  {'invocations':>12}  {'duration':>8}  {'memory':>8}" + "".join(f"  {c:>12}" for c in clouds)
@@ -93,6 +104,8 @@ def render_app(
         for cloud in clouds:
             if isinstance(sets[cloud], str):
                 cells.append("n/a")
+            elif usage.handler in missing[cloud]:
+                cells.append("unpriced")
             else:
                 cells.append(usd(sum((c.amount for c in found[cloud] if c.handler == usage.handler), Decimal(0))))
         lines.append(f"{usage.handler:<{width}}  {count(usage.invocations):>12}  {str(usage.duration) + ' s':>8}  "
@@ -115,6 +128,13 @@ def render_app(
         if free_tier:
             for row, free in free_tier_credit(found[cloud])[1]:
                 lines.append(f"  {cloud} free tier: {row.name} -{count(free)} {row.unit} (of {count(row.free)} a month)")
+    for cloud, names in missing.items():
+        chosen = sets[cloud]
+        if names and isinstance(chosen, PriceSet):
+            options = ", ".join(f"{k}={v}" for k, v in chosen.options.items()) or "no provider options"
+            rows = "; ".join(f"{r.name} when {' and '.join(r.when)}" if r.when else r.name for r in chosen.rows)
+            lines.append(f"  {cloud}: no row of set {chosen.name} applies to {', '.join(names)} (its rows: {rows}; "
+                         f"defaults: {options}); not included in the total")  # fmt: skip
     lines += ["", "Prices:"]
     for cloud, chosen in sets.items():
         if isinstance(chosen, str):

@@ -130,3 +130,13 @@ def test_cost_json_gives_exact_amounts_per_cloud_and_handler(tmp_path: Path) -> 
     assert aws["handlers"]["fine"] == "5.73335"  # 250,000 GB-s x 0.0000133334 + 0.40 + 2.00
     assert data["handlers"]["tick"]["invocations"] == "8640"
     assert data["clouds"]["openwhisk"]["prices"] is None
+
+
+def test_cost_says_unpriced_rather_than_zero(tmp_path: Path) -> None:
+    premium = CLEAN.replace('App("clean")', 'App("clean", defaults=Options(provider={"azure": {"plan": "premium"}}))')
+    premium = premium.replace("from corefn import App", "from corefn import App\nfrom corefn.specs import Options")
+    result = CliRunner().invoke(main, ["cost", write(tmp_path, premium), "--cloud", "azure"])
+    assert result.exit_code == 0, result.output
+    fine = next(line for line in result.output.splitlines() if line.startswith("fine "))
+    assert fine.split()[-1] == "unpriced"
+    assert "azure: no row of set 2026-eastus applies to fine, tick" in result.output
