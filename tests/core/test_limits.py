@@ -242,7 +242,8 @@ class StartsFlow:
     [
         ("aws", lambda app: app.post("/start"), True),  # 6 MB requests, 256 KiB states
         ("aws", lambda app: app.queue("jobs"), True),  # 1 MiB messages
-        ("gcp", lambda app: app.queue("jobs"), True),  # 10 MB messages, 512 KB variables
+        ("gcp", lambda app: app.queue("jobs", ordered=True), True),  # 10 MB push messages, 512 KB variables
+        ("gcp", lambda app: app.queue("jobs"), False),  # Eventarc events stop at 512 KB themselves
         ("openwhisk", lambda app: app.post("/start"), False),  # no workflow service row
     ],
 )
