@@ -1,4 +1,5 @@
-"""``corefn check APP [--cloud NAME ...] [--json]``: the provider limits APP's declarations break.
+"""``corefn check APP [--cloud NAME ...] [--json] [--ignore RULE[:HANDLER] ...]``: the provider
+limits APP's declarations break.
 
 One line per finding: severity, rule, cloud, handler, the declared number against the limit, what
 happens, and the provider page the limit comes from. A handler within every limit is not
@@ -20,20 +21,29 @@ from corefn.errors import CorefnError
 @click.argument("app_ref", metavar="APP")
 @click.option("--cloud", "clouds", multiple=True, help="Repeatable; all four when omitted.")
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as a JSON list.")
-def command(app_ref: str, clouds: tuple[str, ...], as_json: bool) -> None:
+@click.option(
+    "--ignore", "ignored", multiple=True, metavar="RULE[:HANDLER]",
+    help="Repeatable: drop a rule's findings (for one handler), e.g. after raising a quota the facts cannot know about.",
+)
+def command(app_ref: str, clouds: tuple[str, ...], as_json: bool, ignored: tuple[str, ...]) -> None:
     """Check APP (MODULE:ATTRIBUTE or path/to/file.py:ATTRIBUTE) against each cloud's limits."""
     from corefn import facts
     from corefn.adapters import BUILTIN_CLOUDS
-    from corefn.limits import check, has_errors
+    from corefn.limits import RULES, check, has_errors
     from corefn.loader import load_app
 
+    unknown = sorted({item.partition(":")[0] for item in ignored} - set(RULES))
+    if unknown:
+        click.echo(f"corefn check: --ignore {', '.join(unknown)}: no such rule (rules: {', '.join(RULES)})", err=True)
+        sys.exit(2)
     try:
         app = load_app(app_ref)
         loaded = facts.load_all(list(clouds) or list(BUILTIN_CLOUDS))
     except CorefnError as exc:
         click.echo(f"corefn check: {exc}", err=True)
         sys.exit(2)
-    findings = check(app, loaded.values())
+    skip = {tuple(item.split(":", 1)) if ":" in item else (item,) for item in ignored}
+    findings = [f for f in check(app, loaded.values()) if (f.rule,) not in skip and (f.rule, f.handler) not in skip]
     if as_json:
         click.echo(json.dumps([f.to_dict() for f in findings], indent=2))
     else:

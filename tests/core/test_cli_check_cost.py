@@ -140,3 +140,12 @@ def test_cost_says_unpriced_rather_than_zero(tmp_path: Path) -> None:
     fine = next(line for line in result.output.splitlines() if line.startswith("fine "))
     assert fine.split()[-1] == "unpriced"
     assert "azure: no row of set 2026-eastus applies to fine, tick" in result.output
+
+
+def test_check_ignore_drops_a_rule_for_one_handler_or_all(tmp_path: Path) -> None:
+    app = write(tmp_path, BROKEN)
+    assert CliRunner().invoke(main, ["check", app, "--cloud", "aws", "--ignore", "gateway-timeout:slow"]).exit_code == 0
+    assert CliRunner().invoke(main, ["check", app, "--cloud", "aws", "--ignore", "gateway-timeout:fine"]).exit_code == 1
+    assert CliRunner().invoke(main, ["check", app, "--cloud", "aws", "--ignore", "gateway-timeout"]).exit_code == 0
+    result = CliRunner().invoke(main, ["check", app, "--ignore", "no-such-rule"])
+    assert result.exit_code == 2 and "no such rule" in result.output
