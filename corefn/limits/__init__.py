@@ -14,6 +14,8 @@ so the core knows no cloud. Keys of ``limits.toml``:
     (``visibility`` s, or ``factor`` x timeout capped at ``max``); ``stream_retry`` (``retention``
     s, ``default_until_expiry``); ``schedule_interval`` (``min`` s); ``schedule_day_fields``
     (``both = false``: one day field must be ``?``); ``schedule_time_zone`` (``supported``);
+    ``private_network`` (``placement``: ``none`` when the deployment gives functions no way into a
+    private network, ``automatic`` when it places users of SQL / cache sinks there itself);
     ``message_size`` / ``payload_size`` (``max`` bytes a trigger can deliver) and ``flow_payload``
     (``max`` bytes a workflow step passes on). Any row may set ``severity`` (default
     ``error``) and a ``note`` quoted in the finding.

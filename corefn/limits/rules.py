@@ -15,6 +15,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from corefn.limits import _rows, _schedule
+from corefn.specs import OPTION_NAMES
 
 if TYPE_CHECKING:
     from corefn.app import App
@@ -74,7 +75,7 @@ def _range(rule: str, option: str, fact: str) -> Rule:
     """A rule for a numeric option that must lie within ``[min, max]`` or among ``allowed``."""
 
     def check(t: Target) -> Iterator[Finding]:
-        value = getattr(t.spec.options, option)
+        value = getattr(t.spec.options, option, None)  # options other branches add (max_age) may be absent
         row = t.row(fact)
         if value is None or row is None or (option == "max_attempts" and value == 0):
             return
@@ -120,18 +121,25 @@ def queue_visibility(t: Target) -> Iterator[Finding]:
 def stream_retry(t: Target) -> Iterator[Finding]:
     """A stream or change-feed handler retried until the record expires: one poison record blocks
     its shard (partition, ordering key) for the whole retention period. ``max_attempts=0`` asks for
-    that; on clouds whose deployment does it by default (``default_until_expiry``) leaving
-    ``max_attempts`` unset does too."""
+    that (an error); with ``max_age`` (where the declarations have it) the wait is bounded by it
+    (a warning). Where the deployment retries until expiry when ``max_attempts`` is not given
+    (``default_until_expiry``), leaving it unset is a warning too, unless the declarations carry
+    the portable retry policy (``max_age`` comes with it), whose default is a bounded count."""
     row = t.row("stream_retry")
     if t.spec.kind not in ("stream", "nosql") or row is None:
         return
     attempts = t.spec.options.max_attempts
+    max_age = getattr(t.spec.options, "max_age", None)
     retention = float(row.get("retention", 0))
     held = f"for up to {_number(retention / 3600)} h" if retention else "indefinitely"
-    if attempts == 0:
+    if attempts == 0 and max_age:
+        yield t.finding("stream-retry", row, f"max_attempts 0, max_age {_number(max_age)} s", f"retention {_number(retention)} s",
+                        f"a record that keeps failing blocks its shard for up to {_number(max_age)} s before it is "
+                        "dead-lettered", severity="warning")  # fmt: skip
+    elif attempts == 0:
         yield t.finding("stream-retry", row, "max_attempts 0 (until expiry)", f"retention {_number(retention)} s",
-                        f"a record that keeps failing blocks its shard {held}; set max_attempts and a dead letter")  # fmt: skip
-    elif attempts is None and row.get("default_until_expiry"):
+                        f"a record that keeps failing blocks its shard {held}; set max_attempts or max_age, and a dead letter")  # fmt: skip
+    elif attempts is None and row.get("default_until_expiry") and "max_age" not in OPTION_NAMES:
         yield t.finding("stream-retry", row, "max_attempts unset (until expiry)", f"retention {_number(retention)} s",
                         f"{t.cloud} retries a failing record until it expires, blocking its shard {held}; set max_attempts",
                         severity="warning")  # fmt: skip
@@ -235,6 +243,49 @@ def schedule_syntax(t: Target) -> Iterator[Finding]:
         yield t.finding("schedule-syntax", {"source": page}, f"schedule {timer[0]!r} in {timer[1]}", "not expressible", reason)
 
 
+#: sink kinds that usually live inside a private network (RDS / Cloud SQL private IP, ElastiCache,
+#: Memorystore) unless the sink says ``private_network=False`` (a public endpoint)
+PRIVATE_SINK_KINDS = ("sql", "cache")
+
+
+def _private_sinks(t: Target, kinds: tuple[str, ...]) -> tuple[list[str], bool]:
+    """The private-network sinks (of ``kinds``) ``t``'s handler may touch, and whether that is only
+    because it declares no ``uses=`` (then its function is given every sink of the app)."""
+    uses = getattr(t.spec.options, "uses", None)
+    wanted = set(uses) if uses is not None else None
+    names = [
+        s.name for s in t.app.sinks
+        if s.kind in kinds and s.options.get("private_network", True) is not False
+        and (wanted is None or s.name in wanted)
+    ]  # fmt: skip
+    return names, wanted is None
+
+
+def private_network(t: Target) -> Iterator[Finding]:
+    """A handler using a database or cache that only a private network reaches, on a cloud whose
+    deployment gives it none (``placement = "none"``: GCP needs a Serverless VPC Access connector
+    corefn deploy does not attach); or, where the deployment puts such users in the network itself
+    (``placement = "automatic"``), a handler placed there only because it declares no ``uses=``
+    (VPC functions pay for the network interface on cold start and need NAT to reach the internet).
+    ``sink_kinds`` says which sink kinds live in a private network there (default SQL and caches)."""
+    row = t.row("private_network")
+    if row is None:
+        return
+    names, implicit = _private_sinks(t, tuple(row.get("sink_kinds", PRIVATE_SINK_KINDS)))
+    if not names:
+        return
+    listed = ", ".join(names)
+    if row.get("placement") == "none":
+        how = "it declares no uses=, so it may use " if implicit else "it uses "
+        yield t.finding("private-network", row, f"uses {listed}", "no private network",
+                        f"{how}{listed}, reachable only from a private network that {t.cloud}'s deployment does not give "
+                        "it; set private_network=False on a sink with a public endpoint")  # fmt: skip
+    elif row.get("placement") == "automatic" and implicit:
+        yield t.finding("private-network", row, f"may use {listed}", "private network not needed",
+                        f"the handler declares no uses=, so it is placed in the private network for {listed} "
+                        "whether it touches them or not; declare uses=", severity="warning")  # fmt: skip
+
+
 SUPPORT_RANK = {"native": 2, "bridged": 1, "unsupported": 0}
 
 
@@ -272,4 +323,5 @@ RULES: dict[str, Rule] = {
     "schedule-dst": schedule_dst,
     "schedule-syntax": schedule_syntax,
     "flow-payload": flow_payload,
+    "private-network": private_network,
 }

@@ -138,7 +138,7 @@ def test_rule(rule: str, cloud: str, declare: Declare, provider: dict[str, Any],
 
 def test_every_rule_has_a_breaking_and_a_passing_case() -> None:
     covered = {(rule, breaks) for rule, _, _, _, breaks in CASES}
-    untested = {rule for rule in RULES if rule not in ("trigger-support", "schedule-frequency", "flow-payload")}
+    untested = {rule for rule in RULES if rule not in ("trigger-support", "schedule-frequency", "flow-payload", "private-network")}
     assert {(rule, True) for rule in untested} | {(rule, False) for rule in untested} <= covered
 
 
@@ -271,3 +271,53 @@ def test_numbers_in_findings_are_written_in_full() -> None:
     from corefn.limits.rules import _number
 
     assert [_number(v) for v in (900, 0.1, 1048576, 604800.0, 2.5)] == ["900", "0.1", "1048576", "604800", "2.5"]
+
+
+def sinks_app(private: bool | None = None) -> App:
+    app = App("nets")
+    options = {} if private is None else {"private_network": private}
+    app.cache("sessions", **options)
+    app.get("/x")(handler)
+    return app
+
+
+@pytest.mark.parametrize(("private", "breaks"), [(None, True), (True, True), (False, False)])
+def test_private_network_missing_on_gcp(private: bool | None, breaks: bool) -> None:
+    found = check(sinks_app(private), [real("gcp")], rules=["private-network"])
+    assert bool(found) is breaks
+    assert all(f.severity == "error" and "sessions" in f.value for f in found)
+
+
+def test_private_network_not_checked_where_the_cloud_has_no_row() -> None:
+    assert check(sinks_app(), [real("azure")], rules=["private-network"]) == []
+
+
+AUTOMATIC = '[limits.private_network]\nplacement = "automatic"\nsource = "https://example.com/vpc"\n'
+
+
+def test_private_network_automatic_placement_warns_without_uses() -> None:
+    [finding] = check(sinks_app(), [synthetic(AUTOMATIC)], rules=["private-network"])
+    assert finding.severity == "warning" and "declare uses=" in finding.message
+    app = App("plain")
+    app.get("/x")(handler)
+    assert check(app, [synthetic(AUTOMATIC)], rules=["private-network"]) == []  # no private sink at all
+
+
+def test_private_network_on_gcp_is_about_caches_not_cloud_sql() -> None:
+    app = App("sql")
+    app.sql("reports")
+    app.get("/x")(handler)
+    assert check(app, [real("gcp")], rules=["private-network"]) == []
+
+
+def test_stream_retry_bounded_by_max_age_is_a_warning() -> None:
+    """``max_age`` comes with the portable retry policy (being added on another branch): a stand-in
+    spec carries it here, as the real Options will."""
+    from types import SimpleNamespace
+
+    from corefn.limits.rules import Target, stream_retry
+
+    options = SimpleNamespace(max_attempts=0, max_age=3600, provider={}, timeout=None)
+    spec = SimpleNamespace(name="clicks", kind="stream", ordered=True, options=options)
+    [finding] = stream_retry(Target(App("x"), spec, "aws", real("aws")))  # type: ignore[arg-type]
+    assert finding.severity == "warning" and "3600 s" in finding.message
