@@ -42,7 +42,7 @@ def _pairs(values: tuple[str, ...], flag: str, kind: type) -> dict[str, object]:
 
 
 @click.command()
-@click.argument("app_ref", metavar="APP", required=False)
+@click.argument("app_ref", metavar="[APP]", required=False)
 @click.option("--cloud", "clouds", multiple=True, help="Repeatable; all four when omitted.")
 @click.option("--invocations", multiple=True, metavar="NAME=N", help="Invocations a month of handler NAME (default 1,000,000; timers: their schedule).")
 @click.option("--duration", multiple=True, metavar="NAME=SECONDS", help="Seconds per invocation of handler NAME (default 1).")
@@ -60,7 +60,8 @@ def command(
     days: int, price_set: str | None, as_json: bool, warmup: bool, functions: int, memory: int, interval: int,
     ping_seconds: str,
 ) -> None:  # fmt: skip
-    """Estimate APP's monthly cost on each cloud (MODULE:ATTRIBUTE or path/to/file.py:ATTRIBUTE)."""
+    """Estimate APP's monthly cost on each cloud (MODULE:ATTRIBUTE or path/to/file.py:ATTRIBUTE), or plan
+    a warm-up timer with --warmup (no APP)."""
     from corefn import facts
     from corefn.adapters import BUILTIN_CLOUDS
 
