@@ -309,12 +309,20 @@ def trigger_support(t: Target) -> Iterator[Finding]:
                     f"{t.cloud} cannot deploy a {t.spec.kind} trigger", severity="error")
 
 
+#: every ``[limits.NAME]`` a rule reads (a name outside this set in a limits.toml is a typo)
+LIMIT_NAMES = frozenset({
+    "timeout", "memory", "batch_size", "max_attempts", "max_age", "gateway_timeout", "queue_visibility", "stream_retry",
+    "schedule_interval", "schedule_day_fields", "schedule_time_zone", "message_size", "payload_size", "flow_payload",
+    "private_network",
+})  # fmt: skip
+
 RULES: dict[str, Rule] = {
     "trigger-support": trigger_support,
     "timeout-range": _range("timeout-range", "timeout", "timeout"),
     "memory-range": _range("memory-range", "memory", "memory"),
     "batch-size-range": _range("batch-size-range", "batch_size", "batch_size"),
     "max-attempts-range": _range("max-attempts-range", "max_attempts", "max_attempts"),
+    "max-age-range": _range("max-age-range", "max_age", "max_age"),
     "gateway-timeout": gateway_timeout,
     "queue-visibility": queue_visibility,
     "stream-retry": stream_retry,

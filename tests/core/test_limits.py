@@ -138,7 +138,7 @@ def test_rule(rule: str, cloud: str, declare: Declare, provider: dict[str, Any],
 
 def test_every_rule_has_a_breaking_and_a_passing_case() -> None:
     covered = {(rule, breaks) for rule, _, _, _, breaks in CASES}
-    untested = {rule for rule in RULES if rule not in ("trigger-support", "schedule-frequency", "flow-payload", "private-network")}
+    untested = {rule for rule in RULES if rule not in ("trigger-support", "schedule-frequency", "flow-payload", "private-network", "max-age-range")}
     assert {(rule, True) for rule in untested} | {(rule, False) for rule in untested} <= covered
 
 
@@ -321,3 +321,41 @@ def test_stream_retry_bounded_by_max_age_is_a_warning() -> None:
     spec = SimpleNamespace(name="clicks", kind="stream", ordered=True, options=options)
     [finding] = stream_retry(Target(App("x"), spec, "aws", real("aws")))  # type: ignore[arg-type]
     assert finding.severity == "warning" and "3600 s" in finding.message
+
+
+KINDS = {"http", "storage", "queue", "topic", "timer", "stream", "nosql", "invoke"}
+
+
+@pytest.mark.parametrize("cloud", ["aws", "azure", "gcp", "openwhisk"])
+@pytest.mark.parametrize("topic", ["limits", "prices"])
+def test_facts_rows_name_known_limits_and_conditions(cloud: str, topic: str) -> None:
+    """A typo in a fact file would make a row silently never apply: names and ``when`` keys are
+    checked against what the rules and the matcher read."""
+    from corefn.limits.rules import LIMIT_NAMES
+
+    data = real(cloud).topic(topic)
+    known_keys = {"kind", "ordered"} | set(data.get("meta", {}).get("options", {}))
+    if topic == "limits":
+        assert set(data.get("limits", {})) <= LIMIT_NAMES
+    for path, row in facts.iter_facts(data):
+        for condition in row.get("when", ()):
+            key, _, value = condition.partition("=")
+            assert key in known_keys, (path, condition)
+            if key == "kind":
+                assert value in KINDS, (path, condition)
+            if key == "ordered":
+                assert value in ("true", "false"), (path, condition)
+
+
+@pytest.mark.parametrize(("max_age", "breaks"), [(30, True), (700000, True), (3600, False)])
+def test_max_age_range(max_age: int, breaks: bool) -> None:
+    """``max_age`` comes with the portable retry policy (another branch): a stand-in spec here."""
+    from types import SimpleNamespace
+
+    from corefn.limits import RULES
+    from corefn.limits.rules import Target
+
+    options = SimpleNamespace(max_attempts=3, max_age=max_age, provider={}, timeout=None)
+    spec = SimpleNamespace(name="clicks", kind="stream", ordered=True, options=options)
+    found = list(RULES["max-age-range"](Target(App("x"), spec, "aws", real("aws"))))  # type: ignore[arg-type]
+    assert bool(found) is breaks
