@@ -359,3 +359,17 @@ def test_max_age_range(max_age: int, breaks: bool) -> None:
     spec = SimpleNamespace(name="clicks", kind="stream", ordered=True, options=options)
     found = list(RULES["max-age-range"](Target(App("x"), spec, "aws", real("aws"))))  # type: ignore[arg-type]
     assert bool(found) is breaks
+
+
+def test_flow_payload_with_a_real_flow() -> None:
+    from corefn.flows.spec import step
+
+    app = App("flows")
+    app.invoke(name="validate")(handler)
+    flow = app.flow("pipeline", [step("validate")])
+    app.post("/start")(flow)
+    found = check(app, [real("aws"), real("gcp")], rules=["flow-payload"])
+    assert [(f.cloud, f.handler, f.limit) for f in found] == [
+        ("aws", "pipeline", "flow payload 262,144 bytes"),
+        ("gcp", "pipeline", "flow payload 524,288 bytes"),
+    ]
