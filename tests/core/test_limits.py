@@ -373,3 +373,20 @@ def test_flow_payload_with_a_real_flow() -> None:
         ("aws", "pipeline", "flow payload 262,144 bytes"),
         ("gcp", "pipeline", "flow payload 524,288 bytes"),
     ]
+
+
+@pytest.mark.parametrize("cloud", ["aws", "azure", "gcp", "openwhisk"])
+def test_trigger_support_with_the_adapters_services_toml(cloud: str) -> None:
+    """Every kind deploys on every built-in cloud (natively or through a bridge), so the real
+    services facts raise nothing; the fixture above covers a kind a cloud lacks."""
+    app = App("all-kinds")
+    app.get("/x", name="web")(handler)
+    app.storage("uploads", name="files")(handler)
+    app.queue("jobs", name="work")(handler)
+    app.topic("news", name="listen")(handler)
+    app.timer("*/5 * * * *", name="tick")(handler)
+    app.stream("clicks", name="clicks")(handler)
+    app.nosql("orders", name="orders")(handler)
+    app.invoke(name="direct")(handler)
+    assert real(cloud).topic("services"), "the lock-in report's services.toml is on main"
+    assert check(app, [real(cloud)], rules=["trigger-support"]) == []
