@@ -16,8 +16,8 @@ so the core knows no cloud. Keys of ``limits.toml``:
     (``both = false``: one day field must be ``?``); ``schedule_time_zone`` (``supported``);
     ``private_network`` (``placement``: ``none`` when the deployment gives functions no way into a
     private network, ``automatic`` when it places users of SQL / cache sinks there itself);
-    ``message_size`` / ``payload_size`` (``max`` bytes a trigger can deliver) and ``flow_payload``
-    (``max`` bytes a workflow step passes on). Any row may set ``severity`` (default
+    ``message_size`` / ``payload_size`` (``max`` bytes a trigger can deliver; flows read the step
+    limit from the adapter's ``workflows.toml``). Any row may set ``severity`` (default
     ``error``) and a ``note`` quoted in the finding.
 
 What data cannot say, an adapter may answer with its own code: an optional ``corefn_<cloud>.limits``

@@ -193,26 +193,33 @@ def schedule_dst(t: Target, today: date | None = None) -> Iterator[Finding]:
                     f"(next offset changes: {changes}); schedule in UTC or use a plan with time zones")  # fmt: skip
 
 
+#: byte multipliers of the units workflows.toml writes sizes in (the services and the flows
+#: engine count a KB as 1,024 bytes: Step Functions' 256 KiB is 262,144 bytes)
+SIZE_UNITS = {"B": 1, "bytes": 1, "KB": 1024, "KiB": 1024, "MB": 1024 * 1024, "MiB": 1024 * 1024}
+
+
 def flow_payload(t: Target) -> Iterator[Finding]:
     """A flow started by a trigger whose payload may be larger than the cloud's workflow service
     passes between steps: the event's JSON form is the flow's input, so a big enough request or
     message fails the run (Step Functions' ``States.DataLimitExceeded`` is not even catchable).
-    A handler that starts a flow is the flows package's ``FlowStarter``, recognised by its
-    ``flow`` name so the check does not import the flows engine."""
+    The step limit is the adapter's ``workflows.toml`` ``[workflows.step_payload]`` (written with
+    the flows engine); a limit marked ``binding = false`` spills (Durable Functions keeps large
+    messages in blobs) and is not a finding. A handler that starts a flow is the flows package's
+    ``FlowStarter``, recognised by its ``flow`` name so the check does not import the engine."""
     flow = getattr(t.spec.handler, "flow", None)
     if not isinstance(flow, str):
         return
-    flow_row = t.row("flow_payload")
+    step = t.facts.get("workflows", "workflows.step_payload")
     trigger_row = t.row("payload_size" if t.spec.kind == "http" else "message_size")
-    if flow_row is None or trigger_row is None or "max" not in flow_row or "max" not in trigger_row:
+    if step is None or not step.get("binding", True) or trigger_row is None or "max" not in trigger_row or "max" not in step:
         return
-    if trigger_row["max"] > flow_row["max"]:
+    limit = int(step["max"] * SIZE_UNITS.get(str(step.get("unit", "B")), 1))
+    if trigger_row["max"] > limit:
         what = "request" if t.spec.kind == "http" else f"{t.spec.kind} message"
-        finding = t.finding("flow-payload", flow_row, f"{what} up to {trigger_row['max']:,} bytes",
-                            f"flow payload {flow_row['max']:,} bytes",
-                            f"a {what} can start flow {flow!r} with more JSON than {t.cloud}'s workflow service passes "
-                            "between steps; pass a key to an object store instead", severity="warning")  # fmt: skip
-        yield finding
+        yield t.finding("flow-payload", {**step, "note": None}, f"{what} up to {trigger_row['max']:,} bytes",
+                        f"flow payload {limit:,} bytes",
+                        f"a {what} can start flow {flow!r} with more JSON than {step.get('service', t.cloud)} passes "
+                        "between steps; pass a key to an object store instead", severity="warning")  # fmt: skip
 
 
 def adapter_hook(cloud: str, name: str) -> Callable[..., Any] | None:
@@ -312,8 +319,7 @@ def trigger_support(t: Target) -> Iterator[Finding]:
 #: every ``[limits.NAME]`` a rule reads (a name outside this set in a limits.toml is a typo)
 LIMIT_NAMES = frozenset({
     "timeout", "memory", "batch_size", "max_attempts", "max_age", "gateway_timeout", "queue_visibility", "stream_retry",
-    "schedule_interval", "schedule_day_fields", "schedule_time_zone", "message_size", "payload_size", "flow_payload",
-    "private_network",
+    "schedule_interval", "schedule_day_fields", "schedule_time_zone", "message_size", "payload_size", "private_network",
 })  # fmt: skip
 
 RULES: dict[str, Rule] = {
