@@ -16,6 +16,7 @@ so the core knows no cloud. Keys of ``limits.toml``:
     (``both = false``: one day field must be ``?``); ``schedule_time_zone`` (``supported``);
     ``private_network`` (``placement``: ``none`` when the deployment gives functions no way into a
     private network, ``automatic`` when it places users of SQL / cache sinks there itself);
+    ``least_privilege`` (``per_function``: each function has its own identity, so ``uses=`` narrows it);
     ``message_size`` / ``payload_size`` (``max`` bytes a trigger can deliver; flows read the step
     limit from the adapter's ``workflows.toml``). Any row may set ``severity`` (default
     ``error``) and a ``note`` quoted in the finding.

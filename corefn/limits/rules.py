@@ -273,7 +273,8 @@ def private_network(t: Target) -> Iterator[Finding]:
     deployment gives it none (``placement = "none"``: GCP needs a Serverless VPC Access connector
     corefn deploy does not attach); or, where the deployment puts such users in the network itself
     (``placement = "automatic"``), a handler placed there only because it declares no ``uses=``
-    (VPC functions pay for the network interface on cold start and need NAT to reach the internet).
+    (VPC functions pay for the network interface on cold start and need NAT to reach the internet;
+    read only when the declarations have ``uses``).
     ``sink_kinds`` says which sink kinds live in a private network there (default SQL and caches)."""
     row = t.row("private_network")
     if row is None:
@@ -287,10 +288,25 @@ def private_network(t: Target) -> Iterator[Finding]:
         yield t.finding("private-network", row, f"uses {listed}", "no private network",
                         f"{how}{listed}, reachable only from a private network that {t.cloud}'s deployment does not give "
                         "it; set private_network=False on a sink with a public endpoint")  # fmt: skip
-    elif row.get("placement") == "automatic" and implicit:
+    elif row.get("placement") == "automatic" and implicit and hasattr(t.spec.options, "uses"):
         yield t.finding("private-network", row, f"may use {listed}", "private network not needed",
                         f"the handler declares no uses=, so it is placed in the private network for {listed} "
                         "whether it touches them or not; declare uses=", severity="warning")  # fmt: skip
+
+
+def least_privilege(t: Target) -> Iterator[Finding]:
+    """A handler that declares no ``uses=`` on a cloud whose deployment gives each function its own
+    identity (``[limits.least_privilege]``): it is granted every sink of the app. Read only when the
+    declarations have ``uses`` (``Options.uses``; ``None`` means every sink)."""
+    if not hasattr(t.spec.options, "uses") or t.spec.options.uses is not None or not t.app.sinks:
+        return
+    row = t.row("least_privilege")
+    if row is None:
+        return
+    names = ", ".join(s.name for s in t.app.sinks)
+    yield t.finding("least-privilege", row, "uses= not declared", f"{len(t.app.sinks)} sinks",
+                    f"its function's identity gets every sink's grants ({names}); declare uses= with the sinks it touches",
+                    severity="warning")  # fmt: skip
 
 
 SUPPORT_RANK = {"native": 2, "bridged": 1, "unsupported": 0}
@@ -320,6 +336,7 @@ def trigger_support(t: Target) -> Iterator[Finding]:
 LIMIT_NAMES = frozenset({
     "timeout", "memory", "batch_size", "max_attempts", "max_age", "gateway_timeout", "queue_visibility", "stream_retry",
     "schedule_interval", "schedule_day_fields", "schedule_time_zone", "message_size", "payload_size", "private_network",
+    "least_privilege",
 })  # fmt: skip
 
 RULES: dict[str, Rule] = {
@@ -338,4 +355,5 @@ RULES: dict[str, Rule] = {
     "schedule-syntax": schedule_syntax,
     "flow-payload": flow_payload,
     "private-network": private_network,
+    "least-privilege": least_privilege,
 }

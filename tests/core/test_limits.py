@@ -138,7 +138,7 @@ def test_rule(rule: str, cloud: str, declare: Declare, provider: dict[str, Any],
 
 def test_every_rule_has_a_breaking_and_a_passing_case() -> None:
     covered = {(rule, breaks) for rule, _, _, _, breaks in CASES}
-    untested = {rule for rule in RULES if rule not in ("trigger-support", "schedule-frequency", "flow-payload", "private-network", "max-age-range")}
+    untested = {rule for rule in RULES if rule not in ("trigger-support", "schedule-frequency", "flow-payload", "private-network", "max-age-range", "least-privilege")}
     assert {(rule, True) for rule in untested} | {(rule, False) for rule in untested} <= covered
 
 
@@ -390,3 +390,36 @@ def test_trigger_support_with_the_adapters_services_toml(cloud: str) -> None:
     app.invoke(name="direct")(handler)
     assert real(cloud).topic("services"), "the lock-in report's services.toml is on main"
     assert check(app, [real(cloud)], rules=["trigger-support"]) == []
+
+
+@pytest.mark.parametrize(("uses", "breaks"), [(None, True), (("sessions",), False)])
+def test_least_privilege(uses: tuple[str, ...] | None, breaks: bool) -> None:
+    """``uses=`` is being added to the declarations on another branch: a stand-in spec carries it."""
+    from types import SimpleNamespace
+
+    from corefn.limits.rules import Target, least_privilege
+
+    app = sinks_app()
+    options = SimpleNamespace(uses=uses, provider={})
+    spec = SimpleNamespace(name="web", kind="http", ordered=False, options=options)
+    found = list(least_privilege(Target(app, spec, "aws", real("aws"))))  # type: ignore[arg-type]
+    assert bool(found) is breaks
+    assert all(f.severity == "warning" and "sessions" in f.message for f in found)
+
+
+def test_least_privilege_is_silent_until_the_declarations_have_uses() -> None:
+    assert check(sinks_app(), [real("aws")], rules=["least-privilege"]) == []
+
+
+@pytest.mark.parametrize(("uses", "breaks"), [(None, True), (("sessions",), False)])
+def test_private_network_on_aws_warns_for_a_vpc_placement_it_may_not_need(uses: tuple[str, ...] | None, breaks: bool) -> None:
+    """Placement follows ``uses=`` (another branch adds it): a stand-in spec carries it."""
+    from types import SimpleNamespace
+
+    from corefn.limits.rules import Target, private_network
+
+    options = SimpleNamespace(uses=uses, provider={})
+    spec = SimpleNamespace(name="web", kind="http", ordered=False, options=options)
+    found = list(private_network(Target(sinks_app(), spec, "aws", real("aws"))))  # type: ignore[arg-type]
+    assert bool(found) is breaks
+    assert check(sinks_app(), [real("aws")], rules=["private-network"]) == []  # no uses field yet: silent
