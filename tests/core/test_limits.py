@@ -296,11 +296,16 @@ AUTOMATIC = '[limits.private_network]\nplacement = "automatic"\nsource = "https:
 
 
 def test_private_network_automatic_placement_warns_without_uses() -> None:
-    [finding] = check(sinks_app(), [synthetic(AUTOMATIC)], rules=["private-network"])
+    from types import SimpleNamespace
+
+    from corefn.limits.rules import Target, private_network
+
+    spec = SimpleNamespace(name="web", kind="http", ordered=False, options=SimpleNamespace(uses=None, provider={}))
+    [finding] = private_network(Target(sinks_app(), spec, "fake", synthetic(AUTOMATIC)))  # type: ignore[arg-type]
     assert finding.severity == "warning" and "declare uses=" in finding.message
-    app = App("plain")
-    app.get("/x")(handler)
-    assert check(app, [synthetic(AUTOMATIC)], rules=["private-network"]) == []  # no private sink at all
+    plain = App("plain")
+    plain.get("/x")(handler)
+    assert list(private_network(Target(plain, spec, "fake", synthetic(AUTOMATIC)))) == []  # type: ignore[arg-type]
 
 
 def test_private_network_on_gcp_is_about_caches_not_cloud_sql() -> None:
