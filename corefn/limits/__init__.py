@@ -12,7 +12,7 @@ so the core knows no cloud. Keys of ``limits.toml``:
     Values by NAME: ``timeout`` / ``memory`` / ``batch_size`` / ``max_attempts`` (``min``, ``max``
     or ``allowed``, ``unit``); ``gateway_timeout`` (``max`` s); ``queue_visibility``
     (``visibility`` s, or ``factor`` x timeout capped at ``max``); ``stream_retry`` (``retention``
-    s, ``default_until_expiry``); ``schedule_interval`` (``min`` s); ``schedule_day_fields``
+    s); ``schedule_interval`` (``min`` s); ``schedule_day_fields``
     (``both = false``: one day field must be ``?``); ``schedule_time_zone`` (``supported``);
     ``private_network`` (``placement``: ``none`` when the deployment gives functions no way into a
     private network, ``automatic`` when it places users of SQL / cache sinks there itself);

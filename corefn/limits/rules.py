@@ -15,7 +15,6 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from corefn.limits import _rows, _schedule
-from corefn.specs import OPTION_NAMES
 
 if TYPE_CHECKING:
     from corefn.app import App
@@ -75,7 +74,7 @@ def _range(rule: str, option: str, fact: str) -> Rule:
     """A rule for a numeric option that must lie within ``[min, max]`` or among ``allowed``."""
 
     def check(t: Target) -> Iterator[Finding]:
-        value = getattr(t.spec.options, option, None)  # options other branches add (max_age) may be absent
+        value = getattr(t.spec.options, option)
         row = t.row(fact)
         if value is None or row is None or (option == "max_attempts" and value == 0):
             return
@@ -121,28 +120,21 @@ def queue_visibility(t: Target) -> Iterator[Finding]:
 def stream_retry(t: Target) -> Iterator[Finding]:
     """A stream or change-feed handler retried until the record expires: one poison record blocks
     its shard (partition, ordering key) for the whole retention period. ``max_attempts=0`` asks for
-    that (an error); with ``max_age`` (where the declarations have it) the wait is bounded by it
-    (a warning). Where the deployment retries until expiry when ``max_attempts`` is not given
-    (``default_until_expiry``), leaving it unset is a warning too, unless the declarations carry
-    the portable retry policy (``max_age`` comes with it), whose default is a bounded count."""
+    that (an error); with ``max_age`` the wait is bounded by it (a warning). Unset, the portable
+    retry policy (:mod:`corefn.policy`) gives up after 5 attempts, so nothing is reported."""
     row = t.row("stream_retry")
-    if t.spec.kind not in ("stream", "nosql") or row is None:
+    if t.spec.kind not in ("stream", "nosql") or row is None or t.spec.options.max_attempts != 0:
         return
-    attempts = t.spec.options.max_attempts
-    max_age = getattr(t.spec.options, "max_age", None)
+    max_age = t.spec.options.max_age
     retention = float(row.get("retention", 0))
     held = f"for up to {_number(retention / 3600)} h" if retention else "indefinitely"
-    if attempts == 0 and max_age:
+    if max_age:
         yield t.finding("stream-retry", row, f"max_attempts 0, max_age {_number(max_age)} s", f"retention {_number(retention)} s",
                         f"a record that keeps failing blocks its shard for up to {_number(max_age)} s before it is "
                         "dead-lettered", severity="warning")  # fmt: skip
-    elif attempts == 0:
+    else:
         yield t.finding("stream-retry", row, "max_attempts 0 (until expiry)", f"retention {_number(retention)} s",
                         f"a record that keeps failing blocks its shard {held}; set max_attempts or max_age, and a dead letter")  # fmt: skip
-    elif attempts is None and row.get("default_until_expiry") and "max_age" not in OPTION_NAMES:
-        yield t.finding("stream-retry", row, "max_attempts unset (until expiry)", f"retention {_number(retention)} s",
-                        f"{t.cloud} retries a failing record until it expires, blocking its shard {held}; set max_attempts",
-                        severity="warning")  # fmt: skip
 
 
 def _timer(t: Target) -> tuple[str, str] | None:
@@ -258,7 +250,7 @@ PRIVATE_SINK_KINDS = ("sql", "cache")
 def _private_sinks(t: Target, kinds: tuple[str, ...]) -> tuple[list[str], bool]:
     """The private-network sinks (of ``kinds``) ``t``'s handler may touch, and whether that is only
     because it declares no ``uses=`` (then its function is given every sink of the app)."""
-    uses = getattr(t.spec.options, "uses", None)
+    uses = t.spec.options.uses
     wanted = set(uses) if uses is not None else None
     names = [
         s.name for s in t.app.sinks
@@ -273,8 +265,7 @@ def private_network(t: Target) -> Iterator[Finding]:
     deployment gives it none (``placement = "none"``: GCP needs a Serverless VPC Access connector
     corefn deploy does not attach); or, where the deployment puts such users in the network itself
     (``placement = "automatic"``), a handler placed there only because it declares no ``uses=``
-    (VPC functions pay for the network interface on cold start and need NAT to reach the internet;
-    read only when the declarations have ``uses``).
+    (VPC functions pay for the network interface on cold start and need NAT to reach the internet).
     ``sink_kinds`` says which sink kinds live in a private network there (default SQL and caches)."""
     row = t.row("private_network")
     if row is None:
@@ -288,7 +279,7 @@ def private_network(t: Target) -> Iterator[Finding]:
         yield t.finding("private-network", row, f"uses {listed}", "no private network",
                         f"{how}{listed}, reachable only from a private network that {t.cloud}'s deployment does not give "
                         "it; set private_network=False on a sink with a public endpoint")  # fmt: skip
-    elif row.get("placement") == "automatic" and implicit and hasattr(t.spec.options, "uses"):
+    elif row.get("placement") == "automatic" and implicit:
         yield t.finding("private-network", row, f"may use {listed}", "private network not needed",
                         f"the handler declares no uses=, so it is placed in the private network for {listed} "
                         "whether it touches them or not; declare uses=", severity="warning")  # fmt: skip
@@ -296,9 +287,9 @@ def private_network(t: Target) -> Iterator[Finding]:
 
 def least_privilege(t: Target) -> Iterator[Finding]:
     """A handler that declares no ``uses=`` on a cloud whose deployment gives each function its own
-    identity (``[limits.least_privilege]``): it is granted every sink of the app. Read only when the
-    declarations have ``uses`` (``Options.uses``; ``None`` means every sink)."""
-    if not hasattr(t.spec.options, "uses") or t.spec.options.uses is not None or not t.app.sinks:
+    identity (``[limits.least_privilege]``): it is granted every sink of the app (``uses=None``
+    means every sink, :func:`corefn.policy.used_sinks`)."""
+    if t.spec.options.uses is not None or not t.app.sinks:
         return
     row = t.row("least_privilege")
     if row is None:

@@ -16,7 +16,7 @@ import pytest
 from corefn import facts
 from corefn.app import App
 from corefn.facts import CloudFacts
-from corefn.limits import RULES, _schedule, check, has_errors
+from corefn.limits import RULES, _schedule, check
 from corefn.specs import Options
 
 Declare = Callable[[App], Any]
@@ -71,7 +71,6 @@ CASES: list[tuple[str, str, Declare, dict[str, Any], bool]] = [
     ("timeout-range", "openwhisk", http(timeout=301), {}, True),
     ("timeout-range", "openwhisk", http(timeout=0.1), {}, False),
     ("memory-range", "aws", http(memory=10241), {}, True),
-    ("memory-range", "aws", http(memory=127), {}, True),
     ("memory-range", "aws", http(memory=10240), {}, False),
     ("memory-range", "azure", http(memory=2048), {}, True),
     ("memory-range", "azure", http(memory=1024), AZURE_FLEX, True),
@@ -149,10 +148,8 @@ def test_findings_name_the_number_and_the_limit() -> None:
     assert finding.source == "https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html"
 
 
-def test_stream_retry_defaults_warn_where_the_deployment_retries_until_expiry() -> None:
-    [finding] = check(app_with(nosql()), [real("aws")], rules=["stream-retry"])
-    assert finding.severity == "warning" and "until it expires" in finding.message
-    assert not has_errors([finding])
+def test_stream_retry_unset_is_the_portable_policys_five_attempts() -> None:
+    assert check(app_with(nosql()), [real("aws")], rules=["stream-retry"]) == []
 
 
 def test_a_handler_within_every_limit_is_not_mentioned() -> None:
@@ -296,16 +293,11 @@ AUTOMATIC = '[limits.private_network]\nplacement = "automatic"\nsource = "https:
 
 
 def test_private_network_automatic_placement_warns_without_uses() -> None:
-    from types import SimpleNamespace
-
-    from corefn.limits.rules import Target, private_network
-
-    spec = SimpleNamespace(name="web", kind="http", ordered=False, options=SimpleNamespace(uses=None, provider={}))
-    [finding] = private_network(Target(sinks_app(), spec, "fake", synthetic(AUTOMATIC)))  # type: ignore[arg-type]
+    [finding] = check(sinks_app(), [synthetic(AUTOMATIC)], rules=["private-network"])
     assert finding.severity == "warning" and "declare uses=" in finding.message
     plain = App("plain")
     plain.get("/x")(handler)
-    assert list(private_network(Target(plain, spec, "fake", synthetic(AUTOMATIC)))) == []  # type: ignore[arg-type]
+    assert check(plain, [synthetic(AUTOMATIC)], rules=["private-network"]) == []  # no private sink at all
 
 
 def test_private_network_on_gcp_is_about_caches_not_cloud_sql() -> None:
@@ -316,15 +308,7 @@ def test_private_network_on_gcp_is_about_caches_not_cloud_sql() -> None:
 
 
 def test_stream_retry_bounded_by_max_age_is_a_warning() -> None:
-    """``max_age`` comes with the portable retry policy (being added on another branch): a stand-in
-    spec carries it here, as the real Options will."""
-    from types import SimpleNamespace
-
-    from corefn.limits.rules import Target, stream_retry
-
-    options = SimpleNamespace(max_attempts=0, max_age=3600, provider={}, timeout=None)
-    spec = SimpleNamespace(name="clicks", kind="stream", ordered=True, options=options)
-    [finding] = stream_retry(Target(App("x"), spec, "aws", real("aws")))  # type: ignore[arg-type]
+    [finding] = check(app_with(stream(max_attempts=0, max_age=3600)), [real("aws")], rules=["stream-retry"])
     assert finding.severity == "warning" and "3600 s" in finding.message
 
 
@@ -354,15 +338,7 @@ def test_facts_rows_name_known_limits_and_conditions(cloud: str, topic: str) -> 
 
 @pytest.mark.parametrize(("max_age", "breaks"), [(30, True), (700000, True), (3600, False)])
 def test_max_age_range(max_age: int, breaks: bool) -> None:
-    """``max_age`` comes with the portable retry policy (another branch): a stand-in spec here."""
-    from types import SimpleNamespace
-
-    from corefn.limits import RULES
-    from corefn.limits.rules import Target
-
-    options = SimpleNamespace(max_attempts=3, max_age=max_age, provider={}, timeout=None)
-    spec = SimpleNamespace(name="clicks", kind="stream", ordered=True, options=options)
-    found = list(RULES["max-age-range"](Target(App("x"), spec, "aws", real("aws"))))  # type: ignore[arg-type]
+    found = check(app_with(stream(max_attempts=3, max_age=max_age)), [real("aws")], rules=["max-age-range"])
     assert bool(found) is breaks
 
 
@@ -397,34 +373,25 @@ def test_trigger_support_with_the_adapters_services_toml(cloud: str) -> None:
     assert check(app, [real(cloud)], rules=["trigger-support"]) == []
 
 
-@pytest.mark.parametrize(("uses", "breaks"), [(None, True), (("sessions",), False)])
-def test_least_privilege(uses: tuple[str, ...] | None, breaks: bool) -> None:
-    """``uses=`` is being added to the declarations on another branch: a stand-in spec carries it."""
-    from types import SimpleNamespace
-
-    from corefn.limits.rules import Target, least_privilege
-
-    app = sinks_app()
-    options = SimpleNamespace(uses=uses, provider={})
-    spec = SimpleNamespace(name="web", kind="http", ordered=False, options=options)
-    found = list(least_privilege(Target(app, spec, "aws", real("aws"))))  # type: ignore[arg-type]
+@pytest.mark.parametrize(("uses", "cloud", "breaks"), [(None, "aws", True), (["sessions"], "aws", False), (None, "azure", False)])
+def test_least_privilege(uses: list[str] | None, cloud: str, breaks: bool) -> None:
+    app = App("least")
+    app.cache("sessions")
+    app.get("/x", uses=uses)(handler)
+    found = check(app, [real(cloud)], rules=["least-privilege"])
     assert bool(found) is breaks
     assert all(f.severity == "warning" and "sessions" in f.message for f in found)
 
 
-def test_least_privilege_is_silent_until_the_declarations_have_uses() -> None:
-    assert check(sinks_app(), [real("aws")], rules=["least-privilege"]) == []
+def test_least_privilege_is_silent_for_an_app_without_sinks() -> None:
+    assert check(app_with(http()), [real("aws")], rules=["least-privilege"]) == []
 
 
-@pytest.mark.parametrize(("uses", "breaks"), [(None, True), (("sessions",), False)])
-def test_private_network_on_aws_warns_for_a_vpc_placement_it_may_not_need(uses: tuple[str, ...] | None, breaks: bool) -> None:
-    """Placement follows ``uses=`` (another branch adds it): a stand-in spec carries it."""
-    from types import SimpleNamespace
-
-    from corefn.limits.rules import Target, private_network
-
-    options = SimpleNamespace(uses=uses, provider={})
-    spec = SimpleNamespace(name="web", kind="http", ordered=False, options=options)
-    found = list(private_network(Target(sinks_app(), spec, "aws", real("aws"))))  # type: ignore[arg-type]
+@pytest.mark.parametrize(("uses", "breaks"), [(None, True), (["sessions"], False), ([], False)])
+def test_private_network_on_aws_warns_for_a_vpc_placement_it_may_not_need(uses: list[str] | None, breaks: bool) -> None:
+    app = App("nets")
+    app.cache("sessions")
+    app.get("/x", uses=uses)(handler)
+    found = check(app, [real("aws")], rules=["private-network"])
     assert bool(found) is breaks
-    assert check(sinks_app(), [real("aws")], rules=["private-network"]) == []  # no uses field yet: silent
+    assert all(f.severity == "warning" for f in found)
