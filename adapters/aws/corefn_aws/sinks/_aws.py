@@ -9,7 +9,6 @@ thread-safe once created; creating them is not, hence the lock.
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import threading
 from collections.abc import Mapping
@@ -113,33 +112,6 @@ def translate_error(sink: str, exc: BaseException) -> SinkError | None:
 def aws_errors(sink: str) -> contextlib.AbstractContextManager[None]:
     """Run a block, re-raising AWS failures as the SinkError family (original as ``cause``)."""
     return translated(sink, translate_error)
-
-
-class GuardedStream(io.RawIOBase):
-    """A response body whose read errors (a connection dropped mid-download) come out as the
-    SinkError family too, like every other call's. Buffer it for small reads."""
-
-    def __init__(self, sink: str, body: Any) -> None:
-        super().__init__()
-        self._sink = sink
-        self._body = body
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int | None = -1) -> bytes:
-        with aws_errors(self._sink):
-            return bytes(self._body.read(None if size is None or size < 0 else size))
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(buffer))
-        memoryview(buffer).cast("B")[: len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        if not self.closed:
-            self._body.close()
-        super().close()
 
 
 _clients: dict[tuple[str | None, ...], Any] = {}
