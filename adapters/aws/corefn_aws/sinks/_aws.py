@@ -24,7 +24,7 @@ from corefn.errors import (
     SinkThrottledError,
     SinkUnavailableError,
 )
-from corefn.sinks._errors import ErrorClass, family_by_type, translated, wrap
+from corefn.kit.sinks import ErrorClass, family_by_type, translated, wrap
 
 #: AWS error codes (``ClientError.response["Error"]["Code"]``) → SinkError family
 AWS_ERROR_CODES: Mapping[str, ErrorClass] = {

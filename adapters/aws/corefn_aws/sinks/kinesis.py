@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 
 from corefn.errors import ConfigurationError
-from corefn.sinks._publish import Body, body_bytes
+from corefn.kit.sinks import Body, body_bytes
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
 from corefn_aws.sinks._aws import aws_errors, client, url_parts

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
-from corefn.sinks._publish import Body, body_text
+from corefn.kit.sinks import Body, body_text
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
 from corefn_aws.sinks._aws import aws_errors, client, url_parts

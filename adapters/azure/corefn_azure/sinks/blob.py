@@ -24,9 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 from corefn.errors import ConfigurationError, SinkNotFoundError
-from corefn.sinks._errors import translated_items
-from corefn.sinks._keys import check_metadata
-from corefn.sinks._streams import CountingReader, TranslatedReader
+from corefn.kit.sinks import CountingReader, TranslatedReader, check_metadata, translated_items
 from corefn.sinks.base import ObjectInfo, Permission
 from corefn.specs import SinkSpec
 from corefn_azure.sinks import STORAGE_RETRY, StorageTarget, azure_errors, sdk_required, to_sink_error

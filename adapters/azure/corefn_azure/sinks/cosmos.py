@@ -31,8 +31,15 @@ from itertools import islice
 from typing import Any, ClassVar
 
 from corefn.errors import ConfigurationError, SinkNotFoundError
-from corefn.sinks._errors import translated_items
-from corefn.sinks._tables import VERSION_FIELD, check_sort, check_sort_op, gone_is_conflict, item_fields, key_names
+from corefn.kit.sinks import (
+    VERSION_FIELD,
+    check_sort,
+    check_sort_op,
+    gone_is_conflict,
+    item_fields,
+    key_names,
+    translated_items,
+)
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
 from corefn_azure.sinks import azure_errors, sdk_required, to_sink_error

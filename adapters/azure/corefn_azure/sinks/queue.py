@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from typing import ClassVar
 
 from corefn.errors import ConfigurationError, SinkError
-from corefn.sinks._publish import Body, body_bytes
+from corefn.kit.sinks import Body, body_bytes
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
 from corefn_azure.sinks import STORAGE_RETRY, StorageTarget, azure_errors, sdk_required

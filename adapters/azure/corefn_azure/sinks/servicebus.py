@@ -35,7 +35,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from corefn.errors import ConfigurationError, SinkError, SinkNotFoundError
-from corefn.sinks._publish import Body, body_bytes, check_attributes
+from corefn.kit.sinks import Body, body_bytes, check_attributes
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
 from corefn_azure.sinks import STATUS_ERRORS, azure_errors, sdk_required

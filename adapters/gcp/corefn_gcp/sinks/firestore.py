@@ -29,8 +29,7 @@ from itertools import islice
 from typing import Any, ClassVar
 
 from corefn.errors import ConfigurationError, SinkConflictError
-from corefn.sinks._errors import translated_items
-from corefn.sinks._tables import VERSION_FIELD, check_sort, check_sort_op, item_fields, key_names
+from corefn.kit.sinks import VERSION_FIELD, check_sort, check_sort_op, item_fields, key_names, translated_items
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
 from corefn_gcp.sinks import google_errors, project_and_name, sdk_required, to_sink_error

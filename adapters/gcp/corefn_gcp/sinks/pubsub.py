@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from corefn.errors import ConfigurationError, SinkError
-from corefn.sinks._publish import Body, body_bytes, check_attributes
+from corefn.kit.sinks import Body, body_bytes, check_attributes
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
 from corefn_gcp.sinks import google_errors, project_and_name, sdk_required

@@ -24,9 +24,8 @@ from corefn.errors import (
     SinkThrottledError,
     SinkUnavailableError,
 )
-from corefn.sinks._errors import SdkPackages
-from corefn.sinks._errors import sdk_required as missing_sdk
-from corefn.sinks._tables import VERSION_FIELD
+from corefn.kit.sinks import VERSION_FIELD, SdkPackages
+from corefn.kit.sinks import sdk_required as missing_sdk
 
 #: HTTP status → error class, for Cloudant (IBM's 429 "too many requests" is its throttle)
 STATUS_ERRORS: dict[int, type[SinkError]] = {

@@ -35,8 +35,16 @@ from corefn.errors import (
     SinkNotFoundError,
     SinkUnavailableError,
 )
-from corefn.sinks._errors import from_status, retry_after, translated
-from corefn.sinks._tables import VERSION_FIELD, check_sort, check_sort_op, item_fields, key_names
+from corefn.kit.sinks import (
+    VERSION_FIELD,
+    check_sort,
+    check_sort_op,
+    from_status,
+    item_fields,
+    key_names,
+    retry_after,
+    translated,
+)
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
 from corefn_openwhisk.sinks import STATUS_ERRORS, sdk_required
