@@ -17,7 +17,8 @@ import pytest
 from corefn.cli.deploy import generate
 
 ROOT = Path(__file__).resolve().parent.parent
-CLOUDS = ("aws", "azure", "gcp", "openwhisk")
+#: every cloud with checked-in deployments (deploy/<cloud>/)
+CLOUDS = sorted(p.name for p in (ROOT / "deploy").iterdir() if p.is_dir())
 EXAMPLES = {
     "image_pipeline": "examples/image_pipeline/app.py:app",
     "iot_site": "examples/iot_site/app.py:app",

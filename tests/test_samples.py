@@ -3,18 +3,22 @@ are named after, on their own cloud and â€” where the payload has a signature â€
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from corefn.adapters import get_adapter, parse
 from corefn.errors import ConfigurationError
 from corefn.events import EVENT_KINDS
 
-CLOUDS = ("aws", "azure", "gcp", "openwhisk")
+#: every cloud with payload fixtures (tests/events/<cloud>/)
+CLOUDS = sorted(p.name for p in (Path(__file__).parent / "events").iterdir() if p.is_dir())
 #: triggers a cloud has no JSON payload for (documented in each adapter's samples/)
 MISSING = {
     "azure": {"invoke"},  # Azure Functions has no direct invoke
     "gcp": {"http", "invoke"},  # HTTP functions receive a Flask request; no direct invoke
-    "openwhisk": {"queue", "topic"},  # no native queue or topic trigger (the seed's table)
+    "openwhisk": {"queue", "topic"},  # no native queue or topic trigger
+    "demo": set(EVENT_KINDS) - {"http", "queue"},  # the imaginary provider has two triggers
 }
 CASES = [(c, t) for c in CLOUDS for t in EVENT_KINDS if t not in MISSING.get(c, set())]
 
@@ -35,8 +39,9 @@ def test_each_sample_is_its_kind(cloud: str, trigger: str) -> None:
 @pytest.mark.parametrize("cloud", CLOUDS)
 def test_samples_are_fresh_copies_and_unknown_triggers_are_named(cloud: str) -> None:
     adapter = get_adapter(cloud)
-    first = adapter.sample("storage")  # type: ignore[attr-defined]
+    trigger = next(t for c, t in CASES if c == cloud)
+    first = adapter.sample(trigger)  # type: ignore[attr-defined]
     first.clear()
-    assert adapter.sample("storage")  # type: ignore[attr-defined]
-    with pytest.raises(ConfigurationError, match="storage"):
+    assert adapter.sample(trigger)  # type: ignore[attr-defined]
+    with pytest.raises(ConfigurationError, match=trigger):
         adapter.sample("bucket")  # type: ignore[attr-defined]
