@@ -24,7 +24,7 @@ from corefn.specs import (
     NoSqlTrigger,
     Options,
     QueueTrigger,
-    SinkKind,
+    SinkFamily,
     SinkSpec,
     StorageTrigger,
     StreamTrigger,
@@ -186,7 +186,7 @@ class App:
                 add(spec.resource, kind, handler=spec.name)
         for sink in self._sinks.values():
             kind = sink.resource_kind
-            if sink.kind == "publisher" and not sink.options.get("target") and sink.name in found:
+            if sink.family == "publisher" and not sink.options.get("target") and sink.name in found:
                 kind = found[sink.name].kind  # a publisher to a declared queue/topic/stream
             add(sink.name, kind, sink=sink.name)
         return found
@@ -348,9 +348,9 @@ class App:
 
     # ------------------------------------------------------------------------ declaring sinks
 
-    def _sink(self, kind: SinkKind, name: str, options: Mapping[str, Any]) -> Any:
+    def _sink(self, family: SinkFamily, name: str, options: Mapping[str, Any]) -> Any:
         check_name(name, "sink")
-        spec = SinkSpec(kind, name, dict(options))
+        spec = SinkSpec(family, name, dict(options))
         old = self._sinks.get(name)
         if old is not None:
             if old != spec:

@@ -277,10 +277,10 @@ def _load(row: tuple[str, int]) -> dict[str, Any]:
 
 
 def open_backend(spec: SinkSpec, url: str) -> Any:
-    if spec.kind == "sql":
+    if spec.family == "sql":
         from corefn.sinks.sqlalchemy_sql import open_backend as open_sql
 
         return open_sql(spec, url)
-    if spec.kind != "table":
-        raise ConfigurationError(f"sqlite:// serves table and sql sinks, not {spec.kind!r} sink {spec.name!r}")
+    if spec.family != "table":
+        raise ConfigurationError(f"sqlite:// serves table and sql sinks, not {spec.family!r} sink {spec.name!r}")
     return SqliteTable(spec, url)

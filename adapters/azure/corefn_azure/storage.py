@@ -1,6 +1,7 @@
 """Blob storage events: the blob trigger (``func.InputStream``) and Event Grid's
 ``Microsoft.Storage.BlobCreated`` / ``BlobDeleted`` events, in the Event Grid schema and in the
-CloudEvents 1.0 schema (the seed names both routes).
+CloudEvents 1.0 schema (Event Grid delivers either, as the subscription chooses:
+https://learn.microsoft.com/azure/event-grid/event-schema-blob-storage).
 
 Event Grid puts the container and blob in ``subject``:
 ``/blobServices/default/containers/<container>/blobs/<path>`` (``data.url`` repeats them, but

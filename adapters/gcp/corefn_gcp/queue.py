@@ -108,7 +108,7 @@ def to_topic_message(r: Reader, delivery: Delivery, raw: Any) -> TopicMessage:
 
 def as_queue_message(message: TopicMessage) -> QueueMessage:
     """The same message for a handler declared with ``@app.queue``: on GCP a queue is a Pub/Sub
-    topic with one subscription (the seed's "Message queue: Pub/Sub topic message")."""
+    topic with one subscription (Google has no separate queue service for functions)."""
     return QueueMessage(
         queue=message.topic,
         id=message.id,

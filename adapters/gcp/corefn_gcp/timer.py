@@ -1,5 +1,5 @@
-"""Timers. GCP has no timer trigger (the seed's table: "none natively (Cloud Scheduler -> HTTP or
-Pub/Sub)"): the generated Cloud Scheduler job calls the function, and corefn recognises the job's
+"""Timers. GCP has no timer trigger (Cloud Scheduler calls an HTTP target or publishes to Pub/Sub:
+https://cloud.google.com/scheduler/docs/schedule-run-cron-job): the generated Cloud Scheduler job calls the function, and corefn recognises the job's
 calls by a mark the generator puts on them:
 
 - HTTP target (the default the generator writes): header ``X-Corefn-Timer: <handler>`` (and
