@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from corefn._record import Record, _set
 from corefn.errors import ConfigurationError
+from corefn.kinds import names
 from corefn.specs import (
     OPTION_NAMES,
     HandlerSpec,
@@ -385,8 +386,8 @@ class App:
     def publisher(self, name: str, *, target: str | None = None, **options: Any) -> Publisher:
         """Publish to queue/topic/stream ``name``; ``target`` says which when no trigger of this app
         declares it."""
-        if target not in (None, "queue", "topic", "stream"):
-            raise ConfigurationError("publisher target must be 'queue', 'topic' or 'stream'")
+        if target is not None and target not in names("message"):
+            raise ConfigurationError(f"publisher target must be one of {', '.join(names('message'))}")
         return self._sink("publisher", name, {"target": target, **options} if target else options)  # type: ignore[no-any-return]
 
 

@@ -3,6 +3,7 @@ are named after, on their own cloud and â€” where the payload has a signature â€
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -13,18 +14,32 @@ from corefn.events import EVENT_KINDS
 
 #: every cloud with payload fixtures (tests/events/<cloud>/)
 CLOUDS = sorted(p.name for p in (Path(__file__).parent / "events").iterdir() if p.is_dir())
-#: triggers a cloud has no JSON payload for (documented in each adapter's samples/)
+#: triggers a built-in cloud has no JSON payload for (documented in each adapter's samples/)
 MISSING = {
+    "aws": set(),
     "azure": {"invoke"},  # Azure Functions has no direct invoke
     "gcp": {"http", "invoke"},  # HTTP functions receive a Flask request; no direct invoke
     "openwhisk": {"queue", "topic"},  # no native queue or topic trigger
-    "demo": set(EVENT_KINDS) - {"http", "queue"},  # the imaginary provider has two triggers
 }
-CASES = [(c, t) for c in CLOUDS for t in EVENT_KINDS if t not in MISSING.get(c, set())]
+
+
+def shipped(cloud: str) -> list[str]:
+    """The triggers ``cloud``'s adapter ships a sample for (``<adapter package>/samples/*.json``)."""
+    package = type(get_adapter(cloud)).__module__.split(".")[0] + ".samples"
+    return sorted(p.name.removesuffix(".json") for p in resources.files(package).iterdir() if p.name.endswith(".json"))
+
+
+CASES = [(c, t) for c in CLOUDS for t in shipped(c)]
+
+
+@pytest.mark.parametrize("cloud", sorted(MISSING))
+def test_built_in_clouds_ship_every_sample_they_can(cloud: str) -> None:
+    assert set(EVENT_KINDS) - set(shipped(cloud)) == MISSING[cloud]
 
 
 @pytest.mark.parametrize("cloud, trigger", CASES)
 def test_each_sample_is_its_kind(cloud: str, trigger: str) -> None:
+    assert trigger in EVENT_KINDS, f"{cloud} sample {trigger}.json is named after no event kind"
     sample = get_adapter(cloud).sample(trigger)  # type: ignore[attr-defined]
     parsed = parse(sample, cloud=cloud)
     kinds = {e.kind for e in parsed.events}
