@@ -20,9 +20,9 @@ storage event, ``table`` for a change, and, for a timer or an invoke, the handle
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
+from corefn._record import Record, _set
 from corefn.events import (
     Event,
     HttpRequest,
@@ -49,14 +49,26 @@ from corefn.specs import (
 Nature = Literal["request", "message", "change", "schedule"]
 
 
-@dataclass(frozen=True, slots=True)
-class Kind:
+class Kind(Record):
+    """One row of the table. A :class:`~corefn._record.Record`, not a dataclass: importing
+    ``dataclasses`` costs more than this whole module, and dispatch imports it on cold start."""
+
+    __slots__ = ("name", "event", "trigger", "resource_field", "nature")
     name: str
     event: type[Event]
     trigger: type[Trigger]
     #: the event field naming the resource the event came from (None: HTTP, routed by path)
     resource_field: str | None
     nature: Nature
+
+    def __init__(
+        self, name: str, event: type[Event], trigger: type[Trigger], resource_field: str | None, nature: Nature
+    ) -> None:
+        _set(self, "name", name)
+        _set(self, "event", event)
+        _set(self, "trigger", trigger)
+        _set(self, "resource_field", resource_field)
+        _set(self, "nature", nature)
 
     @property
     def is_named_by_handler(self) -> bool:

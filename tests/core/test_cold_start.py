@@ -10,7 +10,8 @@ import sys
 import pytest
 
 HEAVY = ("boto3", "botocore", "azure", "google", "flask", "functions_framework", "ibmcloudant", "kafka",
-         "redis", "sqlalchemy", "PIL", "uvicorn", "watchdog", "asyncio", "importlib.metadata")
+         "redis", "sqlalchemy", "PIL", "uvicorn", "watchdog", "asyncio", "importlib.metadata",
+         "dataclasses", "inspect")  # dataclasses (which imports inspect, ast, dis) costs more than corefn
 
 
 def _modules_after(code: str) -> set[str]:
