@@ -119,7 +119,14 @@ def test_deploy_writes_the_fifth_clouds_files_and_every_installed_cloud_by_defau
     manifest = json.loads((venv.workdir / "out-one" / "demo" / "manifest.json").read_text())
     assert manifest["functions"] == [{"name": "hello", "trigger": "http", "resource": None},
                                      {"name": "on_order", "trigger": "queue", "resource": "orders"}]  # fmt: skip
-    assert "load_app('fifth_app.py:app')" in (venv.workdir / "out-one" / "demo" / "main.py").read_text()
+    # the generated entry point, run as the provider would: isolated mode, a real payload
+    payload = (ROOT / "tests" / "events" / "demo" / "queue-two.json").read_text()
+    code = f"import json, runpy; main = runpy.run_path('out-one/demo/main.py')['main']; print(json.dumps(main({payload})))"
+    entry = subprocess.run([str(venv.python), "-I", "-c", code], capture_output=True, text=True, cwd=venv.workdir,
+                           env={**os.environ, "FIFTH_OUT": str(venv.workdir / "entry.jsonl")}, timeout=60)  # fmt: skip
+    assert entry.returncode == 0, entry.stderr
+    assert json.loads(entry.stdout) == {"failed": []}
+    assert len((venv.workdir / "entry.jsonl").read_text().splitlines()) == 2
     every = venv.corefn("deploy", "fifth_app.py:app", "--out", "out-all")
     assert every.returncode == 0, every.stderr
     assert sorted(p.name for p in (venv.workdir / "out-all").iterdir()) == ["aws", "azure", "demo", "gcp", "openwhisk"]
