@@ -28,6 +28,7 @@ import enum
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from corefn.dispatch import raise_first_failure
 from corefn.errors import EventShapeError
 from corefn.events.base import Event
 from corefn.payload import Reader
@@ -84,14 +85,6 @@ class PayloadShape:
         if self.failure is not Failure.RAISE:
             raise NotImplementedError(f"{type(self).__name__} answers failures by {self.failure.value}: write to_response")
         return raise_first_failure(result)
-
-
-def raise_first_failure(result: DispatchResult) -> None:
-    """Re-raise the first failed handler's own exception (never swallowed): how a trigger whose
-    platform learns of a failure only through an exception gets its retry and dead letter."""
-    failed = result.failed
-    if failed:
-        raise failed[0].error  # type: ignore[misc]
 
 
 __all__ = ["EventShapeError", "Failure", "PayloadShape", "Reader", "raise_first_failure"]
