@@ -89,6 +89,7 @@ S3_ERROR_CODES: Mapping[str, ErrorClass] = {
 BOTOCORE_ERRORS: Mapping[str, ErrorClass] = {
     "botocore.exceptions.NoCredentialsError": SinkUnavailableError,
     "botocore.exceptions.PartialCredentialsError": SinkUnavailableError,
+    "botocore.exceptions.NoRegionError": SinkUnavailableError,
     "botocore.exceptions.EndpointConnectionError": SinkUnavailableError,
     "botocore.exceptions.ConnectionError": SinkUnavailableError,
     "botocore.exceptions.ConnectTimeoutError": SinkUnavailableError,
@@ -385,6 +386,7 @@ __all__ = [
     "CosStore",
     "GuardedStream",
     "S3CompatibleStore",
+    "BOTOCORE_ERRORS",
     "S3_ERROR_CODES",
     "endpoint_client",
     "open_backend",

@@ -25,14 +25,12 @@ from corefn.errors import (
     SinkUnavailableError,
 )
 from corefn.kit.sinks import ErrorClass, family_by_type, translated, wrap
+from corefn.sinks.s3compat import BOTOCORE_ERRORS, S3_ERROR_CODES
 
 #: AWS error codes (``ClientError.response["Error"]["Code"]``) → SinkError family
 AWS_ERROR_CODES: Mapping[str, ErrorClass] = {
+    **S3_ERROR_CODES,  # the S3 API's codes (NoSuchKey, SlowDown ...), shared with IBM COS and MinIO
     # not found
-    "NoSuchKey": SinkNotFoundError,
-    "NoSuchBucket": SinkNotFoundError,
-    "NotFound": SinkNotFoundError,
-    "404": SinkNotFoundError,
     "ResourceNotFoundException": SinkNotFoundError,
     "AWS.SimpleQueueService.NonExistentQueue": SinkNotFoundError,
     "QueueDoesNotExist": SinkNotFoundError,
@@ -40,8 +38,6 @@ AWS_ERROR_CODES: Mapping[str, ErrorClass] = {
     # a conditional write lost
     "ConditionalCheckFailedException": SinkConflictError,
     "TransactionConflictException": SinkConflictError,
-    "PreconditionFailed": SinkConflictError,
-    "412": SinkConflictError,
     # slow down
     "Throttling": SinkThrottledError,
     "ThrottlingException": SinkThrottledError,
@@ -50,41 +46,17 @@ AWS_ERROR_CODES: Mapping[str, ErrorClass] = {
     "RequestThrottledException": SinkThrottledError,
     "TooManyRequestsException": SinkThrottledError,
     "ProvisionedThroughputExceededException": SinkThrottledError,
-    "RequestLimitExceeded": SinkThrottledError,
     "LimitExceededException": SinkThrottledError,
-    "SlowDown": SinkThrottledError,
     "KMSThrottlingException": SinkThrottledError,
-    "503": SinkThrottledError,  # S3 answers 503 SlowDown, sometimes with the status as the code
     # cannot reach / not allowed / misconfigured
-    "ServiceUnavailable": SinkUnavailableError,
-    "InternalError": SinkUnavailableError,
     "InternalServerError": SinkUnavailableError,
     "InternalFailure": SinkUnavailableError,
-    "AccessDenied": SinkUnavailableError,
     "AccessDeniedException": SinkUnavailableError,
     "AuthorizationError": SinkUnavailableError,
-    "403": SinkUnavailableError,
-    "ExpiredToken": SinkUnavailableError,
     "ExpiredTokenException": SinkUnavailableError,
-    "InvalidAccessKeyId": SinkUnavailableError,
-    "SignatureDoesNotMatch": SinkUnavailableError,
     "UnrecognizedClientException": SinkUnavailableError,
     "InvalidClientTokenId": SinkUnavailableError,
     "KMSAccessDeniedException": SinkUnavailableError,
-}
-
-#: botocore exceptions that are not ClientErrors (no service answer at all)
-BOTOCORE_ERRORS: Mapping[str, ErrorClass] = {
-    "botocore.exceptions.NoCredentialsError": SinkUnavailableError,
-    "botocore.exceptions.PartialCredentialsError": SinkUnavailableError,
-    "botocore.exceptions.NoRegionError": SinkUnavailableError,
-    "botocore.exceptions.EndpointConnectionError": SinkUnavailableError,
-    "botocore.exceptions.ConnectionError": SinkUnavailableError,
-    "botocore.exceptions.ConnectTimeoutError": SinkUnavailableError,
-    "botocore.exceptions.ReadTimeoutError": SinkUnavailableError,
-    "botocore.exceptions.ParamValidationError": SinkError,
-    "botocore.exceptions.BotoCoreError": SinkUnavailableError,
-    "boto3.exceptions.S3UploadFailedError": SinkUnavailableError,
 }
 
 
