@@ -73,8 +73,10 @@ class PayloadShape:
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
-        """Whether ``raw`` carries this shape's signature. Cheap, and never raises."""
-        raise NotImplementedError
+        """Whether ``raw`` carries this shape's signature. Cheap, and never raises: detection
+        walks every shape of every adapter. The base claims nothing, so a shape without a
+        signature of its own is used only when named (``--shape``, a generated entry point)."""
+        return False
 
     def to_events(self) -> list[Event]:
         raise NotImplementedError
