@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from corefn import App
 from corefn.adapters import parse
 from corefn.dispatch import DispatchResult, Outcome
+from corefn.events import HttpRequest
 from corefn.kit import Failure, PayloadShape
-from corefn.testing import load_payload, payload_files
+from corefn.testing import call, load_payload, payload_files
 
 ROOT = Path(__file__).parents[2]
 EVENTS = ROOT / "tests" / "events"
@@ -91,3 +93,32 @@ def test_a_shape_that_does_not_raise_must_write_its_answer() -> None:
 
     with pytest.raises(NotImplementedError, match="partial"):
         Partial({}).to_response(DispatchResult([]))
+
+
+def _http_app(fail: bool) -> App:
+    app = App("kit-http")
+
+    def answer(req: HttpRequest) -> str:
+        if fail:
+            raise Boom("handler failed")
+        return "fine"
+
+    app.http("*", "/", name="root")(answer)
+    app.http("*", "/{path+}", name="anything")(answer)
+    return app
+
+
+HTTP_PAYLOADS = [p for p in PAYLOADS if p.stem.startswith("http-")]
+
+
+@pytest.mark.parametrize("path", HTTP_PAYLOADS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_http_shapes_answer_a_failure_with_a_500(path: Path) -> None:
+    """Failure.RESULT for HTTP: the provider's answer carries a 500, never the success answer."""
+    cloud, payload = path.parent.name, load_payload(path)
+    shape = parse(payload, cloud=cloud).shape
+    if not isinstance(shape, PayloadShape):
+        pytest.skip(f"{type(shape).__name__} is not built on the kit yet")
+    assert shape.failure is Failure.RESULT
+    success = call(_http_app(fail=False), payload, cloud=cloud)
+    failure = call(_http_app(fail=True), payload, cloud=cloud)
+    assert failure != success and "500" in str(failure)
