@@ -101,7 +101,7 @@ def producer_config(brokers: list[str], known: Iterable[str] | None = None) -> d
 
 
 class KafkaPublisher:
-    kinds: ClassVar[tuple[str, ...]] = ("publisher",)
+    families: ClassVar[tuple[str, ...]] = ("publisher",)
     private_network: ClassVar[bool] = False
 
     def __init__(self, spec: SinkSpec, url: str) -> None:
@@ -118,7 +118,7 @@ class KafkaPublisher:
         return False
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
         """The IBM Event Streams grant (Writer on the topic, an IBM IAM role); other Kafka
         services authorise the SASL credentials on their own side, which deploy does not write."""
         _, topic = parse_url(url)

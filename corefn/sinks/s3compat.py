@@ -194,7 +194,7 @@ class S3CompatibleStore:
     (by overriding :attr:`client`, :meth:`errors` and :meth:`permissions`) whose SDK session and
     IAM they use."""
 
-    kinds: ClassVar[tuple[str, ...]] = ("object",)
+    families: ClassVar[tuple[str, ...]] = ("object",)
     private_network: ClassVar[bool] = False
     scheme: ClassVar[str] = "s3compat"
     #: the variable read when the URL has no ``endpoint=`` (None: the endpoint is optional)
@@ -230,7 +230,7 @@ class S3CompatibleStore:
         return s3_errors(self.name)
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
         """None to grant: a self-hosted S3 API (MinIO, Ceph) is governed by its own access keys,
         not by any cloud's IAM, so deploy has nothing to write."""
         url_parts(url, cls.scheme)
@@ -359,7 +359,7 @@ class CosStore(S3CompatibleStore):
     endpoint_hint: ClassVar[str] = "https://s3.<region>.cloud-object-storage.appdomain.cloud"
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
         """IBM IAM service roles on the bucket: Content Reader (list + read), Object Writer
         (https://cloud.ibm.com/docs/cloud-object-storage?topic=cloud-object-storage-iam-bucket-permissions)."""
         bucket, _, _ = url_parts(url, cls.scheme)

@@ -121,7 +121,7 @@ def test_backends_declare_what_deploy_reads(cloud: str, scheme: str) -> None:
     (backend,) = [c for c in vars(module).values() if inspect.isclass(c) and c.__module__ == module.__name__
                   and hasattr(c, "permissions")]  # fmt: skip
     url = sinks.example_urls[scheme]
-    assert len(backend.kinds) == 1
+    assert len(backend.families) == 1
     assert backend.private_network is False and backend.needs_private_network(url) is False
-    grants = backend.permissions(url, backend.kinds[0])
+    grants = backend.permissions(url, backend.families[0])
     assert grants and all(g.actions and g.resource for g in grants)

@@ -5,7 +5,7 @@ Found by URL scheme through the ``corefn.sinks`` entry points; importing this pa
 AWS SDK: boto3 is imported when a sink is first used, and each backend creates its client once.
 
 ======================================  ===========  ==============================================
-URL                                     sink kind    module
+URL                                     family       module
 ======================================  ===========  ==============================================
 ``s3://bucket[/prefix]``                object       :mod:`corefn_aws.sinks.s3`
 ``dynamodb://table``                    table        :mod:`corefn_aws.sinks.dynamodb`

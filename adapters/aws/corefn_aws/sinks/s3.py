@@ -36,7 +36,7 @@ class S3Store(S3CompatibleStore):
         return aws_errors(self.name)
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
         """Read, write and list as separate grants, so a deploy generator can drop what a
         function does not use."""
         bucket, prefix, _ = url_parts(url, cls.scheme)

@@ -1,7 +1,7 @@
 """Azure sink backends, found by URL scheme (``corefn.sinks`` entry points).
 
 =========================================  ==========  ==========================================
-URL                                        sink kind   service
+URL                                        family      service
 =========================================  ==========  ==========================================
 ``az://container``                         object      Blob Storage, account from the connection string
 ``az://account/container``                 object      Blob Storage, ``https://account.blob.<suffix>``

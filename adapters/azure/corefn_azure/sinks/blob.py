@@ -42,7 +42,7 @@ SAS_PERMISSIONS: dict[str, dict[str, bool]] = {
 
 
 class BlobStore:
-    kinds = ("object",)
+    families = ("object",)
     private_network = False
 
     def __init__(self, spec: SinkSpec, url: str) -> None:
@@ -62,7 +62,7 @@ class BlobStore:
         return False
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
         scope = StorageTarget.parse(url).scope("blob", "containers")
         return [Permission("azure", ("Storage Blob Data Contributor",), scope)]
 

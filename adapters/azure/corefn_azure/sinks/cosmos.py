@@ -84,7 +84,7 @@ def _field(name: str) -> str:
 
 
 class CosmosTable:
-    kinds: ClassVar[tuple[str, ...]] = ("table",)
+    families: ClassVar[tuple[str, ...]] = ("table",)
     private_network: ClassVar[bool] = False
 
     def __init__(self, spec: SinkSpec, url: str, **client_options: Any) -> None:
@@ -104,7 +104,7 @@ class CosmosTable:
         return False
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
         _, account, database, container = parse_url(url)
         scope = f"databaseAccounts/{account}/dbs/{database}/colls/{container}"
         return [Permission("azure", ("Cosmos DB Built-in Data Contributor",), scope)]

@@ -30,7 +30,7 @@ MAX_BODY = 48 * 1024  # 64 KiB of base64
 
 
 class QueuePublisher:
-    kinds: ClassVar[tuple[str, ...]] = ("publisher",)
+    families: ClassVar[tuple[str, ...]] = ("publisher",)
     private_network: ClassVar[bool] = False
 
     def __init__(self, spec: SinkSpec, url: str) -> None:
@@ -48,7 +48,7 @@ class QueuePublisher:
         return False
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
         scope = StorageTarget.parse(url).scope("queue", "queues")
         return [Permission("azure", ("Storage Queue Data Message Sender",), scope)]
 

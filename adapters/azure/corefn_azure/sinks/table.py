@@ -66,7 +66,7 @@ def _next_prefix(prefix: str) -> str:
 
 
 class AzureTable:
-    kinds: ClassVar[tuple[str, ...]] = ("table",)
+    families: ClassVar[tuple[str, ...]] = ("table",)
     private_network: ClassVar[bool] = False
 
     def __init__(self, spec: SinkSpec, url: str) -> None:
@@ -83,7 +83,7 @@ class AzureTable:
         return False
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
         scope = StorageTarget.parse(url).scope("table", "tables")
         return [Permission("azure", ("Storage Table Data Contributor",), scope)]
 

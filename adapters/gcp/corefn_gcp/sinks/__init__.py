@@ -1,7 +1,7 @@
 """Google Cloud sink backends, found by URL scheme (``corefn.sinks`` entry points).
 
 ===================================  ==========  =================================================
-URL                                  sink kind   service
+URL                                  family      service
 ===================================  ==========  =================================================
 ``gs://bucket``                      object      Cloud Storage
 ``firestore://collection``           table       Firestore (Native mode), default database

@@ -50,7 +50,7 @@ def doc_id(value: Any) -> str:
 
 
 class FirestoreTable:
-    kinds: ClassVar[tuple[str, ...]] = ("table",)
+    families: ClassVar[tuple[str, ...]] = ("table",)
     private_network: ClassVar[bool] = False
 
     def __init__(self, spec: SinkSpec, url: str) -> None:
@@ -70,7 +70,7 @@ class FirestoreTable:
         return False
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
         project, _, options = project_and_name(url)
         database = options.get("database") or "(default)"
         return [Permission("gcp", ("roles/datastore.user",), f"projects/{project or '*'}/databases/{database}")]

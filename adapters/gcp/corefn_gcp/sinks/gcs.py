@@ -53,7 +53,7 @@ def _seekable(stream: IO[bytes]) -> bool:
 
 
 class GcsStore:
-    kinds: ClassVar[tuple[str, ...]] = ("object",)
+    families: ClassVar[tuple[str, ...]] = ("object",)
     private_network: ClassVar[bool] = False
 
     def __init__(self, spec: SinkSpec, url: str) -> None:
@@ -71,7 +71,7 @@ class GcsStore:
         return False
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
         bucket = bucket_of(url)
         return [
             Permission("gcp", ("roles/storage.objectAdmin",), f"projects/_/buckets/{bucket}"),

@@ -1,7 +1,7 @@
 """IBM Cloud sink backends for OpenWhisk (IBM Cloud Functions), found by URL scheme.
 
 ==================================  ==========  ==============================================
-URL                                 sink kind   service
+URL                                 family      service
 ==================================  ==========  ==============================================
 ``cloudant://db``                   table       Cloudant (CouchDB API) at ``CLOUDANT_URL``
 ``cloudant://host/db``              table       Cloudant at ``https://host``

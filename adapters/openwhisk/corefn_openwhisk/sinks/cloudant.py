@@ -103,7 +103,7 @@ def parse_url(url: str) -> tuple[str, str]:
 
 
 class CloudantTable:
-    kinds: ClassVar[tuple[str, ...]] = ("table",)
+    families: ClassVar[tuple[str, ...]] = ("table",)
     private_network: ClassVar[bool] = False
 
     def __init__(self, spec: SinkSpec, url: str) -> None:
@@ -129,7 +129,7 @@ class CloudantTable:
         return False
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
         parts = [part for part in url.partition("://")[2].split("?")[0].split("/") if part]
         host = parts[0] if len(parts) == 2 else "*"
         return [Permission("openwhisk", ("Writer",), f"cloudantnosqldb:{host}/{parts[-1]}")]
