@@ -46,7 +46,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from corefn.adapters import Shape, WarmupShape
-from corefn_azure._common import HostEnvelope
+from corefn_azure._envelope import HostEnvelope
 from corefn_azure.http import HostHttp, HttpRequestObject
 from corefn_azure.nosql import CosmosDocuments, DocumentListObject, HostCosmos
 from corefn_azure.queue import HostQueue, HostServiceBus, QueueMessageObject, ServiceBusObject

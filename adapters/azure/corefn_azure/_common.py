@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from corefn.dispatch import raise_first_failure
-from corefn.events.base import Body, Event, parse_time
+from corefn.events.base import Body, parse_time
 from corefn.kit import Failure, PayloadShape
 from corefn.payload import Reader
 
@@ -174,31 +174,6 @@ class HostShape(PayloadShape):
 
     def to_response(self, result: DispatchResult) -> Any:
         return host_response(result)
-
-
-class HostEnvelope(PayloadShape):
-    """An object of exactly ``Data`` and ``Metadata`` carries the Functions host's signature;
-    if no specific host shape claimed it, it is malformed, never a direct invoke."""
-
-    provider: ClassVar[str] = PROVIDER
-    name: ClassVar[str] = "host-envelope"
-    kind: ClassVar[str] = "invoke"
-
-    @classmethod
-    def matches(cls, raw: Any) -> bool:
-        return is_envelope(raw)
-
-    def to_events(self) -> list[Event]:
-        r, raw = self.reader, self.raw
-        r.dict(raw, "Data")
-        r.dict(raw, "Metadata")
-        if not raw["Data"]:
-            raise r.error("Data", "holds no binding value")
-        raise r.error(
-            "Metadata",
-            "names no trigger corefn reads (expected DequeueCount, DeliveryCount, PartitionContext, BlobTrigger, "
-            "a TimerInfo, an HTTP request or a document list)",
-        )
 
 
 # ------------------------------------------------------------------ binding-object attributes
