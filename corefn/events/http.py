@@ -150,9 +150,8 @@ class HttpResponse(Record):
 TEXT_TYPES = frozenset({"application/x-www-form-urlencoded", "application/graphql", "image/svg+xml"})
 
 
-def as_http_response(result: Any) -> HttpResponse:
-    """Normalise what an HTTP handler returned (a shape's ``to_response`` is something else: the
-    provider's answer to a whole delivery)."""
+def to_response(result: Any) -> HttpResponse:
+    """Normalise what an HTTP handler returned."""
     if isinstance(result, HttpResponse):
         return result
     if result is None:
@@ -166,7 +165,3 @@ def as_http_response(result: Any) -> HttpResponse:
     raise TypeError(
         f"an HTTP handler returned {type(result).__name__}; return HttpResponse, str, bytes, dict, list or None"
     )
-
-
-#: the old name, still imported by ``corefn.dispatch`` while the delivery path is rewritten
-to_response = as_http_response
