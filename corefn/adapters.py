@@ -183,6 +183,14 @@ def installed_clouds() -> list[str]:
     return sorted({ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)})
 
 
+def __getattr__(name: str) -> Any:
+    """``BUILTIN_CLOUDS`` was a fixed tuple of four; code written against it now gets what is
+    installed, so a fifth cloud is never left out."""
+    if name == "BUILTIN_CLOUDS":
+        return tuple(installed_clouds())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def all_adapters() -> list[Adapter]:
     """Registered adapters first, then every installed one, each once."""
     seen: dict[str, Adapter] = {a.name: a for a in _registered}

@@ -124,3 +124,4 @@ def test_http_shapes_answer_a_failure_with_a_500(path: Path) -> None:
     success = call(_http_app(fail=False), payload, cloud=cloud)
     failure = call(_http_app(fail=True), payload, cloud=cloud)
     assert failure != success and "500" in str(failure)
+
