@@ -6,6 +6,7 @@ complaint of this field, so what a cloud needs loads only when that cloud is use
 
 from corefn._version import __version__
 from corefn.app import App, Cors
+from corefn.auth import Auth, Jwt
 from corefn.context import Context
 from corefn.dispatch import Batch
 from corefn.errors import (
@@ -21,7 +22,10 @@ from corefn.errors import (
     SinkUnavailableError,
 )
 from corefn.events import (
+    Allow,
+    AuthorizeRequest,
     Body,
+    Deny,
     Event,
     HttpRequest,
     HttpResponse,
@@ -36,12 +40,16 @@ from corefn.events import (
 from corefn.specs import Options
 
 __all__ = [
+    "Allow",
     "App",
+    "Auth",
+    "AuthorizeRequest",
     "Batch",
     "Body",
     "ConfigurationError",
     "Context",
     "Cors",
+    "Deny",
     "CorefnError",
     "Event",
     "EventShapeError",
@@ -49,6 +57,7 @@ __all__ = [
     "HttpRequest",
     "HttpResponse",
     "InvokeEvent",
+    "Jwt",
     "NoSqlChange",
     "Options",
     "PayloadError",

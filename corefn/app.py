@@ -19,6 +19,7 @@ from corefn.errors import ConfigurationError
 from corefn.kinds import names
 from corefn.specs import (
     OPTION_NAMES,
+    AuthorizerTrigger,
     HandlerSpec,
     HttpTrigger,
     InvokeTrigger,
@@ -37,6 +38,7 @@ from corefn.specs import (
 )
 
 if TYPE_CHECKING:
+    from corefn.auth import Jwt
     from corefn.flows.spec import FlowSpec, Node
     from corefn.routing import Router
     from corefn.sinks.base import Cache, ObjectStore, Publisher, Sql, Table
@@ -102,7 +104,8 @@ class App:
     are the options every handler starts from; ``api_key_env`` names the environment variable
     the local runtime and the adapters read the API key from; ``include`` lists data files and
     folders (relative to the app's file) that deployment bundles carry beside the modules the
-    app imports (those are found from its imports).
+    app imports (those are found from its imports); ``auth`` (a :class:`~corefn.auth.Jwt`)
+    protects every HTTP route that does not say ``auth=False``.
     """
 
     __slots__ = ("name", "cors", "defaults", "api_key_env", "include", "_handlers", "_sinks", "_sink_objects", "_router", "_flows")
@@ -115,12 +118,13 @@ class App:
         defaults: Options | None = None,
         api_key_env: str = "COREFN_API_KEY",
         include: Iterable[str] = (),
+        auth: Jwt | None = None,
     ) -> None:
         from corefn.policy import check_include
 
         self.name = check_name(name, "app")
         self.cors = cors
-        self.defaults = defaults if defaults is not None else Options()
+        self.defaults = (defaults if defaults is not None else Options()).merged(auth=auth)
         self.api_key_env = api_key_env
         self.include = check_include(include)
         self._handlers: dict[str, HandlerSpec] = {}
@@ -309,6 +313,11 @@ class App:
     def nosql(self, table: str, *, batch: bool = False, name: str | None = None, **options: Any) -> Callable[[F], F]:
         """One change of ``table`` per call (insert, modify, remove or upsert)."""
         return self._declare(NoSqlTrigger(check_name(table, "table"), batch), name, options)
+
+    def authorizer(self, name: str | None = None, *, response: str = "simple", **options: Any) -> Callable[[F], F]:
+        """A gateway authorizer (API Gateway REQUEST / TOKEN Lambda authorizers): the handler gets
+        an :class:`~corefn.events.authorize.AuthorizeRequest` and returns ``Allow``, ``Deny`` or a bool."""
+        return self._declare(AuthorizerTrigger(response), name, options)  # type: ignore[arg-type]
 
     def invoke(self, name: str | None = None, **options: Any) -> Callable[[F], F]:
         """Direct invocation with a JSON payload; the handler's return value is the answer."""

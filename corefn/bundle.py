@@ -212,6 +212,10 @@ def requirement_names(app: App, app_ref: str, cloud: str) -> list[str]:
     if source is not None and source.is_file():
         wanted += sorted(scan_imports(source).distributions)
     extras = {cloud} | {SINK_EXTRAS[s.kind] for s in app.sinks if s.kind in SINK_EXTRAS}
+    from corefn.auth import jwt_extra
+
+    if jwt_extra(app.handlers):  # routes with auth= verify tokens in the function: PyJWT ships
+        extras.add("jwt")
     try:
         declared = requires("corefn") or []
     except PackageNotFoundError:

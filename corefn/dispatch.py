@@ -404,6 +404,13 @@ def dispatch_http(app: App, request: HttpRequest, ctx: Context) -> HttpResponse:
         return _with_cors(cors, origin, response)
     if spec.options.api_key and not _api_key_ok(app, request):
         return _with_cors(cors, origin, HttpResponse.json({"error": "missing or invalid API key"}, 401))
+    if spec.options.auth:
+        from corefn.auth._check import authenticate
+
+        verified = authenticate(spec.options.auth, request)
+        if isinstance(verified, HttpResponse):
+            return _with_cors(cors, origin, verified)
+        request = request.replace(auth=verified)
     if params:
         request = request.replace(params=params)
     ctx.function, ctx.event_id = spec.name, request.id

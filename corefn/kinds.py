@@ -24,6 +24,7 @@ from typing import Literal
 
 from corefn._record import Record, _set
 from corefn.events import (
+    AuthorizeRequest,
     Event,
     HttpRequest,
     InvokeEvent,
@@ -35,6 +36,7 @@ from corefn.events import (
     TopicMessage,
 )
 from corefn.specs import (
+    AuthorizerTrigger,
     HttpTrigger,
     InvokeTrigger,
     NoSqlTrigger,
@@ -80,6 +82,8 @@ class Kind(Record):
 KINDS: tuple[Kind, ...] = (
     Kind("http", HttpRequest, HttpTrigger, None, "request"),
     Kind("invoke", InvokeEvent, InvokeTrigger, "name", "request"),
+    # an API Gateway Lambda authorizer: a gateway waits for the decision; it names no resource
+    Kind("authorizer", AuthorizeRequest, AuthorizerTrigger, None, "request"),
     Kind("queue", QueueMessage, QueueTrigger, "queue", "message"),
     Kind("topic", TopicMessage, TopicTrigger, "topic", "message"),
     Kind("stream", StreamRecord, StreamTrigger, "stream", "message"),

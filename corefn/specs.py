@@ -12,11 +12,14 @@ into new top-level fields.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from corefn._record import Record, _set
 from corefn.errors import ConfigurationError
 from corefn.events.storage import STORAGE_OPERATIONS, StorageOperation
+
+if TYPE_CHECKING:
+    from corefn.auth import Jwt
 
 _NONE: Mapping[str, Any] = {}
 
@@ -38,6 +41,8 @@ class Options(Record):
     - ``batch_size``: records per invocation for poll-based triggers.
     - ``ordered``: keep order per partition / message group (stream semantics).
     - ``api_key``: HTTP callers must present the app's API key.
+    - ``auth``: HTTP callers must present a token this :class:`~corefn.auth.Jwt` accepts;
+      ``False`` makes a route public under an app-wide ``auth``.
     - ``concurrency``: upper bound on parallel invocations.
     - ``warm``: keep the function warm with a 5-minute ping (the providers reclaim idle instances
       after a few minutes without traffic and do not publish how long; a ping must short-circuit,
@@ -49,7 +54,7 @@ class Options(Record):
 
     __slots__ = (
         "memory", "timeout", "max_attempts", "dead_letter", "batch_size", "ordered", "api_key",
-        "concurrency", "warm", "env", "provider", "uses", "backoff", "max_age", "idempotent",
+        "auth", "concurrency", "warm", "env", "provider", "uses", "backoff", "max_age", "idempotent",
     )
     memory: int | None
     timeout: float | None
@@ -58,6 +63,7 @@ class Options(Record):
     batch_size: int | None
     ordered: bool
     api_key: bool
+    auth: Jwt | Literal[False] | None
     concurrency: int | None
     warm: bool
     env: Mapping[str, str]
@@ -77,6 +83,7 @@ class Options(Record):
         batch_size: int | None = None,
         ordered: bool = False,
         api_key: bool = False,
+        auth: Jwt | Literal[False] | None = None,
         concurrency: int | None = None,
         warm: bool = False,
         env: Mapping[str, str] = _NONE,
@@ -93,6 +100,9 @@ class Options(Record):
         _set(self, "batch_size", batch_size)
         _set(self, "ordered", ordered)
         _set(self, "api_key", api_key)
+        if auth not in (None, False) and type(auth).__name__ != "Jwt":
+            raise ConfigurationError(f"auth= takes a corefn.auth.Jwt (or False for a public route), got {auth!r}")
+        _set(self, "auth", auth)
         _set(self, "concurrency", concurrency)
         _set(self, "warm", warm)
         _set(self, "env", env)
@@ -252,6 +262,21 @@ class NoSqlTrigger(Trigger):
     @property
     def resource(self) -> str:
         return self.table
+
+
+class AuthorizerTrigger(Trigger):
+    """A gateway's authorizer: ``response`` is the answer form a gateway that offers two wants
+    (API Gateway HTTP APIs: ``"simple"`` ``isAuthorized`` or an IAM ``"policy"``; REST APIs and
+    TOKEN authorizers always get a policy)."""
+
+    __slots__ = ("response",)
+    kind: ClassVar[str] = "authorizer"
+    response: Literal["simple", "policy"]
+
+    def __init__(self, response: Literal["simple", "policy"] = "simple") -> None:
+        if response not in ("simple", "policy"):
+            raise ConfigurationError("authorizer response must be 'simple' or 'policy'")
+        _set(self, "response", response)
 
 
 class InvokeTrigger(Trigger):

@@ -17,9 +17,10 @@ CLOUDS = sorted(p.name for p in (Path(__file__).parent / "events").iterdir() if 
 #: triggers a built-in cloud has no JSON payload for (documented in each adapter's samples/)
 MISSING = {
     "aws": set(),
-    "azure": {"invoke"},  # Azure Functions has no direct invoke
-    "gcp": {"http", "invoke"},  # HTTP functions receive a Flask request; no direct invoke
-    "openwhisk": {"queue", "topic"},  # no native queue or topic trigger
+    "azure": {"invoke", "authorizer"},  # Azure Functions has no direct invoke
+    "gcp": {"http", "invoke", "authorizer"},  # HTTP functions receive a Flask request; no direct invoke
+    "openwhisk": {"queue", "topic", "authorizer"},  # no native queue or topic trigger
+    # authorizers are API Gateway's (Lambda authorizers): the other clouds' gateways call no function
 }
 
 

@@ -27,6 +27,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "report": ("corefn.cli.report:command", "Report the lock-in of an app or an AWS template, per cloud."),
     "dead": ("corefn.cli.dead:command", "List, show and redrive dead letters (local runtime or a cloud's DLQ)."),
     "policy": ("corefn.cli.policy:command", "Print each handler's retry policy per cloud, and what a cloud cannot honour."),
+    "token": ("corefn.cli.token:command", "Mint a development JWT from the local issuer (auth=Jwt.local())."),
 }
 
 

@@ -25,6 +25,9 @@ def generate(app_ref: str, cloud: str) -> dict[str, str | bytes]:
 
         names = ", ".join(flow.name for flow in app.flows)
         raise ConfigurationError(f"app {app.name!r} declares flows ({names}); flows run on `corefn run` only, deploying them is not built yet")
+    from corefn.auth import refuse_local_issuer
+
+    refuse_local_issuer(app.handlers)
     return dict(get_adapter(cloud).generate(app, app_ref))
 
 

@@ -1,5 +1,6 @@
 """corefn's portable events: one frozen, slotted class per trigger kind."""
 
+from corefn.events.authorize import Allow, AuthorizeRequest, Deny
 from corefn.events.base import Body, Event, Headers, LazyMap, Query, format_time, parse_time
 from corefn.events.http import HttpRequest, HttpResponse
 from corefn.events.invoke import InvokeEvent
@@ -12,13 +13,16 @@ from corefn.events.timer import TimerEvent
 #: kind name → event class; the JSON form's "kind" field.
 EVENT_KINDS: dict[str, type[Event]] = {
     cls.kind: cls
-    for cls in (HttpRequest, StorageEvent, QueueMessage, TopicMessage, TimerEvent, StreamRecord, NoSqlChange, InvokeEvent)
+    for cls in (HttpRequest, StorageEvent, QueueMessage, TopicMessage, TimerEvent, StreamRecord, NoSqlChange, InvokeEvent, AuthorizeRequest)
 }
 
 __all__ = [
     "EVENT_KINDS",
     "STORAGE_OPERATIONS",
+    "Allow",
+    "AuthorizeRequest",
     "Body",
+    "Deny",
     "Event",
     "Headers",
     "HttpRequest",

@@ -7,16 +7,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from corefn._record import Record, _set
 from corefn.events.base import Body, Event, Headers, Query, body_fields
+
+if TYPE_CHECKING:
+    from corefn.auth import Auth
 
 _NO_PARAMS: Mapping[str, str] = {}
 
 
 class HttpRequest(Event):
-    __slots__ = ("method", "path", "headers", "query", "body", "params", "cookies", "client_ip")
+    __slots__ = ("method", "path", "headers", "query", "body", "params", "cookies", "client_ip", "auth")
     kind: ClassVar[str] = "http"
     method: str
     path: str
@@ -26,6 +29,8 @@ class HttpRequest(Event):
     params: Mapping[str, str]
     cookies: tuple[str, ...]
     client_ip: str | None
+    #: the verified caller on a route with ``auth=`` (or whom a gateway vouched for), else ``None``
+    auth: Auth | None
 
     def __init__(
         self,
@@ -40,6 +45,7 @@ class HttpRequest(Event):
         client_ip: str | None = None,
         id: str | None = None,
         raw: Any = None,
+        auth: Auth | None = None,
     ) -> None:
         # Adapters pass the lazy types already; plain values are for people building requests
         # by hand (tests, the local server), at the cost of one isinstance each.
@@ -53,6 +59,7 @@ class HttpRequest(Event):
         _set(self, "client_ip", client_ip)
         _set(self, "id", id)
         _set(self, "raw", raw)
+        _set(self, "auth", auth)
 
     @property
     def text(self) -> str:

@@ -211,6 +211,7 @@ class Runtime:
         t, s = spec.trigger, self.settings
         if spec.kind == "http":
             key = " [api key]" if spec.options.api_key else ""
+            key += " [jwt]" if spec.options.auth else ""
             where = "" if s.until_idle else f" http://{s.host}:{s.port}{t.route}"
             return f"{','.join(t.methods)} {t.route}{key}{where}"
         if spec.kind == "timer":

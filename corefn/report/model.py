@@ -31,6 +31,7 @@ TRIGGER_FIELDS: dict[str, tuple[str, ...]] = {
     "stream": ("stream",),
     "nosql": ("table",),
     "invoke": (),
+    "authorizer": ("response",),
 }
 SINK_KINDS = ("object", "table", "cache", "sql", "publisher")
 

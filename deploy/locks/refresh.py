@@ -29,7 +29,7 @@ LOCKS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "aws-python3.12": (
         "3.12",
         ("manylinux_2_34_aarch64", "manylinux_2_28_aarch64", "manylinux_2_17_aarch64", "manylinux2014_aarch64"),
-        ("boto3>=1.34", "SQLAlchemy>=2.0", "psycopg[binary]>=3.1", "redis>=5.0", "Pillow>=10.3"),
+        ("boto3>=1.34", "SQLAlchemy>=2.0", "psycopg[binary]>=3.1", "redis>=5.0", "Pillow>=10.3", "PyJWT[crypto]>=2.8"),
     ),
 }
 #: lock name → architecture → platform tags the pins are also checked against (every pin must have

@@ -9,7 +9,7 @@ from typing import Any
 from corefn import App
 from corefn.context import Context
 from corefn.errors import HttpError
-from corefn.events import HttpRequest, HttpResponse
+from corefn.events import Allow, HttpRequest, HttpResponse
 
 app = App("fixture-app")
 
@@ -197,6 +197,12 @@ def devices(change: Any) -> None:
 
 
 # ----------------------------------------------------------------------------------- invoke
+
+
+@app.authorizer("gatekeeper")
+def gatekeeper(request: Any) -> Allow:
+    record("gatekeeper", request)
+    return Allow("user-1", {"tenant": "t1"})
 
 
 @app.invoke("resize")

@@ -35,10 +35,10 @@ ROUTES: dict[str, str] = {
     "http-vpc-lattice": "lattice_v1",
     "http-vpc-lattice-v2": "lattice_v2",
     "http-vpc-lattice-v2-multivalue": "lattice_v2",
-    "invoke-apigw-authorizer-request-rest": "resize",
-    "invoke-apigw-authorizer-request-v1": "resize",
-    "invoke-apigw-authorizer-request-v2": "resize",
-    "invoke-apigw-authorizer-token": "resize",
+    "authorizer-apigw-request-rest": "gatekeeper",
+    "authorizer-apigw-request-v1": "gatekeeper",
+    "authorizer-apigw-request-v2": "gatekeeper",
+    "authorizer-apigw-token": "gatekeeper",
     "invoke-apigw-websocket-connect": "resize",
     "invoke-apigw-websocket-message": "resize",
     "nosql-dynamodb-insert-modify-remove": "example_table",
@@ -95,6 +95,13 @@ def test_fixture_reaches_its_handler(name: str, monkeypatch: pytest.MonkeyPatch)
         assert event.raw is not None or event.kind == "invoke"  # the escape hatch (an invoke is all payload)
     if name.startswith("http-"):
         assert answer["statusCode"] == 200 or (name in ("http-alb", "http-vpc-lattice") and answer["statusCode"] in (201, 202))
+    elif name.startswith("authorizer-"):  # the answer API Gateway reads: a simple response or a policy
+        payload = load(name)
+        if payload.get("version") == "2.0":
+            assert answer == {"isAuthorized": True, "context": {"sub": "user-1", "tenant": "t1"}}
+        else:
+            (statement,) = answer["policyDocument"]["Statement"]
+            assert statement == {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": payload["methodArn"]}
     elif name.startswith("invoke-"):  # unclaimed on purpose: the payload reaches the invoke handler whole
         assert answer["resized"] == load(name)
     elif name.startswith(("queue-", "stream-", "nosql-", "storage-s3-in-sqs", "storage-s3-sns-in-sqs", "storage-s3-testevent-in-sqs")):

@@ -1,7 +1,8 @@
-"""Payloads that look like HTTP requests but want another answer — API Gateway Lambda
-authorizers (REQUEST v1 / v2, TOKEN) and WebSocket API routes — are claimed by no AWS shape:
-``corefn inspect`` refuses them without ``--cloud`` (exit 2) and reads them as a direct invoke
-with it, and the Lambda entry point hands them whole to the invoke handler."""
+"""Payloads that look like HTTP requests but want another answer — WebSocket API routes — are
+claimed by no AWS shape: ``corefn inspect`` refuses them without ``--cloud`` (exit 2) and reads
+them as a direct invoke with it, and the Lambda entry point hands them whole to the invoke
+handler. API Gateway Lambda authorizers have their own shapes (``corefn_aws.authorizer``); a
+payload with only some of an authorizer's marks is still never read as an HTTP request."""
 
 from __future__ import annotations
 
@@ -21,8 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_kind_is_covered() -> None:
-    assert {"invoke-apigw-authorizer-request-v1", "invoke-apigw-authorizer-request-v2", "invoke-apigw-authorizer-token",
-            "invoke-apigw-websocket-connect"} <= set(UNCLAIMED)
+    assert {"invoke-apigw-websocket-connect", "invoke-apigw-websocket-message"} <= set(UNCLAIMED)
 
 
 @pytest.mark.parametrize("name", UNCLAIMED)
@@ -38,14 +38,14 @@ def test_no_aws_shape_claims_it(name: str) -> None:
 
 @pytest.mark.parametrize("key", ["type", "methodArn"])
 def test_one_authorizer_mark_is_enough(key: str) -> None:
-    payload = load("invoke-apigw-authorizer-request-v1")
+    payload = load("authorizer-apigw-request-v1")
     del payload[key]
     assert parse(payload, cloud="aws").shape is None
 
 
 @pytest.mark.parametrize("args, code, shape", [([], 2, None), (["--cloud", "aws"], 0, "invoke")])
 def test_the_inspect_command(args: list[str], code: int, shape: str | None) -> None:
-    path = EVENTS / "invoke-apigw-authorizer-request-v2.json"
+    path = EVENTS / "invoke-apigw-websocket-message.json"
     done = subprocess.run(
         [sys.executable, "-c", "import sys; from corefn.cli import main; sys.exit(main())", "inspect", str(path), *args],
         capture_output=True, text=True, cwd=ROOT, timeout=60,

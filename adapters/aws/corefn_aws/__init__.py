@@ -21,12 +21,15 @@ s3-eventbridge        storage    ``source == "aws.s3"`` + ``detail-type``
 eventbridge-schedule  timer      ``detail-type == "Scheduled Event"``, ``source`` aws.events / aws.scheduler
 vpc-lattice           http       ``raw_path`` + ``method``, no ``version`` (Lattice event version 1)
 vpc-lattice-v2        http       ``version == "2.0"``, ``requestContext.targetGroupArn``, no ``http``
+apigw-authz-token     authorizer ``type == "TOKEN"`` + ``methodArn`` (``authorizer.py``)
+apigw-authz-request   authorizer ``type == "REQUEST"`` + ``methodArn`` (REST API / HTTP API 1.0)
+apigw-authz-v2        authorizer ``version == "2.0"`` + ``routeArn`` (HTTP API 2.0)
 ====================  =========  ==============================================================
 
 Anything else is a direct invoke at run time (``corefn.adapters.handle``); so, on purpose, are
-two payloads that look like HTTP but want another answer: API Gateway Lambda authorizers (``type``
-TOKEN / REQUEST, ``methodArn`` / ``routeArn``) and WebSocket API routes
-(``requestContext.connectionId`` / ``eventType``); see ``http.py``. A ``kinesis`` record packed
+WebSocket API routes (``requestContext.connectionId`` / ``eventType``), which look like HTTP but
+want another answer (see ``http.py``). API Gateway Lambda authorizers reach ``@app.authorizer``
+handlers (``authorizer.py``); the HTTP shapes leave them alone. A ``kinesis`` record packed
 by the KPL yields one stream event per user record (``_kpl.py``). Importing this
 package imports no AWS SDK: the Lambda cold start pays only for what it uses.
 """
@@ -37,6 +40,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from corefn.adapters import Shape, WarmupShape
+from corefn_aws.authorizer import RequestAuthorizer, RequestAuthorizerV2, TokenAuthorizer
 from corefn_aws.http import Alb, FunctionUrl, HttpApiV2, RestApiV1
 from corefn_aws.lattice import LatticeV1, LatticeV2
 from corefn_aws.nosql import DynamoDbStream
@@ -66,6 +70,9 @@ SHAPES: tuple[type[Shape], ...] = (
     ScheduledEvent,
     LatticeV1,  # rare, and exclusive of every shape above: last, so no other shape pays for them
     LatticeV2,
+    RequestAuthorizerV2,  # authorizer functions are deployed on their own: every other shape is
+    RequestAuthorizer,  # exclusive of them (http.is_authorizer), so they go last
+    TokenAuthorizer,
 )
 
 

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from corefn.loader import bundled_ref
 from corefn_aws._cron import to_eventbridge
+from corefn_aws._gateway_auth import authorizer_permissions, http_api_auth, route_auth
 from corefn_aws._iam import role
 from corefn_aws._readme import readme
 from corefn_aws._sam_resources import (
@@ -79,6 +80,8 @@ def _http_events(plan: Plan, spec: HandlerSpec) -> dict[str, Any]:
     events = {}
     for method in methods:
         props = {"Path": trigger.route, "Method": method, ("RestApiId" if rest else "ApiId"): {"Ref": "RestApi" if rest else "HttpApi"}}
+        if method != "OPTIONS":  # a CORS preflight carries no token (Fetch standard, CORS-preflight request)
+            props.update(route_auth(plan, spec))
         events[f"{pascal(method.lower())}{pascal(trigger.route) or 'Root'}"] = {"Type": "Api" if rest else "HttpApi", "Properties": props}
     return events
 
@@ -260,7 +263,8 @@ def template(plan: Plan) -> dict[str, Any]:
         parameters["PrivateSubnetIds"] = {"Type": "List<AWS::EC2::Subnet::Id>", "Description": "Subnets of the VPC your database / cache lives in (functions using them run there)"}
         parameters["SecurityGroupIds"] = {"Type": "List<AWS::EC2::SecurityGroup::Id>", "Description": "Security groups allowed to reach that database / cache"}
     if any((s.options.provider.get("aws") or {}).get("api") != "rest" for s in https):
-        resources["HttpApi"] = {"Type": "AWS::Serverless::HttpApi", "Properties": {}}
+        resources["HttpApi"] = {"Type": "AWS::Serverless::HttpApi", "Properties": http_api_auth(plan)}
+        resources.update(authorizer_permissions(plan))
         outputs["HttpApiUrl"] = {"Value": sub("https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/")}
     if any((s.options.provider.get("aws") or {}).get("api") == "rest" for s in https):
         resources["RestApi"] = {"Type": "AWS::Serverless::Api", "Properties": {"StageName": "api"}}

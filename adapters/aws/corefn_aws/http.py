@@ -39,6 +39,7 @@ from corefn.events import Body, Event, Headers, HttpRequest, HttpResponse, Query
 from corefn.events.base import check_base64, decode_path
 from corefn.payload import Reader
 from corefn_aws._common import PROVIDER
+from corefn_aws._gateway_auth import rest_identity, vouched_identity
 
 
 def _multi_headers(response: HttpResponse) -> dict[str, list[str]]:
@@ -189,6 +190,7 @@ class HttpApiV2:
                 client_ip=http.get("sourceIp"),
                 id=context.get("requestId"),
                 raw=raw,
+                auth=vouched_identity(context) if "authorizer" in context else None,
             )
         ]
 
@@ -294,6 +296,7 @@ class RestApiV1:
                 body=self._body(),
                 **caller,
                 raw=raw,
+                auth=rest_identity(raw.get("requestContext")),
             )
         ]
 

@@ -38,6 +38,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from corefn.auth import jwt_extra
 from corefn.errors import ConfigurationError
 from corefn.loader import bundled_ref
 from corefn_azure._schedule import PLANS, TZ_PLANS, to_ncrontab, to_utc
@@ -269,21 +270,29 @@ def local_settings(app: App, app_ref: str, functions: list[FunctionPlan], plan: 
     return {"IsEncrypted": False, "Values": values}
 
 
-def requirements(app_ref: str) -> str:
+def requirements(app_ref: str, extra: str = "") -> str:
     """What the Functions host installs: the worker's library, corefn, and the app's own
     ``requirements.txt`` (see :func:`corefn.loader.app_requirements`)."""
     from corefn._version import __version__
     from corefn.loader import app_requirements
 
-    lines = ["azure-functions", f"corefn[azure]=={__version__}", *app_requirements(app_ref)]
+    lines = ["azure-functions", f"corefn[azure{extra}]=={__version__}", *app_requirements(app_ref)]
     return "".join(f"{line}\n" for line in lines)
 
 
 def generate(app: App, app_ref: str) -> Mapping[str, str | bytes]:
     functions, plan = plan_app(app)
-    return {
+    files: dict[str, str | bytes] = {
         "function_app.py": function_app_py(app, app_ref, functions),
         "host.json": json.dumps(host_json(app, functions), indent=2) + "\n",
-        "requirements.txt": requirements(app_ref),
+        "requirements.txt": requirements(app_ref, jwt_extra(app.handlers)),
         "local.settings.json.example": json.dumps(local_settings(app, app_ref, functions, plan), indent=2) + "\n",
     }
+    from corefn_azure._auth import auth_settings
+
+    settings, notes = auth_settings(app.handlers)
+    if settings is not None:  # deploy: az deployment group create --template-file auth/authsettingsV2.json
+        files["auth/authsettingsV2.json"] = json.dumps(settings, indent=2) + "\n"
+    if notes:
+        files["auth/NOTES.txt"] = "".join(f"{note}\n" for note in notes)
+    return files

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from corefn.events import Body, Event, HttpRequest, HttpResponse
 from corefn.events.base import Headers, Query, decode_path
 from corefn.kit import Failure, PayloadShape
+from corefn_azure._auth import vouched_identity
 from corefn_azure._common import (
     PROVIDER,
     binding_object,
@@ -79,6 +80,7 @@ class HttpRequestObject(PayloadShape):
                 params=dict(req.route_params or {}),
                 client_ip=client_ip(headers),
                 raw=req,
+                auth=vouched_identity(headers),
             )
         ]
 
@@ -126,15 +128,17 @@ class HostHttp(PayloadShape):
             parsed = Query(query)
         else:
             raise r.error("Data.Query", "should be an object or its JSON text")
+        headers = Headers(r.opt_dict(req, "Headers", at="Data"))
         return [
             HttpRequest(
                 method=r.str(req, "Method", at="Data").upper(),
                 path=decode_path(url.path or "/"),
-                headers=Headers(r.opt_dict(req, "Headers", at="Data")),
+                headers=headers,
                 query=parsed,
                 body=body_of(req.get("Body"), r, "Data.Body"),
                 params={str(k): str(v) for k, v in r.opt_dict(req, "Params", at="Data").items()},
                 raw=self.raw,
+                auth=vouched_identity(headers),
             )
         ]
 

@@ -7,7 +7,9 @@ operations: an Eventarc trigger filters on one event type), each with its own ta
 
 Triggers per kind (the Google column of the seed's trigger table)::
 
-    http      --trigger-http --allow-unauthenticated (API keys are checked by corefn)
+    http      --trigger-http --allow-unauthenticated (API keys and auth=Jwt tokens are checked by
+              corefn); provider={"gcp": {"iam": True}}: --no-allow-unauthenticated, so Cloud Run's
+              IAM check verifies the caller's Google-signed ID token before the function runs
     storage   --trigger-event-filters=type=google.cloud.storage.object.v1.<op> bucket=B --retry
     nosql     --trigger-event-filters=type=google.cloud.firestore.document.v1.written
               database=(default), --trigger-event-filters-path-pattern=document=TABLE/{doc} --retry
@@ -38,6 +40,7 @@ from dataclasses import dataclass, field
 
 from corefn._version import __version__
 from corefn.app import App
+from corefn.auth import jwt_extra
 from corefn.errors import ConfigurationError
 from corefn.loader import app_requirements, bundled_ref
 from corefn.specs import HandlerSpec, StorageTrigger, TimerTrigger
@@ -138,7 +141,8 @@ def _push_subscription(fn_name: str, topic: str, spec: HandlerSpec, ordered: boo
 
 
 def _plan_http(app: App, spec: HandlerSpec) -> list[Function]:
-    trigger = ["--trigger-http", "--allow-unauthenticated"]
+    iam = bool((spec.options.provider.get("gcp") or {}).get("iam"))
+    trigger = ["--trigger-http", "--no-allow-unauthenticated" if iam else "--allow-unauthenticated"]
     if spec.options.api_key:
         trigger.append(f"--set-secrets={app.api_key_env}={app.name}-api-key:latest")
     return [Function(function_name(app, spec), target_name(spec), spec, tuple(trigger))]
@@ -338,7 +342,7 @@ def generate(app: App, app_ref: str) -> dict[str, str | bytes]:
     functions = plan(app, app_ref)
     files: dict[str, str | bytes] = {
         "main.py": render_main(app, app_ref, functions),
-        "requirements.txt": f"# what main.py needs on Cloud Functions ({RUNTIME})\ncorefn[gcp]=={__version__}\n"
+        "requirements.txt": f"# what main.py needs on Cloud Functions ({RUNTIME})\ncorefn[gcp{jwt_extra(app.handlers)}]=={__version__}\n"
         "functions-framework>=3.5\ngoogle-events>=0.14\n" + "".join(f"{line}\n" for line in app_requirements(app_ref)),
         "deploy.sh": render_deploy(app, functions),
     }

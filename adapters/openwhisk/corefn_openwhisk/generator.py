@@ -36,6 +36,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from corefn.auth import jwt_extra
 from corefn.loader import split_ref
 from corefn_openwhisk.action import ENV_PREFIX
 
@@ -247,14 +248,14 @@ def build_script(app: App, app_ref: str, actions: list[ActionPlan]) -> str:
 # its main(params)), next to the packages it imports: corefn with its OpenWhisk adapter, and the
 # app's own code ({source} from APP_SRC).
 #   APP_SRC      folder holding the app's code (default: {folder or "the current directory"})
-#   COREFN_SPEC  what pip installs (default: corefn[openwhisk]; a path to a corefn checkout works)
+#   COREFN_SPEC  what pip installs (default: corefn[openwhisk{jwt_extra(app.handlers)}]; a path to a corefn checkout works)
 #   COREFN_VENDOR  a folder of already-installed packages (corefn and the app's requirements) to
 #                copy instead of running pip; without it, APP_SRC/requirements.txt is installed too
 # Pure-Python dependencies only: build native ones for linux/x86_64 (pip --platform) yourself.
 set -euo pipefail
 HERE="$(cd "$(dirname "${{BASH_SOURCE[0]}}")" && pwd)"
 APP_SRC="${{APP_SRC:-{folder or "$PWD"}}}"
-COREFN_SPEC="${{COREFN_SPEC:-corefn[openwhisk]}}"
+COREFN_SPEC="${{COREFN_SPEC:-corefn[openwhisk{jwt_extra(app.handlers)}]}}"
 rm -rf "$HERE/build"
 mkdir -p "$HERE/build/vendor"
 if [ -n "${{COREFN_VENDOR:-}}" ]; then
