@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     from corefn.dispatch import DispatchResult
 
 ENTRY_POINT_GROUP = "corefn.adapters"
-BUILTIN_CLOUDS = ("aws", "azure", "gcp", "openwhisk")
 
 
 @runtime_checkable
@@ -152,7 +151,7 @@ def get_adapter(name: str) -> Adapter:
     if found is None:
         found = _entry_points().get(name)
     if found is None:
-        known = sorted(set(BUILTIN_CLOUDS) | set(_entry_points()))
+        known = installed_clouds()
         raise ConfigurationError(f"unknown cloud {name!r}; installed adapters: {', '.join(known)}")
     _loaded[name] = found
     return found
@@ -174,6 +173,22 @@ def _entry_points() -> dict[str, Adapter]:
                 continue
         _entry_points._cached = cached  # type: ignore[attr-defined]
     return cached
+
+
+def installed_clouds() -> list[str]:
+    """The names of the installed adapters (``corefn.adapters`` entry points), sorted, without
+    importing any: what ``corefn deploy`` targets when no ``--cloud`` is given."""
+    from importlib.metadata import entry_points
+
+    return sorted({ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)})
+
+
+def __getattr__(name: str) -> Any:
+    """``BUILTIN_CLOUDS`` was a fixed tuple of four; code written against it now gets what is
+    installed, so a fifth cloud is never left out."""
+    if name == "BUILTIN_CLOUDS":
+        return tuple(installed_clouds())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def all_adapters() -> list[Adapter]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from corefn._record import Record, _set
 from corefn.errors import ConfigurationError
+from corefn.kinds import names
 from corefn.specs import (
     OPTION_NAMES,
     AuthorizerTrigger,
@@ -25,7 +26,7 @@ from corefn.specs import (
     NoSqlTrigger,
     Options,
     QueueTrigger,
-    SinkKind,
+    SinkFamily,
     SinkSpec,
     StorageTrigger,
     StreamTrigger,
@@ -190,7 +191,7 @@ class App:
                 add(spec.resource, kind, handler=spec.name)
         for sink in self._sinks.values():
             kind = sink.resource_kind
-            if sink.kind == "publisher" and not sink.options.get("target") and sink.name in found:
+            if sink.family == "publisher" and not sink.options.get("target") and sink.name in found:
                 kind = found[sink.name].kind  # a publisher to a declared queue/topic/stream
             add(sink.name, kind, sink=sink.name)
         return found
@@ -357,9 +358,9 @@ class App:
 
     # ------------------------------------------------------------------------ declaring sinks
 
-    def _sink(self, kind: SinkKind, name: str, options: Mapping[str, Any]) -> Any:
+    def _sink(self, family: SinkFamily, name: str, options: Mapping[str, Any]) -> Any:
         check_name(name, "sink")
-        spec = SinkSpec(kind, name, dict(options))
+        spec = SinkSpec(family, name, dict(options))
         old = self._sinks.get(name)
         if old is not None:
             if old != spec:
@@ -394,8 +395,8 @@ class App:
     def publisher(self, name: str, *, target: str | None = None, **options: Any) -> Publisher:
         """Publish to queue/topic/stream ``name``; ``target`` says which when no trigger of this app
         declares it."""
-        if target not in (None, "queue", "topic", "stream"):
-            raise ConfigurationError("publisher target must be 'queue', 'topic' or 'stream'")
+        if target is not None and target not in names("message"):
+            raise ConfigurationError(f"publisher target must be one of {', '.join(names('message'))}")
         return self._sink("publisher", name, {"target": target, **options} if target else options)  # type: ignore[no-any-return]
 
 

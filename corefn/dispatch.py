@@ -25,22 +25,15 @@ from corefn.errors import ConfigurationError, HttpError, IdempotencyInProgressEr
 from corefn.events.base import Event
 from corefn.events.http import HttpRequest, HttpResponse, to_response
 from corefn.idempotency import Guard, guard_for
+from corefn.kinds import BY_NAME, resource_fields
 
 if TYPE_CHECKING:
     from corefn.app import App, Cors
     from corefn.context import Context
     from corefn.specs import HandlerSpec
 
-#: the event field that names each kind's resource
-RESOURCE_FIELD: dict[str, str] = {
-    "storage": "bucket",
-    "queue": "queue",
-    "topic": "topic",
-    "stream": "stream",
-    "nosql": "table",
-    "timer": "name",
-    "invoke": "name",
-}
+#: the event field that names each kind's resource (from the table of kinds)
+RESOURCE_FIELD: dict[str, str] = resource_fields()
 
 
 class Batch(list[Any]):
@@ -208,7 +201,7 @@ def resolve(app: App, event: Event, pinned: str | None = None) -> tuple[HandlerS
             return spec, event
         raise ConfigurationError(f"handler {pinned!r} serves {spec.kind} events, not {kind}")
     candidates = app.handlers_of(kind)
-    if kind in ("timer", "invoke"):
+    if BY_NAME[kind].is_named_by_handler:
         named = [s for s in candidates if s.name == logical]
     else:
         named = [s for s in candidates if s.resource == logical]

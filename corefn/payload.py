@@ -34,9 +34,9 @@ class Reader:
     def error(self, field: builtins.str, problem: builtins.str = "is missing") -> EventShapeError:
         return EventShapeError(self.provider, self.shape, field, problem)
 
-    def get(self, obj: Any, path: builtins.str, kind: type[T] | tuple[type, ...], *, default: Any = _MISSING, at: builtins.str = "") -> Any:
-        """The value at dotted ``path`` (``"a.b.c"``) of type ``kind``; ``default`` when missing
-        or null if a default is given, else an EventShapeError."""
+    def get(self, obj: Any, path: builtins.str, expected: type[T] | tuple[type, ...], *, default: Any = _MISSING, at: builtins.str = "") -> Any:
+        """The value at dotted ``path`` (``"a.b.c"``) of the ``expected`` type(s); ``default`` when
+        missing or null if a default is given, else an EventShapeError."""
         where = f"{at}.{path}" if at else path
         value = obj
         for part in path.split("."):
@@ -49,9 +49,9 @@ class Reader:
                 if default is not _MISSING:
                     return default
                 raise self.error(where)
-        if not isinstance(value, kind) or (isinstance(value, bool) and not _wants_bool(kind)):
-            expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-            raise self.error(where, f"should be {expected}, got {type(value).__name__}")
+        if not isinstance(value, expected) or (isinstance(value, bool) and not _wants_bool(expected)):
+            names = expected.__name__ if isinstance(expected, type) else " or ".join(k.__name__ for k in expected)
+            raise self.error(where, f"should be {names}, got {type(value).__name__}")
         return value
 
     def str(self, obj: Any, path: builtins.str, *, at: builtins.str = "") -> builtins.str:
@@ -115,6 +115,6 @@ class Reader:
         return items[0]
 
 
-def _wants_bool(kind: type | tuple[type, ...]) -> bool:
+def _wants_bool(expected: type | tuple[type, ...]) -> bool:
     """JSON booleans are Python ints: accept one only where a bool is asked for."""
-    return kind is bool or (isinstance(kind, tuple) and bool in kind)
+    return expected is bool or (isinstance(expected, tuple) and bool in expected)

@@ -44,7 +44,9 @@ class Options(Record):
     - ``auth``: HTTP callers must present a token this :class:`~corefn.auth.Jwt` accepts;
       ``False`` makes a route public under an app-wide ``auth``.
     - ``concurrency``: upper bound on parallel invocations.
-    - ``warm``: keep the function warm with a 5-minute ping (the seed's cold-start advice).
+    - ``warm``: keep the function warm with a 5-minute ping (the providers reclaim idle instances
+      after a few minutes without traffic and do not publish how long; a ping must short-circuit,
+      not run the handler).
     - ``env``: extra environment variables for this function.
     - ``provider``: per-cloud settings with no portable meaning, keyed by cloud name.
     - ``idempotent``: run once per event (``True``, or :class:`~corefn.idempotency.Idempotency`).
@@ -333,36 +335,45 @@ class HandlerSpec(Record):
 
 # ---------------------------------------------------------------------------------- sinks
 
-SinkKind = Literal["object", "table", "cache", "sql", "publisher"]
+#: what a sink is for: its *family* (``kind`` is the event kind, and only that)
+SinkFamily = Literal["object", "table", "cache", "sql", "publisher"]
+SinkKind = SinkFamily  # the old name, kept for code written against it
 
-#: the resource kind each sink kind occupies in the app's namespace (publishers are resolved
+#: the resource kind each sink family occupies in the app's namespace (publishers are resolved
 #: from the trigger that shares their name, or their ``target`` option)
 SINK_RESOURCE_KINDS: dict[str, str] = {"object": "bucket", "table": "table", "cache": "cache", "sql": "sql"}
 
 
 class SinkSpec(Record):
-    """One declared sink. ``options`` carries kind-specific settings: ``key`` / ``sort_key`` for
-    tables, ``target`` ("queue", "topic" or "stream") for publishers, ``private_network`` for
-    caches that live in a VPC, and anything a backend documents."""
+    """One declared sink of a ``family`` (object, table, cache, sql, publisher). ``options``
+    carries family-specific settings: ``key`` / ``sort_key`` for tables, ``target`` ("queue",
+    "topic" or "stream") for publishers, ``private_network`` for caches that live in a VPC, and
+    anything a backend documents."""
 
-    __slots__ = ("kind", "name", "options")
-    kind: SinkKind
+    __slots__ = ("family", "name", "options")
+    family: SinkFamily
     name: str
     options: Mapping[str, Any]
 
-    def __init__(self, kind: SinkKind, name: str, options: Mapping[str, Any] = _NONE) -> None:
-        _set(self, "kind", kind)
+    def __init__(self, family: SinkFamily, name: str, options: Mapping[str, Any] = _NONE) -> None:
+        _set(self, "family", family)
         _set(self, "name", name)
         _set(self, "options", options)
 
     def __hash__(self) -> int:
-        return hash((self.kind, self.name))
+        return hash((self.family, self.name))
+
+    @property
+    def kind(self) -> SinkFamily:
+        """The old name of :attr:`family`, still read by the deploy generators and the sink
+        resolver while they are rewritten; new code says ``family``."""
+        return self.family
 
     @property
     def resource_kind(self) -> str:
-        if self.kind == "publisher":
+        if self.family == "publisher":
             return str(self.options.get("target") or "queue")
-        return SINK_RESOURCE_KINDS[self.kind]
+        return SINK_RESOURCE_KINDS[self.family]
 
     @property
     def env_var(self) -> str:

@@ -1,14 +1,15 @@
-"""Shared test set-up: the emulator fixtures, and the in-tree demo adapter that proves the
-adapter interface without any cloud."""
+"""Shared test set-up: the emulator fixtures, and the demo adapter (adapters/demo/, a package of
+its own, on the test path through pytest's ``pythonpath``) registered for in-process tests;
+tests/test_fifth_cloud.py installs it for real."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
+from corefn_demo import adapter as demo_adapter
 
 from corefn import adapters
-from tests.demo_adapter import adapter as demo_adapter
 
 pytest_plugins = ["tests.fixtures.emulators"]
 

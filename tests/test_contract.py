@@ -91,7 +91,7 @@ def test_other_clouds_payloads_are_refused_not_misread() -> None:
 
 
 def _cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    code = "import sys; from tests.demo_adapter import adapter; from corefn.adapters import register; " \
+    code = "import sys; sys.path.insert(0, 'adapters/demo'); from corefn_demo import adapter; from corefn.adapters import register; " \
         "register(adapter); from corefn.cli import main; sys.exit(main())"
     return subprocess.run(
         [sys.executable, "-c", code, "inspect", *args], input=stdin, capture_output=True, text=True,

@@ -17,11 +17,12 @@ import pytest
 from corefn.cli.deploy import generate
 
 ROOT = Path(__file__).resolve().parent.parent
-CLOUDS = ("aws", "azure", "gcp", "openwhisk")
 EXAMPLES = {
     "image_pipeline": "examples/image_pipeline/app.py:app",
     "iot_site": "examples/iot_site/app.py:app",
 }
+#: every cloud with checked-in deployments (deploy/<cloud>/<example>/; deploy/locks/ is no cloud)
+CLOUDS = sorted(p.name for p in (ROOT / "deploy").iterdir() if any((p / example).is_dir() for example in EXAMPLES))
 
 
 def regenerate_command(example: str, cloud: str) -> str:

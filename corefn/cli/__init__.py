@@ -1,5 +1,6 @@
 """The ``corefn`` command. One convention for every verb: ``corefn VERB [APP] [--cloud NAME ...]``
-(``--cloud`` repeatable; where a verb works per cloud, no ``--cloud`` means all four).
+(``--cloud`` repeatable; where a verb works per cloud, no ``--cloud`` means every installed
+adapter, found through the ``corefn.adapters`` entry points).
 
 Each verb lives in its own module here and is imported only when run, so ``corefn inspect``
 does not pay for the local runtime's server.

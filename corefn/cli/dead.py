@@ -243,11 +243,11 @@ def redrive(ctx: click.Context, /, ids: tuple[str, ...], everything: bool, handl
 def supports(ctx: click.Context, /, **given: Any) -> None:
     """What each cloud's dead-letter queue allows (--cloud NAME for one)."""
     where = _where(ctx, **given)
-    from corefn.adapters import BUILTIN_CLOUDS
+    from corefn.adapters import installed_clouds
     from corefn.deadletters import OPERATIONS, open_dead_letters
 
     rows: dict[str, dict[str, str | None]] = {}
-    for cloud in [where.cloud] if where.cloud else list(BUILTIN_CLOUDS):
+    for cloud in [where.cloud] if where.cloud else installed_clouds():
         try:
             rows[str(cloud)] = dict(open_dead_letters(str(cloud), {}).supports)
         except CorefnError as exc:

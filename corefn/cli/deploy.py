@@ -66,7 +66,7 @@ def write_files(files: dict[str, str | bytes], out: Path) -> list[Path]:
 
 @click.command()
 @click.argument("app_ref", metavar="APP")
-@click.option("--cloud", "clouds", multiple=True, help="Repeatable; all four when omitted.")
+@click.option("--cloud", "clouds", multiple=True, help="Repeatable; every installed adapter when omitted.")
 @click.option(
     "--out",
     default="build/deploy/{cloud}",
@@ -76,9 +76,9 @@ def write_files(files: dict[str, str | bytes], out: Path) -> list[Path]:
 @click.option("--no-bundle", is_flag=True, help="Write the generated files only, not the vendored code.")
 def command(app_ref: str, clouds: tuple[str, ...], out: str, no_bundle: bool) -> None:
     """Generate deployment files for APP (MODULE:ATTRIBUTE or path/to/file.py:ATTRIBUTE)."""
-    from corefn.adapters import BUILTIN_CLOUDS
+    from corefn.adapters import installed_clouds
 
-    for cloud in clouds or BUILTIN_CLOUDS:
+    for cloud in clouds or installed_clouds():
         target = Path(out.format(cloud=cloud)) if "{cloud}" in out else Path(out) / cloud
         try:
             files = generate(app_ref, cloud)

@@ -21,11 +21,24 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
-@click.command()
+class _InstalledClouds(click.Command):
+    """Lists the installed adapters in ``--help``: read from the entry points only when help is
+    asked for, so running the verb pays nothing for it."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from corefn.adapters import installed_clouds
+
+        formatter.write_paragraph()
+        formatter.write_text(f"Installed clouds: {', '.join(installed_clouds()) or 'none'}.")
+
+
+@click.command(cls=_InstalledClouds)
 @click.argument("cloud")
 @click.argument("trigger")
 def command(cloud: str, trigger: str) -> None:
-    """Print a sample CLOUD payload for TRIGGER (http, storage, queue, topic, timer, stream, nosql, ...)."""
+    """Print a sample CLOUD payload for TRIGGER (http, storage, queue, topic, timer, stream, nosql, ...).
+
+    CLOUD is any installed adapter (a corefn.adapters entry point)."""
     from corefn.adapters import get_adapter
 
     try:

@@ -24,7 +24,7 @@ def inspect_payload(raw: Any, cloud: str | None = None, shape: str | None = None
 
 @click.command()
 @click.argument("file", type=click.File("rb"))
-@click.option("--cloud", help="aws, azure, gcp, openwhisk (or any installed adapter); detected when omitted.")
+@click.option("--cloud", help="An installed adapter (corefn event --help lists them); detected when omitted.")
 @click.option("--shape", help="Skip detection and read the payload as this shape ('invoke' for a direct invoke).")
 def command(file: Any, cloud: str | None, shape: str | None) -> None:
     """Read a provider payload (a JSON file, or - for stdin) and print it as corefn events."""

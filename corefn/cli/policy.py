@@ -89,12 +89,12 @@ def compile_all(app: Any, clouds: list[str]) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def command(app_ref: str, clouds: tuple[str, ...], as_json: bool) -> None:
     """Print each handler's retry policy as every cloud compiles it, and what a cloud cannot honour."""
-    from corefn.adapters import BUILTIN_CLOUDS
+    from corefn.adapters import installed_clouds
     from corefn.loader import load_app
 
     try:
         app = load_app(app_ref)
-        out = compile_all(app, list(clouds) or ["local", *BUILTIN_CLOUDS])
+        out = compile_all(app, list(clouds) or ["local", *installed_clouds()])
     except CorefnError as exc:
         click.echo(f"corefn policy: {exc}", err=True)
         sys.exit(2)

@@ -22,7 +22,7 @@ from corefn.specs import SinkSpec, check_name
 
 
 class LocalPublisher:
-    kinds: ClassVar[tuple[str, ...]] = ("publisher",)
+    families: ClassVar[tuple[str, ...]] = ("publisher",)
 
     def __init__(self, spec: SinkSpec, url: str) -> None:
         name = url.partition("://")[2].strip("/") or spec.name
@@ -31,7 +31,7 @@ class LocalPublisher:
         self.spec = spec
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
         return [Permission("local", ("publish",), url)]
 
     def _store(self) -> Any:

@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from corefn import kinds
 from corefn.errors import ConfigurationError
 from corefn.local import idempotency as local_idempotency
 from corefn.local.console import Console
@@ -39,7 +40,8 @@ if TYPE_CHECKING:
     from corefn.local.watcher import ChangeFeed
 
 LOCK_NAME = "runtime.lock"
-QUEUED_KINDS = ("queue", "topic", "stream", "storage", "nosql", "timer")
+#: every kind the local runtime queues: all but requests, which answer their caller directly
+QUEUED_KINDS = kinds.names("message", "change", "schedule")
 
 README = """\
 This folder is corefn's local state (`corefn run`). Safe to delete with `corefn run --reset`.
@@ -140,7 +142,7 @@ class Runtime:
         stream to every handler (each subscription / consumer sees every message)."""
         out: list[tuple[str, str, str, bool]] = []
         taken: set[str] = set()
-        for kind in ("queue", "topic", "stream"):
+        for kind in kinds.names("message"):
             for spec in self.app.handlers_of(kind):
                 resource = str(spec.resource)
                 if kind == "queue" and resource in taken:

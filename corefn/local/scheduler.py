@@ -1,9 +1,12 @@
 """Timers: 5-field cron expressions evaluated in the handler's IANA time zone.
 
-The seed's warning: functions run in UTC, so ``0 9 * * *`` means 09:00 UTC (18:00 in Seoul)
-unless the declaration says ``tz="Asia/Seoul"``. We evaluate the expression in the declared zone
-(``cronsim`` with ``zoneinfo``, DST-aware) and show the next fire time both in that zone and in
-UTC when the runtime starts.
+Cloud schedules run in UTC unless told otherwise (EventBridge rules' cron expressions always:
+https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html; Azure's
+NCRONTAB without ``WEBSITE_TIME_ZONE``; Cloud Scheduler without ``--time-zone``), so
+``0 9 * * *`` means 09:00 UTC (18:00 in Seoul) unless the declaration says
+``tz="Asia/Seoul"``. We evaluate the expression in the declared zone (``cronsim`` with
+``zoneinfo``, DST-aware) and show the next fire time both in that zone and in UTC when the
+runtime starts.
 
 A tick's last-fired time is persisted with its delivery in one transaction. A tick missed while
 the runtime was down is delivered **once** with ``past_due=True`` (Azure's rule), however many

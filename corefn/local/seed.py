@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 def object_store(app: App, bucket: str) -> Any:
     """The app's declared sink ``bucket``, or the configured backend of an undeclared one."""
-    if any(s.name == bucket and s.kind == "object" for s in app.sinks):
+    if any(s.name == bucket and s.family == "object" for s in app.sinks):
         return app.sink(bucket)
     if any(s.name == bucket for s in app.sinks):
         raise ConfigurationError(f"--seed: {bucket!r} is not an object store of app {app.name!r}")

@@ -13,8 +13,8 @@ DEFAULT_MAX_BODY = 6 * 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """``max_attempts`` applies to handlers that do not declare their own (the seed's Azure rule
-    is 5); ``retry_delay`` is the first back-off, doubled at each failed attempt up to
+    """``max_attempts`` applies to handlers that do not declare their own (5, Azure Queue
+    Storage's default ``maxDequeueCount``); ``retry_delay`` is the first back-off, doubled at each failed attempt up to
     ``retry_cap``; ``visibility`` is how long a claimed delivery stays invisible beyond the
     handler's timeout; ``poll`` is how often workers look for messages published by other
     processes (writes from this process wake them at once)."""

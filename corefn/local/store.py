@@ -18,7 +18,8 @@ the way an SQS consumer does. Delivery is therefore at-least-once.
 
 Ordered rows (streams, NoSQL changes, FIFO queues) carry a ``partition``: only the oldest row of
 a partition may be claimed, so a failing record blocks its partition until it succeeds or is
-dead-lettered (the seed's Kinesis rule), and the partition then moves on.
+dead-lettered (Lambda's rule for a Kinesis shard: https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html),
+and the partition then moves on.
 
 Messages published while no runtime consumed their queue / topic / stream are kept and routed when
 one starts, so a local stream behaves as if every consumer started at ``earliest`` on its first

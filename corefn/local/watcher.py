@@ -56,7 +56,7 @@ def bucket_folders(app: App, buckets: set[str], console: Console) -> dict[str, P
     from corefn.sinks import LOCAL_DEFAULTS, sink_url, state_dir
     from corefn.specs import SinkSpec
 
-    declared = {s.name: s for s in app.sinks if s.kind == "object"}
+    declared = {s.name: s for s in app.sinks if s.family == "object"}
     folders: dict[str, Path] = {}
     for bucket in sorted(buckets):
         spec = declared.get(bucket) or SinkSpec("object", bucket)

@@ -29,6 +29,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from corefn import kinds
 from corefn.context import Context
 from corefn.dispatch import NotRunAfterFailure, Outcome, dispatch
 from corefn.local.deliveries import to_event
@@ -240,7 +241,7 @@ class HandlerRunner:
         target = self.spec.options.dead_letter
         if not target:
             return
-        body = row.body if row.kind in ("queue", "topic", "stream") else json.dumps(to_event(row).to_dict()).encode()
+        body = row.body if row.kind in kinds.names("message") else json.dumps(to_event(row).to_dict()).encode()
         attributes = {**row.attributes, "corefn-dead-letter-from": row.resource, "corefn-attempts": str(row.attempt)}
         self.store.publish(target, [(body, attributes, row.key)])
 

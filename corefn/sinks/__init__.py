@@ -37,8 +37,12 @@ URL                                            sink kind   service (module)
 ``postgresql://``, ``mysql://``,               sql         any SQLAlchemy URL (:mod:`.sqlalchemy_sql`):
 ``mssql+pyodbc://``, ``db2+ibm_db://`` ...                 RDS, Azure SQL, Cloud SQL, Db2
 ``local://name``                               publisher   the local runtime's durable queue
+``cos://bucket[/prefix]?endpoint=https://...`` object      IBM Cloud Object Storage (S3 API, HMAC keys;
+                                                           :mod:`.s3compat`)
+``s3compat://bucket?endpoint=http://...``      object      any S3 API: MinIO, Ceph, R2 (:mod:`.s3compat`)
+``kafka://broker:port[,...]/topic``            publisher   any Kafka: IBM Event Streams, MSK, Confluent
+                                                           (:mod:`.kafka`)
 ``s3://bucket[/prefix]``                       object      Amazon S3 (:mod:`corefn_aws.sinks.s3`)
-``cos://bucket[/prefix]?endpoint=https://...`` object      IBM Cloud Object Storage (S3 API, HMAC keys)
 ``dynamodb://table``                           table       Amazon DynamoDB
 ``sqs://queue[.fifo][?account=ID]``            publisher   Amazon SQS
 ``sns://topic``, ``sns://arn:aws:sns:...``     publisher   Amazon SNS
@@ -50,7 +54,6 @@ URL                                            sink kind   service (module)
 ``firestore://[project/]collection``           table       Firestore
 ``pubsub://[project/]topic``                   publisher   Pub/Sub
 ``cloudant://[host/]db``                       table       IBM Cloudant (:mod:`corefn_openwhisk.sinks`)
-``kafka://broker:port/topic``                  publisher   IBM Event Streams (Kafka)
 =============================================  ==========  ============================================
 
 Backends answer without connecting: ``permissions(url, kind)`` gives least-privilege grants

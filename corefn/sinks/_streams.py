@@ -3,7 +3,7 @@
 A download read as the caller goes must fail like every other call (the SinkError family, not
 the SDK's exception), and an upload from a caller's one-pass stream must report its size
 without asking the service again. Blob Storage and Cloud Storage had a copy of each; S3's
-:class:`corefn_aws.sinks._aws.GuardedStream` differs on purpose (unbuffered, ``read()`` all at
+:class:`corefn.sinks.s3compat.GuardedStream` differs on purpose (unbuffered, ``read()`` all at
 once straight from botocore's body) and stays its own.
 """
 

@@ -113,12 +113,12 @@ class Publisher(Protocol):
 
 class Backend(Protocol):
     """What a backend factory registered under ``corefn.sinks`` returns: any object that
-    implements the sink protocol of its kind, plus these two class-level facts."""
+    implements the sink protocol of its family, plus these two class-level facts."""
 
-    #: sink kinds this backend can serve ("object", "table", "cache", "sql", "publisher")
-    kinds: tuple[str, ...]
+    #: the sink families this backend serves ("object", "table", "cache", "sql", "publisher")
+    families: tuple[str, ...]
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
         """The grants this backend needs for a sink at ``url`` (for least-privilege deploys)."""
         ...

@@ -107,7 +107,7 @@ def _now() -> datetime:
 class FileStore:
     """An :class:`~corefn.sinks.base.ObjectStore` in a local folder. Thread-safe."""
 
-    kinds: ClassVar[tuple[str, ...]] = ("object",)
+    families: ClassVar[tuple[str, ...]] = ("object",)
     private_network: ClassVar[bool] = False
 
     def __init__(self, spec: SinkSpec, url: str) -> None:
@@ -125,7 +125,7 @@ class FileStore:
         self._real_root = self.root.resolve()
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
         """Local folders need no cloud grant; the path is reported so a reader sees what is used."""
         return [Permission("local", ("read", "write"), folder_of(url).as_posix())]
 

@@ -43,7 +43,7 @@ def _store(name: str) -> _Store:
 class MemoryCache:
     """A :class:`~corefn.sinks.base.Cache` in a dict, guarded by a lock (``incr`` is atomic)."""
 
-    kinds: ClassVar[tuple[str, ...]] = ("cache",)
+    families: ClassVar[tuple[str, ...]] = ("cache",)
     private_network: ClassVar[bool] = False
 
     def __init__(self, spec: SinkSpec, url: str) -> None:
@@ -52,7 +52,7 @@ class MemoryCache:
         self._store = _store(url.partition("://")[2] or spec.name)
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
         return []
 
     @classmethod

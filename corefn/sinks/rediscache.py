@@ -54,7 +54,7 @@ SOCKET_TIMEOUT = 5.0
 class RedisCache:
     """A :class:`~corefn.sinks.base.Cache` on Redis (``INCRBY`` makes ``incr`` atomic)."""
 
-    kinds: ClassVar[tuple[str, ...]] = ("cache",)
+    families: ClassVar[tuple[str, ...]] = ("cache",)
     #: conservative class-level answer; :meth:`needs_private_network` answers per URL
     private_network: ClassVar[bool] = True
 
@@ -69,7 +69,7 @@ class RedisCache:
         self._lock = threading.Lock()
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
         """Redis authorises by password / ACL user, not cloud IAM: the grant names the commands
         the backend runs (an ACL a deployer can turn into ``ACL SETUSER ... +get +set ...``)."""
         parts = urlsplit(url)

@@ -81,7 +81,7 @@ def _is_sqlite_memory(url: str) -> bool:
 class SqlAlchemySql:
     """A :class:`~corefn.sinks.base.Sql`: a lazily created, pooled SQLAlchemy Engine."""
 
-    kinds: ClassVar[tuple[str, ...]] = ("sql",)
+    families: ClassVar[tuple[str, ...]] = ("sql",)
     private_network: ClassVar[bool] = False
 
     def __init__(self, spec: SinkSpec, url: str) -> None:
@@ -92,7 +92,7 @@ class SqlAlchemySql:
         self._lock = threading.Lock()
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
         """A database authorises with its own users and GRANTs; the deploy generator can only say
         which server is reached (password removed). With RDS IAM authentication, grant
         ``rds-db:connect`` on the DB user."""

@@ -1,6 +1,6 @@
 """``sqlite://`` — the local NoSQL table (kind ``table``) and local SQL (kind ``sql``).
 
-URL (SQLAlchemy's form, so one URL serves both kinds): ``sqlite:////abs/path/tables.db``,
+URL (SQLAlchemy's form, so one URL serves both families): ``sqlite:////abs/path/tables.db``,
 ``sqlite:///relative/path.db``, or ``sqlite://`` for a private in-memory database. Kind ``sql``
 is handed to :mod:`corefn.sinks.sqlalchemy_sql`; the rest of this module is the table.
 
@@ -83,7 +83,7 @@ class SqliteTable:
     """A :class:`~corefn.sinks.base.Table` in one SQLite table. One connection, guarded by a lock:
     SQLite serialises writers anyway, and the local runtime calls from worker threads."""
 
-    kinds: ClassVar[tuple[str, ...]] = ("table", "sql")
+    families: ClassVar[tuple[str, ...]] = ("table", "sql")
     private_network: ClassVar[bool] = False
 
     def __init__(self, spec: SinkSpec, url: str) -> None:
@@ -98,7 +98,7 @@ class SqliteTable:
         self._db = self._connect()
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
         return [Permission("local", ("read", "write"), database_of(url))]
 
     def _connect(self) -> sqlite3.Connection:
@@ -277,10 +277,10 @@ def _load(row: tuple[str, int]) -> dict[str, Any]:
 
 
 def open_backend(spec: SinkSpec, url: str) -> Any:
-    if spec.kind == "sql":
+    if spec.family == "sql":
         from corefn.sinks.sqlalchemy_sql import open_backend as open_sql
 
         return open_sql(spec, url)
-    if spec.kind != "table":
-        raise ConfigurationError(f"sqlite:// serves table and sql sinks, not {spec.kind!r} sink {spec.name!r}")
+    if spec.family != "table":
+        raise ConfigurationError(f"sqlite:// serves table and sql sinks, not {spec.family!r} sink {spec.name!r}")
     return SqliteTable(spec, url)

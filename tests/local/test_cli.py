@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from corefn_demo import adapter as demo_adapter
 
 from corefn.cli import main
-from tests.demo_adapter import adapter as demo_adapter
 
 APP = "tests.local.apps.basic:app"
 
@@ -75,7 +75,7 @@ def test_event_prints_the_adapters_sample(out: Path, monkeypatch: pytest.MonkeyP
     def sample(trigger: str) -> dict[str, Any]:
         return samples[trigger]
 
-    monkeypatch.setattr(demo_adapter, "sample", sample, raising=False)
+    monkeypatch.setattr(type(demo_adapter), "sample", staticmethod(sample))
     result = run("event", "demo", "queue")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == samples["queue"]
@@ -88,7 +88,7 @@ def test_event_prints_the_adapters_sample(out: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_event_without_samples_fails_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delattr(demo_adapter, "sample", raising=False)
+    monkeypatch.setattr(type(demo_adapter), "sample", None)
     result = run("event", "demo", "queue")
     assert result.exit_code == 2 and "no sample payloads" in result.output
     assert run("event", "no-such-cloud", "queue").exit_code == 2

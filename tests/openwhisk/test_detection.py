@@ -17,7 +17,8 @@ from corefn_openwhisk import SHAPES
 
 SHARED = Path("/work/shared/events")
 LOCAL = Path(__file__).parent.parent / "events"
-OTHER_CLOUDS = ("aws", "azure", "gcp")
+#: every other cloud with payload fixtures (tests/events/<cloud>/)
+OTHER_CLOUDS = sorted(p.name for p in LOCAL.iterdir() if p.is_dir() and p.name != "openwhisk")
 
 
 def _other_payloads() -> list[Path]:

@@ -50,14 +50,14 @@ import pytest
 
 from corefn.errors import ConfigurationError, SinkConflictError, SinkError, SinkNotFoundError
 from corefn.sinks.base import Cache, ObjectInfo, ObjectStore, Publisher, Sql, Table
-from corefn.specs import SinkKind, SinkSpec
+from corefn.specs import SinkFamily, SinkSpec
 
 MiB = 1024 * 1024
 
 
-def make_spec(kind: SinkKind, name: str = "contract", **options: Any) -> SinkSpec:
+def make_spec(family: SinkFamily, name: str = "contract", **options: Any) -> SinkSpec:
     """A sink declaration as ``app.object_store(name, **options)`` would make it."""
-    return SinkSpec(kind, name, dict(options))
+    return SinkSpec(family, name, dict(options))
 
 
 def unique(prefix: str = "t") -> str:

@@ -1,4 +1,5 @@
-"""S3 and IBM COS (through its S3 API) on the moto server, against the object contract."""
+"""Amazon S3 (``s3://``) on the moto server, against the object contract (IBM COS and other
+S3-compatible stores: tests/sinks/test_s3compat.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 import pytest
 
 from corefn.errors import ConfigurationError, SinkNotFoundError, SinkUnavailableError
-from corefn_aws.sinks.s3 import CosStore, S3Store, open_backend, open_cos_backend
+from corefn_aws.sinks.s3 import S3Store, open_backend
 from tests.fixtures.emulators import MotoServer
 from tests.sinks.contract import MiB, ObjectStoreContract, make_spec, unique
 
@@ -35,21 +36,6 @@ class TestS3WithPrefix(ObjectStoreContract):
     @pytest.fixture
     def store(self, aws_env: MotoServer) -> S3Store:
         return open_backend(make_spec("object", "photos", page_size=3), f"s3://{_bucket(aws_env)}/tenant-1")
-
-
-class TestCos(ObjectStoreContract):
-    """IBM COS's S3-compatible API, played by moto's S3: same client, HMAC keys, explicit endpoint."""
-
-    stream_size = 9 * MiB
-
-    @pytest.fixture
-    def store(self, moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> CosStore:
-        for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-            monkeypatch.delenv(name, raising=False)
-        monkeypatch.setenv("COS_HMAC_ACCESS_KEY_ID", "cos-hmac-key")
-        monkeypatch.setenv("COS_HMAC_SECRET_ACCESS_KEY", "cos-hmac-secret")
-        bucket = _bucket(moto_server)
-        return open_cos_backend(make_spec("object", "photos", page_size=3), f"cos://{bucket}?endpoint={moto_server.endpoint_url}&region=us-south")
 
 
 def test_prefix_is_stored_but_not_listed(aws_env: MotoServer) -> None:
@@ -109,14 +95,6 @@ def test_permissions_split_read_write_list() -> None:
         (("s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"), "arn:aws:s3:::my-thumbs/prefix/*"),
         (("s3:ListBucket",), "arn:aws:s3:::my-thumbs"),
     ]
-    assert {g.cloud for g in CosStore.permissions("cos://b?endpoint=https://x", "object")} == {"openwhisk"}
-
-
-def test_cos_needs_an_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("COREFN_COS_ENDPOINT", raising=False)
-    with pytest.raises(ConfigurationError, match="endpoint"):
-        open_cos_backend(make_spec("object", "photos"), "cos://bucket")
-
 
 
 def test_sink_configured_by_environment(aws_env: MotoServer, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from corefn.dispatch import DispatchResult, Outcome
+from corefn.kit import Failure, PayloadShape
 from corefn.payload import Reader
 
 PROVIDER = "aws"
@@ -120,15 +121,30 @@ def signed_record(raw: Any, key: str, source: str) -> dict[str, Any] | None:
     return record if record is not None and record.get(key) == source else None
 
 
-class RecordSource:
-    """What the Lambda record shapes share: the signature (the key and value of ``Records[0]``'s
-    event source) is data, ``signature``; each subclass reads its records and answers."""
+#: event source (``Records[0].eventSource``) → how Lambda learns a record failed. Poll-based
+#: sources read ``batchItemFailures``; every other (asynchronous) source only sees an exception
+#: (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html,
+#: https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html)
+FAILURE_BY_SOURCE: dict[str, Failure] = {
+    "aws:sqs": Failure.PARTIAL,
+    "aws:kinesis": Failure.PARTIAL,
+    "aws:dynamodb": Failure.PARTIAL,
+}
 
+
+class RecordSource(PayloadShape):
+    """What the Lambda record shapes share: the signature (the key and value of ``Records[0]``'s
+    event source) is data, ``signature``, and so is the failure answer it implies
+    (:data:`FAILURE_BY_SOURCE`); each subclass reads its records and answers."""
+
+    provider: ClassVar[str] = PROVIDER
     signature: ClassVar[tuple[str, str]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "signature" in cls.__dict__ and "failure" not in cls.__dict__:
+            cls.failure = FAILURE_BY_SOURCE.get(cls.signature[1], Failure.RAISE)
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
         return signed_record(raw, *cls.signature) is not None
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw

@@ -124,10 +124,9 @@ class DynamoDbStream(RecordSource):
     name: ClassVar[str] = "dynamodb-stream"
     kind: ClassVar[str] = "nosql"
     signature: ClassVar[tuple[str, str]] = ("eventSource", "aws:dynamodb")
-    _r: ClassVar[Reader] = _R
 
     def to_events(self) -> list[Event]:
-        r = self._r
+        r = self.reader
         events: list[Event] = []
         for i, record in enumerate(records(r, self.raw)):
             at = f"Records[{i}]"

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 from corefn.dispatch import DispatchResult
 from corefn.events import Body, Event, QueueMessage, TopicMessage
 from corefn.payload import Reader
-from corefn_aws._common import PROVIDER, RecordSource, arn_name, batch_failures, epoch_seconds, raise_if_failed, records
+from corefn_aws._common import RecordSource, arn_name, batch_failures, epoch_seconds, raise_if_failed, records
 
 
 def _sqs_attributes(r: Reader, record: dict[str, Any], at: str) -> dict[str, str]:
@@ -52,10 +52,9 @@ class Sqs(RecordSource):
     name: ClassVar[str] = "sqs"
     kind: ClassVar[str] = "queue"
     signature: ClassVar[tuple[str, str]] = ("eventSource", "aws:sqs")
-    _r: ClassVar[Reader] = Reader(PROVIDER, "sqs")
 
     def to_events(self) -> list[Event]:
-        r = self._r
+        r = self.reader
         events: list[Event] = []
         for i, record in enumerate(records(r, self.raw)):
             at = f"Records[{i}]"
@@ -93,10 +92,9 @@ class Sns(RecordSource):
     name: ClassVar[str] = "sns"
     kind: ClassVar[str] = "topic"
     signature: ClassVar[tuple[str, str]] = ("EventSource", "aws:sns")
-    _r: ClassVar[Reader] = Reader(PROVIDER, "sns")
 
     def to_events(self) -> list[Event]:
-        r = self._r
+        r = self.reader
         events: list[Event] = []
         for i, record in enumerate(records(r, self.raw)):
             at = f"Records[{i}].Sns"

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from corefn.dispatch import raise_first_failure
 from corefn.events.base import Body, parse_time
+from corefn.kit import Failure, PayloadShape
 from corefn.payload import Reader
 
 if TYPE_CHECKING:
@@ -144,15 +145,15 @@ def host_response(result: DispatchResult) -> dict[str, Any]:
     return {"Outputs": {}, "Logs": [], "ReturnValue": None}
 
 
-class EventShape:
+class EventShape(PayloadShape):
     """What the non-HTTP shapes read from binding objects or bare JSON share: they keep the
     payload, and a failed handler's error is raised, for Azure's non-HTTP triggers learn of a
     failure only through an exception (the host then retries and, in the end, poisons or
     dead-letters). A shape read from a binding object names its ``azure.functions`` class in
     ``binding`` (``many``: a ``cardinality="many"`` list of them too) instead of a ``matches``."""
 
-    name: ClassVar[str]
-    kind: ClassVar[str]
+    provider: ClassVar[str] = PROVIDER
+    failure: ClassVar[Failure] = Failure.RAISE
     binding: ClassVar[str] = ""
     many: ClassVar[bool] = False
 
@@ -162,23 +163,14 @@ class EventShape:
             return False
         return is_binding(raw, cls.binding) or (cls.many and is_binding_list(raw, cls.binding))
 
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
 
-    def to_response(self, result: DispatchResult) -> Any:
-        raise_first_failure(result)
-        return None
+class HostShape(PayloadShape):
+    """What the non-HTTP host-envelope shapes share: they answer with :func:`host_response`,
+    which raises a failure (the custom-handler runtime turns it into the non-2xx answer the
+    host retries)."""
 
-
-class HostShape:
-    """What the non-HTTP host-envelope shapes share: they keep the payload and answer with
-    :func:`host_response`."""
-
-    name: ClassVar[str]
-    kind: ClassVar[str]
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
+    provider: ClassVar[str] = PROVIDER
+    failure: ClassVar[Failure] = Failure.RAISE
 
     def to_response(self, result: DispatchResult) -> Any:
         return host_response(result)

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from corefn.events import Body, Event, HttpRequest, HttpResponse
 from corefn.events.base import Headers, Query, decode_path
-from corefn.payload import Reader
+from corefn.kit import Failure, PayloadShape
 from corefn_azure._auth import vouched_identity
 from corefn_azure._common import (
     PROVIDER,
@@ -50,22 +50,20 @@ def _response(result: DispatchResult) -> HttpResponse:
     return response
 
 
-class HttpRequestObject:
+class HttpRequestObject(PayloadShape):
     """``func.HttpRequest`` from ``@app.route``."""
 
+    provider: ClassVar[str] = PROVIDER
     name: ClassVar[str] = "http-request"
     kind: ClassVar[str] = "http"
-    _r = Reader(PROVIDER, name)
+    failure: ClassVar[Failure] = Failure.RESULT  # an HTTP 500
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
         return is_binding(raw, "HttpRequest")
 
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-
     def to_events(self) -> list[Event]:
-        r = self._r
+        r = self.reader
         req = binding_object(r, self.raw, "HttpRequest")
         method = str_value(r, req.method, "method", required=True)
         url = urlsplit(str_value(r, req.url, "url", required=True) or "")
@@ -105,24 +103,22 @@ class HttpRequestObject:
         return out
 
 
-class HostHttp:
+class HostHttp(PayloadShape):
     """Host envelope of an HTTP trigger: ``Data.<name>`` holds ``Url``, ``Method``, ``Query`` (an
     object, or its JSON text), ``Headers`` (name → list), ``Params`` (route values) and ``Body``."""
 
+    provider: ClassVar[str] = PROVIDER
     name: ClassVar[str] = "host-http"
     kind: ClassVar[str] = "http"
-    _r = Reader(PROVIDER, name)
+    failure: ClassVar[Failure] = Failure.RESULT  # an HTTP 500 in the host response
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
         parts = envelope_parts(raw)
         return parts is not None and isinstance(parts[0], dict) and "Method" in parts[0] and "Url" in parts[0]
 
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-
     def to_events(self) -> list[Event]:
-        r = self._r
+        r = self.reader
         req, _ = host_parts(r, self.raw)
         url = urlsplit(r.str(req, "Url", at="Data"))
         query = decode_json_text(req.get("Query"))

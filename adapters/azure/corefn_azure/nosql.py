@@ -23,7 +23,6 @@ from typing import Any, ClassVar
 from corefn.events import Event, NoSqlChange
 from corefn.payload import Reader
 from corefn_azure._common import (
-    PROVIDER,
     EventShape,
     HostShape,
     decode_json_text,
@@ -104,14 +103,13 @@ class CosmosDocuments(EventShape):
 
     name: ClassVar[str] = "cosmosdb-documents"
     kind: ClassVar[str] = "nosql"
-    _r = Reader(PROVIDER, name)
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
         return is_change_document(raw[0] if isinstance(raw, list) and raw else raw)
 
     def to_events(self) -> list[Event]:
-        return changes(self._r, self.raw, None, None, "", None)
+        return changes(self.reader, self.raw, None, None, "", None)
 
 
 class HostCosmos(HostShape):
@@ -121,7 +119,6 @@ class HostCosmos(HostShape):
 
     name: ClassVar[str] = "host-cosmosdb"
     kind: ClassVar[str] = "nosql"
-    _r = Reader(PROVIDER, name)
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
@@ -132,7 +129,7 @@ class HostCosmos(HostShape):
         return isinstance(docs, list) and bool(docs) and isinstance(docs[0], dict) and "id" in docs[0]
 
     def to_events(self) -> list[Event]:
-        r = self._r
+        r = self.reader
         value, meta = host_parts(r, self.raw)
         docs = decode_json_text(value)
         return changes(r, docs, hint(r, meta, "container"), hint(r, meta, "partition_key"), "Data", None)
@@ -145,8 +142,7 @@ class DocumentListObject(EventShape):
     name: ClassVar[str] = "document-list"
     kind: ClassVar[str] = "nosql"
     binding: ClassVar[str] = "DocumentList"
-    _r = Reader(PROVIDER, name)
 
     def to_events(self) -> list[Event]:
         # not binding_object(): a JSON document list forced here with --shape reads as well
-        return changes(self._r, list(self.raw), None, None, "", None)
+        return changes(self.reader, list(self.raw), None, None, "", None)

@@ -23,7 +23,6 @@ from typing import Any, ClassVar
 from corefn.events import Body, Event, QueueMessage, TopicMessage
 from corefn.payload import Reader
 from corefn_azure._common import (
-    PROVIDER,
     EventShape,
     HostShape,
     binding_items,
@@ -81,7 +80,6 @@ class HostQueue(HostShape):
 
     name: ClassVar[str] = "host-queue"
     kind: ClassVar[str] = "queue"
-    _r = Reader(PROVIDER, name)
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
@@ -89,7 +87,7 @@ class HostQueue(HostShape):
         return parts is not None and "DequeueCount" in parts[1] and "PopReceipt" in parts[1]
 
     def to_events(self) -> list[Event]:
-        r = self._r
+        r = self.reader
         value, meta = host_parts(r, self.raw)
         if hint(r, meta, "encoding") == "base64":
             problem = "should be base64 text (Metadata.corefn.encoding is base64)"
@@ -118,7 +116,6 @@ class HostServiceBus(HostShape):
 
     name: ClassVar[str] = "host-servicebus"
     kind: ClassVar[str] = "queue"
-    _r = Reader(PROVIDER, name)
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
@@ -126,7 +123,7 @@ class HostServiceBus(HostShape):
         return parts is not None and "DeliveryCount" in parts[1] and "MessageId" in parts[1]
 
     def to_events(self) -> list[Event]:
-        r = self._r
+        r = self.reader
         value, meta = host_parts(r, self.raw)
         props = meta.get("ApplicationProperties", meta.get("UserProperties"))
         return [
@@ -156,18 +153,17 @@ class QueueMessageObject(EventShape):
     name: ClassVar[str] = "queue-message"
     kind: ClassVar[str] = "queue"
     binding: ClassVar[str] = "QueueMessage"
-    _r = Reader(PROVIDER, name)
 
     def to_events(self) -> list[Event]:
-        msg = binding_object(self._r, self.raw, self.binding)
+        msg = binding_object(self.reader, self.raw, self.binding)
         return [
             message(
                 topic=None,
                 queue=None,  # the generated function app fills in the declared queue
-                id=str_value(self._r, msg.id, "id"),
-                body=bytes_value(self._r, msg.get_body(), "body"),
-                attempt=int_value(self._r, msg.dequeue_count, "dequeue_count"),
-                time=time_value(self._r, msg.insertion_time, "insertion_time"),
+                id=str_value(self.reader, msg.id, "id"),
+                body=bytes_value(self.reader, msg.get_body(), "body"),
+                attempt=int_value(self.reader, msg.dequeue_count, "dequeue_count"),
+                time=time_value(self.reader, msg.insertion_time, "insertion_time"),
                 raw=msg,
             )
         ]
@@ -182,22 +178,21 @@ class ServiceBusObject(EventShape):
     kind: ClassVar[str] = "queue"
     binding: ClassVar[str] = "ServiceBusMessage"
     many: ClassVar[bool] = True
-    _r = Reader(PROVIDER, name)
 
     def to_events(self) -> list[Event]:
         events = []
-        for at, msg in binding_items(self._r, self.raw, "ServiceBusMessage"):
+        for at, msg in binding_items(self.reader, self.raw, "ServiceBusMessage"):
             props = getattr(msg, "application_properties", None) or getattr(msg, "user_properties", None)
             events.append(
                 message(
                     topic=None,
                     queue=None,  # the generated function app says whether this is a queue or topic
-                    id=str_value(self._r, msg.message_id, f"{at}message_id"),
-                    body=bytes_value(self._r, msg.get_body(), f"{at}body"),
-                    attempt=int_value(self._r, msg.delivery_count, f"{at}delivery_count"),
-                    time=time_value(self._r, msg.enqueued_time_utc, f"{at}enqueued_time_utc"),
-                    attributes=attributes_of(self._r, props, f"{at}application_properties"),
-                    group=str_value(self._r, msg.session_id, f"{at}session_id"),
+                    id=str_value(self.reader, msg.message_id, f"{at}message_id"),
+                    body=bytes_value(self.reader, msg.get_body(), f"{at}body"),
+                    attempt=int_value(self.reader, msg.delivery_count, f"{at}delivery_count"),
+                    time=time_value(self.reader, msg.enqueued_time_utc, f"{at}enqueued_time_utc"),
+                    attributes=attributes_of(self.reader, props, f"{at}application_properties"),
+                    group=str_value(self.reader, msg.session_id, f"{at}session_id"),
                     raw=msg,
                 )
             )

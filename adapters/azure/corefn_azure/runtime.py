@@ -22,6 +22,7 @@ from corefn.adapters import find_shape, read
 from corefn.context import Context
 from corefn.errors import UnrecognizedPayloadError
 from corefn.events import Event, NoSqlChange, QueueMessage, TimerEvent, TopicMessage
+from corefn.kinds import resource_fields
 from corefn_azure.nosql import with_partition_key
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from corefn.specs import HandlerSpec
 
 #: event kind → the field that names its resource, for events Azure leaves unnamed
-RESOURCE_FIELDS: dict[str, str] = {"queue": "queue", "topic": "topic", "stream": "stream", "nosql": "table", "storage": "bucket"}
+RESOURCE_FIELDS: dict[str, str] = resource_fields()
 
 
 def provider_options(spec: HandlerSpec) -> dict[str, Any]:

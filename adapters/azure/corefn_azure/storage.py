@@ -1,6 +1,7 @@
 """Blob storage events: the blob trigger (``func.InputStream``) and Event Grid's
 ``Microsoft.Storage.BlobCreated`` / ``BlobDeleted`` events, in the Event Grid schema and in the
-CloudEvents 1.0 schema (the seed names both routes).
+CloudEvents 1.0 schema (Event Grid delivers either, as the subscription chooses:
+https://learn.microsoft.com/azure/event-grid/event-schema-blob-storage).
 
 Event Grid puts the container and blob in ``subject``:
 ``/blobServices/default/containers/<container>/blobs/<path>`` (``data.url`` repeats them, but
@@ -23,7 +24,6 @@ from urllib.parse import unquote
 from corefn.events import Body, Event, StorageEvent, TopicMessage
 from corefn.payload import Reader
 from corefn_azure._common import (
-    PROVIDER,
     EventShape,
     HostShape,
     binding_object,
@@ -99,7 +99,6 @@ class EventGridSchema(EventShape):
     name: ClassVar[str] = "eventgrid"
     kind: ClassVar[str] = "storage"
     names: ClassVar[dict[str, str]] = {"type": "eventType", "time": "eventTime", "source": "topic"}
-    _r = Reader(PROVIDER, name)
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
@@ -109,7 +108,7 @@ class EventGridSchema(EventShape):
     def to_events(self) -> list[Event]:
         many = isinstance(self.raw, list)
         return [
-            grid_event(self._r, item, f"[{i}]" if many else "", self.names, item)
+            grid_event(self.reader, item, f"[{i}]" if many else "", self.names, item)
             for i, item in enumerate(_items(self.raw))
         ]
 
@@ -120,7 +119,6 @@ class CloudEventSchema(EventGridSchema):
 
     name: ClassVar[str] = "cloudevent"
     names: ClassVar[dict[str, str]] = {"type": "type", "time": "time", "source": "source"}
-    _r = Reader(PROVIDER, name)
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
@@ -139,10 +137,9 @@ class EventGridObject(EventShape):
     name: ClassVar[str] = "eventgrid-object"
     kind: ClassVar[str] = "storage"
     binding: ClassVar[str] = "EventGridEvent"
-    _r = Reader(PROVIDER, name)
 
     def to_events(self) -> list[Event]:
-        event = binding_object(self._r, self.raw, self.binding)
+        event = binding_object(self.reader, self.raw, self.binding)
         as_json = {
             "id": event.id,
             "topic": event.topic,
@@ -151,7 +148,7 @@ class EventGridObject(EventShape):
             "eventTime": event.event_time.isoformat() if isinstance(event.event_time, datetime) else event.event_time,
             "data": event.get_json(),
         }
-        return [grid_event(self._r, as_json, "", EventGridSchema.names, event)]
+        return [grid_event(self.reader, as_json, "", EventGridSchema.names, event)]
 
 
 class BlobStream(EventShape):
@@ -165,14 +162,13 @@ class BlobStream(EventShape):
     name: ClassVar[str] = "blob-stream"
     kind: ClassVar[str] = "storage"
     binding: ClassVar[str] = "InputStream"
-    _r = Reader(PROVIDER, name)
 
     def to_events(self) -> list[Event]:
-        stream = binding_object(self._r, self.raw, self.binding)
+        stream = binding_object(self.reader, self.raw, self.binding)
         props = getattr(stream, "blob_properties", None)
         props = props if isinstance(props, dict) else {}
         as_json = {"BlobTrigger": stream.name, "Uri": stream.uri, "Properties": {**props, "Length": stream.length}}
-        return [blob_event(self._r, as_json, stream, "")]
+        return [blob_event(self.reader, as_json, stream, "")]
 
 
 def blob_event(reader: Reader, meta: dict[str, Any], raw: Any, at: str) -> StorageEvent:
@@ -201,7 +197,6 @@ class HostBlob(HostShape):
 
     name: ClassVar[str] = "host-blob"
     kind: ClassVar[str] = "storage"
-    _r = Reader(PROVIDER, name)
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
@@ -209,4 +204,4 @@ class HostBlob(HostShape):
         return parts is not None and "BlobTrigger" in parts[1]
 
     def to_events(self) -> list[Event]:
-        return [blob_event(self._r, self._r.dict(self.raw, "Metadata"), self.raw, "Metadata")]
+        return [blob_event(self.reader, self.reader.dict(self.raw, "Metadata"), self.raw, "Metadata")]

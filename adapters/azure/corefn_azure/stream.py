@@ -15,7 +15,6 @@ from typing import Any, ClassVar
 from corefn.events import Event, StreamRecord
 from corefn.payload import Reader
 from corefn_azure._common import (
-    PROVIDER,
     EventShape,
     HostShape,
     binding_items,
@@ -49,7 +48,6 @@ class HostEventHub(HostShape):
 
     name: ClassVar[str] = "host-eventhub"
     kind: ClassVar[str] = "stream"
-    _r = Reader(PROVIDER, name)
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
@@ -57,7 +55,7 @@ class HostEventHub(HostShape):
         return parts is not None and any(key in parts[1] for key in HUB_KEYS)
 
     def to_events(self) -> list[Event]:
-        r = self._r
+        r = self.reader
         value, meta = host_parts(r, self.raw)
         hub, partition = _partition(r, meta, "Metadata")
         if "SystemPropertiesArray" in meta:
@@ -93,10 +91,9 @@ class EventHubObject(EventShape):
     kind: ClassVar[str] = "stream"
     binding: ClassVar[str] = "EventHubEvent"
     many: ClassVar[bool] = True
-    _r = Reader(PROVIDER, name)
 
     def to_events(self) -> list[Event]:
-        r = self._r
+        r = self.reader
         events: list[Event] = []
         for at, event in binding_items(r, self.raw, "EventHubEvent"):
             meta = event.metadata

@@ -16,7 +16,6 @@ from typing import Any, ClassVar
 from corefn.events import Event, TimerEvent
 from corefn.payload import Reader
 from corefn_azure._common import (
-    PROVIDER,
     EventShape,
     HostShape,
     binding_object,
@@ -46,14 +45,13 @@ class TimerInfoJson(EventShape):
 
     name: ClassVar[str] = "timer-info"
     kind: ClassVar[str] = "timer"
-    _r = Reader(PROVIDER, name)
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
         return is_timer_info(raw)
 
     def to_events(self) -> list[Event]:
-        return [timer_event(self._r, self.raw, "", self.raw)]
+        return [timer_event(self.reader, self.raw, "", self.raw)]
 
 
 class HostTimer(HostShape):
@@ -61,7 +59,6 @@ class HostTimer(HostShape):
 
     name: ClassVar[str] = "host-timer"
     kind: ClassVar[str] = "timer"
-    _r = Reader(PROVIDER, name)
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
@@ -69,8 +66,8 @@ class HostTimer(HostShape):
         return parts is not None and is_timer_info(decode_json_text(parts[0]))
 
     def to_events(self) -> list[Event]:
-        value, _ = host_parts(self._r, self.raw)
-        return [timer_event(self._r, decode_json_text(value), "Data", self.raw)]
+        value, _ = host_parts(self.reader, self.raw)
+        return [timer_event(self.reader, decode_json_text(value), "Data", self.raw)]
 
 
 class TimerRequestObject(EventShape):
@@ -80,12 +77,11 @@ class TimerRequestObject(EventShape):
     name: ClassVar[str] = "timer-request"
     kind: ClassVar[str] = "timer"
     binding: ClassVar[str] = "TimerRequest"
-    _r = Reader(PROVIDER, name)
 
     def to_events(self) -> list[Event]:
-        timer = binding_object(self._r, self.raw, self.binding)
+        timer = binding_object(self.reader, self.raw, self.binding)
         status = timer.schedule_status
         if status is not None and not isinstance(status, dict):
-            raise self._r.error("schedule_status", f"should be a dict, got {type(status).__name__}")
+            raise self.reader.error("schedule_status", f"should be a dict, got {type(status).__name__}")
         info = {"ScheduleStatus": status or {}, "IsPastDue": timer.past_due}
-        return [timer_event(self._r, info, "", timer)]
+        return [timer_event(self.reader, info, "", timer)]

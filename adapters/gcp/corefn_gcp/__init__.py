@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from corefn.adapters import Shape, WarmupShape
 from corefn.events import Event
+from corefn.kit import Failure, PayloadShape
 from corefn_gcp._envelope import cloud_event_type
 from corefn_gcp.http import FlaskHttp
 from corefn_gcp.nosql import FirestoreCloudEvent, FirestoreLegacy
@@ -42,19 +43,18 @@ if TYPE_CHECKING:
 WARMUP_TYPE = "dev.corefn.warmup"
 
 
-class WarmupCloudEvent:
+class WarmupCloudEvent(PayloadShape):
     """The keep-warm ping the generated Cloud Scheduler job sends to CloudEvent functions (a
     plain JSON body would not get past functions-framework's CloudEvent parsing)."""
 
+    provider: ClassVar[str] = "gcp"
     name: ClassVar[str] = "warmup-cloudevent"
     kind: ClassVar[str] = "warmup"
+    failure: ClassVar[Failure] = Failure.RESULT  # never runs user code: nothing can fail
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
         return cloud_event_type(raw) == WARMUP_TYPE
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
 
     def to_events(self) -> list[Event]:
         return []

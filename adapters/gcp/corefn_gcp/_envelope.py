@@ -10,7 +10,7 @@
   (the ``providers/...`` event types of the GCF v1beta2 API). ``resource`` is a string or
   ``{"service", "name", "type"}``.
 
-Every event shape answers a failure by raising (:func:`corefn.dispatch.raise_first_failure`):
+Every event shape answers a failure by raising (:class:`corefn.kit.Failure` ``RAISE``):
 functions-framework then answers 500, and Google retries (with ``--retry``) or the push
 subscription redelivers.
 """
@@ -18,37 +18,18 @@ subscription redelivers.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-from corefn.dispatch import raise_first_failure
+from corefn.kit import Failure, PayloadShape
 from corefn.payload import Reader
 
-if TYPE_CHECKING:
-    from corefn.dispatch import DispatchResult
 
+class EventShape(PayloadShape):
+    """What every Google event shape shares (all but HTTP and the warm-up): it answers a failed
+    handler by raising (see the module docstring), the kit's default."""
 
-class GcpReader(Reader):
-    """corefn's Reader for one of this adapter's shapes. (It once also caught out-of-range times;
-    ``Reader.convert`` does that itself now.)"""
-
-    __slots__ = ()
-
-    def __init__(self, shape: str) -> None:
-        super().__init__("gcp", shape)
-
-
-class EventShape:
-    """What every Google event shape shares (all but HTTP and the warm-up): it keeps the payload
-    and answers a failed handler by raising (see the module docstring)."""
-
-    name: ClassVar[str]
-    kind: ClassVar[str]
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-
-    def to_response(self, result: DispatchResult) -> Any:
-        return raise_first_failure(result)
+    provider: ClassVar[str] = "gcp"
+    failure: ClassVar[Failure] = Failure.RAISE
 
 
 # ------------------------------------------------------------------------------ CloudEvents

@@ -16,8 +16,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from corefn.events import Body, Event, Headers, HttpRequest, HttpResponse, Query
+from corefn.kit import Failure, PayloadShape
 from corefn.payload import Reader
-from corefn_gcp._envelope import GcpReader
 
 if TYPE_CHECKING:
     import flask
@@ -49,19 +49,18 @@ def client_ip(request: Any) -> str | None:
     return first or remote
 
 
-class FlaskHttp:
+class FlaskHttp(PayloadShape):
+    provider: ClassVar[str] = "gcp"
     name: ClassVar[str] = "http"
     kind: ClassVar[str] = "http"
+    failure: ClassVar[Failure] = Failure.RESULT  # an HTTP 500
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
         return is_flask_request(raw)
 
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-
     def to_events(self) -> list[Event]:
-        request = flask_request(GcpReader(self.name), self.raw)
+        request = flask_request(self.reader, self.raw)
         return [
             HttpRequest(
                 method=request.method.upper(),

@@ -25,7 +25,6 @@ from corefn.events import Event, LazyMap, NoSqlChange, NoSqlOperation, parse_tim
 from corefn.payload import Reader
 from corefn_gcp._envelope import (
     EventShape,
-    GcpReader,
     cloud_event_data,
     is_cloud_event_of,
     is_legacy_of,
@@ -237,7 +236,7 @@ class FirestoreCloudEvent(EventShape):
         return is_cloud_event_of(raw, _CE)
 
     def to_events(self) -> list[Event]:
-        r, raw = GcpReader(self.name), self.raw
+        r, raw = self.reader, self.raw
         data = cloud_event_data(r, raw)
         if isinstance(data, (bytes, bytearray)):
             data = decode_protobuf(r, bytes(data))
@@ -260,7 +259,7 @@ class FirestoreLegacy(EventShape):
         return is_legacy_of(raw, _LEGACY)
 
     def to_events(self) -> list[Event]:
-        r = GcpReader(self.name)
+        r = self.reader
         legacy = read_legacy(r, self.raw)
         where = f"{legacy.at}.".lstrip(".")
         return [

@@ -31,7 +31,6 @@ from corefn.events.base import check_base64
 from corefn.payload import Reader
 from corefn_gcp._envelope import (
     EventShape,
-    GcpReader,
     cloud_event_type,
     legacy_type,
     read_legacy,
@@ -109,7 +108,7 @@ def to_topic_message(r: Reader, delivery: Delivery, raw: Any) -> TopicMessage:
 
 def as_queue_message(message: TopicMessage) -> QueueMessage:
     """The same message for a handler declared with ``@app.queue``: on GCP a queue is a Pub/Sub
-    topic with one subscription (the seed's "Message queue: Pub/Sub topic message")."""
+    topic with one subscription (Google has no separate queue service for functions)."""
     return QueueMessage(
         queue=message.topic,
         id=message.id,
@@ -131,10 +130,6 @@ class _PubSubShape(EventShape):
 
     kind: ClassVar[str] = "topic"
 
-    def __init__(self, raw: Any) -> None:
-        super().__init__(raw)
-        self._r = GcpReader(self.name)
-
     @classmethod
     def matches(cls, raw: Any) -> bool:
         raise NotImplementedError
@@ -143,7 +138,7 @@ class _PubSubShape(EventShape):
         raise NotImplementedError
 
     def to_events(self) -> list[Event]:
-        return [to_topic_message(self._r, self.delivery(), self.raw)]
+        return [to_topic_message(self.reader, self.delivery(), self.raw)]
 
 
 class PubSubCloudEvent(_PubSubShape):
@@ -157,7 +152,7 @@ class PubSubCloudEvent(_PubSubShape):
         return cloud_event_type(raw) == PUBLISHED
 
     def delivery(self) -> Delivery:
-        r, raw = self._r, self.raw
+        r, raw = self.reader, self.raw
         data = r.dict(raw, "data")
         return Delivery(
             message=r.dict(data, "message", at="data"),
@@ -180,7 +175,7 @@ class PubSubLegacy(_PubSubShape):
         return legacy_type(raw) in LEGACY_PUBLISHED
 
     def delivery(self) -> Delivery:
-        r = self._r
+        r = self.reader
         legacy = read_legacy(r, self.raw)
         if not isinstance(legacy.data, dict):
             raise r.error("data", "should be a Pub/Sub message object")
@@ -211,7 +206,7 @@ class PubSubPush(_PubSubShape):
         )
 
     def delivery(self) -> Delivery:
-        r, raw = self._r, self.raw
+        r, raw = self.reader, self.raw
         return Delivery(
             message=r.dict(raw, "message"),
             at="message",

@@ -23,7 +23,6 @@ from corefn.events import Event, StorageEvent, StorageOperation
 from corefn.payload import Reader
 from corefn_gcp._envelope import (
     EventShape,
-    GcpReader,
     Legacy,
     cloud_event_data,
     is_cloud_event_of,
@@ -83,7 +82,7 @@ class StorageCloudEvent(EventShape):
         return is_cloud_event_of(raw, CLOUD_EVENT_PREFIX)
 
     def to_events(self) -> list[Event]:
-        r, raw = GcpReader(self.name), self.raw
+        r, raw = self.reader, self.raw
         data = cloud_event_data(r, raw)
         if not isinstance(data, dict):
             raise r.error("data", "should be the object resource (JSON)")
@@ -100,7 +99,7 @@ class StorageLegacy(EventShape):
         return is_legacy_of(raw, LEGACY_PREFIXES)
 
     def to_events(self) -> list[Event]:
-        r = GcpReader(self.name)
+        r = self.reader
         legacy: Legacy = read_legacy(r, self.raw)
         if not isinstance(legacy.data, dict):
             raise r.error("data", "should be the object resource")
@@ -122,7 +121,7 @@ class StorageNotification(EventShape):
         return "bucketId" in attributes and "objectId" in attributes and "eventType" in attributes
 
     def to_events(self) -> list[Event]:
-        r = GcpReader(self.name)
+        r = self.reader
         delivery = read_delivery(r, self.raw)
         attributes = delivery.attributes(r)
         at = f"{delivery.at}.attributes"

@@ -1,4 +1,4 @@
-"""Pub/Sub as the seed's data stream on GCP ("Data stream | ... | Pub/Sub").
+"""Pub/Sub as the data stream on GCP (Google has no Kinesis-like shard service for functions).
 
 Pub/Sub keeps order per *ordering key* (publisher ``ordering_key``, subscription
 ``--enable-message-ordering``), so when the app declares a topic with ``@app.stream`` the

@@ -1,5 +1,5 @@
-"""Timers. GCP has no timer trigger (the seed's table: "none natively (Cloud Scheduler -> HTTP or
-Pub/Sub)"): the generated Cloud Scheduler job calls the function, and corefn recognises the job's
+"""Timers. GCP has no timer trigger (Cloud Scheduler calls an HTTP target or publishes to Pub/Sub:
+https://cloud.google.com/scheduler/docs/schedule-run-cron-job): the generated Cloud Scheduler job calls the function, and corefn recognises the job's
 calls by a mark the generator puts on them:
 
 - HTTP target (the default the generator writes): header ``X-Corefn-Timer: <handler>`` (and
@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from corefn.events import Event, TimerEvent
-from corefn_gcp._envelope import EventShape, GcpReader
+from corefn_gcp._envelope import EventShape
 from corefn_gcp.http import EXECUTION_ID, flask_request, is_flask_request
 from corefn_gcp.queue import peek_attributes, read_delivery
 
@@ -41,7 +41,7 @@ class SchedulerHttp(EventShape):
         return is_flask_request(raw) and (TIMER_HEADER in raw.headers or SCHEDULER_JOB_HEADER in raw.headers)
 
     def to_events(self) -> list[Event]:
-        r = GcpReader(self.name)
+        r = self.reader
         request = flask_request(r, self.raw)
         headers = {name.lower(): value for name, value in request.headers.items()}  # HTTP names are case-blind
         return [
@@ -66,7 +66,7 @@ class SchedulerPubSub(EventShape):
         return TIMER_ATTRIBUTE in peek_attributes(raw)
 
     def to_events(self) -> list[Event]:
-        r = GcpReader(self.name)
+        r = self.reader
         delivery = read_delivery(r, self.raw)
         attributes = delivery.attributes(r)
         at = f"{delivery.at}.attributes"

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from corefn.dispatch import DispatchResult
+from corefn.kit import Failure, PayloadShape
 
 PROVIDER = "openwhisk"
 #: parameter prefixes that are not the user's: OpenWhisk's web context and corefn's settings
@@ -53,15 +54,13 @@ def trigger_response(result: DispatchResult) -> dict[str, Any]:
     return {"ok": True, "events": len(outcomes), "handled": len(outcomes) - skipped, "skipped": skipped}
 
 
-class TriggerShape:
-    """What the trigger-fired shapes (alarms, COS, Kafka, Cloudant) share: they keep the params
-    and answer with :func:`trigger_response`, the only record a failure gets."""
+class TriggerShape(PayloadShape):
+    """What the trigger-fired shapes (alarms, COS, Kafka, Cloudant) share: they answer with
+    :func:`trigger_response`, the only record a failure gets (a trigger's rule fires an action
+    once and never retries it, so the activation's error result is the record)."""
 
-    name: ClassVar[str]
-    kind: ClassVar[str]
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
+    provider: ClassVar[str] = PROVIDER
+    failure: ClassVar[Failure] = Failure.RESULT
 
     def to_response(self, result: DispatchResult) -> dict[str, Any]:
         return trigger_response(result)

@@ -42,7 +42,7 @@ from corefn.dispatch import DispatchResult
 from corefn.events import Body, Event, Headers, HttpRequest, Query
 from corefn.events.base import check_base64, decode_path
 from corefn.events.http import HttpResponse
-from corefn.payload import Reader
+from corefn.kit import Failure, PayloadShape
 from corefn_openwhisk._common import PROVIDER, user_params
 
 #: non-binary ``application/*`` media types of Akka HTTP (open charset): sent as plain text
@@ -92,22 +92,20 @@ def _fields_query(fields: dict[str, Any]) -> dict[str, list[str]]:
     return {k: _query_values(v) for k, v in fields.items()}
 
 
-class WebAction:
+class WebAction(PayloadShape):
     """``__ow_method`` present: a web action request, raw or default mode."""
 
+    provider: ClassVar[str] = PROVIDER
     name: ClassVar[str] = "web"
     kind: ClassVar[str] = "http"
-    _r = Reader(PROVIDER, name)
+    failure: ClassVar[Failure] = Failure.RESULT  # an HTTP 500
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
         return isinstance(raw, dict) and "__ow_method" in raw
 
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-
     def to_events(self) -> list[Event]:
-        r, raw = self._r, self.raw
+        r, raw = self.reader, self.raw
         method = r.str(raw, "__ow_method").upper()
         if not method.isalpha():
             raise r.error("__ow_method", f"is not an HTTP method: {method!r}")

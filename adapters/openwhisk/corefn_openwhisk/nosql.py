@@ -25,8 +25,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from corefn.events import Event, NoSqlChange, NoSqlOperation
-from corefn.payload import Reader
-from corefn_openwhisk._common import PROVIDER, TriggerShape
+from corefn_openwhisk._common import TriggerShape
 
 
 def revision_generation(rev: str) -> int:
@@ -42,14 +41,13 @@ class CloudantChange(TriggerShape):
 
     name: ClassVar[str] = "cloudant"
     kind: ClassVar[str] = "nosql"
-    _r = Reader(PROVIDER, name)
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
         return isinstance(raw, dict) and "id" in raw and "seq" in raw and isinstance(raw.get("changes"), list)
 
     def to_events(self) -> list[Event]:
-        r, raw = self._r, self.raw
+        r, raw = self.reader, self.raw
         doc_id = r.str(raw, "id")
         seq = r.get(raw, "seq", (str, int))
         changes = r.list(raw, "changes")

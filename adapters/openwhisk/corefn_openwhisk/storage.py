@@ -21,8 +21,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from corefn.events import Event, StorageEvent, StorageOperation, parse_time
-from corefn.payload import Reader
-from corefn_openwhisk._common import PROVIDER, TriggerShape
+from corefn_openwhisk._common import TriggerShape
 
 OPERATIONS: dict[str, StorageOperation] = {"Object:Write": "created", "Object:Delete": "deleted"}
 
@@ -32,7 +31,6 @@ class CosNotification(TriggerShape):
 
     name: ClassVar[str] = "cos"
     kind: ClassVar[str] = "storage"
-    _r = Reader(PROVIDER, name)
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
@@ -42,7 +40,7 @@ class CosNotification(TriggerShape):
         return isinstance(notification, dict) and str(notification.get("event_type", "")).startswith("Object:")
 
     def to_events(self) -> list[Event]:
-        r, raw = self._r, self.raw
+        r, raw = self.reader, self.raw
         at = "notification"
         note = r.dict(raw, at)
         event_type = r.str(note, "event_type", at=at)
@@ -70,5 +68,5 @@ class CosNotification(TriggerShape):
 
     def _time(self, note: dict[str, Any], at: str) -> datetime | None:
         """COS stamps ``request_time`` as ISO 8601 text; anything else is a malformed payload."""
-        stamp = self._r.opt_str(note, "request_time", at=at)
-        return None if stamp is None else self._r.convert(stamp, parse_time, f"{at}.request_time", "an ISO 8601 time")
+        stamp = self.reader.opt_str(note, "request_time", at=at)
+        return None if stamp is None else self.reader.convert(stamp, parse_time, f"{at}.request_time", "an ISO 8601 time")

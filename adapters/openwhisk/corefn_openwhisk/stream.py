@@ -28,8 +28,7 @@ from typing import Any, ClassVar
 
 from corefn.events import Body, Event, StreamRecord
 from corefn.events.base import check_base64
-from corefn.payload import Reader
-from corefn_openwhisk._common import PROVIDER, TriggerShape
+from corefn_openwhisk._common import TriggerShape
 
 SIGNATURE = frozenset({"topic", "partition", "offset"})
 
@@ -39,7 +38,6 @@ class KafkaMessages(TriggerShape):
 
     name: ClassVar[str] = "kafka"
     kind: ClassVar[str] = "stream"
-    _r = Reader(PROVIDER, name)
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
@@ -49,7 +47,7 @@ class KafkaMessages(TriggerShape):
         return isinstance(messages, list) and bool(messages) and isinstance(messages[0], dict) and SIGNATURE <= messages[0].keys()
 
     def to_events(self) -> list[Event]:
-        r, raw = self._r, self.raw
+        r, raw = self.reader, self.raw
         binary_key = r.get(raw, "isBinaryKey", bool, default=False)
         binary_value = r.get(raw, "isBinaryValue", bool, default=False)
         events: list[Event] = []
@@ -78,10 +76,10 @@ class KafkaMessages(TriggerShape):
         if key is None:
             return None
         if not isinstance(key, str):
-            raise self._r.error(f"{at}.key", f"should be a string, got {type(key).__name__}")
+            raise self.reader.error(f"{at}.key", f"should be a string, got {type(key).__name__}")
         if not binary:
             return key
-        self._r.convert(key, check_base64, f"{at}.key", "base64 (isBinaryKey is true)")
+        self.reader.convert(key, check_base64, f"{at}.key", "base64 (isBinaryKey is true)")
         try:
             return base64.b64decode(key).decode("utf-8")
         except UnicodeDecodeError:
@@ -92,7 +90,7 @@ class KafkaMessages(TriggerShape):
             return Body()
         if isinstance(value, str):
             if binary:
-                self._r.convert(value, check_base64, f"{at}.value", "base64 (isBinaryValue is true)")
+                self.reader.convert(value, check_base64, f"{at}.value", "base64 (isBinaryValue is true)")
                 return Body(value, base64=True)
             return Body(value)
         return Body(json.dumps(value, separators=(",", ":"), ensure_ascii=False))  # parsed by isJSONData

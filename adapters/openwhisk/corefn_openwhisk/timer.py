@@ -20,8 +20,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from corefn.events import Event, TimerEvent
-from corefn.payload import Reader
-from corefn_openwhisk._common import PROVIDER, TriggerShape
+from corefn_openwhisk._common import TriggerShape
 
 #: the marker parameters corefn's generator puts in each alarm's ``trigger_payload``
 TIMER_MARKER = "corefn_timer"
@@ -34,14 +33,13 @@ class Alarm(TriggerShape):
 
     name: ClassVar[str] = "alarm"
     kind: ClassVar[str] = "timer"
-    _r = Reader(PROVIDER, name)
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
         return isinstance(raw, dict) and TIMER_MARKER in raw
 
     def to_events(self) -> list[Event]:
-        r, raw = self._r, self.raw
+        r, raw = self.reader, self.raw
         r.get(raw, TZ_MARKER, str, default=None)  # validated: a marker of the wrong type is a broken manifest
         return [
             TimerEvent(

@@ -1,13 +1,13 @@
-"""AWS sink backends (and IBM Cloud Object Storage, which speaks the S3 API).
+"""AWS sink backends (S3-compatible stores off AWS, such as IBM COS, are the core's ``cos://`` and
+``s3compat://``).
 
 Found by URL scheme through the ``corefn.sinks`` entry points; importing this package imports no
 AWS SDK: boto3 is imported when a sink is first used, and each backend creates its client once.
 
 ======================================  ===========  ==============================================
-URL                                     sink kind    module
+URL                                     family       module
 ======================================  ===========  ==============================================
 ``s3://bucket[/prefix]``                object       :mod:`corefn_aws.sinks.s3`
-``cos://bucket[/prefix]?endpoint=URL``  object       :mod:`corefn_aws.sinks.s3` (IBM COS, HMAC keys)
 ``dynamodb://table``                    table        :mod:`corefn_aws.sinks.dynamodb`
 ``sqs://queue[?account=ID]``            publisher    :mod:`corefn_aws.sinks.sqs`
 ``sns://topic`` / ``sns://arn:...``     publisher    :mod:`corefn_aws.sinks.sns`

@@ -9,7 +9,6 @@ thread-safe once created; creating them is not, hence the lock.
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import threading
 from collections.abc import Mapping
@@ -25,15 +24,13 @@ from corefn.errors import (
     SinkThrottledError,
     SinkUnavailableError,
 )
-from corefn.sinks._errors import ErrorClass, family_by_type, translated, wrap
+from corefn.kit.sinks import ErrorClass, family_by_type, translated, wrap
+from corefn.sinks.s3compat import BOTOCORE_ERRORS, S3_ERROR_CODES
 
 #: AWS error codes (``ClientError.response["Error"]["Code"]``) → SinkError family
 AWS_ERROR_CODES: Mapping[str, ErrorClass] = {
+    **S3_ERROR_CODES,  # the S3 API's codes (NoSuchKey, SlowDown ...), shared with IBM COS and MinIO
     # not found
-    "NoSuchKey": SinkNotFoundError,
-    "NoSuchBucket": SinkNotFoundError,
-    "NotFound": SinkNotFoundError,
-    "404": SinkNotFoundError,
     "ResourceNotFoundException": SinkNotFoundError,
     "AWS.SimpleQueueService.NonExistentQueue": SinkNotFoundError,
     "QueueDoesNotExist": SinkNotFoundError,
@@ -41,8 +38,6 @@ AWS_ERROR_CODES: Mapping[str, ErrorClass] = {
     # a conditional write lost
     "ConditionalCheckFailedException": SinkConflictError,
     "TransactionConflictException": SinkConflictError,
-    "PreconditionFailed": SinkConflictError,
-    "412": SinkConflictError,
     # slow down
     "Throttling": SinkThrottledError,
     "ThrottlingException": SinkThrottledError,
@@ -51,41 +46,17 @@ AWS_ERROR_CODES: Mapping[str, ErrorClass] = {
     "RequestThrottledException": SinkThrottledError,
     "TooManyRequestsException": SinkThrottledError,
     "ProvisionedThroughputExceededException": SinkThrottledError,
-    "RequestLimitExceeded": SinkThrottledError,
     "LimitExceededException": SinkThrottledError,
-    "SlowDown": SinkThrottledError,
     "KMSThrottlingException": SinkThrottledError,
-    "503": SinkThrottledError,  # S3 answers 503 SlowDown, sometimes with the status as the code
     # cannot reach / not allowed / misconfigured
-    "ServiceUnavailable": SinkUnavailableError,
-    "InternalError": SinkUnavailableError,
     "InternalServerError": SinkUnavailableError,
     "InternalFailure": SinkUnavailableError,
-    "AccessDenied": SinkUnavailableError,
     "AccessDeniedException": SinkUnavailableError,
     "AuthorizationError": SinkUnavailableError,
-    "403": SinkUnavailableError,
-    "ExpiredToken": SinkUnavailableError,
     "ExpiredTokenException": SinkUnavailableError,
-    "InvalidAccessKeyId": SinkUnavailableError,
-    "SignatureDoesNotMatch": SinkUnavailableError,
     "UnrecognizedClientException": SinkUnavailableError,
     "InvalidClientTokenId": SinkUnavailableError,
     "KMSAccessDeniedException": SinkUnavailableError,
-}
-
-#: botocore exceptions that are not ClientErrors (no service answer at all)
-BOTOCORE_ERRORS: Mapping[str, ErrorClass] = {
-    "botocore.exceptions.NoCredentialsError": SinkUnavailableError,
-    "botocore.exceptions.PartialCredentialsError": SinkUnavailableError,
-    "botocore.exceptions.NoRegionError": SinkUnavailableError,
-    "botocore.exceptions.EndpointConnectionError": SinkUnavailableError,
-    "botocore.exceptions.ConnectionError": SinkUnavailableError,
-    "botocore.exceptions.ConnectTimeoutError": SinkUnavailableError,
-    "botocore.exceptions.ReadTimeoutError": SinkUnavailableError,
-    "botocore.exceptions.ParamValidationError": SinkError,
-    "botocore.exceptions.BotoCoreError": SinkUnavailableError,
-    "boto3.exceptions.S3UploadFailedError": SinkUnavailableError,
 }
 
 
@@ -113,33 +84,6 @@ def translate_error(sink: str, exc: BaseException) -> SinkError | None:
 def aws_errors(sink: str) -> contextlib.AbstractContextManager[None]:
     """Run a block, re-raising AWS failures as the SinkError family (original as ``cause``)."""
     return translated(sink, translate_error)
-
-
-class GuardedStream(io.RawIOBase):
-    """A response body whose read errors (a connection dropped mid-download) come out as the
-    SinkError family too, like every other call's. Buffer it for small reads."""
-
-    def __init__(self, sink: str, body: Any) -> None:
-        super().__init__()
-        self._sink = sink
-        self._body = body
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int | None = -1) -> bytes:
-        with aws_errors(self._sink):
-            return bytes(self._body.read(None if size is None or size < 0 else size))
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(buffer))
-        memoryview(buffer).cast("B")[: len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        if not self.closed:
-            self._body.close()
-        super().close()
 
 
 _clients: dict[tuple[str | None, ...], Any] = {}

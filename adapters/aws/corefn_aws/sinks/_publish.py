@@ -9,8 +9,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from corefn.errors import SinkError
-from corefn.sinks._errors import wrap
-from corefn.sinks._publish import Body, body_text, check_attributes, chunked
+from corefn.kit.sinks import Body, body_text, check_attributes, chunked, wrap
 from corefn_aws.sinks._aws import AWS_ERROR_CODES, aws_errors
 
 #: SQS SendMessageBatch / SNS PublishBatch: at most 10 entries per call

@@ -71,7 +71,7 @@ class DynamoTable:
     """A :class:`~corefn.sinks.base.Table` on one DynamoDB table (low-level client, so the
     service model is loaded once and shared with other DynamoDB sinks)."""
 
-    kinds: ClassVar[tuple[str, ...]] = ("table",)
+    families: ClassVar[tuple[str, ...]] = ("table",)
     private_network: ClassVar[bool] = False
 
     def __init__(self, spec: SinkSpec, url: str) -> None:
@@ -89,7 +89,7 @@ class DynamoTable:
         return client("dynamodb", region=self.region)
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
         table, _, _ = url_parts(url, "dynamodb")
         resource = f"arn:aws:dynamodb:*:*:table/{table}"
         return [

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 
 from corefn.errors import ConfigurationError
-from corefn.sinks._publish import Body, body_bytes
+from corefn.kit.sinks import Body, body_bytes
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
 from corefn_aws.sinks._aws import aws_errors, client, url_parts
@@ -28,7 +28,7 @@ MAX_BATCH_BYTES = 5 * 1024 * 1024
 class KinesisPublisher:
     """A :class:`~corefn.sinks.base.Publisher` to one Kinesis data stream."""
 
-    kinds: ClassVar[tuple[str, ...]] = ("publisher",)
+    families: ClassVar[tuple[str, ...]] = ("publisher",)
     private_network: ClassVar[bool] = False
 
     def __init__(self, spec: SinkSpec, url: str) -> None:
@@ -42,7 +42,7 @@ class KinesisPublisher:
         return client("kinesis", region=self.region)
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
         stream, _, _ = url_parts(url, "kinesis")
         return [Permission("aws", ("kinesis:PutRecord", "kinesis:PutRecords"), f"arn:aws:kinesis:*:*:stream/{stream}")]
 

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
-from corefn.sinks._publish import Body, body_text
+from corefn.kit.sinks import Body, body_text
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
 from corefn_aws.sinks._aws import aws_errors, client, url_parts
@@ -37,7 +37,7 @@ def _topic_of(url: str) -> tuple[str, str | None, dict[str, str]]:
 class SnsPublisher:
     """A :class:`~corefn.sinks.base.Publisher` to one SNS topic."""
 
-    kinds: ClassVar[tuple[str, ...]] = ("publisher",)
+    families: ClassVar[tuple[str, ...]] = ("publisher",)
     private_network: ClassVar[bool] = False
 
     def __init__(self, spec: SinkSpec, url: str) -> None:
@@ -54,7 +54,7 @@ class SnsPublisher:
         return client("sns", region=self.region)
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
         topic, arn, _ = _topic_of(url)
         return [Permission("aws", ("sns:Publish",), arn or f"arn:aws:sns:*:*:{topic}")]
 

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
-from corefn.sinks._publish import Body, body_text
+from corefn.kit.sinks import Body, body_text
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
 from corefn_aws.sinks._aws import aws_errors, client, url_parts
@@ -29,7 +29,7 @@ from corefn_aws.sinks._publish import batch_entries, fifo_fields, message_attrib
 class SqsPublisher:
     """A :class:`~corefn.sinks.base.Publisher` to one SQS queue."""
 
-    kinds: ClassVar[tuple[str, ...]] = ("publisher",)
+    families: ClassVar[tuple[str, ...]] = ("publisher",)
     private_network: ClassVar[bool] = False
 
     def __init__(self, spec: SinkSpec, url: str) -> None:
@@ -48,7 +48,7 @@ class SqsPublisher:
         return client("sqs", region=self.region)
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
         queue, _, query = url_parts(url, "sqs")
         return [Permission("aws", ("sqs:SendMessage", "sqs:GetQueueUrl"), f"arn:aws:sqs:*:{query.get('account', '*')}:{queue}")]
 

@@ -1,7 +1,7 @@
 """Azure sink backends, found by URL scheme (``corefn.sinks`` entry points).
 
 =========================================  ==========  ==========================================
-URL                                        sink kind   service
+URL                                        family      service
 =========================================  ==========  ==========================================
 ``az://container``                         object      Blob Storage, account from the connection string
 ``az://account/container``                 object      Blob Storage, ``https://account.blob.<suffix>``
@@ -40,10 +40,9 @@ from corefn.errors import (
     SinkThrottledError,
     SinkUnavailableError,
 )
-from corefn.sinks._errors import SdkPackages, from_status, translated
-from corefn.sinks._errors import retry_after as http_retry_after
-from corefn.sinks._errors import sdk_required as missing_sdk
-from corefn.sinks._tables import VERSION_FIELD
+from corefn.kit.sinks import VERSION_FIELD, SdkPackages, from_status, translated
+from corefn.kit.sinks import retry_after as http_retry_after
+from corefn.kit.sinks import sdk_required as missing_sdk
 
 #: Blob and Queue SDKs wait 15 s, 18 s, 24 s between retries by default: too long inside a
 #: function with a deadline; this gives 1 s, 3 s, 5 s (Table Storage uses azure-core's policy,

@@ -24,9 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 from corefn.errors import ConfigurationError, SinkNotFoundError
-from corefn.sinks._errors import translated_items
-from corefn.sinks._keys import check_metadata
-from corefn.sinks._streams import CountingReader, TranslatedReader
+from corefn.kit.sinks import CountingReader, TranslatedReader, check_metadata, translated_items
 from corefn.sinks.base import ObjectInfo, Permission
 from corefn.specs import SinkSpec
 from corefn_azure.sinks import STORAGE_RETRY, StorageTarget, azure_errors, sdk_required, to_sink_error
@@ -44,7 +42,7 @@ SAS_PERMISSIONS: dict[str, dict[str, bool]] = {
 
 
 class BlobStore:
-    kinds = ("object",)
+    families = ("object",)
     private_network = False
 
     def __init__(self, spec: SinkSpec, url: str) -> None:
@@ -64,7 +62,7 @@ class BlobStore:
         return False
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
         scope = StorageTarget.parse(url).scope("blob", "containers")
         return [Permission("azure", ("Storage Blob Data Contributor",), scope)]
 

@@ -31,8 +31,15 @@ from itertools import islice
 from typing import Any, ClassVar
 
 from corefn.errors import ConfigurationError, SinkNotFoundError
-from corefn.sinks._errors import translated_items
-from corefn.sinks._tables import VERSION_FIELD, check_sort, check_sort_op, gone_is_conflict, item_fields, key_names
+from corefn.kit.sinks import (
+    VERSION_FIELD,
+    check_sort,
+    check_sort_op,
+    gone_is_conflict,
+    item_fields,
+    key_names,
+    translated_items,
+)
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
 from corefn_azure.sinks import azure_errors, sdk_required, to_sink_error
@@ -77,7 +84,7 @@ def _field(name: str) -> str:
 
 
 class CosmosTable:
-    kinds: ClassVar[tuple[str, ...]] = ("table",)
+    families: ClassVar[tuple[str, ...]] = ("table",)
     private_network: ClassVar[bool] = False
 
     def __init__(self, spec: SinkSpec, url: str, **client_options: Any) -> None:
@@ -97,7 +104,7 @@ class CosmosTable:
         return False
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
         _, account, database, container = parse_url(url)
         scope = f"databaseAccounts/{account}/dbs/{database}/colls/{container}"
         return [Permission("azure", ("Cosmos DB Built-in Data Contributor",), scope)]

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from typing import ClassVar
 
 from corefn.errors import ConfigurationError, SinkError
-from corefn.sinks._publish import Body, body_bytes
+from corefn.kit.sinks import Body, body_bytes
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
 from corefn_azure.sinks import STORAGE_RETRY, StorageTarget, azure_errors, sdk_required
@@ -30,7 +30,7 @@ MAX_BODY = 48 * 1024  # 64 KiB of base64
 
 
 class QueuePublisher:
-    kinds: ClassVar[tuple[str, ...]] = ("publisher",)
+    families: ClassVar[tuple[str, ...]] = ("publisher",)
     private_network: ClassVar[bool] = False
 
     def __init__(self, spec: SinkSpec, url: str) -> None:
@@ -48,7 +48,7 @@ class QueuePublisher:
         return False
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
         scope = StorageTarget.parse(url).scope("queue", "queues")
         return [Permission("azure", ("Storage Queue Data Message Sender",), scope)]
 

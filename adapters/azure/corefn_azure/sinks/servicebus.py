@@ -35,7 +35,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from corefn.errors import ConfigurationError, SinkError, SinkNotFoundError
-from corefn.sinks._publish import Body, body_bytes, check_attributes
+from corefn.kit.sinks import Body, body_bytes, check_attributes
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
 from corefn_azure.sinks import STATUS_ERRORS, azure_errors, sdk_required
@@ -82,7 +82,7 @@ def sas_token(resource: str, key_name: str, key: str, expiry: int) -> str:
 
 
 class ServiceBusPublisher:
-    kinds: ClassVar[tuple[str, ...]] = ("publisher",)
+    families: ClassVar[tuple[str, ...]] = ("publisher",)
     private_network: ClassVar[bool] = False
 
     def __init__(self, spec: SinkSpec, url: str, **client_options: Any) -> None:
@@ -104,7 +104,7 @@ class ServiceBusPublisher:
         return False
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
         host, entity = parse_url(url)
         return [Permission("azure", ("Azure Service Bus Data Sender",), f"namespaces/{host.split('.')[0]}/entities/{entity}")]
 

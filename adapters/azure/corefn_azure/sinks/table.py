@@ -27,8 +27,15 @@ from itertools import islice
 from typing import Any, ClassVar
 
 from corefn.errors import ConfigurationError, SinkNotFoundError
-from corefn.sinks._errors import translated_items
-from corefn.sinks._tables import VERSION_FIELD, check_sort, check_sort_op, gone_is_conflict, item_fields, key_names
+from corefn.kit.sinks import (
+    VERSION_FIELD,
+    check_sort,
+    check_sort_op,
+    gone_is_conflict,
+    item_fields,
+    key_names,
+    translated_items,
+)
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
 from corefn_azure.sinks import StorageTarget, azure_errors, sdk_required, to_sink_error
@@ -59,7 +66,7 @@ def _next_prefix(prefix: str) -> str:
 
 
 class AzureTable:
-    kinds: ClassVar[tuple[str, ...]] = ("table",)
+    families: ClassVar[tuple[str, ...]] = ("table",)
     private_network: ClassVar[bool] = False
 
     def __init__(self, spec: SinkSpec, url: str) -> None:
@@ -76,7 +83,7 @@ class AzureTable:
         return False
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
         scope = StorageTarget.parse(url).scope("table", "tables")
         return [Permission("azure", ("Storage Table Data Contributor",), scope)]
 

@@ -1,7 +1,7 @@
 """Google Cloud sink backends, found by URL scheme (``corefn.sinks`` entry points).
 
 ===================================  ==========  =================================================
-URL                                  sink kind   service
+URL                                  family      service
 ===================================  ==========  =================================================
 ``gs://bucket``                      object      Cloud Storage
 ``firestore://collection``           table       Firestore (Native mode), default database
@@ -34,9 +34,8 @@ from corefn.errors import (
     SinkThrottledError,
     SinkUnavailableError,
 )
-from corefn.sinks._errors import SdkPackages, from_status, retry_after, translated
-from corefn.sinks._errors import sdk_required as missing_sdk
-from corefn.sinks._tables import VERSION_FIELD
+from corefn.kit.sinks import VERSION_FIELD, SdkPackages, from_status, retry_after, translated
+from corefn.kit.sinks import sdk_required as missing_sdk
 
 #: HTTP status (google-api-core's ``code``) → error class. gRPC UNAVAILABLE arrives as 503 and
 #: mostly means "not reachable", so 503 is unavailable here; 429 (RESOURCE_EXHAUSTED) throttles.

@@ -29,8 +29,7 @@ from itertools import islice
 from typing import Any, ClassVar
 
 from corefn.errors import ConfigurationError, SinkConflictError
-from corefn.sinks._errors import translated_items
-from corefn.sinks._tables import VERSION_FIELD, check_sort, check_sort_op, item_fields, key_names
+from corefn.kit.sinks import VERSION_FIELD, check_sort, check_sort_op, item_fields, key_names, translated_items
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
 from corefn_gcp.sinks import google_errors, project_and_name, sdk_required, to_sink_error
@@ -51,7 +50,7 @@ def doc_id(value: Any) -> str:
 
 
 class FirestoreTable:
-    kinds: ClassVar[tuple[str, ...]] = ("table",)
+    families: ClassVar[tuple[str, ...]] = ("table",)
     private_network: ClassVar[bool] = False
 
     def __init__(self, spec: SinkSpec, url: str) -> None:
@@ -71,7 +70,7 @@ class FirestoreTable:
         return False
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
         project, _, options = project_and_name(url)
         database = options.get("database") or "(default)"
         return [Permission("gcp", ("roles/datastore.user",), f"projects/{project or '*'}/databases/{database}")]

@@ -26,9 +26,7 @@ from datetime import timedelta
 from typing import IO, Any, ClassVar
 
 from corefn.errors import ConfigurationError, SinkNotFoundError
-from corefn.sinks._errors import translated_items
-from corefn.sinks._keys import check_metadata
-from corefn.sinks._streams import CountingReader, TranslatedReader
+from corefn.kit.sinks import CountingReader, TranslatedReader, check_metadata, translated_items
 from corefn.sinks.base import ObjectInfo, Permission
 from corefn.specs import SinkSpec
 from corefn_gcp.sinks import google_errors, sdk_required, to_sink_error
@@ -55,7 +53,7 @@ def _seekable(stream: IO[bytes]) -> bool:
 
 
 class GcsStore:
-    kinds: ClassVar[tuple[str, ...]] = ("object",)
+    families: ClassVar[tuple[str, ...]] = ("object",)
     private_network: ClassVar[bool] = False
 
     def __init__(self, spec: SinkSpec, url: str) -> None:
@@ -73,7 +71,7 @@ class GcsStore:
         return False
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
         bucket = bucket_of(url)
         return [
             Permission("gcp", ("roles/storage.objectAdmin",), f"projects/_/buckets/{bucket}"),

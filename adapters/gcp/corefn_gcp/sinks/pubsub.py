@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from corefn.errors import ConfigurationError, SinkError
-from corefn.sinks._publish import Body, body_bytes, check_attributes
+from corefn.kit.sinks import Body, body_bytes, check_attributes
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
 from corefn_gcp.sinks import google_errors, project_and_name, sdk_required
@@ -30,7 +30,7 @@ PUBLISH_TIMEOUT = 60.0
 
 
 class PubSubPublisher:
-    kinds: ClassVar[tuple[str, ...]] = ("publisher",)
+    families: ClassVar[tuple[str, ...]] = ("publisher",)
     private_network: ClassVar[bool] = False
 
     def __init__(self, spec: SinkSpec, url: str) -> None:
@@ -53,7 +53,7 @@ class PubSubPublisher:
         return False
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
         project, topic, _ = project_and_name(url)
         return [Permission("gcp", ("roles/pubsub.publisher",), f"projects/{project or '*'}/topics/{topic}")]
 

@@ -1,16 +1,16 @@
 """IBM Cloud sink backends for OpenWhisk (IBM Cloud Functions), found by URL scheme.
 
 ==================================  ==========  ==============================================
-URL                                 sink kind   service
+URL                                 family      service
 ==================================  ==========  ==============================================
 ``cloudant://db``                   table       Cloudant (CouchDB API) at ``CLOUDANT_URL``
 ``cloudant://host/db``              table       Cloudant at ``https://host``
-``kafka://broker:port/topic``       publisher   Event Streams (Kafka); several brokers comma-separated
 ==================================  ==========  ==============================================
 
-Object storage on IBM Cloud is Cloud Object Storage, served through its S3-compatible API by
-the ``cos://`` backend in corefn_aws (one S3 client, written once). No SDK is imported by this
-package: each backend imports its SDK when first opened and keeps one client per process.
+IBM Cloud's other two services speak open protocols, so their backends are cloud-neutral and live
+in the core: Cloud Object Storage is ``cos://`` (:mod:`corefn.sinks.s3compat`, its S3 API) and
+Event Streams is ``kafka://`` (:mod:`corefn.sinks.kafka`). No SDK is imported by this package:
+each backend imports its SDK when first opened and keeps one client per process.
 """
 
 from __future__ import annotations
@@ -24,9 +24,8 @@ from corefn.errors import (
     SinkThrottledError,
     SinkUnavailableError,
 )
-from corefn.sinks._errors import SdkPackages
-from corefn.sinks._errors import sdk_required as missing_sdk
-from corefn.sinks._tables import VERSION_FIELD
+from corefn.kit.sinks import VERSION_FIELD, SdkPackages
+from corefn.kit.sinks import sdk_required as missing_sdk
 
 #: HTTP status → error class, for Cloudant (IBM's 429 "too many requests" is its throttle)
 STATUS_ERRORS: dict[int, type[SinkError]] = {
@@ -48,7 +47,6 @@ EXTRA = "openwhisk"
 SDK_PACKAGES: SdkPackages = {
     "ibmcloudant": lambda name: "ibmcloudant",
     "ibm_cloud_sdk_core": lambda name: "ibm-cloud-sdk-core",
-    "kafka": lambda name: "kafka-python",
 }
 
 

@@ -35,8 +35,16 @@ from corefn.errors import (
     SinkNotFoundError,
     SinkUnavailableError,
 )
-from corefn.sinks._errors import from_status, retry_after, translated
-from corefn.sinks._tables import VERSION_FIELD, check_sort, check_sort_op, item_fields, key_names
+from corefn.kit.sinks import (
+    VERSION_FIELD,
+    check_sort,
+    check_sort_op,
+    from_status,
+    item_fields,
+    key_names,
+    retry_after,
+    translated,
+)
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
 from corefn_openwhisk.sinks import STATUS_ERRORS, sdk_required
@@ -95,7 +103,7 @@ def parse_url(url: str) -> tuple[str, str]:
 
 
 class CloudantTable:
-    kinds: ClassVar[tuple[str, ...]] = ("table",)
+    families: ClassVar[tuple[str, ...]] = ("table",)
     private_network: ClassVar[bool] = False
 
     def __init__(self, spec: SinkSpec, url: str) -> None:
@@ -121,7 +129,7 @@ class CloudantTable:
         return False
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
         parts = [part for part in url.partition("://")[2].split("?")[0].split("/") if part]
         host = parts[0] if len(parts) == 2 else "*"
         return [Permission("openwhisk", ("Writer",), f"cloudantnosqldb:{host}/{parts[-1]}")]

@@ -1,4 +1,4 @@
-"""Event Streams / Kafka (``kafka://``): the publisher contract against a FAKE producer.
+"""Kafka (``kafka://``, IBM Event Streams and any other broker): the publisher contract against a FAKE producer.
 
 What is faked, and where: there is no Kafka broker here, and faking the Kafka wire protocol
 under kafka-python would be a project of its own, so these tests replace the
@@ -21,7 +21,7 @@ import pytest
 
 from corefn.errors import ConfigurationError, SinkError, SinkNotFoundError, SinkThrottledError, SinkUnavailableError
 from corefn.sinks.base import Publisher
-from corefn_openwhisk.sinks.kafka import KafkaPublisher, open_backend, parse_url, producer_config
+from corefn.sinks.kafka import KafkaPublisher, open_backend, parse_url, producer_config
 from tests.sinks.contract import PublisherContract, Receive, Received, make_spec, unique
 
 PARTITIONS = 3

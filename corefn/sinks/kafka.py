@@ -1,4 +1,6 @@
-"""IBM Event Streams (Apache Kafka) as a publisher (kafka-python).
+"""Apache Kafka as a publisher (kafka-python): IBM Event Streams, Confluent Cloud, Amazon MSK,
+Azure Event Hubs' Kafka endpoint or a broker of your own; written once here because it belongs to
+no one cloud (``pip install 'corefn[kafka]'``; the SDK is imported when the sink is first opened).
 
 URL: ``kafka://broker:port/topic``; several bootstrap brokers are comma-separated
 (``kafka://b0:9093,b1:9093/orders``), as Event Streams lists them in ``kafka_brokers_sasl``.
@@ -25,13 +27,13 @@ from contextlib import AbstractContextManager
 from typing import Any, ClassVar
 
 from corefn.errors import ConfigurationError, SinkError, SinkNotFoundError, SinkThrottledError, SinkUnavailableError
-from corefn.sinks._errors import translated
+from corefn.sinks._errors import sdk_required, translated
 from corefn.sinks._publish import Body, body_bytes, check_attributes
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
-from corefn_openwhisk.sinks import sdk_required
 
 SEND_TIMEOUT = 30.0
+EXTRA = "kafka"
 
 #: kafka-python exception class name (matched along the MRO) → error class
 KAFKA_ERRORS: dict[str, type[SinkError]] = {
@@ -99,7 +101,7 @@ def producer_config(brokers: list[str], known: Iterable[str] | None = None) -> d
 
 
 class KafkaPublisher:
-    kinds: ClassVar[tuple[str, ...]] = ("publisher",)
+    families: ClassVar[tuple[str, ...]] = ("publisher",)
     private_network: ClassVar[bool] = False
 
     def __init__(self, spec: SinkSpec, url: str) -> None:
@@ -116,7 +118,9 @@ class KafkaPublisher:
         return False
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
+        """The IBM Event Streams grant (Writer on the topic, an IBM IAM role); other Kafka
+        services authorise the SASL credentials on their own side, which deploy does not write."""
         _, topic = parse_url(url)
         return [Permission("openwhisk", ("Writer",), f"messagehub:topic/{topic}")]
 
@@ -143,5 +147,5 @@ class KafkaPublisher:
 
 
 def open_backend(spec: SinkSpec, url: str) -> KafkaPublisher:
-    with sdk_required():
+    with sdk_required(EXTRA, {"kafka": lambda name: "kafka-python"}):
         return KafkaPublisher(spec, url)

@@ -1,0 +1,116 @@
+"""The one table of event kinds: for each kind, its event class, its trigger declaration, the
+event field that names the resource it came from, and its nature. Dispatch, the local runtime
+and the adapters' runtimes read it; adding a trigger kind is an event module, a trigger class, a
+decorator on ``App`` and one row here.
+
+Natures, in the table's order:
+
+- ``request``: a caller waits for the handler's answer (HTTP, a direct invoke); nothing is queued,
+  a failure goes back to the caller;
+- ``message``: something published a message (queue, topic, stream); the platform keeps it
+  until a handler succeeds, then retries and dead-letters;
+- ``change``: a resource changed (an object in a bucket, an item in a table); delivered like a
+  message, but nobody published it;
+- ``schedule``: a clock fired (timer).
+
+The resource field names, per event, what the trigger declaration listens to: ``bucket`` for a
+storage event, ``table`` for a change, and, for a timer or an invoke, the handler's own ``name``
+(they listen to no resource of the app).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from corefn._record import Record, _set
+from corefn.events import (
+    AuthorizeRequest,
+    Event,
+    HttpRequest,
+    InvokeEvent,
+    NoSqlChange,
+    QueueMessage,
+    StorageEvent,
+    StreamRecord,
+    TimerEvent,
+    TopicMessage,
+)
+from corefn.specs import (
+    AuthorizerTrigger,
+    HttpTrigger,
+    InvokeTrigger,
+    NoSqlTrigger,
+    QueueTrigger,
+    StorageTrigger,
+    StreamTrigger,
+    TimerTrigger,
+    TopicTrigger,
+    Trigger,
+)
+
+Nature = Literal["request", "message", "change", "schedule"]
+
+
+class Kind(Record):
+    """One row of the table. A :class:`~corefn._record.Record`, not a dataclass: importing
+    ``dataclasses`` costs more than this whole module, and dispatch imports it on cold start."""
+
+    __slots__ = ("name", "event", "trigger", "resource_field", "nature")
+    name: str
+    event: type[Event]
+    trigger: type[Trigger]
+    #: the event field naming the resource the event came from (None: HTTP, routed by path)
+    resource_field: str | None
+    nature: Nature
+
+    def __init__(
+        self, name: str, event: type[Event], trigger: type[Trigger], resource_field: str | None, nature: Nature
+    ) -> None:
+        _set(self, "name", name)
+        _set(self, "event", event)
+        _set(self, "trigger", trigger)
+        _set(self, "resource_field", resource_field)
+        _set(self, "nature", nature)
+
+    @property
+    def is_named_by_handler(self) -> bool:
+        """Whether the event names its handler rather than a resource (timers, invokes)."""
+        return self.resource_field == "name"
+
+
+#: every event kind, ordered by nature (requests, messages, changes, schedules)
+KINDS: tuple[Kind, ...] = (
+    Kind("http", HttpRequest, HttpTrigger, None, "request"),
+    Kind("invoke", InvokeEvent, InvokeTrigger, "name", "request"),
+    # an API Gateway Lambda authorizer: a gateway waits for the decision; it names no resource
+    Kind("authorizer", AuthorizeRequest, AuthorizerTrigger, None, "request"),
+    Kind("queue", QueueMessage, QueueTrigger, "queue", "message"),
+    Kind("topic", TopicMessage, TopicTrigger, "topic", "message"),
+    Kind("stream", StreamRecord, StreamTrigger, "stream", "message"),
+    Kind("storage", StorageEvent, StorageTrigger, "bucket", "change"),
+    Kind("nosql", NoSqlChange, NoSqlTrigger, "table", "change"),
+    Kind("timer", TimerEvent, TimerTrigger, "name", "schedule"),
+)
+
+BY_NAME: dict[str, Kind] = {kind.name: kind for kind in KINDS}
+
+
+def kind(name: str) -> Kind:
+    """The row for event kind ``name`` (KeyError names the known kinds)."""
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"no event kind {name!r}; kinds: {', '.join(BY_NAME)}") from None
+
+
+def names(*natures: Nature) -> tuple[str, ...]:
+    """The kind names of the given natures (all when none given), in the table's order."""
+    return tuple(k.name for k in KINDS if not natures or k.nature in natures)
+
+
+def resource_fields() -> dict[str, str]:
+    """Kind → the event field naming its resource, for the kinds that have one."""
+    return {k.name: k.resource_field for k in KINDS if k.resource_field is not None}
+
+
+__all__ = ["BY_NAME", "KINDS", "Kind", "Nature", "kind", "names", "resource_fields"]
