@@ -200,6 +200,19 @@ def test_a_bomb_is_refused_before_any_pixel_is_decoded(monkeypatch: pytest.Monke
         render(huge.getvalue())
 
 
+def test_a_bomb_is_one_rejection_not_also_a_pillow_warning() -> None:
+    """Pillow's own DecompressionBombWarning (between 1x and 2x its limit) would print a raw
+    second line beside the handler's rejection: open_image keeps it quiet, whatever filters the
+    process had (here: every warning shown)."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(imaging.TooLarge):
+            render("bomb.png")
+    assert [w for w in caught if issubclass(w.category, Image.DecompressionBombWarning)] == []
+
+
 def test_formats_outside_the_accepted_ones_are_not_images() -> None:
     out = io.BytesIO()
     Image.new("RGB", (10, 10)).save(out, "BMP")
