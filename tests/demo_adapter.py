@@ -3,7 +3,8 @@
 ``{"demo": "queue", "queue": ..., "messages": [{"mid": ..., "text": ..., "tries": n}]}``.
 
 It exists to prove the adapter interface and the test harness with no cloud involved, and shows a
-newcomer the least an adapter needs: a name, ordered shapes, and nothing in ``corefn/``.
+newcomer the least an adapter needs: a name, ordered shapes (``BaseAdapter`` gives the optional
+members their defaults), and nothing in ``corefn/``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from corefn.adapters import WarmupShape
+from corefn.adapters import BaseAdapter, WarmupShape
 from corefn.app import App
 from corefn.dispatch import DispatchResult
 from corefn.events import Body, Event, HttpRequest, QueueMessage
@@ -86,7 +87,7 @@ class DemoQueue:
         return {"failed": [o.event.id for o in result.failed]}
 
 
-class DemoAdapter:
+class DemoAdapter(BaseAdapter):
     name = "demo"
     shapes = (WarmupShape, DemoHttp, DemoQueue)
 

@@ -20,8 +20,10 @@ because a push subscription's body carries what the conversion drops (``delivery
 non-2xx answer is a nack, and Pub/Sub redelivers until the subscription's dead-letter policy
 moves the message away. A failed handler is logged by the dispatcher and never acknowledged.
 
-A message from a topic the app declared with ``@app.queue`` or ``@app.stream`` is re-read as a
-QueueMessage / StreamRecord here (:data:`AS_DECLARED`), so handlers get the kind they declared.
+Every target hands its input to :func:`corefn.adapters.handle`, the one delivery flow, pinned to
+its handler. GCP's own step in that flow is :func:`bind` (the adapter's ``bind``): a message from
+a topic the app declared with ``@app.queue`` or ``@app.stream`` is re-read as a QueueMessage /
+StreamRecord (:data:`AS_DECLARED`), so handlers get the kind they declared.
 
 1st gen background functions (``def f(data, context)``) can call :func:`serve_background`.
 """
@@ -34,7 +36,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from corefn.adapters import Shape, find_shape, handle, read
+from corefn.adapters import Shape, handle
 from corefn.context import Context
 from corefn.errors import PayloadError, UnrecognizedPayloadError
 from corefn.events import Event, HttpResponse, TimerEvent, TopicMessage
@@ -46,6 +48,7 @@ from corefn_gcp.stream import as_stream_record
 if TYPE_CHECKING:
     import flask
 
+    from corefn.adapters import Target
     from corefn.app import App
     from corefn.specs import HandlerSpec
 
@@ -140,36 +143,25 @@ def serve_invoke(request: flask.Request, app_ref: str | None, handler: str) -> f
 
 
 def deliver(app: App, raw: Any, ctx: Context, pinned: str | None, shape: type[Shape] | None = None) -> Any:
-    """Detect (unless ``shape`` is given), short-circuit warm-up pings, re-read Pub/Sub messages
-    as the kind the handler declared, dispatch, answer: :func:`corefn.adapters.handle`'s flow
-    with the per-kind step GCP needs in the middle."""
-    from corefn.dispatch import dispatch, pinned_handler
-
-    adapter = _adapter()
-    found = shape or find_shape(adapter, raw)
-    if found is None:
-        raise UnrecognizedPayloadError("gcp", f"handler {pinned!r} was given a payload no GCP shape claims")
-    instance, events = read("gcp", found, raw)
-    if found.kind == "warmup":
-        return instance.to_response(None)  # type: ignore[arg-type]
-    pinned = pinned_handler(pinned)
-    events = [as_declared(app, event, pinned) for event in events]
-    return instance.to_response(dispatch(app, events, ctx, pinned=pinned))
+    """One delivery to the target serving ``pinned``: :func:`corefn.adapters.handle`, with the
+    shape when the target knows it (detected otherwise)."""
+    return handle(_adapter(), app, raw, ctx, pinned=pinned, shape=shape)
 
 
-def as_declared(app: App, event: Event, pinned: str | None) -> Event:
+def bind(event: Event, target: Target) -> Event:
     """A Pub/Sub message as the kind its handler declared (see the module docstring). A push
     body names no topic: it gets the topic the pinned handler was declared for. A scheduler tick
     gets its timer's name and cron schedule when the job did not send them."""
-    if isinstance(event, TimerEvent) and pinned:
-        timer = app.handler(pinned)
-        if isinstance(timer.trigger, TimerTrigger):
-            changed: TimerEvent = event.replace(name=event.name or timer.name, schedule=event.schedule or timer.trigger.schedule)
+    spec = target.spec
+    if isinstance(event, TimerEvent):
+        if spec is not None and isinstance(spec.trigger, TimerTrigger):
+            changed: TimerEvent = event.replace(name=event.name or spec.name, schedule=event.schedule or spec.trigger.schedule)
             return changed
         return event
     if not isinstance(event, TopicMessage):
         return event
-    spec = app.handler(pinned) if pinned else _declared_for(app, event.topic)
+    if spec is None:
+        spec = _declared_for(target, event.topic)
     if spec is None:
         return event
     if event.topic is None and spec.resource is not None and spec.kind in ("topic", "queue", "stream"):
@@ -178,13 +170,12 @@ def as_declared(app: App, event: Event, pinned: str | None) -> Event:
     return convert(event) if convert is not None and isinstance(event, TopicMessage) else event
 
 
-def _declared_for(app: App, topic: str | None) -> HandlerSpec | None:
-    from corefn.dispatch import logical_names
-
-    if topic is None:
+def _declared_for(target: Target, topic: str | None) -> HandlerSpec | None:
+    """The one queue or stream handler declared for ``topic`` (by its logical name), if any."""
+    logical = target.logical(topic)
+    if logical is None:
         return None
-    logical = logical_names().get(topic, topic)
-    found = [s for s in app.handlers if s.kind in AS_DECLARED and s.resource == logical]
+    found = [s for s in target.app.handlers if s.kind in AS_DECLARED and s.resource == logical]
     return found[0] if len(found) == 1 else None
 
 
@@ -254,7 +245,7 @@ def _json(value: Any, status: int) -> flask.Response:
 
 __all__ = [
     "AS_DECLARED",
-    "as_declared",
+    "bind",
     "cloud_event_dict",
     "deliver",
     "request_payload",
