@@ -351,19 +351,48 @@ def handle(
     shape: type[Shape] | None = None,
     names: Mapping[str, str] | None = None,
 ) -> Any:
-    """The whole flow of one delivery on a cloud, and the only one: every generated entry point,
-    :func:`corefn.testing.call` and ``corefn invoke`` come here.
+    """The whole flow of one delivery on a cloud, and the only one: every generated entry point
+    and :func:`corefn.testing.call` come here (``corefn invoke --event`` runs :func:`deliver`,
+    the same flow without the provider's answer).
 
     1. The shape: the one the entry point knows (``shape``), else detected.
     2. Warm-up pings are answered without running user code.
     3. Each event goes through :meth:`Adapter.bind` with the :class:`Target`: the pinned
        handler (``pinned``, else ``COREFN_HANDLER``) and the resource ``names`` (else
        ``COREFN_NAMES``).
-    4. Dispatch, then the shape's answer in the provider's form.
+    4. Dispatch, then the shape's answer in the provider's form; an HTTP delivery always gets
+       one (see :func:`internal_error`).
 
     A payload no shape of this adapter claims goes to the app's invoke handler, if it has one
-    and the pin allows it; otherwise it is an :class:`UnrecognizedPayloadError`.
+    and the pin allows it (its result is the answer, its exception raised); otherwise it is an
+    :class:`UnrecognizedPayloadError`.
     """
+    instance, result = deliver(adapter, app, raw, ctx, pinned=pinned, shape=shape, names=names)
+    if instance is None:  # a direct invoke
+        assert result is not None
+        if result.failed:
+            raise result.failed[0].error  # type: ignore[misc]  # the caller of a sync invoke sees the error
+        return result.value()
+    if result is None or instance.kind != "http":  # a warm-up ping has no result
+        return instance.to_response(result)  # type: ignore[arg-type]
+    try:
+        return instance.to_response(result)
+    except Exception as error:  # e.g. a response the provider's library cannot build
+        return instance.to_response(internal_error(ctx, error))
+
+
+def deliver(
+    adapter: Adapter,
+    app: App,
+    raw: Any,
+    ctx: Context,
+    *,
+    pinned: str | None = None,
+    shape: type[Shape] | None = None,
+    names: Mapping[str, str] | None = None,
+) -> tuple[Shape | None, DispatchResult | None]:
+    """Steps 1 to 3 of :func:`handle` and the dispatch: the shape that read the payload (``None``
+    for a direct invoke) and what became of its events (``None`` for a warm-up ping)."""
     from corefn.dispatch import dispatch, logical_names, pinned_handler
 
     pinned = pinned_handler(pinned)
@@ -372,24 +401,22 @@ def handle(
     found = shape or find_shape(adapter, raw)
     if found is None:
         if spec is not None and spec.kind != "invoke":
-            raise UnrecognizedPayloadError(adapter.name, f"handler {pinned!r} serves {spec.kind} events and was given a payload no {adapter.name} shape claims")
+            detail = f"handler {pinned!r} serves {spec.kind} events and was given a payload no {adapter.name} shape claims"
+            raise UnrecognizedPayloadError(adapter.name, detail)
         if not app.handlers_of("invoke"):
             raise UnrecognizedPayloadError(adapter.name, "and the app declares no invoke handler")
-        result = dispatch(app, [InvokeEvent(payload=raw)], ctx, pinned=pinned, names=names)
-        if result.failed:
-            raise result.failed[0].error  # type: ignore[misc]  # the caller of a sync invoke sees the error
-        return result.value()
+        return None, dispatch(app, [InvokeEvent(payload=raw)], ctx, pinned=pinned, names=names)
     instance, events = read(adapter.name, found, raw)
     if found.kind == "warmup":
-        return instance.to_response(None)  # type: ignore[arg-type]
+        return instance, None
     target = Target(app, spec, names)
     events = [adapter.bind(event, target) for event in events]
     if found.kind != "http":
-        return instance.to_response(dispatch(app, events, ctx, pinned=pinned, names=names))
+        return instance, dispatch(app, events, ctx, pinned=pinned, names=names)
     try:
-        return instance.to_response(dispatch(app, events, ctx, pinned=pinned, names=names))
-    except Exception as error:  # a request always gets an answer: see internal_error
-        return instance.to_response(internal_error(ctx, error))
+        return instance, dispatch(app, events, ctx, pinned=pinned, names=names)
+    except Exception as error:  # the handler's own failure is already a 500; this is anything else
+        return instance, internal_error(ctx, error)
 
 
 def internal_error(ctx: Context, error: BaseException) -> DispatchResult:

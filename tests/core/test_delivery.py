@@ -338,3 +338,18 @@ def test_local_deliveries_carry_a_group_only_on_ordered_resources() -> None:
     assert to_event(row("customer-7")).group == "customer-7"  # type: ignore[attr-defined]
     assert isinstance(to_event(row("customer-7")), QueueMessage)
     assert TopicMessage  # imported for the kinds above
+
+
+def test_invoke_replays_a_provider_event_through_the_deployed_flow() -> None:
+    """``corefn invoke APP NAME --event FILE`` runs the adapter's bind step too: a Pub/Sub
+    message replayed to a queue handler arrives as that handler's QueueMessage."""
+    from corefn.cli import main
+    from tests import parity_app
+
+    parity_app.RECEIVED.clear()
+    path = str(EVENTS / "gcp" / "topic-pubsub-cloudevent.json")
+    result = CliRunner().invoke(main, ["invoke", "tests.parity_app:app", "jobs", "--event", path], env={"COREFN_NAMES": None})
+    assert result.exit_code == 0, result.output
+    ((name, event),) = parity_app.RECEIVED
+    parity_app.RECEIVED.clear()
+    assert name == "jobs" and isinstance(event, QueueMessage) and event.queue == "gcf-test"
