@@ -8,6 +8,11 @@ CloudEvents ``specversion``, ``__ow_method``), then reads it with ``to_events`` 
 owns the payload, and if it then finds a field missing that is an
 :class:`~corefn.errors.EventShapeError`, never a fall-through to another shape or to "invoke".
 
+An adapter may also complete each event from the deployment (:meth:`Adapter.bind`: the queue an
+Azure binding object came from, a Pub/Sub message read as the stream its handler declared):
+:func:`handle` runs that step for every entry point and for :func:`corefn.testing.call`, so
+there is one delivery flow.
+
 Providers are found through the ``corefn.adapters`` entry-point group. Scanning entry points
 costs tens of milliseconds, so it happens only when the cloud is not known: ``get_adapter("aws")``
 first tries the conventional module ``corefn_aws`` (attribute ``adapter``), and generated entry
@@ -97,10 +102,10 @@ class Target:
 class Adapter(Protocol):
     """A provider. ``shapes`` is ordered: the most specific signatures first.
 
-    ``bind`` and ``sample`` are optional in the sense that :class:`BaseAdapter` gives them a
-    default: an adapter class that subclasses it writes only what its provider needs. The
-    registry refuses an object lacking any member (:func:`register`, :func:`get_adapter`), so
-    the run-time flow calls them without probing."""
+    ``bind`` and ``sample`` are optional: :class:`BaseAdapter` gives them a default, so an
+    adapter class that subclasses it writes only what its provider needs, and the registry gives
+    an adapter that lacks them the same defaults once, when it loads it (:func:`checked`). The
+    delivery path then calls every member without probing."""
 
     name: str
     shapes: Sequence[type[Shape]]
