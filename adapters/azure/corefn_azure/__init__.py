@@ -97,8 +97,8 @@ class AzureAdapter(BaseAdapter):
 
     def bind(self, event: Event, target: Target) -> Event:
         """Binding objects do not name their queue, hub or container, nor say whether a Service
-        Bus message came from a topic: the declaration does (see :func:`corefn_azure.runtime.bind`)."""
-        from corefn_azure.runtime import bind
+        Bus message came from a topic: the declaration does (see :mod:`corefn_azure._bind`)."""
+        from corefn_azure._bind import bind
 
         return bind(event, target)
 

@@ -5,7 +5,8 @@ binding object to :func:`corefn.adapters.handle`, pinned to the handler the func
 generated for and with the shape its trigger delivers (``queue-message`` for a queue trigger,
 ...). What Azure leaves out of the object but the declaration knows (the queue, topic, hub or
 container name; topic vs queue for Service Bus; the timer's schedule and name; the Cosmos DB
-partition key) is filled in by :func:`bind`, the adapter's ``bind`` step. The answer:
+partition key) is filled in by the adapter's ``bind`` step (:func:`corefn_azure._bind.bind`).
+The answer:
 
 - HTTP: a ``func.HttpResponse``. A handler failure is a 500 response with the invocation id,
   logged with it, as on every gateway.
@@ -22,58 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 from corefn.adapters import handle, shape_named
 from corefn.context import Context
-from corefn.events import Event, NoSqlChange, QueueMessage, TimerEvent, TopicMessage
-from corefn_azure.nosql import with_partition_key
 
 if TYPE_CHECKING:
-    from corefn.adapters import Target
     from corefn.app import App
     from corefn.specs import HandlerSpec
-
-#: event kind → the field that names its resource, for events Azure leaves unnamed
-RESOURCE_FIELDS: dict[str, str] = {"queue": "queue", "topic": "topic", "stream": "stream", "nosql": "table", "storage": "bucket"}
-
-
-def provider_options(spec: HandlerSpec) -> dict[str, Any]:
-    """The handler's ``azure`` provider options (``Options.provider["azure"]``)."""
-    return dict(spec.options.provider.get("azure", {}))
-
-
-def partition_key(app: App, spec: HandlerSpec) -> str | None:
-    """The Cosmos DB partition key path: the ``azure`` option ``partition_key``, else the key of
-    a table sink declared under the same name (``app.table("devices", key="deviceId")``)."""
-    option = provider_options(spec).get("partition_key")
-    if option:
-        return str(option)
-    for sink in app.sinks:
-        if sink.name == spec.resource and sink.kind == "table":
-            key = sink.options.get("key")
-            return str(key) if key else None
-    return None
-
-
-def _as_topic(event: QueueMessage, spec: HandlerSpec) -> TopicMessage:
-    fields = {name: getattr(event, name) for name in ("id", "raw", "body", "attributes", "attempt", "time", "group", "dedup_id")}
-    return TopicMessage(topic=spec.resource, subscription=getattr(spec.trigger, "subscription", None), **fields)
-
-
-def bind(event: Event, target: Target) -> Event:
-    """``event`` completed from the declaration it was delivered for (the adapter's ``bind``)."""
-    spec = target.spec
-    if spec is None:  # routed by resource name: nothing declared to complete it from
-        return event
-    if spec.kind == "topic" and isinstance(event, QueueMessage):
-        return _as_topic(event, spec)
-    if isinstance(event, TimerEvent):
-        timer: Event = event.replace(name=event.name or spec.name, schedule=event.schedule or getattr(spec.trigger, "schedule", None))
-        return timer
-    if isinstance(event, NoSqlChange):
-        event = with_partition_key(event, partition_key(target.app, spec))
-    field = RESOURCE_FIELDS.get(event.kind)
-    if field is not None and getattr(event, field, None) is None and spec.resource is not None:
-        named: Event = event.replace(**{field: spec.resource})
-        return named
-    return event
 
 
 def context_for(app: App, spec: HandlerSpec, context: Any) -> Context:

@@ -90,8 +90,8 @@ class GcpAdapter(BaseAdapter):
 
     def bind(self, event: Event, target: Target) -> Event:
         """Pub/Sub messages for queue and stream handlers, push bodies without a topic, scheduler
-        ticks without a schedule: see :func:`corefn_gcp.runtime.bind`."""
-        from corefn_gcp.runtime import bind
+        ticks without a schedule: see :mod:`corefn_gcp._bind`."""
+        from corefn_gcp._bind import bind
 
         return bind(event, target)
 

@@ -21,9 +21,9 @@ non-2xx answer is a nack, and Pub/Sub redelivers until the subscription's dead-l
 moves the message away. A failed handler is logged by the dispatcher and never acknowledged.
 
 Every target hands its input to :func:`corefn.adapters.handle`, the one delivery flow, pinned to
-its handler. GCP's own step in that flow is :func:`bind` (the adapter's ``bind``): a message from
-a topic the app declared with ``@app.queue`` or ``@app.stream`` is re-read as a QueueMessage /
-StreamRecord (:data:`AS_DECLARED`), so handlers get the kind they declared.
+its handler. GCP's own step in that flow is the adapter's ``bind`` (:mod:`corefn_gcp._bind`): a
+message from a topic the app declared with ``@app.queue`` or ``@app.stream`` is re-read as a
+QueueMessage / StreamRecord, so handlers get the kind they declared.
 
 1st gen background functions (``def f(data, context)``) can call :func:`serve_background`.
 """
@@ -33,27 +33,18 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from corefn.adapters import Shape, handle
 from corefn.context import Context
 from corefn.errors import PayloadError, UnrecognizedPayloadError
-from corefn.events import Event, HttpResponse, TimerEvent, TopicMessage
-from corefn.specs import TimerTrigger
+from corefn.events import HttpResponse
 from corefn_gcp.http import EXECUTION_ID, FlaskHttp, to_flask_response
-from corefn_gcp.queue import as_queue_message
-from corefn_gcp.stream import as_stream_record
 
 if TYPE_CHECKING:
     import flask
 
-    from corefn.adapters import Target
     from corefn.app import App
-    from corefn.specs import HandlerSpec
-
-#: declared handler kind → how a Pub/Sub message is re-read for it
-AS_DECLARED: dict[str, Callable[[TopicMessage], Event]] = {"queue": as_queue_message, "stream": as_stream_record}
 
 #: header the generated keep-warm job sends to HTTP-signature targets
 WARMUP_HEADER = "X-Corefn-Warmup"
@@ -148,37 +139,6 @@ def deliver(app: App, raw: Any, ctx: Context, pinned: str | None, shape: type[Sh
     return handle(_adapter(), app, raw, ctx, pinned=pinned, shape=shape)
 
 
-def bind(event: Event, target: Target) -> Event:
-    """A Pub/Sub message as the kind its handler declared (see the module docstring). A push
-    body names no topic: it gets the topic the pinned handler was declared for. A scheduler tick
-    gets its timer's name and cron schedule when the job did not send them."""
-    spec = target.spec
-    if isinstance(event, TimerEvent):
-        if spec is not None and isinstance(spec.trigger, TimerTrigger):
-            changed: TimerEvent = event.replace(name=event.name or spec.name, schedule=event.schedule or spec.trigger.schedule)
-            return changed
-        return event
-    if not isinstance(event, TopicMessage):
-        return event
-    if spec is None:
-        spec = _declared_for(target, event.topic)
-    if spec is None:
-        return event
-    if event.topic is None and spec.resource is not None and spec.kind in ("topic", "queue", "stream"):
-        event = event.replace(topic=spec.resource)
-    convert = AS_DECLARED.get(spec.kind)
-    return convert(event) if convert is not None and isinstance(event, TopicMessage) else event
-
-
-def _declared_for(target: Target, topic: str | None) -> HandlerSpec | None:
-    """The one queue or stream handler declared for ``topic`` (by its logical name), if any."""
-    logical = target.logical(topic)
-    if logical is None:
-        return None
-    found = [s for s in target.app.handlers if s.kind in AS_DECLARED and s.resource == logical]
-    return found[0] if len(found) == 1 else None
-
-
 # ----------------------------------------------------------------------------- conversions
 
 
@@ -244,8 +204,6 @@ def _json(value: Any, status: int) -> flask.Response:
 
 
 __all__ = [
-    "AS_DECLARED",
-    "bind",
     "cloud_event_dict",
     "deliver",
     "request_payload",
