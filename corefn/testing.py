@@ -31,7 +31,7 @@ def call(
     pinned: str | None = None,
     shape: str | None = None,
     names: Mapping[str, str] | None = None,
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str | None] | None = None,
     invocation_id: str | None = None,
 ) -> Any:
     """Deliver ``payload`` to ``app`` through ``cloud``'s adapter exactly as its deployed entry
@@ -42,7 +42,8 @@ def call(
     ``COREFN_HANDLER``; physical → logical resource names from ``names``, else
     ``COREFN_NAMES``. ``env`` holds the variables the deployment would set (those two, sink
     URLs, ``COREFN_AWS_BATCH_FAILURES``, ...): they are in ``os.environ`` for the duration of the
-    call only, under a lock, and the process environment is restored afterwards. ``shape``
+    call only (``None`` removes one, say a ``COREFN_HANDLER`` from the developer's shell), under
+    a lock, and the process environment is restored afterwards. ``shape``
     names the payload's shape, as an entry point that knows its trigger does (detected when
     omitted).
     """
@@ -60,7 +61,11 @@ def call(
         return deliver()
     with _env_lock:
         saved = {name: os.environ.get(name) for name in env}
-        os.environ.update(env)
+        for name, value in env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         try:
             return deliver()
         finally:

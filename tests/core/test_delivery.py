@@ -82,6 +82,9 @@ def test_the_pin_and_the_names_come_from_the_environment_or_the_arguments(monkey
     monkeypatch.setenv("COREFN_HANDLER", "jobs")  # as a deployed function reads it
     testing.call(app, payload("gcp", "topic-pubsub-push-attempt.json"), cloud="gcp")
     assert isinstance(seen[-1], QueueMessage) and seen[-1].queue == "jobs"
+    testing.call(app, payload("gcp", "topic-pubsub-push-attempt.json"), cloud="gcp", env={"COREFN_HANDLER": None})
+    assert isinstance(seen[-1], TopicMessage)  # unpinned: a push body without a topic stays a topic message
+    assert os.environ["COREFN_HANDLER"] == "jobs"
 
 
 def test_inspect_output_does_not_depend_on_the_deployment_settings(tmp_path: Path) -> None:
@@ -337,7 +340,6 @@ def test_local_deliveries_carry_a_group_only_on_ordered_resources() -> None:
     assert to_event(row(None)).group is None  # type: ignore[attr-defined]
     assert to_event(row("customer-7")).group == "customer-7"  # type: ignore[attr-defined]
     assert isinstance(to_event(row("customer-7")), QueueMessage)
-    assert TopicMessage  # imported for the kinds above
 
 
 def test_invoke_replays_a_provider_event_through_the_deployed_flow() -> None:
