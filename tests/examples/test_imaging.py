@@ -279,6 +279,7 @@ def describe(data: bytes) -> tuple[object, ...]:
     )
 
 
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # describe() opens the bomb with Pillow itself
 def test_samples_are_what_make_samples_draws(tmp_path: Path) -> None:
     import make_samples
 
