@@ -20,7 +20,7 @@ from corefn.events.base import parse_time
 if TYPE_CHECKING:
     from corefn.app import App
 
-_env_lock = threading.Lock()
+_env_lock = threading.RLock()  # re-entrant: a handler under test may call testing.call itself
 
 
 def call(
