@@ -403,7 +403,10 @@ def deliver(
     pinned = pinned_handler(pinned)
     names = logical_names() if names is None else names
     spec = app.handler(pinned) if pinned else None
-    found = shape or find_shape(adapter, raw)
+    if shape is None:
+        found = find_shape(adapter, raw)
+    else:  # the entry point knows its trigger; a keep-warm ping may still reach it
+        found = next((s for s in adapter.shapes if s.kind == "warmup" and s.matches(raw)), shape)
     if found is None:
         if spec is not None and spec.kind != "invoke":
             detail = f"handler {pinned!r} serves {spec.kind} events and was given a payload no {adapter.name} shape claims"

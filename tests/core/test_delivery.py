@@ -362,3 +362,9 @@ def test_invoke_replays_a_provider_event_through_the_deployed_flow() -> None:
     ((name, event),) = parity_app.RECEIVED
     parity_app.RECEIVED.clear()
     assert name == "jobs" and isinstance(event, QueueMessage) and event.queue == "gcf-test"
+
+
+def test_a_warmup_ping_short_circuits_even_when_the_entry_point_names_its_shape() -> None:
+    app, seen = recorder()
+    assert testing.call(app, {"corefn": "warmup"}, cloud="aws", pinned="jobs", shape="sqs") == {"warmup": True}
+    assert seen == []
