@@ -130,9 +130,10 @@ class Adapter(Protocol):
         adapter has none for ``trigger``."""
         ...
 
-    # Optional, looked up with getattr by ``corefn dead`` (not part of the delivery path):
+    # Optional, looked up with getattr outside the delivery path:
     #   dead_letters(where) -> corefn.deadletters.DeadLetterQueue: the cloud's dead-letter queue
     #       named by `where` (--queue / --subscription), for `corefn dead APP ... --cloud CLOUD`.
+    #   compile_policy(...): see corefn.policy.
 
 
 class BaseAdapter:
@@ -176,9 +177,15 @@ class _Completed(BaseAdapter):
         self.name = inner.name
         self.shapes = inner.shapes
         self.generate = inner.generate  # type: ignore[method-assign]
-        for member in ("bind", "sample", "dead_letters"):
+        for member in ("bind", "sample"):
             if hasattr(inner, member):
                 setattr(self, member, getattr(inner, member))
+
+    def __getattr__(self, name: str) -> Any:
+        """Any other member the adapter has (``dead_letters``, ``compile_policy``, ...)."""
+        if name == "inner":  # not set yet (copy, pickle): no recursion
+            raise AttributeError(name)
+        return getattr(self.inner, name)
 
 
 # ---------------------------------------------------------------------------- warm-up pings
