@@ -152,6 +152,8 @@ def test_testing_call_delivers_what_the_entry_point_delivers(
     monkeypatch.delenv("COREFN_HANDLER", raising=False)
     raw = json.loads(path.read_text())
     kind = kind_of(cloud, raw)
+    if kind is not None and kind not in parity_app.HANDLERS:
+        pytest.skip(f"the parity app declares no {kind} handler yet")
     handler = parity_app.HANDLERS.get(kind or "", "jobs")  # unreadable payloads: any pin fails alike
     if cloud == "gcp" and kind in ("storage", "nosql") and "specversion" not in raw and "context" not in raw:
         pytest.skip("a storage notification pushed by Pub/Sub: GCP deploys storage handlers as CloudEvent targets")
