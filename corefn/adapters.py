@@ -8,6 +8,11 @@ CloudEvents ``specversion``, ``__ow_method``), then reads it with ``to_events`` 
 owns the payload, and if it then finds a field missing that is an
 :class:`~corefn.errors.EventShapeError`, never a fall-through to another shape or to "invoke".
 
+An adapter may also complete each event from the deployment (:meth:`Adapter.bind`: the queue an
+Azure binding object came from, a Pub/Sub message read as the stream its handler declared):
+:func:`handle` runs that step for every entry point and for :func:`corefn.testing.call`, so
+there is one delivery flow.
+
 Providers are found through the ``corefn.adapters`` entry-point group. Scanning entry points
 costs tens of milliseconds, so it happens only when the cloud is not known: ``get_adapter("aws")``
 first tries the conventional module ``corefn_aws`` (attribute ``adapter``), and generated entry
@@ -40,6 +45,7 @@ if TYPE_CHECKING:
     from corefn.app import App
     from corefn.context import Context
     from corefn.dispatch import DispatchResult
+    from corefn.specs import HandlerSpec
 
 ENTRY_POINT_GROUP = "corefn.adapters"
 
@@ -72,9 +78,33 @@ class Shape(Protocol):
         ...
 
 
+class Target:
+    """Whom one delivery is for, as far as the deployment says: the ``app``, the handler the
+    function was deployed for (``spec``, from the pin; ``None`` when events are routed by their
+    resource name) and the deploy step's physical → logical resource ``names``.
+
+    Built once per delivery by :func:`handle` and given to :meth:`Adapter.bind`."""
+
+    __slots__ = ("app", "spec", "names")
+
+    def __init__(self, app: App, spec: HandlerSpec | None, names: Mapping[str, str]) -> None:
+        self.app = app
+        self.spec = spec
+        self.names = names
+
+    def logical(self, physical: str | None) -> str | None:
+        """The app's name for a resource the provider named ``physical``."""
+        return None if physical is None else self.names.get(physical, physical)
+
+
 @runtime_checkable
 class Adapter(Protocol):
-    """A provider. ``shapes`` is ordered: the most specific signatures first."""
+    """A provider. ``shapes`` is ordered: the most specific signatures first.
+
+    ``bind`` and ``sample`` are optional: :class:`BaseAdapter` gives them a default, so an
+    adapter class that subclasses it writes only what its provider needs, and the registry gives
+    an adapter that lacks them the same defaults once, when it loads it (:func:`checked`). The
+    delivery path then calls every member without probing."""
 
     name: str
     shapes: Sequence[type[Shape]]
@@ -85,12 +115,76 @@ class Adapter(Protocol):
         generates nothing."""
         ...
 
-    # Optional, looked up with getattr:
-    #   prepare(app, events, pinned) -> list[Event]: adjust events to the declared handler before
-    #       dispatch (GCP turns a Pub/Sub message into a StreamRecord for a stream handler).
-    #   sample(trigger) -> dict: a realistic payload for `corefn event CLOUD TRIGGER`.
+    def bind(self, event: Event, target: Target) -> Event:
+        """``event`` completed from what the deployment knows and the payload does not say (the
+        queue a binding object came from, a timer's schedule), or converted to the kind the
+        pinned handler declared (a Pub/Sub message for a stream handler). Runs on every event
+        of a delivery, after reading and before dispatch; returns ``event`` itself when there is
+        nothing to add. Raise :class:`~corefn.errors.ConfigurationError` for a declaration the
+        event cannot be delivered to."""
+        ...
+
+    def sample(self, trigger: str) -> Any:
+        """A realistic payload for ``corefn event CLOUD TRIGGER``; ConfigurationError when the
+        adapter has none for ``trigger``."""
+        ...
+
+    # Optional, looked up with getattr outside the delivery path:
     #   dead_letters(where) -> corefn.deadletters.DeadLetterQueue: the cloud's dead-letter queue
     #       named by `where` (--queue / --subscription), for `corefn dead APP ... --cloud CLOUD`.
+    #   compile_policy(...): see corefn.policy.
+
+
+class BaseAdapter:
+    """The defaults of :class:`Adapter`'s optional members: adapters subclass it and override
+    what their provider needs (the kit's one base class, no deeper hierarchy)."""
+
+    name: str
+    shapes: Sequence[type[Shape]]
+
+    def generate(self, app: App, app_ref: str) -> Mapping[str, str | bytes]:
+        raise NotImplementedError(f"the {self.name} adapter generates no deployment")
+
+    def bind(self, event: Event, target: Target) -> Event:
+        """Nothing to add: the payload names its resource and says its kind."""
+        return event
+
+    def sample(self, trigger: str) -> Any:
+        raise ConfigurationError(f"the {self.name} adapter provides no sample payloads")
+
+
+def checked(adapter: Any) -> Adapter:
+    """``adapter`` with every member of :class:`Adapter`: as it is when it has them all (a
+    :class:`BaseAdapter` subclass does), else wrapped so that the optional ones it lacks get
+    :class:`BaseAdapter`'s defaults. The registry calls this once per adapter it loads, so the
+    delivery path calls every member without probing. Lacking ``name``, ``shapes`` or
+    ``generate`` is a ConfigurationError."""
+    if isinstance(adapter, Adapter):
+        return adapter
+    missing = [m for m in ("name", "shapes", "generate") if not hasattr(adapter, m)]
+    if missing:
+        raise ConfigurationError(f"{type(adapter).__name__} is not a corefn adapter: it lacks {', '.join(missing)}")
+    return _Completed(adapter)
+
+
+class _Completed(BaseAdapter):
+    """An adapter written without some optional members, given :class:`BaseAdapter`'s defaults
+    for them (looked up once, here)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.shapes = inner.shapes
+        self.generate = inner.generate  # type: ignore[method-assign]
+        for member in ("bind", "sample"):
+            if hasattr(inner, member):
+                setattr(self, member, getattr(inner, member))
+
+    def __getattr__(self, name: str) -> Any:
+        """Any other member the adapter has (``dead_letters``, ``compile_policy``, ...)."""
+        if name == "inner":  # not set yet (copy, pickle): no recursion
+            raise AttributeError(name)
+        return getattr(self.inner, name)
 
 
 # ---------------------------------------------------------------------------- warm-up pings
@@ -127,6 +221,7 @@ _loaded: dict[str, Adapter] = {}
 
 def register(adapter: Adapter) -> None:
     """Add an adapter ahead of the installed ones (tests, custom payload sources)."""
+    adapter = checked(adapter)
     _registered.insert(0, adapter)
     _loaded[adapter.name] = adapter
 
@@ -153,7 +248,7 @@ def get_adapter(name: str) -> Adapter:
     if found is None:
         known = installed_clouds()
         raise ConfigurationError(f"unknown cloud {name!r}; installed adapters: {', '.join(known)}")
-    _loaded[name] = found
+    _loaded[name] = found = checked(found)
     return found
 
 
@@ -168,8 +263,8 @@ def _entry_points() -> dict[str, Adapter]:
                 cached[ep.name] = _loaded[ep.name]
                 continue
             try:
-                cached[ep.name] = ep.load()
-            except (ImportError, AttributeError):  # a broken or half-installed adapter claims nothing
+                cached[ep.name] = checked(ep.load())
+            except (ImportError, AttributeError, ConfigurationError):  # a broken or half-installed adapter claims nothing
                 continue
         _entry_points._cached = cached  # type: ignore[attr-defined]
     return cached
@@ -250,11 +345,7 @@ def parse(raw: Any, cloud: str | None = None, shape: str | None = None) -> Parse
     if cloud is not None:
         adapter = get_adapter(cloud)
         if shape is not None:
-            named = next((s for s in adapter.shapes if s.name == shape), None)
-            if named is None:
-                names = ", ".join(s.name for s in adapter.shapes)
-                raise ConfigurationError(f"{cloud} has no shape {shape!r}; its shapes: {names}")
-            instance, events = read(cloud, named, raw)
+            instance, events = read(cloud, shape_named(adapter, shape), raw)
             return Parsed(cloud, instance, events)
         found = find_shape(adapter, raw)
         if found is not None:
@@ -285,31 +376,103 @@ def handle(
     *,
     pinned: str | None = None,
     shape: type[Shape] | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> Any:
-    """The whole flow of one delivery on a cloud: detect the shape (or use the one the entry
-    point knows), short-circuit warm-up pings, dispatch, answer in the provider's form.
+    """The whole flow of one delivery on a cloud, and the only one: every generated entry point
+    and :func:`corefn.testing.call` come here (``corefn invoke --event`` runs :func:`deliver`,
+    the same flow without the provider's answer).
 
-    A payload no shape of this adapter claims goes to the app's invoke handler, if it has one;
-    otherwise it is an :class:`UnrecognizedPayloadError`.
+    1. The shape: the one the entry point knows (``shape``), else detected.
+    2. Warm-up pings are answered without running user code.
+    3. Each event goes through :meth:`Adapter.bind` with the :class:`Target`: the pinned
+       handler (``pinned``, else ``COREFN_HANDLER``) and the resource ``names`` (else
+       ``COREFN_NAMES``).
+    4. Dispatch, then the shape's answer in the provider's form; an HTTP delivery always gets
+       one (see :func:`internal_error`).
+
+    A payload no shape of this adapter claims goes to the app's invoke handler, if it has one
+    and the pin allows it (its result is the answer, its exception raised); otherwise it is an
+    :class:`UnrecognizedPayloadError`.
     """
-    from corefn.dispatch import dispatch, pinned_handler
-
-    pinned = pinned_handler(pinned)  # the adapter's prepare step needs it as much as dispatch
-    found = shape or find_shape(adapter, raw)
-    if found is None:
-        if not app.handlers_of("invoke"):
-            raise UnrecognizedPayloadError(adapter.name, "and the app declares no invoke handler")
-        result = dispatch(app, [InvokeEvent(payload=raw)], ctx, pinned=pinned)
+    instance, result = deliver(adapter, app, raw, ctx, pinned=pinned, shape=shape, names=names)
+    if instance is None:  # a direct invoke
+        assert result is not None
         if result.failed:
             raise result.failed[0].error  # type: ignore[misc]  # the caller of a sync invoke sees the error
         return result.value()
+    if result is None or instance.kind != "http":  # a warm-up ping has no result
+        return instance.to_response(result)  # type: ignore[arg-type]
+    try:
+        return instance.to_response(result)
+    except Exception as error:  # e.g. a response the provider's library cannot build
+        return instance.to_response(internal_error(ctx, error))
+
+
+def deliver(
+    adapter: Adapter,
+    app: App,
+    raw: Any,
+    ctx: Context,
+    *,
+    pinned: str | None = None,
+    shape: type[Shape] | None = None,
+    names: Mapping[str, str] | None = None,
+) -> tuple[Shape | None, DispatchResult | None]:
+    """Steps 1 to 3 of :func:`handle` and the dispatch: the shape that read the payload (``None``
+    for a direct invoke) and what became of its events (``None`` for a warm-up ping)."""
+    from corefn.dispatch import dispatch, logical_names, pinned_handler
+
+    pinned = pinned_handler(pinned)
+    names = logical_names() if names is None else names
+    spec = app.handler(pinned) if pinned else None
+    if shape is None:
+        found = find_shape(adapter, raw)
+    else:  # the entry point knows its trigger; a keep-warm ping may still reach it
+        found = next((s for s in adapter.shapes if s.kind == "warmup" and s.matches(raw)), shape)
+    if found is None:
+        if spec is not None and spec.kind != "invoke":
+            detail = f"handler {pinned!r} serves {spec.kind} events and was given a payload no {adapter.name} shape claims"
+            raise UnrecognizedPayloadError(adapter.name, detail)
+        if not app.handlers_of("invoke"):
+            raise UnrecognizedPayloadError(adapter.name, "and the app declares no invoke handler")
+        return None, dispatch(app, [InvokeEvent(payload=raw)], ctx, pinned=pinned, names=names)
     instance, events = read(adapter.name, found, raw)
     if found.kind == "warmup":
-        return instance.to_response(None)  # type: ignore[arg-type]
-    prepare = getattr(adapter, "prepare", None)
-    if prepare is not None:  # e.g. GCP: a Pub/Sub message for a handler declared as a stream
-        events = prepare(app, events, pinned)
-    return instance.to_response(dispatch(app, events, ctx, pinned=pinned))
+        return instance, None
+    target = Target(app, spec, names)
+    events = [adapter.bind(event, target) for event in events]
+    if found.kind != "http":
+        return instance, dispatch(app, events, ctx, pinned=pinned, names=names)
+    try:
+        return instance, dispatch(app, events, ctx, pinned=pinned, names=names)
+    except Exception as error:  # the handler's own failure is already a 500; this is anything else
+        return instance, internal_error(ctx, error)
+
+
+def internal_error(ctx: Context, error: BaseException) -> DispatchResult:
+    """The one rule for an HTTP delivery that failed outside the handler (the dispatcher already
+    answers a handler's own exception so): a 500 whose body names the invocation id, and the
+    error logged with that id, on every cloud. Without it the failure would escape the function
+    and each platform would answer its own way (API Gateway's 502, the Functions host's bare 500)."""
+    from corefn.dispatch import DispatchResult
+    from corefn.events.http import HttpResponse
+    from corefn.log import get_logger
+
+    get_logger("adapters").error(
+        "HTTP delivery failed: %s: %s", type(error).__name__, error, exc_info=error,
+        extra={"invocation_id": ctx.invocation_id, "function": ctx.function, "cloud": ctx.cloud},
+    )
+    body = {"error": "internal server error", "invocation_id": ctx.invocation_id}
+    return DispatchResult([], HttpResponse.json(body, 500))
+
+
+def shape_named(adapter: Adapter, name: str) -> type[Shape]:
+    """The shape ``name`` of ``adapter`` (what ``--shape`` and generated entry points name)."""
+    named = next((s for s in adapter.shapes if s.name == name), None)
+    if named is None:
+        names = ", ".join(s.name for s in adapter.shapes)
+        raise ConfigurationError(f"{adapter.name} has no shape {name!r}; its shapes: {names}")
+    return named
 
 
 def load_sample(package: str, cloud: str, trigger: str) -> Any:

@@ -7,9 +7,12 @@ The one place that knows the portable semantics every cloud shares:
 - Other events go to the handler declared for their resource (after mapping the provider's
   physical names to the app's logical ones) or to the handler the deployment pinned.
 - Batches run record by record unless the handler asked for the whole batch; a failed record is
-  recorded, never swallowed. For ordered handlers (streams, FIFO queues) the records after a
-  failure in the same partition / message group are not run and are reported failed too, so the
-  provider redelivers them in order.
+  recorded, never swallowed.
+- Message groups hold after a failure, whatever the handler declared: a group is an ordering unit
+  by the provider's definition (see :data:`ORDER_UNIT`), so once one of its records fails, the
+  rest of that group in the batch is not run and is reported failed too, and the provider
+  redelivers them in order instead of running them twice. ``ordered=True`` on a declaration
+  only asks the deploy step for an ordered resource (FIFO queue, sessions, ordering keys).
 
 The result is data (:class:`DispatchResult`); each adapter turns it into its cloud's answer
 (``batchItemFailures``, a raised error, a nack, an HTTP response).
@@ -53,8 +56,8 @@ class Batch(list[Any]):
 
 
 class NotRunAfterFailure(Exception):
-    """Recorded for ordered records that were not run because an earlier one of the same
-    partition or message group failed."""
+    """Recorded for records that were not run (or, in a batch handler's batch, not counted done)
+    because an earlier one of the same partition or message group failed."""
 
 
 class Outcome:
@@ -164,20 +167,26 @@ def _log_failure(spec: HandlerSpec, event: Event, ctx: Context, error: BaseExcep
 
 def logical_names() -> Mapping[str, str]:
     """Physical → logical resource names the deploy step wrote into ``COREFN_NAMES`` (a JSON
-    object), e.g. ``{"image-pipeline-originals-3f2a": "originals"}``. Read once per process."""
-    cached = getattr(logical_names, "_cached", None)
-    if cached is None:
-        import json
+    object), e.g. ``{"image-pipeline-originals-3f2a": "originals"}``. Parsed once per value."""
+    text = os.environ.get("COREFN_NAMES", "")
+    cached: tuple[str, Mapping[str, str]] | None = getattr(logical_names, "_parsed", None)
+    if cached is None or cached[0] != text:
+        cached = (text, parse_names(text))
+        logical_names._parsed = cached  # type: ignore[attr-defined]
+    return cached[1]
 
-        text = os.environ.get("COREFN_NAMES", "")
-        try:
-            cached = json.loads(text) if text else {}
-        except json.JSONDecodeError as exc:
-            raise ConfigurationError(f"COREFN_NAMES is not a JSON object: {exc}") from None
-        if not isinstance(cached, dict):
-            raise ConfigurationError("COREFN_NAMES must be a JSON object of physical name → logical name")
-        logical_names._cached = cached  # type: ignore[attr-defined]
-    return cached
+
+def parse_names(text: str) -> Mapping[str, str]:
+    """A ``COREFN_NAMES`` value as a mapping; ConfigurationError when it is not a JSON object."""
+    import json
+
+    try:
+        names = json.loads(text) if text else {}
+    except json.JSONDecodeError as exc:
+        raise ConfigurationError(f"COREFN_NAMES is not a JSON object: {exc}") from None
+    if not isinstance(names, dict):
+        raise ConfigurationError("COREFN_NAMES must be a JSON object of physical name → logical name")
+    return names
 
 
 def pinned_handler(name: str | None = None) -> str | None:
@@ -186,13 +195,18 @@ def pinned_handler(name: str | None = None) -> str | None:
     return name or os.environ.get("COREFN_HANDLER") or None
 
 
-def resolve(app: App, event: Event, pinned: str | None = None) -> tuple[HandlerSpec, Event]:
+def resolve(
+    app: App, event: Event, pinned: str | None = None, names: Mapping[str, str] | None = None
+) -> tuple[HandlerSpec, Event]:
     """The handler for a non-HTTP event, and the event with its resource renamed to the app's
-    logical name. ``pinned`` is the handler a deployed function serves (see :func:`pinned_handler`)."""
+    logical name. ``pinned`` is the handler a deployed function serves (see :func:`pinned_handler`);
+    ``names`` maps physical names to logical ones (default: :func:`logical_names`)."""
     kind = event.kind
     attr = RESOURCE_FIELD.get(kind)
     physical = getattr(event, attr) if attr else None
-    logical = logical_names().get(physical, physical) if physical is not None else None
+    if names is None:
+        names = logical_names()
+    logical = names.get(physical, physical) if physical is not None else None
     if attr is not None and logical != physical:
         event = event.replace(**{attr: logical})
     if pinned:
@@ -223,17 +237,21 @@ _COMPATIBLE = frozenset({("topic", "queue"), ("queue", "topic")})
 # ---------------------------------------------------------------------------------- dispatch
 
 
-def dispatch(app: App, events: Sequence[Event], ctx: Context, *, pinned: str | None = None) -> DispatchResult:
+def dispatch(
+    app: App, events: Sequence[Event], ctx: Context, *, pinned: str | None = None, names: Mapping[str, str] | None = None
+) -> DispatchResult:
     """Run the app's handlers over one provider delivery (one HTTP request or one batch)."""
     if len(events) == 1 and isinstance(events[0], HttpRequest):
         return DispatchResult([], dispatch_http(app, events[0], ctx))
     result = DispatchResult()
     pinned = pinned_handler(pinned)  # once per delivery, not once per record
+    if names is None:
+        names = logical_names()
     groups: dict[str, tuple[HandlerSpec, list[Event]]] = {}
     for event in events:
         if isinstance(event, HttpRequest):
             raise ConfigurationError("an HTTP request cannot be part of a batch")
-        spec, event = resolve(app, event, pinned)
+        spec, event = resolve(app, event, pinned, names)
         groups.setdefault(spec.name, (spec, []))[1].append(event)
     for spec, group in groups.values():
         if spec.batch:
@@ -243,20 +261,37 @@ def dispatch(app: App, events: Sequence[Event], ctx: Context, *, pinned: str | N
     return result
 
 
-def _order_key(event: Event) -> str | None:
-    return getattr(event, "partition", None) or getattr(event, "group", None)
+#: event kind → the field naming its ordering unit, by the providers' definitions: an SQS FIFO
+#: message group (``MessageGroupId``) and a Service Bus session are delivered in order one
+#: message at a time, a Pub/Sub ordering key in publish order; a Kinesis shard and a Kafka
+#: partition are read in sequence. A record whose unit is ``None`` (a standard queue) orders
+#: nothing. ``""`` makes the whole delivery one unit: a DynamoDB Streams batch comes from one
+#: shard and Lambda retries it from the first failed record, a Cosmos DB change-feed batch from
+#: one lease, Cloudant and Firestore send one change at a time.
+ORDER_UNIT: dict[str, str] = {"queue": "group", "topic": "group", "stream": "partition", "nosql": ""}
+
+
+def order_key(event: Event) -> str | None:
+    """The ordering unit ``event`` belongs to in its delivery (see :data:`ORDER_UNIT`)."""
+    field = ORDER_UNIT.get(event.kind)
+    if field is None:
+        return None
+    return getattr(event, field, None) if field else ""
+
+
+def _held(key: str | None) -> NotRunAfterFailure:
+    return NotRunAfterFailure(f"an earlier record of {key or 'this delivery'!r} failed; it is redelivered in order")
 
 
 def _run_each(spec: HandlerSpec, events: list[Event], ctx: Context) -> list[Outcome]:
     outcomes = []
-    blocked: set[str | None] = set()
+    blocked: set[str] = set()
     wants: Callable[[str, str], bool] | None = getattr(spec.trigger, "wants", None)
-    ordered = spec.ordered  # a property: read once per group, not per record
     guard = guard_for(spec, ctx) if spec.options.idempotent is not None else None
     for event in events:
-        key = _order_key(event) if ordered else None
-        if ordered and key in blocked:
-            outcomes.append(Outcome(event, spec, NotRunAfterFailure(f"an earlier record of {key!r} failed")))
+        key = order_key(event)
+        if key is not None and key in blocked:
+            outcomes.append(Outcome(event, spec, _held(key)))
             continue
         if wants is not None and not wants(event.operation, event.key):  # type: ignore[attr-defined]
             outcomes.append(Outcome(event, spec, skipped=True))
@@ -265,7 +300,7 @@ def _run_each(spec: HandlerSpec, events: list[Event], ctx: Context) -> list[Outc
         if guard is not None:
             outcome = _run_guarded(spec, event, ctx, guard)
             outcomes.append(outcome)
-            if ordered and outcome.error is not None:
+            if key is not None and outcome.error is not None:
                 blocked.add(key)
             continue
         try:
@@ -273,7 +308,7 @@ def _run_each(spec: HandlerSpec, events: list[Event], ctx: Context) -> list[Outc
         except Exception as error:  # a handler failure belongs to the retry path, not to us
             _log_failure(spec, event, ctx, error)
             outcomes.append(Outcome(event, spec, error))
-            if ordered:
+            if key is not None:
                 blocked.add(key)
     return outcomes
 
@@ -374,14 +409,17 @@ def _run_batch_guarded(spec: HandlerSpec, events: list[Event], ctx: Context, gua
 
 
 def _order_failures(spec: HandlerSpec, outcomes: list[Outcome]) -> list[Outcome]:
-    if spec.ordered:  # a failure blocks the rest of its partition / group, as for per-record handlers
-        blocked: set[str | None] = set()
-        for outcome in outcomes:
-            key = _order_key(outcome.event)
-            if key in blocked and outcome.error is None:
-                outcome.error = NotRunAfterFailure(f"an earlier record of {key!r} failed")
-            elif outcome.error is not None:
-                blocked.add(key)
+    """The handler saw the whole batch: the rest of a failed group is reported failed, whatever
+    the handler declared (see :data:`ORDER_UNIT`)."""
+    blocked: set[str] = set()
+    for outcome in outcomes:
+        key = order_key(outcome.event)
+        if key is None:
+            continue
+        if key in blocked and outcome.error is None:
+            outcome.error = _held(key)
+        elif outcome.error is not None:
+            blocked.add(key)
     return outcomes
 
 

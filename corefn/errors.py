@@ -32,6 +32,12 @@ from __future__ import annotations
 from typing import Any
 
 
+def article(word: str) -> str:
+    """``a`` or ``an`` before a cloud's name as it is read aloud: "an aws", "an azure", "an
+    openwhisk", "a gcp" (a leading ``u`` is read "you": "a ucloud")."""
+    return "an" if word[:1].lower() in "aeio" else "a"
+
+
 class CorefnError(Exception):
     """Root of every error corefn raises on purpose."""
 
@@ -75,7 +81,10 @@ class WrongCloudError(PayloadError):
         self.provider = expected
         self.actual = actual
         self.shape = shape
-        super().__init__(f"payload is a {actual} {shape!r} event, not a {expected} one (drop --cloud or use --cloud {actual})")
+        super().__init__(
+            f"payload is {article(actual)} {actual} {shape!r} event, not {article(expected)} {expected} one"
+            f" (drop --cloud or use --cloud {actual})"
+        )
 
 
 class EventShapeError(PayloadError):

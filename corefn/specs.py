@@ -39,7 +39,9 @@ class Options(Record):
     - ``uses``: names of the sinks the handler touches (its function gets only their grants and
       settings); ``None``: every sink of the app.
     - ``batch_size``: records per invocation for poll-based triggers.
-    - ``ordered``: keep order per partition / message group (stream semantics).
+    - ``ordered``: deploy an ordered resource (SQS FIFO queue, Service Bus sessions, Pub/Sub
+      ordering keys). A message group holds after a failure whatever this says: see
+      :mod:`corefn.dispatch`.
     - ``api_key``: HTTP callers must present the app's API key.
     - ``auth``: HTTP callers must present a token this :class:`~corefn.auth.Jwt` accepts;
       ``False`` makes a route public under an app-wide ``auth``.
@@ -329,7 +331,8 @@ class HandlerSpec(Record):
     @property
     def ordered(self) -> bool:
         """Streams and change feeds are always ordered (per partition / shard); queues and topics
-        when asked (FIFO)."""
+        when asked (FIFO). Deploy generators and the local runtime read it to make an ordered
+        resource; the dispatcher does not need it (groups hold after a failure regardless)."""
         return self.kind in ("stream", "nosql") or self.options.ordered
 
 

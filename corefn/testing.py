@@ -1,14 +1,16 @@
 """Helpers for testing corefn apps and adapters: call an app as a cloud would, compare events
 with the JSON-form contract, and generate mutated payloads for robustness tests.
 
-``call(app, payload, cloud=...)`` runs a provider payload through that cloud's adapter and the
-app's handlers exactly as the deployed entry point would, and returns the provider's answer.
+``call(app, payload, cloud=...)`` runs a provider payload through :func:`corefn.adapters.handle`,
+the one flow every generated entry point runs, and returns the provider's answer.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import os
+import threading
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,14 +20,60 @@ from corefn.events.base import parse_time
 if TYPE_CHECKING:
     from corefn.app import App
 
+_env_lock = threading.RLock()  # re-entrant: a handler under test may call testing.call itself
 
-def call(app: App, payload: Any, *, cloud: str, pinned: str | None = None) -> Any:
-    """Deliver ``payload`` to ``app`` through ``cloud``'s adapter; returns what the provider
-    would receive back (HTTP response dict, partial batch failures, invoke result, ...)."""
-    from corefn.adapters import get_adapter, handle
+
+def call(
+    app: App,
+    payload: Any,
+    *,
+    cloud: str,
+    pinned: str | None = None,
+    shape: str | None = None,
+    names: Mapping[str, str] | None = None,
+    env: Mapping[str, str | None] | None = None,
+    invocation_id: str | None = None,
+) -> Any:
+    """Deliver ``payload`` to ``app`` through ``cloud``'s adapter exactly as its deployed entry
+    point would; returns what the provider would receive back (HTTP response, partial batch
+    failures, invoke result, ...) or raises what the function would raise.
+
+    The deployment's settings are read as on the cloud: the pinned handler from ``pinned``, else
+    ``COREFN_HANDLER``; physical → logical resource names from ``names``, else
+    ``COREFN_NAMES``. ``env`` holds the variables the deployment would set (those two, sink
+    URLs, ``COREFN_AWS_BATCH_FAILURES``, ...): they are in ``os.environ`` for the duration of the
+    call only (``None`` removes one, say a ``COREFN_HANDLER`` from the developer's shell), under
+    a lock, and the process environment is restored afterwards. ``shape``
+    names the payload's shape, as an entry point that knows its trigger does (detected when
+    omitted).
+    """
+    from corefn.adapters import get_adapter, handle, shape_named
     from corefn.context import Context
 
-    return handle(get_adapter(cloud), app, payload, Context(cloud=cloud, app=app), pinned=pinned)
+    adapter = get_adapter(cloud)
+    found = shape_named(adapter, shape) if shape is not None else None
+
+    def deliver() -> Any:
+        ctx = Context(cloud=cloud, app=app, invocation_id=invocation_id)
+        return handle(adapter, app, payload, ctx, pinned=pinned, shape=found, names=names)
+
+    if not env:
+        return deliver()
+    with _env_lock:
+        saved = {name: os.environ.get(name) for name in env}
+        for name, value in env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        try:
+            return deliver()
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
 
 def load_payload(path: str | Path) -> Any:

@@ -45,11 +45,8 @@ def command(cloud: str, trigger: str) -> None:
         adapter = get_adapter(cloud)
     except CorefnError as exc:
         _fail(str(exc))
-    sample: Any = getattr(adapter, "sample", None)
-    if not callable(sample):
-        _fail(f"the {cloud} adapter provides no sample payloads (it has no sample(trigger) method)")
     try:
-        payload: Any = sample(trigger)
+        payload: Any = adapter.sample(trigger)
     except CorefnError as exc:
         _fail(str(exc))
     except (LookupError, ValueError, OSError) as exc:

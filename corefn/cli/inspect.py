@@ -2,6 +2,11 @@
 
 Prints ``{"cloud": ..., "shape": ..., "events": [...]}`` (the JSON-form contract). Exit status
 0 on success; 2 with a one-line error on stderr for an unrecognised or malformed payload.
+
+The output is the payload as the provider sent it: no deployment setting is read (no
+``COREFN_HANDLER`` pin, no ``COREFN_NAMES`` renaming, no adapter ``bind`` step), so a
+developer's shell cannot change the contract. What a deployed handler receives is what
+``corefn.testing.call`` shows.
 """
 
 from __future__ import annotations

@@ -74,21 +74,24 @@ def command(app_ref: str, name: str | None, data: str | None, event_file: Any, c
 
 
 def _replay(app: Any, ctx: Any, event_file: Any, name: str | None, cloud: str | None) -> int:
-    from corefn.adapters import parse
-    from corefn.dispatch import dispatch
+    from corefn.adapters import deliver, get_adapter, parse
 
     try:
         raw = json.loads(event_file.read())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         _fail(f"{event_file.name}: not JSON: {exc}")
-    parsed = parse(raw, cloud)
+    parsed = parse(raw, cloud)  # finds the cloud when none is named
     if parsed.is_warmup:
         click.echo(f"{parsed.cloud} warm-up ping: answered without running a handler")
         return 0
     if not parsed.events:
         click.echo(f"{parsed.cloud} {parsed.shape_name}: no events (nothing to run)")
         return 0
-    result = dispatch(app, parsed.events, ctx, pinned=name)
+    assert parsed.cloud is not None  # parse names the cloud whenever a shape claimed the payload
+    shape = type(parsed.shape) if parsed.shape is not None else None
+    # then the deployed flow (the adapter's bind step included), as testing.call runs it
+    _, result = deliver(get_adapter(parsed.cloud), app, raw, ctx, pinned=name, shape=shape)
+    assert result is not None
     if result.response is not None:
         response = result.response
         body = response.body.decode("utf-8", "replace") if response.is_text() else f"<{len(response.body)} bytes>"

@@ -96,6 +96,12 @@ class HttpRequest(Event):
 class HttpResponse(Record):
     """What an HTTP handler answers. Handlers may also return ``str`` (text/plain), ``bytes``
     (application/octet-stream), a dict or list (JSON) or ``None`` (204); see :func:`to_response`.
+
+    ``body`` takes the same values, so ``HttpResponse(201, {"location": url}, {"id": 7})`` works:
+    ``bytes`` (or ``bytearray`` / ``memoryview``) as is; ``str`` as UTF-8, ``text/plain`` unless
+    ``headers`` name a content type; a dict, list or tuple as compact JSON (what
+    :meth:`json` writes), ``application/json`` unless ``headers`` name a type; ``None`` as no
+    body. Anything else is refused here, with a TypeError, rather than deep in an adapter.
     """
 
     __slots__ = ("status", "headers", "body", "cookies")
@@ -105,10 +111,21 @@ class HttpResponse(Record):
     cookies: tuple[str, ...]
 
     def __init__(
-        self, status: int = 200, headers: Mapping[str, str] | None = None, body: bytes = b"", cookies: tuple[str, ...] = ()
+        self,
+        status: int = 200,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | bytearray | memoryview | str | dict[str, Any] | list[Any] | tuple[Any, ...] | None = b"",
+        cookies: tuple[str, ...] = (),
     ) -> None:
+        if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+            raise TypeError(f"HttpResponse status must be an int from 100 to 599, got {status!r}")
+        headers = headers if headers is not None else {}
+        if not isinstance(body, bytes):
+            body, default_type = _body_bytes(body)
+            if default_type and not any(name.lower() == "content-type" for name in headers):
+                headers = {**headers, "content-type": default_type}
         _set(self, "status", status)
-        _set(self, "headers", headers if headers is not None else {})
+        _set(self, "headers", headers)
         _set(self, "body", body)
         _set(self, "cookies", cookies)
 
@@ -155,6 +172,23 @@ class HttpResponse(Record):
 
 
 TEXT_TYPES = frozenset({"application/x-www-form-urlencoded", "application/graphql", "image/svg+xml"})
+
+
+def _body_bytes(body: Any) -> tuple[bytes, str | None]:
+    """A response body given as another value than bytes, and the content type it implies."""
+    if body is None:
+        return b"", None
+    if isinstance(body, (bytearray, memoryview)):
+        return bytes(body), None
+    if isinstance(body, str):
+        return body.encode("utf-8"), "text/plain; charset=utf-8"
+    if isinstance(body, (dict, list, tuple)):
+        import json
+
+        return json.dumps(body, separators=(",", ":"), default=str).encode(), "application/json"
+    raise TypeError(
+        f"HttpResponse body must be bytes, str, a dict or list (sent as JSON) or None, got {type(body).__name__}"
+    )
 
 
 def to_response(result: Any) -> HttpResponse:

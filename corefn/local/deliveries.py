@@ -21,17 +21,25 @@ def _time(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
 
+def _group(d: Delivery) -> str | None:
+    """The message group, on an ordered queue or topic only (the row has a partition): as on a
+    cloud, where an unordered declaration deploys a standard queue whose messages carry no group.
+    The dispatcher holds back the rest of a group after a failure, so a group on an unordered
+    queue would order what the deployed queue does not."""
+    return d.key if d.partition is not None else None
+
+
 def _queue(d: Delivery) -> Event:
     return QueueMessage(
         queue=d.resource, id=d.id, body=Body(d.body), attributes=d.attributes, attempt=d.attempt,
-        time=_time(d.created), group=d.key,
+        time=_time(d.created), group=_group(d),
     )
 
 
 def _topic(d: Delivery) -> Event:
     return TopicMessage(
         topic=d.resource, id=d.id, body=Body(d.body), attributes=d.attributes, attempt=d.attempt,
-        time=_time(d.created), group=d.key,
+        time=_time(d.created), group=_group(d),
     )
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import IO
@@ -193,6 +194,7 @@ def open_image(source: bytes | IO[bytes], settings: Settings) -> Image.Image:
     data = source if isinstance(source, bytes) else source.read()  # Pillow would buffer a socket stream anyway
     if not data:
         raise EmptyUpload("the upload is empty (0 bytes)")
+    _quiet_bomb_warning()
     try:  # above 2x MAX_IMAGE_PIXELS Pillow refuses by itself; between 1x and 2x it only warns
         image = Image.open(io.BytesIO(data), formats=INPUT_FORMATS)
     except Image.DecompressionBombError as exc:
@@ -205,6 +207,17 @@ def open_image(source: bytes | IO[bytes], settings: Settings) -> Image.Image:
     if width * height > settings.max_pixels:
         raise TooLarge(f"{width}x{height} is {width * height} pixels, more than the limit of {settings.max_pixels}")
     return image
+
+
+def _quiet_bomb_warning() -> None:
+    """Pillow warns (``DecompressionBombWarning``, a raw line on stderr) when it opens an image of
+    1x to 2x its ``MAX_IMAGE_PIXELS``; :func:`open_image` refuses anything above
+    ``Settings.max_pixels`` (that same limit by default) with its own TooLarge error, which the
+    handler reports on one line, so the warning would be a second line about the same upload.
+    Ignored by a filter (idempotent: ``filterwarnings`` replaces an identical entry), set on
+    every call because test runners reset filters between tests; not ``catch_warnings()``
+    around the open, which swaps global state and is unsafe in the local runtime's threads."""
+    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 
 def decode(image: Image.Image) -> Image.Image:

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from corefn import dispatch
 from tests.aws import fixture_app
 
 EVENTS = Path(__file__).resolve().parents[1] / "events" / "aws"
@@ -38,8 +37,6 @@ def lambda_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("COREFN_APP", "tests.aws.fixture_app:app")
     monkeypatch.delenv("COREFN_HANDLER", raising=False)
     monkeypatch.delenv("COREFN_NAMES", raising=False)
-    monkeypatch.setattr(dispatch.logical_names, "_cached", None, raising=False)
     fixture_app.reset()
     yield
     fixture_app.reset()
-    dispatch.logical_names._cached = None  # type: ignore[attr-defined]

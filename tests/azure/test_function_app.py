@@ -193,3 +193,34 @@ def test_cosmos_document_list(function_app: ModuleType, seen: dict[str, list[Any
     assert dict(change.keys) == {"id": "d1", "deviceId": "dev-9"}  # partition key from app.table(key=...)
     assert dict(change.new or {}) == {"id": "d1", "deviceId": "dev-9", "temp": 21} and change.old is None
     assert change.sequence == "12" and change.time == datetime.fromtimestamp(1700000000, UTC)
+
+
+def _parity_bindings() -> list[tuple[str, str, str, Any]]:
+    """(function, handler, shape, binding object) for each trigger the generated app has."""
+    docs = func.DocumentList([func.Document.from_dict({"id": "d1", "deviceId": "dev-9", "_ts": 1700000000, "_lsn": 3})])
+    hub = func.EventHubEvent(body=b"{}", trigger_metadata=_hub_metadata("telemetry", "3"), sequence_number=17)
+    return [
+        ("take_order", "take_order", "queue-message", AzureQueueMessage(id="m1", body=b"hi", dequeue_count=2)),
+        ("take_payment", "take_payment", "servicebus-message", _sb(session_id="customer-7", delivery_count=2)),
+        ("page", "page", "servicebus-message", _sb(body=b"disk full")),
+        ("tick", "tick", "timer-request", TimerRequest(past_due=True)),
+        ("telemetry", "telemetry", "eventhub-event", hub),
+        ("device_changed", "device_changed", "document-list", docs),
+        ("copy_blob", "copy_blob", "blob-stream", InputStream(data=b"abc", name="originals/cat.jpg", length=3, uri="http://a/originals/cat.jpg")),
+    ]
+
+
+@pytest.mark.parametrize("case", range(7))
+def test_generated_function_and_testing_call_deliver_the_same_event(
+    function_app: ModuleType, seen: dict[str, list[Any]], case: int
+) -> None:
+    """The binding-object half of tests/test_parity.py: the generated function (which names its
+    shape) and ``testing.call(..., pinned=, shape=)`` run the same flow."""
+    from corefn import testing
+
+    function, handler, shape, binding = _parity_bindings()[case]
+    call(function_app, function, binding)
+    testing.call(sample_app.app, binding, cloud="azure", pinned=handler, shape=shape)
+    deployed, tested = seen[handler]
+    assert type(deployed) is type(tested)
+    assert deployed.to_dict() == tested.to_dict()

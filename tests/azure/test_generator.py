@@ -128,7 +128,7 @@ def test_invoke_handlers_get_no_function_and_names_are_sanitised() -> None:
     app.queue("jobs", name="job-runner")(noop)
     text = files(app)["function_app.py"]
     assert "resize" not in text
-    assert '@app.function_name(name="job_runner")' in text and 'run(APP, "job-runner", msg, context)' in text
+    assert '@app.function_name(name="job_runner")' in text and 'run(APP, "job-runner", msg, context, "queue-message")' in text
 
 
 def test_generation_is_deterministic_and_settings_list_connections() -> None:

@@ -173,17 +173,13 @@ def test_storage_filters_skip_without_error() -> None:
 
 def test_physical_names_map_to_logical_and_pinning(monkeypatch: pytest.MonkeyPatch) -> None:
     app, seen = _queue_app(set())
-    monkeypatch.setenv("COREFN_NAMES", '{"prod-orders-7f3a": "orders"}')
-    from corefn import dispatch as module
-
-    monkeypatch.delattr(module.logical_names, "_cached", raising=False)
+    monkeypatch.setenv("COREFN_NAMES", '{"prod-orders-7f3a": "orders"}')  # read again when it changes
     result = dispatch(app, [QueueMessage(queue="prod-orders-7f3a", id="1")], Context())
     assert seen == ["1"] and result.outcomes[0].event.queue == "orders"  # type: ignore[attr-defined]
     with pytest.raises(NoHandlerError, match="elsewhere"):
         dispatch(app, [QueueMessage(queue="elsewhere", id="2")], Context())
     dispatch(app, [QueueMessage(queue="elsewhere", id="3")], Context(), pinned="on_order")
     assert seen == ["1", "3"]
-    monkeypatch.delattr(module.logical_names, "_cached", raising=False)
 
 
 def test_nameless_timer_goes_to_the_only_timer() -> None:

@@ -99,7 +99,7 @@ def check_outputs(
 def forget_app_modules() -> None:
     """Drop every loaded copy of the example apps (module refs ``app:app``, file refs) so the next
     load reads the environment of the test that loads it."""
-    from corefn import dispatch, loader
+    from corefn import loader
 
     for ref in [r for r in loader._cache if r.startswith(("app:", "examples/"))]:
         del loader._cache[ref]
@@ -109,8 +109,6 @@ def forget_app_modules() -> None:
         if n in ("app", "imaging") or n.startswith(("corefn_user_image_pipeline", "corefn_user_iot_site"))
     ]:
         del sys.modules[name]
-    if hasattr(dispatch.logical_names, "_cached"):
-        del dispatch.logical_names._cached
 
 
 @pytest.fixture

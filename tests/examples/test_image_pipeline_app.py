@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL.Image import DecompressionBombWarning
 
 from corefn import Context, StorageEvent
 from corefn.dispatch import dispatch
@@ -68,8 +66,7 @@ def test_rejections_are_recorded_with_their_reason(pipeline: Any) -> None:
         ("empty.jpg", "empty"),
         ("bomb.png", "too-large"),
     ):
-        with pytest.warns(DecompressionBombWarning) if name == "bomb.png" else nullcontext():
-            answer = upload(pipeline, f"in/{name}", (SAMPLES / name).read_bytes())
+        answer = upload(pipeline, f"in/{name}", (SAMPLES / name).read_bytes())  # the bomb: no Pillow warning either
         assert answer["outcome"] == "rejected" and answer["reason"] == reason
         record = json.loads(pipeline.sink("rejected").get(f"in/{name}.json"))
         assert (record["key"], record["reason"], record["event_id"]) == (f"in/{name}", reason, f"ev-in/{name}")

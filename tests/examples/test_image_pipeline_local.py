@@ -81,6 +81,9 @@ def test_readme_main_command(tmp_path: Path) -> None:
     assert done.returncode == 0, output
     assert_all_samples_processed(state, output)
     assert objects(state, "originals") == GOOD | BAD  # seeded through the sink
+    assert "Warning:" not in output, output  # no raw Python warning (Pillow's DecompressionBombWarning) beside ours
+    for name in BAD:  # one line per rejection: the handler's own
+        assert len([line for line in output.splitlines() if f"rejected {name} " in line]) == 1, output
 
 
 def test_files_in_the_originals_folder_are_processed_once_and_nothing_loops(tmp_path: Path) -> None:

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from corefn import App
-from corefn.adapters import parse
+from corefn.adapters import Target, parse
 from corefn.errors import EventShapeError, UnrecognizedPayloadError
 from corefn.events import QueueMessage, StreamRecord, TopicMessage
-from corefn_gcp.runtime import as_declared
+from corefn_gcp import adapter
 from tests.gcp.conftest import fixture
 
 
@@ -88,16 +88,21 @@ def test_pubsub_messages_become_the_kind_the_app_declared() -> None:
     @app.topic("alerts")
     def alerts(message: Any) -> None: ...
 
-    record = as_declared(app, _message("device-7"), None)  # found by topic name
+    def as_declared(event: Any, pinned: str | None) -> Any:
+        return adapter.bind(event, Target(app, app.handler(pinned) if pinned else None, {}))
+
+    record = as_declared(_message("device-7"), None)  # found by topic name
     assert isinstance(record, StreamRecord) and (record.partition, record.key, record.sequence) == ("device-7", "device-7", "2070443601311540")
-    unordered = as_declared(app, _message(None), None)
+    unordered = as_declared(_message(None), None)
     assert isinstance(unordered, StreamRecord) and unordered.partition == "" and unordered.key is None
-    queued = as_declared(app, _message(topic=None), "orders")  # a push body: the pinned handler's queue
+    queued = as_declared(_message(topic=None), "orders")  # a push body: the pinned handler's queue
     assert isinstance(queued, QueueMessage) and queued.queue == "orders" and queued.attempt == 3
-    topic = as_declared(app, _message(topic=None), "alerts")
+    topic = as_declared(_message(topic=None), "alerts")
     assert isinstance(topic, TopicMessage) and topic.topic == "alerts"
     other = _message(topic="elsewhere")
-    assert as_declared(app, other, None) is other
+    assert as_declared(other, None) is other
+    renamed = adapter.bind(_message(None, topic="telemetry-3f2a"), Target(app, None, {"telemetry-3f2a": "telemetry"}))
+    assert isinstance(renamed, StreamRecord)  # found by its logical name
 
 
 def test_fixtures_are_not_changed_by_reading() -> None:

@@ -39,7 +39,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from corefn.adapters import Shape, WarmupShape
+from corefn.adapters import BaseAdapter, Shape, WarmupShape
 from corefn_aws.authorizer import RequestAuthorizer, RequestAuthorizerV2, TokenAuthorizer
 from corefn_aws.http import Alb, FunctionUrl, HttpApiV2, RestApiV1
 from corefn_aws.lattice import LatticeV1, LatticeV2
@@ -76,7 +76,7 @@ SHAPES: tuple[type[Shape], ...] = (
 )
 
 
-class AwsAdapter:
+class AwsAdapter(BaseAdapter):
     name = "aws"
     shapes: Sequence[type[Shape]] = SHAPES
     #: where ``corefn deploy`` writes the vendored bundle in the SAM project (its ``CodeUri``)

@@ -6,9 +6,9 @@ messages become visible again and, after ``maxReceiveCount`` receives, move to t
 dead-letter queue. ``ApproximateReceiveCount`` starts at 1, so it is ``attempt`` as is.
 
 FIFO queues deliver each message group in order; a failed message must hold back the rest of
-its group, or a retry would overtake them. The dispatcher does not run them for ordered
-handlers; this adapter also reports them failed for handlers that did not ask for order, since
-SQS FIFO semantics are the queue's, not the handler's.
+its group, or a retry would overtake them. The dispatcher does not run them and reports them
+failed (for every handler: FIFO semantics are the queue's, not the handler's), so the answer is
+simply every failed outcome.
 
 SNS (asynchronous): Lambda only learns of a failure from an exception, then retries and sends
 the event to the function's on-failure destination.
@@ -76,16 +76,7 @@ class Sqs(RecordSource):
         return events
 
     def to_response(self, result: DispatchResult) -> Any:
-        failed_groups: set[str] = set()
-        failed: list[str] = []
-        for outcome in result.outcomes:
-            event = outcome.event
-            group = getattr(event, "group", None)
-            if outcome.error is not None or (group is not None and group in failed_groups):
-                failed.append(str(event.id))
-                if group is not None:
-                    failed_groups.add(group)
-        return batch_failures(failed, result)
+        return batch_failures([str(o.event.id) for o in result.failed], result)
 
 
 class Sns(RecordSource):

@@ -45,7 +45,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from corefn.adapters import Shape, WarmupShape
+from corefn.adapters import BaseAdapter, Shape, WarmupShape
 from corefn_azure._envelope import HostEnvelope
 from corefn_azure.http import HostHttp, HttpRequestObject
 from corefn_azure.nosql import CosmosDocuments, DocumentListObject, HostCosmos
@@ -55,7 +55,9 @@ from corefn_azure.stream import EventHubObject, HostEventHub
 from corefn_azure.timer import HostTimer, TimerInfoJson, TimerRequestObject
 
 if TYPE_CHECKING:
+    from corefn.adapters import Target
     from corefn.app import App
+    from corefn.events import Event
 
 SHAPES: tuple[type[Shape], ...] = (
     WarmupShape,
@@ -82,7 +84,7 @@ SHAPES: tuple[type[Shape], ...] = (
 )
 
 
-class AzureAdapter:
+class AzureAdapter(BaseAdapter):
     name = "azure"
     shapes: Sequence[type[Shape]] = SHAPES
 
@@ -93,6 +95,12 @@ class AzureAdapter:
 
         return generate(app, app_ref)
 
+    def bind(self, event: Event, target: Target) -> Event:
+        """Binding objects do not name their queue, hub or container, nor say whether a Service
+        Bus message came from a topic: the declaration does (see :mod:`corefn_azure._bind`)."""
+        from corefn_azure._bind import bind
+
+        return bind(event, target)
 
     def sample(self, trigger: str) -> Any:
         """A realistic payload for ``corefn event azure TRIGGER`` (see ``samples/``)."""

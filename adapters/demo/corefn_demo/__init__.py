@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from corefn.adapters import WarmupShape, load_sample
+from corefn.adapters import BaseAdapter, WarmupShape, load_sample
 from corefn_demo.http import DemoHttp
 from corefn_demo.queue import DemoQueue
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from corefn.app import App
 
 
-class DemoAdapter:
+class DemoAdapter(BaseAdapter):
     name = "demo"
     shapes = (WarmupShape, DemoHttp, DemoQueue)
 

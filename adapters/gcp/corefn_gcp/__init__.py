@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from corefn.adapters import Shape, WarmupShape
+from corefn.adapters import BaseAdapter, Shape, WarmupShape
 from corefn.events import Event
 from corefn.kit import Failure, PayloadShape
 from corefn_gcp._envelope import cloud_event_type
@@ -37,6 +37,7 @@ from corefn_gcp.storage import StorageCloudEvent, StorageLegacy, StorageNotifica
 from corefn_gcp.timer import SchedulerHttp, SchedulerPubSub
 
 if TYPE_CHECKING:
+    from corefn.adapters import Target
     from corefn.app import App
     from corefn.dispatch import DispatchResult
 
@@ -63,7 +64,7 @@ class WarmupCloudEvent(PayloadShape):
         return {"warmup": True}
 
 
-class GcpAdapter:
+class GcpAdapter(BaseAdapter):
     name = "gcp"
     shapes: tuple[type[Shape], ...] = (
         WarmupShape,
@@ -87,6 +88,12 @@ class GcpAdapter:
 
         return generate(app, app_ref)
 
+    def bind(self, event: Event, target: Target) -> Event:
+        """Pub/Sub messages for queue and stream handlers, push bodies without a topic, scheduler
+        ticks without a schedule: see :mod:`corefn_gcp._bind`."""
+        from corefn_gcp._bind import bind
+
+        return bind(event, target)
 
     def sample(self, trigger: str) -> Any:
         """A realistic payload for ``corefn event gcp TRIGGER`` (see ``samples/``)."""

@@ -20,8 +20,10 @@ because a push subscription's body carries what the conversion drops (``delivery
 non-2xx answer is a nack, and Pub/Sub redelivers until the subscription's dead-letter policy
 moves the message away. A failed handler is logged by the dispatcher and never acknowledged.
 
-A message from a topic the app declared with ``@app.queue`` or ``@app.stream`` is re-read as a
-QueueMessage / StreamRecord here (:data:`AS_DECLARED`), so handlers get the kind they declared.
+Every target hands its input to :func:`corefn.adapters.handle`, the one delivery flow, pinned to
+its handler. GCP's own step in that flow is the adapter's ``bind`` (:mod:`corefn_gcp._bind`): a
+message from a topic the app declared with ``@app.queue`` or ``@app.stream`` is re-read as a
+QueueMessage / StreamRecord, so handlers get the kind they declared.
 
 1st gen background functions (``def f(data, context)``) can call :func:`serve_background`.
 """
@@ -31,26 +33,18 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from corefn.adapters import Shape, find_shape, handle, read
+from corefn.adapters import Shape, handle
 from corefn.context import Context
 from corefn.errors import PayloadError, UnrecognizedPayloadError
-from corefn.events import Event, HttpResponse, TimerEvent, TopicMessage
-from corefn.specs import TimerTrigger
+from corefn.events import HttpResponse
 from corefn_gcp.http import EXECUTION_ID, FlaskHttp, to_flask_response
-from corefn_gcp.queue import as_queue_message
-from corefn_gcp.stream import as_stream_record
 
 if TYPE_CHECKING:
     import flask
 
     from corefn.app import App
-    from corefn.specs import HandlerSpec
-
-#: declared handler kind → how a Pub/Sub message is re-read for it
-AS_DECLARED: dict[str, Callable[[TopicMessage], Event]] = {"queue": as_queue_message, "stream": as_stream_record}
 
 #: header the generated keep-warm job sends to HTTP-signature targets
 WARMUP_HEADER = "X-Corefn-Warmup"
@@ -140,52 +134,9 @@ def serve_invoke(request: flask.Request, app_ref: str | None, handler: str) -> f
 
 
 def deliver(app: App, raw: Any, ctx: Context, pinned: str | None, shape: type[Shape] | None = None) -> Any:
-    """Detect (unless ``shape`` is given), short-circuit warm-up pings, re-read Pub/Sub messages
-    as the kind the handler declared, dispatch, answer: :func:`corefn.adapters.handle`'s flow
-    with the per-kind step GCP needs in the middle."""
-    from corefn.dispatch import dispatch, pinned_handler
-
-    adapter = _adapter()
-    found = shape or find_shape(adapter, raw)
-    if found is None:
-        raise UnrecognizedPayloadError("gcp", f"handler {pinned!r} was given a payload no GCP shape claims")
-    instance, events = read("gcp", found, raw)
-    if found.kind == "warmup":
-        return instance.to_response(None)  # type: ignore[arg-type]
-    pinned = pinned_handler(pinned)
-    events = [as_declared(app, event, pinned) for event in events]
-    return instance.to_response(dispatch(app, events, ctx, pinned=pinned))
-
-
-def as_declared(app: App, event: Event, pinned: str | None) -> Event:
-    """A Pub/Sub message as the kind its handler declared (see the module docstring). A push
-    body names no topic: it gets the topic the pinned handler was declared for. A scheduler tick
-    gets its timer's name and cron schedule when the job did not send them."""
-    if isinstance(event, TimerEvent) and pinned:
-        timer = app.handler(pinned)
-        if isinstance(timer.trigger, TimerTrigger):
-            changed: TimerEvent = event.replace(name=event.name or timer.name, schedule=event.schedule or timer.trigger.schedule)
-            return changed
-        return event
-    if not isinstance(event, TopicMessage):
-        return event
-    spec = app.handler(pinned) if pinned else _declared_for(app, event.topic)
-    if spec is None:
-        return event
-    if event.topic is None and spec.resource is not None and spec.kind in ("topic", "queue", "stream"):
-        event = event.replace(topic=spec.resource)
-    convert = AS_DECLARED.get(spec.kind)
-    return convert(event) if convert is not None and isinstance(event, TopicMessage) else event
-
-
-def _declared_for(app: App, topic: str | None) -> HandlerSpec | None:
-    from corefn.dispatch import logical_names
-
-    if topic is None:
-        return None
-    logical = logical_names().get(topic, topic)
-    found = [s for s in app.handlers if s.kind in AS_DECLARED and s.resource == logical]
-    return found[0] if len(found) == 1 else None
+    """One delivery to the target serving ``pinned``: :func:`corefn.adapters.handle`, with the
+    shape when the target knows it (detected otherwise)."""
+    return handle(_adapter(), app, raw, ctx, pinned=pinned, shape=shape)
 
 
 # ----------------------------------------------------------------------------- conversions
@@ -253,8 +204,6 @@ def _json(value: Any, status: int) -> flask.Response:
 
 
 __all__ = [
-    "AS_DECLARED",
-    "as_declared",
     "cloud_event_dict",
     "deliver",
     "request_payload",

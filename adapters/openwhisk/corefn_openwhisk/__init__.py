@@ -37,7 +37,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from corefn.adapters import Shape, WarmupShape
+from corefn.adapters import BaseAdapter, Shape, WarmupShape
 from corefn_openwhisk.http import WebAction
 from corefn_openwhisk.nosql import CloudantChange
 from corefn_openwhisk.storage import CosNotification
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 SHAPES: tuple[type[Shape], ...] = (WarmupShape, WebAction, Alarm, CosNotification, KafkaMessages, CloudantChange)
 
 
-class OpenWhiskAdapter:
+class OpenWhiskAdapter(BaseAdapter):
     name = "openwhisk"
     shapes: Sequence[type[Shape]] = SHAPES
 
@@ -59,7 +59,6 @@ class OpenWhiskAdapter:
         from corefn_openwhisk.generator import generate
 
         return generate(app, app_ref)
-
 
     def sample(self, trigger: str) -> Any:
         """A realistic payload for ``corefn event openwhisk TRIGGER`` (see ``samples/``)."""
