@@ -1,0 +1,207 @@
+"""The one envelope every Knative delivery arrives in: a CloudEvent, read as a plain dict.
+
+Shapes read CloudEvents in the JSON event format (CloudEvents 1.0 JSON format,
+https://github.com/cloudevents/spec/blob/v1.0.2/cloudevents/formats/json-format.md): context
+attributes and extensions at the top level, ``data`` as a JSON value or ``data_base64`` for
+binary data (§3.1). ``corefn inspect`` reads that form from a file, and the runtime turns every
+HTTP delivery (binary mode: ``ce-`` headers and the body; structured mode:
+``application/cloudevents+json``) into the same dict with :func:`from_http`, so one shape reads
+both.
+
+Every shape answers like an HTTP endpoint behind a Knative broker or source: 2xx only when every
+handler succeeded, else 500, which makes the sender redeliver with the subscription's
+``delivery.retry`` / ``backoffPolicy`` and finally send the event to its ``deadLetterSink``
+(Knative Eventing delivery spec, https://knative.dev/docs/eventing/event-delivery/). Replying
+with a body would be read as a reply event, so a success has none.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from corefn.events.base import Body, Event
+from corefn.events.http import HttpResponse
+from corefn.payload import Reader
+
+if TYPE_CHECKING:
+    from corefn.dispatch import DispatchResult
+
+PROVIDER = "knative"
+
+#: the context attributes CloudEvents 1.0 defines; everything else at the top level of the JSON
+#: form (except data / data_base64) is an extension
+CONTEXT_ATTRIBUTES = frozenset({"specversion", "id", "source", "type", "datacontenttype", "dataschema", "subject", "time"})
+
+
+class KnativeReader(Reader):
+    __slots__ = ()
+
+    def __init__(self, shape: str) -> None:
+        super().__init__(PROVIDER, shape)
+
+
+class CloudEventShape:
+    """What every Knative shape shares: it keeps the CloudEvent dict and answers with an HTTP
+    status a broker understands (see the module docstring)."""
+
+    name: ClassVar[str]
+    kind: ClassVar[str]
+    #: the CloudEvent ``type`` values (or prefixes ending in ".") this shape claims
+    types: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    @classmethod
+    def matches(cls, raw: Any) -> bool:
+        kind = cloud_event_type(raw)
+        return kind is not None and any(kind == t or (t.endswith(".") and kind.startswith(t)) for t in cls.types)
+
+    def to_events(self) -> list[Event]:
+        raise NotImplementedError
+
+    def to_response(self, result: DispatchResult) -> Any:
+        return delivery_answer(result)
+
+
+def delivery_answer(result: DispatchResult) -> HttpResponse:
+    """204 when every event was handled (or left out by a trigger filter); 500 naming the first
+    failed event otherwise, so the broker redelivers and finally dead-letters it."""
+    failed = result.failed
+    if not failed:
+        return HttpResponse(204)
+    first = failed[0]
+    error = first.error
+    detail = f"{type(error).__name__}: {error}" if error is not None else "failed"
+    return HttpResponse.json({"error": "handler failed", "event_id": first.event.id, "detail": detail[:500]}, 500)
+
+
+def cloud_event_type(raw: Any) -> str | None:
+    """The ``type`` of a CloudEvent in JSON form, or None when ``raw`` is none. Never raises."""
+    if isinstance(raw, dict) and raw.get("specversion") == "1.0":
+        kind = raw.get("type")
+        return kind if isinstance(kind, str) else None
+    return None
+
+
+def read_data(r: Reader, raw: Mapping[str, Any]) -> Any:
+    """``data`` as the JSON value it is, or the bytes of ``data_base64``."""
+    if raw.get("data_base64") is not None:
+        return r.base64_bytes(r.str(raw, "data_base64"), "data_base64")
+    return raw.get("data")
+
+
+def data_body(r: Reader, raw: Mapping[str, Any]) -> Body:
+    """The event's data as a message body: bytes stay bytes, a string is its text, any other
+    JSON value is its compact JSON text (a producer that sent ``{"a": 1}`` as
+    ``application/json`` meant those bytes)."""
+    data = read_data(r, raw)
+    if data is None:
+        return Body(b"")
+    if isinstance(data, bytes):
+        return Body(data)
+    if isinstance(data, str):
+        return Body(data)
+    return Body(json.dumps(data, separators=(",", ":"), ensure_ascii=False))
+
+
+def data_object(r: Reader, raw: Mapping[str, Any], what: str) -> dict[str, Any]:
+    """``data`` that must be a JSON object (possibly sent as JSON bytes or text)."""
+    data = read_data(r, raw)
+    if isinstance(data, (bytes, str)):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            raise r.error("data", f"should be {what} (JSON)") from None
+    if not isinstance(data, dict):
+        raise r.error("data", f"should be {what} (a JSON object)")
+    return data
+
+
+def extensions(raw: Mapping[str, Any]) -> dict[str, str]:
+    """The extension attributes, as strings (their canonical string encoding: CloudEvents 1.0
+    §3.1.1 type system; a broker delivers them as ``ce-`` headers, i.e. strings)."""
+    out: dict[str, str] = {}
+    for name, value in raw.items():
+        if name in CONTEXT_ATTRIBUTES or name in ("data", "data_base64") or value is None:
+            continue
+        out[name] = value if isinstance(value, str) else json.dumps(value)
+    return out
+
+
+def last_segment(source: str) -> str:
+    """``/apis/v1/namespaces/ns/pingsources/nightly`` → ``nightly``."""
+    return source.rstrip("/").rsplit("/", 1)[-1]
+
+
+# ------------------------------------------------------------------------- HTTP → JSON form
+
+#: content types whose bytes the JSON form carries as a JSON value (JSON format §3.1: "data" for
+#: JSON media types, decoded); text types are carried as a string, anything else as base64
+_JSON_SUFFIXES = ("/json", "+json")
+
+
+def is_json_type(content_type: str | None) -> bool:
+    kind = (content_type or "").split(";")[0].strip().lower()
+    return kind.endswith(_JSON_SUFFIXES)
+
+
+def from_binary(headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
+    """A binary-mode HTTP delivery (HTTP protocol binding §3.1: every attribute a ``ce-`` header,
+    percent-encoded where needed; ``datacontenttype`` is the ``content-type``) in JSON form.
+
+    Raises ``ValueError`` naming what is wrong; the runtime answers it with 400."""
+    from urllib.parse import unquote
+
+    out: dict[str, Any] = {}
+    for name, value in headers.items():
+        lower = name.lower()
+        if lower.startswith("ce-") and len(lower) > 3:
+            out[lower[3:]] = unquote(value)
+    content_type = headers.get("content-type") or headers.get("Content-Type")
+    if content_type:
+        out["datacontenttype"] = content_type
+    if out.get("specversion") != "1.0":
+        raise ValueError(f"ce-specversion must be 1.0, got {out.get('specversion')!r}")
+    if body:
+        if is_json_type(content_type) or content_type is None:
+            try:
+                out["data"] = json.loads(body)
+            except ValueError:
+                if content_type is not None:
+                    raise ValueError(f"the body is not the JSON its content-type {content_type!r} says") from None
+                out["data_base64"] = base64.b64encode(body).decode("ascii")
+        elif (content_type or "").lower().startswith("text/"):
+            try:
+                out["data"] = body.decode("utf-8")
+            except UnicodeDecodeError:
+                out["data_base64"] = base64.b64encode(body).decode("ascii")
+        else:
+            out["data_base64"] = base64.b64encode(body).decode("ascii")
+    check_required(out)
+    return out
+
+
+def from_structured(body: bytes) -> dict[str, Any]:
+    """A structured-mode delivery (``application/cloudevents+json``) in JSON form."""
+    try:
+        event = json.loads(body)
+    except ValueError as exc:
+        raise ValueError(f"the body is not JSON: {exc}") from None
+    if not isinstance(event, dict):
+        raise ValueError("a structured CloudEvent must be a JSON object")
+    if event.get("specversion") != "1.0":
+        raise ValueError(f"specversion must be 1.0, got {event.get('specversion')!r}")
+    check_required(event)
+    return event
+
+
+def check_required(event: Mapping[str, Any]) -> None:
+    """CloudEvents 1.0 §3.1 REQUIRED attributes: ``id``, ``source``, ``type`` (non-empty strings)."""
+    for name in ("id", "source", "type"):
+        value = event.get(name)
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"the required attribute {name!r} is missing or empty")
