@@ -1,0 +1,235 @@
+"""The server a Knative Service runs: one ASGI app per handler, served by uvicorn.
+
+``python -m corefn_knative.runtime`` loads ``COREFN_APP`` (``module:attribute``) and serves the
+handler ``COREFN_HANDLER`` on ``$PORT`` (Knative Serving sets it; 8080 by default). Each request is
+one of:
+
+- a **CloudEvent** in binary mode (``ce-specversion`` header) or structured mode
+  (``content-type: application/cloudevents+json``), per the CloudEvents HTTP protocol binding
+  (https://github.com/cloudevents/spec/blob/v1.0.2/cloudevents/bindings/http-protocol-binding.md).
+  It goes through the core's delivery path (:func:`corefn.adapters.handle`) and is answered 2xx
+  only when its handler succeeded; a failed handler gets 500, so the Broker or source redelivers
+  it with the subscription's ``delivery`` retries and finally sends it to the ``deadLetterSink``
+  (https://knative.dev/docs/eventing/event-delivery/).
+- a **MinIO-style bucket notification** (plain JSON) POSTed to :data:`WEBHOOK_PATH`.
+- any other request is **HTTP**, routed to the app's HTTP handlers by
+  :func:`corefn.dispatch.dispatch_http` (routing, 404 / 405, CORS, API key, error mapping: the
+  same code every cloud runs). A Service deployed for one HTTP handler serves that handler's
+  routes only.
+
+A malformed CloudEvent is answered 400 and a well-formed one this handler does not take 422,
+each with a one-line reason, and never reaches a handler. Never 404, 409 or 429: Knative's
+dispatcher retries those (Knative Eventing delivery, "retryable status codes"), and retrying a
+bad event only delays its dead letter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import TYPE_CHECKING, Any
+
+from corefn.context import Context
+from corefn.errors import CorefnError, DispatchError, PayloadError
+from corefn.events.base import Body, Headers, Query
+from corefn.events.http import HttpRequest, HttpResponse
+from corefn_knative._bind import declared_type
+from corefn_knative._envelope import from_binary, from_structured
+
+if TYPE_CHECKING:
+    from corefn.adapters import Shape
+    from corefn.app import App
+    from corefn.specs import HandlerSpec
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+#: where the generated MinIO / S3-compatible webhook target points (``mc event add ... arn:minio:sqs::ID:webhook``)
+WEBHOOK_PATH = "/_corefn/s3"
+#: the largest request body read (Knative sets none; a CloudEvent this big is a mistake)
+DEFAULT_MAX_BODY = 32 * 1024 * 1024
+
+#: event kind a shape reads → the declared handler kinds that take it (a Kafka record serves a
+#: queue handler too; a topic message a queue handler, as SNS → SQS does)
+TAKES: dict[str, frozenset[str]] = {
+    "stream": frozenset({"stream", "queue"}),
+    "topic": frozenset({"topic", "queue"}),
+    "queue": frozenset({"queue", "topic"}),
+}
+
+
+class KnativeRuntime:
+    """The ASGI application for one handler (or, with ``handler=None``, the whole app: events
+    are then routed by their resource name, as ``corefn.dispatch`` does without a pin)."""
+
+    def __init__(self, app: App, handler: str | None = None, *, max_body: int = DEFAULT_MAX_BODY) -> None:
+        from corefn_knative import adapter
+
+        self.app = app
+        self.adapter = adapter
+        self.pinned = handler or None
+        self.spec: HandlerSpec | None = app.handler(handler) if handler else None
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        headers = Headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]])
+        body = await self._read_body(headers, receive)
+        if body is None:
+            await _send(send, _reason(413, f"request body larger than {self.max_body} bytes"))
+            return
+        response = await asyncio.get_running_loop().run_in_executor(None, self.respond, scope, headers, body)
+        await _send(send, response)
+
+    def respond(self, scope: Scope, headers: Headers, body: bytes) -> HttpResponse:
+        """The answer to one request (runs on a worker thread: handlers may block)."""
+        content_type = (headers.get("content-type") or "").split(";")[0].strip().lower()
+        if "ce-specversion" in headers or content_type.startswith("application/cloudevents"):
+            if content_type == "application/cloudevents-batch+json":
+                return _reason(400, "batched CloudEvents are not accepted: send one event per request")
+            try:
+                raw = from_structured(body) if content_type.startswith("application/cloudevents") else from_binary(headers, body)
+            except ValueError as exc:
+                return _reason(400, f"malformed CloudEvent: {exc}")
+            return self.deliver(raw, raw.get("id"))
+        if scope["path"] == WEBHOOK_PATH and scope["method"] == "POST":
+            try:
+                raw = json.loads(body)
+            except ValueError:
+                return _reason(400, "the bucket notification is not JSON")
+            from corefn_knative.storage import S3Webhook
+
+            if not S3Webhook.matches(raw):
+                return _reason(400, "not an S3-style bucket notification (EventName and Records)")
+            return self.deliver(raw, None, S3Webhook)
+        return self.http(scope, headers, body)
+
+    def deliver(self, raw: Any, event_id: Any, shape: type[Shape] | None = None) -> HttpResponse:
+        """One event through the core's delivery path, answered as a Knative sender expects."""
+        from corefn.adapters import find_shape, handle
+
+        spec = self.spec
+        if shape is None:
+            if spec is not None and spec.kind == "topic" and raw.get("type") == declared_type(spec):
+                from corefn_knative.queue import BrokerEvent
+
+                shape = BrokerEvent
+            else:
+                shape = find_shape(self.adapter, raw)
+        if shape is None:
+            return _reason(422, f"CloudEvent type {raw.get('type')!r} is not one this service takes")
+        if spec is not None and shape.kind != "warmup" and spec.kind not in TAKES.get(shape.kind, frozenset({shape.kind})):
+            return _reason(422, f"a {shape.kind} event ({shape.name}) cannot go to handler {spec.name!r}, which takes {spec.kind} events")
+        ctx = Context(cloud="knative", app=self.app, invocation_id=str(event_id) if event_id else uuid.uuid4().hex)
+        try:
+            answer = handle(self.adapter, self.app, raw, ctx, pinned=self.pinned, shape=shape)
+        except PayloadError as exc:
+            return _reason(400, str(exc))
+        except DispatchError as exc:
+            return _reason(422, str(exc))
+        if isinstance(answer, HttpResponse):
+            return answer
+        return HttpResponse.json(answer) if answer is not None else HttpResponse(204)
+
+    def http(self, scope: Scope, headers: Headers, body: bytes) -> HttpResponse:
+        from corefn.dispatch import dispatch_http
+
+        spec = self.spec
+        if spec is not None and spec.kind != "http":
+            return _reason(400, f"this service runs handler {spec.name!r} ({spec.kind}): send it CloudEvents")
+        request = HttpRequest(
+            method=scope["method"], path=scope["path"], headers=headers,
+            query=Query(scope["query_string"].decode("latin-1")), body=Body(body),
+            client_ip=headers.get("x-forwarded-for", "").split(",")[0].strip() or (scope.get("client") or (None,))[0],
+            id=headers.get("x-request-id") or uuid.uuid4().hex,
+        )
+        if spec is not None:
+            matched = self.app.router.match(request.method, request.path)[0]
+            if matched is not None and matched.name != spec.name:  # another handler's route: another Service
+                return HttpResponse.json({"error": "not found", "path": request.path}, 404)
+        ctx = Context(cloud="knative", app=self.app, invocation_id=request.id)
+        return dispatch_http(self.app, request, ctx)
+
+    async def _read_body(self, headers: Headers, receive: Receive) -> bytes | None:
+        length = headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body:
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                break
+        return b"".join(chunks)
+
+
+def _reason(status: int, text: str) -> HttpResponse:
+    """A one-line JSON reason (the sender's logs and the dead letter's extensions show it)."""
+    return HttpResponse.json({"error": " ".join(text.split())}, status)
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def _send(send: Send, response: HttpResponse) -> None:
+    headers = [(k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in response.headers.items()]
+    headers.append((b"content-length", str(len(response.body)).encode()))
+    headers.extend((b"set-cookie", c.encode("latin-1")) for c in response.cookies)
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+def from_environment() -> KnativeRuntime:
+    """The runtime for ``COREFN_APP`` and ``COREFN_HANDLER``; a missing setting is an error."""
+    from corefn.errors import ConfigurationError
+    from corefn.loader import load_app
+
+    ref = os.environ.get("COREFN_APP")
+    if not ref:
+        raise ConfigurationError("COREFN_APP is not set (module:attribute of the app this image serves)")
+    max_body = os.environ.get("COREFN_MAX_BODY")
+    return KnativeRuntime(
+        load_app(ref), os.environ.get("COREFN_HANDLER") or None, max_body=int(max_body) if max_body else DEFAULT_MAX_BODY
+    )
+
+
+def main() -> None:
+    try:
+        import uvicorn
+    except ImportError:
+        from corefn.errors import MissingExtraError
+
+        raise MissingExtraError("uvicorn", "knative") from None
+    try:
+        runtime = from_environment()
+    except CorefnError as exc:
+        raise SystemExit(f"corefn_knative.runtime: {exc}") from None
+    # Knative Serving gives the port in $PORT (runtime contract); all interfaces, as the
+    # queue-proxy sidecar reaches the container over the pod network
+    uvicorn.run(runtime, host="0.0.0.0", port=int(os.environ.get("PORT", "8080")), log_level="info")  # noqa: S104
+
+
+if __name__ == "__main__":
+    main()
