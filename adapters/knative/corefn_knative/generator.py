@@ -1,0 +1,288 @@
+"""``corefn deploy --cloud knative``: one container image for the app, and per handler a Knative
+Service, its ServiceAccount and what feeds it; plus the IBM Code Engine variant.
+
+Written files::
+
+    Dockerfile                  the app's image: corefn[knative] + the app's requirements, the app's folder
+    knative/<handler>.yaml      ServiceAccount, Service and its Trigger / PingSource / KafkaSource
+    knative/brokers.yaml        the Brokers the Triggers and dead letters name
+    codeengine.sh               the same app on IBM Cloud Code Engine (`ibmcloud ce` commands)
+    README.md                   build, secrets, apply; which sink backends fit a self-hosted cluster
+
+What each declaration becomes (Knative Serving / Eventing v1 resources):
+
+- every handler: a ``serving.knative.dev/v1`` Service running the image with ``COREFN_HANDLER``
+  pinned, its own ServiceAccount (no API token mounted), ``memory`` as the container's memory
+  request and limit, ``timeout`` as ``timeoutSeconds``, ``concurrency`` as at most that many
+  replicas of one request each (``max-scale`` with ``containerConcurrency: 1``), ``warm`` as
+  ``min-scale: 1`` (Knative keeps an instance rather than being pinged), ``env`` as variables and
+  every sink URL and the API key from the ``<app>-secrets`` Secret (``secretKeyRef``; no Secret
+  with values is ever written). Event handlers are ``cluster-local``: only the cluster reaches them.
+- topic: a Trigger on the Broker (``provider={"knative": {"broker": ...}}``, default ``default``)
+  filtering ``type`` = the declared type (``provider={"knative": {"type": ...}}``, default the topic);
+- storage: a Trigger per operation for corefn's own ``dev.corefn.storage.<operation>`` events of
+  the bucket, and the MinIO webhook commands in the README (the store posts to ``/_corefn/s3``);
+- queue and stream: a KafkaSource on the topic of that name (``ordering: ordered`` for streams
+  and ordered queues), its brokers from ``provider={"knative": {"bootstrap_servers": ...}}`` or
+  ``$KAFKA_BOOTSTRAP_SERVERS`` at apply time;
+- timer: a PingSource with the cron ``schedule`` and its ``timezone``;
+- every Trigger and KafkaSource gets ``delivery``: ``retry`` = attempts - 1 (default 5 attempts),
+  exponential backoff from 0.5 s, and a ``deadLetterSink`` Broker (``dead_letter``, default
+  ``<app>-dead-letter``); Knative adds ``knativeerrorcode`` / ``knativeerrordata`` to what it
+  dead-letters (https://knative.dev/docs/eventing/event-delivery/).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import shlex
+from typing import Any
+
+from corefn._version import __version__
+from corefn.app import App
+from corefn.errors import ConfigurationError
+from corefn.loader import app_requirements, bundled_ref
+from corefn.specs import HandlerSpec, StorageTrigger, TimerTrigger
+from corefn_knative._bind import declared_type
+from corefn_knative.cloudevent import TYPES
+
+PYTHON_IMAGE = "python:3.12-slim"
+DEFAULT_ATTEMPTS = 5
+BACKOFF_DELAY = "PT0.5S"  # ISO 8601 duration, Knative's delivery.backoffDelay format
+SERVICE = {"apiVersion": "serving.knative.dev/v1", "kind": "Service"}
+BROKER = {"apiVersion": "eventing.knative.dev/v1", "kind": "Broker"}
+UNSUPPORTED = {"nosql": "Knative has no change-feed source for a NoSQL table"}
+
+
+def k8s_name(*parts: str, limit: int = 50) -> str:
+    """A DNS-1035 label (lower-case letters, digits, '-', starting with a letter). Knative names a
+    Service's revisions ``<service>-00001`` within 63 characters, so names stay within ``limit``;
+    a longer one is cut and given a hash of the whole, so two long names never collide."""
+    text = re.sub(r"[^a-z0-9-]+", "-", "-".join(parts).lower()).strip("-")
+    text = re.sub(r"-{2,}", "-", text)
+    if not text or not text[0].isalpha():
+        text = "h-" + text
+    if len(text) > limit:
+        digest = hashlib.sha256(text.encode()).hexdigest()[:6]
+        text = text[: limit - 7].rstrip("-") + "-" + digest
+    return text
+
+
+def secret_name(app: App) -> str:
+    return k8s_name(app.name, "secrets")
+
+
+def service_name(app: App, spec: HandlerSpec) -> str:
+    return k8s_name(app.name, spec.name)
+
+
+def knative_options(spec: HandlerSpec) -> dict[str, Any]:
+    return dict(spec.options.provider.get("knative", {}))
+
+
+def dead_letter_broker(app: App, spec: HandlerSpec) -> str:
+    return k8s_name(spec.options.dead_letter or f"{app.name}-dead-letter")
+
+
+def delivery(app: App, spec: HandlerSpec) -> dict[str, Any]:
+    """Knative's DeliverySpec from the handler's retry options (see the module docstring)."""
+    attempts = spec.options.max_attempts or DEFAULT_ATTEMPTS
+    return {
+        "retry": max(0, attempts - 1),
+        "backoffPolicy": "exponential",
+        "backoffDelay": BACKOFF_DELAY,
+        "deadLetterSink": {"ref": {**BROKER, "name": dead_letter_broker(app, spec)}},
+    }
+
+
+def sink_ref(app: App, spec: HandlerSpec) -> dict[str, Any]:
+    return {"ref": {**SERVICE, "name": service_name(app, spec)}}
+
+
+def secret_keys(app: App) -> list[str]:
+    """The ``<app>-secrets`` keys the Services read: every sink URL, and the API key when used."""
+    keys = [sink.env_var for sink in app.sinks]
+    if any(s.options.api_key for s in app.handlers):
+        keys.append(app.api_key_env)
+    return keys
+
+
+# --------------------------------------------------------------------------- resources
+
+
+def service_account(app: App, spec: HandlerSpec) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {"name": service_name(app, spec), "labels": _labels(app, spec)},
+        "automountServiceAccountToken": False,
+    }
+
+
+def knative_service(app: App, spec: HandlerSpec, app_ref: str) -> dict[str, Any]:
+    options = spec.options
+    env: list[dict[str, Any]] = [
+        {"name": "COREFN_APP", "value": bundled_ref(app_ref)},
+        {"name": "COREFN_HANDLER", "value": spec.name},
+    ]
+    env += [{"name": k, "value": v} for k, v in sorted(options.env.items())]
+    env += [{"name": key, "valueFrom": {"secretKeyRef": {"name": secret_name(app), "key": key}}} for key in secret_keys(app)]
+    container: dict[str, Any] = {
+        "image": "${IMAGE}",
+        "env": env,
+        "ports": [{"containerPort": 8080}],
+        "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True, "capabilities": {"drop": ["ALL"]}},
+    }
+    if options.memory:
+        container["resources"] = {"requests": {"memory": f"{options.memory}Mi"}, "limits": {"memory": f"{options.memory}Mi"}}
+    annotations: dict[str, str] = {}
+    if options.warm:
+        annotations["autoscaling.knative.dev/min-scale"] = "1"
+    revision: dict[str, Any] = {"serviceAccountName": service_name(app, spec), "containers": [container]}
+    if options.concurrency:
+        annotations["autoscaling.knative.dev/max-scale"] = str(options.concurrency)
+        revision["containerConcurrency"] = 1
+    if options.timeout:
+        revision["timeoutSeconds"] = math.ceil(options.timeout)
+    labels = _labels(app, spec)
+    if spec.kind != "http":  # events come from inside the cluster only
+        labels["networking.knative.dev/visibility"] = "cluster-local"
+    template: dict[str, Any] = {"spec": revision}
+    if annotations:
+        template["metadata"] = {"annotations": annotations}
+    return {**SERVICE, "metadata": {"name": service_name(app, spec), "labels": labels}, "spec": {"template": template}}
+
+
+def feeds(app: App, spec: HandlerSpec) -> list[dict[str, Any]]:
+    """The Trigger(s) or source that deliver ``spec``'s events to its Service."""
+    name, opts = service_name(app, spec), knative_options(spec)
+    meta = {"labels": _labels(app, spec)}
+    if spec.kind == "topic":
+        return [_trigger(app, spec, name, {"type": declared_type(spec) or ""}, opts)]
+    if spec.kind == "storage":
+        trigger: StorageTrigger = spec.trigger  # type: ignore[assignment]
+        source = f"/corefn/storage/{spec.resource}"
+        return [
+            _trigger(app, spec, k8s_name(name, op.replace("_", "-")), {"type": TYPES["storage"] + op, "source": source}, opts)
+            for op in trigger.operations
+        ]
+    if spec.kind in ("queue", "stream"):
+        start = getattr(spec.trigger, "start", "earliest")
+        return [{
+            "apiVersion": "sources.knative.dev/v1",
+            "kind": "KafkaSource",
+            "metadata": {"name": name, **meta},
+            "spec": {
+                "consumerGroup": name,
+                "bootstrapServers": _servers(opts),
+                "topics": [spec.resource],
+                "initialOffset": start,
+                "ordering": "ordered" if spec.ordered else "unordered",
+                "delivery": delivery(app, spec),
+                "sink": sink_ref(app, spec),
+            },
+        }]
+    if spec.kind == "timer":
+        timer: TimerTrigger = spec.trigger  # type: ignore[assignment]
+        return [{
+            "apiVersion": "sources.knative.dev/v1",
+            "kind": "PingSource",
+            "metadata": {"name": name, **meta},
+            "spec": {
+                "schedule": timer.schedule,
+                "timezone": timer.tz,
+                "contentType": "application/json",
+                "data": json.dumps({"corefn": "timer", "name": spec.name}),
+                "sink": sink_ref(app, spec),
+            },
+        }]
+    return []  # http and invoke: called directly
+
+
+def _trigger(app: App, spec: HandlerSpec, name: str, attributes: dict[str, str], opts: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": "eventing.knative.dev/v1",
+        "kind": "Trigger",
+        "metadata": {"name": name, "labels": _labels(app, spec)},
+        "spec": {
+            "broker": str(opts.get("broker", "default")),
+            "filter": {"attributes": attributes},
+            "subscriber": sink_ref(app, spec),
+            "delivery": delivery(app, spec),
+        },
+    }
+
+
+def _servers(opts: dict[str, Any]) -> list[str]:
+    servers = opts.get("bootstrap_servers")
+    if servers is None:
+        return ["${KAFKA_BOOTSTRAP_SERVERS}"]
+    return [servers] if isinstance(servers, str) else [str(s) for s in servers]
+
+
+def _labels(app: App, spec: HandlerSpec) -> dict[str, str]:
+    return {"app.kubernetes.io/part-of": k8s_name(app.name), "corefn.dev/handler": k8s_name(spec.name)}
+
+
+def brokers(app: App) -> list[dict[str, Any]]:
+    """Every Broker a Trigger or a dead letter names (the default one included)."""
+    names: set[str] = set()
+    for spec in app.handlers:
+        if spec.kind in ("topic", "storage", "queue", "stream"):
+            names.add(dead_letter_broker(app, spec))
+        if spec.kind in ("topic", "storage"):
+            names.add(str(knative_options(spec).get("broker", "default")))
+    return [{**BROKER, "metadata": {"name": n, "labels": {"app.kubernetes.io/part-of": k8s_name(app.name)}}} for n in sorted(names)]
+
+
+# ----------------------------------------------------------------------------------- files
+
+
+def to_yaml(documents: list[dict[str, Any]]) -> str:
+    """Multi-document YAML. JSON is YAML: each document is written as indented JSON, so the
+    generator needs no YAML library and the output is exact."""
+    return "".join(f"---\n{json.dumps(doc, indent=2)}\n" for doc in documents)
+
+
+def manifests(app: App, app_ref: str) -> dict[str, list[dict[str, Any]]]:
+    """Relative path → the documents it holds (what ``generate`` writes and the tests validate)."""
+    refused = [f"{s.name} ({s.kind}: {UNSUPPORTED[s.kind]})" for s in app.handlers if s.kind in UNSUPPORTED]
+    if refused:
+        raise ConfigurationError(f"cannot deploy to Knative: {'; '.join(refused)}")
+    out: dict[str, list[dict[str, Any]]] = {}
+    for spec in app.handlers:
+        out[f"knative/{k8s_name(spec.name)}.yaml"] = [service_account(app, spec), knative_service(app, spec, app_ref), *feeds(app, spec)]
+    found = brokers(app)
+    if found:
+        out["knative/brokers.yaml"] = found
+    return out
+
+
+def dockerfile(app_ref: str) -> str:
+    packages = [f"corefn[knative]=={__version__}", *app_requirements(app_ref)]
+    return (
+        "# The app's image: build it in the app's folder (docker build -f THIS_FILE PATH/TO/APP)\n"
+        f"FROM {PYTHON_IMAGE}\n"
+        "ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1\n"
+        f"RUN pip install {' '.join(shlex.quote(p) for p in packages)}\n"
+        "WORKDIR /app\n"
+        "COPY . /app\n"
+        "# a numeric user, so Kubernetes can enforce runAsNonRoot\n"
+        "USER 65532\n"
+        f"ENV COREFN_APP={bundled_ref(app_ref)} PORT=8080\n"
+        "EXPOSE 8080\n"
+        'CMD ["python", "-m", "corefn_knative.runtime"]\n'
+    )
+
+
+def generate(app: App, app_ref: str) -> dict[str, str | bytes]:
+    from corefn_knative.codeengine import codeengine_script, readme
+
+    files: dict[str, str | bytes] = {path: to_yaml(docs) for path, docs in manifests(app, app_ref).items()}
+    files["Dockerfile"] = dockerfile(app_ref)
+    files["codeengine.sh"] = codeengine_script(app, app_ref)
+    files["README.md"] = readme(app)
+    return files

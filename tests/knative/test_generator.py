@@ -1,0 +1,172 @@
+"""``corefn deploy --cloud knative``: manifests valid against Knative's own CRD schemas (vendored
+under crds/, see its README) and Kubernetes' schemas for core kinds, with what each declaration
+promises: a pinned Service per handler, its feed, delivery from the retry options, secrets only
+by reference."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from corefn.errors import ConfigurationError
+from corefn.loader import load_app
+from corefn_knative.generator import generate, k8s_name, manifests
+
+HERE = Path(__file__).parent
+APP_REF = str(HERE / "sample_app.py") + ":app"
+CRDS = {(d["group"] + "/" + d["version"], d["kind"]): d for d in (json.loads(p.read_text()) for p in (HERE / "crds").glob("*.json"))}
+
+
+def strict(schema: Any) -> Any:
+    """The CRD schema as the API server's strict field validation applies it: an object with
+    ``properties`` accepts no other field unless it says ``x-kubernetes-preserve-unknown-fields``
+    (the server would prune or, with ``kubectl apply --validate=strict``, refuse them)."""
+    if isinstance(schema, dict):
+        out = {k: strict(v) for k, v in schema.items()}
+        if "properties" in out and not out.get("x-kubernetes-preserve-unknown-fields") and "additionalProperties" not in out:
+            out["additionalProperties"] = False
+        return out
+    if isinstance(schema, list):
+        return [strict(v) for v in schema]
+    return schema
+
+
+def crd_schema(api_version: str, kind: str) -> Any:
+    """The vendored schema of ``kind``, strict, with the fields every object has and CRD schemas
+    leave implicit (``apiVersion``, ``kind``, ``metadata``: the API server checks those)."""
+    schema = dict(CRDS[(api_version, kind)]["openAPIV3Schema"])
+    schema["properties"] = {
+        "apiVersion": {"type": "string", "enum": [api_version]},
+        "kind": {"type": "string", "enum": [kind]},
+        "metadata": {"type": "object"},
+        **schema["properties"],
+    }
+    return strict(schema)
+
+
+def documents() -> list[tuple[str, dict[str, Any]]]:
+    app = load_app(APP_REF)
+    return [(path, doc) for path, docs in manifests(app, APP_REF).items() for doc in docs]
+
+
+def by_kind(kind: str) -> dict[str, dict[str, Any]]:
+    return {doc["metadata"]["name"]: doc for _, doc in documents() if doc["kind"] == kind}
+
+
+def test_every_custom_resource_validates_against_its_knative_crd_schema() -> None:
+    seen = set()
+    for path, doc in documents():
+        if doc["apiVersion"] == "v1":
+            continue
+        crd = CRDS.get((doc["apiVersion"], doc["kind"]))
+        assert crd is not None, f"{path}: no vendored schema for {doc['apiVersion']} {doc['kind']}"
+        jsonschema.validate(doc, crd_schema(doc["apiVersion"], doc["kind"]))
+        seen.add(doc["kind"])
+    assert seen == {"Service", "Trigger", "PingSource", "KafkaSource", "Broker"}
+
+
+def test_the_crd_check_can_fail() -> None:
+    service = next(iter(by_kind("Service").values()))
+    service["spec"]["template"]["spec"]["containers"][0]["imagePullPolicyy"] = "Always"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(service, crd_schema("serving.knative.dev/v1", "Service"))
+    trigger = next(iter(by_kind("Trigger").values()))
+    trigger["spec"]["delivery"]["retry"] = "three"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(trigger, crd_schema("eventing.knative.dev/v1", "Trigger"))
+
+
+def test_core_kinds_pass_kubernetes_validate_strict(tmp_path: Path) -> None:
+    app = load_app(APP_REF)
+    core = [doc for docs in manifests(app, APP_REF).values() for doc in docs if doc["apiVersion"] == "v1"]
+    assert {d["kind"] for d in core} == {"ServiceAccount"}
+    good = tmp_path / "core.yaml"
+    good.write_text("".join(f"---\n{json.dumps(d)}\n" for d in core))
+    done = subprocess.run([sys.executable, "-m", "kubernetes_validate", "--strict", str(good)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(json.dumps({**core[0], "automountServiceAccountTokens": False}))
+    done = subprocess.run([sys.executable, "-m", "kubernetes_validate", "--strict", str(bad)], capture_output=True, text=True)
+    assert done.returncode != 0
+
+
+def test_each_handler_gets_a_pinned_service_and_its_own_service_account() -> None:
+    services, accounts = by_kind("Service"), by_kind("ServiceAccount")
+    app = load_app(APP_REF)
+    assert set(services) == set(accounts) == {k8s_name(app.name, s.name) for s in app.handlers}
+    for name, service in services.items():
+        revision = service["spec"]["template"]["spec"]
+        assert revision["serviceAccountName"] == name
+        env = {e["name"]: e for e in revision["containers"][0]["env"]}
+        assert env["COREFN_HANDLER"]["value"] and env["COREFN_APP"]["value"] == "sample_app:app"
+        for key in ("COREFN_SINK_REPORTS", "COREFN_SINK_READINGS_DB"):
+            assert env[key]["valueFrom"]["secretKeyRef"] == {"name": "kn-test-secrets", "key": key}
+    device = services["kn-test-get-device"]
+    template = device["spec"]["template"]
+    assert template["spec"]["timeoutSeconds"] == 30 and template["spec"]["containerConcurrency"] == 1
+    assert template["metadata"]["annotations"]["autoscaling.knative.dev/max-scale"] == "10"
+    assert template["spec"]["containers"][0]["resources"]["limits"]["memory"] == "256Mi"
+    assert "networking.knative.dev/visibility" not in device["metadata"]["labels"]
+    assert services["kn-test-on-job"]["spec"]["template"]["metadata"]["annotations"] == {"autoscaling.knative.dev/min-scale": "1"}
+    assert services["kn-test-nightly"]["metadata"]["labels"]["networking.knative.dev/visibility"] == "cluster-local"
+
+
+def test_feeds_filters_and_delivery_follow_the_declarations() -> None:
+    triggers, pings, kafka = by_kind("Trigger"), by_kind("PingSource"), by_kind("KafkaSource")
+    order = triggers["kn-test-on-order"]["spec"]
+    assert order["filter"]["attributes"] == {"type": "com.example.orders.placed"}
+    assert order["delivery"]["retry"] == 2 and order["delivery"]["backoffPolicy"] == "exponential"
+    assert order["delivery"]["deadLetterSink"]["ref"]["name"] == "kn-test-dead-letter"
+    assert order["subscriber"]["ref"] == {"apiVersion": "serving.knative.dev/v1", "kind": "Service", "name": "kn-test-on-order"}
+    uploads = {t["spec"]["filter"]["attributes"]["type"]: t["spec"] for n, t in triggers.items() if n.startswith("kn-test-on-upload")}
+    assert set(uploads) == {"dev.corefn.storage.created", "dev.corefn.storage.deleted"}
+    assert all(t["delivery"]["retry"] == 3 and t["delivery"]["deadLetterSink"]["ref"]["name"] == "originals-dead" for t in uploads.values())
+    nightly = pings["kn-test-nightly"]["spec"]
+    assert (nightly["schedule"], nightly["timezone"]) == ("0 3 * * *", "Europe/Paris")
+    reading = kafka["kn-test-on-reading"]["spec"]
+    assert reading["topics"] == ["telemetry"] and reading["ordering"] == "ordered" and reading["initialOffset"] == "earliest"
+    assert kafka["kn-test-on-job"]["spec"]["ordering"] == "unordered"
+    assert set(by_kind("Broker")) == {"default", "kn-test-dead-letter", "originals-dead"}
+
+
+def test_no_secret_value_is_ever_written_and_the_readme_says_how_to_create_it() -> None:
+    app = load_app(APP_REF)
+    files = generate(app, APP_REF)
+    assert not any('"kind": "Secret"' in str(text) for text in files.values())
+    readme = str(files["README.md"])
+    assert "kubectl create secret generic kn-test-secrets" in readme and "--from-literal=COREFN_SINK_REPORTS=" in readme
+    assert "MinIO" in readme and "/_corefn/s3" in readme and "PostgreSQL" in readme
+    script = str(files["codeengine.sh"])
+    assert "ibmcloud ce subscription cron create" in script and "--time-zone Europe/Paris" in script
+    assert "ibmcloud ce subscription cos create" in script and "--event-type all" in script
+    assert "ibmcloud ce subscription kafka create" in script
+    assert 'CMD ["python", "-m", "corefn_knative.runtime"]' in str(files["Dockerfile"])
+
+
+def test_the_generated_script_is_valid_bash(tmp_path: Path) -> None:
+    script = tmp_path / "codeengine.sh"
+    script.write_text(str(generate(load_app(APP_REF), APP_REF)["codeengine.sh"]))
+    assert subprocess.run(["bash", "-n", str(script)], capture_output=True).returncode == 0
+
+
+def test_kinds_knative_cannot_feed_are_refused() -> None:
+    from corefn import App
+
+    app = App("feeds")
+
+    @app.nosql("devices")
+    def changed(event: Any) -> None: ...
+
+    with pytest.raises(ConfigurationError, match="change-feed"):
+        manifests(app, "x:app")
+
+
+def test_long_names_stay_valid_labels() -> None:
+    name = k8s_name("a-very-long-application-name-that-goes-on", "and_a_handler_name_that_is_longer_still")
+    assert len(name) <= 50 and name[0].isalpha() and name.replace("-", "").isalnum() and name == name.lower()
