@@ -8,7 +8,7 @@ import pytest
 from corefn.facts import iter_facts, load
 from corefn.report.model import SINK_KINDS, TRIGGER_FIELDS
 
-CLOUDS = ["aws", "azure", "gcp", "openwhisk"]
+CLOUDS = ["aws", "azure", "gcp", "openwhisk", "knative"]
 FEATURES = {"layer", "direct-integration", "state-machine", "provider-event"}
 OPTIONAL = {"note", "ordered", "ordering", "delivery", "max_message_kb", "timeout_s", "private_network", "targets", "schemes"}
 

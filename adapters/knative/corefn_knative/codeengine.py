@@ -25,7 +25,7 @@ from corefn_knative.generator import k8s_name, secret_keys, secret_name, service
 
 #: Code Engine's supported (vCPU, memory GB) pairs, smallest first
 CPU_MEMORY: tuple[tuple[str, float], ...] = (
-    ("0.125", 0.25), ("0.25", 0.5), ("0.5", 1), ("1", 2), ("2", 4), ("4", 8), ("6", 12), ("8", 16), ("10", 20), ("12", 24),
+    ("0.125", 0.25), ("0.25", 0.5), ("0.5", 1), ("1", 2), ("2", 4), ("4", 8), ("6", 12), ("8", 16), ("10", 20), ("12", 24), ("12", 48),
 )
 #: COS subscription --event-type per corefn operation set
 COS_EVENTS = {frozenset({"created"}): "write", frozenset({"deleted"}): "delete", frozenset({"created", "deleted"}): "all"}
