@@ -106,7 +106,7 @@ MODES = {"binary": binary, "structured": structured}
          lambda e: (e.stream, e.partition, e.sequence, e.key, e.data.text) == ("example-topic", "46", "0", "sensor-7", "Hello!")),
         ("stream-kafkasource", "on_job", QueueMessage,
          lambda e: e.queue == "jobs" and e.body.json() == {"msg": "This is a test!"} and e.attributes["offset"] == "564"),
-        ("storage-cos-write", "on_upload", StorageEvent, lambda e: (e.bucket, e.key, e.operation, e.size) == ("mybucket", "Notes.rtf", "created", 4642)),
+        ("storage-cos-write", "on_upload", StorageEvent, lambda e: (e.bucket, e.key, e.operation, e.size) == ("originals", "Notes.rtf", "created", 4642)),
         ("storage-corefn-created", "on_upload", StorageEvent, lambda e: e.key == "photos/2026/cat one.jpg"),
         ("topic-broker-event", "on_order", TopicMessage, lambda e: e.topic == "orders" and e.body.json()["order"] == "A-1043"),
     ],

@@ -7,6 +7,8 @@ not say comes from that handler's declaration:
   ``timezone``, written by the generator from the same declaration);
 - a KafkaSource record delivered to a **queue** handler becomes a QueueMessage (Kafka serves
   both; the record's key is the message group, as it is the unit of order);
+- a storage event gets the bucket's logical name: the Service's COS subscription or MinIO webhook
+  was set up for the one bucket its handler declared, whatever the store calls it;
 - a broker event delivered to a **topic** handler is that topic's message: the handler's
   Trigger filtered on its declared type (``provider={"knative": {"type": ...}}``, default the
   topic name), so the event's ``type`` is replaced by the declared topic.
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from corefn.events import Event, QueueMessage, StreamRecord, TimerEvent, TopicMessage
+from corefn.events import Event, QueueMessage, StorageEvent, StreamRecord, TimerEvent, TopicMessage
 from corefn.specs import TimerTrigger
 
 if TYPE_CHECKING:
@@ -39,6 +41,9 @@ def bind_event(event: Event, spec: HandlerSpec | None) -> Event:
     if isinstance(event, TimerEvent) and isinstance(spec.trigger, TimerTrigger):
         timer: Event = event.replace(name=spec.name, schedule=event.schedule or spec.trigger.schedule)
         return timer
+    if isinstance(event, StorageEvent) and spec.kind == "storage" and spec.resource:
+        storage: Event = event.replace(bucket=spec.resource)
+        return storage
     if isinstance(event, StreamRecord) and spec.kind == "queue":
         return QueueMessage(
             queue=spec.resource, body=event.data, group=event.key, time=event.time, id=event.id,
