@@ -20,6 +20,7 @@ MISSING = {
     "azure": {"invoke", "authorizer"},  # Azure Functions has no direct invoke
     "gcp": {"http", "invoke", "authorizer"},  # HTTP functions receive a Flask request; no direct invoke
     "openwhisk": {"queue", "topic", "authorizer"},  # no native queue or topic trigger
+    "knative": {"nosql", "authorizer"},  # no change-feed source on Knative or Code Engine
     # authorizers are API Gateway's (Lambda authorizers): the other clouds' gateways call no function
 }
 

@@ -206,3 +206,13 @@ def test_minio_webhook_route_wraps_notifications_into_storage_events(serve: Call
     bad = served.post({"content-type": "application/json"}, b'{"hello": 1}', WEBHOOK_PATH)
     assert "bucket notification" in _one_line_reason(bad, 400)
 
+
+
+def test_corefn_http_and_invoke_cloudevents(serve: Callable[[str | None], Served]) -> None:
+    from corefn.adapters import load_sample
+
+    http = load_sample("corefn_knative.samples", "knative", "http")
+    response = serve("get_device").post(*structured(http))
+    assert response.status_code == 200 and response.json() == {"id": "7", "q": ["a"]}
+    invoke = load_sample("corefn_knative.samples", "knative", "invoke")
+    assert "invoke" in _one_line_reason(serve("on_reading").post(*binary(invoke)), 422)

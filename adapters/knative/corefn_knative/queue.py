@@ -13,12 +13,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from corefn.adapters import Shape
 from corefn.events import Event, TopicMessage
 from corefn_knative._envelope import CloudEventShape, KnativeReader, cloud_event_type, data_body, extensions
 from corefn_knative.cloudevent import TYPES, from_json_form
+
+if TYPE_CHECKING:
+    from corefn.dispatch import DispatchResult
 
 ARRIVAL = "knativearrivaltime"
 
@@ -71,9 +74,14 @@ class CorefnInvoke(_Corefn):
 
 
 class CorefnHttp(_Corefn):
+    """An HTTP request carried in a CloudEvent is answered with the handler's response."""
+
     name: ClassVar[str] = "corefn-http"
     kind: ClassVar[str] = "http"
     types: ClassVar[tuple[str, ...]] = (TYPES["http"],)
+
+    def to_response(self, result: DispatchResult) -> Any:
+        return result.response if result.response is not None else super().to_response(result)
 
 
 CorefnShapes: tuple[type[Shape], ...] = (
