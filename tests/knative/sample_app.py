@@ -48,6 +48,14 @@ def on_order(message: Any, ctx: Any) -> None:
     _record("on_order", message)
 
 
+alerts_out = app.publisher("alerts", target="topic")
+
+
+@app.topic("alerts")
+def on_alert(message: Any) -> None:
+    _record("on_alert", message)
+
+
 @app.queue("jobs", warm=True)
 def on_job(message: Any) -> None:
     _record("on_job", message)

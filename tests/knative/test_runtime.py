@@ -216,3 +216,25 @@ def test_corefn_http_and_invoke_cloudevents(serve: Callable[[str | None], Served
     assert response.status_code == 200 and response.json() == {"id": "7", "q": ["a"]}
     invoke = load_sample("corefn_knative.samples", "knative", "invoke")
     assert "invoke" in _one_line_reason(serve("on_reading").post(*binary(invoke)), 422)
+
+
+def test_the_broker_publisher_reaches_a_topic_handler(serve: Callable[[str | None], Served], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The knative:// publisher POSTs a binary-mode CloudEvent (here straight to the handler's
+    runtime standing in for the Broker ingress, which forwards the same request)."""
+    from corefn.errors import SinkError
+    from corefn.sinks import open_sink
+
+    served = serve("on_alert")
+    host = served.url.removeprefix("http://")
+    publisher = open_sink(app.sink("alerts").spec, f"knative://{host}/shop/default")
+    message_id = publisher.send({"level": "high"}, {"origin": "sensor 7", "Trace-Id": "t1"}, group="site-3")
+    (name, message), = RECEIVED
+    assert name == "on_alert" and message.topic == "alerts" and message.id == message_id
+    assert message.body.json() == {"level": "high"} and message.group == "site-3"
+    assert message.attributes == {"origin": "sensor 7", "Trace-Id": "t1"}
+    FAIL["on_alert"] = 1
+    with pytest.raises(SinkError, match="500"):
+        publisher.send("again")
+    refused = open_sink(app.sink("alerts").spec, f"knative://{host}/shop/default?type=com.example.unknown")
+    with pytest.raises(SinkError, match="422"):
+        refused.send("x")

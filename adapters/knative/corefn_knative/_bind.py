@@ -10,8 +10,8 @@ not say comes from that handler's declaration:
 - a storage event gets the bucket's logical name: the Service's COS subscription or MinIO webhook
   was set up for the one bucket its handler declared, whatever the store calls it;
 - a broker event delivered to a **topic** handler is that topic's message: the handler's
-  Trigger filtered on its declared type (``provider={"knative": {"type": ...}}``, default the
-  topic name), so the event's ``type`` is replaced by the declared topic.
+  Trigger filtered on its declared type (``provider={"knative": {"type": ...}}``), so the
+  event's ``type`` is replaced by the declared topic.
 """
 
 from __future__ import annotations
@@ -26,12 +26,10 @@ if TYPE_CHECKING:
 
 
 def declared_type(spec: HandlerSpec) -> str | None:
-    """The CloudEvent type a topic handler's Trigger filters on."""
-    knative = spec.options.provider.get("knative", {})
-    declared = knative.get("type")
-    if isinstance(declared, str) and declared:
-        return declared
-    return spec.resource if spec.kind == "topic" else None
+    """The CloudEvent type a topic handler declared (``provider={"knative": {"type": ...}}``), or
+    None: its Trigger then filters on corefn's own ``dev.corefn.topic.message`` from its topic."""
+    declared = spec.options.provider.get("knative", {}).get("type")
+    return declared if isinstance(declared, str) and declared else None
 
 
 def bind_event(event: Event, spec: HandlerSpec | None) -> Event:
@@ -49,7 +47,7 @@ def bind_event(event: Event, spec: HandlerSpec | None) -> Event:
             queue=spec.resource, body=event.data, group=event.key, time=event.time, id=event.id,
             attributes={"partition": event.partition, "offset": event.sequence}, raw=event.raw,
         )
-    if isinstance(event, TopicMessage) and spec.kind == "topic" and event.topic == declared_type(spec):
+    if isinstance(event, TopicMessage) and spec.kind == "topic" and event.topic is not None and event.topic == declared_type(spec):
         topic: Event = event.replace(topic=spec.resource)
         return topic
     return event

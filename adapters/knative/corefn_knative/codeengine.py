@@ -125,7 +125,8 @@ SELF_HOSTED_SINKS = """\
 | object | MinIO, Ceph RGW, IBM COS (S3-compatible) | `cos://BUCKET?endpoint=http://minio.minio:9000` |
 | cache | Redis (or Valkey) | `redis://redis.NS:6379/0` |
 | sql | PostgreSQL (CloudNativePG, or any) | `postgresql://USER:PASS@HOST/DB` |
-| publisher | Kafka (Strimzi, Redpanda) | `kafka://BROKER:9092/TOPIC` |
+| publisher (topic) | the Knative Broker: binary-mode CloudEvents its Triggers route | `knative://broker-ingress.knative-eventing.svc.cluster.local/NS/default` |
+| publisher (queue, stream) | Kafka (Strimzi, Redpanda), read by the KafkaSources | `kafka://BROKER:9092/TOPIC` |
 | table | PostgreSQL through the sql backend; no Kubernetes-native NoSQL table backend ships with corefn | - |
 """
 

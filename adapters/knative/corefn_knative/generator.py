@@ -19,7 +19,9 @@ What each declaration becomes (Knative Serving / Eventing v1 resources):
   every sink URL and the API key from the ``<app>-secrets`` Secret (``secretKeyRef``; no Secret
   with values is ever written). Event handlers are ``cluster-local``: only the cluster reaches them.
 - topic: a Trigger on the Broker (``provider={"knative": {"broker": ...}}``, default ``default``)
-  filtering ``type`` = the declared type (``provider={"knative": {"type": ...}}``, default the topic);
+  filtering ``type`` = the declared type (``provider={"knative": {"type": ...}}``), or else corefn's
+  own ``dev.corefn.topic.message`` events whose ``source`` is the topic (what the ``knative://``
+  Broker publisher sends, :mod:`corefn_knative.sinks.broker`);
 - storage: a Trigger per operation for corefn's own ``dev.corefn.storage.<operation>`` events of
   the bucket, and the MinIO webhook commands in the README (the store posts to ``/_corefn/s3``);
 - queue and stream: a KafkaSource on the topic of that name (``ordering: ordered`` for streams
@@ -161,7 +163,9 @@ def feeds(app: App, spec: HandlerSpec) -> list[dict[str, Any]]:
     name, opts = service_name(app, spec), knative_options(spec)
     meta = {"labels": _labels(app, spec)}
     if spec.kind == "topic":
-        return [_trigger(app, spec, name, {"type": declared_type(spec) or ""}, opts)]
+        declared = declared_type(spec)
+        attributes = {"type": declared} if declared else {"type": TYPES["topic"], "source": f"/corefn/topic/{spec.resource}"}
+        return [_trigger(app, spec, name, attributes, opts)]
     if spec.kind == "storage":
         trigger: StorageTrigger = spec.trigger  # type: ignore[assignment]
         source = f"/corefn/storage/{spec.resource}"
