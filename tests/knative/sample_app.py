@@ -27,7 +27,7 @@ def _record(name: str, event: Any) -> None:
         raise RuntimeError(f"{name} failed on purpose")
 
 
-@app.get("/devices/{id}", memory=256, timeout=30, concurrency=10)
+@app.get("/devices/{id}", memory=256, timeout=30, concurrency=10, uses=[reports])
 def get_device(request: HttpRequest) -> dict[str, Any]:
     _record("get_device", request)
     return {"id": request.params["id"], "q": request.query.get_all("q")}
@@ -61,11 +61,11 @@ def on_job(message: Any) -> None:
     _record("on_job", message)
 
 
-@app.stream("telemetry", start="earliest", env={"LOG_LEVEL": "debug"})
+@app.stream("telemetry", start="earliest", env={"LOG_LEVEL": "debug"}, max_attempts=0, backoff=2)
 def on_reading(record: Any) -> None:
     _record("on_reading", record)
 
 
-@app.timer("0 3 * * *", tz="Europe/Paris")
+@app.timer("0 3 * * *", tz="Europe/Paris", max_attempts=3)
 def nightly(event: Any) -> None:
     _record("nightly", event)

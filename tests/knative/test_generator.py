@@ -105,7 +105,9 @@ def test_each_handler_gets_a_pinned_service_and_its_own_service_account() -> Non
         assert revision["serviceAccountName"] == name
         env = {e["name"]: e for e in revision["containers"][0]["env"]}
         assert env["COREFN_HANDLER"]["value"] and env["COREFN_APP"]["value"] == "sample_app:app"
-        for key in ("COREFN_SINK_REPORTS", "COREFN_SINK_READINGS_DB"):
+        keys = ("COREFN_SINK_REPORTS",) if name == "kn-test-get-device" else ("COREFN_SINK_REPORTS", "COREFN_SINK_READINGS_DB", "COREFN_SINK_ALERTS")
+        assert {k for k, e in env.items() if "valueFrom" in e} == set(keys)  # uses= narrows them
+        for key in keys:
             assert env[key]["valueFrom"]["secretKeyRef"] == {"name": "kn-test-secrets", "key": key}
     device = services["kn-test-get-device"]
     template = device["spec"]["template"]
@@ -130,6 +132,7 @@ def test_feeds_filters_and_delivery_follow_the_declarations() -> None:
     nightly = pings["kn-test-nightly"]["spec"]
     assert (nightly["schedule"], nightly["timezone"]) == ("0 3 * * *", "Europe/Paris")
     reading = kafka["kn-test-on-reading"]["spec"]
+    assert reading["delivery"]["retry"] == 100 and reading["delivery"]["backoffDelay"] == "PT2S"  # max_attempts=0, backoff=2
     assert reading["topics"] == ["telemetry"] and reading["ordering"] == "ordered" and reading["initialOffset"] == "earliest"
     assert kafka["kn-test-on-job"]["spec"]["ordering"] == "unordered"
     assert set(by_kind("Broker")) == {"default", "kn-test-dead-letter", "originals-dead"}
@@ -147,6 +150,7 @@ def test_no_secret_value_is_ever_written_and_the_readme_says_how_to_create_it() 
     assert "ibmcloud ce subscription cos create" in script and "--event-type all" in script
     assert "ibmcloud ce subscription kafka create" in script
     assert 'CMD ["python", "-m", "corefn_knative.runtime"]' in str(files["Dockerfile"])
+    assert "nightly: a PingSource does not retry" in readme and "on_reading: Knative retries a fixed number" in readme
 
 
 def test_the_generated_script_is_valid_bash(tmp_path: Path) -> None:
@@ -170,3 +174,29 @@ def test_kinds_knative_cannot_feed_are_refused() -> None:
 def test_long_names_stay_valid_labels() -> None:
     name = k8s_name("a-very-long-application-name-that-goes-on", "and_a_handler_name_that_is_longer_still")
     assert len(name) <= 50 and name[0].isalpha() and name.replace("-", "").isalnum() and name == name.lower()
+
+
+def test_retry_policies_compile_to_knative_delivery() -> None:
+    from corefn import App
+    from corefn.policy import compile_policies
+
+    app = App("policies")
+    app.object_store("failed-uploads")
+
+    @app.topic("orders", max_attempts=1, backoff=0.25, dead_letter="orders-poison")
+    def once(message: Any) -> None: ...
+
+    @app.storage("photos", dead_letter="failed-uploads")
+    def photos(event: Any) -> None: ...
+
+    @app.get("/x")
+    def sync(request: Any) -> None: ...
+
+    compiled = compile_policies(app, "knative")
+    assert compiled["once"].settings["delivery"] == {
+        "retry": 0, "backoffPolicy": "exponential", "backoffDelay": "PT0.25S",
+        "deadLetterSink": {"ref": {"apiVersion": "eventing.knative.dev/v1", "kind": "Broker", "name": "orders-poison"}},
+    }  # fmt: skip
+    assert compiled["photos"].settings["delivery"]["deadLetterSink"]["ref"]["name"] == "policies-dead-letter"
+    assert "cannot dead-letter to bucket 'failed-uploads'" in compiled["photos"].notes[0]
+    assert compiled["sync"].settings == {} and compiled["sync"].notes == ()

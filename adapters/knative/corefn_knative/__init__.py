@@ -33,6 +33,7 @@ from corefn_knative.timer import PingSource
 
 if TYPE_CHECKING:
     from corefn.app import App
+    from corefn.policy import CompiledPolicy, RetryPolicy
 
 
 class KnativeAdapter:
@@ -52,6 +53,12 @@ class KnativeAdapter:
         from corefn_knative.generator import generate
 
         return generate(app, app_ref)
+
+    def compile_policy(self, app: App, policy: RetryPolicy) -> CompiledPolicy:
+        """The handler's retry policy as Knative delivery settings (:mod:`.policy`)."""
+        from corefn_knative.policy import compile_policy
+
+        return compile_policy(app, policy)
 
     def prepare(self, app: App, events: list[Event], pinned: str | None) -> list[Event]:
         """Each event completed for the handler this Service was deployed for (:mod:`._bind`)."""

@@ -141,6 +141,10 @@ def readme(app: App) -> str:
         if keys
         else "# this app reads no secret\n"
     )
+    from corefn_knative.generator import compiled
+
+    notes = [note for spec in app.handlers for note in compiled(app, spec).notes]
+    limits = "".join(f"- {note}\n" for note in notes) or "- none: every retry policy maps to Knative's delivery settings\n"
     storage = [s for s in app.handlers if s.kind == "storage"]
     webhooks = "".join(
         f"mc admin config set ALIAS notify_webhook:{k8s_name(s.name)} "
@@ -178,8 +182,9 @@ for f in knative/*.yaml; do envsubst '$IMAGE $KAFKA_BOOTSTRAP_SERVERS' < "$f" | 
 
 Failed events are retried with exponential backoff and then sent to the dead-letter Broker in
 `knative/brokers.yaml`; read them with a Trigger on it (Knative adds `knativeerrorcode` and
-`knativeerrordata`).
-{"" if not storage else f'''
+`knativeerrordata`). What Knative cannot do of the declared retry policies:
+
+{limits}{"" if not storage else f'''
 ## Object-store notifications (MinIO and other S3-compatible stores)
 
 The store posts its bucket notifications to the handler's Service, which wraps them into

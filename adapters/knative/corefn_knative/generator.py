@@ -16,7 +16,7 @@ What each declaration becomes (Knative Serving / Eventing v1 resources):
   request and limit, ``timeout`` as ``timeoutSeconds``, ``concurrency`` as at most that many
   replicas of one request each (``max-scale`` with ``containerConcurrency: 1``), ``warm`` as
   ``min-scale: 1`` (Knative keeps an instance rather than being pinged), ``env`` as variables and
-  every sink URL and the API key from the ``<app>-secrets`` Secret (``secretKeyRef``; no Secret
+  the URLs of the sinks it uses (``uses=``, else all) and the API key from the ``<app>-secrets`` Secret (``secretKeyRef``; no Secret
   with values is ever written). Event handlers are ``cluster-local``: only the cluster reaches them.
 - topic: a Trigger on the Broker (``provider={"knative": {"broker": ...}}``, default ``default``)
   filtering ``type`` = the declared type (``provider={"knative": {"type": ...}}``), or else corefn's
@@ -28,10 +28,9 @@ What each declaration becomes (Knative Serving / Eventing v1 resources):
   and ordered queues), its brokers from ``provider={"knative": {"bootstrap_servers": ...}}`` or
   ``$KAFKA_BOOTSTRAP_SERVERS`` at apply time;
 - timer: a PingSource with the cron ``schedule`` and its ``timezone``;
-- every Trigger and KafkaSource gets ``delivery``: ``retry`` = attempts - 1 (default 5 attempts),
-  exponential backoff from 0.5 s, and a ``deadLetterSink`` Broker (``dead_letter``, default
-  ``<app>-dead-letter``); Knative adds ``knativeerrorcode`` / ``knativeerrordata`` to what it
-  dead-letters (https://knative.dev/docs/eventing/event-delivery/).
+- every Trigger and KafkaSource gets the ``delivery`` its retry policy compiles to
+  (:mod:`corefn_knative.policy`: retries, exponential backoff, a dead-letter Broker); the
+  README lists what Knative cannot do of the policy.
 """
 
 from __future__ import annotations
@@ -47,13 +46,12 @@ from corefn._version import __version__
 from corefn.app import App
 from corefn.errors import ConfigurationError
 from corefn.loader import app_requirements, bundled_ref
+from corefn.policy import CompiledPolicy
 from corefn.specs import HandlerSpec, StorageTrigger, TimerTrigger
 from corefn_knative._bind import declared_type
 from corefn_knative.cloudevent import TYPES
 
 PYTHON_IMAGE = "python:3.12-slim"
-DEFAULT_ATTEMPTS = 5
-BACKOFF_DELAY = "PT0.5S"  # ISO 8601 duration, Knative's delivery.backoffDelay format
 SERVICE = {"apiVersion": "serving.knative.dev/v1", "kind": "Service"}
 BROKER = {"apiVersion": "eventing.knative.dev/v1", "kind": "Broker"}
 UNSUPPORTED = {"nosql": "Knative has no change-feed source for a NoSQL table"}
@@ -85,29 +83,33 @@ def knative_options(spec: HandlerSpec) -> dict[str, Any]:
     return dict(spec.options.provider.get("knative", {}))
 
 
-def dead_letter_broker(app: App, spec: HandlerSpec) -> str:
-    return k8s_name(spec.options.dead_letter or f"{app.name}-dead-letter")
+def compiled(app: App, spec: HandlerSpec) -> CompiledPolicy:
+    from corefn.policy import retry_policy
+    from corefn_knative.policy import compile_policy
+
+    return compile_policy(app, retry_policy(app, spec))
 
 
 def delivery(app: App, spec: HandlerSpec) -> dict[str, Any]:
-    """Knative's DeliverySpec from the handler's retry options (see the module docstring)."""
-    attempts = spec.options.max_attempts or DEFAULT_ATTEMPTS
-    return {
-        "retry": max(0, attempts - 1),
-        "backoffPolicy": "exponential",
-        "backoffDelay": BACKOFF_DELAY,
-        "deadLetterSink": {"ref": {**BROKER, "name": dead_letter_broker(app, spec)}},
-    }
+    """Knative's DeliverySpec from the handler's retry policy (:mod:`corefn_knative.policy`)."""
+    found: dict[str, Any] = compiled(app, spec).settings["delivery"]
+    return found
 
 
 def sink_ref(app: App, spec: HandlerSpec) -> dict[str, Any]:
     return {"ref": {**SERVICE, "name": service_name(app, spec)}}
 
 
-def secret_keys(app: App) -> list[str]:
-    """The ``<app>-secrets`` keys the Services read: every sink URL, and the API key when used."""
-    keys = [sink.env_var for sink in app.sinks]
-    if any(s.options.api_key for s in app.handlers):
+def secret_keys(app: App, spec: HandlerSpec | None = None) -> list[str]:
+    """The ``<app>-secrets`` keys a handler's Service reads (every handler's, without ``spec``):
+    the URLs of the sinks it uses (``uses=``, else all) and the API key when it checks one."""
+    from corefn.policy import used_sinks
+
+    handlers = app.handlers if spec is None else (spec,)
+    keys: list[str] = []
+    for handler in handlers:
+        keys += [sink.env_var for sink in used_sinks(app, handler) if sink.env_var not in keys]
+    if any(h.options.api_key for h in handlers):
         keys.append(app.api_key_env)
     return keys
 
@@ -131,7 +133,7 @@ def knative_service(app: App, spec: HandlerSpec, app_ref: str) -> dict[str, Any]
         {"name": "COREFN_HANDLER", "value": spec.name},
     ]
     env += [{"name": k, "value": v} for k, v in sorted(options.env.items())]
-    env += [{"name": key, "valueFrom": {"secretKeyRef": {"name": secret_name(app), "key": key}}} for key in secret_keys(app)]
+    env += [{"name": key, "valueFrom": {"secretKeyRef": {"name": secret_name(app), "key": key}}} for key in secret_keys(app, spec)]
     container: dict[str, Any] = {
         "image": "${IMAGE}",
         "env": env,
@@ -236,7 +238,7 @@ def brokers(app: App) -> list[dict[str, Any]]:
     names: set[str] = set()
     for spec in app.handlers:
         if spec.kind in ("topic", "storage", "queue", "stream"):
-            names.add(dead_letter_broker(app, spec))
+            names.add(delivery(app, spec)["deadLetterSink"]["ref"]["name"])
         if spec.kind in ("topic", "storage"):
             names.add(str(knative_options(spec).get("broker", "default")))
     return [{**BROKER, "metadata": {"name": n, "labels": {"app.kubernetes.io/part-of": k8s_name(app.name)}}} for n in sorted(names)]
