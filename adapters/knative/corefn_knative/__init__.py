@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
 class KnativeAdapter:
     name = "knative"
+    #: where ``corefn deploy`` writes the bundle (the Dockerfile copies it into the image)
+    bundle_root = "app"
     shapes: Sequence[type[Shape]] = (
         WarmupShape,
         *CorefnShapes,

@@ -162,7 +162,7 @@ handler (`COREFN_HANDLER` pinned), fed by Triggers, PingSources and KafkaSources
 ## Build and push the image
 
 ```sh
-docker build -f Dockerfile -t REGISTRY/{k8s_name(app.name)}:VERSION PATH/TO/APP
+docker build -t REGISTRY/{k8s_name(app.name)}:VERSION .   # this folder: Dockerfile, requirements.txt, app/
 docker push REGISTRY/{k8s_name(app.name)}:VERSION
 ```
 

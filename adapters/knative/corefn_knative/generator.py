@@ -3,7 +3,9 @@ Service, its ServiceAccount and what feeds it; plus the IBM Code Engine variant.
 
 Written files::
 
-    Dockerfile                  the app's image: corefn[knative] + the app's requirements, the app's folder
+    Dockerfile                  the app's image: requirements.txt from PyPI, the bundle in app/
+    requirements.txt            third-party packages only (corefn is vendored)
+    app/                        the bundle (written by ``corefn deploy``: :mod:`corefn.bundle`)
     knative/<handler>.yaml      ServiceAccount, Service and its Trigger / PingSource / KafkaSource
     knative/brokers.yaml        the Brokers the Triggers and dead letters name
     codeengine.sh               the same app on IBM Cloud Code Engine (`ibmcloud ce` commands)
@@ -42,10 +44,9 @@ import re
 import shlex
 from typing import Any
 
-from corefn._version import __version__
 from corefn.app import App
 from corefn.errors import ConfigurationError
-from corefn.loader import app_requirements, bundled_ref
+from corefn.loader import bundled_ref
 from corefn.policy import CompiledPolicy
 from corefn.specs import HandlerSpec, StorageTrigger, TimerTrigger
 from corefn_knative._bind import declared_type
@@ -267,18 +268,31 @@ def manifests(app: App, app_ref: str) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+def requirements(app: App, app_ref: str) -> str:
+    """What the image installs from PyPI: third-party packages only (corefn itself is vendored
+    under ``app/`` by ``corefn deploy``). Not pinned yet: no lock of a Knative image's runtime is
+    checked in (deploy/locks/ holds the clouds' runtimes), so pin them for a reproducible image."""
+    from corefn.bundle import requirement_names
+
+    lines = requirement_names(app, app_ref, "knative")
+    return "# third-party packages of the image (corefn is vendored under app/); pin them for reproducible builds\n" + "".join(
+        f"{line}\n" for line in dict.fromkeys(lines)
+    )
+
+
 def dockerfile(app_ref: str) -> str:
-    packages = [f"corefn[knative]=={__version__}", *app_requirements(app_ref)]
     return (
-        "# The app's image: build it in the app's folder (docker build -f THIS_FILE PATH/TO/APP)\n"
+        "# The app's image, built from this folder: docker build -t IMAGE .\n"
+        "# (app/ is the bundle corefn deploy wrote: the app, its modules, corefn and this adapter)\n"
         f"FROM {PYTHON_IMAGE}\n"
         "ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1\n"
-        f"RUN pip install {' '.join(shlex.quote(p) for p in packages)}\n"
+        "COPY requirements.txt /requirements.txt\n"
+        "RUN pip install -r /requirements.txt\n"
         "WORKDIR /app\n"
-        "COPY . /app\n"
+        "COPY app/ /app/\n"
         "# a numeric user, so Kubernetes can enforce runAsNonRoot\n"
         "USER 65532\n"
-        f"ENV COREFN_APP={bundled_ref(app_ref)} PORT=8080\n"
+        f"ENV COREFN_APP={bundled_ref(app_ref)} PORT=8080 PYTHONPATH=/app\n"
         "EXPOSE 8080\n"
         'CMD ["python", "-m", "corefn_knative.runtime"]\n'
     )
@@ -289,6 +303,7 @@ def generate(app: App, app_ref: str) -> dict[str, str | bytes]:
 
     files: dict[str, str | bytes] = {path: to_yaml(docs) for path, docs in manifests(app, app_ref).items()}
     files["Dockerfile"] = dockerfile(app_ref)
+    files["requirements.txt"] = requirements(app, app_ref)
     files["codeengine.sh"] = codeengine_script(app, app_ref)
     files["README.md"] = readme(app)
     return files
