@@ -41,7 +41,6 @@ import hashlib
 import json
 import math
 import re
-import shlex
 from typing import Any
 
 from corefn.app import App
