@@ -272,10 +272,16 @@ def requirements(app: App, app_ref: str) -> str:
     under ``app/`` by ``corefn deploy``). Not pinned yet: no lock of a Knative image's runtime is
     checked in (deploy/locks/ holds the clouds' runtimes), so pin them for a reproducible image."""
     from corefn.bundle import requirement_names
+    from corefn.deploy_lock import canonical, requirement_key
 
-    lines = requirement_names(app, app_ref, "knative")
+    chosen: dict[str, str] = {}
+    for line in requirement_names(app, app_ref, "knative"):
+        key = canonical(requirement_key(line).split("[")[0])
+        has_version = any(c in line for c in "<>=~!")
+        if key not in chosen or (has_version and not any(c in chosen[key] for c in "<>=~!")):
+            chosen[key] = line.strip()
     return "# third-party packages of the image (corefn is vendored under app/); pin them for reproducible builds\n" + "".join(
-        f"{line}\n" for line in dict.fromkeys(lines)
+        f"{line}\n" for line in sorted(chosen.values(), key=str.lower)
     )
 
 
