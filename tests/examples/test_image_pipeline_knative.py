@@ -41,8 +41,11 @@ def test_s3_compatible_notifications_posted_to_the_running_runtime_make_renditio
     env = _service_env(generated("knative", tmp_path / "knative"))
     suffix = uuid.uuid4().hex[:8]
     physical = {name: f"{name}-{suffix}" for name in SINKS}
+    token = uuid.uuid4().hex
     for name, value in env.items():
-        if isinstance(value, dict):  # a secretKeyRef: the deployer's `kubectl create secret` value
+        if name == "COREFN_WEBHOOK_TOKEN":  # the Secret's token, which the store's webhook sends (auth_token)
+            monkeypatch.setenv(name, token)
+        elif isinstance(value, dict):  # a secretKeyRef: the deployer's `kubectl create secret` value
             sink = name.removeprefix("COREFN_SINK_").lower()
             monkeypatch.setenv(name, f"cos://{physical[sink]}?endpoint={aws_env.endpoint_url}")
         else:
@@ -81,7 +84,8 @@ def test_s3_compatible_notifications_posted_to_the_running_runtime_make_renditio
                                   "eTag": head["ETag"].strip('"'), "contentType": "image/jpeg"}},
             }],
         }  # fmt: skip
-        response = httpx.post(url + WEBHOOK_PATH, json=minio, timeout=60)
+        assert httpx.post(url + WEBHOOK_PATH, json=minio, timeout=60).status_code == 401  # no token: refused
+        response = httpx.post(url + WEBHOOK_PATH, json=minio, headers={"authorization": f"Bearer {token}"}, timeout=60)
         assert response.status_code == 204, response.text
         # a text file, announced by Code Engine's COS subscription (binary-mode CloudEvent)
         s3.put_object(Bucket=physical["originals"], Key=NOT_AN_IMAGE, Body=b"not an image", ContentType="text/plain")

@@ -112,7 +112,9 @@ def test_each_handler_gets_a_pinned_service_and_its_own_service_account() -> Non
         assert revision["serviceAccountName"] == name
         env = {e["name"]: e for e in revision["containers"][0]["env"]}
         assert env["COREFN_HANDLER"]["value"] and env["COREFN_APP"]["value"] == "sample_app:app"
-        keys = ("COREFN_SINK_REPORTS",) if name == "kn-test-get-device" else ("COREFN_SINK_REPORTS", "COREFN_SINK_READINGS_DB", "COREFN_SINK_ALERTS")
+        keys: tuple[str, ...] = ("COREFN_SINK_REPORTS",) if name == "kn-test-get-device" else ("COREFN_SINK_REPORTS", "COREFN_SINK_READINGS_DB", "COREFN_SINK_ALERTS")
+        if name == "kn-test-on-upload":
+            keys += ("COREFN_WEBHOOK_TOKEN",)
         assert {k for k, e in env.items() if "valueFrom" in e} == set(keys)  # uses= narrows them
         for key in keys:
             assert env[key]["valueFrom"]["secretKeyRef"] == {"name": "kn-test-secrets", "key": key}

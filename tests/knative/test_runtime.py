@@ -238,3 +238,14 @@ def test_the_broker_publisher_reaches_a_topic_handler(serve: Callable[[str | Non
     refused = open_sink(app.sink("alerts").spec, f"knative://{host}/shop/default?type=com.example.unknown")
     with pytest.raises(SinkError, match="422"):
         refused.send("x")
+
+
+def test_the_webhook_route_checks_its_token(serve: Callable[[str | None], Served], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COREFN_WEBHOOK_TOKEN", "s3cret")
+    body = json.dumps(fixture("storage-minio-webhook")).encode()
+    served = serve("on_upload")
+    assert "COREFN_WEBHOOK_TOKEN" in _one_line_reason(served.post({"content-type": "application/json"}, body, WEBHOOK_PATH), 401)
+    wrong = served.post({"content-type": "application/json", "authorization": "Bearer nope"}, body, WEBHOOK_PATH)
+    assert wrong.status_code == 401 and RECEIVED == []
+    ok = served.post({"content-type": "application/json", "authorization": "s3cret"}, body, WEBHOOK_PATH)
+    assert ok.status_code == 204 and len(RECEIVED) == 1

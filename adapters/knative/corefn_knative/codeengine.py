@@ -148,7 +148,8 @@ def readme(app: App) -> str:
     storage = [s for s in app.handlers if s.kind == "storage"]
     webhooks = "".join(
         f"mc admin config set ALIAS notify_webhook:{k8s_name(s.name)} "
-        f"endpoint=http://{service_name(app, s)}.NAMESPACE.svc.cluster.local/_corefn/s3\n"
+        f"endpoint=http://{service_name(app, s)}.NAMESPACE.svc.cluster.local/_corefn/s3 "
+        f"auth_token=\"$COREFN_WEBHOOK_TOKEN\"\n"
         f"mc event add ALIAS/{s.resource} arn:minio:sqs::{k8s_name(s.name)}:webhook --event "
         + ",".join({"created": "put", "deleted": "delete"}.get(op, op) for op in s.trigger.operations)  # type: ignore[attr-defined]
         + "\n"
@@ -188,7 +189,7 @@ Failed events are retried with exponential backoff and then sent to the dead-let
 ## Object-store notifications (MinIO and other S3-compatible stores)
 
 The store posts its bucket notifications to the handler's Service, which wraps them into
-storage events (route `/_corefn/s3`):
+storage events (route `/_corefn/s3`); it must send the `COREFN_WEBHOOK_TOKEN` of the Secret:
 
 ```sh
 {webhooks}```

@@ -50,6 +50,7 @@ from corefn.policy import CompiledPolicy
 from corefn.specs import HandlerSpec, StorageTrigger, TimerTrigger
 from corefn_knative._bind import declared_type
 from corefn_knative.cloudevent import TYPES
+from corefn_knative.runtime import WEBHOOK_TOKEN_ENV
 
 PYTHON_IMAGE = "python:3.12-slim"
 SERVICE = {"apiVersion": "serving.knative.dev/v1", "kind": "Service"}
@@ -111,6 +112,8 @@ def secret_keys(app: App, spec: HandlerSpec | None = None) -> list[str]:
         keys += [sink.env_var for sink in used_sinks(app, handler) if sink.env_var not in keys]
     if any(h.options.api_key for h in handlers):
         keys.append(app.api_key_env)
+    if any(h.kind == "storage" for h in handlers):
+        keys.append(WEBHOOK_TOKEN_ENV)  # what the object store's webhook must send (runtime.py)
     return keys
 
 

@@ -50,6 +50,8 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 #: where the generated MinIO / S3-compatible webhook target points (``mc event add ... arn:minio:sqs::ID:webhook``)
 WEBHOOK_PATH = "/_corefn/s3"
+#: the environment variable holding the token bucket notifications must carry (optional)
+WEBHOOK_TOKEN_ENV = "COREFN_WEBHOOK_TOKEN"
 #: the largest request body read (Knative sets none; a CloudEvent this big is a mistake)
 DEFAULT_MAX_BODY = 32 * 1024 * 1024
 
@@ -101,6 +103,8 @@ class KnativeRuntime:
                 return _reason(400, f"malformed CloudEvent: {exc}")
             return self.deliver(raw, raw.get("id"))
         if scope["path"] == WEBHOOK_PATH and scope["method"] == "POST":
+            if not self.webhook_allowed(headers):
+                return _reason(401, f"a bucket notification must carry the token in {WEBHOOK_TOKEN_ENV} (MinIO: auth_token)")
             try:
                 raw = json.loads(body)
             except ValueError:
@@ -111,6 +115,20 @@ class KnativeRuntime:
                 return _reason(400, "not an S3-style bucket notification (EventName and Records)")
             return self.deliver(raw, None, S3Webhook)
         return self.http(scope, headers, body)
+
+    def webhook_allowed(self, headers: Headers) -> bool:
+        """With ``COREFN_WEBHOOK_TOKEN`` set, a notification must send it in ``Authorization``
+        (MinIO sends its webhook target's ``auth_token`` there, with or without ``Bearer``);
+        compared in constant time. Unset, the route is open to what can reach the Service (the
+        generator makes storage Services cluster-local)."""
+        import hmac
+
+        expected = os.environ.get(WEBHOOK_TOKEN_ENV, "")
+        if not expected:
+            return True
+        given = headers.get("authorization", "")
+        given = given[7:] if given.lower().startswith("bearer ") else given
+        return hmac.compare_digest(expected.encode(), given.strip().encode())
 
     def deliver(self, raw: Any, event_id: Any, shape: type[Shape] | None = None) -> HttpResponse:
         """One event through the core's delivery path, answered as a Knative sender expects."""
