@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 from corefn.adapters import Shape, WarmupShape
 from corefn.events import Event
 from corefn_knative._bind import bind_event
-from corefn_knative.queue import BrokerEvent, CorefnShapes
+from corefn_knative.own import CorefnShapes
+from corefn_knative.queue import BrokerEvent
 from corefn_knative.storage import CosCloudEvent, S3Webhook
 from corefn_knative.stream import KafkaSourceRecord
 from corefn_knative.timer import PingSource
