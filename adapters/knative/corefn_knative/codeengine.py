@@ -23,9 +23,12 @@ from corefn.loader import bundled_ref
 from corefn.specs import HandlerSpec, StorageTrigger, TimerTrigger
 from corefn_knative.generator import k8s_name, secret_keys, secret_name, service_name
 
-#: Code Engine's supported (vCPU, memory GB) pairs, smallest first
+#: Code Engine's valid (vCPU, memory GB) pairs for apps: its CPU-intensive, balanced and
+#: memory-intensive columns (https://cloud.ibm.com/docs/codeengine?topic=codeengine-mem-cpu-combo)
 CPU_MEMORY: tuple[tuple[str, float], ...] = (
-    ("0.125", 0.25), ("0.25", 0.5), ("0.5", 1), ("1", 2), ("2", 4), ("4", 8), ("6", 12), ("8", 16), ("10", 20), ("12", 24), ("12", 48),
+    ("0.125", 0.25), ("0.125", 0.5), ("0.125", 1), ("0.25", 0.5), ("0.25", 1), ("0.25", 2), ("0.5", 1), ("0.5", 2),
+    ("0.5", 4), ("1", 2), ("1", 4), ("1", 8), ("2", 4), ("2", 8), ("2", 16), ("4", 8), ("4", 16), ("4", 32),
+    ("6", 12), ("6", 24), ("8", 16), ("8", 32),
 )
 #: COS subscription --event-type per corefn operation set
 COS_EVENTS = {frozenset({"created"}): "write", frozenset({"deleted"}): "delete", frozenset({"created", "deleted"}): "all"}
@@ -33,10 +36,14 @@ MAX_REQUEST_TIMEOUT = 600  # Code Engine's longest app request timeout, in secon
 
 
 def cpu_memory(memory_mb: int) -> tuple[str, str]:
-    for cpu, gb in CPU_MEMORY:
-        if gb * 1024 >= memory_mb:
-            return cpu, f"{gb:g}G"
-    cpu, gb = CPU_MEMORY[-1]
+    """The valid pair with the least memory covering ``memory_mb`` (the fewest vCPU among
+    those); a handler asking for more than the largest pair is a ConfigurationError."""
+    fitting = [(gb, float(cpu), cpu) for cpu, gb in CPU_MEMORY if gb * 1024 >= memory_mb]
+    if not fitting:
+        from corefn.errors import ConfigurationError
+
+        raise ConfigurationError(f"memory={memory_mb} MB is more than a Code Engine app can have ({max(g for _, g in CPU_MEMORY):g} GB)")
+    gb, _, cpu = min(fitting)
     return cpu, f"{gb:g}G"
 
 

@@ -6,7 +6,7 @@ KafkaSource sends one CloudEvent per record (https://knative.dev/docs/eventing/s
 extension (when it has one) and its value as ``data``. A record that already is a CloudEvent
 (Kafka protocol binding, ``ce_`` headers) is delivered as that CloudEvent instead, and is read by
 the shape of its own type. Code Engine's Kafka subscriptions deliver the same events
-(https://cloud.ibm.com/docs/codeengine?topic=codeengine-eventing-kafka-producer).
+(https://cloud.ibm.com/docs/codeengine?topic=codeengine-subscribing-events).
 
 The record becomes a :class:`~corefn.events.StreamRecord` (stream = the topic); a handler
 declared on a queue receives it as a :class:`~corefn.events.QueueMessage` (the adapter's
