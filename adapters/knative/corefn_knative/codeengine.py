@@ -10,7 +10,7 @@ Code Engine has no Broker: topic handlers are refused in the script, with the re
 
 Code Engine sizes an app by a vCPU / memory pair from a fixed list
 (https://cloud.ibm.com/docs/codeengine?topic=codeengine-mem-cpu-combo): the script picks the
-smallest pair whose memory covers the handler's ``memory``.
+least memory covering the handler's ``memory`` (see :func:`cpu_memory`).
 """
 
 from __future__ import annotations
@@ -36,9 +36,10 @@ MAX_REQUEST_TIMEOUT = 600  # Code Engine's longest app request timeout, in secon
 
 
 def cpu_memory(memory_mb: int) -> tuple[str, str]:
-    """The valid pair with the least memory covering ``memory_mb`` (the fewest vCPU among
-    those); a handler asking for more than the largest pair is a ConfigurationError."""
-    fitting = [(gb, float(cpu), cpu) for cpu, gb in CPU_MEMORY if gb * 1024 >= memory_mb]
+    """The valid pair with the least memory covering ``memory_mb``, and the most vCPU among
+    those (1 vCPU per 2 GB where the table has it: CPU in proportion to memory, as Lambda gives
+    it, so a port runs at a comparable speed); more than the largest pair is a ConfigurationError."""
+    fitting = [(gb, -float(cpu), cpu) for cpu, gb in CPU_MEMORY if gb * 1024 >= memory_mb]
     if not fitting:
         from corefn.errors import ConfigurationError
 

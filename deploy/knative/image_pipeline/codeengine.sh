@@ -10,7 +10,7 @@ set -euo pipefail
 ibmcloud ce application create --name image-pipeline-make-renditions --image "$IMAGE" \
     --env COREFN_APP=app:app --env COREFN_HANDLER=make_renditions \
     --env-from-secret image-pipeline-secrets \
-    --cpu 0.25 --memory 2G \
+    --cpu 1 --memory 2G \
     --request-timeout 60 \
     --visibility project
 ibmcloud ce subscription cos create --name image-pipeline-make-renditions-cos --destination image-pipeline-make-renditions \

@@ -65,7 +65,7 @@ ibmcloud ce subscription cron create --name iot-site-summarize-cron --destinatio
 ibmcloud ce application create --name iot-site-process-photo --image "$IMAGE" \
     --env COREFN_APP=app:app --env COREFN_HANDLER=process_photo \
     --env-from-secret iot-site-secrets \
-    --cpu 0.25 --memory 2G \
+    --cpu 1 --memory 2G \
     --request-timeout 60 \
     --visibility project
 ibmcloud ce subscription cos create --name iot-site-process-photo-cos --destination iot-site-process-photo \
