@@ -63,6 +63,10 @@ class KnativeAdapter:
 
         return compile_policy(app, policy)
 
+    def bind(self, event: Event, target: Any) -> Event:
+        """The delivery path's bind step (``target.spec``: the pinned handler, or None)."""
+        return bind_event(event, getattr(target, "spec", None))
+
     def prepare(self, app: App, events: list[Event], pinned: str | None) -> list[Event]:
         """Each event completed for the handler this Service was deployed for (:mod:`._bind`)."""
         if not pinned:
