@@ -277,8 +277,11 @@ def requirements(app: App, app_ref: str) -> str:
     from corefn.bundle import requirement_names
     from corefn.deploy_lock import canonical, requirement_key
 
+    wanted = list(requirement_names(app, app_ref, "knative"))
+    if any(sink.kind == "object" for sink in app.sinks):
+        wanted.append("boto3>=1.34")  # the S3-compatible backend (cos://) a self-hosted cluster's stores use
     chosen: dict[str, str] = {}
-    for line in requirement_names(app, app_ref, "knative"):
+    for line in wanted:
         key = canonical(requirement_key(line).split("[")[0])
         has_version = any(c in line for c in "<>=~!")
         if key not in chosen or (has_version and not any(c in chosen[key] for c in "<>=~!")):
