@@ -53,7 +53,7 @@ def test_check_exits_0_when_clean_and_mentions_no_handler(tmp_path: Path) -> Non
     result = CliRunner().invoke(main, ["check", write(tmp_path, CLEAN)])
     assert result.exit_code == 0, result.output
     assert "fine" not in result.output and "tick" not in result.output
-    assert "clean: 0 error(s), 0 warning(s) on aws, azure, gcp, openwhisk" in result.output
+    assert "clean: 0 error(s), 0 warning(s) on aws, azure, gcp, " in result.output  # and every other installed cloud
 
 
 def test_check_json_and_warnings_only_exit_0(tmp_path: Path) -> None:
@@ -77,7 +77,7 @@ def test_cost_prints_handlers_by_cloud_with_prices_and_assumptions(tmp_path: Pat
     assert result.exit_code == 0, result.output
     out = result.output
     header = next(line for line in out.splitlines() if line.startswith("handler"))
-    assert header.split()[-4:] == ["aws", "azure", "gcp", "openwhisk"]
+    assert {"aws", "azure", "gcp", "openwhisk"} <= set(header.split())
     fine = next(line for line in out.splitlines() if line.startswith("fine "))
     # aws: 250,000 GB-s x 0.0000133334 + 2M requests x 0.20/M + 2M HTTP API x 1.00/M
     assert fine.split()[1:5] == ["2,000,000", "0.5", "s", "256"] and fine.split()[6] == "5.733350"

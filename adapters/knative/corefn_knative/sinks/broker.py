@@ -24,15 +24,13 @@ from typing import ClassVar
 from urllib.parse import parse_qs, quote, urlsplit
 
 from corefn.errors import ConfigurationError, SinkError, SinkThrottledError, SinkUnavailableError
-from corefn.sinks._publish import Body, body_bytes, check_attributes
-from corefn.sinks.base import Permission
-from corefn.specs import SinkSpec
+from corefn.kit.sinks import Body, Permission, SinkSpec, body_bytes, check_attributes
 
 TIMEOUT = 30.0
 
 
 class BrokerPublisher:
-    kinds: ClassVar[tuple[str, ...]] = ("publisher",)
+    families: ClassVar[tuple[str, ...]] = ("publisher",)
     private_network: ClassVar[bool] = True  # a Broker's ingress is cluster-internal
 
     def __init__(self, spec: SinkSpec, url: str) -> None:
@@ -52,7 +50,7 @@ class BrokerPublisher:
         return True
 
     @classmethod
-    def permissions(cls, url: str, kind: str) -> list[Permission]:
+    def permissions(cls, url: str, family: str) -> list[Permission]:
         """A Broker ingress takes any event from inside the cluster; restricting who may send is
         a NetworkPolicy (or Knative's sender authorization), not a grant."""
         return []
