@@ -64,15 +64,9 @@ class KnativeAdapter:
         return compile_policy(app, policy)
 
     def bind(self, event: Event, target: Any) -> Event:
-        """The delivery path's bind step (``target.spec``: the pinned handler, or None)."""
+        """Each event completed for the handler this Service was deployed for (:mod:`._bind`;
+        ``target.spec`` is the pinned handler, or None)."""
         return bind_event(event, getattr(target, "spec", None))
-
-    def prepare(self, app: App, events: list[Event], pinned: str | None) -> list[Event]:
-        """Each event completed for the handler this Service was deployed for (:mod:`._bind`)."""
-        if not pinned:
-            return events
-        spec = app.handler(pinned)
-        return [bind_event(event, spec) for event in events]
 
     def sample(self, trigger: str) -> Any:
         from corefn.adapters import load_sample

@@ -8,7 +8,7 @@
   https://github.com/knative/eventing/blob/knative-v1.22.2/pkg/broker/ingress/ingress_handler.go),
   which is the signature recognised here; a handler deployed for a
   declared type (``provider={"knative": {"type": ...}}``) is handed the event by name whatever
-  its extensions, and receives it under its declared topic (the adapter's ``prepare`` step).
+  its extensions, and receives it under its declared topic (the adapter's ``bind`` step).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ time its ``schedule`` fires in its ``timezone`` (https://knative.dev/docs/eventi
 Code Engine's cron subscriptions send the same type and source layout
 (https://cloud.ibm.com/docs/codeengine?topic=codeengine-subscribe-cron). The event carries
 neither the schedule nor the time zone: the deployed handler's declaration has them, and the
-adapter's ``prepare`` step fills them in (:mod:`corefn_knative`).
+adapter's ``bind`` step fills them in (:mod:`corefn_knative`).
 """
 
 from __future__ import annotations
