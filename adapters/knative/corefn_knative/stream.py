@@ -10,7 +10,7 @@ the shape of its own type. Code Engine's Kafka subscriptions deliver the same ev
 
 The record becomes a :class:`~corefn.events.StreamRecord` (stream = the topic); a handler
 declared on a queue receives it as a :class:`~corefn.events.QueueMessage` (the adapter's
-``prepare`` step), as Kafka serves both.
+``bind`` step), as Kafka serves both.
 """
 
 from __future__ import annotations
