@@ -42,6 +42,7 @@ class Host:
     activities: dict[str, Callable[[Any], Any]]
     now: datetime
     timers: list[float] = field(default_factory=list)
+    calls: list[tuple[str, Any]] = field(default_factory=list)
 
     def run(self, name: str, data: Any, instance: str = "instance-1") -> tuple[bool, Any]:
         """``(True, output)`` or ``(False, error text)``."""
@@ -93,7 +94,7 @@ class Host:
             return task
         if kind == CALL_SUB_ORCHESTRATOR:
             self._event(history, SUB_CREATED, EventId=task, Name=action["functionName"], InstanceId=f"{instance}:{task}")
-            ok, out = Host(self.orchestrators, self.activities, self.now, self.timers).run(action["functionName"], json.loads(action["input"]), f"{instance}:{task}")
+            ok, out = Host(self.orchestrators, self.activities, self.now, self.timers, self.calls).run(action["functionName"], json.loads(action["input"]), f"{instance}:{task}")
             if ok:
                 self._event(history, SUB_COMPLETED, TaskScheduledId=task, Result=json.dumps(out))
             else:
@@ -107,6 +108,7 @@ class Host:
     def _activity(self, history: list[dict[str, Any]], action: dict[str, Any], task: int) -> bool:
         name = action["functionName"]
         self._event(history, TASK_SCHEDULED, EventId=task, Name=name)
+        self.calls.append((name, json.loads(action["input"])))
         try:
             result = self.activities[name](json.loads(action["input"]))
         except Exception as error:  # noqa: BLE001 - the worker reports any exception as a failed task
