@@ -83,7 +83,7 @@ class Host:
         if kind == CALL_ACTIVITY_WITH_RETRY:
             options = action["retryOptions"]
             delay = options["firstRetryIntervalInMilliseconds"] / 1000
-            for attempt in range(1, options["maxNumberOfAttempts"] + 1):
+            for _ in range(options["maxNumberOfAttempts"]):
                 ok = self._activity(history, action, task)
                 task += 1
                 if ok:

@@ -132,15 +132,16 @@ def _node(context: Any, flow: FlowSpec, node: Node, data: Any) -> Generator[Any,
     if isinstance(node, Wait):
         yield context.create_timer(_wake(context, node, data))
         return data
+    assert isinstance(node, (Task, Parallel, Map))
     try:
         if isinstance(node, Task):
             return (yield from _task(context, node, data))
         return (yield from _fan(context, flow, node, data))
     except StepFailed as failure:
-        for rule in node.catch:  # type: ignore[union-attr]
-            if failure.matches(rule.errors):
-                result = yield from _node(context, flow, rule.then, {"input": data, "error": failure.as_dict()})
-                if rule.resume:
+        for catcher in node.catch:
+            if failure.matches(catcher.errors):
+                result = yield from _node(context, flow, catcher.then, {"input": data, "error": failure.as_dict()})
+                if catcher.resume:
                     return result
                 raise EndScope(result) from None
         raise
@@ -188,8 +189,9 @@ def _task(context: Any, node: Task, data: Any) -> Generator[Any, Any, Any]:
             yield context.create_timer(context.current_utc_datetime + timedelta(seconds=rule.delay(attempt)))
 
 
-def _plain(node: Node) -> bool:
-    return isinstance(node, Task) and not node.catch and (not node.retry or only_any(node))
+def _plain(node: Node) -> Task | None:
+    """``node`` when it is one call Durable can make in ``task_all`` (no catch, no rule of ours)."""
+    return node if isinstance(node, Task) and not node.catch and (not node.retry or only_any(node)) else None
 
 
 def _fan(context: Any, flow: FlowSpec, node: Parallel | Map, data: Any) -> Generator[Any, Any, Any]:
@@ -205,7 +207,7 @@ def _fan(context: Any, flow: FlowSpec, node: Parallel | Map, data: Any) -> Gener
     results: list[Any] = []
     for start in range(0, len(jobs), max(1, size)):
         tasks = [
-            _call(context, child, value) if _plain(child) else context.call_sub_orchestrator(branch_name(flow.name), {"at": [node.name, index], "input": value})
+            _call(context, plain, value) if (plain := _plain(child)) else context.call_sub_orchestrator(branch_name(flow.name), {"at": [node.name, index], "input": value})
             for child, index, value in jobs[start : start + max(1, size)]
         ]  # fmt: skip
         try:

@@ -105,7 +105,7 @@ def _condition(rule: When, value: str) -> str:
     if rule.op in ("==", "!="):
         return f"${{{value} != null and {value} {rule.op} {literal}}}"
     if isinstance(rule.value, (int, float)) and not isinstance(rule.value, bool):
-        kinds = '(get_type({0}) == "integer" or get_type({0}) == "double")'.format(value)
+        kinds = f'(get_type({value}) == "integer" or get_type({value}) == "double")'
     else:
         kinds = f'get_type({value}) == "string"'
     return f"${{{kinds} and {value} {rule.op} {literal}}}"
@@ -187,7 +187,7 @@ class _Compiler:
         limit = self.app.handler(node.handler).options.timeout if self.app is not None else None
         args = {"url": function_url(self.function_name(node.handler)), "auth": {"type": "OIDC"}, "body": f"${{{var}}}",
                 "timeout": min(MAX_HTTP_TIMEOUT, math.ceil(limit)) if limit else MAX_HTTP_TIMEOUT}  # fmt: skip
-        call = [{f"{name}_call": {"call": "http.post", "args": args, "result": f"{name}_answer"}},
+        call: list[dict[str, Any]] = [{f"{name}_call": {"call": "http.post", "args": args, "result": f"{name}_answer"}},
                 {f"{name}_result": {"assign": [{var: f"${{{name}_answer.body}}"}]}}]  # fmt: skip
         earlier: list[str] = []
         for index, rule in enumerate(node.retry):
@@ -199,7 +199,7 @@ class _Compiler:
         predicate = f"corefn_retry_{_ident(node.name)}_{index}"
         names = expand(rule.errors, RESERVED)
         steps: list[dict[str, Any]] = [{"read": {"call": "corefn_error", "args": {"e": "${e}"}, "result": "error"}},
-                                       {"names": {"assign": [{"earlier": earlier or [""]}, {"names": names}]}}]  # fmt: skip
+                                       {"names": {"assign": [{"earlier": list(earlier) or [""]}, {"names": names}]}}]  # fmt: skip
         test = "true" if names == [ANY_ERROR] else "error.type in names"
         steps.append({"decide": {"return": f"${{{test} and not (error.type in earlier)}}"}})
         self.subworkflows[predicate] = {"params": ["e"], "steps": steps}
