@@ -85,3 +85,23 @@ def test_gcp_retry_predicates_apply_the_first_matching_rule_only() -> None:
     second = workflow["corefn_retry_flaky_1"]["steps"]
     assert second[1]["names"]["assign"] == [{"earlier": ["Trouble", "Broken", "Throttled"]}, {"names": ["*"]}]
     assert second[2]["decide"]["return"] == "${true and not (error.type in earlier)}"
+
+
+@pytest.mark.parametrize(
+    ("names", "asl"),
+    [
+        (("*",), ["States.ALL"]),
+        (("Trouble", "*"), ["States.ALL"]),
+        (("Exception",), ["States.TaskFailed"]),
+        (("StepTimeout",), ["States.Timeout", "Sandbox.Timedout"]),
+        (("NoChoiceMatched",), ["States.NoChoiceMatched"]),
+        (("Broken",), ["Broken"]),
+    ],
+)
+def test_aws_error_names(names: tuple[str, ...], asl: list[str]) -> None:
+    assert aws.error_names(names) == asl
+
+
+def test_a_base_class_name_lists_corefn_subclasses_too() -> None:
+    found = aws.error_names(("SinkError",))
+    assert found[0] == "SinkError" and {"SinkThrottledError", "SinkUnavailableError", "SinkNotFoundError"} <= set(found)

@@ -88,9 +88,18 @@ def placeholder(handler: str) -> str:
     return "fn_" + re.sub(r"[^A-Za-z0-9_]", "_", handler)
 
 
+#: a Lambda that runs past its own timeout fails with this errorType
+#: (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html)
+LAMBDA_TIMEOUT = "Sandbox.Timedout"
+
+
 def error_names(errors: tuple[str, ...]) -> list[str]:
-    """``ErrorEquals`` for a rule's names (see the module docstring)."""
-    return expand(errors, RESERVED)
+    """``ErrorEquals`` for a rule's names (see the module docstring). ``StepTimeout`` also names
+    the Lambda's own timeout, which Step Functions reports as a task failure, not ``States.Timeout``."""
+    names = expand(errors, RESERVED)
+    if "States.Timeout" in names and "StepTimeout" in errors:
+        names.insert(names.index("States.Timeout") + 1, LAMBDA_TIMEOUT)
+    return names
 
 
 def _retrier(rule: Retry) -> dict[str, Any]:

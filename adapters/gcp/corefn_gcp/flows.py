@@ -102,13 +102,26 @@ def _condition(rule: When, value: str) -> str:
     literal = json.dumps(list(rule.value) if rule.op == "in" else rule.value)
     if rule.op == "in":
         return f"${{{value} in {literal}}}"
+    if rule.op in ("==", "!=") and rule.value is None:  # a present null and an absent key read alike
+        return f"${{{value} {rule.op} null}}"
     if rule.op in ("==", "!="):
         return f"${{{value} != null and {value} {rule.op} {literal}}}"
+    raise AssertionError(f"ordering rule {rule.op!r} goes through _ordered")  # pragma: no cover
+
+
+ORDERING = frozenset({"<", "<=", ">", ">="})
+
+
+def _ordered(rule: When, value: str, flag: str, step: str) -> list[dict[str, Any]]:
+    """An ordering rule as a flag set by steps that compare only values of the rule's type:
+    comparing a string with a number is an error in Workflows where the local engine reads the
+    rule as false, and whether ``and`` short-circuits is not documented."""
     if isinstance(rule.value, (int, float)) and not isinstance(rule.value, bool):
-        kinds = f'(get_type({value}) == "integer" or get_type({value}) == "double")'
+        kinds = f'${{get_type({value}) == "integer" or get_type({value}) == "double"}}'
     else:
-        kinds = f'get_type({value}) == "string"'
-    return f"${{{kinds} and {value} {rule.op} {literal}}}"
+        kinds = f'${{get_type({value}) == "string"}}'
+    compare = {f"{step}_compare": {"assign": [{flag: f"${{{value} {rule.op} {json.dumps(rule.value)}}}"}]}}
+    return [{f"{step}_reset": {"assign": [{flag: False}]}}, {f"{step}_typed": {"switch": [{"condition": kinds, "steps": [compare]}]}}]
 
 
 class _Compiler:
@@ -140,14 +153,17 @@ class _Compiler:
         if isinstance(node, Choice):
             paths = list(dict.fromkeys(rule.path for rule in node.rules))
             values = {path: f"choice_{name}_{i}" for i, path in enumerate(paths)}
-            cases = []
-            for rule in node.rules:
-                cases.append({"condition": _condition(rule, values[rule.path]), "steps": self.scope(rule.then, var) if isinstance(rule.then, Sequence) else self.steps(rule.then, var, scope)})
+            cases, checks = [], []
+            for index, rule in enumerate(node.rules):
+                condition = _condition(rule, values[rule.path]) if rule.op not in ORDERING else f"${{choice_{name}_ok{index}}}"
+                if rule.op in ORDERING:
+                    checks += _ordered(rule, values[rule.path], f"choice_{name}_ok{index}", f"{name}_rule{index}")
+                cases.append({"condition": condition, "steps": self.scope(rule.then, var) if isinstance(rule.then, Sequence) else self.steps(rule.then, var, scope)})
             otherwise = self.scope(node.otherwise, var) if isinstance(node.otherwise, Sequence) else self.steps(node.otherwise, var, scope) if node.otherwise else [
                 {f"{name}_no_match": {"raise": {"tags": ["NoChoiceMatched"], "message": f"no rule of {node.name!r} matched and it has no otherwise"}}}]
             cases.append({"condition": "${true}", "steps": otherwise})
             reads = {f"{name}_read": {"assign": [{v: "${" + _read(var, path, node) + "}"} for path, v in values.items()]}}
-            return [reads, {name: {"switch": cases}}]
+            return [reads, *checks, {name: {"switch": cases}}]
         if isinstance(node, Wait):
             if node.seconds is not None:
                 return [{name: {"call": "sys.sleep", "args": {"seconds": math.ceil(node.seconds)}}}]
