@@ -105,3 +105,13 @@ def test_aws_error_names(names: tuple[str, ...], asl: list[str]) -> None:
 def test_a_base_class_name_lists_corefn_subclasses_too() -> None:
     found = aws.error_names(("SinkError",))
     assert found[0] == "SinkError" and {"SinkThrottledError", "SinkUnavailableError", "SinkNotFoundError"} <= set(found)
+
+
+def test_per_app_entry_points_for_the_generators() -> None:
+    """What each generator will call once it takes flows: one entry per flow of the app."""
+    assert sorted(aws.resources(app)) == sorted(aws.resource_id(flow) for flow in app.flows)
+    files = gcp.files(app)
+    assert sorted(files) == sorted(f"workflows/compile-cases-{flow.name}.yaml" for flow in app.flows)
+    assert sum("gcloud workflows deploy compile-cases-" in line for line in gcp.deploy_lines(app)) == len(app.flows)
+    with pytest.raises(openwhisk.FlowNotSupported):
+        openwhisk.sequences(app)

@@ -290,4 +290,13 @@ def state_machine(flow: FlowSpec, app: App | None = None, function_id: Callable[
     return {resource_id(flow): {"Type": "AWS::Serverless::StateMachine", "Properties": props}}
 
 
-__all__ = ["LAMBDA_INVOKE", "definition", "error_names", "function_id", "json_path", "placeholder", "resource_id", "state_machine"]
+def resources(app: App, function_id: Callable[[str], str] = function_id) -> dict[str, Any]:
+    """Every flow's state machine, keyed by logical id: what the SAM generator merges into the
+    template's ``Resources`` (beside the step functions it already declares)."""
+    out: dict[str, Any] = {}
+    for flow in app.flows:
+        out.update(state_machine(flow, app, function_id))
+    return out
+
+
+__all__ = ["LAMBDA_INVOKE", "resources", "definition", "error_names", "function_id", "json_path", "placeholder", "resource_id", "state_machine"]

@@ -305,4 +305,17 @@ def deploy_command(app_name: str, flow: FlowSpec, source: str) -> str:
             f"--description={shlex.quote('corefn flow ' + flow.name)}")  # fmt: skip
 
 
-__all__ = ["definition", "deploy_command", "function_url", "to_yaml", "workflow_name"]
+def files(app: App) -> dict[str, str]:
+    """``workflows/<workflow>.yaml`` per flow: what the GCP generator writes beside main.py."""
+    return {f"workflows/{workflow_name(app.name, flow)}.yaml": to_yaml(definition(flow, app)) for flow in app.flows}
+
+
+def deploy_lines(app: App) -> list[str]:
+    """The deploy script's lines for the flows (after the functions they call are deployed)."""
+    lines: list[str] = []
+    for flow in app.flows:
+        lines += ["", f"# flow {flow.name!r}", deploy_command(app.name, flow, f"workflows/{workflow_name(app.name, flow)}.yaml")]
+    return lines
+
+
+__all__ = ["deploy_lines", "files", "definition", "deploy_command", "function_url", "to_yaml", "workflow_name"]

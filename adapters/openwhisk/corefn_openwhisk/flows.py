@@ -22,10 +22,13 @@ action has its own limit, and a sequence as a whole none beyond them).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from corefn.errors import ConfigurationError
 from corefn.flows.spec import Choice, FlowSpec, Map, Node, Parallel, Sequence, Task, Wait, walk
+
+if TYPE_CHECKING:
+    from corefn.app import App
 
 #: construct → why an OpenWhisk sequence cannot express it
 UNSUPPORTED: dict[str, str] = {
@@ -80,4 +83,13 @@ def sequence(flow: FlowSpec, action_name: Callable[[str], str] = str) -> dict[st
     return {flow.name: {"actions": ", ".join(action_name(task.handler) for task in _steps(flow.root))}}
 
 
-__all__ = ["UNSUPPORTED", "FlowNotSupported", "sequence", "unsupported"]
+def sequences(app: App, action_name: Callable[[str], str] = str) -> dict[str, Any]:
+    """The manifest package's ``sequences`` for every flow of ``app``; the first flow that
+    cannot be one raises :class:`FlowNotSupported`."""
+    out: dict[str, Any] = {}
+    for flow in app.flows:
+        out.update(sequence(flow, action_name))
+    return out
+
+
+__all__ = ["sequences", "UNSUPPORTED", "FlowNotSupported", "sequence", "unsupported"]
