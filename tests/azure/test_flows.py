@@ -43,6 +43,7 @@ RUNS: list[tuple[str, Any, dict[str, int]]] = [
     ("choice", {"flag": None, "n": 1}, {}),
     ("choice", {"n": 1}, {}),
     ("parallel", {"n": 1}, {}),
+    ("parallel-catch", {"n": 1}, {}),
     ("map", {"items": [1, 2, 3, 4, 5]}, {}),
     ("map", {"items": []}, {}),
     ("wait", {"at": "2030-01-01T00:10:00Z"}, {}),

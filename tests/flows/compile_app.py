@@ -99,6 +99,14 @@ CASES = {
         parallel(step("add", name="left"), sequence(step("double", name="right"), step("add", name="right-more")), name="both"),
         step("total"),
     ),
+    "parallel-catch": sequence(
+        step("boom", name="first-boom", catch=Catch(step("fallback", name="first-fallback"), resume=True)),
+        parallel(
+            step("boom", name="branch-boom", catch=Catch(step("fallback", name="branch-fallback"), resume=True)),
+            step("echo", name="branch-echo"),
+            name="guarded-branches",
+        ),
+    ),
     "map": sequence(each("items", step("double", name="each-double"), concurrency=2, name="items"), step("total", name="sum")),
     "wait": sequence(wait(5, name="pause"), wait(until="at", name="until"), step("echo", name="woke")),
 }

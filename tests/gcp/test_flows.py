@@ -124,3 +124,62 @@ def test_example_flow_deploy_command_passes_gclouds_parser(tmp_path: Path) -> No
     assert done.returncode != 0 and "active account" in done.stderr, done.stderr
     broken = subprocess.run(["bash", "-c", command + " --no-such-flag"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert "unrecognized arguments" in broken.stderr, "gcloud did not parse the command (a bad flag went unnoticed)"
+
+
+def _assigned(steps: list[dict[str, Any]], outside_parallel: bool = True) -> tuple[set[str], list[tuple[set[str], set[str]]]]:
+    """Variables the steps assign outside any parallel step, and for each parallel branch (or
+    loop) what it assigns and which variables it shares."""
+    names: set[str] = set()
+    branches: list[tuple[set[str], set[str]]] = []
+    for item in steps:
+        (body,) = item.values()
+        for assignment in body.get("assign", ()):
+            names |= {key.split("[")[0].split(".")[0] for key in assignment}
+        names |= {body[k] for k in ("result",) if k in body}
+        for nested in (body.get("steps"), (body.get("try") or {}).get("steps"), (body.get("except") or {}).get("steps")):
+            if nested:
+                inner, more = _assigned(nested)
+                names |= inner
+                branches += more
+        if isinstance(body.get("except"), dict) and "as" in body["except"]:
+            names.add(body["except"]["as"])
+        for case in body.get("switch", ()):
+            if "steps" in case:
+                inner, more = _assigned(case["steps"])
+                names |= inner
+                branches += more
+        if "parallel" in body:
+            shared = set(body["parallel"].get("shared", ()))
+            loop = body["parallel"].get("for")
+            for branch in body["parallel"].get("branches", ()) if not loop else [{"loop": loop}]:
+                (inner_steps,) = [b["steps"] for b in branch.values()]
+                inner, more = _assigned(inner_steps)
+                branches.append((inner | ({loop["value"], loop.get("index", "")} if loop else set()), shared))
+                branches += more
+    return names, branches
+
+
+@pytest.mark.parametrize("case", [*sorted(CASES), "example"])
+def test_parallel_branches_assign_only_their_own_or_shared_variables(case: str) -> None:
+    """Workflows refuses to deploy a branch that assigns a variable of its parent scope that is
+    not ``shared`` (https://cloud.google.com/workflows/docs/reference/syntax/parallel-steps)."""
+    if case == "example":
+        import sys
+
+        sys.path.insert(0, str(EXAMPLE))
+        try:
+            import flow as example
+        finally:
+            sys.path.remove(str(EXAMPLE))
+        document = definition(example.pipeline, example.app)
+    else:
+        document = definition(app.get_flow(case), app)
+    outside, branches = _assigned(document["main"]["steps"])
+    for inside, shared in branches:
+        assert not (inside & outside) - shared, f"a branch assigns {sorted((inside & outside) - shared)} of its parent scope"
+
+
+def test_the_branch_check_sees_a_parent_variable() -> None:
+    parent = [{"a": {"assign": [{"x": 1}]}}, {"p": {"parallel": {"branches": [{"b": {"steps": [{"s": {"assign": [{"x": 2}]}}]}}]}}}]
+    outside, branches = _assigned(parent)
+    assert branches and branches[0][0] & outside == {"x"}

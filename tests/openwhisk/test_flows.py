@@ -20,6 +20,7 @@ REFUSED = {
     "catch-resume": ("boom", "catch"),
     "choice": ("choice", "choice"),
     "parallel": ("both", "parallel"),
+    "parallel-catch": ("first-boom", "catch"),
     "map": ("items", "map"),
     "wait": ("pause", "wait"),
 }

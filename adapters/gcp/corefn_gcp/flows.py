@@ -139,9 +139,10 @@ class _Compiler:
         body = self.steps(node, var, scope)
         if not any(scope in json.dumps(step) for step in body):
             return body
-        end = [{f"{scope}_other": {"switch": [{"condition": f'${{map.get(e, "corefn_scope") != "{scope}"}}', "raise": "${e}"}]}},
-               {f"{scope}_end": {"assign": [{var: "${e.result}"}]}}]  # fmt: skip
-        return [{f"{scope}_scope": {"try": {"steps": body}, "except": {"as": "e", "steps": end}}}]
+        caught = f"{scope}_e"  # names unique in the workflow: a parallel branch may not assign a parent's variable
+        end = [{f"{scope}_other": {"switch": [{"condition": f'${{map.get({caught}, "corefn_scope") != "{scope}"}}', "raise": f"${{{caught}}}"}]}},
+               {f"{scope}_end": {"assign": [{var: f"${{{caught}.result}}"}]}}]  # fmt: skip
+        return [{f"{scope}_scope": {"try": {"steps": body}, "except": {"as": caught, "steps": end}}}]
 
     def steps(self, node: Node, var: str, scope: str) -> list[dict[str, Any]]:
         if isinstance(node, Sequence):
@@ -230,18 +231,19 @@ class _Compiler:
             return body
         failed = f"{name}_failed"
         cases = []
+        caught, error = f"{name}_e", f"{name}_error"  # unique names (see scope())
         for index, rule in enumerate(catches):
             names = expand(rule.errors, RESERVED)
-            test = "${true}" if names == [ANY_ERROR] else f"${{error.type in {json.dumps(names)}}}"
-            given = {var: {"input": f"${{{var}}}", "error": {"type": "${error.type}", "message": "${error.message}"}}}
+            test = "${true}" if names == [ANY_ERROR] else f"${{{error}.type in {json.dumps(names)}}}"
+            given = {var: {"input": f"${{{var}}}", "error": {"type": f"${{{error}.type}}", "message": f"${{{error}.message}}"}}}
             then = self.scope(rule.then, var) if isinstance(rule.then, Sequence) else self.steps(rule.then, var, scope)
             steps = [{f"{name}_catch{index}": {"assign": [given]}}, *then]
             if not rule.resume:
                 steps.append({f"{name}_catch{index}_end": {"raise": {"corefn_scope": scope, "result": f"${{{var}}}"}}})
             cases.append({"condition": test, "steps": steps})
-        handler = [{f"{failed}": {"call": "corefn_error", "args": {"e": "${e}"}, "result": "error"}},
-                   {f"{name}_caught": {"switch": [*cases, {"condition": "${true}", "raise": "${e}"}]}}]  # fmt: skip
-        return [{f"{name}_guard": {"try": {"steps": body}, "except": {"as": "e", "steps": handler}}}]
+        handler = [{f"{failed}": {"call": "corefn_error", "args": {"e": f"${{{caught}}}"}, "result": error}},
+                   {f"{name}_caught": {"switch": [*cases, {"condition": "${true}", "raise": f"${{{caught}}}"}]}}]  # fmt: skip
+        return [{f"{name}_guard": {"try": {"steps": body}, "except": {"as": caught, "steps": handler}}}]
 
 
 def definition(flow: FlowSpec, app: App | None = None, function_name: Callable[[str], str] | None = None) -> dict[str, Any]:

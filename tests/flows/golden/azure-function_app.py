@@ -154,6 +154,18 @@ def flow_parallel_branch(context: df.DurableOrchestrationContext):
     return (yield from durable.branch(context, load_app(APP).get_flow("parallel")))
 
 
+@app.function_name(name="flow_parallel_catch")
+@app.orchestration_trigger(context_name="context")
+def flow_parallel_catch(context: df.DurableOrchestrationContext):
+    return (yield from durable.orchestrate(context, load_app(APP).get_flow("parallel-catch")))
+
+
+@app.function_name(name="flow_parallel_catch_branch")
+@app.orchestration_trigger(context_name="context")
+def flow_parallel_catch_branch(context: df.DurableOrchestrationContext):
+    return (yield from durable.branch(context, load_app(APP).get_flow("parallel-catch")))
+
+
 @app.function_name(name="flow_map")
 @app.orchestration_trigger(context_name="context")
 def flow_map(context: df.DurableOrchestrationContext):
