@@ -49,7 +49,7 @@ import math
 import re
 from typing import TYPE_CHECKING, Any
 
-from corefn.flows.compiling import expand
+from corefn.flows.compiling import expand, home_of
 from corefn.flows.spec import ANY_ERROR, Catch, Choice, FlowSpec, Map, Node, Parallel, Retry, Sequence, Task, Wait, When
 
 if TYPE_CHECKING:
@@ -93,18 +93,18 @@ def placeholder(handler: str) -> str:
 LAMBDA_TIMEOUT = "Sandbox.Timedout"
 
 
-def error_names(errors: tuple[str, ...]) -> list[str]:
+def error_names(errors: tuple[str, ...], where: Callable[[type], bool] | None = None) -> list[str]:
     """``ErrorEquals`` for a rule's names (see the module docstring). ``StepTimeout`` also names
     the Lambda's own timeout, which Step Functions reports as a task failure, not ``States.Timeout``."""
-    names = expand(errors, RESERVED)
+    names = expand(errors, RESERVED, where)
     if "States.Timeout" in names and "StepTimeout" in errors:
         names.insert(names.index("States.Timeout") + 1, LAMBDA_TIMEOUT)
     return names
 
 
-def _retrier(rule: Retry) -> dict[str, Any]:
+def _retrier(rule: Retry, where: Callable[[type], bool] | None) -> dict[str, Any]:
     return {
-        "ErrorEquals": error_names(rule.errors),
+        "ErrorEquals": error_names(rule.errors, where),
         "IntervalSeconds": max(1, math.ceil(rule.backoff)),
         "MaxAttempts": rule.attempts - 1,
         "BackoffRate": float(rule.rate),
@@ -166,6 +166,7 @@ class _Compiler:
     def __init__(self, app: App | None, flow: FlowSpec) -> None:
         self.app = app
         self.flow = flow
+        self.where = home_of(app) if app is not None else None
 
     def scope(self, node: Node) -> dict[str, Any]:
         """A self-contained state machine (the flow, a branch, a map item)."""
@@ -200,7 +201,7 @@ class _Compiler:
         if isinstance(node, Task):
             state = {"Type": "Task", "Resource": LAMBDA_INVOKE,
                      "Parameters": {"FunctionName": "${" + placeholder(node.handler) + "}", "Payload.$": "$"},
-                     "OutputPath": "$.Payload", "Retry": _until_all([dict(LAMBDA_TRANSIENT), *(_retrier(r) for r in node.retry)])}  # fmt: skip
+                     "OutputPath": "$.Payload", "Retry": _until_all([dict(LAMBDA_TRANSIENT), *(_retrier(r, self.where) for r in node.retry)])}  # fmt: skip
             timeout = self._timeout(node.handler)
             if timeout:
                 state["TimeoutSeconds"] = timeout
@@ -230,7 +231,7 @@ class _Compiler:
             shape = f"{node.name}.catch{index}"
             out[shape] = {"Type": "Pass", "Next": self._fallback(rule, nxt, scope, out),
                           "Parameters": {"input.$": "$.input", "error": {"type.$": "$.error.Error", "message.$": "$.error.Cause"}}}  # fmt: skip
-            catchers.append({"ErrorEquals": error_names(rule.errors), "ResultPath": "$.error", "Next": shape})
+            catchers.append({"ErrorEquals": error_names(rule.errors, self.where), "ResultPath": "$.error", "Next": shape})
         out[node.name] = _then({**state, "InputPath": "$.input", "Catch": _until_all(catchers)}, nxt)
         wrap = f"{node.name}.input"
         out[wrap] = {"Type": "Pass", "Parameters": {"input.$": "$"}, "Next": node.name}

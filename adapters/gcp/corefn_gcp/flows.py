@@ -49,7 +49,7 @@ import shlex
 from typing import TYPE_CHECKING, Any
 
 from corefn.errors import ConfigurationError
-from corefn.flows.compiling import expand
+from corefn.flows.compiling import expand, home_of
 from corefn.flows.spec import ANY_ERROR, Catch, Choice, FlowSpec, Map, Node, Parallel, Retry, Sequence, Task, Wait, When
 
 if TYPE_CHECKING:
@@ -130,6 +130,7 @@ class _Compiler:
         self.flow = flow
         self.function_name = function_name
         self.subworkflows: dict[str, Any] = {}
+        self.where = home_of(app) if app is not None else None
         self.scopes = 0
 
     def scope(self, node: Node, var: str) -> list[dict[str, Any]]:
@@ -209,12 +210,12 @@ class _Compiler:
         earlier: list[str] = []
         for index, rule in enumerate(node.retry):
             call = [{f"{name}_try{index}": {"try": {"steps": call}, "retry": self._retry(node, index, rule, earlier)}}]
-            earlier += expand(rule.errors, RESERVED)
+            earlier += expand(rule.errors, RESERVED, self.where)
         return call
 
     def _retry(self, node: Task, index: int, rule: Retry, earlier: list[str]) -> dict[str, Any]:
         predicate = f"corefn_retry_{_ident(node.name)}_{index}"
-        names = expand(rule.errors, RESERVED)
+        names = expand(rule.errors, RESERVED, self.where)
         steps: list[dict[str, Any]] = [{"read": {"call": "corefn_error", "args": {"e": "${e}"}, "result": "error"}},
                                        {"names": {"assign": [{"earlier": list(earlier) or [""]}, {"names": names}]}}]  # fmt: skip
         test = "true" if names == [ANY_ERROR] else "error.type in names"
@@ -233,7 +234,7 @@ class _Compiler:
         cases = []
         caught, error = f"{name}_e", f"{name}_error"  # unique names (see scope())
         for index, rule in enumerate(catches):
-            names = expand(rule.errors, RESERVED)
+            names = expand(rule.errors, RESERVED, self.where)
             test = "${true}" if names == [ANY_ERROR] else f"${{{error}.type in {json.dumps(names)}}}"
             given = {var: {"input": f"${{{var}}}", "error": {"type": f"${{{error}.type}}", "message": f"${{{error}.message}}"}}}
             then = self.scope(rule.then, var) if isinstance(rule.then, Sequence) else self.steps(rule.then, var, scope)
