@@ -10,6 +10,7 @@ and review ``git diff deploy/``.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import sys
@@ -70,5 +71,7 @@ def test_checked_in_flow_outputs_are_what_the_compilers_write(cloud: str) -> Non
                 (folder / rel).chmod(0o755)
     on_disk = {p.relative_to(folder).as_posix(): p.read_text() for p in sorted(folder.rglob("*")) if p.is_file()}
     assert sorted(on_disk) == sorted(generated), "files differ; rewrite with COREFN_UPDATE_GOLDEN=1"
-    assert [rel for rel in generated if generated[rel] != on_disk[rel]] == [], "rewrite with COREFN_UPDATE_GOLDEN=1 and review git diff deploy/"
+    for rel in generated:
+        diff = "\n".join(difflib.unified_diff(on_disk[rel].splitlines(), generated[rel].splitlines(), rel, "generated", lineterm=""))
+        assert not diff, f"{diff}\nrewrite with COREFN_UPDATE_GOLDEN=1 and review git diff deploy/"
     assert all(str(ROOT) not in text and "/tmp/" not in text for text in generated.values())
