@@ -8,38 +8,47 @@ activity runtimes report ``"<class name>: <message>"``. So a compiler expands ea
 names of every loaded exception class that has it among its bases; the app's modules (and so its
 exception classes) are imported before a flow is compiled.
 
-Only classes of corefn and of the app's own folder count (see :func:`home_of`): what else a
-process happens to have imported (a test suite, a notebook) must not change the output.
+Only classes of corefn's error tree and of the app's own modules count (see :func:`home_of`):
+what else a process happens to have imported (a test suite, a notebook) must not change the output.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from corefn.flows.spec import ANY_ERROR
 
 
 def home_of(app: Any) -> Callable[[type], bool]:
-    """Whether a class is corefn's or comes from the folder (or below) of one of ``app``'s
-    handler modules: the classes whose names a compiled flow may list."""
+    """Whether a class is one a compiled flow of ``app`` may list: an exception class of
+    :mod:`corefn.errors`, or one found from the app's handlers — in their modules' globals, and
+    in the modules those import from the handlers' own folder (the example's ``imaging``), found
+    by following the objects themselves, not ``sys.modules`` (which a test or a reload changes)."""
+    import corefn.errors
+
     homes: set[Path] = set()
+    namespaces: list[dict[str, Any]] = []
     for spec in app.handlers:
-        module = sys.modules.get(getattr(spec.handler, "__module__", "") or "")
-        file = getattr(module, "__file__", None)
-        if file:
-            homes.add(Path(file).resolve().parent)
-
-    def belongs(cls: type) -> bool:
-        name = cls.__module__
-        if name == "corefn" or name.startswith("corefn."):
-            return True
-        file = getattr(sys.modules.get(name), "__file__", None)
-        return isinstance(file, str) and any(Path(file).resolve().is_relative_to(home) for home in homes)
-
-    return belongs
+        code = getattr(spec.handler, "__code__", None)
+        if code is not None:
+            homes.add(Path(code.co_filename).resolve().parent)
+            namespaces.append(spec.handler.__globals__)
+    allowed: set[type] = set()
+    seen: set[int] = set()
+    namespaces.append(vars(corefn.errors))
+    while namespaces:
+        for value in list(namespaces.pop().values()):
+            if isinstance(value, type) and issubclass(value, BaseException):
+                allowed.add(value)
+            elif isinstance(value, ModuleType) and id(value) not in seen:
+                seen.add(id(value))
+                file = getattr(value, "__file__", None)
+                if isinstance(file, str) and any(Path(file).resolve().is_relative_to(home) for home in homes):
+                    namespaces.append(vars(value))
+    return allowed.__contains__
 
 
 def subclass_names(name: str, where: Callable[[type], bool] | None = None) -> list[str]:

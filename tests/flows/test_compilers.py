@@ -115,3 +115,16 @@ def test_per_app_entry_points_for_the_generators() -> None:
     assert sum("gcloud workflows deploy compile-cases-" in line for line in gcp.deploy_lines(app)) == len(app.flows)
     with pytest.raises(openwhisk.FlowNotSupported):
         openwhisk.sequences(app)
+
+
+def test_expansion_does_not_depend_on_what_sys_modules_holds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test or a reload may drop or replace the app's modules in ``sys.modules``; the classes
+    are found from the handlers themselves (this once made the full suite's output differ)."""
+    import sys
+
+    from corefn.flows.compiling import home_of
+
+    before = aws.error_names(("Trouble", "SinkError"), home_of(app))
+    monkeypatch.delitem(sys.modules, "tests.flows.compile_app")
+    assert aws.error_names(("Trouble", "SinkError"), home_of(app)) == before
+    assert before[:3] == ["Trouble", "Broken", "Throttled"] and "SinkThrottledError" in before
