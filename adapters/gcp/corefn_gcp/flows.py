@@ -37,7 +37,8 @@ enclosing sequence's ``try`` turns back into its result.
 Where Cloud Workflows differs from ``corefn run``: retries count per rule; back-off is in whole
 seconds (at least 1); a Choice reads a present ``null`` as absent and cannot index lists in its
 path (refused at generation); an error raised outside a handler (a bad ``until`` time) is
-Workflows' own, not corefn's.
+Workflows' own, not corefn's; the flow's ``timeout`` is not enforced (an execution may run a
+year); when one parallel branch fails the others are stopped (locally they finish).
 """
 
 from __future__ import annotations
