@@ -59,12 +59,13 @@ def aggregate_telemetry(event: func.EventHubEvent, context: func.Context) -> Non
 
 
 @app.function_name(name="summarize")
+@app.retry(strategy="exponential_backoff", max_retry_count="4", minimum_interval="00:00:01", maximum_interval="00:01:00")
 @app.timer_trigger(arg_name="timer", schedule="0 0,5,10,15,20,25,30,35,40,45,50,55 * * * *")
 def summarize(timer: func.TimerRequest, context: func.Context) -> None:
     run(APP, "summarize", timer, context, "timer-request")
 
 
 @app.function_name(name="process_photo")
-@app.blob_trigger(arg_name="blob", path="photos/devices/{name}", connection="AzureWebJobsStorage")
+@app.blob_trigger(arg_name="blob", path="photos/devices/{name}", connection="AzureWebJobsStorage", source="EventGrid")
 def process_photo(blob: func.InputStream, context: func.Context) -> None:
     run(APP, "process_photo", blob, context, "blob-stream")
