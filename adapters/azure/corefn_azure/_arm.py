@@ -123,37 +123,48 @@ class Arm:
                 },
             })  # fmt: skip
         self.ids[("hoststorage", "")] = f"resourceId('Microsoft.Storage/storageAccounts', {_v('hostAccount')})"
-        data = f"resourceId('Microsoft.Storage/storageAccounts', {_v('dataAccount')})"
-        self.resources.append({
-            "type": "Microsoft.Storage/storageAccounts/blobServices", "apiVersion": API["storage"],
-            "name": f"[concat({_v('dataAccount')}, '/default')]", "dependsOn": [f"[{data}]"],
-            "properties": {"deleteRetentionPolicy": {"enabled": True, "days": 7}},
-        })  # fmt: skip
+        # children nest in their service resource: their names are then plain literals, within
+        # the schema's length rules (an expression for "account/default/name" is not)
+        host = self.service("host", "blobServices", {})
+        data_blobs = self.service("data", "blobServices", {"deleteRetentionPolicy": {"enabled": True, "days": 7}})
+        queues = self.service("data", "queueServices", {})
+        tables = self.service("data", "tableServices", {})
         for group in self.groups:
-            self.container("host", f"deploy-{group}")
+            self.child(host, "host", "blobServices", "containers", f"deploy-{group}")
         if any(f.service == "blob" for f in self.functions):
             from corefn_azure._arm_eventgrid import EVENT_GRID_DEAD_LETTERS
 
-            self.container("data", EVENT_GRID_DEAD_LETTERS)
+            self.child(data_blobs, "data", "blobServices", "containers", EVENT_GRID_DEAD_LETTERS)
         for kind, name in sorted(self.wanted()):
-            if kind == "container":
-                self.container("data", name)
-            elif kind in ("queue", "table"):
-                service, child = ("queueServices", "queues") if kind == "queue" else ("tableServices", "tables")
-                self.add(kind, name, {
-                    "type": f"Microsoft.Storage/storageAccounts/{service}/{child}", "apiVersion": API["storage"],
-                    "name": f"[concat({_v('dataAccount')}, '/default/{name}')]", "dependsOn": [f"[{data}]"],
-                }, f"resourceId('Microsoft.Storage/storageAccounts/{service}/{child}', {_v('dataAccount')}, 'default', '{name}')")  # fmt: skip
+            parent, service, child = {"container": (data_blobs, "blobServices", "containers"),
+                                      "queue": (queues, "queueServices", "queues"),
+                                      "table": (tables, "tableServices", "tables")}[kind]  # fmt: skip
+            self.child(parent, "data", service, child, name)
+        for parent in (queues, tables):
+            if parent["resources"]:
+                self.resources.append(parent)
 
-    def container(self, account: str, name: str) -> None:
+    def service(self, account: str, service: str, properties: dict[str, Any]) -> dict[str, Any]:
         var = _v("hostAccount" if account == "host" else "dataAccount")
-        depends = f"resourceId('Microsoft.Storage/storageAccounts', {var})" if account == "host" else \
-            f"resourceId('Microsoft.Storage/storageAccounts/blobServices', {var}, 'default')"  # fmt: skip
-        self.add("container" if account == "data" else "hostcontainer", name, {
-            "type": "Microsoft.Storage/storageAccounts/blobServices/containers", "apiVersion": API["storage"],
-            "name": f"[concat({var}, '/default/{name}')]", "dependsOn": [f"[{depends}]"],
-            "properties": {"publicAccess": "None"},
-        }, f"resourceId('Microsoft.Storage/storageAccounts/blobServices/containers', {var}, 'default', '{name}')")  # fmt: skip
+        resource: dict[str, Any] = {
+            "type": f"Microsoft.Storage/storageAccounts/{service}", "apiVersion": API["storage"],
+            "name": f"[concat({var}, '/default')]", "dependsOn": [f"[resourceId('Microsoft.Storage/storageAccounts', {var})]"],
+            "properties": properties, "resources": [],
+        }  # fmt: skip
+        if service == "blobServices":
+            self.resources.append(resource)
+        return resource
+
+    def child(self, parent: dict[str, Any], account: str, service: str, child: str, name: str) -> None:
+        var = _v("hostAccount" if account == "host" else "dataAccount")
+        body: dict[str, Any] = {"type": child, "apiVersion": API["storage"], "name": name,
+                                "dependsOn": [f"[resourceId('Microsoft.Storage/storageAccounts/{service}', {var}, 'default')]"]}  # fmt: skip
+        body["properties"] = {"publicAccess": "None"} if child == "containers" else {}
+        parent["resources"].append(body)
+        kind = {"containers": "container", "queues": "queue", "tables": "table"}[child]
+        self.ids[(kind if account == "data" else f"host{kind}", name)] = (
+            f"resourceId('Microsoft.Storage/storageAccounts/{service}/{child}', {var}, 'default', '{name}')"
+        )
 
     def wanted(self) -> set[tuple[str, str]]:
         """Every data resource the app declares or its handlers need."""

@@ -15,7 +15,7 @@ app's ``defaults`` for app-wide ones):
 - queue: ``service`` ``"storage"`` (Queue Storage, default) or ``"servicebus"``; topics are Service
   Bus topic subscriptions (subscription = the declared one, else the handler's name). ``ordered``
   turns on Service Bus sessions.
-- ``connection``: the app-setting name holding the connection (defaults: ``AzureWebJobsStorage``,
+- ``connection``: the app-setting name holding the connection (defaults: ``CorefnStorage``, the data account,
   ``ServiceBusConnection``, ``EventHubConnection``, ``CosmosDBConnection``); ``queue_name``,
   ``container``, ``database`` (Cosmos DB; default the app name), ``consumer_group``,
   ``auth_level`` (HTTP; default ``ANONYMOUS``: corefn checks its own API key), ``partition_key``.
@@ -48,7 +48,9 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_ATTEMPTS = 5
 EXTENSION_BUNDLE = {"id": "Microsoft.Azure.Functions.ExtensionBundle", "version": "[4.*, 5.0.0)"}
-CONNECTIONS = {"storage": "AzureWebJobsStorage", "servicebus": "ServiceBusConnection", "eventhub": "EventHubConnection", "cosmos": "CosmosDBConnection"}
+#: the app's data lives in its own storage account, apart from the host's (AzureWebJobsStorage):
+#: the host's account-wide roles must not reach it (see corefn_azure._arm)
+CONNECTIONS = {"storage": "CorefnStorage", "servicebus": "ServiceBusConnection", "eventhub": "EventHubConnection", "cosmos": "CosmosDBConnection"}
 BINDING_TYPES = {
     "http": "func.HttpRequest", "blob": "func.InputStream", "eventgrid": "func.EventGridEvent",
     "queue": "func.QueueMessage", "servicebus": "func.ServiceBusMessage", "timer": "func.TimerRequest",
@@ -262,6 +264,7 @@ def local_settings(app: App, app_ref: str, functions: list[FunctionPlan], plan: 
     values: dict[str, str] = {
         "FUNCTIONS_WORKER_RUNTIME": "python",
         "AzureWebJobsStorage": "UseDevelopmentStorage=true",
+        CONNECTIONS["storage"]: "UseDevelopmentStorage=true",
         "COREFN_APP": bundled_ref(app_ref),
     }
     for fn in functions:

@@ -46,7 +46,7 @@ def upload_photo(req: func.HttpRequest, context: func.Context) -> func.HttpRespo
 
 
 @app.function_name(name="store_reading")
-@app.queue_trigger(arg_name="msg", queue_name="readings", connection="AzureWebJobsStorage")
+@app.queue_trigger(arg_name="msg", queue_name="readings", connection="CorefnStorage")
 def store_reading(msg: func.QueueMessage, context: func.Context) -> None:
     run(APP, "store_reading", msg, context, "queue-message")
 
@@ -66,6 +66,6 @@ def summarize(timer: func.TimerRequest, context: func.Context) -> None:
 
 
 @app.function_name(name="process_photo")
-@app.blob_trigger(arg_name="blob", path="photos/devices/{name}", connection="AzureWebJobsStorage", source="EventGrid")
+@app.blob_trigger(arg_name="blob", path="photos/devices/{name}", connection="CorefnStorage", source="EventGrid")
 def process_photo(blob: func.InputStream, context: func.Context) -> None:
     run(APP, "process_photo", blob, context, "blob-stream")
