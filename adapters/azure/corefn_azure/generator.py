@@ -210,6 +210,7 @@ def function_app_py(app: App, app_ref: str, functions: list[FunctionPlan]) -> st
         "import azure.functions as func",
         "",
         "from corefn_azure.runtime import run",
+        *(["from corefn_azure.deadletter import run as run_dead_lettering"] if any(f.service in DEAD_LETTERING for f in functions) else []),
         "",
         f"APP = os.environ.get(\"COREFN_APP\", {json.dumps(bundled_ref(app_ref))})",
         "",
@@ -222,7 +223,7 @@ def function_app_py(app: App, app_ref: str, functions: list[FunctionPlan]) -> st
             f"@app.function_name(name={json.dumps(fn.name)})",
             fn.decorator,
             f"def {fn.name}({fn.arg}: {fn.annotation}, context: func.Context) -> {fn.returns}:",
-            f"    {'return ' if fn.returns != 'None' else ''}run(APP, {json.dumps(fn.handler)}, {fn.arg}, context, {json.dumps(BINDING_SHAPES[fn.service])})",
+            f"    {'return ' if fn.returns != 'None' else ''}{'run_dead_lettering' if fn.service in DEAD_LETTERING else 'run'}(APP, {json.dumps(fn.handler)}, {fn.arg}, context, {json.dumps(BINDING_SHAPES[fn.service])})",
         ]
     return "\n".join(lines) + "\n"
 
@@ -283,6 +284,8 @@ def local_settings(app: App, app_ref: str, functions: list[FunctionPlan], plan: 
     return {"IsEncrypted": False, "Values": values}
 
 
+#: triggers Azure has no dead letter for: corefn writes the records itself (corefn_azure.deadletter)
+DEAD_LETTERING = frozenset({"eventhub", "cosmos"})
 #: Flex Consumption's Python stack (https://learn.microsoft.com/en-us/azure/azure-functions/flex-consumption-plan)
 RUNTIME = "python3.12"
 
