@@ -255,3 +255,15 @@ def test_compiled_policy_is_what_the_files_say(monkeypatch: pytest.MonkeyPatch) 
     assert 'source="EventGrid"' in code.split('name="on_file"')[1].split("def ")[0]
     settings = _settings(main)
     assert settings["on_order"]["COREFN_DEADLETTER_ON_ORDER"] == "[concat('az://', variables('dataAccount'), '/files')]"
+
+
+def test_service_bus_subscriptions_and_the_lease_container_are_created() -> None:
+    app = full_app()
+    main = json.loads(str(generate(app, "full:app")["azuredeploy.json"]))
+    compiled = compile_policies(app, "azure")
+    topic = next(r for r in main["resources"] if r["type"] == "Microsoft.ServiceBus/namespaces/topics")
+    (subscription,) = topic["resources"]
+    assert subscription["name"] == "on_event"  # the generated trigger's subscription_name
+    assert subscription["properties"]["maxDeliveryCount"] == compiled["on_event"].settings["maxDeliveryCount"] == 5
+    containers = {r["name"].split("/")[-1].rstrip("')]") for r in main["resources"] if r["type"].endswith("sqlDatabases/containers")}
+    assert containers == {"orders", "leases"}

@@ -215,13 +215,44 @@ class Arm:
             })  # fmt: skip
             for kind, name in sb:
                 child = "queues" if kind == "sbqueue" else "topics"
-                self.add(kind, name, {
+                body: dict[str, Any] = {
                     "type": f"Microsoft.ServiceBus/namespaces/{child}", "apiVersion": API["servicebus"],
                     "name": f"[concat({_v('serviceBusNamespace')}, '/{name}')]", "dependsOn": [f"[{nsid}]"],
-                    "properties": self.servicebus_properties(kind, name),
-                }, f"resourceId('Microsoft.ServiceBus/namespaces/{child}', {_v('serviceBusNamespace')}, '{name}')")  # fmt: skip
+                    "properties": self.servicebus_properties(kind, name, sb),
+                }  # fmt: skip
+                if kind == "sbtopic":
+                    body["resources"] = self.subscriptions(name, sb)
+                self.add(kind, name, body, f"resourceId('Microsoft.ServiceBus/namespaces/{child}', {_v('serviceBusNamespace')}, '{name}')")
 
-    def servicebus_properties(self, kind: str, name: str) -> dict[str, Any]:
+    def subscriptions(self, topic: str, entities: list[tuple[str, str]]) -> list[dict[str, Any]]:
+        """The topic's subscriptions, one per topic handler (named as the generated trigger
+        names it), nested so their names are plain literals."""
+        from corefn_azure.policy import compile_policy
+
+        out = []
+        for spec in self.app.handlers:
+            opts = {**self.app.defaults.provider.get("azure", {}), **spec.options.provider.get("azure", {})}
+            if spec.kind != "topic" or azure_name("queue", opts.get("topic_name", spec.resource or "")) != topic:
+                continue
+            compiled = compile_policy(self.app, retry_policy(self.app, spec)).settings
+            out.append({
+                "type": "subscriptions", "apiVersion": API["servicebus"],
+                "name": getattr(spec.trigger, "subscription", None) or spec.name,
+                "dependsOn": [f"[resourceId('Microsoft.ServiceBus/namespaces/topics', {_v('serviceBusNamespace')}, '{topic}')]"],
+                "properties": {"maxDeliveryCount": compiled["maxDeliveryCount"], "deadLetteringOnMessageExpiration": True,
+                               "requiresSession": bool(spec.options.ordered), **self.forward(compiled, entities)},
+            })  # fmt: skip
+        return out
+
+    @staticmethod
+    def forward(compiled: Any, entities: list[tuple[str, str]]) -> dict[str, str]:
+        """``forwardDeadLetteredMessagesTo`` when the handler's dead letter is a Service Bus
+        entity of this namespace (else the entity's own dead-letter sub-queue keeps them)."""
+        dead = compiled.get("DeadLetter") or {}
+        name = azure_name("queue", dead["name"]) if dead.get("name") else None
+        return {"forwardDeadLetteredMessagesTo": name} if name and any(n == name for _, n in entities) else {}
+
+    def servicebus_properties(self, kind: str, name: str, entities: list[tuple[str, str]]) -> dict[str, Any]:
         from corefn_azure.policy import compile_policy
 
         if kind != "sbqueue":
@@ -229,7 +260,8 @@ class Arm:
         for spec in self.app.handlers:
             if spec.kind == "queue" and azure_name("queue", spec.resource or "") == name:
                 compiled = compile_policy(self.app, retry_policy(self.app, spec)).settings
-                return {"maxDeliveryCount": compiled["maxDeliveryCount"], "deadLetteringOnMessageExpiration": True}
+                return {"maxDeliveryCount": compiled["maxDeliveryCount"], "deadLetteringOnMessageExpiration": True,
+                        "requiresSession": bool(spec.options.ordered), **self.forward(compiled, entities)}  # fmt: skip
         return {}
 
     def cosmos(self) -> None:
@@ -255,6 +287,14 @@ class Arm:
             "name": f"[concat({_v('cosmosAccount')}, '/{database}')]", "dependsOn": [f"[{account}]"],
             "properties": {"resource": {"id": database}},
         }, dbid)  # fmt: skip
+        if any(spec.kind == "nosql" for spec in self.app.handlers):
+            # the change feed's lease container: with data-plane RBAC only, the trigger cannot create it
+            # (https://learn.microsoft.com/en-us/azure/azure-functions/functions-bindings-cosmosdb-v2-trigger#connections)
+            self.add("cosmoscontainer", "leases", {
+                "type": "Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers", "apiVersion": API["cosmos"],
+                "name": f"[concat({_v('cosmosAccount')}, '/{database}/leases')]", "dependsOn": [f"[{dbid}]"],
+                "properties": {"resource": {"id": "leases", "partitionKey": {"paths": ["/id"], "kind": "Hash"}}},
+            }, f"resourceId('Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers', {_v('cosmosAccount')}, '{database}', 'leases')")  # fmt: skip
         for name, sink in sorted(containers.items()):
             key = str(sink.options.get("key", "id"))
             cname = azure_name("container", name)
