@@ -267,3 +267,13 @@ def test_service_bus_subscriptions_and_the_lease_container_are_created() -> None
     assert subscription["properties"]["maxDeliveryCount"] == compiled["on_event"].settings["maxDeliveryCount"] == 5
     containers = {r["name"].split("/")[-1].rstrip("')]") for r in main["resources"] if r["type"].endswith("sqlDatabases/containers")}
     assert containers == {"orders", "leases"}
+
+
+def test_host_json_dequeue_count_is_the_compiled_one() -> None:
+    app = App("q")
+
+    @app.queue("jobs", max_attempts=0)
+    def work(msg: Any) -> None: ...
+
+    host = json.loads(str(generate(app, "q:app")["host.json"]))
+    assert host["extensions"]["queues"]["maxDequeueCount"] == compile_policies(app, "azure")["work"].settings["maxDequeueCount"] == 2016

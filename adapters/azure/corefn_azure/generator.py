@@ -242,6 +242,10 @@ def host_json(app: App, functions: list[FunctionPlan]) -> dict[str, Any]:
     extensions: dict[str, Any] = {"http": {"routePrefix": ""}}
     if services & {"queue", "blob"}:
         attempts = _one_setting(app, functions, {"queue", "blob"}, "max_attempts", DEFAULT_MAX_ATTEMPTS)
+        if attempts == 0:  # until expiry: the compiled policy's count (corefn_azure.policy)
+            from corefn_azure.policy import UNTIL_EXPIRY_DEQUEUES
+
+            attempts = UNTIL_EXPIRY_DEQUEUES
         queues: dict[str, Any] = {"maxDequeueCount": attempts, "messageEncoding": "base64"}
         batch = _one_setting(app, functions, {"queue"}, "batch_size", None)
         if batch is not None:
