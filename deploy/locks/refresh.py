@@ -40,7 +40,7 @@ LOCKS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
         ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"),
         ("azure-functions>=1.20", "azure-storage-blob>=12.19", "azure-storage-queue>=12.9", "azure-data-tables>=12.5",
          "azure-cosmos>=4.5", "azure-identity>=1.15",
-         "SQLAlchemy>=2.0", "psycopg[binary]>=3.1", "redis>=5.0", "Pillow>=10.3"),
+         "SQLAlchemy>=2.0", "psycopg[binary]>=3.1", "redis>=5.0", "Pillow>=10.3", "PyJWT[crypto]>=2.8"),
     ),
 }
 #: lock name → architecture → platform tags the pins are also checked against (every pin must have
