@@ -268,7 +268,10 @@ class Arm:
         wanted: set[tuple[str, str]] = set()
         for spec in self.app.handlers:
             wanted.update((n.kind, n.name) for n in handler_needs(self.app, spec))
-        containers = {s.name: s for s in self.app.sinks if s.kind == "table" and sink_service(self.app, s) == "cosmos"}
+        containers: dict[str, Any] = {s.name: s for s in self.app.sinks if s.kind == "table" and sink_service(self.app, s) == "cosmos"}
+        for spec in self.app.handlers:  # a change feed on a container the app does not write
+            if spec.kind == "nosql" and spec.resource and spec.resource not in containers:
+                containers[spec.resource] = None
         if not containers:
             return
         self.variables["cosmosAccount"] = f"[concat({_v('short')}, '-cosmos-', {_v('suffix')})]"
@@ -296,7 +299,7 @@ class Arm:
                 "properties": {"resource": {"id": "leases", "partitionKey": {"paths": ["/id"], "kind": "Hash"}}},
             }, f"resourceId('Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers', {_v('cosmosAccount')}, '{database}', 'leases')")  # fmt: skip
         for name, sink in sorted(containers.items()):
-            key = str(sink.options.get("key", "id"))
+            key = str(sink.options.get("key", "id")) if sink is not None else "id"
             cname = azure_name("container", name)
             self.add("cosmoscontainer", cname, {
                 "type": "Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers", "apiVersion": API["cosmos"],

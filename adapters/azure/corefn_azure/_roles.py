@@ -148,7 +148,7 @@ def trigger_needs(app: App, spec: HandlerSpec) -> list[Need]:
     if kind == "stream":
         needs.append(Need("Azure Event Hubs Data Receiver", "eventhub", azure_name("queue", opts.get("event_hub_name", resource))))
     elif kind == "nosql":
-        needs.append(Need("Cosmos DB Built-in Data Contributor", "cosmosdb", str(opts.get("database", app.name))))
+        needs.append(Need("Cosmos DB Built-in Data Contributor", "cosmosdb", azure_name("container", str(opts.get("database", app.name)))))
     else:
         return needs
     dead = compile_policy(app, retry_policy(app, spec)).settings["DeadLetter"]
