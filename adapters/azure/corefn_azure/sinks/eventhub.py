@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from corefn.errors import ConfigurationError
-from corefn.sinks._publish import body_bytes
+from corefn.kit.sinks import body_bytes
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
 from corefn_azure.sinks import sdk_required
