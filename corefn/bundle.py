@@ -59,14 +59,40 @@ def app_path(app_ref: str) -> Path:
 def _imports(path: Path) -> set[str]:
     """Top-level names a module imports (absolute imports only: relative ones stay inside a
     package, which is copied whole)."""
+    return {name.split(".")[0] for name in _dotted_imports(path)}
+
+
+def _dotted_imports(path: Path) -> set[str]:
+    """The full module names a module imports (``azure.storage.blob``)."""
     tree = ast.parse(path.read_bytes(), str(path))
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found.update(alias.name.split(".")[0] for alias in node.names)
+            found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.add(node.module.split(".")[0])
+            found.add(node.module)
     return found
+
+
+def _namespace_distributions(top: str, candidates: list[str], dotted: set[str]) -> set[str]:
+    """The distributions of a namespace package (``azure``: one name, dozens of distributions)
+    that provide the modules actually imported, found from each distribution's file list; all
+    of them when the files say nothing (a distribution without a RECORD)."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    wanted = {d.replace(".", "/") for d in dotted if d.split(".")[0] == top and "." in d}
+    if not wanted:
+        return set(candidates)
+    chosen = set()
+    for name in candidates:
+        try:
+            files = distribution(name).files or []
+        except PackageNotFoundError:
+            continue
+        paths = {str(f.parent).replace("\\", "/") for f in files if f.suffix == ".py"}
+        if any(w in paths or any(p.startswith(w + "/") for p in paths) for w in wanted):
+            chosen.add(name)
+    return chosen or set(candidates)
 
 
 def _is_third_party(origin: str) -> bool:
@@ -108,7 +134,11 @@ def scan_imports(app_file: Path) -> ImportScan:
                 elif spec.origin in (None, "built-in", "frozen") and not spec.submodule_search_locations:
                     continue
                 elif _is_third_party(spec.origin or next(iter(spec.submodule_search_locations or []), "")):
-                    scan.distributions.update(dists.get(name, [name]))
+                    candidates = dists.get(name, [name])
+                    if len(candidates) > 1:  # a namespace package: look again in the next file
+                        candidates = sorted(_namespace_distributions(name, candidates, _dotted_imports(file)))
+                        seen.discard(name)
+                    scan.distributions.update(candidates)
                 else:
                     where = Path(next(iter(spec.submodule_search_locations))) if spec.submodule_search_locations else Path(spec.origin or "")
                     if where.resolve() != app_file.resolve():

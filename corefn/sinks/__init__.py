@@ -50,6 +50,7 @@ URL                                            sink kind   service (module)
 ``az://container``, ``az://account/container`` object      Azure Blob Storage (:mod:`corefn_azure.sinks`)
 ``aztable://table``, ``cosmos://a/db/c``       table       Azure Table Storage, Cosmos DB
 ``azqueue://queue``, ``servicebus://ns/q``     publisher   Azure Queue Storage, Service Bus
+``eventhub://ns/hub``                          publisher   Azure Event Hubs
 ``gs://bucket``                                object      Google Cloud Storage (:mod:`corefn_gcp.sinks`)
 ``firestore://[project/]collection``           table       Firestore
 ``pubsub://[project/]topic``                   publisher   Pub/Sub

@@ -10,7 +10,11 @@ input below; then each input is resolved alone to record which inputs bring each
 
 Platforms: Lambda's Python 3.12 runtime runs on Amazon Linux 2023 (glibc 2.34); arm64 is the
 default architecture of corefn's SAM template
-(https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html).
+(https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html). Azure Functions' Flex
+Consumption plan runs Python 3.10-3.12 on Linux x86_64 only (language stack ``python`` version
+``3.12``: https://learn.microsoft.com/en-us/azure/azure-functions/supported-languages and
+https://learn.microsoft.com/en-us/azure/azure-functions/flex-consumption-plan); its workers run
+Debian 12 (glibc 2.36), so manylinux_2_28 wheels load.
 """
 
 from __future__ import annotations
@@ -31,6 +35,13 @@ LOCKS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
         ("manylinux_2_34_aarch64", "manylinux_2_28_aarch64", "manylinux_2_17_aarch64", "manylinux2014_aarch64"),
         ("boto3>=1.34", "SQLAlchemy>=2.0", "psycopg[binary]>=3.1", "redis>=5.0", "Pillow>=10.3", "PyJWT[crypto]>=2.8"),
     ),
+    "azure-python3.12": (
+        "3.12",
+        ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"),
+        ("azure-functions>=1.20", "azure-storage-blob>=12.19", "azure-storage-queue>=12.9", "azure-data-tables>=12.5",
+         "azure-cosmos>=4.5", "azure-identity>=1.15", "azure-functions-durable>=1.2",
+         "SQLAlchemy>=2.0", "psycopg[binary]>=3.1", "redis>=5.0", "Pillow>=10.3", "PyJWT[crypto]>=2.8"),
+    ),
 }
 #: lock name → architecture → platform tags the pins are also checked against (every pin must have
 #: a wheel there), so an app may choose any of these architectures
@@ -39,6 +50,7 @@ ARCHITECTURES: dict[str, dict[str, tuple[str, ...]]] = {
         "arm64": LOCKS["aws-python3.12"][1],
         "x86_64": ("manylinux_2_34_x86_64", "manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"),
     },
+    "azure-python3.12": {"x86_64": LOCKS["azure-python3.12"][1]},
 }
 
 

@@ -24,9 +24,9 @@ from tests.azure import sample_app
 EXPECTED: dict[str, tuple[str, dict[str, Any]]] = {
     "get_device": ("httpTrigger", {"route": "devices/{id}", "methods": ["GET"], "authLevel": "ANONYMOUS"}),
     "make_thumb": ("httpTrigger", {"route": "thumbs/{name}", "methods": ["POST"]}),
-    "copy_blob": ("blobTrigger", {"path": "originals/{name}.jpg", "connection": "AzureWebJobsStorage"}),
+    "copy_blob": ("blobTrigger", {"path": "originals/{name}.jpg", "connection": "CorefnStorage", "source": "EventGrid"}),  # Flex: Event Grid based
     "on_upload": ("eventGridTrigger", {}),
-    "take_order": ("queueTrigger", {"queueName": "orders", "connection": "AzureWebJobsStorage"}),
+    "take_order": ("queueTrigger", {"queueName": "orders", "connection": "CorefnStorage"}),
     "take_payment": ("serviceBusTrigger", {"queueName": "payments", "isSessionsEnabled": True}),
     "page": ("serviceBusTrigger", {"topicName": "alerts", "subscriptionName": "pager"}),
     "tick": ("timerTrigger", {"schedule": "0 */5 * * * *"}),

@@ -134,3 +134,19 @@ def test_each_checked_in_lock_matches_its_refresh_inputs() -> None:
         assert f"# inputs: {', '.join(inputs)}" in lock.header, f"rerun: python deploy/locks/refresh.py {name}"
         assert f"Python {python}, {', '.join(platforms)}" in lock.header[0]
         assert {requirement_key(i) for i in inputs} == lock.direct
+
+
+def test_a_namespace_package_brings_only_the_distributions_imported(tmp_path: Path) -> None:
+    """``azure`` is one import name shared by every azure-* distribution: importing
+    ``azure.storage.blob`` (here, and ``azure.data.tables`` in a second module) asks for those
+    two, not for every azure-* distribution installed."""
+    (tmp_path / "app.py").write_text("import helper\nfrom azure.storage.blob import BlobClient\n")
+    (tmp_path / "helper.py").write_text("def f():\n    import azure.data.tables\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        scan = scan_imports(tmp_path / "app.py")
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("helper", None)
+    azure = {d for d in scan.distributions if d.startswith("azure")}
+    assert azure == {"azure-storage-blob", "azure-data-tables"}

@@ -76,9 +76,11 @@ def test_account_form_uses_the_matching_connection_string(container: str, azure_
     assert store.get("k") == b"v"
 
 
-def test_account_form_for_another_account_needs_a_key(monkeypatch: pytest.MonkeyPatch, azure_storage: Azurite) -> None:
-    with pytest.raises(ConfigurationError, match="AZURE_STORAGE_KEY"):
-        open_backend(make_spec("object"), "az://prodaccount/images")
+def test_account_form_for_another_account_uses_a_key_else_the_identity(monkeypatch: pytest.MonkeyPatch, azure_storage: Azurite) -> None:
+    from azure.identity import DefaultAzureCredential
+
+    identity = open_backend(make_spec("object"), "az://prodaccount/images")  # no key: the managed identity
+    assert isinstance(identity._container.credential, DefaultAzureCredential)
     monkeypatch.setenv("AZURE_STORAGE_KEY", azure_storage.account_key)
     store = open_backend(make_spec("object"), "az://prodaccount/images")
     assert store._container.url == "https://prodaccount.blob.core.windows.net/images"

@@ -277,6 +277,10 @@ def test_url_and_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     assert account_key("https://acct.documents.azure.com:443/") == KEY
     with pytest.raises(ConfigurationError, match="COSMOS_KEY"):
         account_key("https://other.documents.azure.com:443/")
+    monkeypatch.delenv("COSMOS_CONNECTION_STRING")
+    from azure.identity import DefaultAzureCredential
+
+    assert isinstance(account_key("https://acct.documents.azure.com:443/"), DefaultAzureCredential)  # managed identity
 
 
 def test_document_id_encoding() -> None:

@@ -216,6 +216,8 @@ def test_connection_string_must_match_the_namespace(monkeypatch: pytest.MonkeyPa
     monkeypatch.delenv("AZURE_SERVICEBUS_CONNECTION_STRING")
     monkeypatch.setenv("AzureWebJobsServiceBus", CONNECTION)
     assert shared_access_key(HOST) == (KEY_NAME, KEY)
+    monkeypatch.delenv("AzureWebJobsServiceBus")
+    assert shared_access_key(HOST) is None  # no key: the managed identity signs in
 
 
 def test_sas_token_format() -> None:

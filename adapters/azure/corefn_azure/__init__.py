@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from corefn.adapters import Target
     from corefn.app import App
     from corefn.events import Event
+    from corefn.policy import CompiledPolicy, RetryPolicy
 
 SHAPES: tuple[type[Shape], ...] = (
     WarmupShape,
@@ -101,6 +102,15 @@ class AzureAdapter(BaseAdapter):
         from corefn_azure._bind import bind
 
         return bind(event, target)
+
+    #: the Functions project root: ``function_app.py`` and the vendored code sit side by side
+    bundle_root = "."
+
+    def compile_policy(self, app: App, policy: RetryPolicy) -> CompiledPolicy:
+        """The retry policy in Azure's terms (see :mod:`corefn_azure.policy`)."""
+        from corefn_azure.policy import compile_policy
+
+        return compile_policy(app, policy)
 
     def sample(self, trigger: str) -> Any:
         """A realistic payload for ``corefn event azure TRIGGER`` (see ``samples/``)."""

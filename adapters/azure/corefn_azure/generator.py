@@ -15,7 +15,7 @@ app's ``defaults`` for app-wide ones):
 - queue: ``service`` ``"storage"`` (Queue Storage, default) or ``"servicebus"``; topics are Service
   Bus topic subscriptions (subscription = the declared one, else the handler's name). ``ordered``
   turns on Service Bus sessions.
-- ``connection``: the app-setting name holding the connection (defaults: ``AzureWebJobsStorage``,
+- ``connection``: the app-setting name holding the connection (defaults: ``CorefnStorage``, the data account,
   ``ServiceBusConnection``, ``EventHubConnection``, ``CosmosDBConnection``); ``queue_name``,
   ``container``, ``database`` (Cosmos DB; default the app name), ``consumer_group``,
   ``auth_level`` (HTTP; default ``ANONYMOUS``: corefn checks its own API key), ``partition_key``.
@@ -38,7 +38,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from corefn.auth import jwt_extra
 from corefn.errors import ConfigurationError
 from corefn.loader import bundled_ref
 from corefn_azure._schedule import PLANS, TZ_PLANS, to_ncrontab, to_utc
@@ -49,7 +48,9 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_ATTEMPTS = 5
 EXTENSION_BUNDLE = {"id": "Microsoft.Azure.Functions.ExtensionBundle", "version": "[4.*, 5.0.0)"}
-CONNECTIONS = {"storage": "AzureWebJobsStorage", "servicebus": "ServiceBusConnection", "eventhub": "EventHubConnection", "cosmos": "CosmosDBConnection"}
+#: the app's data lives in its own storage account, apart from the host's (AzureWebJobsStorage):
+#: the host's account-wide roles must not reach it (see corefn_azure._arm)
+CONNECTIONS = {"storage": "CorefnStorage", "servicebus": "ServiceBusConnection", "eventhub": "EventHubConnection", "cosmos": "CosmosDBConnection"}
 BINDING_TYPES = {
     "http": "func.HttpRequest", "blob": "func.InputStream", "eventgrid": "func.EventGridEvent",
     "queue": "func.QueueMessage", "servicebus": "func.ServiceBusMessage", "timer": "func.TimerRequest",
@@ -98,13 +99,15 @@ def azure_route(route: str) -> str:
     return re.sub(r"\{([A-Za-z_][A-Za-z0-9_]*)\+\}", r"{*\1}", route).lstrip("/")
 
 
-def retry_policy(spec: HandlerSpec) -> str:
+def retry_policy(app: App, spec: HandlerSpec) -> str:
     """Event Hubs and Cosmos DB triggers checkpoint past a failed batch unless the function has
-    a retry policy (Azure Functions "retry policies"): retry ``max_attempts - 1`` times (default
-    5 attempts) with exponential backoff, so a failure is retried in order, not skipped at once."""
-    retries = (spec.options.max_attempts or DEFAULT_MAX_ATTEMPTS) - 1
-    return _call("retry", strategy="exponential_backoff", max_retry_count=str(max(retries, 0)),
-                 minimum_interval="00:00:01", maximum_interval="00:01:00")  # fmt: skip
+    a retry policy (Azure Functions "retry policies"): the compiled policy's ``retry`` fields
+    (:mod:`corefn_azure.policy`), so a failure is retried in order, not skipped at once."""
+    from corefn.policy import retry_policy as portable
+    from corefn_azure.policy import compile_policy
+
+    retry = dict(compile_policy(app, portable(app, spec)).settings["retry"])
+    return _call("retry", **{**retry, "max_retry_count": str(retry["max_retry_count"])})
 
 
 def plan_function(app: App, spec: HandlerSpec, plan: str) -> FunctionPlan:
@@ -136,7 +139,9 @@ def plan_function(app: App, spec: HandlerSpec, plan: str) -> FunctionPlan:
             raise ConfigurationError(f"handler {spec.name!r}: the blob trigger only reports created blobs; use storage_trigger='eventgrid'")
         container = opts.get("container", trigger.bucket)  # type: ignore[attr-defined]
         path = f"{container}/{trigger.prefix}{{name}}{trigger.suffix}"  # type: ignore[attr-defined]
-        return make("blob", _call("blob_trigger", arg_name="blob", path=path, connection=connection("storage")), "blob")
+        # Flex Consumption runs only the Event Grid based blob trigger (no container polling):
+        # https://learn.microsoft.com/en-us/azure/azure-functions/functions-event-grid-blob-trigger
+        return make("blob", _call("blob_trigger", arg_name="blob", path=path, connection=connection("storage"), source="EventGrid"), "blob")
     if kind == "queue" and opts.get("service", "storage") == "storage":
         queue = opts.get("queue_name", trigger.queue)  # type: ignore[attr-defined]
         return make("queue", _call("queue_trigger", arg_name="msg", queue_name=queue, connection=connection("storage")), "msg")
@@ -157,19 +162,19 @@ def plan_function(app: App, spec: HandlerSpec, plan: str) -> FunctionPlan:
         schedule, tz = trigger.schedule, trigger.tz  # type: ignore[attr-defined]
         if tz != "UTC" and plan not in TZ_PLANS:
             schedule = to_utc(schedule, tz)
-        return make("timer", _call("timer_trigger", arg_name="timer", schedule=to_ncrontab(schedule)), "timer")
+        return make("timer", retry_policy(app, spec) + "\n" + _call("timer_trigger", arg_name="timer", schedule=to_ncrontab(schedule)), "timer")
     if kind == "stream":
         many = "many" if spec.batch else "one"
         deco = _call("event_hub_message_trigger", arg_name="events" if spec.batch else "event", connection=connection("eventhub"),
                      event_hub_name=opts.get("event_hub_name", trigger.stream), cardinality=many,  # type: ignore[attr-defined]
                      consumer_group=opts.get("consumer_group"))  # fmt: skip
-        plan_ = make("eventhub", retry_policy(spec) + "\n" + deco, "events" if spec.batch else "event")
+        plan_ = make("eventhub", retry_policy(app, spec) + "\n" + deco, "events" if spec.batch else "event")
         return plan_ if not spec.batch else FunctionPlan(**{**_fields(plan_), "annotation": "list[func.EventHubEvent]"})
     if kind == "nosql":
         deco = _call("cosmos_db_trigger", arg_name="documents", connection=connection("cosmos"),
                      database_name=opts.get("database", app.name), container_name=opts.get("container", trigger.table),  # type: ignore[attr-defined]
                      lease_container_name=opts.get("lease_container", "leases"), create_lease_container_if_not_exists=True)  # fmt: skip
-        return make("cosmos", retry_policy(spec) + "\n" + deco, "documents")
+        return make("cosmos", retry_policy(app, spec) + "\n" + deco, "documents")
     raise ConfigurationError(f"handler {spec.name!r}: Azure Functions has no trigger for {kind} handlers (use an HTTP route)")
 
 
@@ -205,6 +210,7 @@ def function_app_py(app: App, app_ref: str, functions: list[FunctionPlan]) -> st
         "import azure.functions as func",
         "",
         "from corefn_azure.runtime import run",
+        *(["from corefn_azure.deadletter import run as run_dead_lettering"] if any(f.service in DEAD_LETTERING for f in functions) else []),
         "",
         f"APP = os.environ.get(\"COREFN_APP\", {json.dumps(bundled_ref(app_ref))})",
         "",
@@ -217,7 +223,7 @@ def function_app_py(app: App, app_ref: str, functions: list[FunctionPlan]) -> st
             f"@app.function_name(name={json.dumps(fn.name)})",
             fn.decorator,
             f"def {fn.name}({fn.arg}: {fn.annotation}, context: func.Context) -> {fn.returns}:",
-            f"    {'return ' if fn.returns != 'None' else ''}run(APP, {json.dumps(fn.handler)}, {fn.arg}, context, {json.dumps(BINDING_SHAPES[fn.service])})",
+            f"    {'return ' if fn.returns != 'None' else ''}{'run_dead_lettering' if fn.service in DEAD_LETTERING else 'run'}(APP, {json.dumps(fn.handler)}, {fn.arg}, context, {json.dumps(BINDING_SHAPES[fn.service])})",
         ]
     return "\n".join(lines) + "\n"
 
@@ -236,6 +242,10 @@ def host_json(app: App, functions: list[FunctionPlan]) -> dict[str, Any]:
     extensions: dict[str, Any] = {"http": {"routePrefix": ""}}
     if services & {"queue", "blob"}:
         attempts = _one_setting(app, functions, {"queue", "blob"}, "max_attempts", DEFAULT_MAX_ATTEMPTS)
+        if attempts == 0:  # until expiry: the compiled policy's count (corefn_azure.policy)
+            from corefn_azure.policy import UNTIL_EXPIRY_DEQUEUES
+
+            attempts = UNTIL_EXPIRY_DEQUEUES
         queues: dict[str, Any] = {"maxDequeueCount": attempts, "messageEncoding": "base64"}
         batch = _one_setting(app, functions, {"queue"}, "batch_size", None)
         if batch is not None:
@@ -259,6 +269,7 @@ def local_settings(app: App, app_ref: str, functions: list[FunctionPlan], plan: 
     values: dict[str, str] = {
         "FUNCTIONS_WORKER_RUNTIME": "python",
         "AzureWebJobsStorage": "UseDevelopmentStorage=true",
+        CONNECTIONS["storage"]: "UseDevelopmentStorage=true",
         "COREFN_APP": bundled_ref(app_ref),
     }
     for fn in functions:
@@ -277,14 +288,36 @@ def local_settings(app: App, app_ref: str, functions: list[FunctionPlan], plan: 
     return {"IsEncrypted": False, "Values": values}
 
 
-def requirements(app_ref: str, extra: str = "") -> str:
-    """What the Functions host installs: the worker's library, corefn, and the app's own
-    ``requirements.txt`` (see :func:`corefn.loader.app_requirements`)."""
-    from corefn._version import __version__
-    from corefn.loader import app_requirements
+#: triggers Azure has no dead letter for: corefn writes the records itself (corefn_azure.deadletter)
+DEAD_LETTERING = frozenset({"eventhub", "cosmos"})
+#: Flex Consumption's Python stack (https://learn.microsoft.com/en-us/azure/azure-functions/flex-consumption-plan)
+RUNTIME = "python3.12"
 
-    lines = ["azure-functions", f"corefn[azure{extra}]=={__version__}", *app_requirements(app_ref)]
-    return "".join(f"{line}\n" for line in lines)
+
+def requirements(app: App, app_ref: str) -> str:
+    """What the remote build installs: third-party packages only, pinned from
+    ``deploy/locks/azure-python3.12.txt`` (corefn and the adapter are vendored beside it)."""
+    from corefn.bundle import requirement_names
+    from corefn.deploy_lock import lock_for, requirements_txt
+
+    lock = lock_for("azure", RUNTIME)
+    return requirements_txt(lock, requirement_names(app, app_ref, "azure"), f"{app.name} on Azure Functions Flex Consumption {RUNTIME}")
+
+
+def _templates(app: App, app_ref: str, functions: list[FunctionPlan], plan: str) -> dict[str, str]:
+    """The ARM templates (Flex Consumption only: the other plans keep the files above)."""
+    from corefn_azure._arm import azuredeploy
+    from corefn_azure._arm_eventgrid import eventgrid
+    from corefn_azure._readme import readme
+
+    if plan not in ("consumption", "flex"):
+        return {}
+    main = azuredeploy(app, functions, app_ref)
+    second = eventgrid(app, functions)
+    out = {"azuredeploy.json": json.dumps(main, indent=2) + "\n", "README.md": readme(app, app_ref, functions, main, second)}
+    if second is not None:
+        out["eventgrid.json"] = json.dumps(second, indent=2) + "\n"
+    return out
 
 
 def generate(app: App, app_ref: str) -> Mapping[str, str | bytes]:
@@ -292,7 +325,8 @@ def generate(app: App, app_ref: str) -> Mapping[str, str | bytes]:
     files: dict[str, str | bytes] = {
         "function_app.py": function_app_py(app, app_ref, functions),
         "host.json": json.dumps(host_json(app, functions), indent=2) + "\n",
-        "requirements.txt": requirements(app_ref, jwt_extra(app.handlers)),
+        "requirements.txt": requirements(app, app_ref),
+        **_templates(app, app_ref, functions, plan),
         "local.settings.json.example": json.dumps(local_settings(app, app_ref, functions, plan), indent=2) + "\n",
     }
     from corefn_azure._auth import auth_settings

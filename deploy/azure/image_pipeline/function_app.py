@@ -16,6 +16,6 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
 
 @app.function_name(name="make_renditions")
-@app.blob_trigger(arg_name="blob", path="originals/{name}", connection="AzureWebJobsStorage")
+@app.blob_trigger(arg_name="blob", path="originals/{name}", connection="CorefnStorage", source="EventGrid")
 def make_renditions(blob: func.InputStream, context: func.Context) -> None:
     run(APP, "make_renditions", blob, context, "blob-stream")

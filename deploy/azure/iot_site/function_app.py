@@ -9,6 +9,7 @@ import os
 import azure.functions as func
 
 from corefn_azure.runtime import run
+from corefn_azure.deadletter import run as run_dead_lettering
 
 APP = os.environ.get("COREFN_APP", "app:app")
 
@@ -46,7 +47,7 @@ def upload_photo(req: func.HttpRequest, context: func.Context) -> func.HttpRespo
 
 
 @app.function_name(name="store_reading")
-@app.queue_trigger(arg_name="msg", queue_name="readings", connection="AzureWebJobsStorage")
+@app.queue_trigger(arg_name="msg", queue_name="readings", connection="CorefnStorage")
 def store_reading(msg: func.QueueMessage, context: func.Context) -> None:
     run(APP, "store_reading", msg, context, "queue-message")
 
@@ -55,16 +56,17 @@ def store_reading(msg: func.QueueMessage, context: func.Context) -> None:
 @app.retry(strategy="exponential_backoff", max_retry_count="4", minimum_interval="00:00:01", maximum_interval="00:01:00")
 @app.event_hub_message_trigger(arg_name="event", connection="EventHubConnection", event_hub_name="telemetry", cardinality="one")
 def aggregate_telemetry(event: func.EventHubEvent, context: func.Context) -> None:
-    run(APP, "aggregate_telemetry", event, context, "eventhub-event")
+    run_dead_lettering(APP, "aggregate_telemetry", event, context, "eventhub-event")
 
 
 @app.function_name(name="summarize")
+@app.retry(strategy="exponential_backoff", max_retry_count="4", minimum_interval="00:00:01", maximum_interval="00:01:00")
 @app.timer_trigger(arg_name="timer", schedule="0 0,5,10,15,20,25,30,35,40,45,50,55 * * * *")
 def summarize(timer: func.TimerRequest, context: func.Context) -> None:
     run(APP, "summarize", timer, context, "timer-request")
 
 
 @app.function_name(name="process_photo")
-@app.blob_trigger(arg_name="blob", path="photos/devices/{name}", connection="AzureWebJobsStorage")
+@app.blob_trigger(arg_name="blob", path="photos/devices/{name}", connection="CorefnStorage", source="EventGrid")
 def process_photo(blob: func.InputStream, context: func.Context) -> None:
     run(APP, "process_photo", blob, context, "blob-stream")

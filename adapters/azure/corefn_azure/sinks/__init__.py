@@ -9,6 +9,7 @@ URL                                        family      service
 ``aztable://table``, ``aztable://a/t``     table       Table Storage
 ``cosmos://account/database/container``    table       Cosmos DB (NoSQL API)
 ``servicebus://namespace/queue-or-topic``  publisher   Service Bus (REST send)
+``eventhub://namespace/hub``               publisher   Event Hubs (REST send, :mod:`.eventhub`)
 =========================================  ==========  ==========================================
 
 Storage credentials (Blob, Queue, Table) follow the Azure CLI's variables: a one-segment URL
@@ -16,7 +17,9 @@ uses ``AZURE_STORAGE_CONNECTION_STRING`` (else ``AzureWebJobsStorage``, which ev
 has; an Azurite connection string works as is). A two-segment URL names the account and uses
 that connection string if it is for the same account, else ``AZURE_STORAGE_KEY`` or
 ``AZURE_STORAGE_SAS_TOKEN`` against ``<account>.<service>.<AZURE_STORAGE_ENDPOINT_SUFFIX or
-core.windows.net>``. No SDK is imported by this package: each backend imports its SDK when it is
+core.windows.net>``, and **without a key or SAS, Microsoft Entra ID**: the function's managed
+identity (:func:`identity_credential`; what the generated ARM template sets up: the URL names the
+account and no setting holds a key). No SDK is imported by this package: each backend imports its SDK when it is
 first opened, and keeps one client for the life of the process.
 
 Every Azure SDK raises azure-core's exceptions, so :func:`azure_errors` is the one mapping to the
@@ -157,17 +160,15 @@ class StorageTarget:
         return f"https://{self.account}.{service}.{suffix}"
 
     def credential(self) -> Any:
-        """An account key or SAS credential from the environment (Azure CLI names)."""
+        """An account key or SAS credential from the environment (Azure CLI names), else the
+        managed identity."""
         from azure.core.credentials import AzureNamedKeyCredential, AzureSasCredential
 
         if key := os.environ.get("AZURE_STORAGE_KEY"):
             return AzureNamedKeyCredential(str(self.account), key)
         if sas := os.environ.get("AZURE_STORAGE_SAS_TOKEN"):
             return AzureSasCredential(sas.lstrip("?"))
-        raise ConfigurationError(
-            f"{self.scheme}://{self.account}/{self.resource}: set AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN "
-            f"(or a connection string for account {self.account!r} in AZURE_STORAGE_CONNECTION_STRING)"
-        )
+        return identity_credential(f"{self.scheme}://{self.account}/{self.resource}")
 
     def client(self, cls: Any, service: str, **options: Any) -> Any:
         """``cls`` (ContainerClient, QueueClient, TableClient) for this resource."""
@@ -187,3 +188,25 @@ __all__ = [
     "retry_after",
     "to_sink_error",
 ]
+
+
+_IDENTITY: list[Any] = []
+
+
+def identity_credential(what: str) -> Any:
+    """The process's Microsoft Entra ID credential, made once: azure-identity's
+    ``DefaultAzureCredential``, which inside a function app is its managed identity (App
+    Service's ``IDENTITY_ENDPOINT``; ``AZURE_CLIENT_ID`` picks a user-assigned one) and on a
+    developer's machine ``az login``
+    (https://learn.microsoft.com/en-us/azure/developer/python/sdk/authentication/credential-chains).
+    ``what`` names the resource in the error when azure-identity is missing."""
+    if not _IDENTITY:
+        try:
+            from azure.identity import DefaultAzureCredential
+        except ImportError:
+            raise ConfigurationError(
+                f"{what}: no key or SAS is configured and azure-identity is not installed for managed identity "
+                "(pip install 'corefn[azure]')"
+            ) from None
+        _IDENTITY.append(DefaultAzureCredential(exclude_interactive_browser_credential=True))
+    return _IDENTITY[0]

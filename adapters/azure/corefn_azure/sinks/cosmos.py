@@ -42,7 +42,7 @@ from corefn.kit.sinks import (
 )
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
-from corefn_azure.sinks import azure_errors, sdk_required, to_sink_error
+from corefn_azure.sinks import azure_errors, identity_credential, sdk_required, to_sink_error
 
 SYSTEM_PROPERTIES = frozenset({"_rid", "_self", "_etag", "_attachments", "_ts", "_lsn"})
 FORBIDDEN_IN_ID = {c: f"%{ord(c):02X}" for c in "%/\\?#"}
@@ -61,7 +61,9 @@ def parse_url(url: str) -> tuple[str, str, str, str]:
     return endpoint, account.split(".")[0].split(":")[0], database, container
 
 
-def account_key(endpoint: str) -> str:
+def account_key(endpoint: str) -> Any:
+    """``COSMOS_KEY``, the key of a ``COSMOS_CONNECTION_STRING`` for this account, else the
+    managed identity (the data-plane role is a Cosmos DB SQL role assignment)."""
     if key := os.environ.get("COSMOS_KEY"):
         return key
     text = os.environ.get("COSMOS_CONNECTION_STRING", "")
@@ -70,7 +72,9 @@ def account_key(endpoint: str) -> str:
         endpoint.rstrip("/").split("//")[-1].split(":")[0]
     ):
         return fields["AccountKey"]
-    raise ConfigurationError(f"Cosmos DB at {endpoint} needs COSMOS_KEY (or COSMOS_CONNECTION_STRING for that account)")
+    if fields.get("AccountKey"):
+        raise ConfigurationError(f"Cosmos DB at {endpoint}: COSMOS_CONNECTION_STRING is for another account (set COSMOS_KEY, or neither for managed identity)")
+    return identity_credential(f"Cosmos DB at {endpoint}")
 
 
 def document_id(value: Any) -> str:

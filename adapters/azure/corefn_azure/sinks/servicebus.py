@@ -4,8 +4,10 @@ URL: ``servicebus://namespace/queue-or-topic`` (``namespace`` is the short name,
 host such as ``ns.servicebus.chinacloudapi.cn``). Credentials: a shared access key from the
 connection string in ``AZURE_SERVICEBUS_CONNECTION_STRING`` (else ``AzureWebJobsServiceBus``,
 the Functions default setting), which must be for this namespace; tokens are signed locally
-(HMAC-SHA256, Service Bus SAS). Entra ID sign-in is not supported here (it needs
-azure-identity). The queue or topic must exist.
+(HMAC-SHA256, Service Bus SAS). Without a connection string, Microsoft Entra ID: a bearer
+token of the function's managed identity (:func:`corefn_azure.sinks.identity_credential`, scope
+``https://servicebus.azure.net/.default``, role "Azure Service Bus Data Sender"). The queue or
+topic must exist.
 
 Why REST and not azure-servicebus' AMQP client: a function usually sends a few messages per
 invocation, and one HTTPS request per send (or per batch) beats opening an AMQP connection,
@@ -38,9 +40,12 @@ from corefn.errors import ConfigurationError, SinkError, SinkNotFoundError
 from corefn.kit.sinks import Body, body_bytes, check_attributes
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
-from corefn_azure.sinks import STATUS_ERRORS, azure_errors, sdk_required
+from corefn_azure.sinks import STATUS_ERRORS, azure_errors, identity_credential, sdk_required
 
 API_VERSION = "2017-04"
+CONNECTION_VARIABLES = ("AZURE_SERVICEBUS_CONNECTION_STRING", "AzureWebJobsServiceBus")
+#: Entra ID token audience of the Service Bus data plane
+TOKEN_SCOPE = "https://servicebus.azure.net/.default"
 BATCH_CONTENT_TYPE = "application/vnd.microsoft.servicebus.json"
 BATCH_MESSAGES = 100
 BATCH_BYTES = 200_000  # under the 256 KB request limit of the Standard tier, with room for JSON
@@ -60,15 +65,18 @@ def parse_url(url: str) -> tuple[str, str]:
     return (namespace if "." in namespace else f"{namespace}.servicebus.windows.net"), entity
 
 
-def shared_access_key(host: str) -> tuple[str, str]:
-    """(key name, key) from the connection string, checked to be for ``host``."""
-    text = os.environ.get("AZURE_SERVICEBUS_CONNECTION_STRING") or os.environ.get("AzureWebJobsServiceBus") or ""
+def shared_access_key(host: str, variables: tuple[str, ...] = CONNECTION_VARIABLES) -> tuple[str, str] | None:
+    """(key name, key) from the first of ``variables`` set, checked to be for ``host``; ``None``
+    when none is set (then the managed identity signs in)."""
+    text = next((os.environ[v] for v in variables if os.environ.get(v)), "")
+    if not text:
+        return None
     fields = {name.strip().lower(): value.strip() for name, _, value in (p.partition("=") for p in text.split(";") if p.strip())}
     endpoint_host = urllib.parse.urlsplit(fields.get("endpoint", "")).hostname
-    if not text or endpoint_host != host or "sharedaccesskey" not in fields:
+    if endpoint_host != host or "sharedaccesskey" not in fields:
         raise ConfigurationError(
-            f"Service Bus {host}: set AZURE_SERVICEBUS_CONNECTION_STRING (or AzureWebJobsServiceBus) to a "
-            "shared-access-key connection string of this namespace"
+            f"{host}: {' / '.join(variables)} must be a shared-access-key connection string of this namespace "
+            "(or unset, for the managed identity)"
         )
     return fields.get("sharedaccesskeyname", "RootManageSharedAccessKey"), fields["sharedaccesskey"]
 
@@ -84,6 +92,10 @@ def sas_token(resource: str, key_name: str, key: str, expiry: int) -> str:
 class ServiceBusPublisher:
     families: ClassVar[tuple[str, ...]] = ("publisher",)
     private_network: ClassVar[bool] = False
+    scheme: ClassVar[str] = "servicebus"
+    api_version: ClassVar[str] = API_VERSION
+    connection_variables: ClassVar[tuple[str, ...]] = CONNECTION_VARIABLES
+    token_scope: ClassVar[str] = TOKEN_SCOPE
 
     def __init__(self, spec: SinkSpec, url: str, **client_options: Any) -> None:
         """``client_options`` go to azure-core's ``PipelineClient`` (e.g. a ``transport``)."""
@@ -92,7 +104,8 @@ class ServiceBusPublisher:
 
         self.spec = spec
         self.host, self.entity = parse_url(url)
-        self._key_name, self._key = shared_access_key(self.host)
+        self._key = shared_access_key(self.host, self.connection_variables)
+        self._identity: Any = None if self._key is not None else identity_credential(f"{self.scheme}://{self.host}/{self.entity}")
         self.resource = f"https://{self.host}/{self.entity}"
         self._token: tuple[int, str] = (0, "")
         policies = [UserAgentPolicy("corefn"), RetryPolicy(retry_total=3, retry_backoff_max=10)]
@@ -109,18 +122,25 @@ class ServiceBusPublisher:
         return [Permission("azure", ("Azure Service Bus Data Sender",), f"namespaces/{host.split('.')[0]}/entities/{entity}")]
 
     def _authorization(self) -> str:
+        """A SAS token signed with the key, or the identity's bearer token; either is reused
+        until five minutes before it expires."""
         expiry, token = self._token
         now = int(time.time())
         if expiry - now < 300:
-            expiry = now + TOKEN_SECONDS
-            self._token = (expiry, sas_token(self.resource, self._key_name, self._key, expiry))
+            if self._key is not None:
+                expiry = now + TOKEN_SECONDS
+                self._token = (expiry, sas_token(self.resource, self._key[0], self._key[1], expiry))
+            else:
+                with azure_errors(self.spec.name):
+                    access = self._identity.get_token(self.token_scope)
+                self._token = (int(access.expires_on), f"Bearer {access.token}")
         return self._token[1]
 
     def _post(self, content: bytes, headers: dict[str, str]) -> None:
         from azure.core.exceptions import HttpResponseError
         from azure.core.rest import HttpRequest
 
-        url = f"{self.resource}/messages?api-version={API_VERSION}"
+        url = f"{self.resource}/messages?api-version={self.api_version}"
         request = HttpRequest("POST", url, headers={**headers, "Authorization": self._authorization()}, content=content)
         with azure_errors(self.spec.name, STATUSES):
             response = self._client.send_request(request)
