@@ -57,14 +57,15 @@ def timer(schedule: str, tz: str = "UTC", **options: Any) -> Declare:
     return lambda app: app.timer(schedule, tz=tz, **options)
 
 
-AZURE_FLEX = {"azure": {"plan": "flex"}}
+AZURE_FLEX = {"azure": {"plan": "flex"}}  # the default, as corefn deploy's ARM template creates it
+AZURE_CONSUMPTION = {"azure": {"plan": "consumption"}}
 AZURE_PREMIUM_SB = {"azure": {"plan": "premium", "service": "servicebus"}}
 
 # (rule, cloud, declaration, app-wide provider options, breaks?)
 CASES: list[tuple[str, str, Declare, dict[str, Any], bool]] = [
     ("timeout-range", "aws", http(timeout=901), {}, True),
     ("timeout-range", "aws", http(timeout=900), {}, False),
-    ("timeout-range", "azure", queue(timeout=601), {}, True),
+    ("timeout-range", "azure", queue(timeout=601), AZURE_CONSUMPTION, True),
     ("timeout-range", "azure", queue(timeout=3600), AZURE_FLEX, False),
     ("timeout-range", "gcp", queue(timeout=541), {}, True),
     ("timeout-range", "gcp", http(timeout=3600), {}, False),
@@ -72,7 +73,7 @@ CASES: list[tuple[str, str, Declare, dict[str, Any], bool]] = [
     ("timeout-range", "openwhisk", http(timeout=0.1), {}, False),
     ("memory-range", "aws", http(memory=10241), {}, True),
     ("memory-range", "aws", http(memory=10240), {}, False),
-    ("memory-range", "azure", http(memory=2048), {}, True),
+    ("memory-range", "azure", http(memory=2048), AZURE_CONSUMPTION, True),
     ("memory-range", "azure", http(memory=1024), AZURE_FLEX, True),
     ("memory-range", "azure", http(memory=2048), AZURE_FLEX, False),
     ("memory-range", "gcp", http(memory=32769), {}, True),
@@ -154,7 +155,7 @@ def test_stream_retry_unset_is_the_portable_policys_five_attempts() -> None:
 
 def test_a_handler_within_every_limit_is_not_mentioned() -> None:
     app = App("fine")
-    app.get("/ok", timeout=10, memory=256)(handler)
+    app.get("/ok", timeout=10, memory=512)(handler)  # 512 MB: an instance size of Azure Flex Consumption too
     app.timer("*/5 * * * *", tz="Europe/Berlin", name="tick")(handler)
     app.queue("jobs", timeout=30, batch_size=10, max_attempts=5, name="work")(handler)
     app.stream("clicks", max_attempts=3, name="clicks")(handler)
