@@ -47,6 +47,9 @@ class Boom(RuntimeError):
 
 
 PAYLOADS = list(payload_files(EVENTS))
+#: the modules whose shapes are not built on the kit yet (AWS's API Gateway authorizers, the
+#: Knative adapter), left to the changes that edit them; every other shape must be a PayloadShape
+NOT_ON_KIT = ("corefn_aws.authorizer", "corefn_knative.")
 
 
 @pytest.mark.parametrize("path", PAYLOADS, ids=lambda p: f"{p.parent.name}/{p.stem}")
@@ -55,8 +58,9 @@ def test_shapes_answer_a_failure_as_they_declare(path: Path) -> None:
     shape = parsed.shape
     if shape is None:
         pytest.skip("a direct invoke: no shape, the caller sees the error")
-    if not isinstance(shape, PayloadShape):
+    if type(shape).__module__.startswith(NOT_ON_KIT):
         pytest.skip(f"{type(shape).__name__} is not built on the kit yet")
+    assert isinstance(shape, PayloadShape), f"{type(shape).__name__} is not built on the kit"
     if shape.kind in ("http", "warmup", "invoke") or not parsed.events:
         # an HTTP failure is the 500 that dispatch writes into result.response; nothing to fail otherwise
         assert shape.kind != "http" or shape.failure is Failure.RESULT
@@ -75,7 +79,10 @@ def test_shapes_answer_a_failure_as_they_declare(path: Path) -> None:
     if shape.failure is Failure.PARTIAL:  # the answer names (at least) the first failed record
         first = parsed.events[0]  # ordered sources name only it: the platform retries from there
         # a KPL sub-record's sequence is "<record sequence>:<index>"; Lambda is told the record's
-        record = str(getattr(first, "sequence", None) or first.id).split(":")[0]
+        identifier = getattr(first, "sequence", None) or first.id
+        if identifier is None:  # an event carried in a queue message (S3 → SQS): the message is named
+            identifier = load_payload(path)["Records"][0]["messageId"]
+        record = str(identifier).split(":")[0]
         assert record in str(answer), answer
 
 
@@ -118,8 +125,7 @@ def test_http_shapes_answer_a_failure_with_a_500(path: Path) -> None:
     """Failure.RESULT for HTTP: the provider's answer carries a 500, never the success answer."""
     cloud, payload = path.parent.name, load_payload(path)
     shape = parse(payload, cloud=cloud).shape
-    if not isinstance(shape, PayloadShape):
-        pytest.skip(f"{type(shape).__name__} is not built on the kit yet")
+    assert isinstance(shape, PayloadShape), f"{type(shape).__name__} is not built on the kit"
     assert shape.failure is Failure.RESULT
     success = call(_http_app(fail=False), payload, cloud=cloud)
     failure = call(_http_app(fail=True), payload, cloud=cloud)

@@ -37,6 +37,7 @@ from typing import Any, ClassVar
 from corefn.dispatch import DispatchResult
 from corefn.events import Body, Event, Headers, HttpRequest, HttpResponse, Query
 from corefn.events.base import check_base64, decode_path
+from corefn.kit import Failure, PayloadShape
 from corefn.payload import Reader
 from corefn_aws._common import PROVIDER
 from corefn_aws._gateway_auth import rest_identity, vouched_identity
@@ -124,15 +125,29 @@ def described_response(response: HttpResponse, multi_value: bool) -> dict[str, A
     return out
 
 
+class HttpShape(PayloadShape):
+    """What the Lambda HTTP shapes share (VPC Lattice's too): a failed handler is the 500 the
+    dispatcher writes into the answer (:class:`~corefn.kit.Failure` ``RESULT``). These run on
+    every HTTP invocation, so each class builds its Reader once, when it is defined, where the
+    kit's default builds one per payload."""
+
+    provider: ClassVar[str] = PROVIDER
+    kind: ClassVar[str] = "http"
+    failure: ClassVar[Failure] = Failure.RESULT
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__:  # a class attribute: found before the kit's per-instance one
+            cls.reader = Reader(cls.provider, cls.name)  # type: ignore[misc,assignment]
+
+
 # ------------------------------------------------------------------------------ HTTP API v2
 
 
-class HttpApiV2:
+class HttpApiV2(HttpShape):
     """API Gateway HTTP API, payload format 2.0 (``version == "2.0"`` + ``requestContext``)."""
 
     name: ClassVar[str] = "apigw-v2"
-    kind: ClassVar[str] = "http"
-    _r: ClassVar[Reader] = Reader(PROVIDER, "apigw-v2")
     #: whether the request came through a ``*.lambda-url.*`` domain: all that tells a Function
     #: URL from an HTTP API, which send the same 2.0 format
     lambda_url: ClassVar[bool] = False
@@ -146,9 +161,6 @@ class HttpApiV2:
             return False
         domain = context.get("domainName")
         return (isinstance(domain, str) and ".lambda-url." in domain) is cls.lambda_url
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
 
     def to_events(self) -> list[Event]:
         # The hot path of every HTTP invocation: plain dict reads, lazy Headers/Query/Body over
@@ -178,7 +190,7 @@ class HttpApiV2:
         if stage != "$default" and stage is not None:
             path = _strip_stage(path, stage, context.get("domainName"))
         if is_base64 and body:
-            check_base64_body(self._r, body)
+            check_base64_body(self.reader, body)
         return [
             HttpRequest(
                 method=method,
@@ -196,7 +208,7 @@ class HttpApiV2:
 
     def _checked(self) -> list[Event]:
         """Re-read with the Reader to name the field that is missing or mistyped."""
-        r, raw = self._r, self.raw
+        r, raw = self.reader, self.raw
         r.str(raw, "requestContext.http.method")
         r.str(raw, "rawPath")
         r.get(raw, "rawQueryString", str, default="")
@@ -224,19 +236,16 @@ class FunctionUrl(HttpApiV2):
     domain. Same reading, same response format."""
 
     name: ClassVar[str] = "function-url"
-    _r: ClassVar[Reader] = Reader(PROVIDER, "function-url")
     lambda_url: ClassVar[bool] = True
 
 
 # --------------------------------------------------------------------------------- REST v1
 
 
-class RestApiV1:
+class RestApiV1(HttpShape):
     """API Gateway REST API proxy integration (payload format 1.0)."""
 
     name: ClassVar[str] = "apigw-v1"
-    kind: ClassVar[str] = "http"
-    _r: ClassVar[Reader] = Reader(PROVIDER, "apigw-v1")
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
@@ -245,11 +254,8 @@ class RestApiV1:
         context = raw.get("requestContext")
         return isinstance(context, dict) and "elb" not in context and not is_websocket(context)
 
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-
     def _path(self) -> str:
-        r, raw = self._r, self.raw
+        r, raw = self.reader, self.raw
         context = r.dict(raw, "requestContext")
         client_path = r.opt_str(context, "path", at="requestContext")
         if client_path is None:
@@ -258,17 +264,17 @@ class RestApiV1:
         return decode_path(path)
 
     def _headers(self) -> Headers:
-        r, raw = self._r, self.raw
+        r, raw = self.reader, self.raw
         multi = r.opt_dict(raw, "multiValueHeaders")
         return Headers(multi) if multi else Headers(r.opt_dict(raw, "headers"))
 
     def _query(self) -> Query:
-        r, raw = self._r, self.raw
+        r, raw = self.reader, self.raw
         multi = r.opt_dict(raw, "multiValueQueryStringParameters")
         return Query(multi) if multi else Query(r.opt_dict(raw, "queryStringParameters"))
 
     def _body(self) -> Body:
-        r, raw = self._r, self.raw
+        r, raw = self.reader, self.raw
         body = r.opt_str(raw, "body")
         is_base64 = r.get(raw, "isBase64Encoded", bool, default=False)
         if is_base64 and body:
@@ -277,7 +283,7 @@ class RestApiV1:
 
     def _caller(self) -> dict[str, Any]:
         """What the gateway says about the call: the client's address and its request id."""
-        r = self._r
+        r = self.reader
         context = r.dict(self.raw, "requestContext")
         return {
             "client_ip": r.get(context, "identity.sourceIp", str, default=None, at="requestContext"),
@@ -285,7 +291,7 @@ class RestApiV1:
         }
 
     def to_events(self) -> list[Event]:
-        r, raw = self._r, self.raw
+        r, raw = self.reader, self.raw
         caller = self._caller()  # read first: its fields are reported before the request's
         return [
             HttpRequest(
@@ -319,7 +325,6 @@ class Alb(RestApiV1):
     request used: ``multiValueHeaders`` only when the target group has multi-value headers on."""
 
     name: ClassVar[str] = "alb"
-    _r: ClassVar[Reader] = Reader(PROVIDER, "alb")
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
@@ -327,12 +332,12 @@ class Alb(RestApiV1):
         return isinstance(context, dict) and "elb" in context
 
     def _path(self) -> str:
-        return decode_path(self._r.str(self.raw, "path"))
+        return decode_path(self.reader.str(self.raw, "path"))
 
     def _query(self) -> Query:
         # ALB passes names and values percent-encoded as the client sent them: rebuild the raw
         # query string and let Query decode it (every repeat kept, in order).
-        r, raw = self._r, self.raw
+        r, raw = self.reader, self.raw
         source = r.opt_dict(raw, "multiValueQueryStringParameters") or r.opt_dict(raw, "queryStringParameters")
         parts = []
         for name, values in source.items():
@@ -344,7 +349,7 @@ class Alb(RestApiV1):
 
     def _caller(self) -> dict[str, Any]:
         """ALB's ``requestContext`` holds only the target group (``elb``): no address, no id."""
-        self._r.dict(self.raw, "requestContext.elb")
+        self.reader.dict(self.raw, "requestContext.elb")
         return {}
 
     def to_response(self, result: DispatchResult) -> Any:

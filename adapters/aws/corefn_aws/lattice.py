@@ -27,17 +27,13 @@ from typing import Any, ClassVar
 from corefn.dispatch import DispatchResult
 from corefn.events import Body, Event, Headers, HttpRequest, Query
 from corefn.events.base import decode_path
-from corefn.payload import Reader
-from corefn_aws._common import PROVIDER
-from corefn_aws.http import LATTICE_CONTEXT, check_base64_body, described_response, result_response
+from corefn_aws.http import LATTICE_CONTEXT, HttpShape, check_base64_body, described_response, result_response
 
 
-class LatticeV1:
+class LatticeV1(HttpShape):
     """VPC Lattice, event structure version 1 (``raw_path`` + ``method``, no ``version``)."""
 
     name: ClassVar[str] = "vpc-lattice"
-    kind: ClassVar[str] = "http"
-    _r: ClassVar[Reader] = Reader(PROVIDER, "vpc-lattice")
     #: (path, query, base64 flag) field names of this version
     fields: ClassVar[tuple[str, str, str]] = ("raw_path", "query_string_parameters", "is_base64_encoded")
 
@@ -45,14 +41,11 @@ class LatticeV1:
     def matches(cls, raw: Any) -> bool:
         return isinstance(raw, dict) and "raw_path" in raw and "method" in raw and "version" not in raw
 
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-
     def _check_context(self) -> None:
         """Version 1 has no ``requestContext``."""
 
     def to_events(self) -> list[Event]:
-        r, raw = self._r, self.raw
+        r, raw = self.reader, self.raw
         path_field, query_field, base64_field = self.fields
         self._check_context()
         path, _, query_text = r.str(raw, path_field).partition("?")
@@ -81,7 +74,6 @@ class LatticeV2(LatticeV1):
     ``http``)."""
 
     name: ClassVar[str] = "vpc-lattice-v2"
-    _r: ClassVar[Reader] = Reader(PROVIDER, "vpc-lattice-v2")
     fields: ClassVar[tuple[str, str, str]] = ("path", "queryStringParameters", "isBase64Encoded")
 
     @classmethod
@@ -93,7 +85,7 @@ class LatticeV2(LatticeV1):
 
     def _check_context(self) -> None:
         """The target group the request came through must be named: it is the signature."""
-        self._r.str(self.raw, f"requestContext.{LATTICE_CONTEXT}")
+        self.reader.str(self.raw, f"requestContext.{LATTICE_CONTEXT}")
 
 
 __all__ = ["LatticeV1", "LatticeV2"]

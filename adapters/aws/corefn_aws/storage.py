@@ -42,6 +42,7 @@ from typing import Any, ClassVar
 
 from corefn.dispatch import DispatchResult
 from corefn.events import Event, StorageEvent, StorageOperation
+from corefn.kit import Failure, PayloadShape
 from corefn.payload import Reader
 from corefn_aws._common import PROVIDER, batch_failures, raise_if_failed, records, signed_record
 
@@ -147,44 +148,44 @@ def looks_like_s3(text: Any) -> bool:
 # ------------------------------------------------------------------------------- direct
 
 
-class S3Notification:
-    """S3 bucket notification delivered straight to Lambda (an asynchronous invocation)."""
+class S3Shape(PayloadShape):
+    """What the S3 shapes share: an asynchronous invocation (direct, EventBridge, SNS) learns of
+    a failure only from an exception, :class:`~corefn_aws._common.RecordsFailedError` chained to
+    the handler's own; the SQS fan-out answers ``batchItemFailures`` instead."""
 
-    name: ClassVar[str] = "s3"
+    provider: ClassVar[str] = PROVIDER
     kind: ClassVar[str] = "storage"
-    _r: ClassVar[Reader] = Reader(PROVIDER, "s3")
-
-    @classmethod
-    def matches(cls, raw: Any) -> bool:
-        return is_notification(raw)
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-
-    def to_events(self) -> list[Event]:
-        return list(notification_events(self._r, self.raw))
+    failure: ClassVar[Failure] = Failure.RAISE
 
     def to_response(self, result: DispatchResult) -> Any:
         raise_if_failed(result)
         return None
 
 
-class S3EventBridge:
+class S3Notification(S3Shape):
+    """S3 bucket notification delivered straight to Lambda (an asynchronous invocation)."""
+
+    name: ClassVar[str] = "s3"
+
+    @classmethod
+    def matches(cls, raw: Any) -> bool:
+        return is_notification(raw)
+
+    def to_events(self) -> list[Event]:
+        return list(notification_events(self.reader, self.raw))
+
+
+class S3EventBridge(S3Shape):
     """S3 events routed through EventBridge (``source == "aws.s3"``); asynchronous too."""
 
     name: ClassVar[str] = "s3-eventbridge"
-    kind: ClassVar[str] = "storage"
-    _r: ClassVar[Reader] = Reader(PROVIDER, "s3-eventbridge")
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
         return isinstance(raw, dict) and raw.get("source") == "aws.s3" and "detail-type" in raw
 
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-
     def to_events(self) -> list[Event]:
-        r, raw = self._r, self.raw
+        r, raw = self.reader, self.raw
         kind = r.str(raw, "detail-type")
         operation = EVENTBRIDGE_OPERATIONS.get(kind)
         if operation is None:
@@ -204,15 +205,11 @@ class S3EventBridge:
             )
         ]
 
-    def to_response(self, result: DispatchResult) -> Any:
-        raise_if_failed(result)
-        return None
-
 
 # ------------------------------------------------------------------------------ wrapped
 
 
-class S3ViaSqs:
+class S3ViaSqs(S3Shape):
     """S3 notifications queued in SQS (directly, or S3 → SNS → SQS without raw delivery, where
     the body is SNS's envelope and the S3 document its ``Message``).
 
@@ -221,8 +218,7 @@ class S3ViaSqs:
     dispatcher's renaming of the bucket)."""
 
     name: ClassVar[str] = "sqs-s3"
-    kind: ClassVar[str] = "storage"
-    _r: ClassVar[Reader] = Reader(PROVIDER, "sqs-s3")
+    failure: ClassVar[Failure] = Failure.PARTIAL
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
@@ -238,11 +234,11 @@ class S3ViaSqs:
         return is_notification(body)
 
     def __init__(self, raw: Any) -> None:
-        self.raw = raw
+        super().__init__(raw)
         self._carrier: dict[int, str] = {}
 
     def to_events(self) -> list[Event]:
-        r = self._r
+        r = self.reader
         events: list[Event] = []
         for i, record in enumerate(records(r, self.raw)):
             at = f"Records[{i}]"
@@ -264,12 +260,10 @@ class S3ViaSqs:
         return batch_failures(failed, result)
 
 
-class S3ViaSns:
+class S3ViaSns(S3Shape):
     """S3 notifications published to an SNS topic and delivered to Lambda by SNS (async)."""
 
     name: ClassVar[str] = "sns-s3"
-    kind: ClassVar[str] = "storage"
-    _r: ClassVar[Reader] = Reader(PROVIDER, "sns-s3")
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
@@ -280,11 +274,8 @@ class S3ViaSns:
         message = sns.get("Message") if isinstance(sns, dict) else None
         return looks_like_s3(message) and is_notification(_json_or_none(message))
 
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-
     def to_events(self) -> list[Event]:
-        r = self._r
+        r = self.reader
         events: list[Event] = []
         for i, record in enumerate(records(r, self.raw)):
             where = f"Records[{i}].Sns.Message"
@@ -293,10 +284,6 @@ class S3ViaSns:
                 raise r.error(where, "is not an S3 notification")
             events.extend(notification_events(r, doc, at=where))
         return events
-
-    def to_response(self, result: DispatchResult) -> Any:
-        raise_if_failed(result)
-        return None
 
 
 def _json_or_none(text: Any) -> Any:

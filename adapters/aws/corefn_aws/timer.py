@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from corefn.dispatch import DispatchResult
 from corefn.events import Event, TimerEvent
-from corefn.payload import Reader
+from corefn.kit import Failure, PayloadShape
 from corefn_aws._common import PROVIDER, raise_if_failed
 
 SOURCES = ("aws.events", "aws.scheduler")
@@ -32,20 +32,20 @@ def _loads(text: str) -> Any:
     return json.loads(text)
 
 
-class ScheduledEvent:
+class ScheduledEvent(PayloadShape):
+    """An asynchronous invocation: Lambda learns of a failure only from an exception."""
+
+    provider: ClassVar[str] = PROVIDER
     name: ClassVar[str] = "eventbridge-schedule"
     kind: ClassVar[str] = "timer"
-    _r: ClassVar[Reader] = Reader(PROVIDER, "eventbridge-schedule")
+    failure: ClassVar[Failure] = Failure.RAISE
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
         return isinstance(raw, dict) and raw.get("detail-type") == "Scheduled Event" and raw.get("source") in SOURCES
 
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-
     def to_events(self) -> list[Event]:
-        r, raw = self._r, self.raw
+        r, raw = self.reader, self.raw
         resources = r.get(raw, "resources", list, default=[])
         name = None
         if resources:
@@ -60,7 +60,7 @@ class ScheduledEvent:
 
     def _detail(self) -> dict[str, Any]:
         """``detail`` as an object, whichever way Scheduler sent it."""
-        r, detail = self._r, self.raw.get("detail")
+        r, detail = self.reader, self.raw.get("detail")
         if isinstance(detail, str):
             detail = r.convert(detail, _loads, "detail", "JSON")
         if detail is None:
