@@ -19,13 +19,14 @@ transaction, so neither schema constrains the other. Three tables:
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import uuid
 from collections.abc import Callable
 from collections.abc import Sequence as Seq
 from pathlib import Path
 from typing import Any
+
+from corefn._sqlite import ThreadLocalSqlite
 
 DB_NAME = "flows.db"
 
@@ -55,24 +56,11 @@ LOG_FIELDS = ("seq", "run", "at", "path", "step", "event", "detail", "seconds")
 FINISHED = ("succeeded", "failed", "timed_out")
 
 
-class FlowStore:
+class FlowStore(ThreadLocalSqlite):
     """Thread-safe access to ``flows.db``: one connection per thread."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self._local = threading.local()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.connect().executescript(SCHEMA)
-
-    def connect(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA busy_timeout=30000")
-            self._local.db = db
-        return db
+        super().__init__(path, SCHEMA)
 
     def _write(self, *statements: tuple[str, tuple[Any, ...]]) -> None:
         """``statements`` in one ``BEGIN IMMEDIATE`` transaction (the write lock up front, so two

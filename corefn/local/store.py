@@ -42,6 +42,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from corefn._sqlite import ThreadLocalSqlite
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -130,24 +132,11 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-class Store:
+class Store(ThreadLocalSqlite):
     """Thread-safe access to ``runtime.db``: one SQLite connection per thread."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self._local = threading.local()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.connect().executescript(SCHEMA)
-
-    def connect(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA busy_timeout=30000")
-            self._local.db = db
-        return db
+        super().__init__(path, SCHEMA)
 
     def transaction(self) -> _Transaction:
         return _Transaction(self.connect())
