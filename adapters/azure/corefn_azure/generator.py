@@ -183,7 +183,7 @@ def _fields(plan: FunctionPlan) -> dict[str, Any]:
 
 
 def plan_app(app: App) -> tuple[list[FunctionPlan], str]:
-    plan = str(app.defaults.provider.get("azure", {}).get("plan", "consumption"))
+    plan = str(app.defaults.provider.get("azure", {}).get("plan", "flex"))
     if plan not in PLANS:
         raise ConfigurationError(f"azure plan must be one of {', '.join(sorted(PLANS))}, got {plan!r}")
     specs = [s for s in app.handlers if s.kind != "invoke"]

@@ -17,7 +17,7 @@ TZ_PAGE = "https://learn.microsoft.com/en-us/azure/azure-functions/functions-bin
 
 def schedule_error(schedule: str, tz: str, options: Mapping[str, str]) -> tuple[str, str] | None:
     """Why the app's plan cannot run ``schedule`` in ``tz`` (and the page saying so), or None."""
-    if tz == "UTC" or options.get("plan", "consumption") in TZ_PLANS:
+    if tz == "UTC" or options.get("plan", "flex") in TZ_PLANS:
         return None
     try:
         with warnings.catch_warnings():
