@@ -8,6 +8,8 @@ holds named *sets* (one region at one date: ``2026-us-east-1``, ``2023-ap-northe
 ``invocations``   calls of the handler (function requests, scheduler events, gateway requests,
                   topic publishes: the row's ``when`` says which triggers it applies to);
 ``gb_seconds``    invocations x duration x memory (GB = 1024 MB, as AWS, Azure and Cloud Run bill);
+                  the billed memory is the smallest of ``memory_sizes`` that fits when the row lists
+                  instance sizes, else the handler's rounded up to ``memory_step`` (``memory_max`` caps it);
 ``vcpu_seconds``  invocations x duration x the vCPU share the memory size gets (``vcpu_by_memory``);
 ``jobs``          one per timer handler a month (Cloud Scheduler bills jobs, not runs);
 ``queue_requests`` one send per message plus one receive and one delete per batch (SQS);

@@ -46,6 +46,7 @@ class PriceRow:
     vcpu_by_memory: tuple[tuple[int, Decimal], ...] = ()
     memory_step: int = 0
     memory_max: int = 0
+    memory_sizes: tuple[int, ...] = ()
     message_bytes: int = 0
     requests_per_message: int = 1
     free_group: str = ""
@@ -64,8 +65,12 @@ class PriceRow:
         return METER_UNITS[self.meter][1]
 
     def billed_memory(self, memory_mb: int) -> int:
-        """The memory a GB-s row bills: rounded up to ``memory_step`` MB, at most ``memory_max``
-        (Azure's Consumption plan bills observed memory in 128 MB steps up to 1,536 MB)."""
+        """The memory a GB-s row bills: the smallest of ``memory_sizes`` that fits (Azure's Flex
+        Consumption bills the instance size it runs on, whatever the function uses), else rounded
+        up to ``memory_step`` MB, at most ``memory_max`` (its legacy Consumption plan bills observed
+        memory in 128 MB steps up to 1,536 MB)."""
+        if self.memory_sizes:
+            return next((size for size in self.memory_sizes if size >= memory_mb), self.memory_sizes[-1])
         step = self.memory_step or 1
         billed = -(-memory_mb // step) * step
         return min(billed, self.memory_max) if self.memory_max else billed
@@ -110,6 +115,7 @@ def _row(cloud: str, set_name: str, name: str, data: Mapping[str, Any]) -> Price
         region=str(data["region"]), date=date.isoformat() if isinstance(date, _dt.date) else str(date),
         note=str(data.get("note", "")), source=str(data.get("source", "")), vcpu_by_memory=tuple(sorted(vcpu)),
         memory_step=int(data.get("memory_step", 0)), memory_max=int(data.get("memory_max", 0)),
+        memory_sizes=tuple(sorted(int(size) for size in data.get("memory_sizes", ()))),
         message_bytes=int(data.get("message_bytes", 0)), requests_per_message=int(data.get("requests_per_message", 1)),
         free_group=str(data.get("free_group", name)),
     )  # fmt: skip

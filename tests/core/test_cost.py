@@ -46,7 +46,7 @@ ROWS: dict[tuple[str, str, str], tuple[str, dict[str, Any], str, str]] = {
     ("aws", "2026-us-east-1", "sns"): ("topic", {}, "1000000", "0.500000"),
     ("azure", "2026-eastus", "compute"): ("invoke", {"azure": {"plan": "consumption"}}, "250000", "4.000000"),
     ("azure", "2026-eastus", "requests"): ("invoke", {"azure": {"plan": "consumption"}}, "1000000", "0.200000"),
-    ("azure", "2026-eastus", "flex_compute"): ("invoke", {"azure": {"plan": "flex"}}, "250000", "6.500000"),
+    ("azure", "2026-eastus", "flex_compute"): ("invoke", {"azure": {"plan": "flex"}}, "500000", "13.000000"),  # on a 512 MB instance
     ("azure", "2026-eastus", "flex_requests"): ("invoke", {"azure": {"plan": "flex"}}, "1000000", "0.400000"),
     ("gcp", "2026-us-central1", "cpu"): ("invoke", {}, "167000", "4.008000"),  # 256 MiB gets 0.167 vCPU
     ("gcp", "2026-us-central1", "memory"): ("invoke", {}, "250000", "0.625000"),
