@@ -193,8 +193,9 @@ class _Completed(BaseAdapter):
 class WarmupShape:
     """Keep-warm pings every provider shares: corefn's own ``{"corefn": "warmup"}`` and the
     ``serverless-plugin-warmup`` form ``{"source": "serverless-plugin-warmup"}``. Adapters put it
-    first in their ``shapes`` so a ping never reaches user code (the seed's cold-start advice:
-    "a ping must short-circuit, not run the logic")."""
+    first in their ``shapes`` so a ping never reaches user code: the plugin's rule is that a
+    function "returns early" on its ping without running its logic
+    (https://github.com/juanjoDiaz/serverless-plugin-warmup#on-the-function-side)."""
 
     name: ClassVar[str] = "warmup"
     kind: ClassVar[str] = "warmup"

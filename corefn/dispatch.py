@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from corefn.errors import ConfigurationError, HttpError, IdempotencyInProgressError, NoHandlerError
 from corefn.events.base import Event
-from corefn.events.http import HttpRequest, HttpResponse, to_response
+from corefn.events.http import HttpRequest, HttpResponse, as_response
 from corefn.idempotency import Guard, guard_for
 from corefn.kinds import BY_NAME, resource_fields
 
@@ -459,7 +459,7 @@ def dispatch_http(app: App, request: HttpRequest, ctx: Context) -> HttpResponse:
 
 def _http_call(spec: HandlerSpec, request: HttpRequest, ctx: Context) -> HttpResponse:
     try:
-        return to_response(call_handler(spec, request, ctx))
+        return as_response(call_handler(spec, request, ctx))
     except HttpError as error:
         body = {"error": error.detail if error.detail is not None else _reason(error.status)}
         return HttpResponse.json(body, error.status, error.headers)

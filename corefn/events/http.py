@@ -95,7 +95,7 @@ class HttpRequest(Event):
 
 class HttpResponse(Record):
     """What an HTTP handler answers. Handlers may also return ``str`` (text/plain), ``bytes``
-    (application/octet-stream), a dict or list (JSON) or ``None`` (204); see :func:`to_response`.
+    (application/octet-stream), a dict or list (JSON) or ``None`` (204); see :func:`as_response`.
 
     ``body`` takes the same values, so ``HttpResponse(201, {"location": url}, {"id": 7})`` works:
     ``bytes`` (or ``bytearray`` / ``memoryview``) as is; ``str`` as UTF-8, ``text/plain`` unless
@@ -191,8 +191,9 @@ def _body_bytes(body: Any) -> tuple[bytes, str | None]:
     )
 
 
-def to_response(result: Any) -> HttpResponse:
-    """Normalise what an HTTP handler returned."""
+def as_response(result: Any) -> HttpResponse:
+    """What an HTTP handler returned, as an :class:`HttpResponse`. (A payload shape's
+    ``to_response`` is another step: it writes a dispatch result in its provider's form.)"""
     if isinstance(result, HttpResponse):
         return result
     if result is None:

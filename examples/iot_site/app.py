@@ -1,4 +1,4 @@
-"""The seed's IoT device-management site, moved to functions (its whole To-Be architecture) in
+"""An IoT device-management site, moved to functions (its whole To-Be architecture) in
 one plain module: no cloud SDK, the same code on every cloud and on ``corefn run``.
 
 ==========================================  ===============================================

@@ -134,7 +134,7 @@ def test_queue_messages_retry_then_poison_through_the_generated_function(
         assert peeked == {"aGVsbG8=", "ZmFpbA=="}
 
         max_dequeue = _max_dequeue_count(Path(function_app.__file__).parent)
-        assert max_dequeue == 5  # the seed's rule, written explicitly by the generator
+        assert max_dequeue == 5  # Queue Storage's default, written explicitly by the generator
         errors = _host_queue_loop(queue, poison, _fn(function_app, "take_order"), max_dequeue)
 
         assert len(errors) == max_dequeue and all(str(e) == "order rejected" for e in errors)

@@ -19,7 +19,7 @@ from corefn.events import (
     parse_time,
 )
 from corefn.events.base import Headers, LazyMap, Query, format_time
-from corefn.events.http import to_response
+from corefn.events.http import as_response
 
 
 def test_events_are_frozen_and_slotted() -> None:
@@ -152,13 +152,13 @@ def test_json_forms_have_the_contract_fields() -> None:
     ],
 )
 def test_handler_results_become_responses(result: object, status: int, content_type: str, body: bytes) -> None:
-    response = to_response(result)
+    response = as_response(result)
     assert (response.status, response.content_type, response.body) == (status, content_type, body)
 
 
 def test_unsupported_result_is_a_clear_error() -> None:
     with pytest.raises(TypeError, match="return HttpResponse"):
-        to_response(object())
+        as_response(object())
 
 
 def test_binary_response_is_not_text() -> None:

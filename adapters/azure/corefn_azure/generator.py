@@ -25,9 +25,11 @@ app's ``defaults`` for app-wide ones):
   time zones (see :mod:`corefn_azure._schedule`).
 
 Retries: ``host.json`` sets ``extensions.queues.maxDequeueCount`` explicitly (``max_attempts`` or
-the seed's 5): after that many failed deliveries Queue Storage moves the message to
-``<queue>-poison`` and the blob trigger writes to ``webjobs-blobtrigger-poison``. It is one setting
-per app, so queue and blob handlers that ask for different ``max_attempts`` are refused.
+Queue Storage's own default of 5:
+https://learn.microsoft.com/en-us/azure/azure-functions/functions-bindings-storage-queue#host-json).
+After that many failed deliveries Queue Storage moves the message to ``<queue>-poison`` and the
+blob trigger writes to ``webjobs-blobtrigger-poison``. It is one setting per app, so queue and
+blob handlers that ask for different ``max_attempts`` are refused.
 """
 
 from __future__ import annotations

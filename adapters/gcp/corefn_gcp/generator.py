@@ -5,7 +5,7 @@ One deployed function per declared handler (two or more for a storage handler wa
 operations: an Eventarc trigger filters on one event type), each with its own target in
 ``main.py``. The plan is built first as frozen data (:class:`Function`), then rendered.
 
-Triggers per kind (the Google column of the seed's trigger table)::
+Triggers per kind (https://cloud.google.com/functions/docs/calling)::
 
     http      --trigger-http --allow-unauthenticated (API keys and auth=Jwt tokens are checked by
               corefn); provider={"gcp": {"iam": True}}: --no-allow-unauthenticated, so Cloud Run's
@@ -48,7 +48,7 @@ from corefn_gcp.storage import CLOUD_EVENT_PREFIX, OPERATIONS
 from corefn_gcp.timer import TIMER_HEADER
 
 RUNTIME = "python311"
-WARM_SCHEDULE = "*/5 * * * *"  # the seed's cold-start advice: ping every 5 minutes
+WARM_SCHEDULE = "*/5 * * * *"  # ping every 5 minutes; min instances keep one warm for a fee: https://cloud.google.com/functions/docs/configuring/min-instances
 MIN_ATTEMPTS, MAX_ATTEMPTS = 5, 100  # Pub/Sub's bounds for --max-delivery-attempts
 
 #: corefn storage operation → the 2nd gen CloudEvent type (derived from the adapter's own table)

@@ -114,7 +114,8 @@ def serve_background(data: Any, context: Any, app_ref: str | None, handler: str)
 
 def serve_invoke(request: flask.Request, app_ref: str | None, handler: str) -> flask.Response:
     """Direct invocation (``gcloud functions call NAME --data JSON``): the JSON body is the
-    payload, the handler's result the JSON answer. GCP has no native invoke (the seed's "-")."""
+    payload, the handler's result the JSON answer. Cloud Functions has no invoke of its own: ``gcloud
+    functions call`` posts to the HTTP trigger (https://cloud.google.com/sdk/gcloud/reference/functions/call)."""
     app = _app(app_ref)
     try:
         payload = json.loads(request.get_data() or b"null")
