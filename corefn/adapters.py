@@ -1,14 +1,15 @@
 """The adapter plugin interface, and the registry that finds providers without knowing them.
 
-A provider is an :class:`Adapter`: a name and an ordered list of :class:`Shape` classes, one
-small class per payload shape (Mangum's design). A shape recognises its payload with a cheap,
+A provider is a :class:`~corefn.kit.Provider` value (:mod:`corefn.kit.provider`): a name and an
+ordered list of :class:`Shape` classes, one small class per payload shape (Mangum's design), plus
+the optional steps it declares. A shape recognises its payload with a cheap,
 structural ``matches`` (the provider's *signature*: ``Records[].eventSource == "aws:sqs"``,
 CloudEvents ``specversion``, ``__ow_method``), then reads it with ``to_events`` and answers with
 ``to_response``. Recognition is explicit and ordered: the first shape whose signature matches
 owns the payload, and if it then finds a field missing that is an
 :class:`~corefn.errors.EventShapeError`, never a fall-through to another shape or to "invoke".
 
-An adapter may also complete each event from the deployment (:meth:`Adapter.bind`: the queue an
+An adapter may also complete each event from the deployment (its bind step: the queue an
 Azure binding object came from, a Pub/Sub message read as the stream its handler declared):
 :func:`handle` runs that step for every entry point and for :func:`corefn.testing.call`, so
 there is one delivery flow.
@@ -34,158 +35,26 @@ from __future__ import annotations
 
 import importlib
 import time
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from corefn.errors import ConfigurationError, EventShapeError, PayloadError, UnrecognizedPayloadError, WrongCloudError
 from corefn.events.base import Event
 from corefn.events.invoke import InvokeEvent
+from corefn.kit.provider import Provider, Shape, Target, as_provider, load_sample
+
+__all__ = [
+    "ENTRY_POINT_GROUP", "Parsed", "Provider", "Shape", "Target", "WarmupShape", "all_adapters", "deadline_in", "deliver",
+    "find_shape", "get_adapter", "handle", "installed_clouds", "internal_error", "load_sample", "parse", "read",
+    "register", "shape_named", "unregister",
+]  # fmt: skip
 
 if TYPE_CHECKING:
     from corefn.app import App
     from corefn.context import Context
     from corefn.dispatch import DispatchResult
-    from corefn.specs import HandlerSpec
 
 ENTRY_POINT_GROUP = "corefn.adapters"
-
-
-@runtime_checkable
-class Shape(Protocol):
-    """One payload shape of one provider (``sqs``, ``apigw-v2``, ``eventgrid-blob``, ...).
-
-    ``kind`` is the corefn event kind it produces, or ``"warmup"`` for keep-warm pings, whose
-    ``to_events`` returns no event and whose response is sent without running user code.
-    """
-
-    name: ClassVar[str]
-    kind: ClassVar[str]
-
-    @classmethod
-    def matches(cls, raw: Any) -> bool:
-        """Whether ``raw`` carries this shape's signature. Cheap, and never raises."""
-        ...
-
-    def __init__(self, raw: Any) -> None: ...
-
-    def to_events(self) -> list[Event]:
-        """The payload as corefn events; raises EventShapeError naming the bad field."""
-        ...
-
-    def to_response(self, result: DispatchResult) -> Any:
-        """What the provider expects back after dispatch (an HTTP response dict, a partial batch
-        failure report, ``None``, ...). Raise here to make the provider retry a whole batch."""
-        ...
-
-
-class Target:
-    """Whom one delivery is for, as far as the deployment says: the ``app``, the handler the
-    function was deployed for (``spec``, from the pin; ``None`` when events are routed by their
-    resource name) and the deploy step's physical → logical resource ``names``.
-
-    Built once per delivery by :func:`handle` and given to :meth:`Adapter.bind`."""
-
-    __slots__ = ("app", "spec", "names")
-
-    def __init__(self, app: App, spec: HandlerSpec | None, names: Mapping[str, str]) -> None:
-        self.app = app
-        self.spec = spec
-        self.names = names
-
-    def logical(self, physical: str | None) -> str | None:
-        """The app's name for a resource the provider named ``physical``."""
-        return None if physical is None else self.names.get(physical, physical)
-
-
-@runtime_checkable
-class Adapter(Protocol):
-    """A provider. ``shapes`` is ordered: the most specific signatures first.
-
-    ``bind`` and ``sample`` are optional: :class:`BaseAdapter` gives them a default, so an
-    adapter class that subclasses it writes only what its provider needs, and the registry gives
-    an adapter that lacks them the same defaults once, when it loads it (:func:`checked`). The
-    delivery path then calls every member without probing."""
-
-    name: str
-    shapes: Sequence[type[Shape]]
-
-    def generate(self, app: App, app_ref: str) -> Mapping[str, str | bytes]:
-        """The provider's deployable entry point and configuration for ``app`` (imported as
-        ``app_ref``), as relative path → file content. Raise NotImplementedError if the adapter
-        generates nothing."""
-        ...
-
-    def bind(self, event: Event, target: Target) -> Event:
-        """``event`` completed from what the deployment knows and the payload does not say (the
-        queue a binding object came from, a timer's schedule), or converted to the kind the
-        pinned handler declared (a Pub/Sub message for a stream handler). Runs on every event
-        of a delivery, after reading and before dispatch; returns ``event`` itself when there is
-        nothing to add. Raise :class:`~corefn.errors.ConfigurationError` for a declaration the
-        event cannot be delivered to."""
-        ...
-
-    def sample(self, trigger: str) -> Any:
-        """A realistic payload for ``corefn event CLOUD TRIGGER``; ConfigurationError when the
-        adapter has none for ``trigger``."""
-        ...
-
-    # Optional, looked up with getattr outside the delivery path:
-    #   dead_letters(where) -> corefn.deadletters.DeadLetterQueue: the cloud's dead-letter queue
-    #       named by `where` (--queue / --subscription), for `corefn dead APP ... --cloud CLOUD`.
-    #   compile_policy(...): see corefn.policy.
-
-
-class BaseAdapter:
-    """The defaults of :class:`Adapter`'s optional members: adapters subclass it and override
-    what their provider needs (the kit's one base class, no deeper hierarchy)."""
-
-    name: str
-    shapes: Sequence[type[Shape]]
-
-    def generate(self, app: App, app_ref: str) -> Mapping[str, str | bytes]:
-        raise NotImplementedError(f"the {self.name} adapter generates no deployment")
-
-    def bind(self, event: Event, target: Target) -> Event:
-        """Nothing to add: the payload names its resource and says its kind."""
-        return event
-
-    def sample(self, trigger: str) -> Any:
-        raise ConfigurationError(f"the {self.name} adapter provides no sample payloads")
-
-
-def checked(adapter: Any) -> Adapter:
-    """``adapter`` with every member of :class:`Adapter`: as it is when it has them all (a
-    :class:`BaseAdapter` subclass does), else wrapped so that the optional ones it lacks get
-    :class:`BaseAdapter`'s defaults. The registry calls this once per adapter it loads, so the
-    delivery path calls every member without probing. Lacking ``name``, ``shapes`` or
-    ``generate`` is a ConfigurationError."""
-    if isinstance(adapter, Adapter):
-        return adapter
-    missing = [m for m in ("name", "shapes", "generate") if not hasattr(adapter, m)]
-    if missing:
-        raise ConfigurationError(f"{type(adapter).__name__} is not a corefn adapter: it lacks {', '.join(missing)}")
-    return _Completed(adapter)
-
-
-class _Completed(BaseAdapter):
-    """An adapter written without some optional members, given :class:`BaseAdapter`'s defaults
-    for them (looked up once, here)."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self.shapes = inner.shapes
-        self.generate = inner.generate  # type: ignore[method-assign]
-        for member in ("bind", "sample"):
-            if hasattr(inner, member):
-                setattr(self, member, getattr(inner, member))
-
-    def __getattr__(self, name: str) -> Any:
-        """Any other member the adapter has (``dead_letters``, ``compile_policy``, ...)."""
-        if name == "inner":  # not set yet (copy, pickle): no recursion
-            raise AttributeError(name)
-        return getattr(self.inner, name)
-
 
 # ---------------------------------------------------------------------------- warm-up pings
 
@@ -216,13 +85,13 @@ class WarmupShape:
 
 # --------------------------------------------------------------------------------- registry
 
-_registered: list[Adapter] = []  # user-supplied adapters, consulted first
-_loaded: dict[str, Adapter] = {}
+_registered: list[Provider] = []  # user-supplied adapters, consulted first
+_loaded: dict[str, Provider] = {}
 
 
-def register(adapter: Adapter) -> None:
+def register(adapter: Provider) -> None:
     """Add an adapter ahead of the installed ones (tests, custom payload sources)."""
-    adapter = checked(adapter)
+    adapter = as_provider(adapter, "the adapter given to register()")
     _registered.insert(0, adapter)
     _loaded[adapter.name] = adapter
 
@@ -232,7 +101,7 @@ def unregister(name: str) -> None:
     _loaded.pop(name, None)
 
 
-def get_adapter(name: str) -> Adapter:
+def get_adapter(name: str) -> Provider:
     """The adapter called ``name``: registered, then module ``corefn_<name>``, then entry points."""
     found = _loaded.get(name)
     if found is not None:
@@ -240,6 +109,7 @@ def get_adapter(name: str) -> Adapter:
     try:
         module = importlib.import_module(f"corefn_{name}")
         found = getattr(module, "adapter", None)
+        found = None if found is None else as_provider(found, f"corefn_{name}.adapter")
     except ImportError as exc:
         if exc.name not in (f"corefn_{name}", None):
             raise  # the adapter exists but one of its own imports failed: say so
@@ -249,12 +119,12 @@ def get_adapter(name: str) -> Adapter:
     if found is None:
         known = installed_clouds()
         raise ConfigurationError(f"unknown cloud {name!r}; installed adapters: {', '.join(known)}")
-    _loaded[name] = found = checked(found)
+    _loaded[name] = found
     return found
 
 
-def _entry_points() -> dict[str, Adapter]:
-    cached: dict[str, Adapter] | None = getattr(_entry_points, "_cached", None)
+def _entry_points() -> dict[str, Provider]:
+    cached: dict[str, Provider] | None = getattr(_entry_points, "_cached", None)
     if cached is None:
         from importlib.metadata import entry_points
 
@@ -264,7 +134,7 @@ def _entry_points() -> dict[str, Adapter]:
                 cached[ep.name] = _loaded[ep.name]
                 continue
             try:
-                cached[ep.name] = checked(ep.load())
+                cached[ep.name] = as_provider(ep.load(), f"entry point {ep.name} = {ep.value}")
             except (ImportError, AttributeError, ConfigurationError):  # a broken or half-installed adapter claims nothing
                 continue
         _entry_points._cached = cached  # type: ignore[attr-defined]
@@ -287,9 +157,9 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def all_adapters() -> list[Adapter]:
+def all_adapters() -> list[Provider]:
     """Registered adapters first, then every installed one, each once."""
-    seen: dict[str, Adapter] = {a.name: a for a in _registered}
+    seen: dict[str, Provider] = {a.name: a for a in _registered}
     for name, adapter in _entry_points().items():
         seen.setdefault(name, adapter)
     return list(seen.values())
@@ -318,7 +188,7 @@ class Parsed:
         return self.shape is not None and self.shape.kind == "warmup"
 
 
-def find_shape(adapter: Adapter, raw: Any) -> type[Shape] | None:
+def find_shape(adapter: Provider, raw: Any) -> type[Shape] | None:
     for shape in adapter.shapes:
         if shape.matches(raw):
             return shape
@@ -370,7 +240,7 @@ def parse(raw: Any, cloud: str | None = None, shape: str | None = None) -> Parse
 
 
 def handle(
-    adapter: Adapter,
+    adapter: Provider,
     app: App,
     raw: Any,
     ctx: Context,
@@ -385,7 +255,7 @@ def handle(
 
     1. The shape: the one the entry point knows (``shape``), else detected.
     2. Warm-up pings are answered without running user code.
-    3. Each event goes through :meth:`Adapter.bind` with the :class:`Target`: the pinned
+    3. Each event goes through its bind step with the :class:`Target`: the pinned
        handler (``pinned``, else ``COREFN_HANDLER``) and the resource ``names`` (else
        ``COREFN_NAMES``).
     4. Dispatch, then the shape's answer in the provider's form; an HTTP delivery always gets
@@ -410,7 +280,7 @@ def handle(
 
 
 def deliver(
-    adapter: Adapter,
+    adapter: Provider,
     app: App,
     raw: Any,
     ctx: Context,
@@ -467,26 +337,13 @@ def internal_error(ctx: Context, error: BaseException) -> DispatchResult:
     return DispatchResult([], HttpResponse.json(body, 500))
 
 
-def shape_named(adapter: Adapter, name: str) -> type[Shape]:
+def shape_named(adapter: Provider, name: str) -> type[Shape]:
     """The shape ``name`` of ``adapter`` (what ``--shape`` and generated entry points name)."""
     named = next((s for s in adapter.shapes if s.name == name), None)
     if named is None:
         names = ", ".join(s.name for s in adapter.shapes)
         raise ConfigurationError(f"{adapter.name} has no shape {name!r}; its shapes: {names}")
     return named
-
-
-def load_sample(package: str, cloud: str, trigger: str) -> Any:
-    """A fresh copy of ``<package>/<trigger>.json``: the realistic payload an adapter ships for
-    ``corefn event CLOUD TRIGGER`` (and for users who want a starting point to edit)."""
-    import json
-    from importlib import resources
-
-    folder = resources.files(package)
-    available = sorted(p.name[: -len(".json")] for p in folder.iterdir() if p.name.endswith(".json"))
-    if trigger not in available:
-        raise ConfigurationError(f"no {cloud} sample for {trigger!r}; samples: {', '.join(available)}")
-    return json.loads(folder.joinpath(f"{trigger}.json").read_text(encoding="utf-8"))
 
 
 def deadline_in(milliseconds: float | None) -> float | None:

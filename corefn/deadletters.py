@@ -6,9 +6,9 @@ each queue object carries :attr:`DeadLetterQueue.supports`, operation → ``None
 reason it is not (e.g. SQS has no "read one message by id": ``ReceiveMessage`` hands out whatever
 messages it picks and hides them for the visibility timeout).
 
-An adapter offers the hook as an optional method ``dead_letters(where: Mapping[str, str]) ->
-DeadLetterQueue`` on its :class:`~corefn.adapters.Adapter` object (looked up with ``getattr``,
-like ``sample``); ``where`` holds the CLI's ``--queue`` / ``--subscription`` / ``--to`` values.
+An adapter offers the hook as its :class:`~corefn.kit.Provider`'s optional ``dead_letters``
+step, ``(where: Mapping[str, str]) -> DeadLetterQueue`` (None: not offered); ``where`` holds the
+CLI's ``--queue`` / ``--subscription`` / ``--to`` values.
 The core imports no adapter: :func:`open_dead_letters` goes through the adapter registry.
 """
 
@@ -85,9 +85,7 @@ def open_dead_letters(cloud: str, where: Mapping[str, str]) -> DeadLetterQueue:
     """The dead-letter queue ``where`` names on ``cloud``, through the adapter's optional hook."""
     from corefn.adapters import get_adapter
 
-    adapter = get_adapter(cloud)
-    hook = getattr(adapter, "dead_letters", None)
+    hook = get_adapter(cloud).dead_letters
     if hook is None:
         raise ConfigurationError(f"the {cloud} adapter offers no dead-letter operations")
-    queue: DeadLetterQueue = hook(where)
-    return queue
+    return hook(where)

@@ -63,12 +63,11 @@ class CloudFacts:
 
 
 def facts_package(cloud: str) -> str:
-    """The package holding ``cloud``'s facts: the adapter's ``facts`` attribute when it declares one,
-    else ``corefn_<cloud>.facts`` (the convention every built-in adapter follows)."""
+    """The package holding ``cloud``'s facts: its Provider's ``facts`` (``corefn_<cloud>.facts``
+    unless the adapter names another)."""
     from corefn.adapters import get_adapter
 
-    declared = getattr(get_adapter(cloud), "facts", None)
-    return declared if isinstance(declared, str) else f"corefn_{cloud}.facts"
+    return get_adapter(cloud).facts
 
 
 def load(cloud: str) -> CloudFacts:

@@ -249,8 +249,7 @@ def compile_policies(app: App, cloud: str) -> dict[str, CompiledPolicy]:
     policy)``); an adapter without one has not been taught retry policies yet."""
     from corefn.adapters import get_adapter
 
-    adapter = get_adapter(cloud)
-    compile_one = getattr(adapter, "compile_policy", None)
+    compile_one = get_adapter(cloud).compile_policy
     if compile_one is None:
         raise NotImplementedError(f"the {cloud} adapter does not compile retry policies yet")
     return {spec.name: compile_one(app, retry_policy(app, spec)) for spec in app.handlers}

@@ -38,7 +38,7 @@ def write_bundle(app_ref: str, cloud: str, out: Path) -> list[Path]:
     from corefn.bundle import vendored_files, write_vendored
     from corefn.loader import load_app
 
-    root = getattr(get_adapter(cloud), "bundle_root", None)
+    root = get_adapter(cloud).bundle_root
     if root is None:
         click.echo(f"corefn deploy: {cloud}: warning: this adapter does not bundle yet: its requirements name corefn, "
                    "which the cloud's build cannot install from PyPI", err=True)  # fmt: skip

@@ -71,7 +71,7 @@ def compile_all(app: Any, clouds: list[str]) -> dict[str, Any]:
             if cloud == "local":
                 entry["clouds"][cloud] = local(policy, spec)
                 continue
-            compile_one = getattr(get_adapter(cloud), "compile_policy", None)
+            compile_one = get_adapter(cloud).compile_policy
             if compile_one is None:
                 entry["clouds"][cloud] = {
                     "settings": None, "notes": [f"the {cloud} adapter does not compile retry policies yet: its deployment uses the platform's defaults"],

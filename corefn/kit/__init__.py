@@ -1,5 +1,6 @@
-"""The adapter kit: what a provider's package imports from corefn to read its payloads (this
-module) and to write its sink backends (:mod:`corefn.kit.sinks`). Everything here is public and
+"""The adapter kit: what a provider's package imports from corefn to declare itself
+(:class:`Provider`, :mod:`corefn.kit.provider`), to read its payloads (this module) and to write
+its sink backends (:mod:`corefn.kit.sinks`). Everything here is public and
 stable; every other module an adapter could reach (``corefn.sinks._errors``, ``corefn.dispatch``
 ...) is private to corefn and may change (httpx's split: private internals, a curated surface).
 
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from corefn.dispatch import raise_first_failure
 from corefn.errors import EventShapeError
 from corefn.events.base import Event
+from corefn.kit.provider import Generator, Provider, Shape, Target, lazy, load_sample
 from corefn.payload import Reader
 
 if TYPE_CHECKING:
@@ -89,4 +91,7 @@ class PayloadShape:
         return raise_first_failure(result)
 
 
-__all__ = ["EventShapeError", "Failure", "PayloadShape", "Reader", "raise_first_failure"]
+__all__ = [
+    "EventShapeError", "Failure", "Generator", "PayloadShape", "Provider", "Reader", "Shape", "Target", "lazy", "load_sample",
+    "raise_first_failure",
+]  # fmt: skip

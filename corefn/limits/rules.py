@@ -215,14 +215,20 @@ def flow_payload(t: Target) -> Iterator[Finding]:
 
 
 def adapter_hook(cloud: str, name: str) -> Callable[..., Any] | None:
-    """A function the adapter's ``corefn_<cloud>.limits`` module offers the check (the adapter's own
-    translations, such as its cron converter), or None when it offers none. Imported by name, as
-    :func:`corefn.facts.facts_package` finds facts, so the core never imports an adapter."""
+    """A function the adapter's limits module (its Provider's ``limits``, ``corefn_<cloud>.limits``
+    by default) offers the check (the adapter's own translations, such as its cron converter), or
+    None when it offers none. Imported by name, as :func:`corefn.facts.facts_package` finds facts,
+    so the core never imports an adapter."""
     import importlib
 
+    from corefn.adapters import get_adapter
+
+    where = get_adapter(cloud).limits
     try:
-        module = importlib.import_module(f"corefn_{cloud}.limits")
-    except ModuleNotFoundError:
+        module = importlib.import_module(where)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and not where.startswith(exc.name):
+            raise  # the module exists but one of its own imports failed: say so
         return None
     hook = getattr(module, name, None)
     return hook if callable(hook) else None

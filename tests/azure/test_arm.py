@@ -23,9 +23,10 @@ import pytest
 from corefn.app import App
 from corefn.loader import load_app
 from corefn.policy import compile_policies
+from corefn_azure import adapter
 from corefn_azure._arm import app_groups, needs_of
 from corefn_azure._roles import HOST_ROLES
-from corefn_azure.generator import generate, plan_app
+from corefn_azure.generator import plan
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = Path(__file__).resolve().parent / "schemas" / "arm"
@@ -147,7 +148,7 @@ CASES = _apps()
 def case(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> tuple[App, dict[str, Any], dict[str, Any] | None, str]:
     monkeypatch.chdir(ROOT)
     _, app, ref = request.param
-    files = generate(app, ref)
+    files = adapter.generate(app, ref)
     second = json.loads(str(files["eventgrid.json"])) if "eventgrid.json" in files else None
     return app, json.loads(str(files["azuredeploy.json"])), second, str(files["function_app.py"])
 
@@ -161,7 +162,7 @@ def test_templates_validate_against_microsofts_schemas(case: Any) -> None:
 
 def test_the_validator_catches_a_wrong_property() -> None:
     app = load_app(EXAMPLES[0]) if False else full_app()
-    main = json.loads(str(generate(app, "full:app")["azuredeploy.json"]))
+    main = json.loads(str(adapter.generate(app, "full:app")["azuredeploy.json"]))
     broken = json.loads(json.dumps(main))
     site = next(r for r in broken["resources"] if r["type"] == "Microsoft.Web/sites")
     site["properties"]["httpsOnly"] = "sometimes"
@@ -205,7 +206,7 @@ def test_settings_hold_no_key_and_every_sink(case: Any) -> None:
 
 def test_each_app_gets_exactly_its_handlers_roles(case: Any) -> None:
     app, main, _, _ = case
-    functions, _ = plan_app(app)
+    functions = plan(app, "full:app").functions
     specs = {s.name: s for s in app.handlers}
     declared = {json.dumps(r["name"]) for r in main["resources"]}
     by_app: dict[str, set[tuple[str, str, str]]] = {}
@@ -236,7 +237,7 @@ def test_least_privilege_in_the_iot_site(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_compiled_policy_is_what_the_files_say(monkeypatch: pytest.MonkeyPatch) -> None:
     app = full_app()
-    files = generate(app, "full:app")
+    files = adapter.generate(app, "full:app")
     compiled = compile_policies(app, "azure")
     main = json.loads(str(files["azuredeploy.json"]))
     second = json.loads(str(files["eventgrid.json"]))
@@ -259,7 +260,7 @@ def test_compiled_policy_is_what_the_files_say(monkeypatch: pytest.MonkeyPatch) 
 
 def test_service_bus_subscriptions_and_the_lease_container_are_created() -> None:
     app = full_app()
-    main = json.loads(str(generate(app, "full:app")["azuredeploy.json"]))
+    main = json.loads(str(adapter.generate(app, "full:app")["azuredeploy.json"]))
     compiled = compile_policies(app, "azure")
     topic = next(r for r in main["resources"] if r["type"] == "Microsoft.ServiceBus/namespaces/topics")
     (subscription,) = topic["resources"]
@@ -275,5 +276,5 @@ def test_host_json_dequeue_count_is_the_compiled_one() -> None:
     @app.queue("jobs", max_attempts=0)
     def work(msg: Any) -> None: ...
 
-    host = json.loads(str(generate(app, "q:app")["host.json"]))
+    host = json.loads(str(adapter.generate(app, "q:app")["host.json"]))
     assert host["extensions"]["queues"]["maxDequeueCount"] == compile_policies(app, "azure")["work"].settings["maxDequeueCount"] == 2016

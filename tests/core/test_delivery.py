@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -16,9 +15,12 @@ import pytest
 from click.testing import CliRunner
 
 from corefn import App, testing
-from corefn.adapters import BaseAdapter, Target, checked, get_adapter, register, unregister
+from corefn.adapters import get_adapter, register, unregister
+from corefn.deadletters import open_dead_letters
 from corefn.errors import ConfigurationError, WrongCloudError
 from corefn.events import Event, HttpResponse, InvokeEvent, QueueMessage, StreamRecord, TimerEvent, TopicMessage
+from corefn.kit import Provider, Target, lazy
+from corefn.policy import compile_policies, retry_policy
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 
@@ -101,7 +103,7 @@ def test_inspect_output_does_not_depend_on_the_deployment_settings(tmp_path: Pat
     assert runner.invoke(main, ["inspect", path], env={"COREFN_NAMES": "not json"}).output == plain.output
 
 
-# --------------------------------------------------------------------- the Adapter protocol
+# ----------------------------------------------------------------------- the Provider value
 
 
 class _Echo:
@@ -122,42 +124,64 @@ class _Echo:
         return result.value()
 
 
-class _OldStyle:
-    """An adapter written before ``bind`` and ``sample`` existed."""
-
-    name = "old-style"
-    shapes: Sequence[Any] = (_Echo,)
-
-    def generate(self, app: App, app_ref: str) -> Mapping[str, str | bytes]:
-        return {}
-
-
-def test_optional_members_have_defaults_and_required_ones_are_checked() -> None:
+def test_a_provider_declaring_only_name_and_shapes_gets_every_default() -> None:
     app = App("echo")
     app.invoke("echo")(lambda event: event.payload * 2)
-    register(_OldStyle())
+    bare = Provider("bare", (_Echo,))
+    register(bare)
     try:
-        assert testing.call(app, {"echo": 21}, cloud="old-style") == 42  # bind: BaseAdapter's default
+        assert testing.call(app, {"echo": 21}, cloud="bare") == 42  # bind: nothing to add
         with pytest.raises(ConfigurationError, match="no sample payloads"):
-            get_adapter("old-style").sample("queue")
+            get_adapter("bare").sample("queue")
+        with pytest.raises(NotImplementedError, match="generates no deployment"):
+            get_adapter("bare").generate(app, "echo:app")
+        with pytest.raises(NotImplementedError, match="does not compile retry policies"):
+            compile_policies(app, "bare")
+        with pytest.raises(ConfigurationError, match="offers no dead-letter operations"):
+            open_dead_letters("bare", {})
     finally:
-        unregister("old-style")
-    with pytest.raises(ConfigurationError, match="lacks shapes"):
-        checked(type("Nameless", (), {"name": "x", "generate": lambda self, a, r: {}})())
+        unregister("bare")
+    assert bare.bundle_root is None  # corefn deploy warns that it does not bundle
+    assert (bare.facts, bare.limits) == ("corefn_bare.facts", "corefn_bare.limits")
 
-    class Doubling(BaseAdapter):
-        name = "doubling"
+
+def test_an_object_that_is_not_a_provider_is_refused_with_what_to_write() -> None:
+    class OldStyle:  # an adapter class of before the kit
+        name = "old-style"
         shapes = (_Echo,)
 
-        def bind(self, event: Event, target: Target) -> Event:
-            assert target.spec is not None and target.spec.name == "echo"  # the pin, resolved once
-            return event.replace(payload=event.payload * 10)  # type: ignore[attr-defined,no-any-return]
+    with pytest.raises(ConfigurationError, match=r"not a corefn adapter: make it corefn.kit.Provider"):
+        register(OldStyle())  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="needs a name"):
+        Provider("", (_Echo,))
 
-    register(Doubling())
+
+def test_the_bind_step_gets_the_pinned_handler_once() -> None:
+    app = App("echo")
+    app.invoke("echo")(lambda event: event.payload * 2)
+
+    def bind(event: Event, target: Target) -> Event:
+        assert target.spec is not None and target.spec.name == "echo"  # the pin, resolved once
+        return event.replace(payload=event.payload * 10)  # type: ignore[attr-defined,no-any-return]
+
+    register(Provider("doubling", (_Echo,), bind=bind))
     try:
         assert testing.call(app, {"echo": 2}, cloud="doubling", pinned="echo") == 40
     finally:
         unregister("doubling")
+
+
+def test_lazy_steps_import_their_module_on_first_call_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    if "corefn_aws.policy" in sys.modules:  # restored after the test: others hold the first copy
+        monkeypatch.delitem(sys.modules, "corefn_aws.policy")
+    step = lazy("corefn_aws.policy", "compile_policy")
+    assert "corefn_aws.policy" not in sys.modules and step.__name__ == "compile_policy"
+    app = App("lazy")
+    app.queue("jobs", name="jobs")(lambda event: None)
+    compiled = step(app, retry_policy(app, app.handler("jobs")))
+    assert "corefn_aws.policy" in sys.modules and compiled.cloud == "aws"
 
 
 def test_wrong_cloud_messages_read_as_english() -> None:

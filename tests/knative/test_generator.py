@@ -16,7 +16,8 @@ import pytest
 
 from corefn.errors import ConfigurationError
 from corefn.loader import load_app
-from corefn_knative.generator import generate, k8s_name, manifests
+from corefn_knative import adapter
+from corefn_knative.generator import k8s_name, manifests
 
 HERE = Path(__file__).parent
 APP_REF = str(HERE / "sample_app.py") + ":app"
@@ -149,7 +150,7 @@ def test_feeds_filters_and_delivery_follow_the_declarations() -> None:
 
 def test_no_secret_value_is_ever_written_and_the_readme_says_how_to_create_it() -> None:
     app = load_app(APP_REF)
-    files = generate(app, APP_REF)
+    files = adapter.generate(app, APP_REF)
     assert not any('"kind": "Secret"' in str(text) for text in files.values())
     readme = str(files["README.md"])
     assert "kubectl create secret generic kn-test-secrets" in readme and "--from-literal=COREFN_SINK_REPORTS=" in readme
@@ -164,7 +165,7 @@ def test_no_secret_value_is_ever_written_and_the_readme_says_how_to_create_it() 
 
 def test_the_generated_script_is_valid_bash(tmp_path: Path) -> None:
     script = tmp_path / "codeengine.sh"
-    script.write_text(str(generate(load_app(APP_REF), APP_REF)["codeengine.sh"]))
+    script.write_text(str(adapter.generate(load_app(APP_REF), APP_REF)["codeengine.sh"]))
     assert subprocess.run(["bash", "-n", str(script)], capture_output=True).returncode == 0
 
 

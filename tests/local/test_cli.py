@@ -10,7 +10,6 @@ import pytest
 from click.testing import CliRunner
 from corefn_demo import adapter as demo_adapter
 
-from corefn.adapters import BaseAdapter
 from corefn.cli import main
 
 APP = "tests.local.apps.basic:app"
@@ -89,7 +88,7 @@ def test_event_prints_the_adapters_sample(out: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_event_without_samples_fails_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(type(demo_adapter), "sample", BaseAdapter.sample)  # no samples: the default says so
+    monkeypatch.setattr(demo_adapter, "samples", None)  # no samples: the default says so
     result = run("event", "demo", "queue")
     assert result.exit_code == 2 and "no sample payloads" in result.output
     assert run("event", "no-such-cloud", "queue").exit_code == 2

@@ -36,10 +36,8 @@ package imports no AWS SDK: the Lambda cold start pays only for what it uses.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
-
-from corefn.adapters import BaseAdapter, Shape, WarmupShape
+from corefn.adapters import Shape, WarmupShape
+from corefn.kit import Provider, lazy
 from corefn_aws.authorizer import RequestAuthorizer, RequestAuthorizerV2, TokenAuthorizer
 from corefn_aws.http import Alb, FunctionUrl, HttpApiV2, RestApiV1
 from corefn_aws.lattice import LatticeV1, LatticeV2
@@ -48,10 +46,6 @@ from corefn_aws.queue import Sns, Sqs
 from corefn_aws.storage import S3EventBridge, S3Notification, S3ViaSns, S3ViaSqs
 from corefn_aws.stream import Kinesis
 from corefn_aws.timer import ScheduledEvent
-
-if TYPE_CHECKING:
-    from corefn.app import App
-    from corefn.policy import CompiledPolicy, RetryPolicy
 
 SHAPES: tuple[type[Shape], ...] = (
     WarmupShape,
@@ -76,37 +70,14 @@ SHAPES: tuple[type[Shape], ...] = (
 )
 
 
-class AwsAdapter(BaseAdapter):
-    name = "aws"
-    shapes: Sequence[type[Shape]] = SHAPES
-    #: where ``corefn deploy`` writes the vendored bundle in the SAM project (its ``CodeUri``)
-    bundle_root = "src"
+adapter = Provider(
+    "aws",
+    SHAPES,
+    generator="corefn_aws.generator",  # a SAM project: template.yaml, src/requirements.txt, README.md
+    samples="corefn_aws.samples",
+    compile_policy=lazy("corefn_aws.policy", "compile_policy"),  # SQS / event-source-mapping / async-invoke terms
+    dead_letters=lazy("corefn_aws.deadletters", "open_dead_letters"),  # corefn dead --cloud aws
+    bundle_root="src",  # the SAM project's CodeUri
+)
 
-    def generate(self, app: App, app_ref: str) -> Mapping[str, str | bytes]:
-        """A SAM project for ``app``: ``template.yaml``, ``requirements.txt``, ``README.md``."""
-        from corefn_aws.generator import generate
-
-        return generate(app, app_ref)
-
-    def compile_policy(self, app: App, policy: RetryPolicy) -> CompiledPolicy:
-        """``policy`` in SQS / event-source-mapping / asynchronous-invocation terms."""
-        from corefn_aws.policy import compile_policy
-
-        return compile_policy(app, policy)
-
-    def sample(self, trigger: str) -> Any:
-        """A realistic payload for ``corefn event aws TRIGGER`` (see ``samples/``)."""
-        from corefn.adapters import load_sample
-
-        return load_sample("corefn_aws.samples", self.name, trigger)
-
-
-    def dead_letters(self, where: Mapping[str, str]) -> Any:
-        """The optional dead-letter hook (:mod:`corefn.deadletters`): ``corefn dead --cloud aws``."""
-        from corefn_aws.deadletters import open_dead_letters
-
-        return open_dead_letters(where)
-
-adapter = AwsAdapter()
-
-__all__ = ["SHAPES", "AwsAdapter", "adapter"]
+__all__ = ["SHAPES", "adapter"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -63,15 +63,18 @@ def sub(text: str) -> dict[str, str]:
 
 class Plan:
     """What the template holds, worked out from the app's declarations before anything is
-    written. Resources are keyed by logical name; a function's pieces by handler name."""
+    written. Resources are keyed by logical name; a function's pieces by handler name.
+    ``source_ref`` is the app reference deploy was given, ``app_ref`` the one inside the bundle."""
 
     def __init__(self, app: App, app_ref: str) -> None:
         from corefn.app import Resource
+        from corefn.loader import bundled_ref
         from corefn.policy import retry_policy
         from corefn_aws.policy import compile_policy
 
         self.app = app
-        self.app_ref = app_ref
+        self.source_ref = app_ref
+        self.app_ref = bundled_ref(app_ref)
         self.resources = app.resources()
         self.handlers = list(app.handlers)
         self.policies: dict[str, CompiledPolicy] = {s.name: compile_policy(app, retry_policy(app, s)) for s in self.handlers}
@@ -131,27 +134,30 @@ class Plan:
 
 
 def resource(plan: Plan, name: str, kind: str) -> dict[str, dict[str, Any]]:
-    phys = sub(plan.physical(name))
-    lid = plan.logical_id(name)
-    if kind == "bucket":
-        return {lid: {
-            "Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
-            "Properties": {
-                "BucketName": phys,
-                "BucketEncryption": {"ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
-                "PublicAccessBlockConfiguration": {k: True for k in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")},
-            },
-        }}  # fmt: skip
-    if kind == "queue":
-        return _queue(plan, name, lid, phys)
-    if kind == "topic":
-        return {lid: {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": phys, "KmsMasterKeyId": "alias/aws/sns"}}}
-    if kind == "stream":
-        return {lid: {"Type": "AWS::Kinesis::Stream", "Properties": {
-            "Name": phys, "StreamModeDetails": {"StreamMode": "ON_DEMAND"},
-            "StreamEncryption": {"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"},
-        }}}  # fmt: skip
-    return _table(plan, name, lid, phys)
+    """The CloudFormation resources of the app's resource ``name`` (a ``kind`` of RESOURCE_KINDS)."""
+    return RESOURCES[kind](plan, name, plan.logical_id(name), sub(plan.physical(name)))
+
+
+def _bucket(plan: Plan, name: str, lid: str, phys: dict[str, str]) -> dict[str, dict[str, Any]]:
+    return {lid: {
+        "Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "BucketName": phys,
+            "BucketEncryption": {"ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+            "PublicAccessBlockConfiguration": {k: True for k in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")},
+        },
+    }}  # fmt: skip
+
+
+def _topic(plan: Plan, name: str, lid: str, phys: dict[str, str]) -> dict[str, dict[str, Any]]:
+    return {lid: {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": phys, "KmsMasterKeyId": "alias/aws/sns"}}}
+
+
+def _stream(plan: Plan, name: str, lid: str, phys: dict[str, str]) -> dict[str, dict[str, Any]]:
+    return {lid: {"Type": "AWS::Kinesis::Stream", "Properties": {
+        "Name": phys, "StreamModeDetails": {"StreamMode": "ON_DEMAND"},
+        "StreamEncryption": {"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"},
+    }}}  # fmt: skip
 
 
 def _queue(plan: Plan, name: str, lid: str, phys: dict[str, str]) -> dict[str, dict[str, Any]]:
@@ -203,6 +209,16 @@ def _table(plan: Plan, name: str, lid: str, phys: dict[str, str]) -> dict[str, d
     if any(record_sink(s) == name for s in plan.handlers):  # idempotency records: DynamoDB deletes expired ones
         props["TimeToLiveSpecification"] = {"AttributeName": EXPIRATION, "Enabled": True}
     return {lid: {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": props}}
+
+
+#: resource kind → its CloudFormation resources (the keys of RESOURCE_KINDS)
+RESOURCES: dict[str, Callable[[Plan, str, str, dict[str, str]], dict[str, dict[str, Any]]]] = {
+    "bucket": _bucket,
+    "queue": _queue,
+    "topic": _topic,
+    "stream": _stream,
+    "table": _table,
+}
 
 
 def environment_key() -> dict[str, Any]:

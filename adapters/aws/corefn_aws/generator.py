@@ -31,9 +31,22 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from corefn.loader import bundled_ref
+from corefn.errors import ConfigurationError
+from corefn.specs import (
+    AuthorizerTrigger,
+    HttpTrigger,
+    InvokeTrigger,
+    NoSqlTrigger,
+    QueueTrigger,
+    StorageTrigger,
+    StreamTrigger,
+    TimerTrigger,
+    TopicTrigger,
+    Trigger,
+)
 from corefn_aws._cron import to_eventbridge
 from corefn_aws._gateway_auth import authorizer_permissions, http_api_auth, route_auth
 from corefn_aws._iam import role
@@ -69,8 +82,7 @@ S3_EVENTS: dict[str, tuple[str, ...]] = {
 # ------------------------------------------------------------------------------ functions
 
 
-def _http_events(plan: Plan, spec: HandlerSpec) -> dict[str, Any]:
-    trigger: Any = spec.trigger
+def _http_events(plan: Plan, spec: HandlerSpec, trigger: HttpTrigger) -> dict[str, Any]:
     rest = (spec.options.provider.get("aws") or {}).get("api") == "rest"
     methods = ["ANY"] if "*" in trigger.methods else list(trigger.methods)
     if plan.app.cors is not None and "ANY" not in methods and "OPTIONS" not in methods:
@@ -108,44 +120,75 @@ def _poll_settings(plan: Plan, spec: HandlerSpec, start: str | None) -> dict[str
     return props
 
 
+def _storage_events(plan: Plan, spec: HandlerSpec, trigger: StorageTrigger) -> dict[str, Any]:
+    props: dict[str, Any] = {"Bucket": {"Ref": plan.logical_id(trigger.bucket)},
+                             "Events": [e for op in trigger.operations for e in S3_EVENTS[op]]}  # fmt: skip
+    rules = [{"Name": n, "Value": v} for n, v in (("prefix", trigger.prefix), ("suffix", trigger.suffix)) if v]
+    if rules:
+        props["Filter"] = {"S3Key": {"Rules": rules}}
+    return {"Objects": {"Type": "S3", "Properties": props}}
+
+
+def _queue_events(plan: Plan, spec: HandlerSpec, trigger: QueueTrigger) -> dict[str, Any]:
+    queue = {"Queue": {"Fn::GetAtt": [plan.logical_id(trigger.queue), "Arn"]}, **_poll_settings(plan, spec, None)}
+    return {"Messages": {"Type": "SQS", "Properties": queue}}
+
+
+def _topic_events(plan: Plan, spec: HandlerSpec, trigger: TopicTrigger) -> dict[str, Any]:
+    return {"Messages": {"Type": "SNS", "Properties": {"Topic": {"Ref": plan.logical_id(trigger.topic)}}}}
+
+
+def _stream_events(plan: Plan, spec: HandlerSpec, trigger: StreamTrigger) -> dict[str, Any]:
+    start = "TRIM_HORIZON" if trigger.start == "earliest" else "LATEST"
+    stream = {"Stream": {"Fn::GetAtt": [plan.logical_id(trigger.stream), "Arn"]}, **_poll_settings(plan, spec, start)}
+    return {"Records": {"Type": "Kinesis", "Properties": stream}}
+
+
+def _nosql_events(plan: Plan, spec: HandlerSpec, trigger: NoSqlTrigger) -> dict[str, Any]:
+    changes = {"Stream": {"Fn::GetAtt": [plan.logical_id(trigger.table), "StreamArn"]}, **_poll_settings(plan, spec, "TRIM_HORIZON")}
+    return {"Changes": {"Type": "DynamoDB", "Properties": changes}}
+
+
+def _timer_events(plan: Plan, spec: HandlerSpec, trigger: TimerTrigger) -> dict[str, Any]:
+    envelope = {
+        "detail-type": "Scheduled Event", "source": "aws.scheduler", "id": "<aws.scheduler.execution-id>",
+        "time": "<aws.scheduler.scheduled-time>", "resources": ["<aws.scheduler.schedule-arn>"],
+        "detail": {"schedule": trigger.schedule, "tz": trigger.tz},
+    }  # fmt: skip
+    return {"Schedule": {"Type": "ScheduleV2", "Properties": {
+        "Name": sub(plan.function_name(spec.name)),
+        "ScheduleExpression": to_eventbridge(trigger.schedule),
+        "ScheduleExpressionTimezone": trigger.tz,
+        "Input": json.dumps(envelope, separators=(",", ":")),
+        "RetryPolicy": {"MaximumRetryAttempts": max(0, (spec.options.max_attempts or 3) - 1)},
+    }}}  # fmt: skip
+
+
+def _called_directly(plan: Plan, spec: HandlerSpec, trigger: InvokeTrigger | AuthorizerTrigger) -> dict[str, Any]:
+    """No event source: the caller (``aws lambda invoke``, API Gateway's authorizer) invokes it."""
+    return {}
+
+
+#: trigger declaration → the function's SAM ``Events`` for it (each function takes its own
+#: trigger class, so no narrowing is needed; a trigger class missing here cannot be deployed)
+EVENTS: dict[type[Trigger], Callable[[Plan, HandlerSpec, Any], dict[str, Any]]] = {
+    HttpTrigger: _http_events,
+    StorageTrigger: _storage_events,
+    QueueTrigger: _queue_events,
+    TopicTrigger: _topic_events,
+    StreamTrigger: _stream_events,
+    NoSqlTrigger: _nosql_events,
+    TimerTrigger: _timer_events,
+    InvokeTrigger: _called_directly,
+    AuthorizerTrigger: _called_directly,
+}
+
+
 def _trigger_events(plan: Plan, spec: HandlerSpec) -> dict[str, Any]:
-    trigger: Any = spec.trigger
-    kind = spec.kind
-    if kind == "http":
-        return _http_events(plan, spec)
-    if kind == "storage":
-        props: dict[str, Any] = {"Bucket": {"Ref": plan.logical_id(trigger.bucket)},
-                                 "Events": [e for op in trigger.operations for e in S3_EVENTS[op]]}  # fmt: skip
-        rules = [{"Name": n, "Value": v} for n, v in (("prefix", trigger.prefix), ("suffix", trigger.suffix)) if v]
-        if rules:
-            props["Filter"] = {"S3Key": {"Rules": rules}}
-        return {"Objects": {"Type": "S3", "Properties": props}}
-    if kind == "queue":
-        queue = {"Queue": {"Fn::GetAtt": [plan.logical_id(trigger.queue), "Arn"]}, **_poll_settings(plan, spec, None)}
-        return {"Messages": {"Type": "SQS", "Properties": queue}}
-    if kind == "topic":
-        return {"Messages": {"Type": "SNS", "Properties": {"Topic": {"Ref": plan.logical_id(trigger.topic)}}}}
-    if kind == "stream":
-        start = "TRIM_HORIZON" if trigger.start == "earliest" else "LATEST"
-        stream = {"Stream": {"Fn::GetAtt": [plan.logical_id(trigger.stream), "Arn"]}, **_poll_settings(plan, spec, start)}
-        return {"Records": {"Type": "Kinesis", "Properties": stream}}
-    if kind == "nosql":
-        changes = {"Stream": {"Fn::GetAtt": [plan.logical_id(trigger.table), "StreamArn"]}, **_poll_settings(plan, spec, "TRIM_HORIZON")}
-        return {"Changes": {"Type": "DynamoDB", "Properties": changes}}
-    if kind == "timer":
-        envelope = {
-            "detail-type": "Scheduled Event", "source": "aws.scheduler", "id": "<aws.scheduler.execution-id>",
-            "time": "<aws.scheduler.scheduled-time>", "resources": ["<aws.scheduler.schedule-arn>"],
-            "detail": {"schedule": trigger.schedule, "tz": trigger.tz},
-        }  # fmt: skip
-        return {"Schedule": {"Type": "ScheduleV2", "Properties": {
-            "Name": sub(plan.function_name(spec.name)),
-            "ScheduleExpression": to_eventbridge(trigger.schedule),
-            "ScheduleExpressionTimezone": trigger.tz,
-            "Input": json.dumps(envelope, separators=(",", ":")),
-            "RetryPolicy": {"MaximumRetryAttempts": max(0, (spec.options.max_attempts or 3) - 1)},
-        }}}  # fmt: skip
-    return {}  # invoke: called directly
+    events = EVENTS.get(type(spec.trigger))
+    if events is None:
+        raise ConfigurationError(f"the aws adapter cannot deploy {spec.kind} handler {spec.name!r}")
+    return events(plan, spec, spec.trigger)
 
 
 def needs_private_network(plan: Plan, spec: HandlerSpec) -> bool:
@@ -185,10 +228,10 @@ def _environment(plan: Plan, spec: HandlerSpec) -> tuple[dict[str, Any], list[st
 
 
 def _what(spec: HandlerSpec) -> str:
-    trigger: Any = spec.trigger
-    if spec.kind == "http":
+    trigger = spec.trigger
+    if isinstance(trigger, HttpTrigger):
         return f"{' '.join(trigger.methods)} {trigger.route}"
-    if spec.kind == "timer":
+    if isinstance(trigger, TimerTrigger):
         return f"{trigger.schedule} {trigger.tz}"
     return spec.resource or spec.name
 
@@ -289,17 +332,23 @@ def template(plan: Plan) -> dict[str, Any]:
     return doc
 
 
-def generate(app: App, app_ref: str) -> dict[str, str | bytes]:
+def plan(app: App, app_ref: str) -> Plan:
+    """What the SAM project holds (:class:`~corefn_aws._sam_resources.Plan`), before any file."""
+    return Plan(app, app_ref)
+
+
+def render(plan: Plan) -> dict[str, str | bytes]:
+    """``template.yaml``, ``src/requirements.txt`` (pinned from deploy/locks/) and ``README.md``."""
     from corefn.bundle import requirement_names
     from corefn.deploy_lock import lock_for, requirements_txt
 
-    plan = Plan(app, bundled_ref(app_ref))
+    app = plan.app
     body = template(plan)
-    header = f"Generated by corefn for {app.name} ({app_ref}); regenerate instead of editing.\nDeploy: see README.md"
+    header = f"Generated by corefn for {app.name} ({plan.source_ref}); regenerate instead of editing.\nDeploy: see README.md"
     lock = lock_for("aws", plan.runtime)
     lock.check_architecture(plan.architecture)
     return {
         "template.yaml": dump(body, header),
-        f"{CODE_DIR}/requirements.txt": requirements_txt(lock, requirement_names(app, app_ref, "aws"), f"{app.name} on AWS Lambda {plan.runtime} {plan.architecture}"),
+        f"{CODE_DIR}/requirements.txt": requirements_txt(lock, requirement_names(app, plan.source_ref, "aws"), f"{app.name} on AWS Lambda {plan.runtime} {plan.architecture}"),
         "README.md": readme(plan, body),
     }

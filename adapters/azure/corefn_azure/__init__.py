@@ -42,10 +42,8 @@ invoke, as the core's detection rules say.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
-
-from corefn.adapters import BaseAdapter, Shape, WarmupShape
+from corefn.adapters import Shape, WarmupShape
+from corefn.kit import Provider, lazy
 from corefn_azure._envelope import HostEnvelope
 from corefn_azure.http import HostHttp, HttpRequestObject
 from corefn_azure.nosql import CosmosDocuments, DocumentListObject, HostCosmos
@@ -53,12 +51,6 @@ from corefn_azure.queue import HostQueue, HostServiceBus, QueueMessageObject, Se
 from corefn_azure.storage import BlobStream, CloudEventSchema, EventGridObject, EventGridSchema, HostBlob
 from corefn_azure.stream import EventHubObject, HostEventHub
 from corefn_azure.timer import HostTimer, TimerInfoJson, TimerRequestObject
-
-if TYPE_CHECKING:
-    from corefn.adapters import Target
-    from corefn.app import App
-    from corefn.events import Event
-    from corefn.policy import CompiledPolicy, RetryPolicy
 
 SHAPES: tuple[type[Shape], ...] = (
     WarmupShape,
@@ -85,46 +77,17 @@ SHAPES: tuple[type[Shape], ...] = (
 )
 
 
-class AzureAdapter(BaseAdapter):
-    name = "azure"
-    shapes: Sequence[type[Shape]] = SHAPES
+adapter = Provider(
+    "azure",
+    SHAPES,
+    generator="corefn_azure.generator",  # function_app.py, host.json, requirements.txt, ARM templates
+    samples="corefn_azure.samples",
+    # binding objects do not name their queue, hub or container, nor say whether a Service Bus
+    # message came from a topic: the declaration does (corefn_azure._bind)
+    bind=lazy("corefn_azure._bind", "bind"),
+    compile_policy=lazy("corefn_azure.policy", "compile_policy"),
+    dead_letters=lazy("corefn_azure.deadletters", "open_dead_letters"),  # corefn dead --cloud azure
+    bundle_root=".",  # function_app.py and the vendored code sit side by side
+)
 
-    def generate(self, app: App, app_ref: str) -> Mapping[str, str | bytes]:
-        """``function_app.py``, ``host.json``, ``requirements.txt`` and
-        ``local.settings.json.example`` for ``app`` (see :mod:`corefn_azure.generator`)."""
-        from corefn_azure.generator import generate
-
-        return generate(app, app_ref)
-
-    def bind(self, event: Event, target: Target) -> Event:
-        """Binding objects do not name their queue, hub or container, nor say whether a Service
-        Bus message came from a topic: the declaration does (see :mod:`corefn_azure._bind`)."""
-        from corefn_azure._bind import bind
-
-        return bind(event, target)
-
-    #: the Functions project root: ``function_app.py`` and the vendored code sit side by side
-    bundle_root = "."
-
-    def compile_policy(self, app: App, policy: RetryPolicy) -> CompiledPolicy:
-        """The retry policy in Azure's terms (see :mod:`corefn_azure.policy`)."""
-        from corefn_azure.policy import compile_policy
-
-        return compile_policy(app, policy)
-
-    def sample(self, trigger: str) -> Any:
-        """A realistic payload for ``corefn event azure TRIGGER`` (see ``samples/``)."""
-        from corefn.adapters import load_sample
-
-        return load_sample("corefn_azure.samples", self.name, trigger)
-
-
-    def dead_letters(self, where: Mapping[str, str]) -> Any:
-        """The optional dead-letter hook (:mod:`corefn.deadletters`): ``corefn dead --cloud azure``."""
-        from corefn_azure.deadletters import open_dead_letters
-
-        return open_dead_letters(where)
-
-adapter = AzureAdapter()
-
-__all__ = ["SHAPES", "AzureAdapter", "adapter"]
+__all__ = ["SHAPES", "adapter"]

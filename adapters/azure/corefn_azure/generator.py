@@ -36,17 +36,25 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple
 
+from corefn.app import App
 from corefn.errors import ConfigurationError
 from corefn.loader import bundled_ref
+from corefn.specs import (
+    HandlerSpec,
+    HttpTrigger,
+    NoSqlTrigger,
+    QueueTrigger,
+    StorageTrigger,
+    StreamTrigger,
+    TimerTrigger,
+    TopicTrigger,
+    Trigger,
+)
 from corefn_azure._schedule import PLANS, TZ_PLANS, to_ncrontab, to_utc
-
-if TYPE_CHECKING:
-    from corefn.app import App
-    from corefn.specs import HandlerSpec
 
 DEFAULT_MAX_ATTEMPTS = 5
 EXTENSION_BUNDLE = {"id": "Microsoft.Azure.Functions.ExtensionBundle", "version": "[4.*, 5.0.0)"}
@@ -112,88 +120,133 @@ def retry_policy(app: App, spec: HandlerSpec) -> str:
     return _call("retry", **{**retry, "max_retry_count": str(retry["max_retry_count"])})
 
 
-def plan_function(app: App, spec: HandlerSpec, plan: str) -> FunctionPlan:
+class Handler(NamedTuple):
+    """One handler being planned: the app, its declaration, its ``azure`` provider options (the
+    app's defaults under the handler's own) and the app's hosting plan."""
+
+    app: App
+    spec: HandlerSpec
+    opts: dict[str, Any]
+    hosting: str
+
+    def function(self, service: str, decorator: str, arg: str, returns: str = "None", annotation: str | None = None) -> FunctionPlan:
+        return FunctionPlan(function_name(self.spec.name), self.spec.name, decorator, arg, annotation or BINDING_TYPES[service], returns, service)
+
+    def connection(self, service: str) -> str:
+        return str(self.opts.get("connection", CONNECTIONS[service]))
+
+
+def _http(h: Handler, trigger: HttpTrigger) -> FunctionPlan:
+    methods = None if "*" in trigger.methods else sorted(set(trigger.methods) | ({"OPTIONS"} if h.app.cors else set()))
+    level_name = str(h.opts.get("auth_level", "anonymous")).upper()
+    if level_name not in ("ANONYMOUS", "FUNCTION", "ADMIN"):
+        raise ConfigurationError(f"handler {h.spec.name!r}: azure auth_level must be anonymous, function or admin")
+    deco = _call("route", route=azure_route(trigger.route), methods=methods, auth_level=f"func.AuthLevel.{level_name}")
+    return h.function("http", deco, "req", "func.HttpResponse")
+
+
+def _storage(h: Handler, trigger: StorageTrigger) -> FunctionPlan:
+    wanted = h.opts.get("storage_trigger") or ("blob" if trigger.operations == ("created",) else "eventgrid")
+    if wanted == "eventgrid":
+        return h.function("eventgrid", _call("event_grid_trigger", arg_name="event"), "event")
+    if wanted != "blob":
+        raise ConfigurationError(f"handler {h.spec.name!r}: azure storage_trigger must be 'blob' or 'eventgrid'")
+    if trigger.operations != ("created",):
+        raise ConfigurationError(f"handler {h.spec.name!r}: the blob trigger only reports created blobs; use storage_trigger='eventgrid'")
+    container = h.opts.get("container", trigger.bucket)
+    path = f"{container}/{trigger.prefix}{{name}}{trigger.suffix}"
+    # Flex Consumption runs only the Event Grid based blob trigger (no container polling):
+    # https://learn.microsoft.com/en-us/azure/azure-functions/functions-event-grid-blob-trigger
+    return h.function("blob", _call("blob_trigger", arg_name="blob", path=path, connection=h.connection("storage"), source="EventGrid"), "blob")
+
+
+def _service_bus(h: Handler, decorator: str, **names: Any) -> FunctionPlan:
+    common: dict[str, Any] = {"arg_name": "msg", "connection": h.connection("servicebus")}
+    if h.spec.options.ordered:
+        common["is_sessions_enabled"] = True
+    if h.spec.batch:
+        common["cardinality"] = "many"
+    annotation = "list[func.ServiceBusMessage]" if h.spec.batch else None
+    return h.function("servicebus", _call(decorator, **names, **common), "msg", annotation=annotation)
+
+
+def _queue(h: Handler, trigger: QueueTrigger) -> FunctionPlan:
+    """Queue Storage by default; ``service="servicebus"`` for a Service Bus queue."""
+    queue = h.opts.get("queue_name", trigger.queue)
+    if h.opts.get("service", "storage") == "storage":
+        return h.function("queue", _call("queue_trigger", arg_name="msg", queue_name=queue, connection=h.connection("storage")), "msg")
+    return _service_bus(h, "service_bus_queue_trigger", queue_name=queue)
+
+
+def _topic(h: Handler, trigger: TopicTrigger) -> FunctionPlan:
+    """A Service Bus topic subscription: the declared one, else the handler's name."""
+    topic = h.opts.get("topic_name", trigger.topic)
+    return _service_bus(h, "service_bus_topic_trigger", topic_name=topic, subscription_name=trigger.subscription or h.spec.name)
+
+
+def _timer(h: Handler, trigger: TimerTrigger) -> FunctionPlan:
+    schedule = trigger.schedule if trigger.tz == "UTC" or h.hosting in TZ_PLANS else to_utc(trigger.schedule, trigger.tz)
+    deco = retry_policy(h.app, h.spec) + "\n" + _call("timer_trigger", arg_name="timer", schedule=to_ncrontab(schedule))
+    return h.function("timer", deco, "timer")
+
+
+def _stream(h: Handler, trigger: StreamTrigger) -> FunctionPlan:
+    batch = h.spec.batch
+    deco = _call("event_hub_message_trigger", arg_name="events" if batch else "event", connection=h.connection("eventhub"),
+                 event_hub_name=h.opts.get("event_hub_name", trigger.stream), cardinality="many" if batch else "one",
+                 consumer_group=h.opts.get("consumer_group"))  # fmt: skip
+    annotation = "list[func.EventHubEvent]" if batch else None
+    return h.function("eventhub", retry_policy(h.app, h.spec) + "\n" + deco, "events" if batch else "event", annotation=annotation)
+
+
+def _nosql(h: Handler, trigger: NoSqlTrigger) -> FunctionPlan:
+    deco = _call("cosmos_db_trigger", arg_name="documents", connection=h.connection("cosmos"),
+                 database_name=h.opts.get("database", h.app.name), container_name=h.opts.get("container", trigger.table),
+                 lease_container_name=h.opts.get("lease_container", "leases"), create_lease_container_if_not_exists=True)  # fmt: skip
+    return h.function("cosmos", retry_policy(h.app, h.spec) + "\n" + deco, "documents")
+
+
+#: trigger declaration → the function planned for it (each planner takes its own trigger class,
+#: so none needs narrowing). Invoke handlers get no function (Azure has no direct invoke of a
+#: Python function); a trigger class missing here has no Azure trigger.
+FUNCTIONS: dict[type[Trigger], Callable[[Handler, Any], FunctionPlan]] = {
+    HttpTrigger: _http,
+    StorageTrigger: _storage,
+    QueueTrigger: _queue,
+    TopicTrigger: _topic,
+    TimerTrigger: _timer,
+    StreamTrigger: _stream,
+    NoSqlTrigger: _nosql,
+}
+
+
+def plan_function(app: App, spec: HandlerSpec, hosting: str) -> FunctionPlan:
+    planner = FUNCTIONS.get(type(spec.trigger))
+    if planner is None:
+        raise ConfigurationError(f"handler {spec.name!r}: Azure Functions has no trigger for {spec.kind} handlers (use an HTTP route)")
     opts = {**app.defaults.provider.get("azure", {}), **spec.options.provider.get("azure", {})}
-    kind, trigger = spec.kind, spec.trigger
-    name = function_name(spec.name)
-
-    def make(service: str, decorator: str, arg: str, returns: str = "None") -> FunctionPlan:
-        return FunctionPlan(name, spec.name, decorator, arg, BINDING_TYPES[service], returns, service)
-
-    def connection(service: str) -> str:
-        return str(opts.get("connection", CONNECTIONS[service]))
-
-    if kind == "http":
-        methods = None if "*" in trigger.methods else sorted(set(trigger.methods) | ({"OPTIONS"} if app.cors else set()))  # type: ignore[attr-defined]
-        level_name = str(opts.get("auth_level", "anonymous")).upper()
-        if level_name not in ("ANONYMOUS", "FUNCTION", "ADMIN"):
-            raise ConfigurationError(f"handler {spec.name!r}: azure auth_level must be anonymous, function or admin")
-        level = f"func.AuthLevel.{level_name}"
-        deco = _call("route", route=azure_route(trigger.route), methods=methods, auth_level=level)  # type: ignore[attr-defined]
-        return make("http", deco, "req", "func.HttpResponse")
-    if kind == "storage":
-        wanted = opts.get("storage_trigger") or ("blob" if trigger.operations == ("created",) else "eventgrid")  # type: ignore[attr-defined]
-        if wanted == "eventgrid":
-            return make("eventgrid", _call("event_grid_trigger", arg_name="event"), "event")
-        if wanted != "blob":
-            raise ConfigurationError(f"handler {spec.name!r}: azure storage_trigger must be 'blob' or 'eventgrid'")
-        if trigger.operations != ("created",):  # type: ignore[attr-defined]
-            raise ConfigurationError(f"handler {spec.name!r}: the blob trigger only reports created blobs; use storage_trigger='eventgrid'")
-        container = opts.get("container", trigger.bucket)  # type: ignore[attr-defined]
-        path = f"{container}/{trigger.prefix}{{name}}{trigger.suffix}"  # type: ignore[attr-defined]
-        # Flex Consumption runs only the Event Grid based blob trigger (no container polling):
-        # https://learn.microsoft.com/en-us/azure/azure-functions/functions-event-grid-blob-trigger
-        return make("blob", _call("blob_trigger", arg_name="blob", path=path, connection=connection("storage"), source="EventGrid"), "blob")
-    if kind == "queue" and opts.get("service", "storage") == "storage":
-        queue = opts.get("queue_name", trigger.queue)  # type: ignore[attr-defined]
-        return make("queue", _call("queue_trigger", arg_name="msg", queue_name=queue, connection=connection("storage")), "msg")
-    if kind in ("queue", "topic"):
-        common: dict[str, Any] = {"arg_name": "msg", "connection": connection("servicebus")}
-        if spec.options.ordered:
-            common["is_sessions_enabled"] = True
-        if spec.batch:
-            common["cardinality"] = "many"
-        if kind == "queue":
-            deco = _call("service_bus_queue_trigger", queue_name=opts.get("queue_name", trigger.queue), **common)  # type: ignore[attr-defined]
-        else:
-            sub = getattr(trigger, "subscription", None) or spec.name
-            deco = _call("service_bus_topic_trigger", topic_name=opts.get("topic_name", trigger.topic), subscription_name=sub, **common)  # type: ignore[attr-defined]
-        plan_ = make("servicebus", deco, "msg")
-        return plan_ if not spec.batch else FunctionPlan(**{**_fields(plan_), "annotation": "list[func.ServiceBusMessage]"})
-    if kind == "timer":
-        schedule, tz = trigger.schedule, trigger.tz  # type: ignore[attr-defined]
-        if tz != "UTC" and plan not in TZ_PLANS:
-            schedule = to_utc(schedule, tz)
-        return make("timer", retry_policy(app, spec) + "\n" + _call("timer_trigger", arg_name="timer", schedule=to_ncrontab(schedule)), "timer")
-    if kind == "stream":
-        many = "many" if spec.batch else "one"
-        deco = _call("event_hub_message_trigger", arg_name="events" if spec.batch else "event", connection=connection("eventhub"),
-                     event_hub_name=opts.get("event_hub_name", trigger.stream), cardinality=many,  # type: ignore[attr-defined]
-                     consumer_group=opts.get("consumer_group"))  # fmt: skip
-        plan_ = make("eventhub", retry_policy(app, spec) + "\n" + deco, "events" if spec.batch else "event")
-        return plan_ if not spec.batch else FunctionPlan(**{**_fields(plan_), "annotation": "list[func.EventHubEvent]"})
-    if kind == "nosql":
-        deco = _call("cosmos_db_trigger", arg_name="documents", connection=connection("cosmos"),
-                     database_name=opts.get("database", app.name), container_name=opts.get("container", trigger.table),  # type: ignore[attr-defined]
-                     lease_container_name=opts.get("lease_container", "leases"), create_lease_container_if_not_exists=True)  # fmt: skip
-        return make("cosmos", retry_policy(app, spec) + "\n" + deco, "documents")
-    raise ConfigurationError(f"handler {spec.name!r}: Azure Functions has no trigger for {kind} handlers (use an HTTP route)")
+    return planner(Handler(app, spec, opts, hosting), spec.trigger)
 
 
-def _fields(plan: FunctionPlan) -> dict[str, Any]:
-    return {name: getattr(plan, name) for name in FunctionPlan.__dataclass_fields__}
+class Plan(NamedTuple):
+    """The app's Functions project: what :func:`render` writes files from."""
+
+    app: App
+    app_ref: str
+    functions: list[FunctionPlan]
+    hosting: str  # the app-wide plan: consumption, flex, premium or dedicated
 
 
-def plan_app(app: App) -> tuple[list[FunctionPlan], str]:
-    plan = str(app.defaults.provider.get("azure", {}).get("plan", "flex"))
-    if plan not in PLANS:
-        raise ConfigurationError(f"azure plan must be one of {', '.join(sorted(PLANS))}, got {plan!r}")
+def plan(app: App, app_ref: str) -> Plan:
+    hosting = str(app.defaults.provider.get("azure", {}).get("plan", "flex"))
+    if hosting not in PLANS:
+        raise ConfigurationError(f"azure plan must be one of {', '.join(sorted(PLANS))}, got {hosting!r}")
     specs = [s for s in app.handlers if s.kind != "invoke"]
-    functions = [plan_function(app, spec, plan) for spec in specs]
+    functions = [plan_function(app, spec, hosting) for spec in specs]
     names = [f.name for f in functions]
     if len(set(names)) != len(names):
         raise ConfigurationError(f"handler names collide as Azure function names: {sorted(names)}")
-    return functions, plan
+    return Plan(app, app_ref, functions, hosting)
 
 
 # ------------------------------------------------------------------------------------ files
@@ -267,7 +320,7 @@ def host_json(app: App, functions: list[FunctionPlan]) -> dict[str, Any]:
     return out
 
 
-def local_settings(app: App, app_ref: str, functions: list[FunctionPlan], plan: str) -> dict[str, Any]:
+def local_settings(app: App, app_ref: str, functions: list[FunctionPlan], hosting: str) -> dict[str, Any]:
     values: dict[str, str] = {
         "FUNCTIONS_WORKER_RUNTIME": "python",
         "AzureWebJobsStorage": "UseDevelopmentStorage=true",
@@ -278,8 +331,8 @@ def local_settings(app: App, app_ref: str, functions: list[FunctionPlan], plan: 
         match = re.search(r'connection="([^"]+)"', fn.decorator)
         if match and match[1] not in values:
             values[match[1]] = ""
-    zones = {s.trigger.tz for s in app.handlers if s.kind == "timer" and s.trigger.tz != "UTC"}  # type: ignore[attr-defined]
-    if zones and plan in TZ_PLANS:
+    zones = {s.trigger.tz for s in app.handlers if isinstance(s.trigger, TimerTrigger) and s.trigger.tz != "UTC"}
+    if zones and hosting in TZ_PLANS:
         if len(zones) > 1:
             raise ConfigurationError(f"WEBSITE_TIME_ZONE is one zone per app; timers ask for {sorted(zones)}")
         values["WEBSITE_TIME_ZONE"] = zones.pop()
@@ -306,13 +359,13 @@ def requirements(app: App, app_ref: str) -> str:
     return requirements_txt(lock, requirement_names(app, app_ref, "azure"), f"{app.name} on Azure Functions Flex Consumption {RUNTIME}")
 
 
-def _templates(app: App, app_ref: str, functions: list[FunctionPlan], plan: str) -> dict[str, str]:
+def _templates(app: App, app_ref: str, functions: list[FunctionPlan], hosting: str) -> dict[str, str]:
     """The ARM templates (Flex Consumption only: the other plans keep the files above)."""
     from corefn_azure._arm import azuredeploy
     from corefn_azure._arm_eventgrid import eventgrid
     from corefn_azure._readme import readme
 
-    if plan not in ("consumption", "flex"):
+    if hosting not in ("consumption", "flex"):
         return {}
     main = azuredeploy(app, functions, app_ref)
     second = eventgrid(app, functions)
@@ -322,14 +375,14 @@ def _templates(app: App, app_ref: str, functions: list[FunctionPlan], plan: str)
     return out
 
 
-def generate(app: App, app_ref: str) -> Mapping[str, str | bytes]:
-    functions, plan = plan_app(app)
+def render(plan: Plan) -> dict[str, str | bytes]:
+    app, app_ref, functions, hosting = plan
     files: dict[str, str | bytes] = {
         "function_app.py": function_app_py(app, app_ref, functions),
         "host.json": json.dumps(host_json(app, functions), indent=2) + "\n",
         "requirements.txt": requirements(app, app_ref),
-        **_templates(app, app_ref, functions, plan),
-        "local.settings.json.example": json.dumps(local_settings(app, app_ref, functions, plan), indent=2) + "\n",
+        **_templates(app, app_ref, functions, hosting),
+        "local.settings.json.example": json.dumps(local_settings(app, app_ref, functions, hosting), indent=2) + "\n",
     }
     from corefn_azure._auth import auth_settings
 

@@ -5,30 +5,11 @@ entry point in its own ``pyproject.toml`` — and proves that a fifth cloud touc
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
-
-from corefn.adapters import BaseAdapter, WarmupShape, load_sample
+from corefn.adapters import WarmupShape
+from corefn.kit import Provider
 from corefn_demo.http import DemoHttp
 from corefn_demo.queue import DemoQueue
 
-if TYPE_CHECKING:
-    from corefn.app import App
+adapter = Provider("demo", (WarmupShape, DemoHttp, DemoQueue), generator="corefn_demo.generator", samples="corefn_demo.samples")
 
-
-class DemoAdapter(BaseAdapter):
-    name = "demo"
-    shapes = (WarmupShape, DemoHttp, DemoQueue)
-
-    def generate(self, app: App, app_ref: str) -> Mapping[str, str | bytes]:
-        from corefn_demo.generator import plan, render
-
-        return render(app, app_ref, plan(app))
-
-    def sample(self, trigger: str) -> Any:
-        return load_sample("corefn_demo.samples", "demo", trigger)
-
-
-adapter = DemoAdapter()
-
-__all__ = ["DemoAdapter", "DemoHttp", "DemoQueue", "adapter"]
+__all__ = ["DemoHttp", "DemoQueue", "adapter"]

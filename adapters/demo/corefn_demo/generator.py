@@ -29,7 +29,7 @@ def main(payload: Any) -> Any:
 
 
 @dataclass(frozen=True)
-class Plan:
+class Function:
     """One function of the demo provider."""
 
     name: str
@@ -37,14 +37,23 @@ class Plan:
     resource: str | None
 
 
-def plan(app: App) -> list[Plan]:
-    return [Plan(spec.name, spec.kind, spec.resource) for spec in app.handlers]
+@dataclass(frozen=True)
+class Plan:
+    """The app's deployment: its functions, and the reference main.py loads the app by."""
+
+    app: str
+    app_ref: str
+    functions: tuple[Function, ...]
 
 
-def render(app: App, app_ref: str, plans: list[Plan]) -> dict[str, str | bytes]:
+def plan(app: App, app_ref: str) -> Plan:
+    return Plan(app.name, app_ref, tuple(Function(spec.name, spec.kind, spec.resource) for spec in app.handlers))
+
+
+def render(plan: Plan) -> dict[str, str | bytes]:
     manifest = {
-        "app": app.name,
+        "app": plan.app,
         "entry": "main.main",
-        "functions": [{"name": p.name, "trigger": p.kind, "resource": p.resource} for p in plans],
+        "functions": [{"name": f.name, "trigger": f.kind, "resource": f.resource} for f in plan.functions],
     }
-    return {"manifest.json": json.dumps(manifest, indent=2) + "\n", "main.py": ENTRY.format(app_ref=app_ref)}
+    return {"manifest.json": json.dumps(manifest, indent=2) + "\n", "main.py": ENTRY.format(app_ref=plan.app_ref)}

@@ -23,12 +23,11 @@ generated ``main.py`` imports functions-framework and :mod:`corefn_gcp.runtime`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from corefn.adapters import BaseAdapter, Shape, WarmupShape
+from corefn.adapters import WarmupShape
 from corefn.events import Event
-from corefn.kit import Failure, PayloadShape
+from corefn.kit import Failure, PayloadShape, Provider, lazy
 from corefn_gcp._envelope import cloud_event_type
 from corefn_gcp.http import FlaskHttp
 from corefn_gcp.nosql import FirestoreCloudEvent, FirestoreLegacy
@@ -37,8 +36,6 @@ from corefn_gcp.storage import StorageCloudEvent, StorageLegacy, StorageNotifica
 from corefn_gcp.timer import SchedulerHttp, SchedulerPubSub
 
 if TYPE_CHECKING:
-    from corefn.adapters import Target
-    from corefn.app import App
     from corefn.dispatch import DispatchResult
 
 WARMUP_TYPE = "dev.corefn.warmup"
@@ -64,9 +61,9 @@ class WarmupCloudEvent(PayloadShape):
         return {"warmup": True}
 
 
-class GcpAdapter(BaseAdapter):
-    name = "gcp"
-    shapes: tuple[type[Shape], ...] = (
+adapter = Provider(
+    "gcp",
+    (
         WarmupShape,
         WarmupCloudEvent,
         StorageCloudEvent,
@@ -80,34 +77,13 @@ class GcpAdapter(BaseAdapter):
         PubSubPush,
         SchedulerHttp,
         FlaskHttp,
-    )
+    ),
+    generator="corefn_gcp.generator",  # main.py, requirements.txt, deploy.sh
+    samples="corefn_gcp.samples",
+    # Pub/Sub messages for queue and stream handlers, push bodies without a topic, scheduler ticks
+    # without a schedule (corefn_gcp._bind)
+    bind=lazy("corefn_gcp._bind", "bind"),
+    dead_letters=lazy("corefn_gcp.deadletters", "open_dead_letters"),  # corefn dead --cloud gcp
+)
 
-    def generate(self, app: App, app_ref: str) -> Mapping[str, str | bytes]:
-        """``main.py``, ``requirements.txt`` and ``deploy.sh`` (see :mod:`corefn_gcp.generator`)."""
-        from corefn_gcp.generator import generate
-
-        return generate(app, app_ref)
-
-    def bind(self, event: Event, target: Target) -> Event:
-        """Pub/Sub messages for queue and stream handlers, push bodies without a topic, scheduler
-        ticks without a schedule: see :mod:`corefn_gcp._bind`."""
-        from corefn_gcp._bind import bind
-
-        return bind(event, target)
-
-    def sample(self, trigger: str) -> Any:
-        """A realistic payload for ``corefn event gcp TRIGGER`` (see ``samples/``)."""
-        from corefn.adapters import load_sample
-
-        return load_sample("corefn_gcp.samples", self.name, trigger)
-
-
-    def dead_letters(self, where: Mapping[str, str]) -> Any:
-        """The optional dead-letter hook (:mod:`corefn.deadletters`): ``corefn dead --cloud gcp``."""
-        from corefn_gcp.deadletters import open_dead_letters
-
-        return open_dead_letters(where)
-
-adapter = GcpAdapter()
-
-__all__ = ["GcpAdapter", "WarmupCloudEvent", "adapter"]
+__all__ = ["WarmupCloudEvent", "adapter"]

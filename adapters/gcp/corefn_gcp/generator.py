@@ -37,6 +37,7 @@ import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from corefn._version import __version__
 from corefn.app import App
@@ -232,7 +233,19 @@ def sink_notes(app: App) -> str:
     return "".join(f"# {s.env_var}: set to {SINK_HINTS[s.kind]}\n" for s in app.sinks if s.kind in SINK_HINTS)
 
 
-def plan(app: App, app_ref: str) -> list[Function]:
+class Plan(NamedTuple):
+    """The app's deployment on Cloud Functions: what :func:`render` writes files from."""
+
+    app: App
+    app_ref: str
+    functions: list[Function]
+
+
+def plan(app: App, app_ref: str) -> Plan:
+    return Plan(app, app_ref, plan_functions(app, app_ref))
+
+
+def plan_functions(app: App, app_ref: str) -> list[Function]:
     functions: list[Function] = []
     targets: dict[str, str] = {}
     for spec in app.handlers:
@@ -338,8 +351,8 @@ def render_env(env: dict[str, str]) -> str:
     return "".join(f"{name}: {json.dumps(value)}\n" for name, value in env.items())
 
 
-def generate(app: App, app_ref: str) -> dict[str, str | bytes]:
-    functions = plan(app, app_ref)
+def render(plan: Plan) -> dict[str, str | bytes]:
+    app, app_ref, functions = plan
     files: dict[str, str | bytes] = {
         "main.py": render_main(app, app_ref, functions),
         "requirements.txt": f"# what main.py needs on Cloud Functions ({RUNTIME})\ncorefn[gcp{jwt_extra(app.handlers)}]=={__version__}\n"

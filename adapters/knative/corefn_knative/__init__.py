@@ -20,28 +20,18 @@ package imports neither the ``cloudevents`` SDK nor uvicorn (cold start).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
-
-from corefn.adapters import Shape, WarmupShape
-from corefn.events import Event
-from corefn_knative._bind import bind_event
+from corefn.adapters import WarmupShape
+from corefn.kit import Provider, lazy
+from corefn_knative._bind import bind
 from corefn_knative.own import CorefnShapes
 from corefn_knative.queue import BrokerEvent
 from corefn_knative.storage import CosCloudEvent, S3Webhook
 from corefn_knative.stream import KafkaSourceRecord
 from corefn_knative.timer import PingSource
 
-if TYPE_CHECKING:
-    from corefn.app import App
-    from corefn.policy import CompiledPolicy, RetryPolicy
-
-
-class KnativeAdapter:
-    name = "knative"
-    #: where ``corefn deploy`` writes the bundle (the Dockerfile copies it into the image)
-    bundle_root = "app"
-    shapes: Sequence[type[Shape]] = (
+adapter = Provider(
+    "knative",
+    (
         WarmupShape,
         *CorefnShapes,
         PingSource,
@@ -49,31 +39,13 @@ class KnativeAdapter:
         CosCloudEvent,
         S3Webhook,
         BrokerEvent,
-    )
+    ),
+    generator="corefn_knative.generator",  # Dockerfile, Knative manifests, Code Engine commands
+    samples="corefn_knative.samples",
+    # each event completed for the handler this Service was deployed for (corefn_knative._bind)
+    bind=bind,
+    compile_policy=lazy("corefn_knative.policy", "compile_policy"),  # Knative delivery settings
+    bundle_root="app",  # the Dockerfile copies it into the image
+)
 
-    def generate(self, app: App, app_ref: str) -> Mapping[str, str | bytes]:
-        """Dockerfile, Knative manifests, Code Engine commands (see :mod:`corefn_knative.generator`)."""
-        from corefn_knative.generator import generate
-
-        return generate(app, app_ref)
-
-    def compile_policy(self, app: App, policy: RetryPolicy) -> CompiledPolicy:
-        """The handler's retry policy as Knative delivery settings (:mod:`.policy`)."""
-        from corefn_knative.policy import compile_policy
-
-        return compile_policy(app, policy)
-
-    def bind(self, event: Event, target: Any) -> Event:
-        """Each event completed for the handler this Service was deployed for (:mod:`._bind`;
-        ``target.spec`` is the pinned handler, or None)."""
-        return bind_event(event, getattr(target, "spec", None))
-
-    def sample(self, trigger: str) -> Any:
-        from corefn.adapters import load_sample
-
-        return load_sample("corefn_knative.samples", self.name, trigger)
-
-
-adapter = KnativeAdapter()
-
-__all__ = ["KnativeAdapter", "adapter"]
+__all__ = ["adapter"]

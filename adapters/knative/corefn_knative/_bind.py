@@ -22,6 +22,7 @@ from corefn.events import Event, QueueMessage, StorageEvent, StreamRecord, Timer
 from corefn.specs import TimerTrigger
 
 if TYPE_CHECKING:
+    from corefn.kit import Target
     from corefn.specs import HandlerSpec
 
 
@@ -30,6 +31,11 @@ def declared_type(spec: HandlerSpec) -> str | None:
     None: its Trigger then filters on corefn's own ``dev.corefn.topic.message`` from its topic."""
     declared = spec.options.provider.get("knative", {}).get("type")
     return declared if isinstance(declared, str) and declared else None
+
+
+def bind(event: Event, target: Target) -> Event:
+    """The adapter's bind step: ``event`` completed for the handler the Service was deployed for."""
+    return bind_event(event, target.spec)
 
 
 def bind_event(event: Event, spec: HandlerSpec | None) -> Event:

@@ -41,7 +41,7 @@ import hashlib
 import json
 import math
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 from corefn.app import App
 from corefn.errors import ConfigurationError
@@ -257,7 +257,7 @@ def to_yaml(documents: list[dict[str, Any]]) -> str:
 
 
 def manifests(app: App, app_ref: str) -> dict[str, list[dict[str, Any]]]:
-    """Relative path → the documents it holds (what ``generate`` writes and the tests validate)."""
+    """Relative path → the documents it holds (what :func:`render` writes and the tests validate)."""
     refused = [f"{s.name} ({s.kind}: {UNSUPPORTED[s.kind]})" for s in app.handlers if s.kind in UNSUPPORTED]
     if refused:
         raise ConfigurationError(f"cannot deploy to Knative: {'; '.join(refused)}")
@@ -309,10 +309,23 @@ def dockerfile(app_ref: str) -> str:
     )
 
 
-def generate(app: App, app_ref: str) -> dict[str, str | bytes]:
+class Plan(NamedTuple):
+    """The app's deployment on Knative: its manifests as documents, what :func:`render` writes."""
+
+    app: App
+    app_ref: str
+    manifests: dict[str, list[dict[str, Any]]]
+
+
+def plan(app: App, app_ref: str) -> Plan:
+    return Plan(app, app_ref, manifests(app, app_ref))
+
+
+def render(plan: Plan) -> dict[str, str | bytes]:
     from corefn_knative.codeengine import codeengine_script, readme
 
-    files: dict[str, str | bytes] = {path: to_yaml(docs) for path, docs in manifests(app, app_ref).items()}
+    app, app_ref, documents = plan
+    files: dict[str, str | bytes] = {path: to_yaml(docs) for path, docs in documents.items()}
     files["Dockerfile"] = dockerfile(app_ref)
     files["requirements.txt"] = requirements(app, app_ref)
     files["codeengine.sh"] = codeengine_script(app, app_ref)

@@ -34,39 +34,22 @@ Importing this package imports no cloud SDK (the IBM sinks import theirs when fi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
-
-from corefn.adapters import BaseAdapter, Shape, WarmupShape
+from corefn.adapters import Shape, WarmupShape
+from corefn.kit import Provider
 from corefn_openwhisk.http import WebAction
 from corefn_openwhisk.nosql import CloudantChange
 from corefn_openwhisk.storage import CosNotification
 from corefn_openwhisk.stream import KafkaMessages
 from corefn_openwhisk.timer import Alarm
 
-if TYPE_CHECKING:
-    from corefn.app import App
-
 SHAPES: tuple[type[Shape], ...] = (WarmupShape, WebAction, Alarm, CosNotification, KafkaMessages, CloudantChange)
 
 
-class OpenWhiskAdapter(BaseAdapter):
-    name = "openwhisk"
-    shapes: Sequence[type[Shape]] = SHAPES
+adapter = Provider(
+    "openwhisk",
+    SHAPES,
+    generator="corefn_openwhisk.generator",  # manifest.yaml (wskdeploy), actions/<action>/__main__.py, build.sh
+    samples="corefn_openwhisk.samples",
+)
 
-    def generate(self, app: App, app_ref: str) -> Mapping[str, str | bytes]:
-        """``manifest.yaml`` (wskdeploy), ``actions/<action>/__main__.py`` and ``build.sh``."""
-        from corefn_openwhisk.generator import generate
-
-        return generate(app, app_ref)
-
-    def sample(self, trigger: str) -> Any:
-        """A realistic payload for ``corefn event openwhisk TRIGGER`` (see ``samples/``)."""
-        from corefn.adapters import load_sample
-
-        return load_sample("corefn_openwhisk.samples", self.name, trigger)
-
-
-adapter = OpenWhiskAdapter()
-
-__all__ = ["SHAPES", "OpenWhiskAdapter", "adapter"]
+__all__ = ["SHAPES", "adapter"]

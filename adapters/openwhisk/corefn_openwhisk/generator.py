@@ -34,7 +34,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from corefn.auth import jwt_extra
 from corefn.loader import split_ref
@@ -85,7 +85,20 @@ def zip_ref(app_ref: str) -> tuple[str, str, str]:
     return f"{target}:{attr}", "", target.split(".", 1)[0]
 
 
-def plan(app: App) -> tuple[list[ActionPlan], list[str]]:
+class Plan(NamedTuple):
+    """The app's deployment on OpenWhisk: what :func:`render` writes files from."""
+
+    app: App
+    app_ref: str
+    actions: list[ActionPlan]
+    skipped: list[str]
+
+
+def plan(app: App, app_ref: str) -> Plan:
+    return Plan(app, app_ref, *plan_actions(app))
+
+
+def plan_actions(app: App) -> tuple[list[ActionPlan], list[str]]:
     """The actions to deploy, and the handlers OpenWhisk cannot trigger (reported, not dropped silently)."""
     actions: list[ActionPlan] = []
     skipped: list[str] = []
@@ -101,8 +114,8 @@ def plan(app: App) -> tuple[list[ActionPlan], list[str]]:
     return ([web] if web.specs else []) + actions, skipped
 
 
-def generate(app: App, app_ref: str) -> dict[str, str | bytes]:
-    actions, skipped = plan(app)
+def render(plan: Plan) -> dict[str, str | bytes]:
+    app, app_ref, actions, skipped = plan
     ref, _, _ = zip_ref(app_ref)
     files: dict[str, str | bytes] = {
         f"actions/{a.name}/__main__.py": main_source(app, ref, a) for a in actions
