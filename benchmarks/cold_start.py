@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PEERS = ["aws-lambda-powertools", "functions-framework"]
 
 CANDIDATES = {
-    "corefn + corefn_aws.handler": "import corefn, corefn_aws.handler",
+    "corefn + corefn_aws.runtime": "import corefn, corefn_aws.runtime",
     "corefn + corefn_gcp": "import corefn, corefn_gcp",
     "powertools data_classes": "import aws_lambda_powertools.utilities.data_classes",
     "functions_framework": "import functions_framework",
@@ -65,7 +65,7 @@ def main() -> None:
     print(f"import time, median of {args.runs} fresh processes ({sys.version.split()[0]}, regular install)")
     for name, value in medians.items():
         print(f"  {name:32s} {value:7.2f} ms   x{value / peer:5.2f} of Powertools")
-    ratio = medians["corefn + corefn_aws.handler"] / peer
+    ratio = medians["corefn + corefn_aws.runtime"] / peer
     print(f"corefn + AWS adapter / Powertools = {ratio:.2f} (target <= 0.30)")
 
 

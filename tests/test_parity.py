@@ -4,7 +4,7 @@ the same events, field by field.
 
 The entry points, each called the way its platform calls it:
 
-- AWS: ``corefn_aws.handler.handler(event, context)`` with ``COREFN_APP`` / ``COREFN_HANDLER``
+- AWS: ``corefn_aws.runtime.handler(event, context)`` with ``COREFN_APP`` / ``COREFN_HANDLER``
   set as the SAM template sets them.
 - GCP: the generated ``main.py`` loaded by functions-framework and called through Flask's test
   client: CloudEvents in structured mode, Pub/Sub push bodies and legacy events as JSON bodies.
@@ -81,7 +81,7 @@ def _module(path: Path, name: str) -> ModuleType:
 
 
 def via_aws(raw: Any, handler: str, folder: Path | None, monkeypatch: pytest.MonkeyPatch) -> None:
-    from corefn_aws.handler import handler as lambda_handler
+    from corefn_aws.runtime import handler as lambda_handler
 
     monkeypatch.setenv("COREFN_APP", APP_REF)
     monkeypatch.setenv("COREFN_HANDLER", handler)

@@ -3,7 +3,7 @@ runtime's Python (3.12) built from the bundle's ``requirements.txt`` alone (``--
 ``pip check``: the pinned closure must be complete), ``python -I`` with only the bundle's ``src/`` on
 the path, Lambda's environment as the template sets it (``AWS_LAMBDA_FUNCTION_NAME`` makes corefn
 strict about configuration; secrets are Secrets Manager references), and the generated entry
-point ``corefn_aws.handler.handler`` driven with real payloads against the moto server — the IoT
+point ``corefn_aws.runtime.handler`` driven with real payloads against the moto server — the IoT
 photo upload and its processing by the pipeline's ``imaging`` module included.
 
 Each function runs with only its generated role's grants: moto's IAM enforcement is switched on
@@ -46,7 +46,7 @@ DRIVER = r"""
 import json, sys
 bundle = sys.argv[1]
 sys.path.insert(0, bundle)
-from corefn_aws.handler import handler
+from corefn_aws.runtime import handler
 
 class Context:
     aws_request_id = "req-bundle"
@@ -354,7 +354,7 @@ def test_sam_build_succeeds_with_only_pypi_and_the_folder(bundles: dict[str, Pat
                           env=env, timeout=600)  # fmt: skip
     assert done.returncode == 0 and "Build Succeeded" in done.stdout, done.stdout[-3000:] + done.stderr[-3000:]
     built = folder / ".aws-sam" / "build" / "MakeRenditionsFunction"
-    assert (built / "corefn_aws" / "handler.py").is_file() and (built / "imaging.py").is_file()
+    assert (built / "corefn_aws" / "runtime.py").is_file() and (built / "imaging.py").is_file()
     assert list((built / "PIL").glob("_imaging.cpython-312-aarch64-linux-gnu.so")), "Pillow was not installed for arm64"
 
 

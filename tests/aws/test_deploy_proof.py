@@ -60,7 +60,7 @@ def test_the_bundle_carries_what_the_app_imports_and_nothing_of_other_clouds(bun
     assert (src / "app.py").is_file() and (src / "imaging.py").is_file() and (src / "watermark.py").is_file()
     if example == "iot_site":
         assert (src / "reports_db.py").is_file()  # its own folder's module, and imaging from the sibling example
-    assert (src / "corefn" / "__init__.py").is_file() and (src / "corefn_aws" / "handler.py").is_file()
+    assert (src / "corefn" / "__init__.py").is_file() and (src / "corefn_aws" / "runtime.py").is_file()
     for absent in ("corefn_azure", "corefn_gcp", "corefn_openwhisk", "corefn/cli", "corefn/local"):
         assert not (src / absent).exists(), absent
     (dist,) = src.glob("corefn-*.dist-info")

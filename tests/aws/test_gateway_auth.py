@@ -13,7 +13,7 @@ import yaml
 
 from corefn import App, HttpRequest
 from corefn_aws import adapter
-from corefn_aws.handler import handler as lambda_handler
+from corefn_aws.runtime import handler as lambda_handler
 from tests.aws.auth_app import ISSUER, RSA, app, gated
 from tests.aws.conftest import load
 from tests.aws.test_generator import _lint, _translate

@@ -78,7 +78,7 @@ def test_one_function_per_handler_pinned_to_it(generated: tuple[str, dict[str, A
     pinned = sorted(f["Properties"]["Environment"]["Variables"]["COREFN_HANDLER"] for f in functions.values())
     app = pipeline_app.app if "MakeThumbnailFunction" in functions else fixture_app.app
     assert pinned == sorted(s.name for s in app.handlers)
-    assert {f["Properties"]["Handler"] for f in functions.values()} == {"corefn_aws.handler.handler"}
+    assert {f["Properties"]["Handler"] for f in functions.values()} == {"corefn_aws.runtime.handler"}
     shared = template["Globals"]["Function"]["Environment"]["Variables"]
     assert shared["COREFN_APP"] in {ref for _, ref in APPS.values()}
 

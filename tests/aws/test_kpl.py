@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from corefn.adapters import parse
 from corefn.errors import EventShapeError
 from corefn_aws._kpl import MAGIC, AggregateError, deaggregate, is_aggregate
-from corefn_aws.handler import handler
+from corefn_aws.runtime import handler
 from corefn_aws.stream import KPL_MAGIC_BASE64
 from tests.aws import fixture_app
 from tests.aws.conftest import LambdaContext, load

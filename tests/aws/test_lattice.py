@@ -10,7 +10,7 @@ import pytest
 
 from corefn.adapters import parse
 from corefn.errors import EventShapeError
-from corefn_aws.handler import handler
+from corefn_aws.runtime import handler
 from tests.aws import fixture_app
 from tests.aws.conftest import LambdaContext, load
 

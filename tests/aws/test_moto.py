@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from corefn_aws.handler import handler
+from corefn_aws.runtime import handler
 from tests.aws import fixture_app
 from tests.aws.conftest import LambdaContext
 

@@ -63,7 +63,7 @@ def test_local_modules_are_found_from_imports_across_folders(project: Path) -> N
     assert "PyYAML" in scan.distributions and "uncommon_optional_dependency_xyz" in scan.missing
     files, warnings = vendored_files(app, ref, "aws")
     for rel in ("app.py", "helpers.py", "lazy_mod.py", "pkg/__init__.py", "pkg/sub.py", "pkg/other.py",
-                "data/fonts.txt", "config.toml", "corefn/__init__.py", "corefn_aws/handler.py"):  # fmt: skip
+                "data/fonts.txt", "config.toml", "corefn/__init__.py", "corefn_aws/runtime.py"):  # fmt: skip
         assert rel in files, rel
     assert not any(rel.startswith(("corefn_azure", "corefn_gcp", "corefn_openwhisk", "corefn/cli/", "corefn/local/")) for rel in files)
     assert any("uncommon_optional_dependency_xyz" in w for w in warnings)

@@ -107,7 +107,7 @@ def test_aws_s3_notification_through_sqs_to_the_generated_lambda(
     env = {k: _sub(v, names) for k, v in template["Globals"]["Function"]["Environment"]["Variables"].items()}
     function = template["Resources"]["MakeRenditionsFunction"]["Properties"]
     env.update({k: _sub(v, names) for k, v in function["Environment"]["Variables"].items()})
-    assert function["Handler"] == "corefn_aws.handler.handler" and env["COREFN_APP"] == "app:app"
+    assert function["Handler"] == "corefn_aws.runtime.handler" and env["COREFN_APP"] == "app:app"
     set_env(monkeypatch, {**env, "PIPELINE_FORMAT": "JPEG", "PIPELINE_QUALITY": "80"})
 
     session = boto3.session.Session(
@@ -128,7 +128,7 @@ def test_aws_s3_notification_through_sqs_to_the_generated_lambda(
     s3.put_object(Bucket=bucket["originals"], Key=UPLOAD_KEY, Body=original, ContentType="image/jpeg")
     s3.put_object(Bucket=bucket["originals"], Key=NOT_AN_IMAGE, Body=b"shopping list: milk, eggs")
 
-    from corefn_aws.handler import handler
+    from corefn_aws.runtime import handler
 
     delivered: list[dict[str, Any]] = []
     deadline = time.monotonic() + 20

@@ -1,7 +1,7 @@
 """``corefn deploy APP --cloud aws``: a SAM project for the app.
 
 One ``AWS::Serverless::Function`` per declared handler (``COREFN_HANDLER`` pins it), all
-running ``corefn_aws.handler.handler`` from the self-contained bundle in ``src/``; the trigger's
+running ``corefn_aws.runtime.handler`` from the self-contained bundle in ``src/``; the trigger's
 event source; a resource for every declared bucket, queue, topic, stream and table; one IAM role
 per function with only what its ``uses=`` and its trigger need (:mod:`._iam`); and the retry
 policy compiled by :mod:`corefn_aws.policy` (every field below comes from it):
@@ -247,7 +247,7 @@ def _function(plan: Plan, spec: HandlerSpec) -> dict[str, dict[str, Any]]:
     in_vpc = needs_private_network(plan, spec)
     props: dict[str, Any] = {
         "FunctionName": sub(plan.function_name(spec.name)),
-        "Handler": "corefn_aws.handler.handler",
+        "Handler": "corefn_aws.runtime.handler",
         "Description": f"corefn {plan.app.name}: {spec.name} ({spec.kind} {_what(spec)})",
         "Role": {"Fn::GetAtt": [fid + "Role", "Arn"]},
         "Environment": {"Variables": env},

@@ -35,7 +35,7 @@ document-list        nosql   ``func.DocumentList``
 ==================== ======= ==============================================================
 
 The *host envelope* is ``{"Data": {...}, "Metadata": {...}}``, the request the Functions host
-sends a custom handler (see :mod:`corefn_azure._common`). JSON without any Azure signature (a bare
+sends a custom handler (see :mod:`corefn_azure._envelope`). JSON without any Azure signature (a bare
 Event Hubs body array, plain objects) is not claimed: with ``--cloud azure`` it is a direct
 invoke, as the core's detection rules say.
 """

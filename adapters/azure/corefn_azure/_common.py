@@ -1,5 +1,6 @@
 """What every Azure shape shares: recognising binding objects without importing the SDK, and
-reading the Functions host's JSON invocation envelope.
+reading their attributes and the values the host serialises (the host's JSON invocation
+envelope itself is read in :mod:`corefn_azure._envelope`).
 
 Two input worlds reach this adapter:
 
@@ -8,13 +9,7 @@ Two input worlds reach this adapter:
   class says it comes from that package, so a dict never pays for the import.
 - **JSON** for ``corefn inspect``: Event Grid events as Azure publishes them, the bare JSON the
   host hands the worker for timers (``TimerInfo``) and Cosmos DB (the document list), and the
-  *host envelope* ``{"Data": {<binding>: value}, "Metadata": {<trigger metadata>}}``: the request
-  the Functions host sends a custom handler, carrying the same trigger-metadata keys
-  (``DequeueCount``, ``DeliveryCount``, ``PartitionContext``, ...) the Python worker's converters
-  read. Azure does not put the resource name (queue, container, ...) in the metadata; an optional
-  ``Metadata.corefn`` object may name it (``{"queue": "orders"}``, ``{"topic": "alerts",
-  "subscription": "audit"}``, ``{"container": "devices", "partition_key": "/deviceId"}``): the
-  generated ``function_app.py`` passes the same hints from the app's declarations.
+  *host envelope* the Functions host sends a custom handler (:mod:`corefn_azure._envelope`).
 """
 
 from __future__ import annotations
@@ -24,13 +19,12 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from corefn.dispatch import raise_first_failure
 from corefn.events.base import Body, parse_time
 from corefn.kit import Failure, PayloadShape
 from corefn.payload import Reader
 
 if TYPE_CHECKING:
-    from corefn.dispatch import DispatchResult
+    pass
 
 PROVIDER = "azure"
 
@@ -70,43 +64,6 @@ def binding_items(reader: Reader, raw: Any, name: str) -> Iterator[tuple[str, An
         yield at, binding_object(reader, item, name, at.rstrip(".") or "$")
 
 
-# ----------------------------------------------------------------------------- host envelope
-
-
-def is_envelope(raw: Any) -> bool:
-    """The host's custom-handler request: exactly the keys ``Data`` and ``Metadata``."""
-    return isinstance(raw, dict) and set(raw) == {"Data", "Metadata"}
-
-
-def envelope_parts(raw: Any) -> tuple[Any, dict[str, Any]] | None:
-    """(trigger value, metadata) when ``raw`` is a well-typed envelope with at least one binding.
-    ``Data`` holds every input binding by name; the trigger's comes first (the host's order)."""
-    if not is_envelope(raw):
-        return None
-    data, meta = raw["Data"], raw["Metadata"]
-    if not isinstance(data, dict) or not isinstance(meta, dict) or not data:
-        return None
-    return next(iter(data.values())), meta
-
-
-def host_parts(reader: Reader, raw: Any) -> tuple[Any, dict[str, Any]]:
-    """:func:`envelope_parts` for a shape that owns ``raw``. Only a payload forced onto a host
-    shape with ``--shape`` lacks them, and that is a named error, not a failed unpacking."""
-    parts = envelope_parts(raw)
-    if parts is None:
-        raise reader.error("$", "should be a Functions host envelope: exactly Data and Metadata objects, Data holding the trigger's value")
-    return parts
-
-
-def hints(reader: Reader, meta: dict[str, Any]) -> dict[str, Any]:
-    """The optional ``Metadata.corefn`` object naming the resource (see module docstring)."""
-    return reader.opt_dict(meta, "corefn", at="Metadata")
-
-
-def hint(reader: Reader, meta: dict[str, Any], name: str) -> str | None:
-    return reader.opt_str(hints(reader, meta), name, at="Metadata.corefn")
-
-
 def decode_json_text(value: Any) -> Any:
     """The host serialises some values (queries, timer info, document lists) as JSON text."""
     if isinstance(value, str):
@@ -135,16 +92,6 @@ def last_segment(path: str | None) -> str | None:
     return path.rstrip("/").rsplit("/", 1)[-1] or None
 
 
-# ------------------------------------------------------------------------------- answers
-
-
-def host_response(result: DispatchResult) -> dict[str, Any]:
-    """The custom-handler answer for a non-HTTP trigger; a failure is raised, as the host would
-    see a non-2xx answer and retry (and, in the end, poison or dead-letter the message)."""
-    raise_first_failure(result)
-    return {"Outputs": {}, "Logs": [], "ReturnValue": None}
-
-
 class EventShape(PayloadShape):
     """What the non-HTTP shapes read from binding objects or bare JSON share: they keep the
     payload, and a failed handler's error is raised, for Azure's non-HTTP triggers learn of a
@@ -162,18 +109,6 @@ class EventShape(PayloadShape):
         if not cls.binding:
             return False
         return is_binding(raw, cls.binding) or (cls.many and is_binding_list(raw, cls.binding))
-
-
-class HostShape(PayloadShape):
-    """What the non-HTTP host-envelope shapes share: they answer with :func:`host_response`,
-    which raises a failure (the custom-handler runtime turns it into the non-2xx answer the
-    host retries)."""
-
-    provider: ClassVar[str] = PROVIDER
-    failure: ClassVar[Failure] = Failure.RAISE
-
-    def to_response(self, result: DispatchResult) -> Any:
-        return host_response(result)
 
 
 # ------------------------------------------------------------------ binding-object attributes

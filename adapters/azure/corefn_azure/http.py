@@ -21,11 +21,10 @@ from corefn_azure._common import (
     binding_object,
     body_of,
     decode_json_text,
-    envelope_parts,
-    host_parts,
     is_binding,
     str_value,
 )
+from corefn_azure._envelope import envelope_parts, host_parts
 
 if TYPE_CHECKING:
     from corefn.dispatch import DispatchResult

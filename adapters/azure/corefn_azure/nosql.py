@@ -24,13 +24,10 @@ from corefn.events import Event, NoSqlChange
 from corefn.payload import Reader
 from corefn_azure._common import (
     EventShape,
-    HostShape,
     decode_json_text,
-    envelope_parts,
-    hint,
-    host_parts,
     time_value,
 )
+from corefn_azure._envelope import HostShape, envelope_parts, hint, host_parts
 
 SYSTEM_FIELDS = frozenset({"_rid", "_self", "_etag", "_attachments", "_ts", "_lsn"})
 SIGNATURE = ("id", "_rid", "_self", "_ts")

@@ -24,18 +24,15 @@ from corefn.events import Body, Event, QueueMessage, TopicMessage
 from corefn.payload import Reader
 from corefn_azure._common import (
     EventShape,
-    HostShape,
     binding_items,
     binding_object,
     body_of,
     bytes_value,
-    envelope_parts,
-    hint,
-    host_parts,
     int_value,
     str_value,
     time_value,
 )
+from corefn_azure._envelope import HostShape, envelope_parts, hint, host_parts
 
 
 def attributes_of(reader: Reader, props: Any, field: str) -> dict[str, str]:

@@ -25,12 +25,11 @@ from corefn.events import Body, Event, StorageEvent, TopicMessage
 from corefn.payload import Reader
 from corefn_azure._common import (
     EventShape,
-    HostShape,
     binding_object,
-    envelope_parts,
     last_segment,
     time_value,
 )
+from corefn_azure._envelope import HostShape, envelope_parts
 
 #: Event Grid event type → corefn storage operation
 BLOB_OPERATIONS: dict[str, str] = {

@@ -16,17 +16,15 @@ from corefn.events import Event, StreamRecord
 from corefn.payload import Reader
 from corefn_azure._common import (
     EventShape,
-    HostShape,
     binding_items,
     body_of,
     bytes_value,
     decode_json_text,
-    envelope_parts,
-    host_parts,
     int_value,
     str_value,
     time_value,
 )
+from corefn_azure._envelope import HostShape, envelope_parts, host_parts
 
 HUB_KEYS = ("PartitionContext", "SystemPropertiesArray", "SystemProperties")
 

@@ -17,12 +17,10 @@ from corefn.events import Event, TimerEvent
 from corefn.payload import Reader
 from corefn_azure._common import (
     EventShape,
-    HostShape,
     binding_object,
     decode_json_text,
-    envelope_parts,
-    host_parts,
 )
+from corefn_azure._envelope import HostShape, envelope_parts, host_parts
 
 TIMER_KEYS = frozenset({"Schedule", "ScheduleStatus", "IsPastDue"})
 

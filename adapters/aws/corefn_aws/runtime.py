@@ -1,4 +1,4 @@
-"""The Lambda entry point: ``Handler: corefn_aws.handler.handler``.
+"""The Lambda entry point: ``Handler: corefn_aws.runtime.handler``.
 
 The app comes from ``COREFN_APP`` (``module:attribute``), loaded once per execution environment
 and kept for warm invocations; ``COREFN_HANDLER`` pins the declared handler this function serves

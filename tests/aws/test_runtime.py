@@ -14,7 +14,7 @@ import pytest
 
 from corefn.errors import EventShapeError, UnrecognizedPayloadError
 from corefn_aws._common import RecordsFailedError
-from corefn_aws.handler import handler
+from corefn_aws.runtime import handler
 from tests.aws import fixture_app
 from tests.aws.conftest import EVENTS, LambdaContext, load
 
@@ -315,7 +315,7 @@ def test_without_an_invoke_handler_an_unclaimed_payload_is_refused(monkeypatch: 
 
 def test_importing_the_adapter_and_handler_imports_no_aws_sdk() -> None:
     code = (
-        "import sys, corefn_aws, corefn_aws.handler\n"
+        "import sys, corefn_aws, corefn_aws.runtime\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore', 'aws_lambda_powertools', 'yaml'))\n"
         "print(','.join(bad))"
     )
