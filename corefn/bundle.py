@@ -217,7 +217,7 @@ def vendored_files(app: App, app_ref: str, cloud: str) -> tuple[dict[str, Path |
         inner = item.relative_to(core)
         if item.is_file() and inner.parts[0] not in CORE_EXCLUDED and not _SKIPPED.intersection(inner.parts) and item.suffix not in (".pyc", ".pyo"):
             files[f"corefn/{inner.as_posix()}"] = item
-    package = type(get_adapter(cloud)).__module__.split(".")[0]
+    package = get_adapter(cloud).package
     module = sys.modules[package]
     assert module.__file__ is not None
     _copy(Path(module.__file__).parent, files, package)

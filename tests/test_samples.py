@@ -27,7 +27,8 @@ MISSING = {
 
 def shipped(cloud: str) -> list[str]:
     """The triggers ``cloud``'s adapter ships a sample for (``<adapter package>/samples/*.json``)."""
-    package = type(get_adapter(cloud)).__module__.split(".")[0] + ".samples"
+    package = get_adapter(cloud).samples
+    assert package is not None, f"the {cloud} adapter ships no samples"
     return sorted(p.name.removesuffix(".json") for p in resources.files(package).iterdir() if p.name.endswith(".json"))
 
 

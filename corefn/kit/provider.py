@@ -22,6 +22,7 @@ the adapter (which every cold start does) costs only its shapes.
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast, runtime_checkable
 
@@ -141,9 +142,14 @@ class Provider:
     - ``facts`` and ``limits``: the package of dated provider facts (:mod:`corefn.facts`) and the
       module of the limits check's hooks (:mod:`corefn.limits.rules`); ``corefn_<name>.facts`` and
       ``corefn_<name>.limits`` by default, and a missing one means "none".
+    - ``package``: the adapter's top-level package, which ``corefn deploy`` vendors into the
+      bundle; by default the package of the module that builds the Provider.
     """
 
-    __slots__ = ("name", "shapes", "generator", "samples", "bind", "compile_policy", "dead_letters", "bundle_root", "facts", "limits")
+    __slots__ = (
+        "name", "shapes", "generator", "samples", "bind", "compile_policy", "dead_letters", "bundle_root", "facts", "limits",
+        "package",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -158,6 +164,7 @@ class Provider:
         bundle_root: str | None = None,
         facts: str | None = None,
         limits: str | None = None,
+        package: str | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise ConfigurationError(f"a corefn Provider needs a name, got {name!r}")
@@ -171,6 +178,8 @@ class Provider:
         self.bundle_root = bundle_root
         self.facts = facts or f"corefn_{name}.facts"
         self.limits = limits or f"corefn_{name}.limits"
+        # the declaring module, as enum's functional API finds it: the caller's globals
+        self.package = package or str(sys._getframe(1).f_globals.get("__name__", f"corefn_{name}")).split(".")[0]
 
     def __repr__(self) -> str:
         return f"Provider({self.name!r}, {len(self.shapes)} shapes)"

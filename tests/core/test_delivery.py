@@ -143,6 +143,7 @@ def test_a_provider_declaring_only_name_and_shapes_gets_every_default() -> None:
         unregister("bare")
     assert bare.bundle_root is None  # corefn deploy warns that it does not bundle
     assert (bare.facts, bare.limits) == ("corefn_bare.facts", "corefn_bare.limits")
+    assert bare.package == "tests"  # the declaring module's package: what corefn deploy vendors
 
 
 def test_an_object_that_is_not_a_provider_is_refused_with_what_to_write() -> None:
