@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from corefn.errors import ConfigurationError, EventShapeError, PayloadError, UnrecognizedPayloadError, WrongCloudError
 from corefn.events.base import Event
 from corefn.events.invoke import InvokeEvent
+from corefn.kit import Failure, PayloadShape
 from corefn.kit.provider import Provider, Shape, Target, as_provider, load_sample
 
 __all__ = [
@@ -59,22 +60,21 @@ ENTRY_POINT_GROUP = "corefn.adapters"
 # ---------------------------------------------------------------------------- warm-up pings
 
 
-class WarmupShape:
+class WarmupShape(PayloadShape):
     """Keep-warm pings every provider shares: corefn's own ``{"corefn": "warmup"}`` and the
     ``serverless-plugin-warmup`` form ``{"source": "serverless-plugin-warmup"}``. Adapters put it
     first in their ``shapes`` so a ping never reaches user code: the plugin's rule is that a
     function "returns early" on its ping without running its logic
     (https://github.com/juanjoDiaz/serverless-plugin-warmup#on-the-function-side)."""
 
+    provider: ClassVar[str] = "corefn"
     name: ClassVar[str] = "warmup"
     kind: ClassVar[str] = "warmup"
+    failure: ClassVar[Failure] = Failure.RESULT  # never runs user code: nothing can fail
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
         return isinstance(raw, dict) and (raw.get("corefn") == "warmup" or raw.get("source") == "serverless-plugin-warmup")
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
 
     def to_events(self) -> list[Event]:
         return []

@@ -26,7 +26,6 @@ handler (:class:`Failure`); a shape whose cloud learns of failures by an excepti
 from __future__ import annotations
 
 import enum
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from corefn.dispatch import raise_first_failure
@@ -58,20 +57,25 @@ class PayloadShape:
     """The base of one payload shape of one provider (see the module docstring).
 
     Subclasses set ``provider``, ``name``, ``kind`` and, unless their cloud answers failures by
-    an exception, ``failure`` and ``to_response``."""
+    an exception, ``failure`` and ``to_response``. ``reader`` is built once per class, when the
+    class is defined (a Reader holds only the two names): building one per payload cost ~0.7 µs
+    on every request."""
 
     provider: ClassVar[str] = ""
     name: ClassVar[str]
     kind: ClassVar[str]
     failure: ClassVar[Failure] = Failure.RAISE
+    #: the Reader for this shape: its errors say ``<provider> <shape>: field ...``
+    reader: ClassVar[Reader]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        name = getattr(cls, "name", None)
+        if isinstance(name, str):
+            cls.reader = Reader(cls.provider, name)
 
     def __init__(self, raw: Any) -> None:
         self.raw = raw
-
-    @cached_property
-    def reader(self) -> Reader:
-        """The Reader for this shape: its errors say ``<provider> <shape>: field ...``."""
-        return Reader(self.provider, self.name)
 
     @classmethod
     def matches(cls, raw: Any) -> bool:

@@ -47,9 +47,6 @@ class Boom(RuntimeError):
 
 
 PAYLOADS = list(payload_files(EVENTS))
-#: the modules whose shapes are not built on the kit yet (AWS's API Gateway authorizers, the
-#: Knative adapter), left to the changes that edit them; every other shape must be a PayloadShape
-NOT_ON_KIT = ("corefn_aws.authorizer", "corefn_knative.")
 
 
 @pytest.mark.parametrize("path", PAYLOADS, ids=lambda p: f"{p.parent.name}/{p.stem}")
@@ -58,8 +55,6 @@ def test_shapes_answer_a_failure_as_they_declare(path: Path) -> None:
     shape = parsed.shape
     if shape is None:
         pytest.skip("a direct invoke: no shape, the caller sees the error")
-    if type(shape).__module__.startswith(NOT_ON_KIT):
-        pytest.skip(f"{type(shape).__name__} is not built on the kit yet")
     assert isinstance(shape, PayloadShape), f"{type(shape).__name__} is not built on the kit"
     if shape.kind in ("http", "warmup", "invoke") or not parsed.events:
         # an HTTP failure is the 500 that dispatch writes into result.response; nothing to fail otherwise

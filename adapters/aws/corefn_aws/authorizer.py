@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 from corefn.dispatch import DispatchResult
 from corefn.events import Event, Headers, Query
 from corefn.events.authorize import Allow, AuthorizeRequest, Deny, to_decision
-from corefn.payload import Reader
+from corefn.kit import Failure, PayloadShape
 from corefn_aws._common import PROVIDER
 
 POLICY_VERSION = "2012-10-17"
@@ -54,6 +54,15 @@ def _decision(result: DispatchResult) -> tuple[Allow | Deny, Any]:
     return to_decision(outcome.result), outcome.spec.trigger if outcome.spec is not None else None
 
 
+class AuthorizerShape(PayloadShape):
+    """What the three authorizer shapes share: a failed handler fails the invocation (raised, the
+    kit's default answer), so the gateway answers 500 and never lets the request through."""
+
+    provider: ClassVar[str] = PROVIDER
+    kind: ClassVar[str] = "authorizer"
+    failure: ClassVar[Failure] = Failure.RAISE
+
+
 def policy(decision: Allow | Deny, arn: str) -> dict[str, Any]:
     statement = {"Action": "execute-api:Invoke", "Effect": "Allow" if isinstance(decision, Allow) else "Deny", "Resource": arn}
     out: dict[str, Any] = {
@@ -68,45 +77,35 @@ def policy(decision: Allow | Deny, arn: str) -> dict[str, Any]:
     return out
 
 
-class TokenAuthorizer:
+class TokenAuthorizer(AuthorizerShape):
     """A TOKEN authorizer: the identity source's value (usually ``Authorization``) and the ARN."""
 
     name: ClassVar[str] = "apigw-authz-token"
-    kind: ClassVar[str] = "authorizer"
-    _r: ClassVar[Reader] = Reader(PROVIDER, "apigw-authz-token")
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
         return isinstance(raw, dict) and raw.get("type") == "TOKEN" and "methodArn" in raw
 
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-
     def to_events(self) -> list[Event]:
-        r, raw = self._r, self.raw
+        r, raw = self.reader, self.raw
         return [AuthorizeRequest(target=r.str(raw, "methodArn"), token=_bearer(r.opt_str(raw, "authorizationToken")), raw=raw)]
 
     def to_response(self, result: DispatchResult) -> Any:
         return policy(_decision(result)[0], self.raw["methodArn"])
 
 
-class RequestAuthorizer:
+class RequestAuthorizer(AuthorizerShape):
     """A REQUEST authorizer of a REST API (no ``version``) or an HTTP API with payload 1.0: the
     request's headers, query, path parameters and context, and the ``methodArn``."""
 
     name: ClassVar[str] = "apigw-authz-request"
-    kind: ClassVar[str] = "authorizer"
-    _r: ClassVar[Reader] = Reader(PROVIDER, "apigw-authz-request")
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
         return isinstance(raw, dict) and raw.get("type") == "REQUEST" and "methodArn" in raw and raw.get("version") != "2.0"
 
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-
     def to_events(self) -> list[Event]:
-        r, raw = self._r, self.raw
+        r, raw = self.reader, self.raw
         multi = r.opt_dict(raw, "multiValueHeaders")
         headers = Headers(multi) if multi else Headers(r.opt_dict(raw, "headers"))
         multi_query = r.opt_dict(raw, "multiValueQueryStringParameters")
@@ -132,22 +131,17 @@ class RequestAuthorizer:
         return policy(_decision(result)[0], self.raw["methodArn"])
 
 
-class RequestAuthorizerV2:
+class RequestAuthorizerV2(AuthorizerShape):
     """An HTTP API REQUEST authorizer, payload 2.0 (``routeArn``, ``rawPath``, ``requestContext.http``)."""
 
     name: ClassVar[str] = "apigw-authz-v2"
-    kind: ClassVar[str] = "authorizer"
-    _r: ClassVar[Reader] = Reader(PROVIDER, "apigw-authz-v2")
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
         return isinstance(raw, dict) and raw.get("version") == "2.0" and "routeArn" in raw
 
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-
     def to_events(self) -> list[Event]:
-        r, raw = self._r, self.raw
+        r, raw = self.reader, self.raw
         headers = Headers(r.opt_dict(raw, "headers"))
         http = r.opt_dict(raw, "requestContext.http")
         return [
@@ -177,4 +171,4 @@ class RequestAuthorizerV2:
 
 SHAPES = (TokenAuthorizer, RequestAuthorizer, RequestAuthorizerV2)
 
-__all__ = ["SHAPES", "RequestAuthorizer", "RequestAuthorizerV2", "TokenAuthorizer", "policy"]
+__all__ = ["SHAPES", "AuthorizerShape", "RequestAuthorizer", "RequestAuthorizerV2", "TokenAuthorizer", "policy"]

@@ -38,6 +38,7 @@ status (``x-amz-restore``) changes. Handlers that care read ``event.raw["eventNa
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any, ClassVar
 
 from corefn.dispatch import DispatchResult
@@ -233,9 +234,11 @@ class S3ViaSqs(S3Shape):
             body = _json_or_none(body.get("Message"))
         return is_notification(body)
 
-    def __init__(self, raw: Any) -> None:
-        super().__init__(raw)
-        self._carrier: dict[int, str] = {}
+    @cached_property
+    def _carrier(self) -> dict[int, str]:
+        """Each event's SQS message (``id`` of the event's raw record → ``messageId``), filled by
+        ``to_events``: a failure is reported as the message that carried it."""
+        return {}
 
     def to_events(self) -> list[Event]:
         r = self.reader

@@ -22,8 +22,9 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from corefn.events.base import Body, Event
+from corefn.events.base import Body
 from corefn.events.http import HttpResponse
+from corefn.kit import Failure, PayloadShape
 from corefn.payload import Reader
 
 if TYPE_CHECKING:
@@ -43,28 +44,28 @@ class KnativeReader(Reader):
         super().__init__(PROVIDER, shape)
 
 
-class CloudEventShape:
-    """What every Knative shape shares: it keeps the CloudEvent dict and answers with an HTTP
-    status a broker understands (see the module docstring)."""
+class DeliveryShape(PayloadShape):
+    """What every Knative shape shares: it answers with an HTTP status the broker or source that
+    delivered the event understands (see the module docstring): a failure is a 500, a value
+    (:class:`~corefn.kit.Failure` ``RESULT``)."""
 
-    name: ClassVar[str]
-    kind: ClassVar[str]
+    provider: ClassVar[str] = PROVIDER
+    failure: ClassVar[Failure] = Failure.RESULT
+
+    def to_response(self, result: DispatchResult) -> Any:
+        return delivery_answer(result)
+
+
+class CloudEventShape(DeliveryShape):
+    """A shape claiming CloudEvents (in the JSON event format) by their ``type``."""
+
     #: the CloudEvent ``type`` values (or prefixes ending in ".") this shape claims
     types: ClassVar[tuple[str, ...]] = ()
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
         kind = cloud_event_type(raw)
         return kind is not None and any(kind == t or (t.endswith(".") and kind.startswith(t)) for t in cls.types)
-
-    def to_events(self) -> list[Event]:
-        raise NotImplementedError
-
-    def to_response(self, result: DispatchResult) -> Any:
-        return delivery_answer(result)
 
 
 def delivery_answer(result: DispatchResult) -> HttpResponse:

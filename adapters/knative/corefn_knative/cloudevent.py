@@ -55,6 +55,7 @@ from corefn.events import (
     TopicMessage,
 )
 from corefn.events.base import format_time
+from corefn.payload import Reader
 from corefn_knative._envelope import KnativeReader, data_body, data_object, extensions, is_json_type, read_data
 
 if TYPE_CHECKING:
@@ -254,7 +255,7 @@ def from_json_form(raw: dict[str, Any], shape: str = "corefn-cloudevent") -> Eve
     )
 
 
-def split_subject(r: KnativeReader, subject: str | None) -> tuple[str, str]:
+def split_subject(r: Reader, subject: str | None) -> tuple[str, str]:
     """``partition:P#OFFSET`` (the subject KafkaSource sets, and corefn's own for stream records)
     → ``(P, OFFSET)``."""
     if subject is None:
@@ -265,7 +266,7 @@ def split_subject(r: KnativeReader, subject: str | None) -> tuple[str, str]:
     return head[len("partition:") :], sequence
 
 
-def _resource(r: KnativeReader, source: str, kind: str) -> str | None:
+def _resource(r: Reader, source: str, kind: str) -> str | None:
     prefix = f"{SOURCE_PREFIX}{kind}"
     if source == prefix:
         return None
@@ -274,7 +275,7 @@ def _resource(r: KnativeReader, source: str, kind: str) -> str | None:
     return unquote(source[len(prefix) + 1 :]) or None
 
 
-def _attributes(r: KnativeReader, text: str | None) -> dict[str, str]:
+def _attributes(r: Reader, text: str | None) -> dict[str, str]:
     if text is None:
         return {}
     try:
@@ -286,14 +287,14 @@ def _attributes(r: KnativeReader, text: str | None) -> dict[str, str]:
     return value
 
 
-def _opt_object(r: KnativeReader, data: dict[str, Any], name: str) -> dict[str, Any] | None:
+def _opt_object(r: Reader, data: dict[str, Any], name: str) -> dict[str, Any] | None:
     value = data.get(name)
     if value is not None and not isinstance(value, dict):
         raise r.error(f"data.{name}", "should be an object")
     return value
 
 
-def _missing(r: KnativeReader, field: str) -> str:
+def _missing(r: Reader, field: str) -> str:
     raise r.error(field)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from corefn.events import Event, TopicMessage
-from corefn_knative._envelope import CloudEventShape, KnativeReader, cloud_event_type, data_body, extensions
+from corefn_knative._envelope import CloudEventShape, cloud_event_type, data_body, extensions
 
 ARRIVAL = "knativearrivaltime"
 
@@ -30,7 +30,7 @@ class BrokerEvent(CloudEventShape):
         return cloud_event_type(raw) is not None and isinstance(raw.get(ARRIVAL), str)
 
     def to_events(self) -> list[Event]:
-        r, raw = KnativeReader(self.name), self.raw
+        r, raw = self.reader, self.raw
         return [
             TopicMessage(
                 topic=r.str(raw, "type"), body=data_body(r, raw), attributes=extensions(raw),

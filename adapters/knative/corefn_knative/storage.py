@@ -19,9 +19,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 from urllib.parse import unquote_plus
 
-from corefn.dispatch import DispatchResult
 from corefn.events import Event, StorageEvent, StorageOperation
-from corefn_knative._envelope import CloudEventShape, KnativeReader, data_object, delivery_answer
+from corefn_knative._envelope import CloudEventShape, DeliveryShape, data_object
 
 #: COS ``ce-type`` → operation
 COS_OPERATIONS: dict[str, StorageOperation] = {
@@ -46,7 +45,7 @@ class CosCloudEvent(CloudEventShape):
     types: ClassVar[tuple[str, ...]] = tuple(COS_OPERATIONS)
 
     def to_events(self) -> list[Event]:
-        r, raw = KnativeReader(self.name), self.raw
+        r, raw = self.reader, self.raw
         data = data_object(r, raw, "the COS notification")
         note = r.opt_dict(data, "notification", at="data")
         at = "data.notification"
@@ -66,15 +65,12 @@ class CosCloudEvent(CloudEventShape):
         ]
 
 
-class S3Webhook:
+class S3Webhook(DeliveryShape):
     """A MinIO-style bucket notification (see the module docstring). The store retries a
     webhook that does not answer 2xx, so a failed handler answers 500 like the CloudEvent shapes."""
 
     name: ClassVar[str] = "s3-webhook"
     kind: ClassVar[str] = "storage"
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
@@ -86,7 +82,7 @@ class S3Webhook:
         )
 
     def to_events(self) -> list[Event]:
-        r = KnativeReader(self.name)
+        r = self.reader
         events: list[Event] = []
         for i, record in enumerate(r.list(self.raw, "Records")):
             at = f"Records[{i}]"
@@ -113,6 +109,3 @@ class S3Webhook:
                 )
             )
         return events
-
-    def to_response(self, result: DispatchResult) -> Any:
-        return delivery_answer(result)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from corefn.events import Event, StreamRecord
-from corefn_knative._envelope import CloudEventShape, KnativeReader, data_body
+from corefn_knative._envelope import CloudEventShape, data_body
 from corefn_knative.cloudevent import split_subject
 
 KAFKA_TYPE = "dev.knative.kafka.event"
@@ -30,7 +30,7 @@ class KafkaSourceRecord(CloudEventShape):
     types: ClassVar[tuple[str, ...]] = (KAFKA_TYPE,)
 
     def to_events(self) -> list[Event]:
-        r, raw = KnativeReader(self.name), self.raw
+        r, raw = self.reader, self.raw
         source = r.str(raw, "source")
         path, sep, topic = source.partition("#")
         if "/kafkasources/" not in path or not sep or not topic:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from corefn.events import Event, TimerEvent
-from corefn_knative._envelope import CloudEventShape, KnativeReader, last_segment
+from corefn_knative._envelope import CloudEventShape, last_segment
 
 PING_TYPE = "dev.knative.sources.ping"
 
@@ -25,7 +25,7 @@ class PingSource(CloudEventShape):
     types: ClassVar[tuple[str, ...]] = (PING_TYPE,)
 
     def to_events(self) -> list[Event]:
-        r, raw = KnativeReader(self.name), self.raw
+        r, raw = self.reader, self.raw
         source = r.str(raw, "source")
         if "/pingsources/" not in source:
             raise r.error("source", f"should be /apis/v1/namespaces/NS/pingsources/NAME, got {source!r}")
