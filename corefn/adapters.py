@@ -87,6 +87,7 @@ class WarmupShape(PayloadShape):
 
 _registered: list[Provider] = []  # user-supplied adapters, consulted first
 _loaded: dict[str, Provider] = {}
+_broken: dict[str, ConfigurationError] = {}  # entry points whose object is not a Provider
 
 
 def register(adapter: Provider) -> None:
@@ -116,6 +117,8 @@ def get_adapter(name: str) -> Provider:
         found = None
     if found is None:
         found = _entry_points().get(name)
+    if found is None and name in _broken:
+        raise _broken[name]
     if found is None:
         known = installed_clouds()
         raise ConfigurationError(f"unknown cloud {name!r}; installed adapters: {', '.join(known)}")
@@ -135,7 +138,9 @@ def _entry_points() -> dict[str, Provider]:
                 continue
             try:
                 cached[ep.name] = as_provider(ep.load(), f"entry point {ep.name} = {ep.value}")
-            except (ImportError, AttributeError, ConfigurationError):  # a broken or half-installed adapter claims nothing
+            except ConfigurationError as exc:  # not a Provider: detection skips it, naming it says why
+                _broken[ep.name] = exc
+            except (ImportError, AttributeError):  # a broken or half-installed adapter claims nothing
                 continue
         _entry_points._cached = cached  # type: ignore[attr-defined]
     return cached

@@ -81,20 +81,26 @@ class Cors(Record):
 
 
 class Resource(Record):
-    """A logical resource in the app's namespace (``kind``: bucket, queue, topic, stream, table,
-    cache or sql) and the handlers and sinks that use it."""
+    """A logical resource in the app's namespace (its ``type``: bucket, queue, topic, stream,
+    table, cache or sql) and the handlers and sinks that use it."""
 
-    __slots__ = ("name", "kind", "handlers", "sinks")
+    __slots__ = ("name", "type", "handlers", "sinks")
     name: str
-    kind: str
+    type: str
     handlers: tuple[str, ...]
     sinks: tuple[str, ...]
 
-    def __init__(self, name: str, kind: str, handlers: tuple[str, ...] = (), sinks: tuple[str, ...] = ()) -> None:
+    def __init__(self, name: str, type: str, handlers: tuple[str, ...] = (), sinks: tuple[str, ...] = ()) -> None:
         _set(self, "name", name)
-        _set(self, "kind", kind)
+        _set(self, "type", type)
         _set(self, "handlers", handlers)
         _set(self, "sinks", sinks)
+
+    @property
+    def kind(self) -> str:
+        """The old name of :attr:`type` (``kind`` is the event kind, and only that), kept for
+        code written against it; new code says ``type``."""
+        return self.type
 
 
 class App:
@@ -177,23 +183,23 @@ class App:
         with the handlers that listen to it and the sinks that write to it."""
         found: dict[str, Resource] = {}
 
-        def add(name: str, kind: str, handler: str | None = None, sink: str | None = None) -> None:
+        def add(name: str, type: str, handler: str | None = None, sink: str | None = None) -> None:
             old = found.get(name)
-            if old is not None and old.kind != kind:
-                raise ConfigurationError(f"resource {name!r} is declared both as a {old.kind} and as a {kind}")
+            if old is not None and old.type != type:
+                raise ConfigurationError(f"resource {name!r} is declared both as a {old.type} and as a {type}")
             handlers = (old.handlers if old else ()) + ((handler,) if handler else ())
             sinks = (old.sinks if old else ()) + ((sink,) if sink else ())
-            found[name] = Resource(name, kind, handlers, sinks)
+            found[name] = Resource(name, type, handlers, sinks)
 
         for spec in self._handlers.values():
-            kind = spec.trigger.resource_kind
-            if kind is not None and spec.resource is not None:
-                add(spec.resource, kind, handler=spec.name)
+            listened = spec.trigger.resource_type
+            if listened is not None and spec.resource is not None:
+                add(spec.resource, listened, handler=spec.name)
         for sink in self._sinks.values():
-            kind = sink.resource_kind
+            written = sink.resource_type
             if sink.family == "publisher" and not sink.options.get("target") and sink.name in found:
-                kind = found[sink.name].kind  # a publisher to a declared queue/topic/stream
-            add(sink.name, kind, sink=sink.name)
+                written = found[sink.name].type  # a publisher to a declared queue/topic/stream
+            add(sink.name, written, sink=sink.name)
         return found
 
     # ---------------------------------------------------------------------- declaring handlers

@@ -46,7 +46,7 @@ DELIVERY: dict[str, str] = {
 }
 
 #: resource kinds a dead letter may be: a queue or topic receives the message, a bucket a record
-DEAD_LETTER_KINDS = ("queue", "topic", "bucket")
+DEAD_LETTER_TYPES = ("queue", "topic", "bucket")
 
 
 # ------------------------------------------------------------------------ declaration checks
@@ -132,18 +132,23 @@ def used_sinks(app: App, spec: HandlerSpec) -> tuple[SinkSpec, ...]:
 
 
 class DeadLetter(Record):
-    """Where poison messages go: a logical name, its kind (queue, topic, bucket) and whether the
-    app declares it (an undeclared name becomes a queue the deployment creates)."""
+    """Where poison messages go: a logical name, its resource type (queue, topic, bucket) and
+    whether the app declares it (an undeclared name becomes a queue the deployment creates)."""
 
-    __slots__ = ("name", "kind", "declared")
+    __slots__ = ("name", "type", "declared")
     name: str
-    kind: str
+    type: str
     declared: bool
 
-    def __init__(self, name: str, kind: str, declared: bool) -> None:
+    def __init__(self, name: str, type: str, declared: bool) -> None:
         _set(self, "name", name)
-        _set(self, "kind", kind)
+        _set(self, "type", type)
         _set(self, "declared", declared)
+
+    @property
+    def kind(self) -> str:
+        """The old name of :attr:`type` (``kind`` is the event kind, and only that)."""
+        return self.type
 
 
 class RetryPolicy(Record):
@@ -202,11 +207,11 @@ def retry_policy(app: App, spec: HandlerSpec) -> RetryPolicy:
         found = app.resources().get(options.dead_letter)
         if found is None:
             dead = DeadLetter(options.dead_letter, "queue", False)
-        elif found.kind in DEAD_LETTER_KINDS:
-            dead = DeadLetter(options.dead_letter, found.kind, True)
+        elif found.type in DEAD_LETTER_TYPES:
+            dead = DeadLetter(options.dead_letter, found.type, True)
         else:
             raise ConfigurationError(
-                f"handler {spec.name!r}: dead_letter {options.dead_letter!r} is a {found.kind}; it must be a queue, topic or bucket"
+                f"handler {spec.name!r}: dead_letter {options.dead_letter!r} is a {found.type}; it must be a queue, topic or bucket"
             )
         if dead.name == spec.resource:
             raise ConfigurationError(f"handler {spec.name!r}: dead_letter {dead.name!r} is the queue it reads (a poison message would loop)")

@@ -131,8 +131,8 @@ class Trigger(Record):
 
     __slots__ = ()
     kind: ClassVar[str] = "trigger"
-    #: the resource kind in the app's namespace, for triggers that listen to one
-    resource_kind: ClassVar[str | None] = None
+    #: the type of resource it listens to in the app's namespace (bucket, queue ...), if any
+    resource_type: ClassVar[str | None] = None
 
     @property
     def resource(self) -> str | None:
@@ -155,7 +155,7 @@ class HttpTrigger(Trigger):
 class StorageTrigger(Trigger):
     __slots__ = ("bucket", "operations", "prefix", "suffix")
     kind: ClassVar[str] = "storage"
-    resource_kind: ClassVar[str | None] = "bucket"
+    resource_type: ClassVar[str | None] = "bucket"
     bucket: str
     operations: tuple[StorageOperation, ...]
     prefix: str
@@ -182,7 +182,7 @@ class StorageTrigger(Trigger):
 class QueueTrigger(Trigger):
     __slots__ = ("queue", "batch")
     kind: ClassVar[str] = "queue"
-    resource_kind: ClassVar[str | None] = "queue"
+    resource_type: ClassVar[str | None] = "queue"
     queue: str
     batch: bool
 
@@ -198,7 +198,7 @@ class QueueTrigger(Trigger):
 class TopicTrigger(Trigger):
     __slots__ = ("topic", "batch", "subscription")
     kind: ClassVar[str] = "topic"
-    resource_kind: ClassVar[str | None] = "topic"
+    resource_type: ClassVar[str | None] = "topic"
     topic: str
     batch: bool
     subscription: str | None
@@ -235,7 +235,7 @@ class TimerTrigger(Trigger):
 class StreamTrigger(Trigger):
     __slots__ = ("stream", "batch", "start")
     kind: ClassVar[str] = "stream"
-    resource_kind: ClassVar[str | None] = "stream"
+    resource_type: ClassVar[str | None] = "stream"
     stream: str
     batch: bool
     start: Literal["latest", "earliest"]
@@ -253,7 +253,7 @@ class StreamTrigger(Trigger):
 class NoSqlTrigger(Trigger):
     __slots__ = ("table", "batch")
     kind: ClassVar[str] = "nosql"
-    resource_kind: ClassVar[str | None] = "table"
+    resource_type: ClassVar[str | None] = "table"
     table: str
     batch: bool
 
@@ -342,9 +342,10 @@ class HandlerSpec(Record):
 SinkFamily = Literal["object", "table", "cache", "sql", "publisher"]
 SinkKind = SinkFamily  # the old name, kept for code written against it
 
-#: the resource kind each sink family occupies in the app's namespace (publishers are resolved
+#: the resource type each sink family occupies in the app's namespace (publishers are resolved
 #: from the trigger that shares their name, or their ``target`` option)
-SINK_RESOURCE_KINDS: dict[str, str] = {"object": "bucket", "table": "table", "cache": "cache", "sql": "sql"}
+SINK_RESOURCE_TYPES: dict[str, str] = {"object": "bucket", "table": "table", "cache": "cache", "sql": "sql"}
+SINK_RESOURCE_KINDS = SINK_RESOURCE_TYPES  # the old name, kept for code written against it
 
 
 class SinkSpec(Record):
@@ -373,10 +374,16 @@ class SinkSpec(Record):
         return self.family
 
     @property
-    def resource_kind(self) -> str:
+    def resource_type(self) -> str:
+        """The type of resource it writes to in the app's namespace (bucket, queue, ...)."""
         if self.family == "publisher":
             return str(self.options.get("target") or "queue")
-        return SINK_RESOURCE_KINDS[self.family]
+        return SINK_RESOURCE_TYPES[self.family]
+
+    @property
+    def resource_kind(self) -> str:
+        """The old name of :attr:`resource_type`, kept for code written against it."""
+        return self.resource_type
 
     @property
     def env_var(self) -> str:

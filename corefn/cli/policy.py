@@ -31,7 +31,7 @@ def portable(policy: Any, spec: Any) -> dict[str, Any]:
     return {
         "delivery": policy.delivery, "max_attempts": policy.max_attempts, "backoff": policy.backoff,
         "timeout": policy.timeout, "max_age": policy.max_age, "bisect": policy.bisect,
-        "dead_letter": None if dead is None else {"name": dead.name, "kind": dead.kind, "declared": dead.declared},
+        "dead_letter": None if dead is None else {"name": dead.name, "kind": dead.type, "declared": dead.declared},
         "idempotency_records": record_sink(spec),
     }
 

@@ -132,7 +132,7 @@ def from_app(app: App) -> Subject:
             settings["pinned"] = pinned[sink.name]
         if sink.kind == "publisher":
             found = resources.get(sink.name)
-            settings["target"] = found.kind if found is not None else sink.resource_kind
+            settings["target"] = found.type if found is not None else sink.resource_type
         subject.needs.append(Need("sink", sink.kind, sink.name, settings))
     for flow in getattr(app, "flows", ()):
         subject.needs.append(_flow_need(flow))

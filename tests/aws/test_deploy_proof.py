@@ -24,7 +24,7 @@ from corefn.loader import load_app
 from corefn.policy import used_sinks
 from corefn_aws._iam import UNSCOPABLE
 from corefn_aws._readme import CHECKOV_ACCEPTED
-from corefn_aws._sam_resources import RESOURCE_KINDS, Plan, pascal
+from corefn_aws._sam_resources import RESOURCE_TYPES, Plan, pascal
 from tests.aws.test_generator import _translate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,7 +108,7 @@ def _needed(plan: Plan, name: str) -> set[str]:
     spec = plan.app.handler(name)
     allowed = {"EnvironmentKey", f"/aws/lambda/${{ResourcePrefix}}-${{Stage}}-{name}:"}
     for resource in [s.name for s in used_sinks(plan.app, spec)] + [spec.resource or ""]:
-        if resource and plan.resources[resource].kind in RESOURCE_KINDS:
+        if resource and plan.resources[resource].type in RESOURCE_TYPES:
             allowed |= {plan.physical(resource) + suffix for suffix in ("", "/", "\"")} | {plan.logical_id(resource)}
     settings = plan.policies[name].settings
     target = settings.get("OnFailure") or settings.get("DeadLetterQueue") or settings.get("DeadLetter")

@@ -23,7 +23,7 @@ def test_declarations_are_frozen_specs_read_by_everything() -> None:
     assert spec.options.memory == 512 and spec.options.timeout == 10  # app defaults merged
     assert app.handler("orders").batch and app.handler("orders").options.max_attempts == 3
     resources = app.resources()
-    assert resources["originals"].kind == "bucket"
+    assert resources["originals"].type == "bucket"
     assert resources["originals"].handlers == ("resize",) and resources["originals"].sinks == ("originals",)
     assert app.sink("originals") is originals
 
@@ -48,7 +48,7 @@ def test_publisher_takes_the_kind_of_the_trigger_it_shares_a_name_with() -> None
         return None
 
     app.publisher("alerts")
-    assert app.resources()["alerts"].kind == "topic"
+    assert app.resources()["alerts"].type == "topic"
 
 
 @pytest.mark.parametrize(

@@ -22,34 +22,36 @@ def test_a_provider_is_discovered_through_its_entry_point(tmp_path: Path) -> Non
     (pkg / "__init__.py").write_text("raise ImportError('only reachable through the entry point')\n")
     (tmp_path / "acme_plugin.py").write_text(textwrap.dedent('''
         from corefn.events import InvokeEvent
-        class Ping:
-            name = "acme-ping"
-            kind = "invoke"
+        from corefn.kit import Failure, PayloadShape, Provider
+        class Ping(PayloadShape):
+            provider, name, kind, failure = "acme", "acme-ping", "invoke", Failure.RESULT
             @classmethod
             def matches(cls, raw): return isinstance(raw, dict) and "acme" in raw
-            def __init__(self, raw): self.raw = raw
             def to_events(self): return [InvokeEvent(payload=self.raw["acme"])]
             def to_response(self, result): return result.value()
-        class Acme:
-            name = "acme"
-            shapes = (Ping,)
-            def generate(self, app, ref): return {}
-        adapter = Acme()
+        adapter = Provider("acme", (Ping,))
+        class Old:  # an adapter class of before the kit: named, it says what to write instead
+            name, shapes = "old", (Ping,)
+        old = Old()
     '''))
     dist = tmp_path / "acme_plugin-1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-plugin\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text("[corefn.adapters]\nacme = acme_plugin:adapter\n")
+    (dist / "entry_points.txt").write_text("[corefn.adapters]\nacme = acme_plugin:adapter\nold = acme_plugin:old\n")
     code = textwrap.dedent(f'''
         import sys; sys.path.insert(0, {str(tmp_path)!r})
         from corefn.adapters import parse, get_adapter
         assert get_adapter("acme").name == "acme"
         parsed = parse({{"acme": 7}})
         print(parsed.cloud, parsed.shape_name, parsed.events[0].payload)
+        try:
+            get_adapter("old")
+        except Exception as exc:
+            print(type(exc).__name__, "Provider" in str(exc))
     ''')
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["acme", "acme-ping", "7"]
+    assert done.stdout.split() == ["acme", "acme-ping", "7", "ConfigurationError", "True"]
 
 
 def test_unknown_cloud_is_a_clear_error() -> None:

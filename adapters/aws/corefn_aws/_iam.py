@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from corefn_aws._sam_resources import BACKENDS, ENV_KEY, RESOURCE_KINDS, Plan, pascal, sub
+from corefn_aws._sam_resources import BACKENDS, ENV_KEY, RESOURCE_TYPES, Plan, pascal, sub
 
 if TYPE_CHECKING:
     from corefn.specs import HandlerSpec
@@ -36,19 +36,19 @@ UNSCOPABLE = ("ec2:DescribeNetworkInterfaces",)
 _SENTINELS = {"${ResourcePrefix}": "corefn-prefix-0", "${Stage}": "corefn-stage-0", "${AWS::AccountId}": "000000000000"}
 
 
-def backend_statements(plan: Plan, kind: str, name: str) -> list[dict[str, Any]]:
+def backend_statements(plan: Plan, rtype: str, name: str) -> list[dict[str, Any]]:
     """IAM statements from the grants the sink backend declares for its URL, scoped to this
     stack's partition, region and account."""
     import importlib
 
-    scheme = RESOURCE_KINDS[kind][1]
+    scheme = RESOURCE_TYPES[rtype][1]
     module, _, cls = BACKENDS[scheme].partition(":")
     backend = getattr(importlib.import_module(module), cls)
     url = f"{scheme}://{plan.physical(name)}"
     for placeholder, sentinel in _SENTINELS.items():
         url = url.replace(placeholder, sentinel)
     statements = []
-    for grant in backend.permissions(url, "publisher" if kind in ("queue", "topic", "stream") else kind):
+    for grant in backend.permissions(url, "publisher" if rtype in ("queue", "topic", "stream") else rtype):
         if grant.cloud != "aws":
             continue
         arn = re.sub(r"^arn:aws:([a-z0-9-]+):\*:\*:", r"arn:${AWS::Partition}:\1:${AWS::Region}:${AWS::AccountId}:", grant.resource)
@@ -61,9 +61,9 @@ def backend_statements(plan: Plan, kind: str, name: str) -> list[dict[str, Any]]
 
 def arn_of(plan: Plan, name: str) -> Any:
     """A resource's ARN without referring to the resource where that would be circular (buckets)."""
-    kind = plan.resources[name].kind
+    rtype = plan.resources[name].type
     phys = plan.physical(name)
-    if kind == "bucket":
+    if rtype == "bucket":
         return sub(f"arn:${{AWS::Partition}}:s3:::{phys}")
     return {"Fn::GetAtt": [plan.logical_id(name), "Arn"]}
 
@@ -93,9 +93,9 @@ def role(plan: Plan, spec: HandlerSpec, secrets: list[str], in_vpc: bool) -> dic
     ]
     statements.append({"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": {"Fn::GetAtt": [ENV_KEY, "Arn"]}})
     for sink in used_sinks(plan.app, spec):
-        kind = plan.resources[sink.name].kind
-        if kind in RESOURCE_KINDS:
-            statements.extend(backend_statements(plan, kind, sink.name))
+        rtype = plan.resources[sink.name].type
+        if rtype in RESOURCE_TYPES:
+            statements.extend(backend_statements(plan, rtype, sink.name))
     if spec.kind in POLLER_ACTIONS and spec.resource is not None:
         resource = (
             {"Fn::GetAtt": [plan.logical_id(spec.resource), "StreamArn"]} if spec.kind == "nosql" else arn_of(plan, spec.resource)

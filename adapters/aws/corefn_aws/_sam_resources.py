@@ -34,8 +34,8 @@ ENV_KEY = "EnvironmentKey"
 #: characters of a handler name in its function's name (64 - 20 prefix - 8 stage - 2 dashes)
 MAX_HANDLER_IN_NAME = 34
 
-#: resource kind → (logical id suffix, sink URL scheme)
-RESOURCE_KINDS: dict[str, tuple[str, str]] = {
+#: resource type → (logical id suffix, sink URL scheme)
+RESOURCE_TYPES: dict[str, tuple[str, str]] = {
     "bucket": ("Bucket", "s3"),
     "queue": ("Queue", "sqs"),
     "topic": ("Topic", "sns"),
@@ -111,19 +111,19 @@ class Plan:
 
     def physical(self, name: str) -> str:
         """The Fn::Sub template of a resource's physical name."""
-        kind = self.resources[name].kind
+        rtype = self.resources[name].type
         clean = re.sub(r"[^a-z0-9-]", "-", name.lower())
-        if kind == "bucket":
+        if rtype == "bucket":
             return f"${{ResourcePrefix}}-${{Stage}}-{clean}-${{AWS::AccountId}}"
-        if kind == "queue" and name in self.fifo:
+        if rtype == "queue" and name in self.fifo:
             return f"${{ResourcePrefix}}-${{Stage}}-{clean}.fifo"
         return f"${{ResourcePrefix}}-${{Stage}}-{clean}"
 
     def logical_id(self, name: str) -> str:
-        return pascal(name) + RESOURCE_KINDS[self.resources[name].kind][0]
+        return pascal(name) + RESOURCE_TYPES[self.resources[name].type][0]
 
     def names_env(self) -> dict[str, str]:
-        names = {self.physical(n): n for n, r in self.resources.items() if r.kind in RESOURCE_KINDS}
+        names = {self.physical(n): n for n, r in self.resources.items() if r.type in RESOURCE_TYPES}
         for spec in self.handlers:
             if spec.kind == "timer":
                 names[self.function_name(spec.name)] = spec.name
@@ -133,9 +133,9 @@ class Plan:
 # ------------------------------------------------------------------------------ resources
 
 
-def resource(plan: Plan, name: str, kind: str) -> dict[str, dict[str, Any]]:
-    """The CloudFormation resources of the app's resource ``name`` (a ``kind`` of RESOURCE_KINDS)."""
-    return RESOURCES[kind](plan, name, plan.logical_id(name), sub(plan.physical(name)))
+def resource(plan: Plan, name: str, rtype: str) -> dict[str, dict[str, Any]]:
+    """The CloudFormation resources of the app's resource ``name`` (a type of RESOURCE_TYPES)."""
+    return RESOURCES[rtype](plan, name, plan.logical_id(name), sub(plan.physical(name)))
 
 
 def _bucket(plan: Plan, name: str, lid: str, phys: dict[str, str]) -> dict[str, dict[str, Any]]:
@@ -211,7 +211,7 @@ def _table(plan: Plan, name: str, lid: str, phys: dict[str, str]) -> dict[str, d
     return {lid: {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": props}}
 
 
-#: resource kind → its CloudFormation resources (the keys of RESOURCE_KINDS)
+#: resource type → its CloudFormation resources (the keys of RESOURCE_TYPES)
 RESOURCES: dict[str, Callable[[Plan, str, str, dict[str, str]], dict[str, dict[str, Any]]]] = {
     "bucket": _bucket,
     "queue": _queue,

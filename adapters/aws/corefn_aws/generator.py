@@ -54,7 +54,7 @@ from corefn_aws._readme import readme
 from corefn_aws._sam_resources import (
     CODE_DIR,
     ENV_KEY,
-    RESOURCE_KINDS,
+    RESOURCE_TYPES,
     SQS_ENCRYPTION,
     Plan,
     environment_key,
@@ -214,9 +214,9 @@ def _environment(plan: Plan, spec: HandlerSpec) -> tuple[dict[str, Any], list[st
     env: dict[str, Any] = {"COREFN_HANDLER": spec.name}
     secrets: list[str] = []
     for sink in used_sinks(plan.app, spec):
-        kind = plan.resources[sink.name].kind
-        if kind in RESOURCE_KINDS:
-            env[sink.env_var] = sub(f"{RESOURCE_KINDS[kind][1]}://{plan.physical(sink.name)}")
+        rtype = plan.resources[sink.name].type
+        if rtype in RESOURCE_TYPES:
+            env[sink.env_var] = sub(f"{RESOURCE_TYPES[rtype][1]}://{plan.physical(sink.name)}")
         else:  # caches and SQL databases live outside this stack: their URL (with its password) is a secret
             secrets.append(_secret_parameter(sink.name))
             env[sink.env_var] = sub(f"secretsmanager:${{{secrets[-1]}}}")
@@ -292,11 +292,11 @@ def template(plan: Plan) -> dict[str, Any]:
     }  # fmt: skip
     resources: dict[str, Any] = {}
     for name, declared in plan.resources.items():
-        if declared.kind in RESOURCE_KINDS:
-            resources.update(resource(plan, name, declared.kind))
+        if declared.type in RESOURCE_TYPES:
+            resources.update(resource(plan, name, declared.type))
     secret = {"Type": "String", "AllowedPattern": "^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$"}
     for sink in app.sinks:
-        if plan.resources[sink.name].kind not in RESOURCE_KINDS:
+        if plan.resources[sink.name].type not in RESOURCE_TYPES:
             parameters[pascal(sink.name) + "UrlSecret"] = {**secret, "Description": f"ARN of the Secrets Manager secret whose value is the {sink.kind} URL of sink {sink.name!r}"}
     https = [s for s in plan.handlers if s.kind == "http"]
     outputs: dict[str, Any] = {}

@@ -47,13 +47,13 @@ def _destination(policy: RetryPolicy, notes: list[str]) -> dict[str, Any]:
     allowed = DESTINATIONS[policy.delivery]
     if dead is None:
         return {"Type": "SQS", "name": None}
-    if dead.kind not in allowed:
+    if dead.type not in allowed:
         notes.append(
-            f"{policy.handler}: AWS cannot dead-letter a {policy.kind} message to {dead.kind} {dead.name!r}; "
+            f"{policy.handler}: AWS cannot dead-letter a {policy.kind} message to {dead.type} {dead.name!r}; "
             "poison messages go to the queue the template creates for this handler"
         )
         return {"Type": "SQS", "name": None}
-    return {"Type": allowed[dead.kind], "name": dead.name}
+    return {"Type": allowed[dead.type], "name": dead.name}
 
 
 def compile_policy(app: App, policy: RetryPolicy) -> CompiledPolicy:

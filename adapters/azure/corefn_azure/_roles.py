@@ -91,7 +91,7 @@ def sink_service(app: App, sink: SinkSpec) -> str:
         fed = any(h.kind == "nosql" and h.resource == sink.name for h in app.handlers)
         return "cosmos" if fed or wanted == "cosmos" else "table"
     if sink.kind == "publisher":
-        target = sink.resource_kind
+        target = sink.resource_type
         readers = {h.kind for h in app.handlers if h.resource == sink.name}
         if target == "stream" or "stream" in readers:
             return "eventhub"
@@ -112,7 +112,7 @@ def sink_needs(app: App, sink: SinkSpec) -> list[Need]:
     if service == "eventhub":
         return [Need("Azure Event Hubs Data Sender", "eventhub", azure_name("queue", sink.name))]
     if service == "servicebus":
-        kind = "sbtopic" if sink.resource_kind == "topic" else "sbqueue"
+        kind = "sbtopic" if sink.resource_type == "topic" else "sbqueue"
         return [Need("Azure Service Bus Data Sender", kind, azure_name("queue", sink.name))]
     if service == "queue":
         return [Need("Storage Queue Data Message Sender", "queue", azure_name("queue", sink.name))]

@@ -53,10 +53,10 @@ def _dead_letter(policy: RetryPolicy, own: str, allowed: tuple[str, ...], notes:
     dead = policy.dead_letter
     if dead is None:
         return {"kind": own, "name": None}
-    if dead.kind not in allowed:
-        notes.append(f"{policy.handler}: Azure cannot dead-letter a {policy.kind} message to {dead.kind} {dead.name!r}; it goes to the {own} the template creates")
+    if dead.type not in allowed:
+        notes.append(f"{policy.handler}: Azure cannot dead-letter a {policy.kind} message to {dead.type} {dead.name!r}; it goes to the {own} the template creates")
         return {"kind": own, "name": None}
-    return {"kind": dead.kind, "name": dead.name}
+    return {"kind": dead.type, "name": dead.name}
 
 
 def compile_policy(app: App, policy: RetryPolicy) -> CompiledPolicy:

@@ -35,7 +35,7 @@ def dead_letter_broker(app: App, policy: RetryPolicy, notes: list[str]) -> str:
     dead = policy.dead_letter
     if dead is None:
         return k8s_name(f"{app.name}-dead-letter")
-    if dead.kind == "bucket":
+    if dead.type == "bucket":
         notes.append(f"{policy.handler}: Knative cannot dead-letter to bucket {dead.name!r}; poison events go to the {app.name}-dead-letter Broker")
         return k8s_name(f"{app.name}-dead-letter")
     return k8s_name(dead.name)
