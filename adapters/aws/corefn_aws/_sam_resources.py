@@ -123,11 +123,12 @@ class Plan:
         return pascal(name) + RESOURCE_TYPES[self.resources[name].type][0]
 
     def names_env(self) -> dict[str, str]:
+        """``COREFN_NAMES``: the ``Fn::Sub`` of the physical → logical name map, as JSON text."""
         names = {self.physical(n): n for n, r in self.resources.items() if r.type in RESOURCE_TYPES}
         for spec in self.handlers:
             if spec.kind == "timer":
                 names[self.function_name(spec.name)] = spec.name
-        return sub(json.dumps(names, separators=(",", ":"), sort_keys=True))  # type: ignore[return-value]
+        return sub(json.dumps(names, separators=(",", ":"), sort_keys=True))
 
 
 # ------------------------------------------------------------------------------ resources

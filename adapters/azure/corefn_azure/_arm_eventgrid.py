@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from corefn.policy import retry_policy
+from corefn.specs import StorageTrigger
 from corefn_azure._roles import ROLE_IDS, azure_name
 
 if TYPE_CHECKING:
@@ -57,17 +58,18 @@ def eventgrid(app: App, functions: list[FunctionPlan]) -> dict[str, Any] | None:
     for fn in blobs:
         spec = next(s for s in app.handlers if s.name == fn.handler)
         trigger = spec.trigger
+        assert isinstance(trigger, StorageTrigger)  # blob functions serve storage handlers only
         settings = compile_policy(app, retry_policy(app, spec)).settings
         site = f"concat(parameters('prefix'), '-{groups[fn.name]}-', variables('suffix'))"
         key = f"listKeys(resourceId('Microsoft.Web/sites/host', {site}, 'default'), '{API['web']}').systemKeys.blobs_extension"
         host = f"reference(resourceId('Microsoft.Web/sites', {site}), '{API['web']}').defaultHostName"
-        container = azure_name("container", str(spec.options.provider.get("azure", {}).get("container", trigger.bucket)))  # type: ignore[attr-defined]
+        container = azure_name("container", str(spec.options.provider.get("azure", {}).get("container", trigger.bucket)))
         filters: dict[str, Any] = {
             "includedEventTypes": ["Microsoft.Storage.BlobCreated"],
-            "subjectBeginsWith": f"/blobServices/default/containers/{container}/blobs/{trigger.prefix}",  # type: ignore[attr-defined]
+            "subjectBeginsWith": f"/blobServices/default/containers/{container}/blobs/{trigger.prefix}",
         }
-        if trigger.suffix:  # type: ignore[attr-defined]
-            filters["subjectEndsWith"] = trigger.suffix  # type: ignore[attr-defined]
+        if trigger.suffix:
+            filters["subjectEndsWith"] = trigger.suffix
         resources.append({
             "type": "Microsoft.EventGrid/systemTopics/eventSubscriptions", "apiVersion": API["eventgrid"],
             "name": f"[concat(variables('short'), '-blobs-', variables('suffix'), '/{fn.name.replace('_', '-')}')]",
