@@ -1,6 +1,6 @@
 """The adapter plugin interface, and the registry that finds providers without knowing them.
 
-A provider is a :class:`~corefn.kit.Provider` value (:mod:`corefn.kit.provider`): a name and an
+A provider is a :class:`~corefn.kit.Provider` value (:mod:`corefn.kit`): a name and an
 ordered list of :class:`Shape` classes, one small class per payload shape (Mangum's design), plus
 the optional steps it declares. A shape recognises its payload with a cheap,
 structural ``matches`` (the provider's *signature*: ``Records[].eventSource == "aws:sqs"``,
@@ -41,8 +41,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from corefn.errors import ConfigurationError, EventShapeError, PayloadError, UnrecognizedPayloadError, WrongCloudError
 from corefn.events.base import Event
 from corefn.events.invoke import InvokeEvent
-from corefn.kit import Failure, PayloadShape
-from corefn.kit.provider import Provider, Shape, Target, as_provider, load_sample
+from corefn.kit import Failure, PayloadShape, Provider, Shape, Target, as_provider, load_sample
 
 __all__ = [
     "ENTRY_POINT_GROUP", "Parsed", "Provider", "Shape", "Target", "WarmupShape", "all_adapters", "deadline_in", "deliver",

@@ -1,8 +1,9 @@
 """The adapter kit: what a provider's package imports from corefn to declare itself
-(:class:`Provider`, :mod:`corefn.kit.provider`), to read its payloads (this module) and to write
-its sink backends (:mod:`corefn.kit.sinks`). Everything here is public and
-stable; every other module an adapter could reach (``corefn.sinks._errors``, ``corefn.dispatch``
-...) is private to corefn and may change (httpx's split: private internals, a curated surface).
+(:class:`Provider`) and read its payloads (:class:`PayloadShape`), both in this module (one
+module: every cold start imports it), and to write its sink backends (:mod:`corefn.kit.sinks`).
+Everything here is public and stable; every other module an adapter could reach
+(``corefn.sinks._errors``, ``corefn.dispatch`` ...) is private to corefn and may change (httpx's
+split: private internals, a curated surface).
 
 A payload shape is one small class (Mangum's ``handlers/``)::
 
@@ -21,21 +22,45 @@ A payload shape is one small class (Mangum's ``handlers/``)::
 the provider, the shape and the field, and declares as data how its cloud answers a failed
 handler (:class:`Failure`); a shape whose cloud learns of failures by an exception needs no
 ``to_response`` at all.
+
+An adapter package ends with one ``adapter = Provider(...)`` naming what it has: its name, its
+ordered payload shapes, the module of its deploy generator and of its sample payloads, and the
+optional steps it offers. Everything it leaves out has a declared default, so the core calls
+members and reads fields, and never probes an adapter object for what it happens to have::
+
+    adapter = Provider(
+        "mycloud",
+        (WarmupShape, MyHttp, MyQueue),         # tried in this order
+        generator="corefn_mycloud.generator",   # plan(app, app_ref) -> Plan; render(Plan) -> files
+        samples="corefn_mycloud.samples",       # <trigger>.json for `corefn event mycloud TRIGGER`
+        bind=lazy("corefn_mycloud._bind", "bind"),
+        compile_policy=lazy("corefn_mycloud.policy", "compile_policy"),
+        bundle_root="src",
+    )
+
+Steps are plain functions. :func:`lazy` defers a step's import to its first call, so importing
+the adapter (which every cold start does) costs only its shapes.
 """
 
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, Any, ClassVar
+import importlib
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast, runtime_checkable
 
 from corefn.dispatch import raise_first_failure
-from corefn.errors import EventShapeError
+from corefn.errors import ConfigurationError, EventShapeError
 from corefn.events.base import Event
-from corefn.kit.provider import Generator, Provider, Shape, Target, lazy, load_sample
 from corefn.payload import Reader
 
 if TYPE_CHECKING:
+    from corefn.app import App
+    from corefn.deadletters import DeadLetterQueue
     from corefn.dispatch import DispatchResult
+    from corefn.policy import CompiledPolicy, RetryPolicy
+    from corefn.specs import HandlerSpec
 
 
 class Failure(enum.Enum):
@@ -95,7 +120,192 @@ class PayloadShape:
         return raise_first_failure(result)
 
 
+# ------------------------------------------------------------------------------ the provider
+
+
+@runtime_checkable
+class Shape(Protocol):
+    """One payload shape of one provider (``sqs``, ``apigw-v2``, ``eventgrid-blob``, ...);
+    :class:`corefn.kit.PayloadShape` is the base that implements it.
+
+    ``kind`` is the corefn event kind it produces, or ``"warmup"`` for keep-warm pings, whose
+    ``to_events`` returns no event and whose response is sent without running user code.
+    """
+
+    name: ClassVar[str]
+    kind: ClassVar[str]
+
+    @classmethod
+    def matches(cls, raw: Any) -> bool:
+        """Whether ``raw`` carries this shape's signature. Cheap, and never raises."""
+        ...
+
+    def __init__(self, raw: Any) -> None: ...
+
+    def to_events(self) -> list[Event]:
+        """The payload as corefn events; raises EventShapeError naming the bad field."""
+        ...
+
+    def to_response(self, result: DispatchResult) -> Any:
+        """What the provider expects back after dispatch (an HTTP response dict, a partial batch
+        failure report, ``None``, ...). Raise here to make the provider retry a whole batch."""
+        ...
+
+
+class Target:
+    """Whom one delivery is for, as far as the deployment says: the ``app``, the handler the
+    function was deployed for (``spec``, from the pin; ``None`` when events are routed by their
+    resource name) and the deploy step's physical → logical resource ``names``.
+
+    Built once per delivery by :func:`corefn.adapters.handle` and given to the bind step."""
+
+    __slots__ = ("app", "spec", "names")
+
+    def __init__(self, app: App, spec: HandlerSpec | None, names: Mapping[str, str]) -> None:
+        self.app = app
+        self.spec = spec
+        self.names = names
+
+    def logical(self, physical: str | None) -> str | None:
+        """The app's name for a resource the provider named ``physical``."""
+        return None if physical is None else self.names.get(physical, physical)
+
+
+class Generator(Protocol):
+    """What a generator module offers: plans first, as frozen data, then files from them
+    (Chalice's split). ``plan`` raises ConfigurationError for a declaration the cloud cannot
+    deploy; ``render`` is pure, so the same plans always give the same files."""
+
+    def plan(self, app: App, app_ref: str) -> Any: ...
+
+    def render(self, plans: Any) -> Mapping[str, str | bytes]: ...
+
+
+#: the bind step: ``event`` completed from what the deployment knows and the payload does not
+#: say (the queue a binding object came from, a timer's schedule), or converted to the kind the
+#: pinned handler declared (a Pub/Sub message for a stream handler). It runs on every event of a
+#: delivery, after reading and before dispatch, and returns ``event`` itself when there is
+#: nothing to add; ConfigurationError for a declaration the event cannot be delivered to.
+Bind = Callable[["Event", Target], "Event"]
+#: the retry policy step: one handler's portable policy in the cloud's own settings
+PolicyCompiler = Callable[["App", "RetryPolicy"], "CompiledPolicy"]
+#: the dead-letter step: the cloud's dead-letter queue that ``where`` (--queue, --subscription)
+#: names, for ``corefn dead APP ... --cloud CLOUD``
+DeadLetters = Callable[[Mapping[str, str]], "DeadLetterQueue"]
+
+
+def unbound(event: Event, target: Target) -> Event:
+    """The default bind step: nothing to add, the payload names its resource and says its kind."""
+    return event
+
+
+def lazy(module: str, function: str) -> Callable[..., Any]:
+    """``module.function``, imported on the first call: a step whose code (a generator, an SDK
+    client) the cold start of a delivery must not pay for."""
+    found: list[Callable[..., Any]] = []
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if not found:
+            found.append(getattr(importlib.import_module(module), function))
+        return found[0](*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = function
+    call.__doc__ = f"{module}.{function}, imported when first called"
+    return call
+
+
+class Provider:
+    """A cloud's adapter (see the module docstring). ``shapes`` is ordered: the most specific
+    signatures first. Every optional member has a declared default:
+
+    - ``generator``: module with ``plan`` / ``render`` (:class:`Generator`); None: no deployment.
+    - ``samples``: package of ``<trigger>.json`` payloads; None: no samples.
+    - ``bind`` (:data:`Bind`): :func:`unbound`.
+    - ``compile_policy`` (:data:`PolicyCompiler`) and ``dead_letters`` (:data:`DeadLetters`):
+      None, the cloud has not been taught retry policies / dead-letter operations.
+    - ``bundle_root``: where ``corefn deploy`` writes the vendored code in the generated project;
+      None, the adapter does not bundle (its requirements name corefn instead).
+    - ``facts`` and ``limits``: the package of dated provider facts (:mod:`corefn.facts`) and the
+      module of the limits check's hooks (:mod:`corefn.limits.rules`); ``corefn_<name>.facts`` and
+      ``corefn_<name>.limits`` by default, and a missing one means "none".
+    - ``package``: the adapter's top-level package, which ``corefn deploy`` vendors into the
+      bundle; by default the package of the module that builds the Provider.
+    """
+
+    __slots__ = (
+        "name", "shapes", "generator", "samples", "bind", "compile_policy", "dead_letters", "bundle_root", "facts", "limits",
+        "package",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        name: str,
+        shapes: Sequence[type[Shape]],
+        *,
+        generator: str | None = None,
+        samples: str | None = None,
+        bind: Bind = unbound,
+        compile_policy: PolicyCompiler | None = None,
+        dead_letters: DeadLetters | None = None,
+        bundle_root: str | None = None,
+        facts: str | None = None,
+        limits: str | None = None,
+        package: str | None = None,
+    ) -> None:
+        if not isinstance(name, str) or not name:
+            raise ConfigurationError(f"a corefn Provider needs a name, got {name!r}")
+        self.name = name
+        self.shapes: tuple[type[Shape], ...] = tuple(shapes)
+        self.generator = generator
+        self.samples = samples
+        self.bind: Bind = bind
+        self.compile_policy = compile_policy
+        self.dead_letters = dead_letters
+        self.bundle_root = bundle_root
+        self.facts = facts or f"corefn_{name}.facts"
+        self.limits = limits or f"corefn_{name}.limits"
+        # the declaring module, as enum's functional API finds it: the caller's globals
+        self.package = package or str(sys._getframe(1).f_globals.get("__name__", f"corefn_{name}")).split(".")[0]
+
+    def __repr__(self) -> str:
+        return f"Provider({self.name!r}, {len(self.shapes)} shapes)"
+
+    def generate(self, app: App, app_ref: str) -> Mapping[str, str | bytes]:
+        """The deployable project for ``app`` (imported as ``app_ref``): relative path → content."""
+        if self.generator is None:
+            raise NotImplementedError(f"the {self.name} adapter generates no deployment")
+        module = cast(Generator, importlib.import_module(self.generator))
+        return module.render(module.plan(app, app_ref))
+
+    def sample(self, trigger: str) -> Any:
+        """A fresh copy of the realistic payload for ``corefn event CLOUD TRIGGER``."""
+        if self.samples is None:
+            raise ConfigurationError(f"the {self.name} adapter provides no sample payloads")
+        return load_sample(self.samples, self.name, trigger)
+
+
+def load_sample(package: str, cloud: str, trigger: str) -> Any:
+    """A fresh copy of ``<package>/<trigger>.json``: the realistic payload an adapter ships for
+    ``corefn event CLOUD TRIGGER`` (and for users who want a starting point to edit)."""
+    import json
+    from importlib import resources
+
+    folder = resources.files(package)
+    available = sorted(p.name[: -len(".json")] for p in folder.iterdir() if p.name.endswith(".json"))
+    if trigger not in available:
+        raise ConfigurationError(f"no {cloud} sample for {trigger!r}; samples: {', '.join(available)}")
+    return json.loads(folder.joinpath(f"{trigger}.json").read_text(encoding="utf-8"))
+
+
+def as_provider(found: Any, where: str) -> Provider:
+    """``found`` (what ``where`` — an entry point, a module's ``adapter`` — holds) if it is a
+    :class:`Provider`; otherwise a ConfigurationError that says what to write instead."""
+    if isinstance(found, Provider):
+        return found
+    raise ConfigurationError(f"{where} is a {type(found).__name__}, not a corefn adapter: make it corefn.kit.Provider(name, shapes, ...)")
+
+
 __all__ = [
-    "EventShapeError", "Failure", "Generator", "PayloadShape", "Provider", "Reader", "Shape", "Target", "lazy", "load_sample",
-    "raise_first_failure",
+    "Bind", "DeadLetters", "EventShapeError", "Failure", "Generator", "PayloadShape", "PolicyCompiler", "Provider", "Reader",
+    "Shape", "Target", "as_provider", "lazy", "load_sample", "raise_first_failure", "unbound",
 ]  # fmt: skip
