@@ -194,9 +194,15 @@ def backend_factory(scheme: str) -> Any:
 
 
 def open_sink(spec: SinkSpec, url: str | None = None) -> Any:
-    """A backend for ``spec`` at ``url`` (default: the configured URL)."""
+    """A backend for ``spec`` at ``url`` (default: the configured URL); a publisher declared with
+    ``cloudevents=True`` sends CloudEvents (:mod:`corefn.cloudevents.bindings`)."""
     url = url or sink_url(spec)
     backend = backend_factory(scheme_of(url))(spec, url)
+    if spec.options.get("cloudevents") is not None:
+        from corefn.cloudevents.publisher import StructuredPublisher, cloudevents_wanted
+
+        if cloudevents_wanted(spec) and not getattr(backend, "sends_cloudevents", False):
+            return StructuredPublisher(spec, backend)
     return backend
 
 

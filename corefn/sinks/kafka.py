@@ -17,6 +17,11 @@ The id returned is ``{partition}:{offset}``, unique within the topic (Kafka has 
 ``send`` waits for the broker's acknowledgement from all in-sync replicas (``acks=all``, what
 Event Streams recommends); ``send_batch`` queues every record first and then waits, so they go
 out in as few requests as the producer's batching allows. Event Streams caps a record at 1 MB.
+
+CloudEvents: with ``cloudevents=True`` on the sink, every record is the message's CloudEvent in
+the Kafka binding's binary mode (:func:`corefn.cloudevents.bindings.kafka_record`: ``ce_``
+headers, ``content-type``, the body as the value, the group as the key), the caller's attributes
+plain headers beside them; a Knative KafkaSource delivers such a record as that CloudEvent.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar
 
+from corefn.cloudevents.bindings import kafka_record
+from corefn.cloudevents.publisher import cloudevents_wanted, message
 from corefn.errors import ConfigurationError, SinkError, SinkNotFoundError, SinkThrottledError, SinkUnavailableError
 from corefn.sinks._errors import sdk_required, translated
 from corefn.sinks._publish import Body, body_bytes, check_attributes
@@ -103,12 +110,15 @@ def producer_config(brokers: list[str], known: Iterable[str] | None = None) -> d
 class KafkaPublisher:
     families: ClassVar[tuple[str, ...]] = ("publisher",)
     private_network: ClassVar[bool] = False
+    #: honours ``cloudevents=True`` itself, in binary mode (see the module docstring)
+    sends_cloudevents: ClassVar[bool] = True
 
     def __init__(self, spec: SinkSpec, url: str) -> None:
         from kafka import KafkaProducer
 
         self.spec = spec
         brokers, self.topic = parse_url(url)
+        self.cloudevents = cloudevents_wanted(spec)
         with kafka_errors(spec.name):
             self._producer = KafkaProducer(**producer_config(brokers, KafkaProducer.DEFAULT_CONFIG))
 
@@ -125,11 +135,14 @@ class KafkaPublisher:
         return [Permission("openwhisk", ("Writer",), f"messagehub:topic/{topic}")]
 
     def _queue(self, body: Body, attributes: Mapping[str, str] | None, group: str | None) -> Any:
-        headers = [(k, v.encode()) for k, v in check_attributes(attributes, self.spec.name).items()]
+        own = check_attributes(attributes, self.spec.name)
+        if self.cloudevents:
+            form = message(self.spec, body, None, group)
+            headers, key, value = kafka_record(form, own, self.spec.name)
+        else:
+            headers, key, value = [(k, v.encode()) for k, v in own.items()], (group.encode() if group else None), body_bytes(body)
         with kafka_errors(self.spec.name):
-            return self._producer.send(
-                self.topic, value=body_bytes(body), key=group.encode() if group else None, headers=headers or None
-            )
+            return self._producer.send(self.topic, value=value, key=key, headers=headers or None)
 
     def _wait(self, future: Any) -> str:
         with kafka_errors(self.spec.name):

@@ -22,7 +22,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from corefn.events.base import Body
+from corefn.cloudevents import is_json_type
 from corefn.events.http import HttpResponse
 from corefn.kit import Failure, PayloadShape
 from corefn.payload import Reader
@@ -31,11 +31,6 @@ if TYPE_CHECKING:
     from corefn.dispatch import DispatchResult
 
 PROVIDER = "knative"
-
-#: the context attributes CloudEvents 1.0 defines; everything else at the top level of the JSON
-#: form (except data / data_base64) is an extension
-CONTEXT_ATTRIBUTES = frozenset({"specversion", "id", "source", "type", "datacontenttype", "dataschema", "subject", "time"})
-
 
 class KnativeReader(Reader):
     __slots__ = ()
@@ -88,67 +83,12 @@ def cloud_event_type(raw: Any) -> str | None:
     return None
 
 
-def read_data(r: Reader, raw: Mapping[str, Any]) -> Any:
-    """``data`` as the JSON value it is, or the bytes of ``data_base64``."""
-    if raw.get("data_base64") is not None:
-        return r.base64_bytes(r.str(raw, "data_base64"), "data_base64")
-    return raw.get("data")
-
-
-def data_body(r: Reader, raw: Mapping[str, Any]) -> Body:
-    """The event's data as a message body: bytes stay bytes, a string is its text, any other
-    JSON value is its compact JSON text (a producer that sent ``{"a": 1}`` as
-    ``application/json`` meant those bytes)."""
-    data = read_data(r, raw)
-    if data is None:
-        return Body(b"")
-    if isinstance(data, bytes):
-        return Body(data)
-    if isinstance(data, str):
-        return Body(data)
-    return Body(json.dumps(data, separators=(",", ":"), ensure_ascii=False))
-
-
-def data_object(r: Reader, raw: Mapping[str, Any], what: str) -> dict[str, Any]:
-    """``data`` that must be a JSON object (possibly sent as JSON bytes or text)."""
-    data = read_data(r, raw)
-    if isinstance(data, (bytes, str)):
-        try:
-            data = json.loads(data)
-        except ValueError:
-            raise r.error("data", f"should be {what} (JSON)") from None
-    if not isinstance(data, dict):
-        raise r.error("data", f"should be {what} (a JSON object)")
-    return data
-
-
-def extensions(raw: Mapping[str, Any]) -> dict[str, str]:
-    """The extension attributes, as strings (their canonical string encoding: CloudEvents 1.0
-    §3.1.1 type system; a broker delivers them as ``ce-`` headers, i.e. strings)."""
-    out: dict[str, str] = {}
-    for name, value in raw.items():
-        if name in CONTEXT_ATTRIBUTES or name in ("data", "data_base64") or value is None:
-            continue
-        out[name] = value if isinstance(value, str) else json.dumps(value)
-    return out
-
-
 def last_segment(source: str) -> str:
     """``/apis/v1/namespaces/ns/pingsources/nightly`` → ``nightly``."""
     return source.rstrip("/").rsplit("/", 1)[-1]
 
 
 # ------------------------------------------------------------------------- HTTP → JSON form
-
-#: content types whose bytes the JSON form carries as a JSON value (JSON format §3.1: "data" for
-#: JSON media types, decoded); text types are carried as a string, anything else as base64
-_JSON_SUFFIXES = ("/json", "+json")
-
-
-def is_json_type(content_type: str | None) -> bool:
-    kind = (content_type or "").split(";")[0].strip().lower()
-    return kind.endswith(_JSON_SUFFIXES)
-
 
 def from_binary(headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
     """A binary-mode HTTP delivery (HTTP protocol binding §3.1: every attribute a ``ce-`` header,

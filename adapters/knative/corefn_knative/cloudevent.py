@@ -27,6 +27,9 @@ limits to lower-case letters and digits (CloudEvents 1.0 §3.1.1):
 
 Storage, timer, nosql, invoke and HTTP events carry their fields as a JSON object in ``data``.
 
+The mapping itself lives in the core (:mod:`corefn.cloudevents`, no SDK), shared with the core's
+publishers; this module re-exports it and adds the SDK's objects.
+
 :func:`to_cloudevent` / :func:`from_cloudevent` work on the SDK's ``CloudEvent`` (the
 ``cloudevents`` package, ``pip install 'corefn[knative]'``), so a publisher sends it with the SDK's
 ``to_binary`` / ``to_structured``; :func:`to_json_form` / :func:`from_json_form` work on the
@@ -36,266 +39,24 @@ JSON-format dict and need no SDK.
 from __future__ import annotations
 
 import json
-import uuid
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, unquote
 
+from corefn import cloudevents as _core
+from corefn.cloudevents import TYPES, is_json_type, kind_of, split_subject, to_json_form, type_of
 from corefn.errors import MissingExtraError
-from corefn.events import (
-    Body,
-    Event,
-    HttpRequest,
-    InvokeEvent,
-    NoSqlChange,
-    QueueMessage,
-    StorageEvent,
-    StreamRecord,
-    TimerEvent,
-    TopicMessage,
-)
-from corefn.events.base import format_time
-from corefn.payload import Reader
-from corefn_knative._envelope import KnativeReader, data_body, data_object, extensions, is_json_type, read_data
+from corefn.events import Event
+from corefn_knative._envelope import PROVIDER, KnativeReader
 
 if TYPE_CHECKING:
     from cloudevents.http import CloudEvent
 
-PREFIX = "dev.corefn."
-SOURCE_PREFIX = "/corefn/"
-
-#: kind → the fixed part of its type (storage and nosql add the operation)
-TYPES: dict[str, str] = {
-    "storage": "dev.corefn.storage.",
-    "nosql": "dev.corefn.nosql.",
-    "queue": "dev.corefn.queue.message",
-    "topic": "dev.corefn.topic.message",
-    "timer": "dev.corefn.timer.fired",
-    "stream": "dev.corefn.stream.record",
-    "invoke": "dev.corefn.invoke",
-    "http": "dev.corefn.http.request",
-}
-
 _TEXT = "text/plain; charset=utf-8"
-_BINARY = "application/octet-stream"
-_JSON = "application/json"
-
-
-def type_of(event: Event) -> str:
-    """The CloudEvent ``type`` for ``event`` (see the table in the module docstring)."""
-    base = TYPES[event.kind]
-    if event.kind in ("storage", "nosql"):
-        return base + str(event.operation)  # type: ignore[attr-defined]
-    return base
-
-
-def kind_of(ce_type: str) -> str | None:
-    """The corefn kind a ``dev.corefn.*`` type carries, or None for any other type."""
-    for kind, base in TYPES.items():
-        if ce_type == base or (base.endswith(".") and ce_type.startswith(base) and len(ce_type) > len(base)):
-            return kind
-    return None
-
-
-def _source(kind: str, resource: str | None) -> str:
-    return f"{SOURCE_PREFIX}{kind}" + (f"/{quote(resource, safe='')}" if resource else "")
-
-
-def _put_body(out: dict[str, Any], body: Body) -> None:
-    if body.is_text():
-        out["datacontenttype"] = _TEXT
-        out["data"] = body.text
-    else:
-        import base64
-
-        out["datacontenttype"] = _BINARY
-        out["data_base64"] = base64.b64encode(body.content).decode("ascii")
-
-
-def to_json_form(event: Event) -> dict[str, Any]:
-    """``event`` as a CloudEvent in the JSON event format (see the module docstring)."""
-    kind = event.kind
-    out: dict[str, Any] = {"specversion": "1.0", "id": event.id or str(uuid.uuid4()), "type": type_of(event)}
-    time: datetime | None = getattr(event, "time", None)
-    if time is not None:
-        out["time"] = format_time(time)
-    if isinstance(event, StorageEvent):
-        out["source"] = _source(kind, event.bucket)
-        out["subject"] = event.key
-        out["datacontenttype"] = _JSON
-        fields = {"bucket": event.bucket, "key": event.key, "size": event.size, "etag": event.etag}
-        fields.update(content_type=event.content_type, version=event.version)
-        out["data"] = {k: v for k, v in fields.items() if v is not None}
-    elif isinstance(event, (QueueMessage, TopicMessage)):
-        resource = event.queue if isinstance(event, QueueMessage) else event.topic
-        out["source"] = _source(kind, resource)
-        if isinstance(event, TopicMessage) and event.subscription is not None:
-            out["subject"] = event.subscription
-        _put_body(out, event.body)
-        if event.group is not None:
-            out["partitionkey"] = event.group
-        if event.attempt is not None:
-            out["corefnattempt"] = str(event.attempt)
-        if event.dedup_id is not None:
-            out["corefndedupid"] = event.dedup_id
-        if event.attributes:
-            out["corefnattributes"] = json.dumps(dict(event.attributes), separators=(",", ":"))
-    elif isinstance(event, TimerEvent):
-        out["source"] = _source(kind, event.name)
-        if event.schedule is not None:
-            out["subject"] = event.schedule
-        out["datacontenttype"] = _JSON
-        out["data"] = {k: v for k, v in {"name": event.name, "schedule": event.schedule, "past_due": event.past_due}.items() if v is not None}
-    elif isinstance(event, StreamRecord):
-        out["source"] = _source(kind, event.stream)
-        out["subject"] = f"partition:{event.partition}#{event.sequence}"
-        _put_body(out, event.data)
-        if event.key is not None:
-            out["partitionkey"] = event.key
-    elif isinstance(event, NoSqlChange):
-        out["source"] = _source(kind, event.table)
-        out["datacontenttype"] = _JSON
-        data = event.to_dict()
-        out["data"] = {k: data[k] for k in ("table", "keys", "new", "old", "sequence") if data.get(k) is not None}
-    elif isinstance(event, InvokeEvent):
-        out["source"] = _source(kind, None)
-        if event.name is not None:
-            out["subject"] = event.name
-        out["datacontenttype"] = _JSON
-        out["data"] = event.payload
-    elif isinstance(event, HttpRequest):
-        out["source"] = _source(kind, None)
-        out["subject"] = event.path
-        out["datacontenttype"] = _JSON
-        out["data"] = {k: v for k, v in event.to_dict().items() if k not in ("kind", "id")}
-    else:
-        raise TypeError(f"no CloudEvent mapping for {type(event).__name__}")
-    return out
 
 
 def from_json_form(raw: dict[str, Any], shape: str = "corefn-cloudevent") -> Event:
-    """The corefn event a ``dev.corefn.*`` CloudEvent (JSON form) carries. Raises
-    :class:`~corefn.errors.EventShapeError` naming the bad attribute."""
-    r = KnativeReader(shape)
-    ce_type = r.str(raw, "type")
-    kind = kind_of(ce_type)
-    if kind is None:
-        raise r.error("type", f"is not a corefn CloudEvent type (dev.corefn.*), got {ce_type!r}")
-    source = r.str(raw, "source")
-    ident = r.opt_str(raw, "id")
-    time = r.time(raw, "time")
-    subject = r.opt_str(raw, "subject")
-    resource = _resource(r, source, kind)
-    ext = extensions(raw)
-    if kind == "storage":
-        data = data_object(r, raw, "the object's fields")
-        operation = ce_type[len(TYPES["storage"]) :]
-        if operation not in ("created", "deleted", "archived", "metadata_updated"):
-            raise r.error("type", f"names no storage operation corefn knows ({operation!r})")
-        return StorageEvent(
-            bucket=r.opt_str(data, "bucket", at="data") or resource or _missing(r, "source"),
-            key=r.opt_str(data, "key", at="data") or subject or _missing(r, "subject"),
-            operation=operation,  # type: ignore[arg-type]
-            size=r.opt_int(data, "size", at="data"),
-            etag=r.opt_str(data, "etag", at="data"),
-            content_type=r.opt_str(data, "content_type", at="data"),
-            version=r.opt_str(data, "version", at="data"),
-            time=time,
-            id=ident,
-            raw=raw,
-        )
-    if kind in ("queue", "topic"):
-        fields: dict[str, Any] = {
-            "body": data_body(r, raw),
-            "attributes": _attributes(r, ext.get("corefnattributes")),
-            "attempt": r.convert(ext["corefnattempt"], int, "corefnattempt", "an integer") if "corefnattempt" in ext else None,
-            "group": ext.get("partitionkey"),
-            "dedup_id": ext.get("corefndedupid"),
-            "time": time,
-            "id": ident,
-            "raw": raw,
-        }
-        if kind == "queue":
-            return QueueMessage(queue=resource, **fields)
-        return TopicMessage(topic=resource, subscription=subject, **fields)
-    if kind == "timer":
-        data = data_object(r, raw, "the timer's fields") if read_data(r, raw) is not None else {}
-        past_due = data.get("past_due")
-        if past_due is not None and not isinstance(past_due, bool):
-            raise r.error("data.past_due", "should be a boolean")
-        return TimerEvent(
-            time=time, schedule=r.opt_str(data, "schedule", at="data") or subject,
-            name=r.opt_str(data, "name", at="data") or resource, past_due=past_due, id=ident, raw=raw,
-        )
-    if kind == "stream":
-        partition, sequence = split_subject(r, subject)
-        return StreamRecord(
-            stream=resource, partition=partition, sequence=sequence, key=ext.get("partitionkey"),
-            data=data_body(r, raw), time=time, id=ident, raw=raw,
-        )
-    if kind == "nosql":
-        data = data_object(r, raw, "the change's fields")
-        operation = ce_type[len(TYPES["nosql"]) :]
-        if operation not in ("insert", "modify", "remove", "upsert"):
-            raise r.error("type", f"names no change operation corefn knows ({operation!r})")
-        return NoSqlChange(
-            table=r.opt_str(data, "table", at="data") or resource, operation=operation,  # type: ignore[arg-type]
-            keys=r.opt_dict(data, "keys", at="data"), new=_opt_object(r, data, "new"), old=_opt_object(r, data, "old"),
-            sequence=r.opt_str(data, "sequence", at="data"), time=time, id=ident, raw=raw,
-        )
-    if kind == "invoke":
-        return InvokeEvent(payload=read_data(r, raw), name=subject, id=ident, raw=raw)
-    data = data_object(r, raw, "the request's fields")
-    body = r.opt_str(data, "body", at="data") or ""
-    return HttpRequest(
-        method=r.str(data, "method", at="data"), path=r.str(data, "path", at="data"),
-        headers=r.opt_dict(data, "headers", at="data"), query=r.opt_dict(data, "query", at="data"),
-        body=Body(body, base64=data.get("body_encoding") == "base64"),
-        params=r.opt_dict(data, "params", at="data"), id=ident, raw=raw,
-    )
-
-
-def split_subject(r: Reader, subject: str | None) -> tuple[str, str]:
-    """``partition:P#OFFSET`` (the subject KafkaSource sets, and corefn's own for stream records)
-    → ``(P, OFFSET)``."""
-    if subject is None:
-        raise r.error("subject", "is missing (should be partition:P#OFFSET)")
-    head, sep, sequence = subject.partition("#")
-    if not sep or not head.startswith("partition:") or not head[len("partition:") :] or not sequence:
-        raise r.error("subject", f"should be partition:P#OFFSET, got {subject!r}")
-    return head[len("partition:") :], sequence
-
-
-def _resource(r: Reader, source: str, kind: str) -> str | None:
-    prefix = f"{SOURCE_PREFIX}{kind}"
-    if source == prefix:
-        return None
-    if not source.startswith(prefix + "/"):
-        return unquote(source.rstrip("/").rsplit("/", 1)[-1]) or None  # another sender: its last segment
-    return unquote(source[len(prefix) + 1 :]) or None
-
-
-def _attributes(r: Reader, text: str | None) -> dict[str, str]:
-    if text is None:
-        return {}
-    try:
-        value = json.loads(text)
-    except ValueError:
-        raise r.error("corefnattributes", "should be a JSON object of strings") from None
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise r.error("corefnattributes", "should be a JSON object of strings")
-    return value
-
-
-def _opt_object(r: Reader, data: dict[str, Any], name: str) -> dict[str, Any] | None:
-    value = data.get(name)
-    if value is not None and not isinstance(value, dict):
-        raise r.error(f"data.{name}", "should be an object")
-    return value
-
-
-def _missing(r: Reader, field: str) -> str:
-    raise r.error(field)
+    """The corefn event a ``dev.corefn.*`` CloudEvent (JSON form) carries, errors naming the
+    Knative adapter (:func:`corefn.cloudevents.from_json_form`)."""
+    return _core.from_json_form(raw, shape, PROVIDER)
 
 
 # ------------------------------------------------------------------------------- the SDK
@@ -348,4 +109,4 @@ def from_cloudevent(ce: CloudEvent | dict[str, Any]) -> Event:
     return from_json_form(form)
 
 
-__all__ = ["TYPES", "from_cloudevent", "from_json_form", "kind_of", "to_cloudevent", "to_json_form", "type_of"]
+__all__ = ["TYPES", "from_cloudevent", "from_json_form", "kind_of", "split_subject", "to_cloudevent", "to_json_form", "type_of"]

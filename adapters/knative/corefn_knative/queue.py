@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from corefn.cloudevents import data_body, extensions
 from corefn.events import Event, TopicMessage
-from corefn_knative._envelope import CloudEventShape, cloud_event_type, data_body, extensions
+from corefn_knative._envelope import CloudEventShape, cloud_event_type
 
 ARRIVAL = "knativearrivaltime"
 

@@ -19,8 +19,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 from urllib.parse import unquote_plus
 
+from corefn.cloudevents import data_object
 from corefn.events import Event, StorageEvent, StorageOperation
-from corefn_knative._envelope import CloudEventShape, DeliveryShape, data_object
+from corefn_knative._envelope import CloudEventShape, DeliveryShape
 
 #: COS ``ce-type`` → operation
 COS_OPERATIONS: dict[str, StorageOperation] = {

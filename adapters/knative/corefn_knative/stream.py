@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from corefn.cloudevents import data_body
 from corefn.events import Event, StreamRecord
-from corefn_knative._envelope import CloudEventShape, data_body
+from corefn_knative._envelope import CloudEventShape
 from corefn_knative.cloudevent import split_subject
 
 KAFKA_TYPE = "dev.knative.kafka.event"

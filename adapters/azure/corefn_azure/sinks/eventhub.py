@@ -23,12 +23,9 @@ generates (Event Hubs assigns sequence numbers, which its REST answer does not r
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from corefn.errors import ConfigurationError
-from corefn.kit.sinks import body_bytes
 from corefn.sinks.base import Permission
 from corefn.specs import SinkSpec
 from corefn_azure.sinks import sdk_required
@@ -63,10 +60,9 @@ class EventHubPublisher(ServiceBusPublisher):
         host, hub = parse_url(url)
         return [Permission("azure", ("Azure Event Hubs Data Sender",), f"namespaces/{host.split('.')[0]}/eventhubs/{hub}")]
 
-    @staticmethod
-    def _message(body: Any, attributes: Mapping[str, str] | None, group: str | None) -> tuple[str, bytes, dict[str, Any]]:
-        """(id, body bytes, BrokerProperties): only ``PartitionKey`` means something to Event Hubs."""
-        return uuid.uuid4().hex, body_bytes(body), ({"PartitionKey": group} if group else {})
+    def _broker(self, message_id: str, group: str | None) -> dict[str, Any]:
+        """Only ``PartitionKey`` means something to Event Hubs (the id stays corefn's)."""
+        return {"PartitionKey": group} if group else {}
 
 
 def open_backend(spec: SinkSpec, url: str) -> EventHubPublisher:

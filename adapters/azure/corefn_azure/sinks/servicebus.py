@@ -21,6 +21,18 @@ body is sent alone as the raw HTTP body with attributes as custom-property heade
 values JSON-quoted, as the REST API types header values). ``group``
 is the ``SessionId`` (ordered delivery on session-enabled entities). Each message gets a
 ``MessageId`` generated here, which ``send`` returns (the service assigns none over REST).
+
+CloudEvents: with ``cloudevents=True`` on the sink, every message is its CloudEvent in the AMQP
+binding's binary mode (Service Bus user properties are AMQP application properties):
+``cloudEvents:<attribute>`` user properties beside the caller's own, the body as it is, the
+CloudEvent's ``id`` as the ``MessageId`` (:func:`corefn.cloudevents.bindings.amqp_message`).
+The binding maps ``datacontenttype`` to the AMQP ``content-type`` property, which the REST batch
+format cannot set (its BrokerProperties have no ContentType:
+https://learn.microsoft.com/en-us/rest/api/servicebus/message-headers-and-properties), so it is
+also sent as the ``cloudEvents:datacontenttype`` property, which CloudEvents' AMQP readers map to
+the same attribute. A binary body, which only a single raw send carries and whose custom-property
+headers cannot be named ``cloudEvents:…`` (a colon ends an HTTP header name), is sent in
+structured mode instead: the JSON form as the body, ``Content-Type: application/cloudevents+json``.
 """
 
 from __future__ import annotations
@@ -34,8 +46,10 @@ import time
 import urllib.parse
 import uuid
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
+from corefn.cloudevents.bindings import AMQP_PREFIX, STRUCTURED_CONTENT_TYPE, amqp_message, structured
+from corefn.cloudevents.publisher import cloudevents_wanted, message
 from corefn.errors import ConfigurationError, SinkError, SinkNotFoundError
 from corefn.kit.sinks import Body, body_bytes, check_attributes
 from corefn.sinks.base import Permission
@@ -54,6 +68,23 @@ CONTENT_TYPES: dict[type, str] = {bytes: "application/octet-stream", str: "text/
 #: the send API answers 410 for a missing queue or topic and 403 for "quota exceeded or
 #: message too large" (its 401 is the authorization failure)
 STATUSES: dict[int, type[SinkError]] = {**STATUS_ERRORS, 403: SinkError, 410: SinkNotFoundError}
+
+
+class Message(NamedTuple):
+    id: str
+    data: bytes
+    broker: dict[str, Any]
+    user: dict[str, str]
+    #: the Content-Type of a raw send; None for the batch format (UTF-8 text only)
+    content_type: str | None
+
+
+def _is_text(data: bytes) -> bool:
+    try:
+        data.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def parse_url(url: str) -> tuple[str, str]:
@@ -96,6 +127,8 @@ class ServiceBusPublisher:
     api_version: ClassVar[str] = API_VERSION
     connection_variables: ClassVar[tuple[str, ...]] = CONNECTION_VARIABLES
     token_scope: ClassVar[str] = TOKEN_SCOPE
+    #: honours ``cloudevents=True`` itself (see the module docstring)
+    sends_cloudevents: ClassVar[bool] = True
 
     def __init__(self, spec: SinkSpec, url: str, **client_options: Any) -> None:
         """``client_options`` go to azure-core's ``PipelineClient`` (e.g. a ``transport``)."""
@@ -103,6 +136,7 @@ class ServiceBusPublisher:
         from azure.core.pipeline.policies import RetryPolicy, UserAgentPolicy
 
         self.spec = spec
+        self.cloudevents = cloudevents_wanted(spec)
         self.host, self.entity = parse_url(url)
         self._key = shared_access_key(self.host, self.connection_variables)
         self._identity: Any = None if self._key is not None else identity_credential(f"{self.scheme}://{self.host}/{self.entity}")
@@ -147,36 +181,47 @@ class ServiceBusPublisher:
             if response.status_code >= 400:
                 raise HttpResponseError(response=response)
 
-    @staticmethod
-    def _message(body: Any, attributes: Mapping[str, str] | None, group: str | None) -> tuple[str, bytes, dict[str, Any]]:
-        """(id, body bytes, BrokerProperties). The content type is no broker property: it can
-        only be set on a single raw send, as the Content-Type header."""
-        broker: dict[str, Any] = {"MessageId": uuid.uuid4().hex}
-        if group:
-            broker["SessionId"] = group
-        return broker["MessageId"], body_bytes(body), broker
+    def _message(self, body: Any, attributes: Mapping[str, str] | None, group: str | None) -> Message:
+        """One message: its id, body bytes, BrokerProperties, user properties and the content
+        type of a raw send (None: the batch format). The content type is no broker property: it
+        can only be set on a single raw send, as the Content-Type header."""
+        user = check_attributes(attributes, self.spec.name)
+        data = body_bytes(body)
+        if not self.cloudevents:
+            message_id = uuid.uuid4().hex
+            return Message(message_id, data, self._broker(message_id, group), user, None if _is_text(data) else CONTENT_TYPES[bytes])
+        if not _is_text(data):  # structured mode, see the module docstring
+            form = message(self.spec, body, user, group)
+            return Message(form["id"], structured(form), self._broker(form["id"], group), {}, STRUCTURED_CONTENT_TYPE)
+        form = message(self.spec, body, None, group)
+        content_type, properties, data = amqp_message(form, user, self.spec.name)
+        if content_type is not None:
+            properties[AMQP_PREFIX + "datacontenttype"] = content_type
+        return Message(form["id"], data, self._broker(form["id"], group), properties, None)
+
+    def _broker(self, message_id: str, group: str | None) -> dict[str, Any]:
+        """BrokerProperties: the id, and the group as the ``SessionId`` (ordered delivery on
+        session-enabled entities)."""
+        return {"MessageId": message_id, "SessionId": group} if group else {"MessageId": message_id}
 
     def send(self, body: Body, attributes: Mapping[str, str] | None = None, *, group: str | None = None) -> str:
-        return self._send([self._message(body, attributes, group)], attributes)[0]
+        return self._send([self._message(body, attributes, group)])[0]
 
     def send_batch(self, bodies: Iterable[Body], attributes: Mapping[str, str] | None = None) -> list[str]:
-        return self._send([self._message(body, attributes, None) for body in bodies], attributes)
+        return self._send([self._message(body, attributes, None) for body in bodies])
 
-    def _send(self, messages: list[tuple[str, bytes, dict[str, Any]]], attributes: Mapping[str, str] | None) -> list[str]:
-        user = check_attributes(attributes, self.spec.name)
+    def _send(self, messages: list[Message]) -> list[str]:
         batch: list[dict[str, Any]] = []
         size = 0
-        for _, data, broker in messages:
-            try:
-                text = data.decode()
-            except UnicodeDecodeError:  # the batch format carries text only: send this one raw
+        for item in messages:
+            if item.content_type is not None:  # the batch format carries text only: send this one raw
                 if batch:  # after what came before it, keeping the caller's order
                     self._post_batch(batch)
                     batch, size = [], 0
-                headers = {"Content-Type": CONTENT_TYPES[bytes], "BrokerProperties": json.dumps(broker)}
-                self._post(data, headers | {name: json.dumps(value) for name, value in user.items()})
+                headers = {"Content-Type": item.content_type, "BrokerProperties": json.dumps(item.broker)}
+                self._post(item.data, headers | {name: json.dumps(value) for name, value in item.user.items()})
                 continue
-            entry = {"Body": text, "BrokerProperties": broker, "UserProperties": user}
+            entry = {"Body": item.data.decode(), "BrokerProperties": item.broker, "UserProperties": item.user}
             entry_size = len(json.dumps(entry).encode())
             if batch and (len(batch) == BATCH_MESSAGES or size + entry_size > BATCH_BYTES):
                 self._post_batch(batch)
@@ -185,7 +230,7 @@ class ServiceBusPublisher:
             size += entry_size
         if batch:
             self._post_batch(batch)
-        return [message_id for message_id, _, _ in messages]
+        return [item.id for item in messages]
 
     def _post_batch(self, batch: list[dict[str, Any]]) -> None:
         self._post(json.dumps(batch, ensure_ascii=False).encode(), {"Content-Type": BATCH_CONTENT_TYPE})

@@ -12,6 +12,11 @@ The client batches (up to 5 ms, 1000 messages or 1 MB) and ``send`` waits for th
 message id, so a function does not return before its message is stored. ``send_batch``
 publishes everything first and then waits, so the whole list goes in as few requests as the
 batch limits allow. The gRPC client is created once per process (it costs ~100 ms).
+
+CloudEvents: with ``cloudevents=True`` on the sink, every message is its CloudEvent in the
+Pub/Sub binding's binary mode (:func:`corefn.cloudevents.bindings.pubsub_message`: ``ce-``
+attributes and ``content-type``, the body as the data), the caller's attributes beside them and
+the group still the ordering key.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
+from corefn.cloudevents.bindings import pubsub_message
+from corefn.cloudevents.publisher import cloudevents_wanted, message
 from corefn.errors import ConfigurationError, SinkError
 from corefn.kit.sinks import Body, body_bytes, check_attributes
 from corefn.sinks.base import Permission
@@ -32,11 +39,14 @@ PUBLISH_TIMEOUT = 60.0
 class PubSubPublisher:
     families: ClassVar[tuple[str, ...]] = ("publisher",)
     private_network: ClassVar[bool] = False
+    #: honours ``cloudevents=True`` itself, in binary mode (see the module docstring)
+    sends_cloudevents: ClassVar[bool] = True
 
     def __init__(self, spec: SinkSpec, url: str) -> None:
         from google.cloud.pubsub_v1 import PublisherClient, types
 
         self.spec = spec
+        self.cloudevents = cloudevents_wanted(spec)
         project, topic, _ = project_and_name(url)
         if not project:
             raise ConfigurationError(f"sink URL {url!r}: set GOOGLE_CLOUD_PROJECT or use pubsub://PROJECT/{topic}")
@@ -59,11 +69,13 @@ class PubSubPublisher:
 
     def _publish(self, body: Body, attributes: Mapping[str, str] | None, group: str | None) -> Any:
         data = body_bytes(body)
-        if len(data) > MAX_BODY:
-            raise SinkError(self.spec.name, f"a Pub/Sub message is at most {MAX_BODY} bytes, got {len(data)}")
         attrs = check_attributes(attributes, self.spec.name)
         if bad := [k for k in attrs if k.startswith("goog")]:
             raise ConfigurationError(f"sink {self.spec.name!r}: Pub/Sub reserves attribute names starting with 'goog': {bad}")
+        if self.cloudevents:
+            data, attrs = pubsub_message(message(self.spec, body, None, group), attrs, self.spec.name)
+        if len(data) > MAX_BODY:
+            raise SinkError(self.spec.name, f"a Pub/Sub message is at most {MAX_BODY} bytes, got {len(data)}")
         if not data and not attrs:
             raise SinkError(self.spec.name, "Pub/Sub refuses a message with neither data nor attributes")
         with google_errors(self.spec.name):

@@ -32,6 +32,8 @@ TIMEOUT = 30.0
 class BrokerPublisher:
     families: ClassVar[tuple[str, ...]] = ("publisher",)
     private_network: ClassVar[bool] = True  # a Broker's ingress is cluster-internal
+    #: every message already is a CloudEvent: ``cloudevents=True`` changes nothing here
+    sends_cloudevents: ClassVar[bool] = True
 
     def __init__(self, spec: SinkSpec, url: str) -> None:
         parts = urlsplit(url)
