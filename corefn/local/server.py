@@ -25,29 +25,30 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from corefn.context import Context
 from corefn.dispatch import dispatch_http
-from corefn.events.base import Body, Headers, Query
 from corefn.events.http import HttpRequest, HttpResponse
+from corefn.kit.asgi import (
+    Receive,
+    Scope,
+    Send,
+    TooLarge,
+    http_request,
+    lifespan,
+    read_body,
+    scope_headers,
+    send_response,
+)
 from corefn.local.console import CONSOLE_PREFIX
 
 if TYPE_CHECKING:
     from corefn.app import App
     from corefn.local.console import Console
     from corefn.local.settings import Settings
-
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-
-
-class TooLarge(Exception):
-    pass
-
 
 def _json(status: int, text: str) -> HttpResponse:
     return HttpResponse.json({"error": text}, status)
@@ -68,7 +69,7 @@ class LocalGateway:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await lifespan(receive, send)
             return
         if scope["type"] != "http":
             return
@@ -77,21 +78,13 @@ class LocalGateway:
             return
         started = time.perf_counter()
         try:
-            body = await self._read_body(scope, receive)
+            body = await read_body(scope, receive, self.max_body)
         except TooLarge:
             response = _json(413, f"request body larger than {self.max_body} bytes")
-            await _send(send, response)
+            await send_response(send, response)
             self._log(scope, response, None, started)
             return
-        request = HttpRequest(
-            method=scope["method"],
-            path=scope["path"],
-            headers=Headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]),
-            query=Query(scope["query_string"].decode("latin-1")),
-            body=Body(body),
-            client_ip=(scope.get("client") or (None,))[0],
-            id=uuid.uuid4().hex,
-        )
+        request = http_request(scope, scope_headers(scope), body, uuid.uuid4().hex)
         ctx = Context(cloud="local", app=self.app, invocation_id=request.id or "", deadline=time.time() + self.timeout)
         if self.web is not None:  # under corefn run: idempotent routes keep their records in the runtime's store
             from corefn.local.idempotency import ImmediateRecords
@@ -104,31 +97,8 @@ class LocalGateway:
             response = HttpResponse.json(
                 {"error": f"handler did not answer within {self.timeout:g} s", "invocation_id": ctx.invocation_id}, 504
             )
-        await _send(send, response)
+        await send_response(send, response)
         self._log(scope, response, ctx.function, started)
-
-    async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
-        for name, value in scope["headers"]:
-            if name == b"content-length":
-                try:
-                    if int(value) > self.max_body:
-                        raise TooLarge
-                except ValueError:
-                    pass
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body:
-                raise TooLarge
-            chunks.append(chunk)
-            if not message.get("more_body"):
-                break
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     def _log(self, scope: Scope, response: HttpResponse, handler: str | None, started: float) -> None:
         if self.console is not None:
@@ -200,25 +170,6 @@ def _resolve(done: list[tuple[asyncio.Future[HttpResponse], HttpResponse | None,
             future.set_exception(error)
         else:
             future.set_result(response)  # type: ignore[arg-type]
-
-
-async def _send(send: Send, response: HttpResponse) -> None:
-    headers = [(k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in response.headers.items()]
-    if not any(name == b"content-length" for name, _ in headers):  # else uvicorn sends the body chunked
-        headers.append((b"content-length", str(len(response.body)).encode()))
-    headers.extend((b"set-cookie", c.encode("latin-1")) for c in response.cookies)
-    await send({"type": "http.response.start", "status": response.status, "headers": headers})
-    await send({"type": "http.response.body", "body": response.body})
-
-
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
 
 
 def serve_in_background(gateway: LocalGateway, host: str, port: int, on_started: Callable[[], None] | None = None) -> None:

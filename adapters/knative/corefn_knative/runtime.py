@@ -29,13 +29,23 @@ import asyncio
 import json
 import os
 import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from corefn.context import Context
 from corefn.errors import CorefnError, DispatchError, PayloadError
-from corefn.events.base import Body, Headers, Query
-from corefn.events.http import HttpRequest, HttpResponse
+from corefn.events.base import Headers
+from corefn.events.http import HttpResponse
+from corefn.kit.asgi import (
+    Receive,
+    Scope,
+    Send,
+    TooLarge,
+    http_request,
+    lifespan,
+    read_body,
+    scope_headers,
+    send_response,
+)
 from corefn_knative._bind import declared_type
 from corefn_knative._envelope import from_binary, from_structured
 
@@ -43,10 +53,6 @@ if TYPE_CHECKING:
     from corefn.adapters import Shape
     from corefn.app import App
     from corefn.specs import HandlerSpec
-
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 #: where the generated MinIO / S3-compatible webhook target points (``mc event add ... arn:minio:sqs::ID:webhook``)
 WEBHOOK_PATH = "/_corefn/s3"
@@ -79,17 +85,18 @@ class KnativeRuntime:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await lifespan(receive, send)
             return
         if scope["type"] != "http":
             return
-        headers = Headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]])
-        body = await self._read_body(headers, receive)
-        if body is None:
-            await _send(send, _reason(413, f"request body larger than {self.max_body} bytes"))
+        headers = scope_headers(scope)
+        try:
+            body = await read_body(scope, receive, self.max_body)
+        except TooLarge:
+            await send_response(send, _reason(413, f"request body larger than {self.max_body} bytes"))
             return
         response = await asyncio.get_running_loop().run_in_executor(None, self.respond, scope, headers, body)
-        await _send(send, response)
+        await send_response(send, response)
 
     def respond(self, scope: Scope, headers: Headers, body: bytes) -> HttpResponse:
         """The answer to one request (runs on a worker thread: handlers may block)."""
@@ -163,12 +170,7 @@ class KnativeRuntime:
         spec = self.spec
         if spec is not None and spec.kind != "http":
             return _reason(400, f"this service runs handler {spec.name!r} ({spec.kind}): send it CloudEvents")
-        request = HttpRequest(
-            method=scope["method"], path=scope["path"], headers=headers,
-            query=Query(scope["query_string"].decode("latin-1")), body=Body(body),
-            client_ip=headers.get("x-forwarded-for", "").split(",")[0].strip() or (scope.get("client") or (None,))[0],
-            id=headers.get("x-request-id") or uuid.uuid4().hex,
-        )
+        request = http_request(scope, headers, body, headers.get("x-request-id") or uuid.uuid4().hex, forwarded=True)
         if spec is not None:
             matched = self.app.router.match(request.method, request.path)[0]
             if matched is not None and matched.name != spec.name:  # another handler's route: another Service
@@ -176,47 +178,9 @@ class KnativeRuntime:
         ctx = Context(cloud="knative", app=self.app, invocation_id=request.id)
         return dispatch_http(self.app, request, ctx)
 
-    async def _read_body(self, headers: Headers, receive: Receive) -> bytes | None:
-        length = headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_body:
-            return None
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body:
-                return None
-            chunks.append(chunk)
-            if not message.get("more_body"):
-                break
-        return b"".join(chunks)
-
-
 def _reason(status: int, text: str) -> HttpResponse:
     """A one-line JSON reason (the sender's logs and the dead letter's extensions show it)."""
     return HttpResponse.json({"error": " ".join(text.split())}, status)
-
-
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
-
-
-async def _send(send: Send, response: HttpResponse) -> None:
-    headers = [(k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in response.headers.items()]
-    headers.append((b"content-length", str(len(response.body)).encode()))
-    headers.extend((b"set-cookie", c.encode("latin-1")) for c in response.cookies)
-    await send({"type": "http.response.start", "status": response.status, "headers": headers})
-    await send({"type": "http.response.body", "body": response.body})
 
 
 def from_environment() -> KnativeRuntime:
