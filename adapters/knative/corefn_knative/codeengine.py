@@ -2,8 +2,10 @@
 
 Code Engine runs Knative underneath and delivers its cron, Object Storage and Kafka
 subscriptions to apps as the same CloudEvents (``dev.knative.sources.ping``,
-``com.ibm.cloud.cos.document.*``, ``dev.knative.kafka.event``;
-https://cloud.ibm.com/docs/codeengine?topic=codeengine-subscribing-events), so the same image and
+``com.ibm.cloud.cos.document.write | delete``, ``dev.knative.kafka.event``; the attribute sets of
+https://cloud.ibm.com/docs/codeengine?topic=codeengine-subscribe-cron,
+https://cloud.ibm.com/docs/codeengine?topic=codeengine-eventing-cosevent-producer and
+https://cloud.ibm.com/docs/codeengine?topic=codeengine-working-kafkaevent-producer), so the same image and
 runtime serve it: one Code Engine application per handler (``ibmcloud ce application create``),
 and one subscription per event handler (``ibmcloud ce subscription cron | cos | kafka create``).
 Code Engine has no Broker: topic handlers are refused in the script, with the reason.
@@ -11,6 +13,16 @@ Code Engine has no Broker: topic handlers are refused in the script, with the re
 Code Engine sizes an app by a vCPU / memory pair from a fixed list
 (https://cloud.ibm.com/docs/codeengine?topic=codeengine-mem-cpu-combo): the script picks the
 least memory covering the handler's ``memory`` (see :func:`cpu_memory`).
+
+Every flag the script writes is one of the CLI reference's
+(https://cloud.ibm.com/docs/codeengine?topic=codeengine-cli): ``application create`` (``--cpu``,
+``--memory``, ``--request-timeout`` at most 600, ``--min-scale``, ``--max-scale``, ``--concurrency``,
+``--visibility``, ``--env``, ``--env-from-secret``), ``subscription cron create`` (``--schedule``,
+``--time-zone``, ``--content-type``, ``--data``), ``subscription cos create`` (``--bucket``,
+``--event-type`` write | delete | all, ``--prefix``, ``--suffix``) and ``subscription kafka create``
+(``--topic``, ``--secret`` holding ``username`` and ``password``, and one ``--broker`` per broker:
+the option takes a single server and is repeated, so the script expands ``KAFKA_BROKERS``,
+comma-separated as Event Streams lists them, into one flag each).
 """
 
 from __future__ import annotations
@@ -100,7 +112,7 @@ def _subscription(app: App, spec: HandlerSpec) -> list[str]:
     if spec.kind in ("queue", "stream"):
         return [
             f"ibmcloud ce subscription kafka create --name {k8s_name(name, 'kafka')} --destination {name} \\\n"
-            f"    --broker \"$KAFKA_BROKERS\" --topic {_q(spec.resource or '')} --secret \"$KAFKA_SECRET\""
+            f"    \"${{KAFKA_BROKER_FLAGS[@]}}\" --topic {_q(spec.resource or '')} --secret \"$KAFKA_SECRET\""
         ]
     if spec.kind == "topic":
         return [f"# {spec.name}: Code Engine has no event broker for topics; publish to a Kafka topic and declare a stream or queue"]
@@ -117,11 +129,20 @@ def codeengine_script(app: App, app_ref: str) -> str:
         f"# {app.name} on IBM Cloud Code Engine: one application per handler, one subscription per event handler.",
         "# Needs: ibmcloud login, a selected project (ibmcloud ce project select --name ...), IMAGE pushed to a",
         "# registry Code Engine can pull from" + (f", the {secret_name(app)} secret (README.md)" if secret_keys(app) else "") + ",",
-        "# BUCKET_<NAME> for each watched bucket, KAFKA_BROKERS and KAFKA_SECRET (username/password) for Kafka.",
+        "# BUCKET_<NAME> for each watched bucket, KAFKA_BROKERS (comma-separated) and KAFKA_SECRET (keys username, password) for Kafka.",
         "set -euo pipefail",
         ': "${IMAGE:?set IMAGE to the pushed image}"',
         "",
     ]
+    if any(spec.kind in ("queue", "stream") for spec in app.handlers):
+        lines += [
+            "# one --broker per Kafka broker (the option takes one server and is repeated)",
+            ': "${KAFKA_BROKERS:?set KAFKA_BROKERS to the comma-separated brokers}"',
+            "KAFKA_BROKER_FLAGS=()",
+            'IFS=, read -ra _brokers <<< "$KAFKA_BROKERS"',
+            'for b in "${_brokers[@]}"; do KAFKA_BROKER_FLAGS+=(--broker "$b"); done',
+            "",
+        ]
     for spec in app.handlers:
         lines += [f"# {spec.name} ({spec.kind})", *_app_command(app, spec, app_ref), *_subscription(app, spec), ""]
     return "\n".join(lines)
