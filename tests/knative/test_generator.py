@@ -169,6 +169,27 @@ def test_the_generated_script_is_valid_bash(tmp_path: Path) -> None:
     assert subprocess.run(["bash", "-n", str(script)], capture_output=True).returncode == 0
 
 
+def test_the_script_gives_code_engine_one_broker_per_flag(tmp_path: Path) -> None:
+    """``ibmcloud ce subscription kafka create --broker`` takes one server and is repeated
+    (https://cloud.ibm.com/docs/codeengine?topic=codeengine-cli#cli-subscription-kafka-create):
+    the script is run with a stand-in ``ibmcloud`` that records its arguments."""
+    script = tmp_path / "codeengine.sh"
+    script.write_text(str(generate(load_app(APP_REF), APP_REF)["codeengine.sh"]))
+    calls = tmp_path / "calls"
+    stub = tmp_path / "bin" / "ibmcloud"
+    stub.parent.mkdir()
+    stub.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> {calls}\n')
+    stub.chmod(0o755)
+    env = {"PATH": f"{stub.parent}:/usr/bin:/bin", "IMAGE": "icr.io/ns/app:1", "KAFKA_BROKERS": "b-0:9093,b-1:9093",
+           "KAFKA_SECRET": "kafka-creds", "BUCKET_ORIGINALS": "my-originals"}  # fmt: skip
+    done = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    kafka = [line for line in calls.read_text().splitlines() if line.startswith("ce subscription kafka create")]
+    assert kafka and all("--broker b-0:9093 --broker b-1:9093 --topic" in line for line in kafka)
+    missing = subprocess.run(["bash", str(script)], env={**env, "KAFKA_BROKERS": ""}, capture_output=True, text=True)
+    assert missing.returncode != 0 and "KAFKA_BROKERS" in missing.stderr
+
+
 def test_kinds_knative_cannot_feed_are_refused() -> None:
     from corefn import App
 

@@ -2,7 +2,7 @@
 # image-pipeline on IBM Cloud Code Engine: one application per handler, one subscription per event handler.
 # Needs: ibmcloud login, a selected project (ibmcloud ce project select --name ...), IMAGE pushed to a
 # registry Code Engine can pull from, the image-pipeline-secrets secret (README.md),
-# BUCKET_<NAME> for each watched bucket, KAFKA_BROKERS and KAFKA_SECRET (username/password) for Kafka.
+# BUCKET_<NAME> for each watched bucket, KAFKA_BROKERS (comma-separated) and KAFKA_SECRET (keys username, password) for Kafka.
 set -euo pipefail
 : "${IMAGE:?set IMAGE to the pushed image}"
 

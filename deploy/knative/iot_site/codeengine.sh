@@ -2,9 +2,15 @@
 # iot-site on IBM Cloud Code Engine: one application per handler, one subscription per event handler.
 # Needs: ibmcloud login, a selected project (ibmcloud ce project select --name ...), IMAGE pushed to a
 # registry Code Engine can pull from, the iot-site-secrets secret (README.md),
-# BUCKET_<NAME> for each watched bucket, KAFKA_BROKERS and KAFKA_SECRET (username/password) for Kafka.
+# BUCKET_<NAME> for each watched bucket, KAFKA_BROKERS (comma-separated) and KAFKA_SECRET (keys username, password) for Kafka.
 set -euo pipefail
 : "${IMAGE:?set IMAGE to the pushed image}"
+
+# one --broker per Kafka broker (the option takes one server and is repeated)
+: "${KAFKA_BROKERS:?set KAFKA_BROKERS to the comma-separated brokers}"
+KAFKA_BROKER_FLAGS=()
+IFS=, read -ra _brokers <<< "$KAFKA_BROKERS"
+for b in "${_brokers[@]}"; do KAFKA_BROKER_FLAGS+=(--broker "$b"); done
 
 # register_device (http)
 ibmcloud ce application create --name iot-site-register-device --image "$IMAGE" \
@@ -42,7 +48,7 @@ ibmcloud ce application create --name iot-site-store-reading --image "$IMAGE" \
     --env-from-secret iot-site-secrets \
     --visibility project
 ibmcloud ce subscription kafka create --name iot-site-store-reading-kafka --destination iot-site-store-reading \
-    --broker "$KAFKA_BROKERS" --topic readings --secret "$KAFKA_SECRET"
+    "${KAFKA_BROKER_FLAGS[@]}" --topic readings --secret "$KAFKA_SECRET"
 
 # aggregate_telemetry (stream)
 ibmcloud ce application create --name iot-site-aggregate-telemetry --image "$IMAGE" \
@@ -50,7 +56,7 @@ ibmcloud ce application create --name iot-site-aggregate-telemetry --image "$IMA
     --env-from-secret iot-site-secrets \
     --visibility project
 ibmcloud ce subscription kafka create --name iot-site-aggregate-telemetry-kafka --destination iot-site-aggregate-telemetry \
-    --broker "$KAFKA_BROKERS" --topic telemetry --secret "$KAFKA_SECRET"
+    "${KAFKA_BROKER_FLAGS[@]}" --topic telemetry --secret "$KAFKA_SECRET"
 
 # summarize (timer)
 ibmcloud ce application create --name iot-site-summarize --image "$IMAGE" \
