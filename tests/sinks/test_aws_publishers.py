@@ -197,3 +197,31 @@ def test_permissions() -> None:
     assert SnsPublisher.permissions("sns://alerts", "publisher")[0].actions == ("sns:Publish",)
     assert SnsPublisher.permissions("sns://arn:aws:sns:eu-west-1:1:alerts", "publisher")[0].resource == "arn:aws:sns:eu-west-1:1:alerts"
     assert KinesisPublisher.permissions("kinesis://telemetry", "publisher")[0].resource == "arn:aws:kinesis:*:*:stream/telemetry"
+
+
+def test_cloudevents_on_sqs_are_structured_mode(aws_env: MotoServer) -> None:
+    """SQS has no CloudEvents binding: with ``cloudevents=True`` the sink resolver wraps the backend
+    so each body is the JSON form of the message's CloudEvent (attributes inside it, the group
+    still SQS's message group), read back from moto as the same corefn message."""
+    import json
+
+    from corefn.cloudevents import from_json_form
+    from corefn.cloudevents.publisher import StructuredPublisher
+    from corefn.events import QueueMessage
+    from corefn.sinks import open_sink
+
+    name = unique("q") + ".fifo"
+    receive = _sqs_receiver(_sqs_queue(name, FifoQueue="true", ContentBasedDeduplication="true"))
+    publisher = open_sink(make_spec("publisher", "orders", target="queue", cloudevents=True), f"sqs://{name}")
+    assert isinstance(publisher, StructuredPublisher) and isinstance(publisher.backend, SqsPublisher)
+    publisher.send({"n": 1}, {"kind": "order"}, group="customer-7")
+    publisher.send_batch(["a", "b"])
+    got = receive(3)
+    forms = [json.loads(m.body) for m in got]
+    assert all(f["specversion"] == "1.0" and f["type"] == "dev.corefn.queue.message" for f in forms)
+    assert [m.attributes for m in got] == [{}, {}, {}] and got[0].group == "customer-7"
+    first = from_json_form(forms[0])
+    assert isinstance(first, QueueMessage) and first.queue == "orders" and first.group == "customer-7"
+    assert first.body.json() == {"n": 1} and first.attributes == {"kind": "order"}
+    assert sorted(from_json_form(f).body.text for f in forms[1:]) == ["a", "b"]  # type: ignore[attr-defined]
+    assert open_sink(make_spec("publisher", "orders"), f"sqs://{name}").__class__ is SqsPublisher  # opt-in only

@@ -142,3 +142,18 @@ def test_url_forms_and_permissions() -> None:
         parse_url("eventhub://ns")
     (grant,) = EventHubPublisher.permissions("eventhub://ns/hub", "publisher")
     assert grant.actions == ("Azure Event Hubs Data Sender",) and grant.resource == "namespaces/ns/eventhubs/hub"
+
+
+def test_cloudevents_are_amqp_binding_user_properties(fake: FakeEventHubs, hub: str) -> None:
+    """Event Hubs speaks AMQP too: ``cloudevents=True`` sends the same ``cloudEvents:`` user
+    properties as Service Bus, the group still the partition key (no emulator: the messages built)."""
+    from corefn.cloudevents.bindings import from_amqp
+    from corefn.events import TopicMessage
+
+    spec = make_spec("publisher", "telemetry", target="stream", cloudevents=True)
+    sent = EventHubPublisher(spec, f"eventhub://corefn-test/{hub}", transport=fake).send("21.5", {"unit": "C"}, group="dev-1")
+    (message,) = fake.entities[hub]
+    assert message.group == "dev-1" and message.body == b"21.5" and message.attributes["cloudEvents:id"] == sent
+    event = from_amqp(None, message.attributes, message.body)
+    assert isinstance(event, TopicMessage) and event.topic == "telemetry" and event.body.text == "21.5"
+    assert event.attributes == {"unit": "C"} and event.group == "dev-1"

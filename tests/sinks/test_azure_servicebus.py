@@ -233,3 +233,32 @@ def test_url_forms_and_permissions() -> None:
         parse_url("servicebus://ns")
     (grant,) = ServiceBusPublisher.permissions("servicebus://ns/orders", "publisher")
     assert (grant.actions, grant.resource) == (("Azure Service Bus Data Sender",), "namespaces/ns/entities/orders")
+
+
+def test_cloudevents_are_amqp_binding_user_properties(fake: FakeServiceBus, entity: str) -> None:
+    """``cloudEvents:<attribute>`` user properties (AMQP binding §3.1.3.1) on a text message, read
+    back as the same corefn message; a binary body goes raw in structured mode. No Service Bus
+    emulator runs here (see the module docstring): what is checked is the messages built."""
+    from corefn.cloudevents import from_json_form
+    from corefn.cloudevents.bindings import from_amqp
+    from corefn.events import QueueMessage
+
+    spec = make_spec("publisher", "orders", target="queue", cloudevents=True)
+    publisher = ServiceBusPublisher(spec, f"servicebus://corefn-test/{entity}", transport=fake)
+    sent = publisher.send({"n": 1}, {"kind": "order"}, group="customer-7")
+    (message,) = fake.entities[entity]
+    properties = {k: v for k, v in message.attributes.items() if k != "MessageId"}
+    assert message.body == b'{"n":1}' and message.group == "customer-7" and message.attributes["MessageId"] == sent
+    assert properties["kind"] == "order" and properties["cloudEvents:specversion"] == "1.0"
+    assert (properties["cloudEvents:type"], properties["cloudEvents:source"], properties["cloudEvents:id"]) == (
+        "dev.corefn.queue.message", "/corefn/queue/orders", sent)  # fmt: skip
+    assert properties["cloudEvents:datacontenttype"] == "application/json"
+    event = from_amqp(None, properties, message.body)
+    assert isinstance(event, QueueMessage) and event.queue == "orders" and event.group == "customer-7"
+    assert event.body.json() == {"n": 1} and event.attributes == {"kind": "order"} and event.id == sent
+
+    publisher.send(b"\xff\x00", {"kind": "blob"})
+    _, headers, body = fake.requests[-1]
+    assert headers["content-type"] == "application/cloudevents+json; charset=utf-8"
+    raw = from_json_form(json.loads(body))
+    assert isinstance(raw, QueueMessage) and raw.body.content == b"\xff\x00" and raw.attributes == {"kind": "blob"}

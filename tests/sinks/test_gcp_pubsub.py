@@ -119,3 +119,22 @@ def test_reserved_attribute_names_and_empty_messages(topic: tuple[str, str]) -> 
 def test_permissions() -> None:
     (grant,) = PubSubPublisher.permissions("pubsub://proj/alerts", "publisher")
     assert (grant.cloud, grant.actions, grant.resource) == ("gcp", ("roles/pubsub.publisher",), "projects/proj/topics/alerts")
+
+
+def test_cloudevents_messages_are_binary_mode_cloudevents(topic: tuple[str, str], admin: tuple[Any, Any]) -> None:
+    """``cloudevents=True`` against the emulator: each message is its CloudEvent in the Pub/Sub
+    binding's binary mode (``ce-`` attributes, ``content-type``), the caller's attributes and the
+    ordering key as without the option; read back as the same corefn message."""
+    from corefn.cloudevents.bindings import from_pubsub
+    from corefn.events import QueueMessage
+
+    publisher = open_backend(make_spec("publisher", "orders", target="queue", cloudevents=True), f"pubsub://{topic[0]}")
+    publisher.send("hello", {"a": "1"}, group="device-9")
+    (message,) = pull(admin[1], topic[1], 1, timeout=10)
+    attributes = dict(message.attributes)
+    assert message.ordering_key == "device-9" and bytes(message.data) == b"hello" and attributes["a"] == "1"
+    assert attributes["ce-specversion"] == "1.0" and attributes["ce-type"] == "dev.corefn.queue.message"
+    assert attributes["ce-source"] == "/corefn/queue/orders" and attributes["content-type"].startswith("text/plain")
+    event = from_pubsub(bytes(message.data), attributes)
+    assert isinstance(event, QueueMessage) and event.queue == "orders" and event.group == "device-9"
+    assert event.body.text == "hello" and event.attributes == {"a": "1"} and event.id == attributes["ce-id"]

@@ -230,3 +230,40 @@ def test_no_reachable_broker_at_open_is_unavailable(cluster: FakeCluster) -> Non
         open_backend(make_spec("publisher"), "kafka://b:9093/t")
     assert type(caught.value.cause).__name__ == "KafkaTimeoutError"
     assert cluster.producers == [] and "10000 ms" in str(caught.value)  # not kafka-python's 30 s default
+
+
+def test_cloudevents_records_are_binary_mode_cloudevents_any_reader_takes(cluster: FakeCluster, topic: str) -> None:
+    """``cloudevents=True``: each record is its message's CloudEvent in the Kafka binding's binary
+    mode; the body, key and the caller's headers stay what they are without the option, corefn's
+    reader gives the message back, and the cloudevents SDK's Kafka binding reads the same event."""
+    from cloudevents.kafka import KafkaMessage
+    from cloudevents.kafka import from_binary as sdk_from_binary
+
+    from corefn.cloudevents.bindings import from_kafka
+    from corefn.events import TopicMessage
+
+    publisher = open_backend(make_spec("publisher", "readings", target="stream", cloudevents=True), f"kafka://b:9093/{topic}")
+    publisher.send({"t": 1}, {"kind": "reading"}, group="device-7")
+    publisher.send(b"\xff\x00raw")
+    (_, _, key, value, headers), (_, _, key2, value2, headers2) = sorted(cluster.records(topic), key=lambda r: r[3] != b'{"t":1}')
+    assert (key, value, ("kind", b"reading") in headers) == (b"device-7", b'{"t":1}', True)
+    named = dict(headers)
+    assert named["ce_specversion"] == b"1.0" and named["ce_type"] == b"dev.corefn.topic.message"
+    assert named["ce_source"] == b"/corefn/topic/readings" and named["content-type"] == b"application/json"
+    message = from_kafka(headers, key, value)
+    assert isinstance(message, TopicMessage) and message.topic == "readings" and message.group == "device-7"
+    assert message.body.json() == {"t": 1} and message.attributes == {"kind": "reading"}
+    assert message.id == named["ce_id"].decode()
+    read = sdk_from_binary(KafkaMessage(dict(headers), key, value), data_unmarshaller=lambda b: b)
+    assert (read["type"], read["source"], read["id"], read.get_data()) == ("dev.corefn.topic.message", "/corefn/topic/readings",
+                                                                          message.id, b'{"t":1}')  # fmt: skip
+    assert key2 is None and value2 == b"\xff\x00raw" and dict(headers2)["content-type"] == b"application/octet-stream"
+    assert from_kafka(headers2, key2, value2).body.content == b"\xff\x00raw"  # type: ignore[attr-defined]
+
+
+def test_cloudevents_refuses_attribute_names_of_the_binding(cluster: FakeCluster, topic: str) -> None:
+    publisher = open_backend(make_spec("publisher", cloudevents=True), f"kafka://b:9093/{topic}")
+    with pytest.raises(ConfigurationError, match="ce_id"):
+        publisher.send("x", {"ce_id": "mine"})
+    with pytest.raises(ConfigurationError, match="True or False"):
+        open_backend(make_spec("publisher", cloudevents="binary"), f"kafka://b:9093/{topic}")

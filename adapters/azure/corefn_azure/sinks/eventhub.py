@@ -19,6 +19,7 @@ https://learn.microsoft.com/en-us/rest/api/eventhub/send-batch-events).
 ``group`` is the event's partition key (events of one key keep their order); a batch with
 attributes carries them as each event's ``UserProperties``. ``send`` returns an id corefn
 generates (Event Hubs assigns sequence numbers, which its REST answer does not return).
+``cloudevents=True`` sends the AMQP binding's ``cloudEvents:`` user properties, as Service Bus does.
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ URL: ``knative://HOST[:PORT]/NAMESPACE/BROKER`` (plain HTTP, what a Broker's in-
 serves: ``http://broker-ingress.knative-eventing.svc.cluster.local/NAMESPACE/BROKER``,
 https://knative.dev/docs/eventing/brokers/) or ``knatives://`` for HTTPS. ``?type=T`` sends every
 message with CloudEvent type ``T`` (a Trigger filtering on ``T`` receives it as its topic
-message); without it the message is corefn's own ``dev.corefn.<target>.message`` with source
-``/corefn/<target>/<sink name>`` (:mod:`corefn_knative.cloudevent`), which the generated Trigger of
+message); without it the message is corefn's own ``dev.corefn.queue.message`` (target queue) or
+``dev.corefn.topic.message`` (topic, stream) with source ``/corefn/<queue|topic>/<sink name>``
+(:data:`corefn.cloudevents.MESSAGE_KINDS`), which the generated Trigger of
 a topic handler declared on that name filters on.
 
 The ingress answers 202 once the event is accepted; anything else is a :class:`SinkError`
@@ -23,6 +24,7 @@ from datetime import UTC, datetime
 from typing import ClassVar
 from urllib.parse import parse_qs, quote, urlsplit
 
+from corefn.cloudevents import MESSAGE_KINDS, TYPES
 from corefn.errors import ConfigurationError, SinkError, SinkThrottledError, SinkUnavailableError
 from corefn.kit.sinks import Body, Permission, SinkSpec, body_bytes, check_attributes
 
@@ -42,10 +44,10 @@ class BrokerPublisher:
         scheme = "https" if parts.scheme == "knatives" else "http"
         self.spec = spec
         self.endpoint = f"{scheme}://{parts.netloc}{parts.path}"
-        target = str(spec.options.get("target") or "topic")
+        kind = MESSAGE_KINDS.get(str(spec.options.get("target") or "topic"), "topic")
         declared = parse_qs(parts.query).get("type")
-        self.type = declared[0] if declared else f"dev.corefn.{target}.message"
-        self.source = f"/corefn/{target}/{quote(spec.name, safe='')}"
+        self.type = declared[0] if declared else TYPES[kind]
+        self.source = f"/corefn/{kind}/{quote(spec.name, safe='')}"
 
     @classmethod
     def needs_private_network(cls, url: str) -> bool:
