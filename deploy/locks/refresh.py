@@ -14,7 +14,10 @@ default architecture of corefn's SAM template
 Consumption plan runs Python 3.10-3.12 on Linux x86_64 only (language stack ``python`` version
 ``3.12``: https://learn.microsoft.com/en-us/azure/azure-functions/supported-languages and
 https://learn.microsoft.com/en-us/azure/azure-functions/flex-consumption-plan); its workers run
-Debian 12 (glibc 2.36), so manylinux_2_28 wheels load.
+Debian 12 (glibc 2.36), so manylinux_2_28 wheels load. The Knative image is corefn's own
+(``FROM python:3.12-slim``, Debian 12, glibc 2.36), built for whichever architecture the cluster's
+nodes run: both amd64 and arm64 are checked. Its inputs are the ``knative`` extra and the backends a
+self-hosted cluster uses (S3-compatible stores through boto3, Kafka, PostgreSQL, Redis).
 """
 
 from __future__ import annotations
@@ -42,6 +45,12 @@ LOCKS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
          "azure-cosmos>=4.5", "azure-identity>=1.15", "azure-functions-durable>=1.2",
          "SQLAlchemy>=2.0", "psycopg[binary]>=3.1", "redis>=5.0", "Pillow>=10.3", "PyJWT[crypto]>=2.8"),
     ),
+    "knative-python3.12": (
+        "3.12",
+        ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"),
+        ("cloudevents>=1.11,<2", "uvicorn[standard]>=0.29", "boto3>=1.34", "kafka-python>=2.0.2",
+         "SQLAlchemy>=2.0", "psycopg[binary]>=3.1", "redis>=5.0", "Pillow>=10.3", "PyJWT[crypto]>=2.8"),
+    ),
 }
 #: lock name → architecture → platform tags the pins are also checked against (every pin must have
 #: a wheel there), so an app may choose any of these architectures
@@ -51,6 +60,10 @@ ARCHITECTURES: dict[str, dict[str, tuple[str, ...]]] = {
         "x86_64": ("manylinux_2_34_x86_64", "manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"),
     },
     "azure-python3.12": {"x86_64": LOCKS["azure-python3.12"][1]},
+    "knative-python3.12": {
+        "x86_64": LOCKS["knative-python3.12"][1],
+        "aarch64": ("manylinux_2_28_aarch64", "manylinux_2_17_aarch64", "manylinux2014_aarch64"),
+    },
 }
 
 

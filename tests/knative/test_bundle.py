@@ -36,6 +36,14 @@ def test_the_deploy_folder_is_the_image_context_and_its_bundle_runs(tmp_path: Pa
     assert "COPY app/ /app/" in dockerfile and "COPY requirements.txt" in dockerfile
     requirements = (folder / "requirements.txt").read_text()
     assert "cloudevents" in requirements and "uvicorn" in requirements and "\ncorefn" not in requirements
+    assert "RUN pip install --no-deps --only-binary=:all: -r /requirements.txt" in dockerfile
+    pins = [line for line in requirements.splitlines() if line and not line.startswith("#")]
+    assert pins and all("==" in line for line in pins)  # every package pinned, the closure complete (--no-deps)
+    from corefn.deploy_lock import canonical, lock_for
+
+    lock = lock_for("knative", "python3.12")
+    assert {canonical(p.split("==")[0]) for p in pins} >= {"cloudevents", "uvicorn", "h11", "uvloop", "deprecation"}
+    assert all(lock.pins[canonical(p.split("==")[0])][1] == p.split("==")[1] for p in pins)
     bundle = folder / "app"
     assert (bundle / "sample_app.py").is_file() and (bundle / "corefn_knative" / "runtime.py").is_file()
     assert not (bundle / "corefn_aws").exists() and not (bundle / "corefn" / "local").exists()

@@ -4,7 +4,7 @@ Service, its ServiceAccount and what feeds it; plus the IBM Code Engine variant.
 Written files::
 
     Dockerfile                  the app's image: requirements.txt from PyPI, the bundle in app/
-    requirements.txt            third-party packages only (corefn is vendored)
+    requirements.txt            third-party packages only (corefn is vendored), pinned from deploy/locks/knative-python3.12.txt
     app/                        the bundle (written by ``corefn deploy``: :mod:`corefn.bundle`)
     knative/<handler>.yaml      ServiceAccount, Service and its Trigger / PingSource / KafkaSource
     knative/brokers.yaml        the Brokers the Triggers and dead letters name
@@ -270,25 +270,22 @@ def manifests(app: App, app_ref: str) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+#: the image's Python (``FROM python:3.12-slim``) and the lock its packages are pinned from
+RUNTIME = "python3.12"
+
+
 def requirements(app: App, app_ref: str) -> str:
     """What the image installs from PyPI: third-party packages only (corefn itself is vendored
-    under ``app/`` by ``corefn deploy``). Not pinned yet: no lock of a Knative image's runtime is
-    checked in (deploy/locks/ holds the clouds' runtimes), so pin them for a reproducible image."""
+    under ``app/`` by ``corefn deploy``), the whole closure pinned from
+    ``deploy/locks/knative-python3.12.txt`` (checked for amd64 and arm64 nodes), so the Dockerfile
+    installs exactly these with ``--no-deps``."""
     from corefn.bundle import requirement_names
-    from corefn.deploy_lock import canonical, requirement_key
+    from corefn.deploy_lock import lock_for, requirements_txt
 
     wanted = list(requirement_names(app, app_ref, "knative"))
     if any(sink.kind == "object" for sink in app.sinks):
         wanted.append("boto3>=1.34")  # the S3-compatible backend (cos://) a self-hosted cluster's stores use
-    chosen: dict[str, str] = {}
-    for line in wanted:
-        key = canonical(requirement_key(line).split("[")[0])
-        has_version = any(c in line for c in "<>=~!")
-        if key not in chosen or (has_version and not any(c in chosen[key] for c in "<>=~!")):
-            chosen[key] = line.strip()
-    return "# third-party packages of the image (corefn is vendored under app/); pin them for reproducible builds\n" + "".join(
-        f"{line}\n" for line in sorted(chosen.values(), key=str.lower)
-    )
+    return requirements_txt(lock_for("knative", RUNTIME), wanted, f"{app.name}'s Knative image ({RUNTIME})")
 
 
 def dockerfile(app_ref: str) -> str:
@@ -298,7 +295,8 @@ def dockerfile(app_ref: str) -> str:
         f"FROM {PYTHON_IMAGE}\n"
         "ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1\n"
         "COPY requirements.txt /requirements.txt\n"
-        "RUN pip install -r /requirements.txt\n"
+        "# the full closure, pinned from corefn's lock: nothing else may come in\n"
+        "RUN pip install --no-deps --only-binary=:all: -r /requirements.txt\n"
         "WORKDIR /app\n"
         "COPY app/ /app/\n"
         "# a numeric user, so Kubernetes can enforce runAsNonRoot\n"
