@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from corefn.flows.limits import FlowDataError, FlowPayloadTooLarge, encode
 from corefn.flows.spec import ANY_ERROR, Catch, Choice, FlowSpec, Map, Node, Parallel, Sequence, Task, Wait
-from corefn.flows.store import FlowStore, loads
+from corefn.flows.store import RunStore, loads
 
 if TYPE_CHECKING:
     from corefn.app import App
@@ -155,7 +155,7 @@ class Execution:
         app: App,
         flow: FlowSpec,
         run: dict[str, Any],
-        store: FlowStore,
+        store: RunStore,
         now: Callable[[], float],
         emit: Callable[[str, str, str, str, float | None], None] | None = None,
     ) -> None:

@@ -17,11 +17,12 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from corefn.flows.engine import Execution, FlowTimedOut, StepFailed, Suspend, Terminal
-from corefn.flows.spec import check_flow
-from corefn.flows.store import FlowStore, flow_store_at, on_start
+from corefn.flows.spec import FlowSpec, check_flow
+from corefn.flows.store import FlowStore, RunStore, flow_store_at, on_start
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -125,29 +126,9 @@ class FlowRunner:
 
     def _pass(self, run: dict[str, Any]) -> None:
         run_id, name = str(run["id"]), str(run["flow"])
-        flow = self.flows[name]
-        now = self.clock.now()
-        if run["started"] is None:
-            run["deadline"] = now + flow.timeout
-            run["fingerprint"] = flow.fingerprint()
-            self.store.begin_run(run_id, now, run["deadline"], run["fingerprint"])
-            self._show(run_id, name, "", "", "started")
-        elif run["fingerprint"] != flow.fingerprint():
-            self._finish(run_id, name, "failed", error=f"flow {name!r} changed since this run started; it cannot be resumed")
-            return
-        execution = Execution(self.app, flow, run, self.store, self.clock.now, lambda *a: self._show(run_id, name, *a))
-        try:
-            result = execution.run()
-        except Suspend as pause:
-            self.store.postpone(run_id, min(pause.until, float(run["deadline"])))
-            return
-        except Terminal as stop:
-            self._finish(run_id, name, "timed_out" if isinstance(stop, FlowTimedOut) else "failed", error=str(stop))
-            return
-        except StepFailed as failure:
-            self._finish(run_id, name, "failed", error=str(failure))
-            return
-        self._finish(run_id, name, "succeeded", output=json.dumps(result, separators=(",", ":")))
+        outcome = advance(self.app, self.flows[name], run, self.store, self.clock.now, lambda *a: self._show(run_id, name, *a))
+        if outcome is not None:
+            self._finish(run_id, name, *outcome)
 
     def _finish(self, run_id: str, name: str, status: str, output: str | None = None, error: str | None = None) -> None:
         self.store.finish(run_id, status, self.clock.now(), output, error)
@@ -161,6 +142,38 @@ class FlowRunner:
     def _show(self, run_id: str, flow: str, path: str, step: str, event: str, detail: str = "", seconds: float | None = None) -> None:
         style = "red" if event in ("failed", "timed_out") else "yellow" if event in ("retry", "caught") else ""
         self.console.line(show_line(flow, run_id, step, event, detail, seconds), style)
+
+
+def advance(
+    app: App, flow: FlowSpec, run: dict[str, Any], store: RunStore, now: Callable[[], float],
+    show: Callable[..., None],
+) -> tuple[str, str | None, str | None] | None:
+    """One pass over ``run`` (a row of ``store``, which may be any object with the
+    :class:`~corefn.flows.store.FlowStore` methods the engine calls): begins it on its first pass,
+    then replays and advances it. ``(status, output, error)`` when the run is over, for the caller
+    to record with ``store.finish``; None when it is suspended (``store.postpone`` was called with
+    its next wake-up). Shared by ``corefn run`` and engines that run flows elsewhere (the Knative
+    adapter's, on a table sink)."""
+    run_id, name = str(run["id"]), str(run["flow"])
+    started = now()
+    if run["started"] is None:
+        run["deadline"] = started + flow.timeout
+        run["fingerprint"] = flow.fingerprint()
+        store.begin_run(run_id, started, run["deadline"], run["fingerprint"])
+        show("", "", "started")
+    elif run["fingerprint"] != flow.fingerprint():
+        return "failed", None, f"flow {name!r} changed since this run started; it cannot be resumed"
+    execution = Execution(app, flow, run, store, now, show)
+    try:
+        result = execution.run()
+    except Suspend as pause:
+        store.postpone(run_id, min(pause.until, float(run["deadline"])))
+        return None
+    except Terminal as stop:
+        return ("timed_out" if isinstance(stop, FlowTimedOut) else "failed"), None, str(stop)
+    except StepFailed as failure:
+        return "failed", None, str(failure)
+    return "succeeded", json.dumps(result, separators=(",", ":")), None
 
 
 def show_line(flow: str, run_id: str, step: str, event: str, detail: str, seconds: float | None) -> str:

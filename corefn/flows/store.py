@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable
 from collections.abc import Sequence as Seq
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from corefn._sqlite import ThreadLocalSqlite
 
@@ -54,6 +54,21 @@ RUN_FIELDS = ("id", "flow", "key", "status", "input", "output", "error", "finger
 STEP_FIELDS = ("path", "name", "kind", "status", "attempt", "output", "error", "wake_at", "started", "finished")
 LOG_FIELDS = ("seq", "run", "at", "path", "step", "event", "detail", "seconds")
 FINISHED = ("succeeded", "failed", "timed_out")
+
+
+class RunStore(Protocol):
+    """What one engine pass reads and writes of a run (:func:`corefn.flows.runner.advance`):
+    :class:`FlowStore` locally, a table sink where the engine runs in a cloud's container (the
+    Knative adapter's)."""
+
+    def begin_run(self, run: str, now: float, deadline: float, fingerprint: str) -> None: ...
+    def postpone(self, run: str, at: float) -> None: ...
+    def step(self, run: str, path: str) -> dict[str, Any] | None: ...
+    def record(
+        self, run: str, path: str, name: str, kind: str, status: str, now: float, *, attempt: int | None = None,
+        output: str | None = None, error: str | None = None, wake_at: float | None = None, event: str | None = None,
+        detail: str | None = None, seconds: float | None = None,
+    ) -> None: ...
 
 
 class FlowStore(ThreadLocalSqlite):
