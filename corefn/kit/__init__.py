@@ -57,6 +57,7 @@ from corefn.payload import Reader
 
 if TYPE_CHECKING:
     from corefn.app import App
+    from corefn.context import Context
     from corefn.deadletters import DeadLetterQueue
     from corefn.dispatch import DispatchResult
     from corefn.policy import CompiledPolicy, RetryPolicy
@@ -192,6 +193,10 @@ PolicyCompiler = Callable[["App", "RetryPolicy"], "CompiledPolicy"]
 #: the dead-letter step: the cloud's dead-letter queue that ``where`` (--queue, --subscription)
 #: names, for ``corefn dead APP ... --cloud CLOUD``
 DeadLetters = Callable[[Mapping[str, str]], "DeadLetterQueue"]
+#: the flow start step: ``(ctx, flow, payload, key) -> run id``, ``payload`` the run's input as
+#: JSON text within the payload limit, ``key`` an idempotency key (a second start returns the first
+#: run's id)
+FlowStart = Callable[["Context", str, str, "str | None"], str]
 
 
 def unbound(event: Event, target: Target) -> Event:
@@ -230,11 +235,13 @@ class Provider:
       ``corefn_<name>.limits`` by default, and a missing one means "none".
     - ``package``: the adapter's top-level package, which ``corefn deploy`` vendors into the
       bundle; by default the package of the module that builds the Provider.
+    - ``deploys_flows`` and ``start_flow`` (:data:`FlowStart`): False and None, the generator does
+      not deploy ``app.flows`` and ``ctx.start_flow`` cannot start a run on this cloud.
     """
 
     __slots__ = (
         "name", "shapes", "generator", "samples", "bind", "compile_policy", "dead_letters", "bundle_root", "facts", "limits",
-        "package",
+        "package", "deploys_flows", "start_flow",
     )  # fmt: skip
 
     def __init__(
@@ -251,6 +258,8 @@ class Provider:
         facts: str | None = None,
         limits: str | None = None,
         package: str | None = None,
+        deploys_flows: bool = False,
+        start_flow: FlowStart | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise ConfigurationError(f"a corefn Provider needs a name, got {name!r}")
@@ -266,6 +275,8 @@ class Provider:
         self.limits = limits or f"corefn_{name}.limits"
         # the declaring module, as enum's functional API finds it: the caller's globals
         self.package = package or str(sys._getframe(1).f_globals.get("__name__", f"corefn_{name}")).split(".")[0]
+        self.deploys_flows = deploys_flows
+        self.start_flow = start_flow
 
     def __repr__(self) -> str:
         return f"Provider({self.name!r}, {len(self.shapes)} shapes)"

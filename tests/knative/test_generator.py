@@ -64,7 +64,10 @@ def by_kind(kind: str) -> dict[str, dict[str, Any]]:
     return {doc["metadata"]["name"]: doc for _, doc in documents() if doc["kind"] == kind}
 
 
-@pytest.mark.parametrize("ref", [APP_REF, *EXAMPLE_REFS], ids=["sample", "image_pipeline", "iot_site"])
+FLOW_REF = str(HERE / "flow_app.py") + ":app"
+
+
+@pytest.mark.parametrize("ref", [APP_REF, *EXAMPLE_REFS, FLOW_REF], ids=["sample", "image_pipeline", "iot_site", "flows"])
 def test_every_custom_resource_validates_against_its_knative_crd_schema(ref: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.syspath_prepend(str(Path(ref.rsplit(":", 1)[0]).parent))
     seen = set()
@@ -91,9 +94,9 @@ def test_the_crd_check_can_fail() -> None:
 
 
 def test_core_kinds_pass_kubernetes_validate_strict(tmp_path: Path) -> None:
-    app = load_app(APP_REF)
-    core = [doc for docs in manifests(app, APP_REF).values() for doc in docs if doc["apiVersion"] == "v1"]
-    assert {d["kind"] for d in core} == {"ServiceAccount"}
+    core = [doc for ref in (APP_REF, FLOW_REF) for docs in manifests(load_app(ref), ref).values() for doc in docs
+            if doc["apiVersion"] == "v1"]  # fmt: skip
+    assert {d["kind"] for d in core} == {"ServiceAccount"} and any(d["metadata"]["name"] == "kn-flows-flows" for d in core)
     good = tmp_path / "core.yaml"
     good.write_text("".join(f"---\n{json.dumps(d)}\n" for d in core))
     done = subprocess.run([sys.executable, "-m", "kubernetes_validate", "--strict", str(good)], capture_output=True, text=True)

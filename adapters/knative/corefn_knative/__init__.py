@@ -46,6 +46,10 @@ adapter = Provider(
     bind=bind,
     compile_policy=lazy("corefn_knative.policy", "compile_policy"),  # Knative delivery settings
     bundle_root="app",  # the Dockerfile copies it into the image
+    # flows run on corefn's engine in a Service of their own, state in the table sink declared
+    # with flow_state=True (corefn_knative.flows); ctx.start_flow writes the run there
+    deploys_flows=True,
+    start_flow=lazy("corefn_knative.flows", "start_flow"),
 )
 
 __all__ = ["adapter"]

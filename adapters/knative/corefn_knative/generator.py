@@ -8,6 +8,7 @@ Written files::
     app/                        the bundle (written by ``corefn deploy``: :mod:`corefn.bundle`)
     knative/<handler>.yaml      ServiceAccount, Service and its Trigger / PingSource / KafkaSource
     knative/brokers.yaml        the Brokers the Triggers and dead letters name
+    knative/flows.yaml          the flow engine's Service and its minute tick (apps with flows)
     codeengine.sh               the same app on IBM Cloud Code Engine (`ibmcloud ce` commands)
     README.md                   build, secrets, apply; which sink backends fit a self-hosted cluster
 
@@ -49,6 +50,7 @@ from corefn.loader import bundled_ref
 from corefn.policy import CompiledPolicy
 from corefn.specs import HandlerSpec, StorageTrigger, TimerTrigger
 from corefn_knative._bind import declared_type
+from corefn_knative._flows_deploy import engine_env, flow_engine
 from corefn_knative.cloudevent import TYPES
 from corefn_knative.runtime import WEBHOOK_TOKEN_ENV
 
@@ -114,6 +116,11 @@ def secret_keys(app: App, spec: HandlerSpec | None = None) -> list[str]:
         keys.append(app.api_key_env)
     if any(h.kind == "storage" for h in handlers):
         keys.append(WEBHOOK_TOKEN_ENV)  # what the object store's webhook must send (runtime.py)
+    if app.flows:  # any handler may start a run: the flows' state table (corefn_knative.flows)
+        from corefn_knative.flows import state_table
+
+        table = state_table(app).env_var
+        keys += [table] if table not in keys else []
     return keys
 
 
@@ -137,6 +144,7 @@ def knative_service(app: App, spec: HandlerSpec, app_ref: str) -> dict[str, Any]
     ]
     env += [{"name": k, "value": v} for k, v in sorted(options.env.items())]
     env += [{"name": key, "valueFrom": {"secretKeyRef": {"name": secret_name(app), "key": key}}} for key in secret_keys(app, spec)]
+    env += engine_env(app)
     container: dict[str, Any] = {
         "image": "${IMAGE}",
         "env": env,
@@ -267,6 +275,8 @@ def manifests(app: App, app_ref: str) -> dict[str, list[dict[str, Any]]]:
     found = brokers(app)
     if found:
         out["knative/brokers.yaml"] = found
+    if app.flows:
+        out["knative/flows.yaml"] = flow_engine(app, app_ref)
     return out
 
 

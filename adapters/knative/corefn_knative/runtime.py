@@ -12,6 +12,8 @@ one of:
   it with the subscription's ``delivery`` retries and finally sends it to the ``deadLetterSink``
   (https://knative.dev/docs/eventing/event-delivery/).
 - a **MinIO-style bucket notification** (plain JSON) POSTed to :data:`WEBHOOK_PATH`.
+- with ``COREFN_FLOWS=1``, the **flow engine**: any CloudEvent (its PingSource's tick, a start's
+  ``dev.corefn.flow.wake``) advances the app's due flow runs (:mod:`corefn_knative.flows`).
 - any other request is **HTTP**, routed to the app's HTTP handlers by
   :func:`corefn.dispatch.dispatch_http` (routing, 404 / 405, CORS, API key, error mapping: the
   same code every cloud runs). A Service deployed for one HTTP handler serves that handler's
@@ -74,7 +76,7 @@ class KnativeRuntime:
     """The ASGI application for one handler (or, with ``handler=None``, the whole app: events
     are then routed by their resource name, as ``corefn.dispatch`` does without a pin)."""
 
-    def __init__(self, app: App, handler: str | None = None, *, max_body: int = DEFAULT_MAX_BODY) -> None:
+    def __init__(self, app: App, handler: str | None = None, *, max_body: int = DEFAULT_MAX_BODY, flows: bool = False) -> None:
         from corefn_knative import adapter
 
         self.app = app
@@ -82,6 +84,9 @@ class KnativeRuntime:
         self.pinned = handler or None
         self.spec: HandlerSpec | None = app.handler(handler) if handler else None
         self.max_body = max_body
+        #: the flows Service (``COREFN_FLOWS=1``): every CloudEvent (the PingSource's tick, a
+        #: start's wake-up) advances the due runs (:mod:`corefn_knative.flows`)
+        self.flows = flows
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -108,6 +113,8 @@ class KnativeRuntime:
                 raw = from_structured(body) if content_type.startswith("application/cloudevents") else from_binary(headers, body)
             except ValueError as exc:
                 return _reason(400, f"malformed CloudEvent: {exc}")
+            if self.flows:
+                return self.advance_flows()
             return self.deliver(raw, raw.get("id"))
         if scope["path"] == WEBHOOK_PATH and scope["method"] == "POST":
             if not self.webhook_allowed(headers):
@@ -122,6 +129,17 @@ class KnativeRuntime:
                 return _reason(400, "not an S3-style bucket notification (EventName and Records)")
             return self.deliver(raw, None, S3Webhook)
         return self.http(scope, headers, body)
+
+    def advance_flows(self) -> HttpResponse:
+        """One round of the flow engine; 204, or 500 when the state table failed (the tick's
+        sender retries; the runs stay due)."""
+        from corefn_knative.flows import TableFlowStore, advance_due
+
+        try:
+            advance_due(self.app, TableFlowStore.of(self.app))
+        except CorefnError as exc:
+            return _reason(500, f"flow engine: {type(exc).__name__}: {exc}")
+        return HttpResponse(204)
 
     def webhook_allowed(self, headers: Headers) -> bool:
         """With ``COREFN_WEBHOOK_TOKEN`` set, a notification must send it in ``Authorization``
@@ -192,8 +210,10 @@ def from_environment() -> KnativeRuntime:
     if not ref:
         raise ConfigurationError("COREFN_APP is not set (module:attribute of the app this image serves)")
     max_body = os.environ.get("COREFN_MAX_BODY")
+    flows = os.environ.get("COREFN_FLOWS") == "1"
     return KnativeRuntime(
-        load_app(ref), os.environ.get("COREFN_HANDLER") or None, max_body=int(max_body) if max_body else DEFAULT_MAX_BODY
+        load_app(ref), None if flows else os.environ.get("COREFN_HANDLER") or None,
+        max_body=int(max_body) if max_body else DEFAULT_MAX_BODY, flows=flows,
     )
 
 
