@@ -145,7 +145,32 @@ def codeengine_script(app: App, app_ref: str) -> str:
         ]
     for spec in app.handlers:
         lines += [f"# {spec.name} ({spec.kind})", *_app_command(app, spec, app_ref), *_subscription(app, spec), ""]
+    if app.flows:
+        lines += _flow_engine(app, app_ref)
     return "\n".join(lines)
+
+
+def _flow_engine(app: App, app_ref: str) -> list[str]:
+    """The flow engine (:mod:`corefn_knative.flows`) as a Code Engine app and its minute tick (a
+    cron subscription). Runs started elsewhere are picked up by the tick: the other apps are not
+    given the engine's address (a project's internal host names depend on its subdomain)."""
+    from corefn_knative._flows_deploy import TICK, engine_name
+    from corefn_knative.flows import LEASE
+
+    name = engine_name(app)
+    args = [
+        f"ibmcloud ce application create --name {name} --image \"$IMAGE\"",
+        f"--env COREFN_APP={_q(bundled_ref(app_ref))} --env COREFN_FLOWS=1",
+        *([f"--env-from-secret {secret_name(app)}"] if secret_keys(app) else []),
+        f"--request-timeout {int(min(LEASE, MAX_REQUEST_TIMEOUT))} --visibility project",
+    ]
+    return [
+        f"# the flow engine ({', '.join(flow.name for flow in app.flows)}): state in the table sink declared with flow_state=True",
+        " \\\n    ".join(args),
+        f"ibmcloud ce subscription cron create --name {name}-tick --destination {name} \\\n"
+        f"    --schedule {_q(TICK)} --time-zone Etc/UTC --content-type application/json --data '{{\"corefn\":\"flows\"}}'",
+        "",
+    ]
 
 
 SELF_HOSTED_SINKS = """\
@@ -183,6 +208,10 @@ def readme(app: App) -> str:
         + ",".join({"created": "put", "deleted": "delete"}.get(op, op) for op in s.trigger.operations)  # type: ignore[attr-defined]
         + "\n"
         for s in storage
+    )
+    flows = "" if not app.flows else (
+        f"## Flows\n\n`knative/flows.yaml` runs corefn's flow engine in `{k8s_name(app.name, 'flows')}` (its state in the\n"
+        "table sink declared with `flow_state=True`), ticked every minute by a PingSource.\n\n"
     )
     return f"""# {app.name} on Knative
 
@@ -223,7 +252,7 @@ storage events (route `/_corefn/s3`); it must send the `COREFN_WEBHOOK_TOKEN` of
 ```sh
 {webhooks}```
 '''}
-## Sink backends for a self-hosted cluster
+{flows}## Sink backends for a self-hosted cluster
 
 {SELF_HOSTED_SINKS}
 Cloud-only backends (DynamoDB, Cosmos DB, Firestore, SQS, Pub/Sub...) work from a cluster too,
