@@ -3,7 +3,9 @@ modes as the SDK writes them, and corefn's own reading of those wire forms."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -94,3 +96,19 @@ def test_bad_corefn_cloudevents_name_the_attribute(raw: dict[str, Any], field: s
     with pytest.raises(EventShapeError) as info:
         from_json_form(raw)
     assert info.value.field == field
+
+
+@pytest.mark.parametrize("name", ["storage-cos-write", "stream-codeengine-kafka", "timer-pingsource", "queue-corefn-message"])
+def test_corefn_inspect_cli_reads_structured_cloudevents(name: str) -> None:
+    """``corefn inspect --cloud knative FILE`` on a structured-mode CloudEvent prints its corefn
+    events, the same as the fixture's expected form."""
+    from click.testing import CliRunner
+
+    from corefn.cli import main
+
+    path = Path(__file__).parent.parent / "events" / "knative" / f"{name}.json"
+    done = CliRunner().invoke(main, ["inspect", "--cloud", "knative", str(path)])
+    assert done.exit_code == 0, done.output
+    from corefn.testing import assert_matches
+
+    assert_matches(json.loads(path.with_name(f"{name}.expected.json").read_text()), json.loads(done.output))
