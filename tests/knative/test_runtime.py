@@ -249,3 +249,20 @@ def test_the_webhook_route_checks_its_token(serve: Callable[[str | None], Served
     assert wrong.status_code == 401 and RECEIVED == []
     ok = served.post({"content-type": "application/json", "authorization": "s3cret"}, body, WEBHOOK_PATH)
     assert ok.status_code == 204 and len(RECEIVED) == 1
+
+
+def test_a_published_kafka_cloudevent_reaches_a_queue_handler_and_a_stream_handler_refuses_it(
+    serve: Callable[[str | None], Served],
+) -> None:
+    """What a corefn Kafka publisher with ``cloudevents=True`` writes, as a KafkaSource delivers it
+    (the record's binary-mode CloudEvent, HTTP binary mode): a queue handler takes the message; a
+    stream handler answers 422, as the message has no partition and offset (the README says so)."""
+    from corefn.cloudevents import message_form
+    from corefn.cloudevents.bindings import kafka_form, kafka_record
+
+    headers, key, value = kafka_record(message_form("queue", "jobs", b'{"job":1}', group="g-1", json_body=True), {"kind": "a"})
+    form = kafka_form(headers, key, value)
+    assert serve("on_job").post(*binary(form)).status_code == 204
+    assert RECEIVED and RECEIVED[-1][0] == "on_job"
+    stream = message_form("stream", "telemetry", b"21.5")
+    _one_line_reason(serve("on_reading").post(*binary(stream)), 422)
