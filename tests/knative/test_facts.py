@@ -43,7 +43,7 @@ def test_check_refuses_what_knative_and_code_engine_cannot_run(tmp_path: Path) -
     assert result.exit_code != 0
     out = result.output
     assert "slow" in out and "600" in out  # max-revision-timeout-seconds / Code Engine's --request-timeout
-    assert "big" in out and "32768" in out  # Code Engine's largest vCPU / memory pair
+    assert "big" in out and "49152" in out  # Code Engine's largest vCPU / memory pair (48 GB)
     assert "tick" not in out  # cron with a time zone: PingSource takes it
 
 

@@ -234,3 +234,16 @@ def test_retry_policies_compile_to_knative_delivery() -> None:
     assert compiled["photos"].settings["delivery"]["deadLetterSink"]["ref"]["name"] == "policies-dead-letter"
     assert "cannot dead-letter to bucket 'failed-uploads'" in compiled["photos"].notes[0]
     assert compiled["sync"].settings == {} and compiled["sync"].notes == ()
+
+
+def test_code_engine_sizes_come_from_ibms_vcpu_memory_table() -> None:
+    """https://cloud.ibm.com/docs/codeengine?topic=codeengine-mem-cpu-combo: the least memory
+    covering the handler's, the most vCPU among those pairs; past 48 GB is an error."""
+    from corefn_knative.codeengine import cpu_memory
+
+    assert cpu_memory(128) == ("0.125", "0.25G")
+    assert cpu_memory(2048) == ("1", "2G")
+    assert cpu_memory(40 * 1024) == ("10", "40G")
+    assert cpu_memory(48 * 1024) == ("12", "48G")
+    with pytest.raises(ConfigurationError, match="48 GB"):
+        cpu_memory(48 * 1024 + 1)

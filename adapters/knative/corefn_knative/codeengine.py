@@ -40,7 +40,7 @@ from corefn_knative.generator import k8s_name, secret_keys, secret_name, service
 CPU_MEMORY: tuple[tuple[str, float], ...] = (
     ("0.125", 0.25), ("0.125", 0.5), ("0.125", 1), ("0.25", 0.5), ("0.25", 1), ("0.25", 2), ("0.5", 1), ("0.5", 2),
     ("0.5", 4), ("1", 2), ("1", 4), ("1", 8), ("2", 4), ("2", 8), ("2", 16), ("4", 8), ("4", 16), ("4", 32),
-    ("6", 12), ("6", 24), ("8", 16), ("8", 32),
+    ("6", 12), ("6", 24), ("6", 48), ("8", 16), ("8", 32), ("10", 20), ("10", 40), ("12", 24), ("12", 48),
 )
 #: COS subscription --event-type per corefn operation set
 COS_EVENTS = {frozenset({"created"}): "write", frozenset({"deleted"}): "delete", frozenset({"created", "deleted"}): "all"}
