@@ -44,7 +44,7 @@ CPU_MEMORY: tuple[tuple[str, float], ...] = (
 )
 #: COS subscription --event-type per corefn operation set
 COS_EVENTS = {frozenset({"created"}): "write", frozenset({"deleted"}): "delete", frozenset({"created", "deleted"}): "all"}
-MAX_REQUEST_TIMEOUT = 600  # Code Engine's longest app request timeout, in seconds
+MAX_REQUEST_TIMEOUT = 600  # seconds: the app timeout maximum of https://cloud.ibm.com/docs/codeengine?topic=codeengine-limits
 
 
 def cpu_memory(memory_mb: int) -> tuple[str, str]:
