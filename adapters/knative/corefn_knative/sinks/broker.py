@@ -17,16 +17,15 @@ library HTTP only: no SDK to install, nothing imported until the first send.
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
 from typing import ClassVar
 from urllib.parse import parse_qs, quote, urlsplit
 
 from corefn.cloudevents import MESSAGE_KINDS, TYPES
+from corefn.cloudevents.bindings import split_data
+from corefn.cloudevents.publisher import message
 from corefn.errors import ConfigurationError, SinkError, SinkThrottledError, SinkUnavailableError
-from corefn.kit.sinks import Body, Permission, SinkSpec, body_bytes, check_attributes
+from corefn.kit.sinks import Body, Permission, SinkSpec
 
 TIMEOUT = 30.0
 
@@ -59,27 +58,23 @@ class BrokerPublisher:
         a NetworkPolicy (or Knative's sender authorization), not a grant."""
         return []
 
-    def headers(self, data: bytes, attributes: Mapping[str, str], group: str | None) -> dict[str, str]:
-        headers = {
-            "ce-specversion": "1.0",
-            "ce-id": str(uuid.uuid4()),
-            "ce-type": self.type,
-            "ce-source": self.source,
-            "ce-time": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-            "content-type": _content_type(data),
-        }
-        if group is not None:
-            headers["ce-partitionkey"] = quote(group, safe="")
-        if attributes:  # one JSON extension, as corefn_knative.cloudevent reads them back (any name)
-            headers["ce-corefnattributes"] = quote(json.dumps(dict(attributes), separators=(",", ":")), safe="")
-        return headers
+    def request(self, body: Body, attributes: Mapping[str, str] | None, group: str | None) -> tuple[dict[str, str], bytes]:
+        """The HTTP binary-mode request of one message: the core's CloudEvent of it
+        (:func:`corefn.cloudevents.publisher.message`, what every corefn publisher sends) with
+        this Broker's type, every attribute a ``ce-`` header (HTTP protocol binding §3.1.3:
+        values percent-encoded where the spec asks), ``datacontenttype`` the ``content-type``."""
+        form = message(self.spec, body, attributes, group)
+        form["type"], form["source"] = self.type, self.source
+        attributes_, data = split_data(form)
+        content_type = attributes_.pop("datacontenttype", "application/octet-stream")
+        headers = {f"ce-{name}": quote(value, safe=_HEADER_SAFE) for name, value in attributes_.items()}
+        return {**headers, "content-type": content_type}, data
 
     def send(self, body: Body, attributes: Mapping[str, str] | None = None, *, group: str | None = None) -> str:
         import urllib.error
         import urllib.request
 
-        data = body_bytes(body)
-        headers = self.headers(data, check_attributes(attributes, self.spec.name), group)
+        headers, data = self.request(body, attributes, group)
         request = urllib.request.Request(self.endpoint, data=data, headers=headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
@@ -102,18 +97,9 @@ class BrokerPublisher:
         return [self.send(body, attributes) for body in bodies]
 
 
-def _content_type(data: bytes) -> str:
-    """JSON when the bytes are JSON, text when they are UTF-8, else octet-stream: what a
-    consumer needs to read the body back (body_bytes sends dicts and lists as JSON)."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return "application/octet-stream"
-    try:
-        json.loads(text)
-    except ValueError:
-        return "text/plain; charset=utf-8"
-    return "application/json"
+#: what a ``ce-`` header value keeps as is: printable ASCII but the double quote and the percent
+#: sign (HTTP protocol binding §3.1.3.2 percent-encodes those, spaces and anything else)
+_HEADER_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '"%')
 
 
 def open_backend(spec: SinkSpec, url: str) -> BrokerPublisher:
