@@ -1,6 +1,7 @@
 """The adapter kit: what a provider's package imports from corefn to declare itself
 (:class:`Provider`) and read its payloads (:class:`PayloadShape`), both in this module (one
-module: every cold start imports it), and to write its sink backends (:mod:`corefn.kit.sinks`).
+module: every cold start imports it), to write its sink backends (:mod:`corefn.kit.sinks`) and to
+serve HTTP in a container (:mod:`corefn.kit.asgi`).
 Everything here is public and stable; every other module an adapter could reach
 (``corefn.sinks._errors``, ``corefn.dispatch`` ...) is private to corefn and may change (httpx's
 split: private internals, a curated surface).
