@@ -162,3 +162,12 @@ def test_ctx_start_flow_reaches_the_state_table_through_the_adapter_hook(store: 
     assert ctx.start_flow("pipeline", {"n": 1}, key="jobs:m-9") == run
     found = store.run(run)
     assert found is not None and json.loads(found["input"]) == {"n": 1} and found["started_by"] == "pipeline"
+
+
+def test_a_start_that_died_before_its_due_entry_is_repaired_by_the_retried_start(store: TableFlowStore) -> None:
+    clock = Clock()
+    run = start(key="jobs:m-7")
+    store.table.delete("due", run)  # the first start's process died after writing the key
+    assert advance_due(flow_app.app, store, clock) == {}
+    assert start(key="jobs:m-7") == run  # the trigger redelivers the message: same run, made due
+    assert advance_due(flow_app.app, store, clock) == {run: "running"}

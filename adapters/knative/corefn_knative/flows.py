@@ -96,18 +96,29 @@ class TableFlowStore:
     # ------------------------------------------------------------------------------- runs
 
     def create(self, flow: str, input_json: str, key: str | None = None, started_by: str | None = None) -> tuple[str, bool]:
-        """A new run (or, for a ``key`` already used, the existing one): ``(id, created)``."""
+        """A new run (or, for a ``key`` already used, the existing one): ``(id, created)``.
+
+        Written run first, key second (if absent), due entry last, so a crash leaves no key
+        pointing nowhere: a run whose start died before its due entry is repaired by the retried
+        start (the trigger redelivers the event), which finds the key and makes the run due."""
         run = uuid.uuid4().hex
+        self._put(f"run#{run}", "run", {"id": run, "flow": flow, "key": key, "status": "running", "input": input_json,
+                                        "started_by": started_by})  # fmt: skip
         if key is not None:
             try:
                 self._put(f"key#{key}", "key", {"run": run}, if_absent=True)
             except SinkConflictError:
-                found = self._get(f"key#{key}", "key")
-                return str((found or {}).get("run")), False
-        self._put(f"run#{run}", "run", {"id": run, "flow": flow, "key": key, "status": "running", "input": input_json,
-                                        "started_by": started_by})  # fmt: skip
+                self.table.delete(f"run#{run}", "run")
+                existing = str((self._get(f"key#{key}", "key") or {}).get("run"))
+                self._ensure_due(existing, flow)
+                return existing, False
         self._put(DUE, run, {"flow": flow, "next_at": 0.0})
         return run, True
+
+    def _ensure_due(self, run: str, flow: str) -> None:
+        item = self._get(f"run#{run}", "run")
+        if item is not None and item.get("status") == "running" and item.get("started") is None and self._get(DUE, run) is None:
+            self._put(DUE, run, {"flow": flow, "next_at": 0.0})
 
     def run(self, run: str) -> dict[str, Any] | None:
         from corefn.flows.store import RUN_FIELDS
