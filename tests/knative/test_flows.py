@@ -105,6 +105,8 @@ def test_the_flows_service_advances_runs_on_a_tick(store: TableFlowStore) -> Non
     answer = runtime.respond(scope, Headers(list(headers.items())), b'{"corefn":"flows"}')
     assert answer.status == 204 and answer.body == b""
     assert store.step(run, "0")["status"] == "succeeded"  # type: ignore[index]
+    plain = runtime.respond({**scope, "method": "GET", "path": "/orders"}, Headers([]), b"")
+    assert plain.status == 400  # not the app's HTTP routes: the engine takes CloudEvents only
 
 
 def test_a_start_pokes_the_engine_and_survives_it_being_down(store: TableFlowStore, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -116,6 +116,8 @@ class KnativeRuntime:
             if self.flows:
                 return self.advance_flows()
             return self.deliver(raw, raw.get("id"))
+        if self.flows:
+            return _reason(400, "this is the flow engine's service: it takes CloudEvents (its tick, a start's wake-up) only")
         if scope["path"] == WEBHOOK_PATH and scope["method"] == "POST":
             if not self.webhook_allowed(headers):
                 return _reason(401, f"a bucket notification must carry the token in {WEBHOOK_TOKEN_ENV} (MinIO: auth_token)")
