@@ -146,9 +146,7 @@ def test_flows_without_a_state_table_are_refused() -> None:
 
 
 def test_code_engine_runs_the_same_engine_on_a_cron_tick() -> None:
-    from corefn_knative.generator import generate
-
-    files = generate(load_app(APP_REF), APP_REF)
+    files = adapter.generate(load_app(APP_REF), APP_REF)
     script, readme = str(files["codeengine.sh"]), str(files["README.md"])
     assert "--name kn-flows-flows" in script and "--env COREFN_FLOWS=1" in script and "--request-timeout 600" in script
     assert "subscription cron create --name kn-flows-flows-tick --destination kn-flows-flows" in script

@@ -177,7 +177,7 @@ def test_the_script_gives_code_engine_one_broker_per_flag(tmp_path: Path) -> Non
     (https://cloud.ibm.com/docs/codeengine?topic=codeengine-cli#cli-subscription-kafka-create):
     the script is run with a stand-in ``ibmcloud`` that records its arguments."""
     script = tmp_path / "codeengine.sh"
-    script.write_text(str(generate(load_app(APP_REF), APP_REF)["codeengine.sh"]))
+    script.write_text(str(adapter.generate(load_app(APP_REF), APP_REF)["codeengine.sh"]))
     calls = tmp_path / "calls"
     stub = tmp_path / "bin" / "ibmcloud"
     stub.parent.mkdir()
