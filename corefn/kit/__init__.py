@@ -194,10 +194,9 @@ PolicyCompiler = Callable[["App", "RetryPolicy"], "CompiledPolicy"]
 #: the dead-letter step: the cloud's dead-letter queue that ``where`` (--queue, --subscription)
 #: names, for ``corefn dead APP ... --cloud CLOUD``
 DeadLetters = Callable[[Mapping[str, str]], "DeadLetterQueue"]
-#: the flow start step: ``(ctx, flow, payload, key) -> run id``, ``payload`` the run's input as
-#: JSON text within the payload limit, ``key`` an idempotency key (a second start returns the first
-#: run's id)
-FlowStart = Callable[["Context", str, str, "str | None"], str]
+#: ``ctx.start_flow`` on the cloud: (context, flow name, input as JSON text held to the payload
+#: limit, idempotency key or None) → the cloud's run id (see :mod:`corefn.flows.deploying`)
+StartFlow = Callable[["Context", str, str, "str | None"], str]
 
 
 def unbound(event: Event, target: Target) -> Event:
@@ -236,8 +235,10 @@ class Provider:
       ``corefn_<name>.limits`` by default, and a missing one means "none".
     - ``package``: the adapter's top-level package, which ``corefn deploy`` vendors into the
       bundle; by default the package of the module that builds the Provider.
-    - ``deploys_flows`` and ``start_flow`` (:data:`FlowStart`): False and None, the generator does
-      not deploy ``app.flows`` and ``ctx.start_flow`` cannot start a run on this cloud.
+    - ``deploys_flows``: whether ``generate`` compiles the app's flows into the deployment; False:
+      ``corefn deploy`` refuses an app with flows, naming the cloud and the flows.
+    - ``start_flow`` (:data:`StartFlow`): ``ctx.start_flow`` in the cloud's functions; None: refused
+      (both in :mod:`corefn.flows.deploying`).
     """
 
     __slots__ = (
@@ -260,7 +261,7 @@ class Provider:
         limits: str | None = None,
         package: str | None = None,
         deploys_flows: bool = False,
-        start_flow: FlowStart | None = None,
+        start_flow: StartFlow | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise ConfigurationError(f"a corefn Provider needs a name, got {name!r}")
@@ -319,5 +320,5 @@ def as_provider(found: Any, where: str) -> Provider:
 
 __all__ = [
     "Bind", "DeadLetters", "EventShapeError", "Failure", "Generator", "PayloadShape", "PolicyCompiler", "Provider", "Reader",
-    "Shape", "Target", "as_provider", "lazy", "load_sample", "raise_first_failure", "unbound",
+    "Shape", "StartFlow", "Target", "as_provider", "lazy", "load_sample", "raise_first_failure", "unbound",
 ]  # fmt: skip
