@@ -313,7 +313,7 @@ def test_without_an_invoke_handler_an_unclaimed_payload_is_refused(monkeypatch: 
 # ---------------------------------------------------------------------------- cold start
 
 
-def test_importing_the_adapter_and_handler_imports_no_aws_sdk() -> None:
+def test_importing_the_adapter_and_its_runtime_imports_no_aws_sdk() -> None:
     code = (
         "import sys, corefn_aws, corefn_aws.runtime\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore', 'aws_lambda_powertools', 'yaml'))\n"
