@@ -16,6 +16,12 @@ Natures, in the table's order:
 The resource field names, per event, what the trigger declaration listens to: ``bucket`` for a
 storage event, ``table`` for a change, and, for a timer or an invoke, the handler's own ``name``
 (they listen to no resource of the app).
+
+The delivery is how a failed handler's event is retried (:mod:`corefn.policy` draws the rule):
+``sync`` (the caller gets the error), ``queue`` (redelivered, then dead-lettered), ``stream``
+(retried in order, the batch split where the cloud can) or ``event`` (pushed by the platform,
+which retries as far as it allows). It is a column, not derived from the nature: a topic and a
+queue are both messages but fail differently, and a new kind must say which it is.
 """
 
 from __future__ import annotations
@@ -49,28 +55,32 @@ from corefn.specs import (
 )
 
 Nature = Literal["request", "message", "change", "schedule"]
+Delivery = Literal["sync", "queue", "stream", "event"]
 
 
 class Kind(Record):
     """One row of the table. A :class:`~corefn._record.Record`, not a dataclass: importing
     ``dataclasses`` costs more than this whole module, and dispatch imports it on cold start."""
 
-    __slots__ = ("name", "event", "trigger", "resource_field", "nature")
+    __slots__ = ("name", "event", "trigger", "resource_field", "nature", "delivery")
     name: str
     event: type[Event]
     trigger: type[Trigger]
     #: the event field naming the resource the event came from (None: HTTP, routed by path)
     resource_field: str | None
     nature: Nature
+    delivery: Delivery
 
     def __init__(
-        self, name: str, event: type[Event], trigger: type[Trigger], resource_field: str | None, nature: Nature
-    ) -> None:
+        self, name: str, event: type[Event], trigger: type[Trigger], resource_field: str | None, nature: Nature,
+        delivery: Delivery,
+    ) -> None:  # fmt: skip
         _set(self, "name", name)
         _set(self, "event", event)
         _set(self, "trigger", trigger)
         _set(self, "resource_field", resource_field)
         _set(self, "nature", nature)
+        _set(self, "delivery", delivery)
 
     @property
     def is_named_by_handler(self) -> bool:
@@ -80,16 +90,16 @@ class Kind(Record):
 
 #: every event kind, ordered by nature (requests, messages, changes, schedules)
 KINDS: tuple[Kind, ...] = (
-    Kind("http", HttpRequest, HttpTrigger, None, "request"),
-    Kind("invoke", InvokeEvent, InvokeTrigger, "name", "request"),
+    Kind("http", HttpRequest, HttpTrigger, None, "request", "sync"),
+    Kind("invoke", InvokeEvent, InvokeTrigger, "name", "request", "sync"),
     # an API Gateway Lambda authorizer: a gateway waits for the decision; it names no resource
-    Kind("authorizer", AuthorizeRequest, AuthorizerTrigger, None, "request"),
-    Kind("queue", QueueMessage, QueueTrigger, "queue", "message"),
-    Kind("topic", TopicMessage, TopicTrigger, "topic", "message"),
-    Kind("stream", StreamRecord, StreamTrigger, "stream", "message"),
-    Kind("storage", StorageEvent, StorageTrigger, "bucket", "change"),
-    Kind("nosql", NoSqlChange, NoSqlTrigger, "table", "change"),
-    Kind("timer", TimerEvent, TimerTrigger, "name", "schedule"),
+    Kind("authorizer", AuthorizeRequest, AuthorizerTrigger, None, "request", "sync"),
+    Kind("queue", QueueMessage, QueueTrigger, "queue", "message", "queue"),
+    Kind("topic", TopicMessage, TopicTrigger, "topic", "message", "event"),
+    Kind("stream", StreamRecord, StreamTrigger, "stream", "message", "stream"),
+    Kind("storage", StorageEvent, StorageTrigger, "bucket", "change", "event"),
+    Kind("nosql", NoSqlChange, NoSqlTrigger, "table", "change", "stream"),
+    Kind("timer", TimerEvent, TimerTrigger, "name", "schedule", "event"),
 )
 
 BY_NAME: dict[str, Kind] = {kind.name: kind for kind in KINDS}
@@ -113,4 +123,4 @@ def resource_fields() -> dict[str, str]:
     return {k.name: k.resource_field for k in KINDS if k.resource_field is not None}
 
 
-__all__ = ["BY_NAME", "KINDS", "Kind", "Nature", "kind", "names", "resource_fields"]
+__all__ = ["BY_NAME", "KINDS", "Delivery", "Kind", "Nature", "kind", "names", "resource_fields"]

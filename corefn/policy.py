@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from corefn._record import Record, _set
 from corefn.errors import ConfigurationError
+from corefn.kinds import KINDS
 
 if TYPE_CHECKING:
     from corefn.app import App
@@ -34,18 +35,9 @@ if TYPE_CHECKING:
 DEFAULT_MAX_ATTEMPTS = 5
 
 #: trigger kind → how the platform delivers it (the table in the module docstring)
-DELIVERY: dict[str, str] = {
-    "http": "sync",
-    "invoke": "sync",
-    "queue": "queue",
-    "stream": "stream",
-    "nosql": "stream",
-    "storage": "event",
-    "topic": "event",
-    "timer": "event",
-}
+DELIVERY: dict[str, str] = {k.name: k.delivery for k in KINDS}
 
-#: resource kinds a dead letter may be: a queue or topic receives the message, a bucket a record
+#: resource types a dead letter may be: a queue or topic receives the message, a bucket a record
 DEAD_LETTER_TYPES = ("queue", "topic", "bucket")
 
 
@@ -198,7 +190,7 @@ class RetryPolicy(Record):
 def retry_policy(app: App, spec: HandlerSpec) -> RetryPolicy:
     """The portable policy of ``spec``, defaults applied and the dead letter checked against the
     app's namespace."""
-    delivery = DELIVERY.get(spec.kind, "sync")
+    delivery = DELIVERY[spec.kind]
     options = spec.options
     if delivery == "sync":
         return RetryPolicy(handler=spec.name, kind=spec.kind, delivery=delivery, max_attempts=1, timeout=options.timeout)

@@ -12,6 +12,7 @@ from corefn.dispatch import RESOURCE_FIELD
 from corefn.events import EVENT_KINDS
 from corefn.local.deliveries import EVENT_BUILDERS
 from corefn.local.runner import QUEUED_KINDS
+from corefn.policy import DELIVERY
 
 
 @pytest.mark.parametrize("row", kinds.KINDS, ids=lambda k: k.name)
@@ -27,6 +28,13 @@ def test_table_is_ordered_by_nature_and_complete() -> None:
     positions = [order.index(k.nature) for k in kinds.KINDS]
     assert positions == sorted(positions)
     assert {k.name: k.event for k in kinds.KINDS} == EVENT_KINDS
+
+
+def test_only_requests_are_delivered_synchronously() -> None:
+    """A caller waits only for a request; every other kind is retried and dead-lettered (its
+    delivery column says how), so a new message kind cannot silently become "sync"."""
+    assert {k.name for k in kinds.KINDS if k.delivery == "sync"} == set(kinds.names("request"))
+    assert DELIVERY == {k.name: k.delivery for k in kinds.KINDS}
 
 
 def test_readers_take_their_kinds_from_the_table() -> None:
