@@ -287,8 +287,11 @@ class Provider:
         """The deployable project for ``app`` (imported as ``app_ref``): relative path → content."""
         if self.generator is None:
             raise NotImplementedError(f"the {self.name} adapter generates no deployment")
-        module = cast(Generator, importlib.import_module(self.generator))
-        return module.render(module.plan(app, app_ref))
+        module = importlib.import_module(self.generator)
+        if not (callable(getattr(module, "plan", None)) and callable(getattr(module, "render", None))):
+            raise ConfigurationError(f"{self.generator} is not a corefn generator: it must define plan(app, app_ref) and render(plan)")
+        generator = cast(Generator, module)
+        return generator.render(generator.plan(app, app_ref))
 
     def sample(self, trigger: str) -> Any:
         """A fresh copy of the realistic payload for ``corefn event CLOUD TRIGGER``."""

@@ -146,6 +146,12 @@ def test_a_provider_declaring_only_name_and_shapes_gets_every_default() -> None:
     assert bare.package == "tests"  # the declaring module's package: what corefn deploy vendors
 
 
+def test_a_generator_module_without_plan_and_render_is_named() -> None:
+    app = App("gen")
+    with pytest.raises(ConfigurationError, match=r"corefn.errors is not a corefn generator: it must define plan"):
+        Provider("odd", (_Echo,), generator="corefn.errors").generate(app, "gen:app")
+
+
 def test_an_object_that_is_not_a_provider_is_refused_with_what_to_write() -> None:
     class OldStyle:  # an adapter class of before the kit
         name = "old-style"
