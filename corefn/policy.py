@@ -190,7 +190,9 @@ class RetryPolicy(Record):
 def retry_policy(app: App, spec: HandlerSpec) -> RetryPolicy:
     """The portable policy of ``spec``, defaults applied and the dead letter checked against the
     app's namespace."""
-    delivery = DELIVERY[spec.kind]
+    delivery = DELIVERY.get(spec.kind)
+    if delivery is None:
+        raise ConfigurationError(f"handler {spec.name!r}: {spec.kind!r} is no event kind of corefn.kinds (a new kind needs its row there)")
     options = spec.options
     if delivery == "sync":
         return RetryPolicy(handler=spec.name, kind=spec.kind, delivery=delivery, max_attempts=1, timeout=options.timeout)
