@@ -1,5 +1,5 @@
-"""The AWS and Azure generators dispatch on the trigger's class through one table each
-(``corefn_aws.generator.EVENTS``, ``corefn_azure.generator.FUNCTIONS``): every row's planner takes
+"""The AWS, Azure and Knative generators dispatch on the trigger's class through one table each
+(``corefn_aws.generator.EVENTS``, ``corefn_azure.generator.FUNCTIONS``, ``corefn_knative.generator.FEEDS``): every row's planner takes
 exactly its key's trigger class (the table is typed by this test, as mypy cannot relate a dict's
 keys to its values), every event kind is either a row or refused by name, and a trigger class no
 row names is a ConfigurationError, never a function deployed without its event source."""
@@ -20,13 +20,16 @@ from corefn_aws import adapter as aws
 from corefn_aws import generator as aws_generator
 from corefn_azure import adapter as azure
 from corefn_azure import generator as azure_generator
+from corefn_knative import adapter as knative
+from corefn_knative import generator as knative_generator
 
 TABLES: dict[str, dict[type[Trigger], Callable[..., Any]]] = {
     "aws": aws_generator.EVENTS,  # type: ignore[dict-item]
     "azure": azure_generator.FUNCTIONS,  # type: ignore[dict-item]
+    "knative": knative_generator.FEEDS,
 }
 #: event kinds a cloud has no trigger for (refused at plan time, with the handler's name)
-UNDEPLOYABLE = {"aws": set(), "azure": {"invoke", "authorizer"}}
+UNDEPLOYABLE = {"aws": set(), "azure": {"invoke", "authorizer"}, "knative": {"nosql", "authorizer"}}
 
 
 def _trigger_parameter(planner: Callable[..., Any]) -> set[type]:
@@ -55,7 +58,7 @@ class _Carrier(Trigger):
     kind = "pigeon"
 
 
-@pytest.mark.parametrize("provider", [aws, azure], ids=lambda p: p.name)
+@pytest.mark.parametrize("provider", [aws, azure, knative], ids=lambda p: p.name)
 def test_a_trigger_class_without_a_row_is_refused_by_name(provider: Any) -> None:
     app = App("tables")
     app.invoke(name="coo")(lambda event: None)

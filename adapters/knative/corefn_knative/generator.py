@@ -42,13 +42,24 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from corefn.app import App
 from corefn.errors import ConfigurationError
 from corefn.loader import bundled_ref
 from corefn.policy import CompiledPolicy
-from corefn.specs import HandlerSpec, StorageTrigger, TimerTrigger
+from corefn.specs import (
+    HandlerSpec,
+    HttpTrigger,
+    InvokeTrigger,
+    QueueTrigger,
+    StorageTrigger,
+    StreamTrigger,
+    TimerTrigger,
+    TopicTrigger,
+    Trigger,
+)
 from corefn_knative._bind import declared_type
 from corefn_knative._flows_deploy import engine_env, flow_engine
 from corefn_knative.cloudevent import TYPES
@@ -57,7 +68,10 @@ from corefn_knative.runtime import WEBHOOK_TOKEN_ENV
 PYTHON_IMAGE = "python:3.12-slim"
 SERVICE = {"apiVersion": "serving.knative.dev/v1", "kind": "Service"}
 BROKER = {"apiVersion": "eventing.knative.dev/v1", "kind": "Broker"}
-UNSUPPORTED = {"nosql": "Knative has no change-feed source for a NoSQL table"}
+UNSUPPORTED = {
+    "nosql": "Knative has no change-feed source for a NoSQL table",
+    "authorizer": "an API Gateway authorizer has no Knative equivalent (use the app's own HTTP auth, corefn.auth)",
+}
 
 
 def k8s_name(*parts: str, limit: int = 50) -> str:
@@ -171,52 +185,74 @@ def knative_service(app: App, spec: HandlerSpec, app_ref: str) -> dict[str, Any]
     return {**SERVICE, "metadata": {"name": service_name(app, spec), "labels": labels}, "spec": {"template": template}}
 
 
+def _topic_feeds(app: App, spec: HandlerSpec, trigger: TopicTrigger) -> list[dict[str, Any]]:
+    declared = declared_type(spec)
+    attributes = {"type": declared} if declared else {"type": TYPES["topic"], "source": f"/corefn/topic/{spec.resource}"}
+    return [_trigger(app, spec, service_name(app, spec), attributes, knative_options(spec))]
+
+
+def _storage_feeds(app: App, spec: HandlerSpec, trigger: StorageTrigger) -> list[dict[str, Any]]:
+    name, source = service_name(app, spec), f"/corefn/storage/{spec.resource}"
+    return [
+        _trigger(app, spec, k8s_name(name, op.replace("_", "-")), {"type": TYPES["storage"] + op, "source": source}, knative_options(spec))
+        for op in trigger.operations
+    ]
+
+
+def _kafka_feeds(app: App, spec: HandlerSpec, trigger: QueueTrigger | StreamTrigger) -> list[dict[str, Any]]:
+    name = service_name(app, spec)
+    return [{
+        "apiVersion": "sources.knative.dev/v1",
+        "kind": "KafkaSource",
+        "metadata": {"name": name, "labels": _labels(app, spec)},
+        "spec": {
+            "consumerGroup": name,
+            "bootstrapServers": _servers(knative_options(spec)),
+            "topics": [spec.resource],
+            "initialOffset": getattr(trigger, "start", "earliest"),
+            "ordering": "ordered" if spec.ordered else "unordered",
+            "delivery": delivery(app, spec),
+            "sink": sink_ref(app, spec),
+        },
+    }]
+
+
+def _timer_feeds(app: App, spec: HandlerSpec, trigger: TimerTrigger) -> list[dict[str, Any]]:
+    return [{
+        "apiVersion": "sources.knative.dev/v1",
+        "kind": "PingSource",
+        "metadata": {"name": service_name(app, spec), "labels": _labels(app, spec)},
+        "spec": {
+            "schedule": trigger.schedule,
+            "timezone": trigger.tz,
+            "contentType": "application/json",
+            "data": json.dumps({"corefn": "timer", "name": spec.name}),
+            "sink": sink_ref(app, spec),
+        },
+    }]
+
+
+def _called_directly(app: App, spec: HandlerSpec, trigger: HttpTrigger | InvokeTrigger) -> list[dict[str, Any]]:
+    return []  # the Service's own URL is the entry: HTTP routes and direct invokes need no source
+
+
+#: trigger class -> the Trigger(s) or source delivering its events to the handler's Service; a
+#: class missing here (NoSQL change feeds, API Gateway authorizers) has no Knative equivalent and
+#: is refused by name in :func:`manifests`
+FEEDS: dict[type[Trigger], Callable[[App, HandlerSpec, Any], list[dict[str, Any]]]] = {
+    HttpTrigger: _called_directly,
+    InvokeTrigger: _called_directly,
+    TopicTrigger: _topic_feeds,
+    StorageTrigger: _storage_feeds,
+    QueueTrigger: _kafka_feeds,
+    StreamTrigger: _kafka_feeds,
+    TimerTrigger: _timer_feeds,
+}
+
+
 def feeds(app: App, spec: HandlerSpec) -> list[dict[str, Any]]:
     """The Trigger(s) or source that deliver ``spec``'s events to its Service."""
-    name, opts = service_name(app, spec), knative_options(spec)
-    meta = {"labels": _labels(app, spec)}
-    if spec.kind == "topic":
-        declared = declared_type(spec)
-        attributes = {"type": declared} if declared else {"type": TYPES["topic"], "source": f"/corefn/topic/{spec.resource}"}
-        return [_trigger(app, spec, name, attributes, opts)]
-    if spec.kind == "storage":
-        trigger: StorageTrigger = spec.trigger  # type: ignore[assignment]
-        source = f"/corefn/storage/{spec.resource}"
-        return [
-            _trigger(app, spec, k8s_name(name, op.replace("_", "-")), {"type": TYPES["storage"] + op, "source": source}, opts)
-            for op in trigger.operations
-        ]
-    if spec.kind in ("queue", "stream"):
-        start = getattr(spec.trigger, "start", "earliest")
-        return [{
-            "apiVersion": "sources.knative.dev/v1",
-            "kind": "KafkaSource",
-            "metadata": {"name": name, **meta},
-            "spec": {
-                "consumerGroup": name,
-                "bootstrapServers": _servers(opts),
-                "topics": [spec.resource],
-                "initialOffset": start,
-                "ordering": "ordered" if spec.ordered else "unordered",
-                "delivery": delivery(app, spec),
-                "sink": sink_ref(app, spec),
-            },
-        }]
-    if spec.kind == "timer":
-        timer: TimerTrigger = spec.trigger  # type: ignore[assignment]
-        return [{
-            "apiVersion": "sources.knative.dev/v1",
-            "kind": "PingSource",
-            "metadata": {"name": name, **meta},
-            "spec": {
-                "schedule": timer.schedule,
-                "timezone": timer.tz,
-                "contentType": "application/json",
-                "data": json.dumps({"corefn": "timer", "name": spec.name}),
-                "sink": sink_ref(app, spec),
-            },
-        }]
-    return []  # http and invoke: called directly
+    return FEEDS[type(spec.trigger)](app, spec, spec.trigger)
 
 
 def _trigger(app: App, spec: HandlerSpec, name: str, attributes: dict[str, str], opts: dict[str, Any]) -> dict[str, Any]:
@@ -266,7 +302,8 @@ def to_yaml(documents: list[dict[str, Any]]) -> str:
 
 def manifests(app: App, app_ref: str) -> dict[str, list[dict[str, Any]]]:
     """Relative path → the documents it holds (what :func:`render` writes and the tests validate)."""
-    refused = [f"{s.name} ({s.kind}: {UNSUPPORTED[s.kind]})" for s in app.handlers if s.kind in UNSUPPORTED]
+    refused = [f"{s.name!r} ({s.kind}: {UNSUPPORTED.get(s.kind, 'no Knative source delivers this kind')})"
+               for s in app.handlers if type(s.trigger) not in FEEDS]
     if refused:
         raise ConfigurationError(f"cannot deploy to Knative: {'; '.join(refused)}")
     out: dict[str, list[dict[str, Any]]] = {}
