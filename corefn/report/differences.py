@@ -12,9 +12,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from corefn.facts import CloudFacts
+from corefn.kinds import KINDS
 from corefn.report.model import Handler, Subject
 
-MESSAGE_KINDS = frozenset({"storage", "queue", "topic", "stream", "nosql"})
+#: kinds whose events the platform keeps and redelivers (published messages and resource changes):
+#: the ones ordering, delivery and poison rules apply to
+MESSAGE_KINDS = frozenset(k.name for k in KINDS if k.nature in ("message", "change"))
 
 
 def differences(subject: Subject, facts: Mapping[str, CloudFacts]) -> list[dict[str, Any]]:
