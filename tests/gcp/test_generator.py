@@ -1,5 +1,6 @@
 """What ``corefn deploy APP --cloud gcp`` writes: one target per handler in main.py, a deploy.sh
-bash accepts with the right trigger flags per kind, and one env file per function."""
+bash accepts with the right trigger flags per kind, and one env file per function (written by the
+script, since bucket names carry its PREFIX). tests/gcp/test_deploy_script.py runs the scripts."""
 
 from __future__ import annotations
 
@@ -51,24 +52,36 @@ def test_deploy_script_is_valid_bash_with_trigger_flags_per_kind(generated: Path
     assert "--entry-point=on_upload" in deploy_of("gcp-test-on-upload-created")
     assert "type=google.cloud.storage.object.v1.finalized" in deploy_of("gcp-test-on-upload-created")
     assert "type=google.cloud.storage.object.v1.deleted" in deploy_of("gcp-test-on-upload-deleted")
-    assert "--trigger-event-filters=bucket=originals --retry" in deploy_of("gcp-test-on-upload-deleted")
-    assert "--trigger-topic=alerts --retry" in deploy_of("gcp-test-on-alert")
-    assert "--runtime=python311" in deploy_of("gcp-test-on-alert") and "--gen2" in deploy_of("gcp-test-on-alert")
+    assert '--trigger-event-filters=bucket="${PREFIX}-originals"' in deploy_of("gcp-test-on-upload-deleted")
+    assert '--retry --trigger-service-account="$INVOKER_SA"' in deploy_of("gcp-test-on-upload-deleted")
+    # a topic handler gets corefn's push subscription (Eventarc's own takes no dead-letter policy)
+    assert "--trigger-http --no-allow-unauthenticated" in deploy_of("gcp-test-on-alert")
+    assert "--runtime=python312" in deploy_of("gcp-test-on-alert") and "--gen2" in deploy_of("gcp-test-on-alert")
+    assert '--service-account="$(sa gcp-test-on-alert)"' in deploy_of("gcp-test-on-alert")
     assert "document.v1.written" in deploy_of("gcp-test-on-device-change") and "document='devices/{doc}'" in script
     assert "--no-allow-unauthenticated" in deploy_of("gcp-test-every-five")
-    job = next(line for line in commands if line.startswith("gcloud scheduler jobs create http gcp-test-every-five"))
+    job = next(line.strip() for line in commands if line.strip().startswith("gcloud scheduler jobs create http gcp-test-every-five"))
     assert "--schedule='*/5 * * * *'" in job and "--time-zone=Asia/Seoul" in job and "--headers=X-Corefn-Timer=every_five" in job
-    order_sub = next(line for line in commands if line.startswith("gcloud pubsub subscriptions create gcp-test-on-order-push"))
+    order_sub = next(line.strip() for line in commands if line.strip().startswith("gcloud pubsub subscriptions create gcp-test-on-order-push"))
     assert "--dead-letter-topic=orders-dead --max-delivery-attempts=5" in order_sub
-    stream_sub = next(line for line in commands if line.startswith("gcloud pubsub subscriptions create gcp-test-on-reading-push"))
+    stream_sub = next(line.strip() for line in commands if line.strip().startswith("gcloud pubsub subscriptions create gcp-test-on-reading-push"))
     assert "--topic=telemetry" in stream_sub and "--enable-message-ordering" in stream_sub
+    assert "--dead-letter-topic=telemetry-dead-letter" in stream_sub  # streams poison after 5 attempts too
+
+
+def _env_file(script: str, function: str) -> dict[str, str]:
+    """The env file the script writes for ``function``, with the script's variables set."""
+    body = script.split(f'cat > "$ENV_DIR/{function}.yaml" <<EOF\n', 1)[1].split("\nEOF\n", 1)[0]
+    expanded = subprocess.run(["bash", "-c", f"PROJECT=p PREFIX=x REGION=r; cat <<EOF\n{body}\nEOF"], capture_output=True, text=True, check=True)
+    loaded: dict[str, str] = yaml.safe_load(expanded.stdout)
+    return loaded
 
 
 def test_env_files_name_the_app_and_the_handler(generated: Path) -> None:
-    env = yaml.safe_load((generated / "env" / "gcp-test-on-order.yaml").read_text())
-    assert env == {"COREFN_APP": "tests.gcp.sample_app:app", "COREFN_HANDLER": "on_order"}
-    deployed = {p.stem for p in (generated / "env").iterdir()}
-    assert "gcp-test-on-upload-created" in deployed and "gcp-test-on-upload-deleted" in deployed
+    script = (generated / "deploy.sh").read_text()
+    env = _env_file(script, "gcp-test-on-order")
+    assert env == {"COREFN_APP": "tests.gcp.sample_app:app", "COREFN_HANDLER": "on_order", "GOOGLE_CLOUD_PROJECT": "p"}
+    assert '"$ENV_DIR/gcp-test-on-upload-created.yaml"' in script and '"$ENV_DIR/gcp-test-on-upload-deleted.yaml"' in script
 
 
 def test_options_reach_the_deploy_command() -> None:
@@ -83,9 +96,18 @@ def test_options_reach_the_deploy_command() -> None:
     assert "--max-delivery-attempts=100" in script and "--dead-letter-topic=jobs-dead-letter" in script  # Pub/Sub's cap
     assert "--ack-deadline=30" in script
     assert "gcloud scheduler jobs create http shop-api-work-warm" in script and "X-Corefn-Warmup=1" in script
-    assert yaml.safe_load(str(files["env/shop-api-work.yaml"])) == {
-        "COREFN_APP": "shop:app", "COREFN_HANDLER": "work", "COREFN_TIMEOUT": "30", "MODE": "fast",
+    assert _env_file(str(files["deploy.sh"]), "shop-api-work") == {
+        "COREFN_APP": "shop:app", "COREFN_HANDLER": "work", "GOOGLE_CLOUD_PROJECT": "p", "COREFN_TIMEOUT": "30", "MODE": "fast",
     }  # fmt: skip
+
+
+def test_user_environment_values_reach_the_function_verbatim() -> None:
+    app = App("quoting")
+
+    @app.invoke(env={"PATTERN": 'a$HOME`x`\\n"q"'})
+    def work(event: object) -> None: ...
+
+    assert _env_file(str(generate(app, "q.py:app")["deploy.sh"]), "quoting-work")["PATTERN"] == 'a$HOME`x`\\n"q"'
 
 
 def test_handler_names_that_collide_as_python_targets_are_refused() -> None:
