@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from corefn.errors import ConfigurationError
 
@@ -147,11 +147,11 @@ def secret_id(app: App, what: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", f"{app.name}-{what}")[:255]
 
 
-def _backend(family: str) -> type:
+def _backend(family: str) -> Any:
     import importlib
 
     module, _, cls = BACKENDS[family][1].partition(":")
-    return getattr(importlib.import_module(module), cls)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(module), cls)
 
 
 def sink_grants(sink: SinkSpec) -> list[Grant]:

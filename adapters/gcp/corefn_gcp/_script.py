@@ -303,7 +303,7 @@ def teardown_script(app: App, functions: list[Function], resources: Infra) -> st
         if fn.subscription is not None:
             lines.append(f"gone gcloud pubsub subscriptions describe {fn.subscription.name} || gcloud pubsub subscriptions delete {fn.subscription.name}")
         lines.append(f'gone gcloud functions describe {fn.name} --gen2 --region="$REGION" || gcloud functions delete {fn.name} --gen2 --region="$REGION"')
-    for topic, held in resources.dead_letters.items():
+    for held in resources.dead_letters.values():
         lines.append(f"gone gcloud pubsub subscriptions describe {_q(held)} || gcloud pubsub subscriptions delete {_q(held)}")
     for topic in [*resources.topics, *resources.dead_letters]:
         lines.append(f"gone gcloud pubsub topics describe {_q(topic)} || gcloud pubsub topics delete {_q(topic)}")

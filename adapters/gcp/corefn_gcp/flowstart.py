@@ -41,7 +41,7 @@ def _authorized() -> Any:
         from google.auth.transport.requests import AuthorizedSession
 
         credentials, _ = google.auth.default(scopes=[SCOPE])
-        _session = AuthorizedSession(credentials)
+        _session = AuthorizedSession(credentials)  # type: ignore[no-untyped-call]
     return _session
 
 

@@ -42,7 +42,16 @@ from corefn.errors import ConfigurationError
 from corefn.loader import bundled_ref
 from corefn.policy import retry_policy
 from corefn.specs import HandlerSpec, StorageTrigger, TimerTrigger
-from corefn_gcp._infra import APIS, FEATURE_APIS, Infra, PushSubscription, account_id, dead_letter_subscription, identity, secret_id
+from corefn_gcp._infra import (
+    APIS,
+    FEATURE_APIS,
+    Infra,
+    PushSubscription,
+    account_id,
+    dead_letter_subscription,
+    identity,
+    secret_id,
+)
 from corefn_gcp.storage import CLOUD_EVENT_PREFIX, OPERATIONS
 
 #: Cloud Run functions' Python 3.12 runtime (https://cloud.google.com/functions/docs/runtime-support)
