@@ -206,3 +206,24 @@ def test_a_prefix_that_makes_a_bucket_name_too_long_is_refused(tmp_path: Path, m
     bad = gcloud_tools.run_script(folder / "deploy.sh", shim, tmp_path / "d.jsonl", "absent", {**SETTINGS, "PREFIX": "Bad_Prefix"})
     assert bad.returncode == 2 and "PREFIX must be" in bad.stderr
     assert not os.path.exists(tmp_path / "d.jsonl") or not [c for c in gcloud_tools.calls(tmp_path / "d.jsonl") if "create" in c]
+
+
+def test_a_flow_is_a_workflow_allowed_to_call_only_its_steps(all_runs: dict[str, Runs]) -> None:
+    runs = all_runs["image_pipeline_flow"]
+    (flow,) = runs.app.flows
+    (deploy,) = [c for c in runs.first if c[:2] == ["workflows", "deploy"]]
+    account = next(a.split("=", 1)[1] for a in deploy if a.startswith("--service-account="))
+    assert deploy[2] == "image-pipeline-flow-process-upload" and account.startswith("wf-")
+    allowed = {c[2] for c in runs.first if c[:2] == ["functions", "add-invoker-policy-binding"] and f"--member=serviceAccount:{account}" in c}
+    steps = {f"image-pipeline-flow-{task.handler}" for task in flow.tasks()}
+    assert allowed == steps
+    assert not [c for c in runs.first if f"--member=serviceAccount:{account}" in c and c[:2] != ["functions", "add-invoker-policy-binding"]
+                and c[:3] != ["iam", "service-accounts", "create"]]  # fmt: skip
+    # the function the storage trigger runs may start executions of that one workflow, and touches no sink
+    starter = "--member=serviceAccount:image-pipeline-flow-proc-ad7f9@corefn-test.iam.gserviceaccount.com"
+    starter_grants = [c for c in runs.first if starter in c]
+    assert len(starter_grants) == 1 and "--role=roles/workflows.invoker" in starter_grants[0]
+    assert "workflows/image-pipeline-flow-process-upload" in next(a for a in starter_grants[0] if a.startswith("--condition="))
+    assert 'COREFN_FLOW_PROCESS_UPLOAD: "projects/${PROJECT}/locations/${REGION}/workflows/image-pipeline-flow-process-upload"' in (
+        runs.folder / "deploy.sh").read_text()  # fmt: skip
+    assert (runs.folder / "workflows" / "image-pipeline-flow-process-upload.yaml").is_file()

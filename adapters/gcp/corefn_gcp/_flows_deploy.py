@@ -29,7 +29,7 @@ def flow_env(flow: str) -> str:
 def flow_account(app: App, flow: FlowSpec) -> str:
     from corefn_gcp.flows import workflow_name
 
-    return account_id(f"{workflow_name(app.name, flow)}-wf")
+    return account_id(f"wf-{workflow_name(app.name, flow)}")
 
 
 def step_functions(app: App, flow: FlowSpec, functions: list[Function]) -> list[str]:

@@ -1,0 +1,103 @@
+"""``ctx.start_flow`` on Google Cloud: a Workflows execution started through the Executions REST API.
+
+No Workflows emulator exists: the API is a local HTTP server (a mock, said so) that records the
+request and answers as the API documents
+(https://cloud.google.com/workflows/docs/reference/executions/rest/v1/projects.locations.workflows.executions/create).
+The flow's trigger handler runs through the delivery path as on Cloud Run (``K_SERVICE`` set).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from corefn import App, Context
+from corefn.errors import ConfigurationError
+from corefn.flows import step
+
+WORKFLOW = "projects/corefn-test/locations/us-central1/workflows/flowy-go"
+
+
+@pytest.fixture
+def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
+    seen: list[dict[str, Any]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            seen.append({"path": self.path, "body": body})
+            answer = json.dumps({"name": f"{self.path.removeprefix('/v1/').removesuffix('/executions')}/executions/e-1", "state": "ACTIVE"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    import google.auth
+    from google.auth.credentials import AnonymousCredentials
+
+    import corefn_gcp.flowstart as flowstart
+
+    monkeypatch.setattr(flowstart, "_session", None)
+    monkeypatch.setattr(google.auth, "default", lambda scopes=None: (AnonymousCredentials(), "corefn-test"))
+    monkeypatch.setenv("COREFN_WORKFLOWS_ENDPOINT", f"http://127.0.0.1:{server.server_port}/v1")
+    yield seen
+    server.shutdown()
+
+
+def _app() -> App:
+    app = App("flowy")
+
+    @app.invoke()
+    def work(event: Any) -> Any:
+        return event.payload
+
+    go = app.flow("go", [step("work")])
+    app.topic("orders")(go)
+    return app
+
+
+def test_start_flow_on_gcp_starts_an_execution_of_the_named_workflow(api: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
+    app = _app()
+    monkeypatch.setenv("COREFN_FLOW_GO", WORKFLOW)
+    ctx = Context(cloud="gcp", function="flowy-go", app=app)
+    run = ctx.start_flow("go", {"order": 7}, key="orders:m-1")
+    assert run == f"{WORKFLOW}/executions/e-1"
+    (request,) = api
+    assert request["path"] == f"/v1/{WORKFLOW}/executions"
+    assert json.loads(request["body"]["argument"]) == {"order": 7}
+    assert len(request["body"]["labels"]["corefn-key"]) <= 63
+
+
+def test_start_flow_without_its_workflow_setting_is_a_configuration_error(api: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COREFN_FLOW_GO", raising=False)
+    with pytest.raises(ConfigurationError, match="COREFN_FLOW_GO"):
+        Context(cloud="gcp", function="flowy-go", app=_app()).start_flow("go", {})
+    assert not api
+
+
+def test_a_flow_trigger_deployed_on_gcp_starts_an_execution(api: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The Pub/Sub push that the flow's trigger function receives starts one execution."""
+    import base64
+
+    from corefn import testing
+
+    app = _app()
+    monkeypatch.setenv("COREFN_FLOW_GO", WORKFLOW)
+    monkeypatch.setenv("K_SERVICE", "flowy-go")
+    push = {"message": {"data": base64.b64encode(b'{"order": 9}').decode(), "messageId": "m-9", "publishTime": "2026-01-01T00:00:00Z"},
+            "subscription": "projects/corefn-test/subscriptions/flowy-go-push", "deliveryAttempt": 1}  # fmt: skip
+    testing.call(app, push, cloud="gcp", pinned="go")
+    (request,) = api
+    assert json.loads(request["body"]["argument"])["body"] is not None
