@@ -156,6 +156,11 @@ def test_iot_site_bundle_registers_a_device_and_processes_its_photo(project: Pro
     marked = [b.name for b in client.list_blobs("bundle-photo-watermarked")]
     thumbs = [b.name for b in client.list_blobs("bundle-photo-thumbnails")]
     assert marked and thumbs, (marked, thumbs)
+    from google.cloud import firestore
+
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", project.emulators["FIRESTORE_EMULATOR_HOST"])
+    device = firestore.Client(project=SETTINGS["PROJECT"], credentials=AnonymousCredentials()).collection("devices").document("dev-1").get()
+    assert device.exists and "thumbnail" in json.dumps(device.to_dict()["last_photo"])
 
 
 def test_an_unconfigured_sink_fails_the_cold_start_naming_its_setting(project: Project) -> None:

@@ -31,6 +31,7 @@ subscriptions with a dead-letter policy (https://cloud.google.com/pubsub/docs/ha
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from collections.abc import Callable
@@ -229,6 +230,7 @@ def plan(app: App, app_ref: str) -> Plan:
 def plan_functions(app: App, app_ref: str) -> list[Function]:
     functions: list[Function] = []
     targets: dict[str, str] = {}
+    buckets = sorted(name for name, r in app.resources().items() if r.kind == "bucket")
     for spec in app.handlers:
         planner = PLANNERS.get(spec.kind)
         if planner is None:
@@ -241,6 +243,8 @@ def plan_functions(app: App, app_ref: str) -> list[Function]:
             secrets[app.api_key_env] = secret_id(app, "api-key")
         for fn in planner(app, spec):
             env = {"COREFN_APP": bundled_ref(app_ref), "COREFN_HANDLER": spec.name, "GOOGLE_CLOUD_PROJECT": "${PROJECT}", **sinks}
+            if spec.kind == "storage":  # events name the physical bucket: handlers see the logical one
+                env["COREFN_NAMES"] = json.dumps({f"${{PREFIX}}-{b}": b for b in buckets}, separators=(",", ":"))
             if spec.options.timeout:
                 env["COREFN_TIMEOUT"] = str(spec.options.timeout)
             flow = getattr(spec.handler, "flow", None)

@@ -68,6 +68,7 @@ COREFN_SINK_WATERMARKED: "gs://${PREFIX}-watermarked"
 COREFN_SINK_THUMBNAILS: "gs://${PREFIX}-thumbnails"
 COREFN_SINK_REJECTED: "gs://${PREFIX}-rejected"
 COREFN_SINK_ASSETS: "gs://${PREFIX}-assets"
+COREFN_NAMES: "{\"${PREFIX}-assets\":\"assets\",\"${PREFIX}-originals\":\"originals\",\"${PREFIX}-rejected\":\"rejected\",\"${PREFIX}-thumbnails\":\"thumbnails\",\"${PREFIX}-watermarked\":\"watermarked\"}"
 COREFN_TIMEOUT: "60"
 EOF
 gcloud functions deploy image-pipeline-make-renditions \

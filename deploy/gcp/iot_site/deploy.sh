@@ -311,6 +311,7 @@ COREFN_SINK_DEVICES: "firestore://${PROJECT}/devices"
 COREFN_SINK_PHOTOS: "gs://${PREFIX}-photos"
 COREFN_SINK_PHOTO_WATERMARKED: "gs://${PREFIX}-photo-watermarked"
 COREFN_SINK_PHOTO_THUMBNAILS: "gs://${PREFIX}-photo-thumbnails"
+COREFN_NAMES: "{\"${PREFIX}-photo-thumbnails\":\"photo-thumbnails\",\"${PREFIX}-photo-watermarked\":\"photo-watermarked\",\"${PREFIX}-photos\":\"photos\"}"
 COREFN_TIMEOUT: "60"
 EOF
 gcloud functions deploy iot-site-process-photo \
