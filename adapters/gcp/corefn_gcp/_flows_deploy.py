@@ -67,6 +67,11 @@ def flow_lines(app: App, functions: list[Function], resources: Infra) -> list[st
     return lines
 
 
+def flow_project_grants(app: App, functions: list[Function], resources: Infra) -> list[tuple[str, str]]:
+    """(account id, role) of the project bindings :func:`flow_lines` adds (teardown removes them)."""
+    return [(resources.identities[fn.spec.name].account_id, "roles/workflows.invoker") for flow in app.flows for fn in starters(app, flow, functions)]
+
+
 def flow_teardown(app: App, resources: Infra) -> list[str]:
     from corefn_gcp.flows import workflow_name
 

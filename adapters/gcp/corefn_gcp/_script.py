@@ -288,7 +288,7 @@ def deploy_script(app: App, functions: list[Function], resources: Infra) -> str:
 def teardown_script(app: App, functions: list[Function], resources: Infra) -> str:
     """The reverse, each deletion only of what exists; data (buckets, Firestore, secrets) only
     with DELETE_DATA=1, since nothing brings it back."""
-    from corefn_gcp._flows_deploy import flow_teardown
+    from corefn_gcp._flows_deploy import flow_project_grants, flow_teardown
 
     lines = parameters(app, resources, "teardown.sh") + [
         "gone() { \"$@\" >/dev/null 2>&1 && return 1 || return 0; }",
@@ -310,6 +310,13 @@ def teardown_script(app: App, functions: list[Function], resources: Infra) -> st
     if resources.network:
         lines.append('gone gcloud compute networks vpc-access connectors describe "$CONNECTOR" --region="$REGION" || '
                      'gcloud compute networks vpc-access connectors delete "$CONNECTOR" --region="$REGION"')  # fmt: skip
+    # project-level bindings first: a deleted account's bindings would stay in the project's policy
+    project_grants = [(resources.invoker, "roles/eventarc.eventReceiver")] if any(fn.eventarc for fn in functions) else []
+    for identity in resources.identities.values():
+        project_grants += [(identity.account_id, g.role) for g in identity.grants if g.on == "project"]
+    project_grants += flow_project_grants(app, functions, resources)
+    for account, role in dict.fromkeys(project_grants):
+        lines.append(f'gcloud projects remove-iam-policy-binding "$PROJECT" {member(f"$(sa {account})")} --role={role} --all >/dev/null 2>&1 || true')
     accounts = [resources.invoker, *(i.account_id for i in resources.identities.values())]
     for account in accounts:
         lines.append(f'gone gcloud iam service-accounts describe "$(sa {account})" || gcloud iam service-accounts delete "$(sa {account})"')

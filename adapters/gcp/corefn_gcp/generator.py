@@ -336,6 +336,18 @@ def render_main(app: App, app_ref: str, functions: list[Function]) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: what ``gcloud functions deploy --source=.`` leaves out of the upload: the scripts and docs
+#: (https://cloud.google.com/sdk/gcloud/reference/topic/gcloudignore)
+GCLOUDIGNORE = """.gcloudignore
+deploy.sh
+teardown.sh
+README.md
+workflows/
+__pycache__/
+*.pyc
+"""
+
+
 def requirements(app: App, app_ref: str) -> str:
     """What Cloud Build installs: third-party packages only, pinned from
     ``deploy/locks/gcp-python3.12.txt`` (corefn and corefn_gcp are vendored beside main.py), plus
@@ -359,6 +371,7 @@ def render(plan: Plan) -> dict[str, str | bytes]:
         "deploy.sh": deploy_script(app, functions, resources),
         "teardown.sh": teardown_script(app, functions, resources),
         "README.md": readme(app, app_ref, functions, resources),
+        ".gcloudignore": GCLOUDIGNORE,
     }
     if app.flows:
         from corefn_gcp.flows import files as flow_files
