@@ -227,3 +227,21 @@ def test_a_flow_is_a_workflow_allowed_to_call_only_its_steps(all_runs: dict[str,
     assert 'COREFN_FLOW_PROCESS_UPLOAD: "projects/${PROJECT}/locations/${REGION}/workflows/image-pipeline-flow-process-upload"' in (
         runs.folder / "deploy.sh").read_text()  # fmt: skip
     assert (runs.folder / "workflows" / "image-pipeline-flow-process-upload.yaml").is_file()
+
+
+def test_each_push_subscription_carries_its_handlers_compiled_policy(runs: Runs) -> None:
+    from corefn.policy import compile_policies
+
+    compiled = compile_policies(runs.app, "gcp")
+    flags = {"ack_deadline": "--ack-deadline", "min_retry_delay": "--min-retry-delay", "max_retry_delay": "--max-retry-delay",
+             "max_delivery_attempts": "--max-delivery-attempts", "dead_letter_topic": "--dead-letter-topic"}  # fmt: skip
+    for handler in runs.app.handlers:
+        if handler.kind not in ("queue", "topic", "stream"):
+            continue
+        name = f"{runs.app.name}-{handler.name.replace('_', '-')}-push"
+        (create,) = [c for c in runs.first if c[:4] == ["pubsub", "subscriptions", "create", name]]
+        (update,) = [c for c in runs.second if c[:4] == ["pubsub", "subscriptions", "update", name]]
+        settings = compiled[handler.name].settings
+        for call in (create, update):
+            given = {a.split("=", 1)[0]: a.split("=", 1)[1] for a in call if a.startswith("--") and "=" in a}
+            assert {key: given.get(flag) for key, flag in flags.items()} == {key: str(settings[key]) if key in settings else None for key in flags}

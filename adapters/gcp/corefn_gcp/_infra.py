@@ -103,6 +103,8 @@ class PushSubscription:
     ack_deadline: int
     dead_letter: str | None
     max_attempts: int | None
+    min_retry_delay: str = "10s"
+    max_retry_delay: str = "600s"
 
 
 @dataclass(slots=True)

@@ -82,7 +82,7 @@ def readme(app: App, app_ref: str, functions: list[Function], resources: Infra) 
         "    # the Google Cloud CLI: https://cloud.google.com/sdk/docs/install ; then",
         "    gcloud auth login",
         "    gcloud projects create MY-PROJECT && gcloud billing projects link MY-PROJECT --billing-account=ACCOUNT",
-        f"    PROJECT=MY-PROJECT REGION=us-central1 PREFIX=MY-PROJECT {' '.join(secrets)} ./deploy.sh".replace("  ", " "),
+        "    " + " ".join(["PROJECT=MY-PROJECT REGION=us-central1 PREFIX=MY-PROJECT", *secrets, "./deploy.sh"]),
         "",
         "`deploy.sh` is re-runnable: each resource is described, and created only if missing (subscriptions and Scheduler jobs",
         "are updated in place; `gcloud functions deploy` creates or updates). Run it again after any change to the app.",

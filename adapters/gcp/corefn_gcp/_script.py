@@ -160,7 +160,7 @@ def _subscription(fn: Function) -> list[str]:
     common = ['--push-endpoint="$URL"', '--push-auth-service-account="$INVOKER_SA"', f"--ack-deadline={sub.ack_deadline}"]
     if sub.dead_letter is not None:
         common += [f"--dead-letter-topic={_q(sub.dead_letter)}", f"--max-delivery-attempts={sub.max_attempts}"]
-    common += ["--min-retry-delay=10s", "--max-retry-delay=600s"]
+    common += [f"--min-retry-delay={sub.min_retry_delay}", f"--max-retry-delay={sub.max_retry_delay}"]
     create = [f"--topic={_q(sub.topic)}", *common, *(["--enable-message-ordering"] if sub.ordered else [])]
     lines = [
         f"if gcloud pubsub subscriptions describe {sub.name} >/dev/null 2>&1; then",

@@ -170,6 +170,8 @@ def _plan_pubsub(app: App, spec: HandlerSpec) -> list[Function]:
         ack_deadline=int(settings["ack_deadline"]),
         dead_letter=settings.get("dead_letter_topic"),
         max_attempts=settings.get("max_delivery_attempts"),
+        min_retry_delay=str(settings["min_retry_delay"]),
+        max_retry_delay=str(settings["max_retry_delay"]),
     )
     return [Function(name, target_name(spec), spec, ("--trigger-http", "--no-allow-unauthenticated"), subscription=subscription)]
 

@@ -5,7 +5,9 @@ Queue, topic and stream handlers are fed by corefn's own Pub/Sub push subscripti
 allows 5-100: a smaller or larger count is moved into that range, with a note), a dead-letter
 topic (the declared queue or topic, else ``<topic>-dead-letter``), exponential backoff between
 ``min_retry_delay`` and ``max_retry_delay`` (10-600 s: Pub/Sub's range), and an acknowledgement
-deadline of the handler's timeout (10-600 s). ``max_attempts=0`` keeps the message until it
+deadline of the handler's timeout, else the function's default 60 s (10-600 s: a push is
+acknowledged by the function's answer, so a shorter deadline redelivers a message still being
+handled: https://cloud.google.com/pubsub/docs/lease-management). ``max_attempts=0`` keeps the message until it
 expires (no dead-letter policy: Pub/Sub's 7-day default retention).
 
 Storage and Firestore handlers are Eventarc triggers with ``--retry``: Eventarc retries with
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
 
 MIN_DELAY, MAX_DELAY = 10, 600  # seconds: Pub/Sub's backoff bounds
 MIN_ACK, MAX_ACK = 10, 600  # seconds: Pub/Sub's acknowledgement deadline bounds
+#: Cloud Run functions' default timeout (https://cloud.google.com/functions/docs/configuring/timeout)
+FUNCTION_TIMEOUT = 60
 EVENTARC_RETRY = "24h"
 
 
@@ -39,7 +43,7 @@ def compile_policy(app: App, policy: RetryPolicy) -> CompiledPolicy:
     spec = app.handler(policy.handler)
     if policy.kind in ("queue", "topic", "stream"):
         count, note = attempts(spec, policy.max_attempts)
-        settings["ack_deadline"] = max(MIN_ACK, min(MAX_ACK, int(policy.timeout or MIN_ACK)))
+        settings["ack_deadline"] = max(MIN_ACK, min(MAX_ACK, int(policy.timeout or FUNCTION_TIMEOUT)))
         settings["min_retry_delay"] = f"{max(MIN_DELAY, min(MAX_DELAY, int(policy.backoff or MIN_DELAY)))}s"
         settings["max_retry_delay"] = f"{MAX_DELAY}s"
         if note:

@@ -243,9 +243,9 @@ gcloud functions deploy iot-site-store-reading \
 retry gcloud functions add-invoker-policy-binding iot-site-store-reading --region="$REGION" --member="serviceAccount:$INVOKER_SA"
 URL="$(gcloud functions describe iot-site-store-reading --gen2 --region="$REGION" --format='value(serviceConfig.uri)')"
 if gcloud pubsub subscriptions describe iot-site-store-reading-push >/dev/null 2>&1; then
-  gcloud pubsub subscriptions update iot-site-store-reading-push --push-endpoint="$URL" --push-auth-service-account="$INVOKER_SA" --ack-deadline=10 --dead-letter-topic=readings-dead --max-delivery-attempts=5 --min-retry-delay=10s --max-retry-delay=600s
+  gcloud pubsub subscriptions update iot-site-store-reading-push --push-endpoint="$URL" --push-auth-service-account="$INVOKER_SA" --ack-deadline=60 --dead-letter-topic=readings-dead --max-delivery-attempts=5 --min-retry-delay=10s --max-retry-delay=600s
 else
-  gcloud pubsub subscriptions create iot-site-store-reading-push --topic=readings --push-endpoint="$URL" --push-auth-service-account="$INVOKER_SA" --ack-deadline=10 --dead-letter-topic=readings-dead --max-delivery-attempts=5 --min-retry-delay=10s --max-retry-delay=600s
+  gcloud pubsub subscriptions create iot-site-store-reading-push --topic=readings --push-endpoint="$URL" --push-auth-service-account="$INVOKER_SA" --ack-deadline=60 --dead-letter-topic=readings-dead --max-delivery-attempts=5 --min-retry-delay=10s --max-retry-delay=600s
 fi
 retry gcloud pubsub subscriptions add-iam-policy-binding iot-site-store-reading-push --member="serviceAccount:$PUBSUB_AGENT" --role=roles/pubsub.subscriber
 
@@ -269,9 +269,9 @@ gcloud functions deploy iot-site-aggregate-telemetry \
 retry gcloud functions add-invoker-policy-binding iot-site-aggregate-telemetry --region="$REGION" --member="serviceAccount:$INVOKER_SA"
 URL="$(gcloud functions describe iot-site-aggregate-telemetry --gen2 --region="$REGION" --format='value(serviceConfig.uri)')"
 if gcloud pubsub subscriptions describe iot-site-aggregate-telemetry-push >/dev/null 2>&1; then
-  gcloud pubsub subscriptions update iot-site-aggregate-telemetry-push --push-endpoint="$URL" --push-auth-service-account="$INVOKER_SA" --ack-deadline=10 --dead-letter-topic=telemetry-dead-letter --max-delivery-attempts=5 --min-retry-delay=10s --max-retry-delay=600s
+  gcloud pubsub subscriptions update iot-site-aggregate-telemetry-push --push-endpoint="$URL" --push-auth-service-account="$INVOKER_SA" --ack-deadline=60 --dead-letter-topic=telemetry-dead-letter --max-delivery-attempts=5 --min-retry-delay=10s --max-retry-delay=600s
 else
-  gcloud pubsub subscriptions create iot-site-aggregate-telemetry-push --topic=telemetry --push-endpoint="$URL" --push-auth-service-account="$INVOKER_SA" --ack-deadline=10 --dead-letter-topic=telemetry-dead-letter --max-delivery-attempts=5 --min-retry-delay=10s --max-retry-delay=600s --enable-message-ordering
+  gcloud pubsub subscriptions create iot-site-aggregate-telemetry-push --topic=telemetry --push-endpoint="$URL" --push-auth-service-account="$INVOKER_SA" --ack-deadline=60 --dead-letter-topic=telemetry-dead-letter --max-delivery-attempts=5 --min-retry-delay=10s --max-retry-delay=600s --enable-message-ordering
 fi
 retry gcloud pubsub subscriptions add-iam-policy-binding iot-site-aggregate-telemetry-push --member="serviceAccount:$PUBSUB_AGENT" --role=roles/pubsub.subscriber
 
