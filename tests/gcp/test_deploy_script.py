@@ -245,3 +245,54 @@ def test_each_push_subscription_carries_its_handlers_compiled_policy(runs: Runs)
         for call in (create, update):
             given = {a.split("=", 1)[0]: a.split("=", 1)[1] for a in call if a.startswith("--") and "=" in a}
             assert {key: given.get(flag) for key, flag in flags.items()} == {key: str(settings[key]) if key in settings else None for key in flags}
+
+
+def test_each_account_is_granted_exactly_what_its_uses_need(runs: Runs) -> None:
+    """Granted == needed, per handler: a bucket, topic, database or secret binding for each sink of
+    its ``uses=`` (and the API key's secret for a keyed route), and nothing else."""
+    from corefn.policy import used_sinks
+    from corefn_gcp._infra import account_id
+    from corefn_gcp.generator import function_name
+
+    for handler in runs.app.handlers:
+        account = f"serviceAccount:{account_id(function_name(runs.app, handler))}@corefn-test.iam.gserviceaccount.com"
+        granted = set()
+        for call in runs.first:
+            if f"--member={account}" not in call or "add-iam-policy-binding" not in call:
+                continue
+            role = next(a.split("=", 1)[1] for a in call if a.startswith("--role="))
+            where = call[: call.index("add-iam-policy-binding")]
+            target = call[call.index("add-iam-policy-binding") + 1]
+            if where == ["iam", "service-accounts"]:
+                target = "self" if target == account.split(":", 1)[1] else target
+            granted.add((" ".join(where), target, role))
+        needed = set()
+        for sink in used_sinks(runs.app, handler):
+            if sink.family == "object":
+                needed |= {("storage buckets", f"gs://{SETTINGS['PREFIX']}-{sink.name}", "roles/storage.objectAdmin"),
+                           ("iam service-accounts", "self", "roles/iam.serviceAccountTokenCreator")}  # fmt: skip
+            elif sink.family == "publisher":
+                needed.add(("pubsub topics", sink.name, "roles/pubsub.publisher"))
+            elif sink.family == "table":
+                needed.add(("projects", "corefn-test", "roles/datastore.user"))
+            else:
+                needed.add(("secrets", f"{runs.app.name}-sink-{sink.name}", "roles/secretmanager.secretAccessor"))
+        if handler.kind == "http" and handler.options.api_key:
+            needed.add(("secrets", f"{runs.app.name}-api-key", "roles/secretmanager.secretAccessor"))
+        flows = [f for f in runs.app.flows if getattr(handler.handler, "flow", None) == f.name]
+        needed |= {("projects", "corefn-test", "roles/workflows.invoker") for _ in flows}
+        assert granted == needed, f"{handler.name}: granted - needed = {granted - needed}, needed - granted = {needed - granted}"
+
+
+def test_only_the_functions_of_sql_and_cache_users_join_the_vpc(runs: Runs) -> None:
+    from corefn.policy import used_sinks
+
+    attached = {c[2] for c in runs.first if c[:2] == ["functions", "deploy"] and any(a.startswith("--vpc-connector=") for a in c)}
+    wanted = {c[2] for c in runs.first if c[:2] == ["functions", "deploy"]
+              for h in runs.app.handlers if next(a for a in c if a.startswith("--entry-point=")).endswith(f"={target_name(h)}")
+              and any(s.family in ("sql", "cache") for s in used_sinks(runs.app, h))}  # fmt: skip
+    assert attached == wanted
+    connectors = [c for c in _creates(runs.first) if c[:5] == ["compute", "networks", "vpc-access", "connectors", "create"]]
+    assert len(connectors) == (1 if wanted else 0)
+    if wanted:
+        assert all("--egress-settings=private-ranges-only" in c for c in runs.first if c[:2] == ["functions", "deploy"] and c[2] in attached)

@@ -131,3 +131,25 @@ def test_function_names_follow_cloud_functions_rules() -> None:
 
     name = function_name(app, app.handlers[0])
     assert name[0].isalpha() and len(name) <= 63 and name == name.lower() and "." not in name and "_" not in name
+
+
+def test_a_cache_user_gets_its_url_from_a_secret_and_the_vpc() -> None:
+    app = App("cachey")
+    hot = app.cache("hot")
+    app.object_store("files")
+
+    @app.http("GET", "/a", uses=[hot])
+    def fast(req: object) -> str:
+        return "ok"
+
+    @app.http("GET", "/b", uses=["files"])
+    def slow(req: object) -> str:
+        return "ok"
+
+    script = str(generate(app, "cachey.py:app")["deploy.sh"]).replace("\\\n    ", "")
+    fast_deploy = next(line for line in script.splitlines() if line.startswith("gcloud functions deploy cachey-fast "))
+    slow_deploy = next(line for line in script.splitlines() if line.startswith("gcloud functions deploy cachey-slow "))
+    assert "--set-secrets=COREFN_SINK_HOT=cachey-sink-hot:latest" in fast_deploy and '--vpc-connector="$CONNECTOR"' in fast_deploy
+    assert "--vpc-connector" not in slow_deploy and "COREFN_SINK_HOT" not in _env_file(script, "cachey-slow")
+    assert _env_file(script, "cachey-slow")["COREFN_SINK_FILES"] == "gs://x-files"
+    assert "gcloud secrets create cachey-sink-hot --replication-policy=automatic" in script
