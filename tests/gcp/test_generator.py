@@ -153,3 +153,13 @@ def test_a_cache_user_gets_its_url_from_a_secret_and_the_vpc() -> None:
     assert "--vpc-connector" not in slow_deploy and "COREFN_SINK_HOT" not in _env_file(script, "cachey-slow")
     assert _env_file(script, "cachey-slow")["COREFN_SINK_FILES"] == "gs://x-files"
     assert "gcloud secrets create cachey-sink-hot --replication-policy=automatic" in script
+
+
+def test_a_declared_topic_subscription_is_the_push_subscriptions_name() -> None:
+    app = App("subs")
+
+    @app.topic("news", subscription="indexer")
+    def index(message: object) -> None: ...
+
+    script = str(generate(app, "subs.py:app")["deploy.sh"])
+    assert "gcloud pubsub subscriptions create indexer --topic=news" in script

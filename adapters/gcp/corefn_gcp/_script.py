@@ -228,7 +228,8 @@ def deploy_script(app: App, functions: list[Function], resources: Infra) -> str:
         ]
     lines += ["", "# identities: the invoker (push, Scheduler, Eventarc) and one account per function"]
     lines.append(f"ensure_account {resources.invoker} {_q(f'corefn {app.name}: calls its private functions')}")
-    lines.append(grant_line(Grant("roles/iam.serviceAccountTokenCreator", "service-account", "$INVOKER_SA"), "$PUBSUB_AGENT"))
+    if resources.subscriptions:  # the Pub/Sub agent signs the push requests' OIDC tokens as the invoker
+        lines.append(grant_line(Grant("roles/iam.serviceAccountTokenCreator", "service-account", "$INVOKER_SA"), "$PUBSUB_AGENT"))
     if any(fn.eventarc for fn in functions):
         lines.append(grant_line(Grant("roles/eventarc.eventReceiver", "project", "invoker"), "$INVOKER_SA"))
     for identity in resources.identities.values():

@@ -162,8 +162,9 @@ def _plan_pubsub(app: App, spec: HandlerSpec) -> list[Function]:
 
     settings = compile_policy(app, retry_policy(app, spec)).settings
     name = function_name(app, spec)
+    declared = getattr(spec.trigger, "subscription", None)  # a topic handler may name its subscription
     subscription = PushSubscription(
-        name=f"{name}-push",
+        name=declared or f"{name}-push",
         topic=spec.resource or "",
         function=name,
         ordered=spec.kind == "stream" or bool(spec.options.ordered),

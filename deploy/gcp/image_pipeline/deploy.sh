@@ -39,7 +39,6 @@ retry gcloud projects add-iam-policy-binding "$PROJECT" --member="serviceAccount
 
 # identities: the invoker (push, Scheduler, Eventarc) and one account per function
 ensure_account image-pipeline-invoker 'corefn image-pipeline: calls its private functions'
-retry gcloud iam service-accounts add-iam-policy-binding "$INVOKER_SA" --member="serviceAccount:$PUBSUB_AGENT" --role=roles/iam.serviceAccountTokenCreator
 retry gcloud projects add-iam-policy-binding "$PROJECT" --member="serviceAccount:$INVOKER_SA" --role=roles/eventarc.eventReceiver --condition=None
 ensure_account image-pipeline-make-renditions 'corefn image-pipeline: handler make_renditions'
 
