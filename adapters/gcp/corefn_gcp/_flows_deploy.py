@@ -44,7 +44,7 @@ def starters(app: App, flow: FlowSpec, functions: list[Function]) -> list[Functi
 
 def flow_lines(app: App, functions: list[Function], resources: Infra) -> list[str]:
     from corefn_gcp._script import grant_line, member
-    from corefn_gcp.flows import workflow_name
+    from corefn_gcp.flows import deploy_command, workflow_name
 
     lines: list[str] = []
     for flow in app.flows:
@@ -54,10 +54,7 @@ def flow_lines(app: App, functions: list[Function], resources: Infra) -> list[st
         lines.append(f"ensure_account {account} {shlex.quote(f'corefn {app.name}: workflow {flow.name}')}")
         for step in step_functions(app, flow, functions):
             lines.append(f'retry gcloud functions add-invoker-policy-binding {step} --region="$REGION" {member(f"$(sa {account})")}')
-        lines.append(
-            f'gcloud workflows deploy {name} --location="$REGION" --source=workflows/{name}.yaml --service-account="$(sa {account})" '
-            f"--description={shlex.quote('corefn flow ' + flow.name)}"
-        )
+        lines.append(deploy_command(app.name, flow, f"workflows/{name}.yaml", f'"$(sa {account})"'))
         # Workflows has no resource-level IAM policy: a project binding with a condition on the one workflow
         # (https://cloud.google.com/iam/docs/conditions-resource-attributes#workflows)
         condition = f'resource.name=="projects/$PROJECT/locations/$REGION/workflows/{name}"'

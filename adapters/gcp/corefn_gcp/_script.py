@@ -84,6 +84,9 @@ def settings(app: App, resources: Infra) -> list[str]:
         "retry() {  # IAM changes on a new account propagate within minutes",
         '  local n=0; until "$@" >/dev/null; do n=$((n + 1)); [ "$n" -lt 6 ] || return 1; sleep $((n * 10)); done',
         "}",
+        "again() {  # an Eventarc trigger fails until a first-time service agent's roles have propagated",
+        '  local n=0; until "$@"; do n=$((n + 1)); [ "$n" -lt 4 ] || return 1; echo "deploy.sh: retrying in $((n * 60))s" >&2; sleep $((n * 60)); done',
+        "}",
         "ensure_account() {",
         '  gcloud iam service-accounts describe "$(sa "$1")" >/dev/null 2>&1 || gcloud iam service-accounts create "$1" --display-name="$2"',
         "}",
@@ -147,7 +150,9 @@ def _deploy(fn: Function, resources: Infra) -> list[str]:
     if options.concurrency:
         flags.append(f"--max-instances={options.concurrency}")
     env = "".join(f"{k}: {_env_value(v)}\n" for k, v in fn.env.items())
-    return [f'cat > "$ENV_DIR/{fn.name}.yaml" <<EOF\n{env}EOF', f"gcloud functions deploy {fn.name} \\\n    " + " \\\n    ".join(flags)]
+    # https://cloud.google.com/eventarc/docs/run/create-trigger-storage-gcloud#before-you-begin: the agents' roles take minutes
+    command = f"{'again ' if fn.eventarc else ''}gcloud functions deploy {fn.name} \\\n    " + " \\\n    ".join(flags)
+    return [f'cat > "$ENV_DIR/{fn.name}.yaml" <<EOF\n{env}EOF', command]
 
 
 def _url(fn: Function) -> str:

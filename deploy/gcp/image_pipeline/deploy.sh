@@ -16,6 +16,9 @@ if [ -z "${ENV_DIR:-}" ]; then ENV_DIR="$(mktemp -d)"; trap 'rm -rf "$ENV_DIR"' 
 retry() {  # IAM changes on a new account propagate within minutes
   local n=0; until "$@" >/dev/null; do n=$((n + 1)); [ "$n" -lt 6 ] || return 1; sleep $((n * 10)); done
 }
+again() {  # an Eventarc trigger fails until a first-time service agent's roles have propagated
+  local n=0; until "$@"; do n=$((n + 1)); [ "$n" -lt 4 ] || return 1; echo "deploy.sh: retrying in $((n * 60))s" >&2; sleep $((n * 60)); done
+}
 ensure_account() {
   gcloud iam service-accounts describe "$(sa "$1")" >/dev/null 2>&1 || gcloud iam service-accounts create "$1" --display-name="$2"
 }
@@ -70,7 +73,7 @@ COREFN_SINK_ASSETS: "gs://${PREFIX}-assets"
 COREFN_NAMES: "{\"${PREFIX}-assets\":\"assets\",\"${PREFIX}-originals\":\"originals\",\"${PREFIX}-rejected\":\"rejected\",\"${PREFIX}-thumbnails\":\"thumbnails\",\"${PREFIX}-watermarked\":\"watermarked\"}"
 COREFN_TIMEOUT: "60"
 EOF
-gcloud functions deploy image-pipeline-make-renditions \
+again gcloud functions deploy image-pipeline-make-renditions \
     --gen2 \
     --runtime=python312 \
     --region="$REGION" \
