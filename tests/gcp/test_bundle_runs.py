@@ -172,3 +172,16 @@ def test_an_unconfigured_sink_fails_the_cold_start_naming_its_setting(project: P
     assert "local defaults are for `corefn run`" in done.stderr + done.stdout
     (answer,) = json.loads(done.stdout)["answers"]
     assert answer["status"] >= 500  # not acknowledged: Eventarc retries it
+
+
+def test_the_bundle_carries_corefn_and_only_the_gcp_adapter(bundle: Path) -> None:
+    tops = {p.name for p in bundle.iterdir()}
+    assert {"main.py", "app.py", "reports_db.py", "imaging.py", "corefn", "corefn_gcp", "requirements.txt"} <= tops
+    assert not {t for t in tops if t.startswith("corefn_") and t != "corefn_gcp"}
+    assert not (bundle / "corefn" / "cli").exists() and not (bundle / "corefn" / "local").exists()
+    (info,) = bundle.glob("corefn-*.dist-info")
+    entry_points = (info / "entry_points.txt").read_text()
+    assert "corefn_gcp" in entry_points and not any(f"corefn_{c}" in entry_points for c in ("aws", "azure", "openwhisk", "knative"))
+    pins = [line.lower() for line in (bundle / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")]
+    assert pins and all("==" in pin for pin in pins)
+    assert not [pin for pin in pins if pin.startswith(("corefn", "boto", "azure", "ibm"))]
