@@ -105,10 +105,11 @@ def test_options_reach_the_deploy_command() -> None:
 def test_user_environment_values_reach_the_function_verbatim() -> None:
     app = App("quoting")
 
-    @app.invoke(env={"PATTERN": 'a$HOME`x`\\n"q"'})
+    @app.invoke(env={"PATTERN": 'a$HOME`x`\\n"q"', "LOOKS_GENERATED": "${PREFIX}-x"})
     def work(event: object) -> None: ...
 
-    assert _env_file(str(generate(app, "q.py:app")["deploy.sh"]), "quoting-work")["PATTERN"] == 'a$HOME`x`\\n"q"'
+    env = _env_file(str(generate(app, "q.py:app")["deploy.sh"]), "quoting-work")
+    assert env["PATTERN"] == 'a$HOME`x`\\n"q"' and env["LOOKS_GENERATED"] == "${PREFIX}-x"
 
 
 def test_handler_names_that_collide_as_python_targets_are_refused() -> None:

@@ -32,7 +32,6 @@ WARM_HEADERS = {
     "cloud_event": "Content-Type=application/json,ce-specversion=1.0,ce-type=dev.corefn.warmup,ce-source=//corefn/warmup,ce-id=warmup",
     "http": "X-Corefn-Warmup=1",
 }
-_DYNAMIC = ("${PREFIX}", "${PROJECT}")
 
 
 def _q(value: str) -> str:
@@ -121,11 +120,12 @@ def grant_line(grant: Grant, account: str) -> str:
     raise ValueError(grant.on)
 
 
-def _env_value(value: str) -> str:
-    """A value for the env file's heredoc: JSON string quoting (YAML reads it back), with the
-    heredoc's own specials escaped, except the script's ${PREFIX} / ${PROJECT}."""
+def _env_value(value: str, generated: bool) -> str:
+    """A value for the env file's heredoc: JSON string quoting (YAML reads it back); a value of the
+    handler's own ``env=`` has the heredoc's specials escaped (it reaches the function verbatim),
+    a generated one keeps the script's ${PREFIX} / ${PROJECT} / ${REGION}."""
     text = json.dumps(value)
-    if any(d in value for d in _DYNAMIC):
+    if generated:
         return text
     return text.replace("\\", "\\\\").replace("$", "\\$").replace("`", "\\`")
 
@@ -149,7 +149,8 @@ def _deploy(fn: Function, resources: Infra) -> list[str]:
         flags.append(f"--timeout={int(options.timeout)}s")
     if options.concurrency:
         flags.append(f"--max-instances={options.concurrency}")
-    env = "".join(f"{k}: {_env_value(v)}\n" for k, v in fn.env.items())
+    own = fn.spec.options.env
+    env = "".join(f"{k}: {_env_value(v, k not in own)}\n" for k, v in fn.env.items())
     # https://cloud.google.com/eventarc/docs/run/create-trigger-storage-gcloud#before-you-begin: the agents' roles take minutes
     command = f"{'again ' if fn.eventarc else ''}gcloud functions deploy {fn.name} \\\n    " + " \\\n    ".join(flags)
     return [f'cat > "$ENV_DIR/{fn.name}.yaml" <<EOF\n{env}EOF', command]
