@@ -25,6 +25,7 @@ from typing import Any
 SHIM = r'''#!/usr/bin/env bash
 # each call: its arguments separated by \x1f, then \x1e (no argument holds either)
 { printf '%s\x1f' "$@"; printf '\x1e'; } >> "$FAKE_GCLOUD_LOG"
+case " $* " in *" --data-file=- "*) cat >/dev/null ;; esac  # read stdin as gcloud does (the writer would get SIGPIPE)
 words=()
 for a in "$@"; do case "$a" in -*) ;; *) words+=("$a");; esac; done
 w="${words[*]:0:3}"
