@@ -133,7 +133,9 @@ def test_a_service_account_per_handler_and_each_function_runs_as_its_own(runs: R
     created = [_positional(c, "create") for c in _creates(runs.first) if c[:3] == ["iam", "service-accounts", "create"]]
     assert len(created) == len(set(created))
     flows = len(runs.app.flows)
-    assert len(created) == len(runs.app.handlers) + 1 + flows  # + the invoker + one per workflow
+    assert len(created) == len(runs.app.handlers) + 2 + flows  # + the invoker and the builder + one per workflow
+    builder = f"projects/corefn-test/serviceAccounts/{runs.app.name}-build@corefn-test.iam.gserviceaccount.com"
+    assert all(f"--build-service-account={builder}" in c for c in runs.first if c[:2] == ["functions", "deploy"])
     accounts: dict[str, str] = {}
     for call in runs.first:
         if call[:2] == ["functions", "deploy"]:

@@ -22,6 +22,10 @@ forwards dead letters (publisher on the dead-letter topic, subscriber on the sou
 https://cloud.google.com/pubsub/docs/handling-failures#grant_forwarding_permissions) and mints the
 push subscriptions' OIDC tokens (token creator on the invoker account:
 https://cloud.google.com/pubsub/docs/authenticate-push-subscriptions).
+
+Builds. Cloud Build builds each function as the app's *builder* account, granted
+``roles/cloudbuild.builds.builder`` (https://cloud.google.com/functions/docs/securing/build-custom-sa):
+projects created since 2024 no longer give the default build account the roles it needs.
 """
 
 from __future__ import annotations
@@ -120,6 +124,8 @@ class Infra:
     secrets: dict[str, str] = field(default_factory=dict)
     identities: dict[str, Identity] = field(default_factory=dict)
     invoker: str = ""
+    #: the account Cloud Build builds the functions as (``--build-service-account``)
+    builder: str = ""
     network: bool = False
 
 

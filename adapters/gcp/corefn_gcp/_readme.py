@@ -44,7 +44,7 @@ def _created(app: App, functions: list[Function], resources: Infra) -> list[str]
                      "(the instances are Compute Engine VMs), plus network egress.")  # fmt: skip
     if app.flows:
         lines.append(f"- {len(app.flows)} Cloud Workflows workflow(s): per 1,000 internal steps and HTTP calls beyond the monthly free tier.")
-    lines.append(f"- Service accounts (free): the invoker `{resources.invoker}` and one per handler, listed below.")
+    lines.append(f"- Service accounts (free): the invoker `{resources.invoker}`, the builder `{resources.builder}` and one per handler, listed below.")
     return lines
 
 
@@ -88,8 +88,8 @@ def readme(app: App, app_ref: str, functions: list[Function], resources: Infra) 
         "are updated in place; `gcloud functions deploy` creates or updates). Run it again after any change to the app.",
         "`PREFIX` names the buckets (`${PREFIX}-<name>`: bucket names are global); other names are per project, so dev and",
         "prod are two projects. The account running it needs Owner, or the Editor, Project IAM Admin, Service Account",
-        "Admin and Secret Manager Admin roles; in projects created since 2024 Cloud Build builds with the Compute Engine",
-        "default account, which then needs `roles/cloudbuild.builds.builder` (https://cloud.google.com/functions/docs/troubleshooting#build-service-account).",
+        f"Admin and Secret Manager Admin roles. Cloud Build builds the functions as `{resources.builder}`",
+        "(`roles/cloudbuild.builds.builder`), not the default compute account: https://cloud.google.com/functions/docs/securing/build-custom-sa.",
     ]
     if resources.secrets:
         lines += [

@@ -135,7 +135,8 @@ def _deploy(fn: Function, resources: Infra) -> list[str]:
     options = fn.spec.options
     flags = [
         "--gen2", "--runtime=python312", '--region="$REGION"', "--source=.", f"--entry-point={fn.target}",
-        f'--env-vars-file="$ENV_DIR/{fn.name}.yaml"', f'--service-account="$(sa {identity.account_id})"', *fn.trigger,
+        f'--env-vars-file="$ENV_DIR/{fn.name}.yaml"', f'--service-account="$(sa {identity.account_id})"',
+        f'--build-service-account="projects/$PROJECT/serviceAccounts/$(sa {resources.builder})"', *fn.trigger,
     ]  # fmt: skip
     if fn.eventarc:
         flags.append('--trigger-service-account="$INVOKER_SA"')
@@ -238,6 +239,8 @@ def deploy_script(app: App, functions: list[Function], resources: Infra) -> str:
         lines.append(grant_line(Grant("roles/iam.serviceAccountTokenCreator", "service-account", "$INVOKER_SA"), "$PUBSUB_AGENT"))
     if any(fn.eventarc for fn in functions):
         lines.append(grant_line(Grant("roles/eventarc.eventReceiver", "project", "invoker"), "$INVOKER_SA"))
+    lines.append(f"ensure_account {resources.builder} {_q(f'corefn {app.name}: builds its functions')}")
+    lines.append(grant_line(Grant("roles/cloudbuild.builds.builder", "project", "builder"), f"$(sa {resources.builder})"))
     for identity in resources.identities.values():
         lines.append(f"ensure_account {identity.account_id} {_q(f'corefn {app.name}: handler {identity.handler}')}")
     if resources.buckets or resources.firestore:
@@ -318,13 +321,15 @@ def teardown_script(app: App, functions: list[Function], resources: Infra) -> st
         lines.append('gone gcloud compute networks vpc-access connectors describe "$CONNECTOR" --region="$REGION" || '
                      'gcloud compute networks vpc-access connectors delete "$CONNECTOR" --region="$REGION"')  # fmt: skip
     # project-level bindings first: a deleted account's bindings would stay in the project's policy
-    project_grants = [(resources.invoker, "roles/eventarc.eventReceiver")] if any(fn.eventarc for fn in functions) else []
+    project_grants = [(resources.builder, "roles/cloudbuild.builds.builder")]
+    if any(fn.eventarc for fn in functions):
+        project_grants.append((resources.invoker, "roles/eventarc.eventReceiver"))
     for identity in resources.identities.values():
         project_grants += [(identity.account_id, g.role) for g in identity.grants if g.on == "project"]
     project_grants += flow_project_grants(app, functions, resources)
     for account, role in dict.fromkeys(project_grants):
         lines.append(f'gcloud projects remove-iam-policy-binding "$PROJECT" {member(f"$(sa {account})")} --role={role} --all >/dev/null 2>&1 || true')
-    accounts = [resources.invoker, *(i.account_id for i in resources.identities.values())]
+    accounts = [resources.invoker, resources.builder, *(i.account_id for i in resources.identities.values())]
     for account in accounts:
         lines.append(f'gone gcloud iam service-accounts describe "$(sa {account})" || gcloud iam service-accounts delete "$(sa {account})"')
     lines += ["", 'if [ "${DELETE_DATA:-0}" = 1 ]; then']

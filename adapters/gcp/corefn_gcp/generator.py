@@ -291,6 +291,7 @@ def infra(app: App, functions: list[Function]) -> Infra:
     out.topics = [t for t in out.topics if t not in out.dead_letters]
     out.network = any(i.networked for i in out.identities.values())
     out.invoker = account_id(f"{app.name}-invoker")
+    out.builder = account_id(f"{app.name}-build")
     features = {
         "firestore": out.firestore, "secrets": bool(out.secrets), "network": out.network,
         "scheduler": any(f.schedule is not None or f.spec.options.warm for f in functions),

@@ -43,6 +43,8 @@ retry gcloud projects add-iam-policy-binding "$PROJECT" --member="serviceAccount
 # identities: the invoker (push, Scheduler, Eventarc) and one account per function
 ensure_account image-pipeline-invoker 'corefn image-pipeline: calls its private functions'
 retry gcloud projects add-iam-policy-binding "$PROJECT" --member="serviceAccount:$INVOKER_SA" --role=roles/eventarc.eventReceiver --condition=None
+ensure_account image-pipeline-build 'corefn image-pipeline: builds its functions'
+retry gcloud projects add-iam-policy-binding "$PROJECT" --member="serviceAccount:$(sa image-pipeline-build)" --role=roles/cloudbuild.builds.builder --condition=None
 ensure_account image-pipeline-make-renditions 'corefn image-pipeline: handler make_renditions'
 
 # storage
@@ -81,6 +83,7 @@ again gcloud functions deploy image-pipeline-make-renditions \
     --entry-point=make_renditions \
     --env-vars-file="$ENV_DIR/image-pipeline-make-renditions.yaml" \
     --service-account="$(sa image-pipeline-make-renditions)" \
+    --build-service-account="projects/$PROJECT/serviceAccounts/$(sa image-pipeline-build)" \
     --trigger-event-filters=type=google.cloud.storage.object.v1.finalized \
     --trigger-event-filters=bucket="${PREFIX}-originals" \
     --trigger-location="$REGION" \

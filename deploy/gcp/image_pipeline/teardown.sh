@@ -15,8 +15,10 @@ sa() { echo "$1@${PROJECT}.iam.gserviceaccount.com"; }
 gone() { "$@" >/dev/null 2>&1 && return 1 || return 0; }
 
 gone gcloud functions describe image-pipeline-make-renditions --gen2 --region="$REGION" || gcloud functions delete image-pipeline-make-renditions --gen2 --region="$REGION"
+gcloud projects remove-iam-policy-binding "$PROJECT" --member="serviceAccount:$(sa image-pipeline-build)" --role=roles/cloudbuild.builds.builder --all >/dev/null 2>&1 || true
 gcloud projects remove-iam-policy-binding "$PROJECT" --member="serviceAccount:$(sa image-pipeline-invoker)" --role=roles/eventarc.eventReceiver --all >/dev/null 2>&1 || true
 gone gcloud iam service-accounts describe "$(sa image-pipeline-invoker)" || gcloud iam service-accounts delete "$(sa image-pipeline-invoker)"
+gone gcloud iam service-accounts describe "$(sa image-pipeline-build)" || gcloud iam service-accounts delete "$(sa image-pipeline-build)"
 gone gcloud iam service-accounts describe "$(sa image-pipeline-make-renditions)" || gcloud iam service-accounts delete "$(sa image-pipeline-make-renditions)"
 
 if [ "${DELETE_DATA:-0}" = 1 ]; then

@@ -48,6 +48,8 @@ retry gcloud projects add-iam-policy-binding "$PROJECT" --member="serviceAccount
 ensure_account iot-site-invoker 'corefn iot-site: calls its private functions'
 retry gcloud iam service-accounts add-iam-policy-binding "$INVOKER_SA" --member="serviceAccount:$PUBSUB_AGENT" --role=roles/iam.serviceAccountTokenCreator
 retry gcloud projects add-iam-policy-binding "$PROJECT" --member="serviceAccount:$INVOKER_SA" --role=roles/eventarc.eventReceiver --condition=None
+ensure_account iot-site-build 'corefn iot-site: builds its functions'
+retry gcloud projects add-iam-policy-binding "$PROJECT" --member="serviceAccount:$(sa iot-site-build)" --role=roles/cloudbuild.builds.builder --condition=None
 ensure_account iot-site-register-device 'corefn iot-site: handler register_device'
 ensure_account iot-site-get-device 'corefn iot-site: handler get_device'
 ensure_account iot-site-post-reading 'corefn iot-site: handler post_reading'
@@ -139,6 +141,7 @@ gcloud functions deploy iot-site-register-device \
     --entry-point=register_device \
     --env-vars-file="$ENV_DIR/iot-site-register-device.yaml" \
     --service-account="$(sa iot-site-register-device)" \
+    --build-service-account="projects/$PROJECT/serviceAccounts/$(sa iot-site-build)" \
     --trigger-http \
     --allow-unauthenticated \
     --set-secrets=COREFN_API_KEY=iot-site-api-key:latest
@@ -159,6 +162,7 @@ gcloud functions deploy iot-site-get-device \
     --entry-point=get_device \
     --env-vars-file="$ENV_DIR/iot-site-get-device.yaml" \
     --service-account="$(sa iot-site-get-device)" \
+    --build-service-account="projects/$PROJECT/serviceAccounts/$(sa iot-site-build)" \
     --trigger-http \
     --allow-unauthenticated \
     --set-secrets=COREFN_API_KEY=iot-site-api-key:latest
@@ -179,6 +183,7 @@ gcloud functions deploy iot-site-post-reading \
     --entry-point=post_reading \
     --env-vars-file="$ENV_DIR/iot-site-post-reading.yaml" \
     --service-account="$(sa iot-site-post-reading)" \
+    --build-service-account="projects/$PROJECT/serviceAccounts/$(sa iot-site-build)" \
     --trigger-http \
     --allow-unauthenticated \
     --set-secrets=COREFN_API_KEY=iot-site-api-key:latest
@@ -199,6 +204,7 @@ gcloud functions deploy iot-site-post-telemetry \
     --entry-point=post_telemetry \
     --env-vars-file="$ENV_DIR/iot-site-post-telemetry.yaml" \
     --service-account="$(sa iot-site-post-telemetry)" \
+    --build-service-account="projects/$PROJECT/serviceAccounts/$(sa iot-site-build)" \
     --trigger-http \
     --allow-unauthenticated \
     --set-secrets=COREFN_API_KEY=iot-site-api-key:latest
@@ -219,6 +225,7 @@ gcloud functions deploy iot-site-upload-photo \
     --entry-point=upload_photo \
     --env-vars-file="$ENV_DIR/iot-site-upload-photo.yaml" \
     --service-account="$(sa iot-site-upload-photo)" \
+    --build-service-account="projects/$PROJECT/serviceAccounts/$(sa iot-site-build)" \
     --trigger-http \
     --allow-unauthenticated \
     --set-secrets=COREFN_API_KEY=iot-site-api-key:latest
@@ -238,6 +245,7 @@ gcloud functions deploy iot-site-store-reading \
     --entry-point=store_reading \
     --env-vars-file="$ENV_DIR/iot-site-store-reading.yaml" \
     --service-account="$(sa iot-site-store-reading)" \
+    --build-service-account="projects/$PROJECT/serviceAccounts/$(sa iot-site-build)" \
     --trigger-http \
     --no-allow-unauthenticated \
     --set-secrets=COREFN_SINK_REPORTS=iot-site-sink-reports:latest \
@@ -267,6 +275,7 @@ gcloud functions deploy iot-site-aggregate-telemetry \
     --entry-point=aggregate_telemetry \
     --env-vars-file="$ENV_DIR/iot-site-aggregate-telemetry.yaml" \
     --service-account="$(sa iot-site-aggregate-telemetry)" \
+    --build-service-account="projects/$PROJECT/serviceAccounts/$(sa iot-site-build)" \
     --trigger-http \
     --no-allow-unauthenticated
 retry gcloud functions add-invoker-policy-binding iot-site-aggregate-telemetry --region="$REGION" --member="serviceAccount:$INVOKER_SA"
@@ -292,6 +301,7 @@ gcloud functions deploy iot-site-summarize \
     --entry-point=summarize \
     --env-vars-file="$ENV_DIR/iot-site-summarize.yaml" \
     --service-account="$(sa iot-site-summarize)" \
+    --build-service-account="projects/$PROJECT/serviceAccounts/$(sa iot-site-build)" \
     --trigger-http \
     --no-allow-unauthenticated \
     --set-secrets=COREFN_SINK_REPORTS=iot-site-sink-reports:latest \
@@ -325,6 +335,7 @@ again gcloud functions deploy iot-site-process-photo \
     --entry-point=process_photo \
     --env-vars-file="$ENV_DIR/iot-site-process-photo.yaml" \
     --service-account="$(sa iot-site-process-photo)" \
+    --build-service-account="projects/$PROJECT/serviceAccounts/$(sa iot-site-build)" \
     --trigger-event-filters=type=google.cloud.storage.object.v1.finalized \
     --trigger-event-filters=bucket="${PREFIX}-photos" \
     --trigger-location="$REGION" \

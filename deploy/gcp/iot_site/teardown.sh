@@ -37,6 +37,7 @@ gone gcloud pubsub topics describe telemetry || gcloud pubsub topics delete tele
 gone gcloud pubsub topics describe readings-dead || gcloud pubsub topics delete readings-dead
 gone gcloud pubsub topics describe telemetry-dead-letter || gcloud pubsub topics delete telemetry-dead-letter
 gone gcloud compute networks vpc-access connectors describe "$CONNECTOR" --region="$REGION" || gcloud compute networks vpc-access connectors delete "$CONNECTOR" --region="$REGION"
+gcloud projects remove-iam-policy-binding "$PROJECT" --member="serviceAccount:$(sa iot-site-build)" --role=roles/cloudbuild.builds.builder --all >/dev/null 2>&1 || true
 gcloud projects remove-iam-policy-binding "$PROJECT" --member="serviceAccount:$(sa iot-site-invoker)" --role=roles/eventarc.eventReceiver --all >/dev/null 2>&1 || true
 gcloud projects remove-iam-policy-binding "$PROJECT" --member="serviceAccount:$(sa iot-site-register-device)" --role=roles/datastore.user --all >/dev/null 2>&1 || true
 gcloud projects remove-iam-policy-binding "$PROJECT" --member="serviceAccount:$(sa iot-site-get-device)" --role=roles/datastore.user --all >/dev/null 2>&1 || true
@@ -47,6 +48,7 @@ gcloud projects remove-iam-policy-binding "$PROJECT" --member="serviceAccount:$(
 gcloud projects remove-iam-policy-binding "$PROJECT" --member="serviceAccount:$(sa iot-site-aggregate-telemetry)" --role=roles/datastore.user --all >/dev/null 2>&1 || true
 gcloud projects remove-iam-policy-binding "$PROJECT" --member="serviceAccount:$(sa iot-site-process-photo)" --role=roles/datastore.user --all >/dev/null 2>&1 || true
 gone gcloud iam service-accounts describe "$(sa iot-site-invoker)" || gcloud iam service-accounts delete "$(sa iot-site-invoker)"
+gone gcloud iam service-accounts describe "$(sa iot-site-build)" || gcloud iam service-accounts delete "$(sa iot-site-build)"
 gone gcloud iam service-accounts describe "$(sa iot-site-register-device)" || gcloud iam service-accounts delete "$(sa iot-site-register-device)"
 gone gcloud iam service-accounts describe "$(sa iot-site-get-device)" || gcloud iam service-accounts delete "$(sa iot-site-get-device)"
 gone gcloud iam service-accounts describe "$(sa iot-site-post-reading)" || gcloud iam service-accounts delete "$(sa iot-site-post-reading)"
