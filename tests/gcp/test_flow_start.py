@@ -28,16 +28,32 @@ WORKFLOW = "projects/corefn-test/locations/us-central1/workflows/flowy-go"
 def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
     seen: list[dict[str, Any]] = []
 
+    started: dict[str, str] = {}  # label value → execution name
+
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            seen.append({"path": self.path, "body": body})
-            answer = json.dumps({"name": f"{self.path.removeprefix('/v1/').removesuffix('/executions')}/executions/e-1", "state": "ACTIVE"}).encode()
+        def _answer(self, value: Any) -> None:
+            answer = json.dumps(value).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
             self.wfile.write(answer)
+
+        def do_GET(self) -> None:  # noqa: N802  (executions.list with a label filter)
+            from urllib.parse import parse_qs, urlsplit
+
+            query = parse_qs(urlsplit(self.path).query)
+            seen.append({"method": "GET", "path": urlsplit(self.path).path, "query": query})
+            wanted = query["filter"][0].split('="', 1)[1].rstrip('"')
+            self._answer({"executions": [{"name": started[wanted]}]} if wanted in started else {})
+
+        def do_POST(self) -> None:  # noqa: N802  (executions.create)
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            seen.append({"method": "POST", "path": self.path, "body": body})
+            name = f"{self.path.removeprefix('/v1/').removesuffix('/executions')}/executions/e-{len(started) + 1}"
+            for value in (body.get("labels") or {}).values():
+                started[value] = name
+            self._answer({"name": name, "state": "ACTIVE"})
 
         def log_message(self, *args: Any) -> None:
             pass
@@ -74,10 +90,15 @@ def test_start_flow_on_gcp_starts_an_execution_of_the_named_workflow(api: list[d
     ctx = Context(cloud="gcp", function="flowy-go", app=app)
     run = ctx.start_flow("go", {"order": 7}, key="orders:m-1")
     assert run == f"{WORKFLOW}/executions/e-1"
-    (request,) = api
-    assert request["path"] == f"/v1/{WORKFLOW}/executions"
-    assert json.loads(request["body"]["argument"]) == {"order": 7}
-    assert len(request["body"]["labels"]["corefn-key"]) <= 63
+    listed, created = api
+    assert listed["method"] == "GET" and listed["path"] == f"/v1/{WORKFLOW}/executions" and listed["query"]["filter"][0].startswith("labels.corefn-key=")
+    assert created["path"] == f"/v1/{WORKFLOW}/executions"
+    assert json.loads(created["body"]["argument"]) == {"order": 7}
+    assert len(created["body"]["labels"]["corefn-key"]) <= 63
+    # a redelivery of the same event finds its run: no second execution
+    assert ctx.start_flow("go", {"order": 7}, key="orders:m-1") == run
+    assert [r["method"] for r in api] == ["GET", "POST", "GET"]
+    assert ctx.start_flow("go", {"order": 8}, key="orders:m-2") == f"{WORKFLOW}/executions/e-2"
 
 
 def test_start_flow_without_its_workflow_setting_is_a_configuration_error(api: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -99,5 +120,7 @@ def test_a_flow_trigger_deployed_on_gcp_starts_an_execution(api: list[dict[str, 
     push = {"message": {"data": base64.b64encode(b'{"order": 9}').decode(), "messageId": "m-9", "publishTime": "2026-01-01T00:00:00Z"},
             "subscription": "projects/corefn-test/subscriptions/flowy-go-push", "deliveryAttempt": 1}  # fmt: skip
     testing.call(app, push, cloud="gcp", pinned="go")
-    (request,) = api
-    assert json.loads(request["body"]["argument"])["body"] is not None
+    created = [r for r in api if r["method"] == "POST"]
+    assert len(created) == 1 and json.loads(created[0]["body"]["argument"])["body"] is not None
+    testing.call(app, push, cloud="gcp", pinned="go")  # Pub/Sub redelivers the same message
+    assert len([r for r in api if r["method"] == "POST"]) == 1

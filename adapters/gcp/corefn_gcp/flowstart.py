@@ -6,9 +6,11 @@ workflow only). google-auth is imported on the first start, not at cold start.
 
 The workflow's resource name is in ``COREFN_FLOW_<NAME>`` (deploy.sh sets it on the functions a
 trigger applied to the flow runs); without it, starting is a :class:`ConfigurationError` naming the
-setting, never a local run. Workflows has no idempotency key: ``key`` is passed as the
-execution's ``corefn-key`` label value (hashed to Workflows' label rules), so a duplicate start of a
-redelivered event is visible, not prevented (the flow's steps are idempotent handlers).
+setting, never a local run. Workflows takes no idempotency key: ``key`` becomes the execution's
+``corefn-key`` label (hashed to Workflows' label rules), and a start first lists the executions
+carrying it (``filter=labels.corefn-key="…"``, https://cloud.google.com/workflows/docs/reference/executions/rest/v1/projects.locations.workflows.executions/list):
+a redelivered event finds its run instead of starting a second one. Two deliveries of one event
+at the same instant could still both start (the list and the create are two calls).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ ENDPOINT = "https://workflowexecutions.googleapis.com/v1"
 #: tests point this at a local server (no Workflows emulator exists)
 ENDPOINT_ENV = "COREFN_WORKFLOWS_ENDPOINT"
 SCOPE = "https://www.googleapis.com/auth/cloud-platform"
+KEY_LABEL = "corefn-key"
 _session: Any = None
 
 
@@ -53,10 +56,18 @@ def start_flow(app: App, name: str, data: Any, key: str | None) -> str:
         raise ConfigurationError(f"flow {name!r} has no workflow: set {setting} to projects/PROJECT/locations/REGION/workflows/NAME "
                                  "(deploy.sh sets it on the functions that start the flow)")  # fmt: skip
     body: dict[str, Any] = {"argument": json.dumps(data)}
-    if key is not None:
-        body["labels"] = {"corefn-key": hashlib.sha256(key.encode()).hexdigest()[:63]}
     url = f"{os.environ.get(ENDPOINT_ENV) or ENDPOINT}/{workflow}/executions"
-    answer = _authorized().post(url, json=body, timeout=30)
+    session = _authorized()
+    if key is not None:
+        label = hashlib.sha256(key.encode()).hexdigest()[:63]
+        body["labels"] = {KEY_LABEL: label}
+        found = session.get(url, params={"filter": f'labels.{KEY_LABEL}="{label}"', "pageSize": 1, "view": "BASIC"}, timeout=30)
+        if found.status_code >= 300:
+            raise RuntimeError(f"flow {name!r}: Workflows answered {found.status_code} listing {workflow}'s executions: {found.text[:300]}")
+        earlier = found.json().get("executions") or []
+        if earlier and isinstance(earlier[0].get("name"), str):
+            return str(earlier[0]["name"])
+    answer = session.post(url, json=body, timeout=30)
     if answer.status_code >= 300:
         raise RuntimeError(f"flow {name!r}: Workflows answered {answer.status_code} starting {workflow}: {answer.text[:300]}")
     execution = answer.json().get("name")
