@@ -15,7 +15,7 @@ import yaml
 from corefn import App
 from corefn.errors import ConfigurationError
 from corefn_gcp import adapter
-from corefn_gcp.generator import function_name, plan, render
+from corefn_gcp.generator import function_name, generate
 
 
 def test_main_has_one_target_per_handler_with_its_signature(generated: Path) -> None:
@@ -91,7 +91,7 @@ def test_options_reach_the_deploy_command() -> None:
     @app.queue("jobs", timeout=30, memory=512, concurrency=3, warm=True, max_attempts=200, env={"MODE": "fast"})
     def work(message: object) -> None: ...
 
-    files = render(plan(app, "shop.py:app"))
+    files = generate(app, "shop.py:app")
     script = str(files["deploy.sh"]).replace("\\\n    ", "")
     assert "--memory=512Mi" in script and "--timeout=30s" in script and "--max-instances=3" in script
     assert "--max-delivery-attempts=100" in script and "--dead-letter-topic=jobs-dead-letter" in script  # Pub/Sub's cap
