@@ -3,7 +3,10 @@
 No Workflows emulator exists: the API is a local HTTP server (a mock, said so) that records the
 request and answers as the API documents
 (https://cloud.google.com/workflows/docs/reference/executions/rest/v1/projects.locations.workflows.executions/create).
-The flow's trigger handler runs through the delivery path as on Cloud Run (``K_SERVICE`` set).
+The provider's ``start_flow`` member is called as the core's per-cloud hook calls it (the context,
+the flow's name, its input as JSON text, the key); the path through ``ctx.start_flow`` and the
+flow's trigger handler is tested once that hook (``corefn.flows.deploying``, issue 23) is merged:
+skipped until then.
 """
 
 from __future__ import annotations
@@ -84,11 +87,19 @@ def _app() -> App:
     return app
 
 
+def _start(ctx: Context, name: str, data: Any, key: str | None = None) -> str:
+    """The provider's member, called as the core's hook calls it."""
+    from corefn_gcp import adapter
+
+    assert adapter.start_flow is not None and adapter.deploys_flows
+    return adapter.start_flow(ctx, name, json.dumps(data), key)
+
+
 def test_start_flow_on_gcp_starts_an_execution_of_the_named_workflow(api: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
     app = _app()
     monkeypatch.setenv("COREFN_FLOW_GO", WORKFLOW)
     ctx = Context(cloud="gcp", function="flowy-go", app=app)
-    run = ctx.start_flow("go", {"order": 7}, key="orders:m-1")
+    run = _start(ctx, "go", {"order": 7}, key="orders:m-1")
     assert run == f"{WORKFLOW}/executions/e-1"
     listed, created = api
     assert listed["method"] == "GET" and listed["path"] == f"/v1/{WORKFLOW}/executions" and listed["query"]["filter"][0].startswith("labels.corefn-key=")
@@ -96,20 +107,22 @@ def test_start_flow_on_gcp_starts_an_execution_of_the_named_workflow(api: list[d
     assert json.loads(created["body"]["argument"]) == {"order": 7}
     assert len(created["body"]["labels"]["corefn-key"]) <= 63
     # a redelivery of the same event finds its run: no second execution
-    assert ctx.start_flow("go", {"order": 7}, key="orders:m-1") == run
+    assert _start(ctx, "go", {"order": 7}, key="orders:m-1") == run
     assert [r["method"] for r in api] == ["GET", "POST", "GET"]
-    assert ctx.start_flow("go", {"order": 8}, key="orders:m-2") == f"{WORKFLOW}/executions/e-2"
+    assert _start(ctx, "go", {"order": 8}, key="orders:m-2") == f"{WORKFLOW}/executions/e-2"
 
 
 def test_start_flow_without_its_workflow_setting_is_a_configuration_error(api: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("COREFN_FLOW_GO", raising=False)
     with pytest.raises(ConfigurationError, match="COREFN_FLOW_GO"):
-        Context(cloud="gcp", function="flowy-go", app=_app()).start_flow("go", {})
+        _start(Context(cloud="gcp", function="flowy-go", app=_app()), "go", {})
     assert not api
 
 
 def test_a_flow_trigger_deployed_on_gcp_starts_an_execution(api: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """The Pub/Sub push that the flow's trigger function receives starts one execution."""
+    """The Pub/Sub push that the flow's trigger function receives starts one execution, through
+    ``ctx.start_flow`` and the core's per-cloud hook."""
+    pytest.importorskip("corefn.flows.deploying")
     import base64
 
     from corefn import testing

@@ -16,14 +16,13 @@ at the same instant could still both start (the list and the create are two call
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from typing import TYPE_CHECKING, Any
 
 from corefn.errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from corefn.app import App
+    from corefn.context import Context
 
 ENDPOINT = "https://workflowexecutions.googleapis.com/v1"
 #: tests point this at a local server (no Workflows emulator exists)
@@ -48,14 +47,16 @@ def _authorized() -> Any:
     return _session
 
 
-def start_flow(app: App, name: str, data: Any, key: str | None) -> str:
-    """Start one execution and return its resource name (``projects/…/executions/ID``)."""
+def start_flow(ctx: Context, name: str, payload: str, key: str | None) -> str:
+    """Start one execution with ``payload`` (the run's input as JSON text, held to the payload
+    limit by the core) as its argument; return its resource name (``projects/…/executions/ID``).
+    The provider's ``start_flow`` member (:data:`corefn.kit.StartFlow`)."""
     setting = flow_setting(name)
     workflow = os.environ.get(setting)
     if not workflow:
         raise ConfigurationError(f"flow {name!r} has no workflow: set {setting} to projects/PROJECT/locations/REGION/workflows/NAME "
                                  "(deploy.sh sets it on the functions that start the flow)")  # fmt: skip
-    body: dict[str, Any] = {"argument": json.dumps(data)}
+    body: dict[str, Any] = {"argument": payload}  # Workflows' argument is JSON text itself
     url = f"{os.environ.get(ENDPOINT_ENV) or ENDPOINT}/{workflow}/executions"
     session = _authorized()
     if key is not None:
