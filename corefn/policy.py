@@ -21,6 +21,7 @@ delivery           what happens when the handler raises
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -106,8 +107,11 @@ def check_options(app: App, options: Mapping[str, Any]) -> dict[str, Any]:
 
 def used_sinks(app: App, spec: HandlerSpec) -> tuple[SinkSpec, ...]:
     """The sinks a handler's function touches: its ``uses=``, else every sink of the app (the
-    limits check reports handlers that did not say). An idempotent handler also touches the sink
+    limits check reports handlers that did not say); none for a trigger applied to a flow. An idempotent handler also touches the sink
     holding its idempotency records (:func:`corefn.idempotency.record_sink`), named or not."""
+    flows = sys.modules.get("corefn.flows.spec")  # not imported: no flow starter exists (cold start)
+    if flows is not None and isinstance(spec.handler, flows.FlowStarter):  # it starts its flow; the steps touch the sinks
+        return ()
     if spec.options.uses is None:
         return app.sinks
     wanted = set(spec.options.uses)

@@ -268,8 +268,7 @@ def _private_sinks(t: Target, kinds: tuple[str, ...]) -> tuple[list[str], bool]:
 
 def private_network(t: Target) -> Iterator[Finding]:
     """A handler using a database or cache that only a private network reaches, on a cloud whose
-    deployment gives it none (``placement = "none"``: GCP needs a Serverless VPC Access connector
-    corefn deploy does not attach); or, where the deployment puts such users in the network itself
+    deployment gives it none (``placement = "none"``); or, where the deployment puts such users in the network itself
     (``placement = "automatic"``), a handler placed there only because it declares no ``uses=``
     (VPC functions pay for the network interface on cold start and need NAT to reach the internet).
     ``sink_kinds`` says which sink kinds live in a private network there (default SQL and caches)."""

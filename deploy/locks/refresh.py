@@ -18,6 +18,8 @@ Debian 12 (glibc 2.36), so manylinux_2_28 wheels load. The Knative image is core
 (``FROM python:3.12-slim``, Debian 12, glibc 2.36), built for whichever architecture the cluster's
 nodes run: both amd64 and arm64 are checked. Its inputs are the ``knative`` extra and the backends a
 self-hosted cluster uses (S3-compatible stores through boto3, Kafka, PostgreSQL, Redis).
+Cloud Run functions' ``python312`` runtime runs on Ubuntu 22.04 (glibc 2.35), x86_64
+(https://cloud.google.com/functions/docs/runtime-support).
 """
 
 from __future__ import annotations
@@ -51,6 +53,13 @@ LOCKS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
         ("cloudevents>=1.11,<2", "uvicorn[standard]>=0.29", "boto3>=1.34", "kafka-python>=2.0.2",
          "SQLAlchemy>=2.0", "psycopg[binary]>=3.1", "redis>=5.0", "Pillow>=10.3", "PyJWT[crypto]>=2.8"),
     ),
+    "gcp-python3.12": (
+        "3.12",
+        ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"),
+        ("functions-framework>=3.5", "google-cloud-storage>=2.14", "google-cloud-pubsub>=2.19", "google-cloud-firestore>=2.14",
+         "protobuf>=4.25", "google-events>=0.14", "SQLAlchemy>=2.0", "psycopg[binary]>=3.1", "redis>=5.0", "Pillow>=10.3",
+         "PyJWT[crypto]>=2.8"),
+    ),
 }
 #: lock name → architecture → platform tags the pins are also checked against (every pin must have
 #: a wheel there), so an app may choose any of these architectures
@@ -64,6 +73,7 @@ ARCHITECTURES: dict[str, dict[str, tuple[str, ...]]] = {
         "x86_64": LOCKS["knative-python3.12"][1],
         "aarch64": ("manylinux_2_28_aarch64", "manylinux_2_17_aarch64", "manylinux2014_aarch64"),
     },
+    "gcp-python3.12": {"x86_64": LOCKS["gcp-python3.12"][1]},
 }
 
 

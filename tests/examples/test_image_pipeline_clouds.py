@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
 import sys
 import time
 import uuid
@@ -224,26 +225,31 @@ def test_gcp_finalized_cloudevent_through_the_generated_target(
     from google.cloud import storage
 
     folder = generated("gcp", tmp_path / "gcp")
-    env = yaml.safe_load((folder / "env" / "image-pipeline-make-renditions.yaml").read_text())
+    # the env file deploy.sh writes for the function, expanded as the script expands it
+    script = (folder / "deploy.sh").read_text()
+    body = script.split('cat > "$ENV_DIR/image-pipeline-make-renditions.yaml" <<EOF\n', 1)[1].split("\nEOF\n", 1)[0]
+    expanded = subprocess.run(["bash", "-c", f"PROJECT=corefn-test PREFIX=pipe REGION=us-central1; cat <<EOF\n{body}\nEOF"],
+                              capture_output=True, text=True, check=True)  # fmt: skip
+    env = yaml.safe_load(expanded.stdout)
     assert env["COREFN_HANDLER"] == "make_renditions"
-    # physical names are the logical ones on GCP (generator docstring); the env file binds every
-    # declared bucket to gs://<name>, and names the app as the bundle sees it (its folder is the root)
+    # bucket names are global on GCS: deploy.sh's PREFIX makes them ${PREFIX}-<name>; the env file
+    # binds every bucket the handler uses, and names the app as the bundle sees it (its folder is the root)
     assert env["COREFN_APP"] == "app:app"
-    assert all(env[f"COREFN_SINK_{name.upper()}"] == f"gs://{name}" for name in SINKS)
+    assert all(env[f"COREFN_SINK_{name.upper()}"] == f"gs://pipe-{name}" for name in SINKS)
     set_env(monkeypatch, {**env, "STORAGE_EMULATOR_HOST": gcs_emulator.endpoint, "PIPELINE_FORMAT": "PNG"})
     monkeypatch.chdir(ROOT)
 
     client = storage.Client(project=gcs_emulator.project, credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
-    for name in SINKS:
-        if not client.bucket(name).exists():
-            client.create_bucket(name)
+    for name in (*SINKS, "originals"):
+        if not client.bucket(f"pipe-{name}").exists():
+            client.create_bucket(f"pipe-{name}")
     run_id = uuid.uuid4().hex[:8]
     monkeypatch.setattr(sys.modules[__name__], "UPLOAD_KEY", f"{run_id}/{UPLOAD_KEY}")
     monkeypatch.setattr(sys.modules[__name__], "NOT_AN_IMAGE", f"{run_id}/{NOT_AN_IMAGE}")
     original = photo()
     target = functions_framework.create_app("make_renditions", str(folder / "main.py")).test_client()  # type: ignore[no-untyped-call]
     for key, data, kind in ((UPLOAD_KEY, original, "image/jpeg"), (NOT_AN_IMAGE, b"not an image", "text/plain")):
-        blob = client.bucket("originals").blob(key)
+        blob = client.bucket("pipe-originals").blob(key)
         blob.upload_from_string(data, content_type=kind)
         blob.reload()
         resource = dict(blob._properties)  # the object resource, as Eventarc's event data carries it
@@ -257,7 +263,7 @@ def test_gcp_finalized_cloudevent_through_the_generated_target(
         assert answer.status_code == 200, answer.get_data(as_text=True)
 
     def get(sink: str, key: str) -> bytes:
-        return bytes(client.bucket(sink).blob(key).download_as_bytes())
+        return bytes(client.bucket(f"pipe-{sink}").blob(key).download_as_bytes())
 
     assert_outputs(get, "PNG", original, lossless=True)
 

@@ -27,7 +27,7 @@ def test_iam_or_function_verification_in_the_deploy_script() -> None:
     script = files["deploy.sh"]
     assert isinstance(script, str)
     subprocess.run(["bash", "-n"], input=script, text=True, check=True)  # bash parses it
-    blocks = {part.split("'")[0]: part for part in script.split("# http handler '")[1:]}
-    assert blocks["iam_only"].rstrip().endswith("--no-allow-unauthenticated")
-    assert blocks["tokens"].rstrip().endswith("\n    --allow-unauthenticated")
-    assert "corefn[gcp,jwt]" in str(files["requirements.txt"])
+    deploys = {part.split(" ", 1)[0]: part.split("\n\n")[0] for part in script.split("gcloud functions deploy ")[1:]}
+    assert "\n    --no-allow-unauthenticated" in deploys["gauth-iam-only"]
+    assert "\n    --allow-unauthenticated" in deploys["gauth-tokens"]
+    assert "\nPyJWT==" in str(files["requirements.txt"])  # tokens are verified in the function

@@ -1,5 +1,6 @@
 """What ``corefn deploy APP --cloud gcp`` writes: one target per handler in main.py, a deploy.sh
-bash accepts with the right trigger flags per kind, and one env file per function."""
+bash accepts with the right trigger flags per kind, and one env file per function (written by the
+script, since bucket names carry its PREFIX). tests/gcp/test_deploy_script.py runs the scripts."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import yaml
 from corefn import App
 from corefn.errors import ConfigurationError
 from corefn_gcp import adapter
-from corefn_gcp.generator import function_name, plan, render
+from corefn_gcp.generator import function_name, generate
 
 
 def test_main_has_one_target_per_handler_with_its_signature(generated: Path) -> None:
@@ -42,7 +43,7 @@ def test_deploy_script_is_valid_bash_with_trigger_flags_per_kind(generated: Path
     bash = shutil.which("bash")
     assert bash is not None
     assert subprocess.run([bash, "-n", str(generated / "deploy.sh")], capture_output=True).returncode == 0
-    commands = script.replace("\\\n    ", "").splitlines()
+    commands = [line.removeprefix("again ") for line in script.replace("\\\n    ", "").splitlines()]
 
     def deploy_of(name: str) -> str:
         return next(line for line in commands if line.startswith(f"gcloud functions deploy {name} "))
@@ -51,24 +52,37 @@ def test_deploy_script_is_valid_bash_with_trigger_flags_per_kind(generated: Path
     assert "--entry-point=on_upload" in deploy_of("gcp-test-on-upload-created")
     assert "type=google.cloud.storage.object.v1.finalized" in deploy_of("gcp-test-on-upload-created")
     assert "type=google.cloud.storage.object.v1.deleted" in deploy_of("gcp-test-on-upload-deleted")
-    assert "--trigger-event-filters=bucket=originals --retry" in deploy_of("gcp-test-on-upload-deleted")
-    assert "--trigger-topic=alerts --retry" in deploy_of("gcp-test-on-alert")
-    assert "--runtime=python311" in deploy_of("gcp-test-on-alert") and "--gen2" in deploy_of("gcp-test-on-alert")
+    assert '--trigger-event-filters=bucket="${PREFIX}-originals"' in deploy_of("gcp-test-on-upload-deleted")
+    assert '--retry --trigger-service-account="$INVOKER_SA"' in deploy_of("gcp-test-on-upload-deleted")
+    assert 'again gcloud functions deploy gcp-test-on-upload-deleted' in script  # retried while Eventarc's agents propagate
+    # a topic handler gets corefn's push subscription (Eventarc's own takes no dead-letter policy)
+    assert "--trigger-http --no-allow-unauthenticated" in deploy_of("gcp-test-on-alert")
+    assert "--runtime=python312" in deploy_of("gcp-test-on-alert") and "--gen2" in deploy_of("gcp-test-on-alert")
+    assert '--service-account="$(sa gcp-test-on-alert)"' in deploy_of("gcp-test-on-alert")
     assert "document.v1.written" in deploy_of("gcp-test-on-device-change") and "document='devices/{doc}'" in script
     assert "--no-allow-unauthenticated" in deploy_of("gcp-test-every-five")
-    job = next(line for line in commands if line.startswith("gcloud scheduler jobs create http gcp-test-every-five"))
+    job = next(line.strip() for line in commands if line.strip().startswith("gcloud scheduler jobs create http gcp-test-every-five"))
     assert "--schedule='*/5 * * * *'" in job and "--time-zone=Asia/Seoul" in job and "--headers=X-Corefn-Timer=every_five" in job
-    order_sub = next(line for line in commands if line.startswith("gcloud pubsub subscriptions create gcp-test-on-order-push"))
+    order_sub = next(line.strip() for line in commands if line.strip().startswith("gcloud pubsub subscriptions create gcp-test-on-order-push"))
     assert "--dead-letter-topic=orders-dead --max-delivery-attempts=5" in order_sub
-    stream_sub = next(line for line in commands if line.startswith("gcloud pubsub subscriptions create gcp-test-on-reading-push"))
+    stream_sub = next(line.strip() for line in commands if line.strip().startswith("gcloud pubsub subscriptions create gcp-test-on-reading-push"))
     assert "--topic=telemetry" in stream_sub and "--enable-message-ordering" in stream_sub
+    assert "--dead-letter-topic=telemetry-dead-letter" in stream_sub  # streams poison after 5 attempts too
+
+
+def _env_file(script: str, function: str) -> dict[str, str]:
+    """The env file the script writes for ``function``, with the script's variables set."""
+    body = script.split(f'cat > "$ENV_DIR/{function}.yaml" <<EOF\n', 1)[1].split("\nEOF\n", 1)[0]
+    expanded = subprocess.run(["bash", "-c", f"PROJECT=p PREFIX=x REGION=r; cat <<EOF\n{body}\nEOF"], capture_output=True, text=True, check=True)
+    loaded: dict[str, str] = yaml.safe_load(expanded.stdout)
+    return loaded
 
 
 def test_env_files_name_the_app_and_the_handler(generated: Path) -> None:
-    env = yaml.safe_load((generated / "env" / "gcp-test-on-order.yaml").read_text())
-    assert env == {"COREFN_APP": "tests.gcp.sample_app:app", "COREFN_HANDLER": "on_order"}
-    deployed = {p.stem for p in (generated / "env").iterdir()}
-    assert "gcp-test-on-upload-created" in deployed and "gcp-test-on-upload-deleted" in deployed
+    script = (generated / "deploy.sh").read_text()
+    env = _env_file(script, "gcp-test-on-order")
+    assert env == {"COREFN_APP": "tests.gcp.sample_app:app", "COREFN_HANDLER": "on_order", "GOOGLE_CLOUD_PROJECT": "p"}
+    assert '"$ENV_DIR/gcp-test-on-upload-created.yaml"' in script and '"$ENV_DIR/gcp-test-on-upload-deleted.yaml"' in script
 
 
 def test_options_reach_the_deploy_command() -> None:
@@ -77,15 +91,25 @@ def test_options_reach_the_deploy_command() -> None:
     @app.queue("jobs", timeout=30, memory=512, concurrency=3, warm=True, max_attempts=200, env={"MODE": "fast"})
     def work(message: object) -> None: ...
 
-    files = render(plan(app, "shop.py:app"))
+    files = generate(app, "shop.py:app")
     script = str(files["deploy.sh"]).replace("\\\n    ", "")
     assert "--memory=512Mi" in script and "--timeout=30s" in script and "--max-instances=3" in script
     assert "--max-delivery-attempts=100" in script and "--dead-letter-topic=jobs-dead-letter" in script  # Pub/Sub's cap
     assert "--ack-deadline=30" in script
     assert "gcloud scheduler jobs create http shop-api-work-warm" in script and "X-Corefn-Warmup=1" in script
-    assert yaml.safe_load(str(files["env/shop-api-work.yaml"])) == {
-        "COREFN_APP": "shop:app", "COREFN_HANDLER": "work", "COREFN_TIMEOUT": "30", "MODE": "fast",
+    assert _env_file(str(files["deploy.sh"]), "shop-api-work") == {
+        "COREFN_APP": "shop:app", "COREFN_HANDLER": "work", "GOOGLE_CLOUD_PROJECT": "p", "COREFN_TIMEOUT": "30", "MODE": "fast",
     }  # fmt: skip
+
+
+def test_user_environment_values_reach_the_function_verbatim() -> None:
+    app = App("quoting")
+
+    @app.invoke(env={"PATTERN": 'a$HOME`x`\\n"q"', "LOOKS_GENERATED": "${PREFIX}-x"})
+    def work(event: object) -> None: ...
+
+    env = _env_file(str(generate(app, "q.py:app")["deploy.sh"]), "quoting-work")
+    assert env["PATTERN"] == 'a$HOME`x`\\n"q"' and env["LOOKS_GENERATED"] == "${PREFIX}-x"
 
 
 def test_handler_names_that_collide_as_python_targets_are_refused() -> None:
@@ -109,3 +133,35 @@ def test_function_names_follow_cloud_functions_rules() -> None:
 
     name = function_name(app, app.handlers[0])
     assert name[0].isalpha() and len(name) <= 63 and name == name.lower() and "." not in name and "_" not in name
+
+
+def test_a_cache_user_gets_its_url_from_a_secret_and_the_vpc() -> None:
+    app = App("cachey")
+    hot = app.cache("hot")
+    app.object_store("files")
+
+    @app.http("GET", "/a", uses=[hot])
+    def fast(req: object) -> str:
+        return "ok"
+
+    @app.http("GET", "/b", uses=["files"])
+    def slow(req: object) -> str:
+        return "ok"
+
+    script = str(generate(app, "cachey.py:app")["deploy.sh"]).replace("\\\n    ", "")
+    fast_deploy = next(line for line in script.splitlines() if line.startswith("gcloud functions deploy cachey-fast "))
+    slow_deploy = next(line for line in script.splitlines() if line.startswith("gcloud functions deploy cachey-slow "))
+    assert "--set-secrets=COREFN_SINK_HOT=cachey-sink-hot:latest" in fast_deploy and '--vpc-connector="$CONNECTOR"' in fast_deploy
+    assert "--vpc-connector" not in slow_deploy and "COREFN_SINK_HOT" not in _env_file(script, "cachey-slow")
+    assert _env_file(script, "cachey-slow")["COREFN_SINK_FILES"] == "gs://x-files"
+    assert "gcloud secrets create cachey-sink-hot --replication-policy=automatic" in script
+
+
+def test_a_declared_topic_subscription_is_the_push_subscriptions_name() -> None:
+    app = App("subs")
+
+    @app.topic("news", subscription="indexer")
+    def index(message: object) -> None: ...
+
+    script = str(generate(app, "subs.py:app")["deploy.sh"])
+    assert "gcloud pubsub subscriptions create indexer --topic=news" in script

@@ -78,8 +78,13 @@ adapter = Provider(
         SchedulerHttp,
         FlaskHttp,
     ),
-    generator="corefn_gcp.generator",  # main.py, requirements.txt, deploy.sh
+    generator="corefn_gcp.generator",  # main.py, requirements.txt, deploy.sh, teardown.sh, README.md
     samples="corefn_gcp.samples",
+    # the function's source root: main.py and the vendored code sit side by side
+    bundle_root=".",
+    compile_policy=lazy("corefn_gcp.policy", "compile_policy"),  # Pub/Sub's and Eventarc's terms
+    deploys_flows=True,  # deploy.sh deploys each flow as a Cloud Workflows workflow (corefn_gcp._flows_deploy)
+    start_flow=lazy("corefn_gcp.flowstart", "start_flow"),  # ctx.start_flow: a Workflows execution
     # Pub/Sub messages for queue and stream handlers, push bodies without a topic, scheduler ticks
     # without a schedule (corefn_gcp._bind)
     bind=lazy("corefn_gcp._bind", "bind"),

@@ -301,11 +301,12 @@ def workflow_name(app_name: str, flow: FlowSpec) -> str:
     return (name if name[:1].isalpha() else f"wf-{name}")[:64]
 
 
-def deploy_command(app_name: str, flow: FlowSpec, source: str) -> str:
-    """What the GCP script runs: the workflow deployed beside the functions, running as
-    ``$INVOKER_SA`` (which may invoke the private step functions)."""
+def deploy_command(app_name: str, flow: FlowSpec, source: str, account: str = '"$INVOKER_SA"') -> str:
+    """The ``gcloud workflows deploy`` line: the workflow deployed beside the functions, running
+    as ``account`` (bash text; deploy.sh passes the workflow's own account, which may invoke only
+    the flow's step functions: :mod:`corefn_gcp._flows_deploy`)."""
     return (f"gcloud workflows deploy {workflow_name(app_name, flow)} --location=\"$REGION\" "
-            f"--source={shlex.quote(source)} --service-account=\"$INVOKER_SA\" "
+            f"--source={shlex.quote(source)} --service-account={account} "
             f"--description={shlex.quote('corefn flow ' + flow.name)}")  # fmt: skip
 
 

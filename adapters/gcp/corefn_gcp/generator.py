@@ -1,33 +1,32 @@
-"""``main.py``, ``requirements.txt``, ``deploy.sh`` and ``env/<function>.yaml`` for an app on
-Google Cloud Functions (2nd gen, ``python311``).
+"""The Google Cloud project for a corefn app (Cloud Run functions, 2nd gen, ``python312``):
+``main.py`` (one functions-framework target per handler), ``requirements.txt`` (pinned from
+``deploy/locks/gcp-python3.12.txt``; corefn and this adapter are vendored beside it by
+``corefn deploy``), a re-runnable ``deploy.sh`` that builds every resource (:mod:`corefn_gcp._script`),
+``teardown.sh`` and ``README.md``.
 
 One deployed function per declared handler (two or more for a storage handler watching several
-operations: an Eventarc trigger filters on one event type), each with its own target in
-``main.py``. The plan is built first as frozen data (:class:`Function`), then rendered.
+operations: an Eventarc trigger filters on one event type). The plan is built first as frozen
+data (:class:`Function`, :class:`corefn_gcp._infra.Infra`), then rendered.
 
-Triggers per kind (https://cloud.google.com/functions/docs/calling)::
+Triggers per kind::
 
     http      --trigger-http --allow-unauthenticated (API keys and auth=Jwt tokens are checked by
               corefn); provider={"gcp": {"iam": True}}: --no-allow-unauthenticated, so Cloud Run's
               IAM check verifies the caller's Google-signed ID token before the function runs
-    storage   --trigger-event-filters=type=google.cloud.storage.object.v1.<op> bucket=B --retry
-    nosql     --trigger-event-filters=type=google.cloud.firestore.document.v1.written
-              database=(default), --trigger-event-filters-path-pattern=document=TABLE/{doc} --retry
-    topic     --trigger-topic=T --retry  (Eventarc's own push subscription)
-    queue     the same
-    stream    --trigger-http + a push subscription with --enable-message-ordering: Eventarc
-              triggers cannot keep order; the ordering key is the stream's partition
-    timer     --trigger-http + `gcloud scheduler jobs create http` (--time-zone=<tz>) sending
-              X-Corefn-Timer: <handler> with an OIDC token
-    invoke    --trigger-http, private (`gcloud functions call`)
+    storage   Eventarc: --trigger-event-filters=type=google.cloud.storage.object.v1.<op>
+              bucket=${PREFIX}-B --retry, the invoker account as --trigger-service-account
+    nosql     Eventarc: type=google.cloud.firestore.document.v1.written database=(default),
+              --trigger-event-filters-path-pattern=document=TABLE/{doc} --retry
+    topic     --trigger-http (private) + corefn's push subscription with the compiled retry
+    queue     policy: --max-delivery-attempts, a dead-letter topic and a pull subscription on it
+    stream    the same, with --enable-message-ordering (the ordering key is the partition)
+    timer     --trigger-http (private) + a Cloud Scheduler HTTP job with an OIDC token
+    invoke    --trigger-http, private (`gcloud functions call`, or a flow's workflow)
 
-A topic or queue handler with ``dead_letter`` or ``max_attempts`` also gets its own push
-subscription (``--dead-letter-topic``, ``--max-delivery-attempts``: Pub/Sub's range is 5-100, its
-default 5) instead of ``--trigger-topic``, because Eventarc's subscription is not ours to
-configure. Pub/Sub sets ``deliveryAttempt`` only on subscriptions with a dead-letter policy.
-
-Physical names are the logical ones (bucket ``originals`` is the GCS bucket ``originals``); set
-``COREFN_NAMES`` in a handler's ``env`` to map others.
+Every queue-like handler gets its own push subscription rather than ``--trigger-topic``: Eventarc
+creates that subscription itself and gives it no dead-letter policy, so a poison message would be
+retried for the topic's retention and then dropped. Pub/Sub sets ``deliveryAttempt`` only on
+subscriptions with a dead-letter policy (https://cloud.google.com/pubsub/docs/handling-failures).
 """
 
 from __future__ import annotations
@@ -36,21 +35,30 @@ import json
 import re
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
-from corefn._version import __version__
 from corefn.app import App
-from corefn.auth import jwt_extra
 from corefn.errors import ConfigurationError
-from corefn.loader import app_requirements, bundled_ref
+from corefn.loader import bundled_ref
+from corefn.policy import retry_policy
 from corefn.specs import HandlerSpec, StorageTrigger, TimerTrigger
+from corefn_gcp._infra import (
+    APIS,
+    FEATURE_APIS,
+    Infra,
+    PushSubscription,
+    account_id,
+    dead_letter_subscription,
+    identity,
+    secret_id,
+)
 from corefn_gcp.storage import CLOUD_EVENT_PREFIX, OPERATIONS
-from corefn_gcp.timer import TIMER_HEADER
 
-RUNTIME = "python311"
+#: Cloud Run functions' Python 3.12 runtime (https://cloud.google.com/functions/docs/runtime-support)
+RUNTIME = "python312"
+LOCK_RUNTIME = "python3.12"
 WARM_SCHEDULE = "*/5 * * * *"  # ping every 5 minutes; min instances keep one warm for a fee: https://cloud.google.com/functions/docs/configuring/min-instances
-MIN_ATTEMPTS, MAX_ATTEMPTS = 5, 100  # Pub/Sub's bounds for --max-delivery-attempts
 
 #: corefn storage operation → the 2nd gen CloudEvent type (derived from the adapter's own table)
 STORAGE_TYPES: dict[str, str] = {op: t for t, op in OPERATIONS.items() if t.startswith(CLOUD_EVENT_PREFIX)}
@@ -72,14 +80,19 @@ RESERVED = frozenset({"os", "functions_framework", "runtime", "APP"})
 
 @dataclass(frozen=True, slots=True)
 class Function:
-    """One deployed Cloud Function: its target in main.py and the commands that deploy it."""
+    """One deployed Cloud Function: its target in main.py, the flags that set its trigger, and
+    what calls it (a push subscription, a Scheduler job, an Eventarc trigger)."""
 
     name: str  # the Cloud Functions name
     target: str  # the Python function in main.py (--entry-point)
     spec: HandlerSpec
     trigger: tuple[str, ...]  # gcloud functions deploy flags that set the trigger
-    after: tuple[str, ...] = ()  # commands run once the function exists (subscriptions, jobs)
+    public: bool = False  # --allow-unauthenticated
+    eventarc: bool = False  # an Eventarc trigger: the invoker account is its trigger service account
+    subscription: PushSubscription | None = None
+    schedule: TimerTrigger | None = None
     env: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)  # env var → secret id
 
 
 # ------------------------------------------------------------------------------ planning
@@ -105,48 +118,10 @@ def target_name(spec: HandlerSpec) -> str:
     return f"{target}_handler" if target in RESERVED else target
 
 
-def _url(name: str) -> str:
-    return f"URL=\"$(gcloud functions describe {name} --gen2 --region=\"$REGION\" --format='value(serviceConfig.uri)')\""
-
-
-def _warm_job(fn_name: str, signature: str) -> tuple[str, ...]:
-    """A 5-minute ping that never reaches user code (WarmupShape / WarmupCloudEvent)."""
-    if signature == "cloud_event":
-        headers = "Content-Type=application/json,ce-specversion=1.0,ce-type=dev.corefn.warmup,ce-source=//corefn/warmup,ce-id=warmup"
-    else:
-        headers = "X-Corefn-Warmup=1"
-    return (
-        _url(fn_name),
-        f"gcloud scheduler jobs create http {fn_name}-warm --location=\"$REGION\" --schedule={_q(WARM_SCHEDULE)} "
-        f"--uri=\"$URL\" --http-method=POST --headers={_q(headers)} --message-body='{{}}' "
-        f"--oidc-service-account-email=\"$INVOKER_SA\" --oidc-token-audience=\"$URL\"",
-    )
-
-
-def _push_subscription(fn_name: str, topic: str, spec: HandlerSpec, ordered: bool) -> tuple[str, ...]:
-    options = spec.options
-    flags = [f"--topic={_q(topic)}", "--push-endpoint=\"$URL\"", "--push-auth-service-account=\"$INVOKER_SA\""]
-    if options.timeout:
-        flags.append(f"--ack-deadline={max(10, min(600, int(options.timeout)))}")
-    if ordered:
-        flags.append("--enable-message-ordering")
-    commands = [_url(fn_name)]
-    if options.dead_letter or options.max_attempts:
-        dead = options.dead_letter or f"{topic}-dead-letter"
-        attempts = max(MIN_ATTEMPTS, min(MAX_ATTEMPTS, options.max_attempts or MIN_ATTEMPTS))
-        flags += [f"--dead-letter-topic={_q(dead)}", f"--max-delivery-attempts={attempts}"]
-        commands.append(f"ensure_topic {_q(dead)}")
-    flags += ["--min-retry-delay=10s", "--max-retry-delay=600s"]
-    commands.append(f"gcloud pubsub subscriptions create {fn_name}-push {' '.join(flags)}")
-    return tuple(commands)
-
-
 def _plan_http(app: App, spec: HandlerSpec) -> list[Function]:
     iam = bool((spec.options.provider.get("gcp") or {}).get("iam"))
-    trigger = ["--trigger-http", "--no-allow-unauthenticated" if iam else "--allow-unauthenticated"]
-    if spec.options.api_key:
-        trigger.append(f"--set-secrets={app.api_key_env}={app.name}-api-key:latest")
-    return [Function(function_name(app, spec), target_name(spec), spec, tuple(trigger))]
+    trigger = ("--trigger-http", "--no-allow-unauthenticated" if iam else "--allow-unauthenticated")
+    return [Function(function_name(app, spec), target_name(spec), spec, trigger, public=not iam)]
 
 
 def _plan_private_http(app: App, spec: HandlerSpec) -> list[Function]:
@@ -162,7 +137,9 @@ def _plan_storage(app: App, spec: HandlerSpec) -> list[Function]:
             function_name(app, spec, f"-{op.replace('_', '-')}" if several else ""),
             target_name(spec),
             spec,
-            (f"--trigger-event-filters=type={STORAGE_TYPES[op]}", f"--trigger-event-filters=bucket={_q(trigger.bucket)}", "--retry"),
+            (f"--trigger-event-filters=type={STORAGE_TYPES[op]}", f'--trigger-event-filters=bucket="${{PREFIX}}-{trigger.bucket}"',
+             '--trigger-location="$REGION"', "--retry"),  # fmt: skip
+            eventarc=True,
         )
         for op in trigger.operations
     ]
@@ -174,32 +151,37 @@ def _plan_nosql(app: App, spec: HandlerSpec) -> list[Function]:
         f"--trigger-event-filters=type={FIRESTORE_WRITTEN}",
         "--trigger-event-filters=database='(default)'",
         f"--trigger-event-filters-path-pattern=document={_q(table + '/{doc}')}",
-        "--trigger-location=\"$FIRESTORE_LOCATION\"",
+        '--trigger-location="$FIRESTORE_LOCATION"',
         "--retry",
     )
-    return [Function(function_name(app, spec), target_name(spec), spec, trigger)]
+    return [Function(function_name(app, spec), target_name(spec), spec, trigger, eventarc=True)]
 
 
 def _plan_pubsub(app: App, spec: HandlerSpec) -> list[Function]:
-    topic = spec.resource or ""
+    from corefn_gcp.policy import compile_policy
+
+    settings = compile_policy(app, retry_policy(app, spec)).settings
     name = function_name(app, spec)
-    ordered = spec.kind == "stream" or spec.options.ordered
-    if ordered or spec.options.dead_letter or spec.options.max_attempts:
-        after = (f"ensure_topic {_q(topic)}", *_push_subscription(name, topic, spec, ordered))
-        return [Function(name, target_name(spec), spec, ("--trigger-http", "--no-allow-unauthenticated"), after)]
-    return [Function(name, target_name(spec), spec, (f"--trigger-topic={_q(topic)}", "--retry"), (), {})]
+    declared = getattr(spec.trigger, "subscription", None)  # a topic handler may name its subscription
+    subscription = PushSubscription(
+        name=declared or f"{name}-push",
+        topic=spec.resource or "",
+        function=name,
+        ordered=spec.kind == "stream" or bool(spec.options.ordered),
+        ack_deadline=int(settings["ack_deadline"]),
+        dead_letter=settings.get("dead_letter_topic"),
+        max_attempts=settings.get("max_delivery_attempts"),
+        min_retry_delay=str(settings["min_retry_delay"]),
+        max_retry_delay=str(settings["max_retry_delay"]),
+    )
+    return [Function(name, target_name(spec), spec, ("--trigger-http", "--no-allow-unauthenticated"), subscription=subscription)]
 
 
 def _plan_timer(app: App, spec: HandlerSpec) -> list[Function]:
     trigger = spec.trigger
     assert isinstance(trigger, TimerTrigger)
     name = function_name(app, spec)
-    job = (
-        f"gcloud scheduler jobs create http {name}-schedule --location=\"$REGION\" --schedule={_q(trigger.schedule)} "
-        f"--time-zone={_q(trigger.tz)} --uri=\"$URL\" --http-method=POST --headers={_q(f'{TIMER_HEADER}={spec.name}')} "
-        f"--message-body='{{}}' --oidc-service-account-email=\"$INVOKER_SA\" --oidc-token-audience=\"$URL\""
-    )
-    return [Function(name, target_name(spec), spec, ("--trigger-http", "--no-allow-unauthenticated"), (_url(name), job))]
+    return [Function(name, target_name(spec), spec, ("--trigger-http", "--no-allow-unauthenticated"), schedule=trigger)]
 
 
 PLANNERS: dict[str, Callable[[App, HandlerSpec], list[Function]]] = {
@@ -214,40 +196,44 @@ PLANNERS: dict[str, Callable[[App, HandlerSpec], list[Function]]] = {
 }
 
 
-#: the Google service behind each sink kind, named like the resource (as the storage triggers
-#: name their buckets); caches and SQL databases have no serverless default: see sink_notes
-SINK_SCHEMES = {"object": "gs", "table": "firestore", "publisher": "pubsub"}
-SINK_HINTS = {
-    "cache": "redis://MEMORYSTORE_IP:6379/0 (Memorystore needs a Serverless VPC Access connector)",
-    "sql": "postgresql+psycopg://USER:PASSWORD@/DB?host=/cloudsql/PROJECT:REGION:INSTANCE (Cloud SQL)",
-}
+def sink_env(app: App, spec: HandlerSpec) -> tuple[dict[str, str], dict[str, str]]:
+    """``COREFN_SINK_<NAME>`` of every sink the handler uses: the Google service's URL (bash text:
+    buckets carry ``${PREFIX}``, every URL names ``${PROJECT}``: none relies on a default), and
+    for SQL databases and caches the secret holding the URL (their password is in it)."""
+    from corefn.policy import used_sinks
 
-
-def sink_env(app: App) -> dict[str, str]:
-    """``COREFN_SINK_<NAME>`` for every sink with a Google default, so a deployed function never
-    falls back to the local folder backends of an instance's disk."""
-    return {s.env_var: f"{SINK_SCHEMES[s.kind]}://{s.name}" for s in app.sinks if s.kind in SINK_SCHEMES}
-
-
-def sink_notes(app: App) -> str:
-    return "".join(f"# {s.env_var}: set to {SINK_HINTS[s.kind]}\n" for s in app.sinks if s.kind in SINK_HINTS)
+    env: dict[str, str] = {}
+    secrets: dict[str, str] = {}
+    for sink in used_sinks(app, spec):
+        if sink.family == "object":
+            env[sink.env_var] = f"gs://${{PREFIX}}-{sink.name}"
+        elif sink.family == "table":
+            env[sink.env_var] = f"firestore://${{PROJECT}}/{sink.name}"
+        elif sink.family == "publisher":
+            env[sink.env_var] = f"pubsub://${{PROJECT}}/{sink.name}"
+        else:
+            secrets[sink.env_var] = secret_id(app, f"sink-{sink.name}")
+    return env, secrets
 
 
 class Plan(NamedTuple):
-    """The app's deployment on Cloud Functions: what :func:`render` writes files from."""
+    """The app's deployment on Google Cloud: what :func:`render` writes files from."""
 
     app: App
     app_ref: str
     functions: list[Function]
+    resources: Infra
 
 
 def plan(app: App, app_ref: str) -> Plan:
-    return Plan(app, app_ref, plan_functions(app, app_ref))
+    functions = plan_functions(app, app_ref)
+    return Plan(app, app_ref, functions, infra(app, functions))
 
 
 def plan_functions(app: App, app_ref: str) -> list[Function]:
     functions: list[Function] = []
     targets: dict[str, str] = {}
+    buckets = sorted(name for name, r in app.resources().items() if r.kind == "bucket")
     for spec in app.handlers:
         planner = PLANNERS.get(spec.kind)
         if planner is None:
@@ -255,13 +241,64 @@ def plan_functions(app: App, app_ref: str) -> list[Function]:
         target = target_name(spec)
         if targets.setdefault(target, spec.name) != spec.name:
             raise ConfigurationError(f"handlers {targets[target]!r} and {spec.name!r} both become main.py target {target!r}; rename one")
+        sinks, secrets = sink_env(app, spec)
+        if spec.kind == "http" and spec.options.api_key:
+            secrets[app.api_key_env] = secret_id(app, "api-key")
         for fn in planner(app, spec):
-            env = {"COREFN_APP": bundled_ref(app_ref), "COREFN_HANDLER": spec.name, **sink_env(app)}
+            env = {"COREFN_APP": bundled_ref(app_ref), "COREFN_HANDLER": spec.name, "GOOGLE_CLOUD_PROJECT": "${PROJECT}", **sinks}
+            if spec.kind == "storage":  # events name the physical bucket: handlers see the logical one
+                env["COREFN_NAMES"] = json.dumps({f"${{PREFIX}}-{b}": b for b in buckets}, separators=(",", ":"))
             if spec.options.timeout:
                 env["COREFN_TIMEOUT"] = str(spec.options.timeout)
+            flow = getattr(spec.handler, "flow", None)
+            if isinstance(flow, str):  # a trigger applied to a flow: the workflow it starts
+                from corefn_gcp._flows_deploy import flow_env
+                from corefn_gcp.flows import workflow_name
+
+                env[flow_env(flow)] = f"projects/${{PROJECT}}/locations/${{REGION}}/workflows/{workflow_name(app.name, app.get_flow(flow))}"
             env.update(spec.options.env)
-            functions.append(Function(fn.name, fn.target, fn.spec, fn.trigger, fn.after, env))
+            functions.append(replace(fn, env=env, secrets=secrets))
     return functions
+
+
+def infra(app: App, functions: list[Function]) -> Infra:
+    """Every resource the functions need (see :mod:`corefn_gcp._infra`)."""
+    out = Infra(apis=list(APIS))
+    resources = app.resources()
+    for name, resource in resources.items():
+        if resource.kind == "bucket":
+            out.buckets.append(name)
+        elif resource.kind in ("queue", "topic", "stream"):
+            out.topics.append(name)
+        elif resource.kind == "table":
+            out.firestore = True
+    for fn in functions:
+        sub = fn.subscription
+        if sub is not None:
+            out.subscriptions.append(sub)
+            if sub.topic not in out.topics:
+                out.topics.append(sub.topic)
+            if sub.dead_letter is not None:
+                out.dead_letters.setdefault(sub.dead_letter, dead_letter_subscription(sub.dead_letter))
+        for secret in fn.secrets.values():
+            if secret.endswith("-api-key"):
+                out.secrets.setdefault(secret, f"the API key callers send in x-api-key ({app.api_key_env})")
+            else:
+                sink = next(s for s in app.sinks if secret_id(app, f"sink-{s.name}") == secret)
+                out.secrets.setdefault(secret, f"the URL of {sink.family} sink {sink.name!r} ({sink.env_var}), password included")
+        if fn.spec.name not in out.identities:
+            out.identities[fn.spec.name] = identity(app, fn.spec, function_name(app, fn.spec))
+    out.topics = [t for t in out.topics if t not in out.dead_letters]
+    out.network = any(i.networked for i in out.identities.values())
+    out.invoker = account_id(f"{app.name}-invoker")
+    out.builder = account_id(f"{app.name}-build")
+    features = {
+        "firestore": out.firestore, "secrets": bool(out.secrets), "network": out.network,
+        "scheduler": any(f.schedule is not None or f.spec.options.warm for f in functions),
+        "workflows": bool(app.flows), "executions": bool(app.flows),
+    }  # fmt: skip
+    out.apis += [FEATURE_APIS[k] for k, wanted in features.items() if wanted]
+    return out
 
 
 # ------------------------------------------------------------------------------- rendering
@@ -303,62 +340,50 @@ def render_main(app: App, app_ref: str, functions: list[Function]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_deploy(app: App, functions: list[Function]) -> str:
-    lines = [
-        "#!/usr/bin/env bash",
-        f"# Deploys the corefn app {app.name!r} to Google Cloud Functions (2nd gen). Generated by corefn.",
-        "# Run it from this folder, with the app's source beside main.py. PROJECT, REGION,",
-        "# FIRESTORE_LOCATION and INVOKER_SA (the service account Pub/Sub and Cloud Scheduler",
-        "# authenticate as; it needs roles/run.invoker) may be set in the environment.",
-        "set -euo pipefail",
-        'PROJECT="${PROJECT:-$(gcloud config get-value project)}"',
-        'REGION="${REGION:-us-central1}"',
-        'FIRESTORE_LOCATION="${FIRESTORE_LOCATION:-$REGION}"',
-        'INVOKER_SA="${INVOKER_SA:-corefn-invoker@${PROJECT}.iam.gserviceaccount.com}"',
-        'export CLOUDSDK_CORE_PROJECT="$PROJECT"',
-        "",
-        "ensure_topic() { gcloud pubsub topics describe \"$1\" >/dev/null 2>&1 || gcloud pubsub topics create \"$1\"; }",
-    ]
-    for fn in functions:
-        options = fn.spec.options
-        flags = [
-            "--gen2",
-            f"--runtime={RUNTIME}",
-            '--region="$REGION"',
-            "--source=.",
-            f"--entry-point={fn.target}",
-            f"--env-vars-file=env/{fn.name}.yaml",
-            *fn.trigger,
-        ]
-        if options.memory:
-            flags.append(f"--memory={options.memory}Mi")
-        if options.timeout:
-            flags.append(f"--timeout={int(options.timeout)}s")
-        if options.concurrency:
-            flags.append(f"--max-instances={options.concurrency}")
-        lines += ["", f"# {fn.spec.kind} handler {fn.spec.name!r}"]
-        if any(f.startswith("--trigger-topic=") for f in fn.trigger):
-            lines.append(f"ensure_topic {_q(fn.spec.resource or '')}")
-        lines.append(f"gcloud functions deploy {fn.name} \\\n    " + " \\\n    ".join(flags))
-        lines += list(fn.after)
-        if options.warm:
-            lines += list(_warm_job(fn.name, TARGETS[fn.spec.kind][0]))
-    return "\n".join(lines) + "\n"
+#: what ``gcloud functions deploy --source=.`` leaves out of the upload: the scripts and docs
+#: (https://cloud.google.com/sdk/gcloud/reference/topic/gcloudignore)
+GCLOUDIGNORE = """.gcloudignore
+deploy.sh
+teardown.sh
+README.md
+workflows/
+__pycache__/
+*.pyc
+"""
 
 
-def render_env(env: dict[str, str]) -> str:
-    """YAML for --env-vars-file: each value a JSON string, which YAML reads as the same string."""
-    return "".join(f"{name}: {json.dumps(value)}\n" for name, value in env.items())
+def requirements(app: App, app_ref: str) -> str:
+    """What Cloud Build installs: third-party packages only, pinned from
+    ``deploy/locks/gcp-python3.12.txt`` (corefn and corefn_gcp are vendored beside main.py), plus
+    functions-framework, which the generated main.py imports."""
+    from corefn.bundle import requirement_names
+    from corefn.deploy_lock import lock_for, requirements_txt
+
+    lock = lock_for("gcp", LOCK_RUNTIME)
+    wanted = [*requirement_names(app, app_ref, "gcp"), "functions-framework"]
+    return requirements_txt(lock, wanted, f"{app.name} on Cloud Run functions {RUNTIME}")
 
 
 def render(plan: Plan) -> dict[str, str | bytes]:
-    app, app_ref, functions = plan
+    from corefn_gcp._readme import readme
+    from corefn_gcp._script import deploy_script, teardown_script
+
+    app, app_ref, functions, resources = plan
     files: dict[str, str | bytes] = {
         "main.py": render_main(app, app_ref, functions),
-        "requirements.txt": f"# what main.py needs on Cloud Functions ({RUNTIME})\ncorefn[gcp{jwt_extra(app.handlers)}]=={__version__}\n"
-        "functions-framework>=3.5\ngoogle-events>=0.14\n" + "".join(f"{line}\n" for line in app_requirements(app_ref)),
-        "deploy.sh": render_deploy(app, functions),
+        "requirements.txt": requirements(app, app_ref),
+        "deploy.sh": deploy_script(app, functions, resources),
+        "teardown.sh": teardown_script(app, functions, resources),
+        "README.md": readme(app, app_ref, functions, resources),
+        ".gcloudignore": GCLOUDIGNORE,
     }
-    for fn in functions:
-        files[f"env/{fn.name}.yaml"] = render_env(fn.env) + sink_notes(app)
+    if app.flows:
+        from corefn_gcp.flows import files as flow_files
+
+        files.update(flow_files(app))
     return files
+
+
+def generate(app: App, app_ref: str) -> dict[str, str | bytes]:
+    """Plan and render in one call (what ``Provider.generate`` does)."""
+    return render(plan(app, app_ref))
