@@ -87,17 +87,17 @@ class Context:
         """Start a run of the app's flow ``name`` with input ``data`` (JSON, within the step
         payload limit) and return its id; ``key`` makes the start idempotent (a second start
         with the same key returns the first run's id). Locally the run is recorded in the state
-        folder and the running ``corefn run`` (or the next one) executes it."""
+        folder and the running ``corefn run`` (or the next one) executes it; on a cloud the adapter
+        starts it in the cloud's workflow service (:mod:`corefn.flows.deploying`)."""
         from corefn.errors import ConfigurationError
 
         if self.app is None:
             raise ConfigurationError("ctx.start_flow needs the context of a dispatched handler (it knows the app)")
         self.app.get_flow(name)
-        if self.cloud != "local":
-            raise ConfigurationError(
-                f"ctx.start_flow on {self.cloud}: flows run on `corefn run` only; deploying them to {self.cloud}'s "
-                "workflow service is not built yet"
-            )
+        if self.cloud != "local":  # the cloud's workflow service, through its adapter
+            from corefn.flows.deploying import start_on_cloud
+
+            return start_on_cloud(self, name, data, key)
         from corefn.flows.store import start_run
         from corefn.sinks import state_dir
 

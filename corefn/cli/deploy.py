@@ -20,15 +20,14 @@ def generate(app_ref: str, cloud: str) -> dict[str, str | bytes]:
     from corefn.loader import load_app
 
     app = load_app(app_ref)
-    if app.flows:  # a deployed flow trigger would fail every event: refuse rather than ship that
-        from corefn.errors import ConfigurationError
+    adapter = get_adapter(cloud)
+    from corefn.flows.deploying import check_deployable
 
-        names = ", ".join(flow.name for flow in app.flows)
-        raise ConfigurationError(f"app {app.name!r} declares flows ({names}); flows run on `corefn run` only, deploying them is not built yet")
+    check_deployable(app, cloud, adapter)  # an adapter with deploys_flows compiles them in its generate
     from corefn.auth import refuse_local_issuer
 
     refuse_local_issuer(app.handlers)
-    return dict(get_adapter(cloud).generate(app, app_ref))
+    return dict(adapter.generate(app, app_ref))
 
 
 def write_bundle(app_ref: str, cloud: str, out: Path) -> list[Path]:

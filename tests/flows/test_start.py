@@ -54,7 +54,7 @@ def test_ctx_start_flow_is_idempotent_per_key_and_checks_the_flow(tmp_path: Path
     assert ctx.start_flow("chain", {"n": 2}) != first
     with pytest.raises(ConfigurationError, match="has no flow 'nope'"):
         ctx.start_flow("nope", {})
-    with pytest.raises(ConfigurationError, match="only"):
+    with pytest.raises(ConfigurationError, match="start_flow.*on aws"):  # no state machine ARN outside a deployed starter
         Context(cloud="aws", app=app).start_flow("chain", {"n": 1})
 
 
@@ -66,9 +66,11 @@ def test_corefn_flow_next_to_a_running_runtime_follows_its_log(flows: Flows) -> 
     assert "a corefn run holds" in done.stdout and result(done) == {"n": 7, "done": True}
 
 
-def test_deploy_refuses_an_app_with_flows_rather_than_ship_a_broken_trigger(flows: Flows) -> None:
-    done = flows.cli("deploy", APP, "--cloud", "aws", "--out", str(flows.root / "build"))
-    assert done.returncode == 2 and "flows run on `corefn run` only" in done.stderr
+def test_deploy_refuses_an_app_with_flows_on_a_cloud_that_cannot_deploy_them(flows: Flows) -> None:
+    """Knative's adapter does not declare ``deploys_flows`` (corefn.flows.deploying)."""
+    done = flows.cli("deploy", APP, "--cloud", "knative", "--out", str(flows.root / "build"))
+    assert done.returncode == 2, done.stderr
+    assert "corefn deploy: knative:" in done.stderr and "cannot deploy to knative" in done.stderr and "'chain'" in done.stderr
     assert not (flows.root / "build").exists()
 
 

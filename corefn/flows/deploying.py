@@ -1,0 +1,65 @@
+"""Flows on a cloud: whether an adapter deploys them, and starting a run there.
+
+An adapter says it deploys flows with the class attribute ``deploys_flows = True``: its
+``generate`` then compiles every flow of ``app.flows`` into the cloud's workflow service and
+wires the functions that start them (or raises a :class:`~corefn.errors.ConfigurationError`
+naming the flow and the construct it cannot express). For an adapter without it, ``corefn
+deploy`` refuses an app with flows (:func:`check_deployable`) rather than ship a trigger whose
+every event would fail.
+
+Starting a run on a cloud goes through the adapter's ``start_flow(ctx, flow, payload, key)``
+(:func:`start_on_cloud`, called by :meth:`corefn.context.Context.start_flow` off ``local``), given
+the run's input as JSON text already held to the payload limit (:mod:`corefn.flows.limits`): it
+returns the cloud's run id (a Step Functions execution ARN, a Durable instance id) and treats
+``key`` as an idempotency key, as the local store does. An adapter without it gets a
+ConfigurationError, never a run silently started nowhere.
+
+Both members are looked up with ``getattr`` so an adapter written before flows needs no change.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from corefn.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from corefn.app import App
+    from corefn.context import Context
+
+
+def deploys_flows(adapter: Any) -> bool:
+    return getattr(adapter, "deploys_flows", False) is True
+
+
+def check_deployable(app: App, cloud: str, adapter: Any) -> None:
+    """ConfigurationError naming ``cloud`` and each flow, when ``app`` has flows the adapter
+    does not deploy."""
+    if app.flows and not deploys_flows(adapter):
+        names = ", ".join(repr(flow.name) for flow in app.flows)
+        raise ConfigurationError(
+            f"app {app.name!r} declares flow(s) {names}, which corefn deploy cannot deploy to {cloud} yet "
+            f"(the {cloud} adapter does not compile flows); run them with `corefn run`, or deploy to a cloud that does"
+        )
+
+
+def starters(app: App) -> dict[str, str]:
+    """Handler name → the flow it starts, for every trigger applied to a flow
+    (``app.storage("originals")(flow)``): the functions a deployment must allow to start runs."""
+    from corefn.flows.spec import FlowStarter
+
+    return {spec.name: spec.handler.flow for spec in app.handlers if isinstance(spec.handler, FlowStarter)}
+
+
+def start_on_cloud(ctx: Context, flow: str, data: Any, key: str | None) -> str:
+    """Start a run of ``flow`` on ``ctx.cloud`` through its adapter (see the module docstring)."""
+    from corefn.adapters import get_adapter
+    from corefn.flows.limits import encode
+
+    start = getattr(get_adapter(ctx.cloud), "start_flow", None)
+    if start is None:
+        raise ConfigurationError(f"ctx.start_flow on {ctx.cloud}: the {ctx.cloud} adapter cannot start flows (it does not deploy them)")
+    return str(start(ctx, flow, encode(flow, "the input", data), key))
+
+
+__all__ = ["check_deployable", "deploys_flows", "start_on_cloud", "starters"]
