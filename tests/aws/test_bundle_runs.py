@@ -121,7 +121,7 @@ class Stack:
     def env(self, function: str) -> dict[str, str]:
         props = self.template["Resources"][function]["Properties"]
         variables = {**self.template["Globals"]["Function"]["Environment"]["Variables"], **props["Environment"]["Variables"]}
-        env = {k: _sub(v, self.names) for k, v in variables.items()}
+        env = {k: str(self.resolve(v)) for k, v in variables.items()}  # Fn::Sub, and Ref (a state machine ARN)
         env.update({
             "AWS_LAMBDA_FUNCTION_NAME": _sub(props["FunctionName"], self.names), "AWS_REGION": self.moto.region,
             "AWS_DEFAULT_REGION": self.moto.region, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",

@@ -78,6 +78,8 @@ adapter = Provider(
     compile_policy=lazy("corefn_aws.policy", "compile_policy"),  # SQS / event-source-mapping / async-invoke terms
     dead_letters=lazy("corefn_aws.deadletters", "open_dead_letters"),  # corefn dead --cloud aws
     bundle_root="src",  # the SAM project's CodeUri
+    deploys_flows=True,  # each flow a state machine in the SAM template (corefn_aws._flow_resources)
+    start_flow=lazy("corefn_aws._flow_start", "start_flow"),  # StartExecution; boto3 on the first start only
 )
 
 __all__ = ["SHAPES", "adapter"]

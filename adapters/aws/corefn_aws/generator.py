@@ -48,6 +48,7 @@ from corefn.specs import (
     Trigger,
 )
 from corefn_aws._cron import to_eventbridge
+from corefn_aws._flow_resources import add_flows
 from corefn_aws._gateway_auth import authorizer_permissions, http_api_auth, route_auth
 from corefn_aws._iam import role
 from corefn_aws._readme import readme
@@ -315,6 +316,7 @@ def template(plan: Plan) -> dict[str, Any]:
     resources.update(environment_key())
     for spec in plan.handlers:
         resources.update(_function(plan, spec))
+    add_flows(plan, resources)  # state machines; their starters' ARN and StartExecution
     doc: dict[str, Any] = {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Transform": "AWS::Serverless-2016-10-31",
