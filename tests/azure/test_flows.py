@@ -51,10 +51,13 @@ RUNS: list[tuple[str, Any, dict[str, int]]] = [
 ]
 
 
-def _generated(tmp_path: Path, app_ref: str, app: Any) -> ModuleType:
+def _generated(tmp_path: Path, app_ref: str, app: Any, deployed: bool = False) -> ModuleType:
+    """The flows' ``function_app.py`` alone, or (``deployed``) the whole one ``corefn deploy`` writes."""
+    from corefn_azure import adapter
+
     tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "function_app.py"
-    path.write_text(function_app_py(app, app_ref))
+    path.write_text(str(adapter.generate(app, app_ref)["function_app.py"]) if deployed else function_app_py(app, app_ref))
     spec = importlib.util.spec_from_file_location(f"function_app_{abs(hash(str(tmp_path)))}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -139,8 +142,8 @@ def test_waits_and_backoffs_are_durable_timers(host: Host) -> None:
 @pytest.mark.parametrize(("sample", "outcome"), [("photo-srgb.jpg", "done"), ("truncated.jpg", "rejected"), ("empty.jpg", "rejected")])
 def test_the_example_flow_replays_as_corefn_run_runs_it(sample: str, outcome: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """examples/image_pipeline/flow.py:app on a sample upload, its sinks the local defaults in a
-    temporary state folder: Durable calls the same steps, as often (retries included), and ends
-    the same way as the local engine."""
+    temporary state folder: the orchestrator of the ``function_app.py`` corefn deploy writes calls
+    the same steps, as often (retries included), and ends the same way as the local engine."""
     logging.getLogger("corefn").setLevel(logging.CRITICAL)
     monkeypatch.setenv("COREFN_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.syspath_prepend(str(EXAMPLE))
@@ -160,7 +163,7 @@ def test_the_example_flow_replays_as_corefn_run_runs_it(sample: str, outcome: st
         if row["kind"] == "task":
             local_tasks[_handler(example, row["name"])] += int(row["attempt"] or 1)
 
-    host = _host(_generated(tmp_path / "generated", "flow:app", example.app))
+    host = _host(_generated(tmp_path / "generated", "flow:app", example.app, deployed=True))  # the deployed function_app.py
     durable = host.run(orchestrator_name("process-upload"), event)
     durable_tasks = Counter(name.removeprefix("step_") for name, _ in host.calls)
 

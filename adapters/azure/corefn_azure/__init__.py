@@ -88,6 +88,8 @@ adapter = Provider(
     compile_policy=lazy("corefn_azure.policy", "compile_policy"),
     dead_letters=lazy("corefn_azure.deadletters", "open_dead_letters"),  # corefn dead --cloud azure
     bundle_root=".",  # function_app.py and the vendored code sit side by side
+    deploys_flows=True,  # orchestrators and activities in the function app (corefn_azure._flow_functions)
+    start_flow=lazy("corefn_azure._flow_start", "start_flow"),  # through the function's Durable client
 )
 
 __all__ = ["SHAPES", "adapter"]

@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from corefn.policy import retry_policy
+from corefn_azure._flow_functions import FLOW_GROUP, FLOW_SERVICES
 from corefn_azure._roles import (
     API_KEY_SECRET,
     HOST_ROLES,
@@ -68,7 +69,7 @@ def app_groups(app: App, functions: list[FunctionPlan]) -> dict[str, list[Functi
     for fn in functions:
         spec = next(s for s in app.handlers if s.name == fn.handler)
         opts = {**app.defaults.provider.get("azure", {}), **spec.options.provider.get("azure", {})}
-        key = azure_name("container", str(opts.get("function_app", fn.name)))[:30]
+        key = azure_name("container", str(opts.get("function_app", fn.name)))[:30] if fn.service not in FLOW_SERVICES else FLOW_GROUP
         groups.setdefault(key, []).append(fn)
     return groups
 

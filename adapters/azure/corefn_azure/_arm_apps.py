@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from corefn_azure._flow_functions import arm_settings
 from corefn_azure._roles import API_KEY_SECRET, HOST_ROLES, ROLE_IDS, Need, azure_name, secret_name, sink_service
 
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ def app_settings(arm: Arm, group: str, functions: list[FunctionPlan]) -> list[di
         "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": "Authorization=AAD",
         "COREFN_APP": bundled_ref(arm.app_ref),
         "COREFN_STAGE": "[parameters('prefix')]",
+        **arm_settings(arm.app),  # the flows' task hub
     }
     for name, service in sorted(_connections(functions).items()):
         if service in ("blob", "queue"):

@@ -54,6 +54,7 @@ from corefn.specs import (
     TopicTrigger,
     Trigger,
 )
+from corefn_azure import _flow_functions as flows
 from corefn_azure._schedule import PLANS, TZ_PLANS, to_ncrontab, to_utc
 
 DEFAULT_MAX_ATTEMPTS = 5
@@ -263,23 +264,29 @@ def function_app_py(app: App, app_ref: str, functions: list[FunctionPlan]) -> st
         "import os",
         "",
         "import azure.functions as func",
+        *flows.imports(app)[:1],  # azure.durable_functions, for an app with flows
         "",
+        *flows.imports(app)[1:],
         "from corefn_azure.runtime import run",
         *(["from corefn_azure.deadletter import run as run_dead_lettering"] if any(f.service in DEAD_LETTERING for f in functions) else []),
         "",
         f"APP = os.environ.get(\"COREFN_APP\", {json.dumps(bundled_ref(app_ref))})",
         "",
-        "app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)",
+        f"app = {flows.app_class(app)}(http_auth_level=func.AuthLevel.ANONYMOUS)",
     ]
     for fn in functions:
+        lines += ["", ""]
+        starter = flows.starter_lines(app, fn, BINDING_SHAPES[fn.service])
+        if starter is not None:  # a trigger applied to a flow: starts it through a Durable client
+            lines += starter
+            continue
         lines += [
-            "",
-            "",
             f"@app.function_name(name={json.dumps(fn.name)})",
             fn.decorator,
             f"def {fn.name}({fn.arg}: {fn.annotation}, context: func.Context) -> {fn.returns}:",
             f"    {'return ' if fn.returns != 'None' else ''}{'run_dead_lettering' if fn.service in DEAD_LETTERING else 'run'}(APP, {json.dumps(fn.handler)}, {fn.arg}, context, {json.dumps(BINDING_SHAPES[fn.service])})",
         ]
+    lines += flows.function_lines(app)  # the flows' orchestrators and activities
     return "\n".join(lines) + "\n"
 
 
@@ -312,6 +319,7 @@ def host_json(app: App, functions: list[FunctionPlan]) -> dict[str, Any]:
     if "servicebus" in services:
         batch = _one_setting(app, functions, {"servicebus"}, "batch_size", None)
         extensions["serviceBus"] = {"maxMessageBatchSize": batch or 1000}
+    extensions.update(flows.host_extensions(app))
     out: dict[str, Any] = {"version": "2.0", "extensionBundle": EXTENSION_BUNDLE, "extensions": extensions}
     timeouts = [s.options.timeout for s in app.handlers if s.options.timeout]
     if timeouts:
@@ -340,6 +348,7 @@ def local_settings(app: App, app_ref: str, functions: list[FunctionPlan], hostin
         values[app.api_key_env] = ""
     for sink in app.sinks:
         values[sink.env_var] = ""
+    values.update(flows.local_settings(app))
     return {"IsEncrypted": False, "Values": values}
 
 
@@ -356,7 +365,7 @@ def requirements(app: App, app_ref: str) -> str:
     from corefn.deploy_lock import lock_for, requirements_txt
 
     lock = lock_for("azure", RUNTIME)
-    return requirements_txt(lock, requirement_names(app, app_ref, "azure"), f"{app.name} on Azure Functions Flex Consumption {RUNTIME}")
+    return requirements_txt(lock, requirement_names(app, app_ref, "azure") + flows.requirements(app), f"{app.name} on Azure Functions Flex Consumption {RUNTIME}")
 
 
 def _templates(app: App, app_ref: str, functions: list[FunctionPlan], hosting: str) -> dict[str, str]:
@@ -367,7 +376,7 @@ def _templates(app: App, app_ref: str, functions: list[FunctionPlan], hosting: s
 
     if hosting not in ("consumption", "flex"):
         return {}
-    main = azuredeploy(app, functions, app_ref)
+    main = azuredeploy(app, functions + flows.plans(app), app_ref)  # the flows' functions get their own app
     second = eventgrid(app, functions)
     out = {"azuredeploy.json": json.dumps(main, indent=2) + "\n", "README.md": readme(app, app_ref, functions, main, second)}
     if second is not None:

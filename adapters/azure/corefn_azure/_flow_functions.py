@@ -1,0 +1,130 @@
+"""The app's flows in the generated Azure Functions project: what :mod:`corefn_azure.generator`
+and the ARM template add when ``app.flows`` is not empty (one call at each place).
+
+- ``function_app.py``: the app becomes a ``df.DFApp`` (a ``FunctionApp`` that also knows the
+  orchestration, activity and durable client bindings); the flows' orchestrators and activities
+  (:mod:`corefn_azure.flows`) follow the handlers' functions; each function of a trigger applied
+  to a flow gets a durable client binding and starts the flow through it
+  (:func:`corefn_azure._flow_start.start_flows`).
+- The flows' functions run in a function app of their own (``flows``), whose identity gets the
+  roles of every step handler (steps are activities there); the other apps disable them, as they
+  disable every function that is not theirs (:mod:`corefn_azure._roles`).
+- One task hub for the stage, named by the ``COREFN_TASK_HUB`` setting of every app
+  (``host.json`` ``extensions.durableTask.hubName: "%COREFN_TASK_HUB%"``): the starters' clients
+  and the flows app must use the same hub in the same storage account, and another stage's apps a
+  different one (https://learn.microsoft.com/azure/azure-functions/durable/durable-functions-task-hubs:
+  names are 3-45 letters and digits, starting with a letter). The hub lives in the runtime storage
+  account (``AzureWebJobsStorage``), whose blob, queue and table data roles every app's identity
+  already holds (``HOST_ROLES``): what the Azure Storage provider needs for an identity-based
+  connection (https://learn.microsoft.com/azure/azure-functions/durable/durable-functions-configure-managed-identity).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from corefn.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from corefn.app import App
+    from corefn_azure.generator import FunctionPlan
+
+#: the function app that runs every orchestrator and activity
+FLOW_GROUP = "flows"
+#: FunctionPlan.service of the flows' functions
+FLOW_SERVICES = frozenset({"activity", "orchestration"})
+TASK_HUB_SETTING = "COREFN_TASK_HUB"
+#: the task hub under ``func start`` (Azurite): a stage's is ``flows<uniqueString>`` (see _arm_apps)
+LOCAL_TASK_HUB = "corefnflows"
+CLIENT = "client"
+
+
+def starter_names(app: App) -> dict[str, str]:
+    """Handler → flow, for the functions that start flows."""
+    from corefn.flows.deploying import starters
+
+    return starters(app)
+
+
+def imports(app: App) -> list[str]:
+    """Extra import lines of ``function_app.py``: the third-party one first, then corefn's."""
+    if not app.flows:
+        return []
+    return ["import azure.durable_functions as df", "from corefn.loader import load_app", "from corefn_azure import durable",
+            "from corefn_azure._flow_start import start_flows"]  # fmt: skip
+
+
+def app_class(app: App) -> str:
+    return "df.DFApp" if app.flows else "func.FunctionApp"
+
+
+def starter_lines(app: App, fn: FunctionPlan, shape: str) -> list[str] | None:
+    """The function of a trigger applied to a flow, with its durable client (None for others).
+    ``async``: the client's ``start_new`` is a coroutine."""
+    if fn.handler not in starter_names(app):
+        return None
+    returns = "" if fn.returns == "None" else "return "
+    return [
+        f"@app.function_name(name={json.dumps(fn.name)})",
+        fn.decorator,
+        f'@app.durable_client_input(client_name="{CLIENT}")',
+        f"async def {fn.name}({fn.arg}: {fn.annotation}, context: func.Context, {CLIENT}: df.DurableOrchestrationClient) -> {fn.returns}:",
+        f"    {returns}await start_flows(APP, {json.dumps(fn.handler)}, {fn.arg}, context, {json.dumps(shape)}, {CLIENT})",
+    ]
+
+
+def function_lines(app: App) -> list[str]:
+    """The orchestrators and activities (:func:`corefn_azure.flows.functions_code`)."""
+    from corefn_azure.flows import functions_code
+
+    code = functions_code(app)
+    return code.rstrip("\n").split("\n") if code else []
+
+
+def plans(app: App) -> list[FunctionPlan]:
+    """The flows' functions as plans for the ARM template (grouped in :data:`FLOW_GROUP`). An
+    orchestrator runs no handler: it is planned with its flow's first step, so the group's specs
+    (roles, memory) stay its steps'."""
+    from corefn_azure.durable import activity_name, branch_name, orchestrator_name
+    from corefn_azure.flows import step_handlers
+    from corefn_azure.generator import FunctionPlan
+
+    out = [FunctionPlan(activity_name(h), h, '@app.activity_trigger(input_name="payload")', "payload", "Any", "Any", "activity") for h in step_handlers(app)]
+    for flow in app.flows:
+        first = flow.tasks()[0].handler
+        for name in (orchestrator_name(flow.name), branch_name(flow.name)):
+            out.append(FunctionPlan(name, first, '@app.orchestration_trigger(context_name="context")', "context", "df.DurableOrchestrationContext", "Any", "orchestration"))
+    return out
+
+
+def host_extensions(app: App) -> dict[str, Any]:
+    return {"durableTask": {"hubName": f"%{TASK_HUB_SETTING}%"}} if app.flows else {}
+
+
+def arm_settings(app: App) -> dict[str, str]:
+    """Every app's task hub setting (all apps of a stage share the hub; see the module docstring)."""
+    return {TASK_HUB_SETTING: "[concat('flows', variables('suffix'))]"} if app.flows else {}
+
+
+def local_settings(app: App) -> dict[str, str]:
+    return {TASK_HUB_SETTING: LOCAL_TASK_HUB} if app.flows else {}
+
+
+def requirements(app: App) -> list[str]:
+    """The ``azure-durable`` extra of corefn (azure-functions-durable) for an app with flows."""
+    if not app.flows:
+        return []
+    from importlib.metadata import PackageNotFoundError, requires
+
+    try:
+        declared = requires("corefn") or []
+    except PackageNotFoundError:
+        declared = []
+    found = [line.partition(";")[0].strip() for line in declared if "extra" in line and line.split("extra", 1)[1].strip(" =\"'") == "azure-durable"]
+    if not found:
+        raise ConfigurationError("corefn's azure-durable extra (azure-functions-durable) is not declared: reinstall corefn")
+    return found
+
+
+__all__ = ["FLOW_GROUP", "FLOW_SERVICES", "TASK_HUB_SETTING", "app_class", "arm_settings", "function_lines", "host_extensions", "imports", "local_settings", "plans", "requirements", "starter_lines"]

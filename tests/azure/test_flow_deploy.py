@@ -1,0 +1,220 @@
+"""Flows in the Azure deployment ``corefn deploy`` writes: the generated ``function_app.py``
+indexed by the azure-functions library (a ``DFApp`` with the handlers' functions, each step an
+activity, each flow an orchestrator and a sub-orchestrator, the flow's trigger function with a
+durable client binding), the ``host.json`` task hub, the ARM template's ``flows`` app, and the
+trigger function starting the orchestration through the library's own
+``DurableOrchestrationClient``.
+
+The client talks HTTP to the Functions host's Durable API (``rpcBaseUrl``); no emulator of that
+host or of its Durable extension exists, so a small HTTP server here stands in for it (answering
+as the extension does: ``GET instances/<id>`` 404 with no body for an unknown instance, 200 with the
+status for a known one; ``POST orchestrators/<name>/<id>`` 202 with the id) and records the
+requests: the client, its serialisation and its URLs are the library's."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from azure.functions.blob import InputStream
+from azure.functions.queue import QueueMessage as AzureQueueMessage
+
+from corefn import loader
+from corefn_azure import adapter
+from corefn_azure._arm import needs_of
+from tests.azure import flow_start_app
+
+ROOT = Path(__file__).resolve().parents[2]
+REF = "examples/image_pipeline/flow.py:app"
+STEPS = ("validate", "watermark", "thumbnail", "index", "notify", "reject")
+
+
+class DurableApi:
+    """The host's Durable HTTP API as the client sees it (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.instances: dict[str, dict[str, Any]] = {}
+        self.requests: list[tuple[str, str, Any]] = []
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _answer(self, status: int, body: Any = None) -> None:
+                data = b"" if body is None else json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                instance = self.path.split("?")[0].rsplit("/", 1)[-1]
+                api.requests.append(("GET", self.path, None))
+                known = api.instances.get(instance)
+                self._answer(404) if known is None else self._answer(200, known)
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
+                if isinstance(body, str):  # the client sends the input JSON-encoded, as a JSON string
+                    body = json.loads(body)
+                api.requests.append(("POST", self.path, body))
+                _, _, name, instance = self.path.split("?")[0].strip("/").split("/")[-4:]
+                api.instances[instance] = {"name": name, "instanceId": instance, "runtimeStatus": "Pending", "input": body}
+                self._answer(202, {"id": instance})
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        base = f"http://127.0.0.1:{self.server.server_address[1]}/runtime/webhooks/durabletask/"
+        self.binding = json.dumps({"taskHubName": "corefnflows", "creationUrls": {}, "managementUrls": {}, "baseUrl": base,
+                                   "requiredQueryStringParameters": "", "rpcBaseUrl": base})  # fmt: skip
+
+
+@pytest.fixture
+def durable_api() -> Iterator[DurableApi]:
+    api = DurableApi()
+    yield api
+    api.server.shutdown()
+    api.server.server_close()
+
+
+@pytest.fixture
+def worker_loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """One event loop for the test, as the Python worker keeps one per process (the library's
+    shared aiohttp session is bound to it); that session is closed with it."""
+    from azure.durable_functions.models.utils import http_utils
+
+    loop = asyncio.new_event_loop()
+    yield loop
+    session = http_utils._client_session
+    if session is not None:
+        loop.run_until_complete(session.close())
+        http_utils._client_session = None
+    loop.close()
+
+
+def _import(folder: Path, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, folder / "function_app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("azure-flow")
+    subprocess.run([str(ROOT / ".venv" / "bin" / "corefn"), "deploy", REF, "--cloud", "azure", "--out", str(out)], cwd=ROOT,
+                   check=True, capture_output=True, env={k: v for k, v in os.environ.items() if not k.startswith("COREFN_")})  # fmt: skip
+    return out / "azure"
+
+
+@pytest.fixture
+def example_app(deployed: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """The deployment's ``function_app.py`` imported as the worker imports it: the project folder
+    (the app and its modules vendored beside it) on the path, ``COREFN_APP`` as the settings say."""
+    monkeypatch.syspath_prepend(str(deployed))
+    for name in ("flow", "imaging", "watermark"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    monkeypatch.setattr(loader, "_cache", {})
+    monkeypatch.setenv("COREFN_APP", json.loads((deployed / "local.settings.json.example").read_text())["Values"]["COREFN_APP"])
+    return _import(deployed, "corefn_test_flow_function_app")
+
+
+def _indexed(module: ModuleType) -> dict[str, dict[str, dict[str, Any]]]:
+    """function name → binding type → binding (the library's own index)."""
+    return {f.get_function_name(): {b.get_dict_repr()["type"]: b.get_dict_repr() for b in f.get_bindings()} for f in module.app.get_functions()}
+
+
+def test_the_function_app_holds_handlers_steps_orchestrators_and_a_starter_with_a_client(example_app: ModuleType) -> None:
+    import azure.durable_functions as df
+
+    assert isinstance(example_app.app, df.DFApp)
+    found = _indexed(example_app)
+    assert set(found) == {"announce", "process_upload", *(f"step_{s}" for s in STEPS), "flow_process_upload", "flow_process_upload_branch"}
+    assert set(found["process_upload"]) == {"blobTrigger", "durableClient"}
+    assert found["process_upload"]["blobTrigger"]["path"] == "originals/{name}"
+    for step in STEPS:
+        assert set(found[f"step_{step}"]) == {"activityTrigger"}
+    for orchestrator in ("flow_process_upload", "flow_process_upload_branch"):
+        assert set(found[orchestrator]) == {"orchestrationTrigger"}
+
+
+def test_host_json_settings_and_requirements_name_the_task_hub_and_the_library(deployed: Path) -> None:
+    host = json.loads((deployed / "host.json").read_text())
+    assert host["extensions"]["durableTask"] == {"hubName": "%COREFN_TASK_HUB%"}
+    assert json.loads((deployed / "local.settings.json.example").read_text())["Values"]["COREFN_TASK_HUB"] == "corefnflows"
+    pins = [line.split("==")[0] for line in (deployed / "requirements.txt").read_text().splitlines() if "==" in line]
+    assert "azure-functions-durable" in pins
+
+
+def test_the_flows_run_in_their_own_app_with_their_steps_roles_and_one_task_hub(deployed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    template = json.loads((deployed / "azuredeploy.json").read_text())
+    sites = {r["tags"]["corefn-functions"]: r for r in template["resources"] if r["type"] == "Microsoft.Web/sites"}
+    flow_functions = {f"step_{s}" for s in STEPS} | {"flow_process_upload", "flow_process_upload_branch"}
+    (flows_key,) = [k for k in sites if set(k.split(",")) == flow_functions]
+    assert set(sites) == {flows_key, "announce", "process_upload"}
+    for key, site in sites.items():
+        settings = {s["name"]: s["value"] for s in site["properties"]["siteConfig"]["appSettings"]}
+        assert settings["COREFN_TASK_HUB"] == "[concat('flows', variables('suffix'))]"
+        disabled = {n.removeprefix("AzureWebJobs.").removesuffix(".Disabled") for n in settings if n.endswith(".Disabled")}
+        assert disabled == ({"announce", "process_upload", *flow_functions} - set(key.split(","))), key
+    app = loader.load_app(REF)
+    wanted = {(n.role, n.kind, n.name) for n in needs_of(app, [app.handler(s) for s in STEPS])}
+    site_id = "-flows-"
+    granted = {(r["metadata"]["corefn"]["role"], r["metadata"]["corefn"]["kind"], r["metadata"]["corefn"]["name"])
+               for r in template["resources"] if r.get("metadata", {}).get("corefn") and any(site_id in d for d in r["dependsOn"])}  # fmt: skip
+    host = {("Storage Blob Data Owner", "hoststorage", ""), ("Storage Queue Data Contributor", "hoststorage", ""),
+            ("Storage Table Data Contributor", "hoststorage", ""), ("Monitoring Metrics Publisher", "insights", "")}  # fmt: skip
+    assert granted == wanted | host  # the task hub lives in the host account: its data roles are the host's
+
+
+def test_the_trigger_starts_the_orchestration_through_the_durable_client(example_app: ModuleType, durable_api: DurableApi, worker_loop: asyncio.AbstractEventLoop) -> None:
+    starter = {f.get_function_name(): f.get_user_function() for f in example_app.app.get_functions()}["process_upload"]
+    blob = InputStream(data=b"\xff\xd8", name="originals/cat.jpg", length=2, uri="https://acct.blob.core.windows.net/originals/cat.jpg",
+                       blob_properties={"Length": 2, "ContentType": "image/jpeg", "LastModified": datetime(2030, 1, 1, tzinfo=UTC).isoformat()})  # fmt: skip
+    assert worker_loop.run_until_complete(starter(blob=blob, context=None, client=durable_api.binding)) is None
+    (status, start) = durable_api.requests
+    assert status[0] == "GET" and "/instances/" in status[1]
+    method, path, body = start
+    assert method == "POST" and path.split("/")[-2] == "flow_process_upload"
+    assert path.split("/")[-1] == status[1].split("?")[0].rsplit("/", 1)[-1]  # the instance it asked about
+    assert (body["kind"], body["bucket"], body["key"], body["operation"]) == ("storage", "originals", "cat.jpg", "created")
+
+
+def test_a_redelivered_message_starts_its_flow_once(tmp_path: Path, durable_api: DurableApi, worker_loop: asyncio.AbstractEventLoop) -> None:
+    files = adapter.generate(flow_start_app.app, "tests.azure.flow_start_app:app")
+    (tmp_path / "function_app.py").write_text(str(files["function_app.py"]))
+    module = _import(tmp_path, "corefn_test_flow_start_app")
+    starter = {f.get_function_name(): f.get_user_function() for f in module.app.get_functions()}["job"]
+    for attempt in (1, 2):  # Queue Storage's redelivery of the same message
+        message = AzureQueueMessage(id="m-1", body=b'{"n": 1}', dequeue_count=attempt)
+        worker_loop.run_until_complete(starter(msg=message, context=None, client=durable_api.binding))
+    posts = [r for r in durable_api.requests if r[0] == "POST"]
+    assert len(posts) == 1 and posts[0][1].split("/")[-2] == "flow_job"
+    assert [r[0] for r in durable_api.requests] == ["GET", "POST", "GET"]
+    another = AzureQueueMessage(id="m-2", body=b"{}", dequeue_count=1)
+    worker_loop.run_until_complete(starter(msg=another, context=None, client=durable_api.binding))
+    assert len([r for r in durable_api.requests if r[0] == "POST"]) == 2
+
+
+def test_start_flow_outside_a_function_with_a_client_is_refused() -> None:
+    from corefn import ConfigurationError, Context
+
+    with pytest.raises(ConfigurationError, match="no Durable client"):
+        Context(cloud="azure", app=flow_start_app.app).start_flow("job", {"n": 1})
