@@ -23,6 +23,22 @@ EXAMPLES = {
 }
 #: every cloud with checked-in deployments (deploy/<cloud>/<example>/; deploy/locks/ is no cloud)
 CLOUDS = sorted(p.name for p in (ROOT / "deploy").iterdir() if any((p / example).is_dir() for example in EXAMPLES))
+#: the example with a flow: a deployment on the clouds whose adapter deploys flows
+#: (corefn.flows.deploying); for the others deploy/<cloud>/image_pipeline_flow/ holds the flow
+#: compilers' output alone (tests/flows/test_example_flow_outputs.py)
+FLOW_EXAMPLE = "image_pipeline_flow"
+FLOW_REF = "examples/image_pipeline/flow.py:app"
+
+
+def _flow_clouds() -> list[str]:
+    from corefn.adapters import get_adapter
+    from corefn.flows.deploying import deploys_flows
+
+    return [c for c in CLOUDS if deploys_flows(get_adapter(c))]
+
+
+CASES = [(example, cloud) for example in sorted(EXAMPLES) for cloud in CLOUDS] + [(FLOW_EXAMPLE, c) for c in _flow_clouds()]
+EXAMPLES[FLOW_EXAMPLE] = FLOW_REF
 
 
 def regenerate_command(example: str, cloud: str) -> str:
@@ -33,8 +49,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-@pytest.mark.parametrize("cloud", CLOUDS)
-@pytest.mark.parametrize("example", sorted(EXAMPLES))
+@pytest.mark.parametrize(("example", "cloud"), CASES)
 def test_checked_in_deployment_is_what_corefn_deploy_writes(
     example: str, cloud: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -57,8 +72,7 @@ def test_checked_in_deployment_is_what_corefn_deploy_writes(
     assert not not_executable, f"scripts lost their executable bit: {not_executable}; {fix}"
 
 
-@pytest.mark.parametrize("cloud", CLOUDS)
-@pytest.mark.parametrize("example", sorted(EXAMPLES))
+@pytest.mark.parametrize(("example", "cloud"), CASES)
 def test_generated_files_name_no_path_of_this_machine(example: str, cloud: str) -> None:
     folder = ROOT / "deploy" / cloud / example
     if not folder.is_dir():

@@ -69,6 +69,7 @@ def _created(template: dict[str, Any]) -> list[str]:
         counts[body["Type"]] = counts.get(body["Type"], 0) + 1
     costs = {
         "AWS::Serverless::Function": "per request and GB-second (free tier first)",
+        "AWS::Serverless::StateMachine": "per state transition (Standard workflow; free tier first): each step, Pass and Choice is one",
         "AWS::IAM::Role": "free",
         "AWS::KMS::Key": "per key per month, plus requests (encrypts the functions' environment)",
         "AWS::SQS::Queue": "per request",
