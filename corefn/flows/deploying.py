@@ -51,6 +51,29 @@ def starters(app: App) -> dict[str, str]:
     return {spec.name: spec.handler.flow for spec in app.handlers if isinstance(spec.handler, FlowStarter)}
 
 
+#: what a flow may use that a workflow service may lack or run differently: the node kinds beyond a
+#: plain task, the rules on a node, and the flow's own timeout (the keys of each cloud's
+#: ``workflows.toml`` ``[workflows.constructs.<construct>]``, read by the limits check and the report)
+CONSTRUCTS = ("choice", "parallel", "map", "wait", "retry", "catch", "timeout")
+
+
+def constructs(flow: Any) -> list[tuple[str, str]]:
+    """``(node name, construct)`` for every construct of :data:`CONSTRUCTS` ``flow`` uses, in
+    declaration order; the timeout is the flow's own (named after the flow)."""
+    from corefn.flows.spec import Choice, Map, Parallel, Task, Wait, walk
+
+    out: list[tuple[str, str]] = []
+    for node in walk(flow.root):
+        if isinstance(node, (Choice, Parallel, Map, Wait)):
+            out.append((node.name, node.kind))
+        if isinstance(node, Task) and node.retry:
+            out.append((node.name, "retry"))
+        if isinstance(node, (Task, Parallel, Map)) and node.catch:
+            out.append((node.name, "catch"))
+    out.append((flow.name, "timeout"))
+    return out
+
+
 def start_on_cloud(ctx: Context, flow: str, data: Any, key: str | None) -> str:
     """Start a run of ``flow`` on ``ctx.cloud`` through its adapter (see the module docstring)."""
     from corefn.adapters import get_adapter
@@ -62,4 +85,4 @@ def start_on_cloud(ctx: Context, flow: str, data: Any, key: str | None) -> str:
     return str(start(ctx, flow, encode(flow, "the input", data), key))
 
 
-__all__ = ["check_deployable", "deploys_flows", "start_on_cloud", "starters"]
+__all__ = ["CONSTRUCTS", "check_deployable", "constructs", "deploys_flows", "start_on_cloud", "starters"]

@@ -214,6 +214,51 @@ def flow_payload(t: Target) -> Iterator[Finding]:
                         "between steps; pass a key to an object store instead", severity="warning")  # fmt: skip
 
 
+def _owned_flows(t: Target) -> list[Any]:
+    """The flows whose findings are reported on ``t``'s handler: the one that starts them (the
+    first trigger applied to the flow), else, for a flow nothing starts, its first step."""
+    owned = []
+    for flow in t.app.flows:
+        starters = [s.name for s in t.app.handlers if getattr(s.handler, "flow", None) == flow.name]
+        if (starters[0] if starters else flow.tasks()[0].handler) == t.spec.name:
+            owned.append(flow)
+    return owned
+
+
+def flow_support(t: Target) -> Iterator[Finding]:
+    """What the cloud cannot deploy or express of a flow, on the handler that starts it: an error
+    when the cloud's adapter does not deploy flows at all (``corefn deploy`` refuses the app) or
+    lacks a construct the flow uses (``unsupported``), a warning where its workflow service runs
+    the construct differently from ``corefn run`` (``differs``); the constructs are the adapter's
+    ``workflows.toml`` ``[workflows.constructs.<construct>]`` (see
+    :data:`corefn.flows.deploying.CONSTRUCTS`)."""
+    owned = _owned_flows(t)
+    if not owned:
+        return
+    from corefn.adapters import get_adapter
+    from corefn.errors import ConfigurationError
+    from corefn.flows.deploying import constructs, deploys_flows
+
+    try:
+        deploys = deploys_flows(get_adapter(t.cloud))
+    except ConfigurationError:  # facts without an installed adapter: nothing deploys there
+        deploys = False
+    for flow in owned:
+        if not deploys:
+            yield t.finding("flow-support", {}, f"flow {flow.name!r}", "flows not deployed",
+                            f"corefn deploy cannot deploy flows to {t.cloud} yet: it refuses the app")  # fmt: skip
+            continue
+        for node, construct in constructs(flow):
+            fact = t.facts.get("workflows", f"workflows.constructs.{construct}")
+            if fact is None:
+                continue
+            what = f"flow {flow.name!r}: {construct} {node!r}"
+            if "unsupported" in fact:
+                yield t.finding("flow-support", fact, what, f"no {construct}", str(fact["unsupported"]))
+            elif "differs" in fact:
+                yield t.finding("flow-support", fact, what, f"{construct} differs", str(fact["differs"]), severity="warning")
+
+
 def adapter_hook(cloud: str, name: str) -> Callable[..., Any] | None:
     """A function the adapter's limits module (its Provider's ``limits``, ``corefn_<cloud>.limits``
     by default) offers the check (the adapter's own translations, such as its cron converter), or
@@ -350,6 +395,7 @@ RULES: dict[str, Rule] = {
     "schedule-dst": schedule_dst,
     "schedule-syntax": schedule_syntax,
     "flow-payload": flow_payload,
+    "flow-support": flow_support,
     "private-network": private_network,
     "least-privilege": least_privilege,
 }

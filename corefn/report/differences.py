@@ -54,7 +54,27 @@ def _flows(subject: Subject, facts: Mapping[str, CloudFacts]) -> list[dict[str, 
         if need.what == "feature" and need.options.get("portable"):
             out.append({"handler": need.name, "topic": "flow payload", "flag": None,
                         "text": "largest step input or result: " + "; ".join(parts)})
+            constructs = _flow_constructs(need, facts)
+            if constructs:
+                out.append({"handler": need.name, "topic": "flow constructs", "flag": None, "text": constructs})
     return out
+
+
+def _flow_constructs(need: Any, facts: Mapping[str, CloudFacts]) -> str | None:
+    """Which of the flow's constructs (``need.options["constructs"]``) each cloud's workflow
+    service cannot run (``unsupported``) or runs differently from ``corefn run`` (``differs``), from
+    each cloud's ``workflows.toml`` ``[workflows.constructs.<construct>]``; None when none."""
+    parts = []
+    for cloud, fact in facts.items():
+        table = fact.topic("workflows").get("workflows", {}).get("constructs", {})
+        used = [c for c in need.options.get("constructs", ()) if isinstance(table.get(c), Mapping)]
+        lacking = [c for c in used if "unsupported" in table[c]]
+        differing = [f"{c} ({table[c]['differs']})" for c in used if "differs" in table[c] and c not in lacking]
+        if lacking:
+            parts.append(f"{cloud} cannot run its {', '.join(lacking)}")
+        if differing:
+            parts.append(f"{cloud} runs differently: {'; '.join(differing)}")
+    return "; ".join(parts) or None
 
 
 def _label(cloud: str, entry: Mapping[str, Any]) -> str:

@@ -149,7 +149,10 @@ def _flow_need(flow: Any) -> Need:
     nodes = list(walk(flow.root))
     tasks = sorted({n.handler for n in nodes if isinstance(n, Task)})
     detail = f"a corefn flow of {len(nodes)} steps over {', '.join(tasks) or 'no handler'}"
-    return Need("feature", "state-machine", flow.name, {"handler": "*", "portable": True, "calls": tasks}, detail=detail)
+    from corefn.flows.deploying import constructs
+
+    used = list(dict.fromkeys(construct for _, construct in constructs(flow)))  # for the differences (report/differences.py)
+    return Need("feature", "state-machine", flow.name, {"handler": "*", "portable": True, "calls": tasks, "constructs": used}, detail=detail)
 
 
 def _pinned_sinks() -> dict[str, tuple[str, str]]:

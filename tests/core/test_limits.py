@@ -138,7 +138,7 @@ def test_rule(rule: str, cloud: str, declare: Declare, provider: dict[str, Any],
 
 def test_every_rule_has_a_breaking_and_a_passing_case() -> None:
     covered = {(rule, breaks) for rule, _, _, _, breaks in CASES}
-    untested = {rule for rule in RULES if rule not in ("trigger-support", "schedule-frequency", "flow-payload", "private-network", "max-age-range", "least-privilege")}
+    untested = {rule for rule in RULES if rule not in ("trigger-support", "schedule-frequency", "flow-payload", "flow-support", "private-network", "max-age-range", "least-privilege")}
     assert {(rule, True) for rule in untested} | {(rule, False) for rule in untested} <= covered
 
 
@@ -398,3 +398,54 @@ def test_private_network_on_aws_warns_for_a_vpc_placement_it_may_not_need(uses: 
     found = check(app, [real("aws")], rules=["private-network"])
     assert bool(found) is breaks
     assert all(f.severity == "warning" for f in found)
+
+
+def _flow_app(*nodes: Any, started: bool = True) -> App:
+    """An app with one flow ``pipeline`` of ``nodes`` over invoke handlers ``a`` and ``b``, started
+    by a queue (or by nothing)."""
+    app = App("flows")
+    for name in ("a", "b"):
+        app.invoke(name=name)(handler)
+    flow = app.flow("pipeline", list(nodes))
+    if started:
+        app.queue("jobs")(flow)
+    return app
+
+
+def test_flow_support_errors_where_a_cloud_cannot_run_the_flow_and_warns_where_it_differs() -> None:
+    from corefn.flows import parallel, step
+
+    app = _flow_app(step("a"), parallel(step("a", name="a2"), step("b"), name="both"))
+    found = {(f.cloud, f.severity, f.value) for f in check(app, [real(c) for c in ("aws", "azure", "gcp", "openwhisk")], rules=["flow-support"])}
+    assert ("aws", "warning", "flow 'pipeline': parallel 'both'") in found  # Step Functions stops the other branches
+    assert ("azure", "warning", "flow 'pipeline': timeout 'pipeline'") in found  # no orchestration timeout
+    assert ("gcp", "error", "flow 'pipeline'") in found  # corefn deploy does not deploy flows there yet
+    assert {f for f in found if f[0] == "openwhisk"} == {("openwhisk", "error", "flow 'pipeline'")}
+    assert all(f.handler == "pipeline" for f in check(app, [real("aws")], rules=["flow-support"]))  # on the trigger's function
+
+
+def test_flow_support_of_a_plain_sequence_on_aws_and_on_an_unstarted_flow() -> None:
+    from corefn.flows import step
+
+    assert check(_flow_app(step("a"), step("b")), [real("aws")], rules=["flow-support"]) == []
+    unstarted = check(_flow_app(step("a"), step("b"), started=False), [real("azure")], rules=["flow-support"])
+    assert [(f.handler, f.severity) for f in unstarted] == [("a", "warning")]  # on the flow's first step
+
+
+def test_flow_support_reads_unsupported_constructs_from_the_facts() -> None:
+    """OpenWhisk's facts mark every construct but a sequence unsupported: once its adapter deploys
+    flows, they are errors (here an adapter that deploys them stands in)."""
+    from corefn.adapters import BaseAdapter, register, unregister
+    from corefn.flows import Retry, step, wait
+
+    class Deploys(BaseAdapter):
+        name = "openwhisk"
+        shapes = ()
+        deploys_flows = True
+
+    register(Deploys())
+    try:
+        found = check(_flow_app(step("a", retry=Retry("*")), wait(5)), [real("openwhisk")], rules=["flow-support"])
+    finally:
+        unregister("openwhisk")
+    assert {(f.severity, f.limit) for f in found} == {("error", "no retry"), ("error", "no wait"), ("warning", "timeout differs")}
