@@ -111,6 +111,21 @@ def local_settings(app: App) -> dict[str, str]:
     return {TASK_HUB_SETTING: LOCAL_TASK_HUB} if app.flows else {}
 
 
+def readme_lines(app: App) -> list[str]:
+    """What the deployment's README says of the flows (nothing for an app without)."""
+    if not app.flows:
+        return []
+    names = ", ".join(f"`{flow.name}`" for flow in app.flows)
+    return [
+        "",
+        f"The flows ({names}) run in the `{FLOW_GROUP}` app: a Durable Functions orchestrator per flow and an activity",
+        "per step handler, with the roles of every step. Their task hub lives in the runtime storage account, named",
+        f"by every app's `{TASK_HUB_SETTING}` setting (one hub per stage); the function of a trigger applied to a flow",
+        "starts the orchestration through its Durable client. Nothing stops a run that exceeds the flow's timeout:",
+        "terminate it (`func durable terminate --id <instance>`, or the Durable HTTP API's terminate).",
+    ]
+
+
 def requirements(app: App) -> list[str]:
     """The ``azure-durable`` extra of corefn (azure-functions-durable) for an app with flows."""
     if not app.flows:
@@ -127,4 +142,4 @@ def requirements(app: App) -> list[str]:
     return found
 
 
-__all__ = ["FLOW_GROUP", "FLOW_SERVICES", "TASK_HUB_SETTING", "app_class", "arm_settings", "function_lines", "host_extensions", "imports", "local_settings", "plans", "requirements", "starter_lines"]
+__all__ = ["readme_lines", "FLOW_GROUP", "FLOW_SERVICES", "TASK_HUB_SETTING", "app_class", "arm_settings", "function_lines", "host_extensions", "imports", "local_settings", "plans", "requirements", "starter_lines"]

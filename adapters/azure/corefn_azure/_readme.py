@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from corefn.policy import compile_policies
+from corefn_azure._flow_functions import readme_lines
 
 if TYPE_CHECKING:
     from corefn.app import App
@@ -137,6 +138,7 @@ def readme(app: App, app_ref: str, functions: list[FunctionPlan], main: dict[str
         "Every app also has, for its host: Storage Blob Data Owner, Queue Data Contributor and Table Data",
         "Contributor on the runtime storage account (which holds no app data) and Monitoring Metrics Publisher on",
         "Application Insights.",
+        *readme_lines(app),
         "",
         "## Retries and dead letters",
         "",

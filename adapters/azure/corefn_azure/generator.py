@@ -376,7 +376,8 @@ def _templates(app: App, app_ref: str, functions: list[FunctionPlan], hosting: s
 
     if hosting not in ("consumption", "flex"):
         return {}
-    main = azuredeploy(app, functions + flows.plans(app), app_ref)  # the flows' functions get their own app
+    functions = functions + flows.plans(app)  # the flows' orchestrators and activities: an app of their own
+    main = azuredeploy(app, functions, app_ref)
     second = eventgrid(app, functions)
     out = {"azuredeploy.json": json.dumps(main, indent=2) + "\n", "README.md": readme(app, app_ref, functions, main, second)}
     if second is not None:
