@@ -4,7 +4,8 @@ template and on SAM's translation; the state machine's definition, taken from th
 its ``DefinitionSubstitutions`` applied as Step Functions applies them, through ``statelint`` and
 ``asl-validator``; and least privilege: the state machine's role may invoke its steps only, only
 the flow's trigger function may start it (``states:StartExecution`` on that machine alone, its ARN
-in ``COREFN_FLOW_PROCESS_UPLOAD``), and each step is a function with no event source."""
+in ``COREFN_FLOW_PROCESS_UPLOAD``), and each step is a function with no event source; checkov on
+the translated template at the other examples' bar."""
 
 from __future__ import annotations
 
@@ -106,3 +107,12 @@ def test_the_machine_is_named_per_stage_and_bounded_by_the_flow_timeout(template
     props = template["Resources"][MACHINE]["Properties"]
     assert props["Name"] == {"Fn::Sub": "${ResourcePrefix}-${Stage}-process-upload"} and props["Type"] == "STANDARD"
     assert props["Definition"]["TimeoutSeconds"] == 300
+
+
+def test_checkov_on_the_translated_template(folder: Path, tmp_path: Path) -> None:
+    """The same bar as the other examples (tests/aws/test_deploy_proof.py): no IAM, encryption or
+    public-access check fails, every other failed check is explained in the README; the state
+    machine and its role included."""
+    from tests.aws import test_deploy_proof as proof
+
+    proof.test_checkov_on_the_translated_template(("image_pipeline_flow", folder), tmp_path)
