@@ -359,8 +359,10 @@ def check_flow(app: Any, flow: FlowSpec) -> None:
 
 class FlowStarter:
     """What stands in for a handler when a trigger decorator is applied to a flow: it starts a
-    run with the event's JSON form. The event id keys the run, so a redelivered event (the
-    at-least-once retry of every trigger) does not start a second one."""
+    run with the event's JSON form. The event's identity keys the run (its id, or what
+    identifies the change for providers that give none: S3 notifications, blob triggers; see
+    ``Event.identity``), so a redelivered event (the at-least-once retry of every trigger) does
+    not start a second one."""
 
     __slots__ = ("flow", "__name__")
 
@@ -369,7 +371,8 @@ class FlowStarter:
         self.__name__ = flow
 
     def __call__(self, event: Any, ctx: Any) -> str:
-        key = f"{ctx.function or self.flow}:{event.id}" if getattr(event, "id", None) else None
+        identity = getattr(event, "identity", None)
+        key = f"{ctx.function or self.flow}:{identity}" if identity else None
         return str(ctx.start_flow(self.flow, event.to_dict(), key=key))
 
     def __repr__(self) -> str:

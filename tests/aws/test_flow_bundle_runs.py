@@ -3,9 +3,9 @@ tests/aws/test_bundle_runs.py: a fresh Python 3.12 venv of the bundle's pins, ``
 template's environment, each function with only its role's grants under moto's IAM enforcement):
 
 - the trigger function, given a real S3 ``ObjectCreated`` notification, starts an execution of the
-  state machine on moto's Step Functions (``StartExecution`` with the event's JSON form as input);
-  a start keyed by an event id (every trigger whose events carry one) is one execution however
-  often it is delivered;
+  state machine on moto's Step Functions (``StartExecution`` with the event's JSON form as input,
+  named after the notification's identity: S3 gives no event id, the object's sequencer stands in);
+  the same notification delivered again starts nothing new;
 - then each step function is invoked with what Step Functions would pass it (the state input, as
   ``"Payload.$": "$"`` does), in the order the deployed definition runs them: the renditions are
   written, the upload indexed in DynamoDB and announced on SNS.
@@ -59,7 +59,7 @@ def test_the_trigger_starts_one_execution_per_upload_and_the_steps_run_in_order(
     aws("s3").put_object(Bucket=bucket["OriginalsBucket"], Key="uploads/cat.jpg", Body=body, ContentType="image/jpeg")
     event = _s3_created(bucket["OriginalsBucket"], "uploads/cat.jpg", len(body), aws_env.region)
 
-    stack.invoke(python, "ProcessUploadFunction", [event], aws)
+    stack.invoke(python, "ProcessUploadFunction", [event, event], aws)  # the second: S3's at-least-once redelivery
     (execution,) = aws("stepfunctions").list_executions(stateMachineArn=machine)["executions"]
     started = aws("stepfunctions").describe_execution(executionArn=execution["executionArn"])
     data = json.loads(started["input"])

@@ -189,7 +189,9 @@ def test_the_trigger_starts_the_orchestration_through_the_durable_client(example
     blob = InputStream(data=b"\xff\xd8", name="originals/cat.jpg", length=2, uri="https://acct.blob.core.windows.net/originals/cat.jpg",
                        blob_properties={"Length": 2, "ContentType": "image/jpeg", "LastModified": datetime(2030, 1, 1, tzinfo=UTC).isoformat()})  # fmt: skip
     assert worker_loop.run_until_complete(starter(blob=blob, context=None, client=durable_api.binding)) is None
-    (status, start) = durable_api.requests
+    worker_loop.run_until_complete(starter(blob=blob, context=None, client=durable_api.binding))  # the trigger's redelivery
+    (status, start, again) = durable_api.requests  # the second delivery finds the instance and starts nothing
+    assert again[0] == "GET" and again[1] == status[1]
     assert status[0] == "GET" and "/instances/" in status[1]
     method, path, body = start
     assert method == "POST" and path.split("/")[-2] == "flow_process_upload"
