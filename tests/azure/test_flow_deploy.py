@@ -47,6 +47,7 @@ class DurableApi:
     def __init__(self) -> None:
         self.instances: dict[str, dict[str, Any]] = {}
         self.requests: list[tuple[str, str, Any]] = []
+        self.failing = False  # answer starts with the extension's 500 (storage unreachable, ...)
         api = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -72,6 +73,9 @@ class DurableApi:
                 if isinstance(body, str):  # the client sends the input JSON-encoded, as a JSON string
                     body = json.loads(body)
                 api.requests.append(("POST", self.path, body))
+                if api.failing:
+                    self._answer(500, {"Message": "An error has occurred.", "ExceptionMessage": "task hub unreachable"})
+                    return
                 _, _, name, instance = self.path.split("?")[0].strip("/").split("/")[-4:]
                 api.instances[instance] = {"name": name, "instanceId": instance, "runtimeStatus": "Pending", "input": body}
                 self._answer(202, {"id": instance})
@@ -213,6 +217,20 @@ def test_a_redelivered_message_starts_its_flow_once(tmp_path: Path, durable_api:
     another = AzureQueueMessage(id="m-2", body=b"{}", dequeue_count=1)
     worker_loop.run_until_complete(starter(msg=another, context=None, client=durable_api.binding))
     assert len([r for r in durable_api.requests if r[0] == "POST"]) == 2
+
+
+def test_a_start_the_extension_refuses_fails_the_delivery_so_the_host_retries_it(
+    tmp_path: Path, durable_api: DurableApi, worker_loop: asyncio.AbstractEventLoop
+) -> None:
+    files = adapter.generate(flow_start_app.app, "tests.azure.flow_start_app:app")
+    (tmp_path / "function_app.py").write_text(str(files["function_app.py"]))
+    starter = {f.get_function_name(): f.get_user_function() for f in _import(tmp_path, "corefn_test_flow_start_fails").app.get_functions()}["job"]
+    durable_api.failing = True
+    with pytest.raises(Exception, match="task hub unreachable"):
+        worker_loop.run_until_complete(starter(msg=AzureQueueMessage(id="m-9", body=b"{}", dequeue_count=1), context=None, client=durable_api.binding))
+    durable_api.failing = False  # the host's next delivery of the message
+    worker_loop.run_until_complete(starter(msg=AzureQueueMessage(id="m-9", body=b"{}", dequeue_count=2), context=None, client=durable_api.binding))
+    assert [r[0] for r in durable_api.requests] == ["GET", "POST", "GET", "POST"] and len(durable_api.instances) == 1
 
 
 def test_start_flow_outside_a_function_with_a_client_is_refused() -> None:
