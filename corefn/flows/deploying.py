@@ -34,13 +34,16 @@ def deploys_flows(adapter: Any) -> bool:
 
 def check_deployable(app: App, cloud: str, adapter: Any) -> None:
     """ConfigurationError naming ``cloud`` and each flow, when ``app`` has flows the adapter
-    does not deploy."""
+    does not deploy, or a flow that calls no handler (only waits)."""
     if app.flows and not deploys_flows(adapter):
         names = ", ".join(repr(flow.name) for flow in app.flows)
         raise ConfigurationError(
             f"app {app.name!r} declares flow(s) {names}, which corefn deploy cannot deploy to {cloud} yet "
             f"(the {cloud} adapter does not compile flows); run them with `corefn run`, or deploy to a cloud that does"
         )
+    for flow in app.flows:
+        if not flow.tasks():  # a state machine / orchestrator must call something, and a role name it
+            raise ConfigurationError(f"flow {flow.name!r} calls no handler: a cloud's workflow service has nothing to run; add a step")
 
 
 def starters(app: App) -> dict[str, str]:

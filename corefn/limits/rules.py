@@ -220,7 +220,8 @@ def _owned_flows(t: Target) -> list[Any]:
     owned = []
     for flow in t.app.flows:
         starters = [s.name for s in t.app.handlers if getattr(s.handler, "flow", None) == flow.name]
-        if (starters[0] if starters else flow.tasks()[0].handler) == t.spec.name:
+        tasks = flow.tasks()
+        if (starters[0] if starters else tasks[0].handler if tasks else None) == t.spec.name:
             owned.append(flow)
     return owned
 

@@ -67,6 +67,16 @@ def test_a_cloud_that_does_not_deploy_flows_is_named_with_every_flow(adapters: N
     check_deployable(App("noflows"), "plainflows", get_adapter("plainflows"))  # no flow, nothing to refuse
 
 
+def test_a_flow_that_calls_no_handler_is_refused_everywhere(adapters: None) -> None:
+    from corefn.adapters import get_adapter
+    from corefn.flows import wait
+
+    app = App("waits")
+    app.flow("idle", [wait(5)])
+    with pytest.raises(ConfigurationError, match="flow 'idle' calls no handler"):
+        check_deployable(app, "deployflows", get_adapter("deployflows"))
+
+
 def test_cli_generate_hands_the_flows_to_an_adapter_that_deploys_them(adapters: None, monkeypatch: pytest.MonkeyPatch) -> None:
     import corefn.loader
     from corefn.cli.deploy import generate
