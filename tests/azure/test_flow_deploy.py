@@ -238,3 +238,15 @@ def test_start_flow_outside_a_function_with_a_client_is_refused() -> None:
 
     with pytest.raises(ConfigurationError, match="no Durable client"):
         Context(cloud="azure", app=flow_start_app.app).start_flow("job", {"n": 1})
+
+
+def test_a_handler_named_like_a_flow_function_is_refused() -> None:
+    from corefn import App, ConfigurationError
+    from corefn.flows import step
+
+    app = App("clash")
+    app.invoke(name="work")(flow_start_app.work)
+    app.queue("jobs", name="step_work")(flow_start_app.work)
+    app.flow("job", [step("work")])
+    with pytest.raises(ConfigurationError, match="'step_work' and a flow's activity are both Azure function 'step_work'"):
+        adapter.generate(app, "clash:app")

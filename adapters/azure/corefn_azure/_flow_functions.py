@@ -77,7 +77,12 @@ def starter_lines(app: App, fn: FunctionPlan, shape: str) -> list[str] | None:
 def function_lines(app: App) -> list[str]:
     """The orchestrators and activities (:func:`corefn_azure.flows.functions_code`)."""
     from corefn_azure.flows import functions_code
+    from corefn_azure.generator import function_name
 
+    taken = {function_name(spec.name): spec.name for spec in app.handlers if spec.kind != "invoke"}
+    for plan in plans(app):
+        if plan.name in taken:  # Azure indexes one function per name: the host would refuse the app
+            raise ConfigurationError(f"handler {taken[plan.name]!r} and a flow's {plan.service} are both Azure function {plan.name!r}; rename the handler")
     code = functions_code(app)
     return code.rstrip("\n").split("\n") if code else []
 
@@ -92,7 +97,10 @@ def plans(app: App) -> list[FunctionPlan]:
 
     out = [FunctionPlan(activity_name(h), h, '@app.activity_trigger(input_name="payload")', "payload", "Any", "Any", "activity") for h in step_handlers(app)]
     for flow in app.flows:
-        first = flow.tasks()[0].handler
+        tasks = flow.tasks()
+        if not tasks:
+            raise ConfigurationError(f"flow {flow.name!r} calls no handler: an orchestrator has nothing to run; add a step")
+        first = tasks[0].handler
         for name in (orchestrator_name(flow.name), branch_name(flow.name)):
             out.append(FunctionPlan(name, first, '@app.orchestration_trigger(context_name="context")', "context", "df.DurableOrchestrationContext", "Any", "orchestration"))
     return out
