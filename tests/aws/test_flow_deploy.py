@@ -116,3 +116,16 @@ def test_checkov_on_the_translated_template(folder: Path, tmp_path: Path) -> Non
     from tests.aws import test_deploy_proof as proof
 
     proof.test_checkov_on_the_translated_template(("image_pipeline_flow", folder), tmp_path)
+
+
+def test_two_flows_whose_logical_ids_collide_are_refused() -> None:
+    from corefn import App, ConfigurationError
+    from corefn.flows import step
+    from corefn_aws import adapter
+
+    app = App("clash")
+    app.invoke(name="work")(lambda event: None)
+    app.flow("a-b", [step("work")])
+    app.flow("a_b", [step("work")])
+    with pytest.raises(ConfigurationError, match="flow 'a_b': its state machine's logical id 'ABStateMachine' is taken"):
+        adapter.generate(app, "clash:app")

@@ -51,6 +51,8 @@ def add_flows(plan: Plan, resources: dict[str, Any]) -> None:
         _check_steps(plan, flow)
         ((logical, machine),) = state_machine(flow, plan.app, function_id).items()
         machine["Properties"]["Name"] = sub(plan.function_name(flow.name))
+        if logical in resources:  # "a-b" and "a_b" are both ABStateMachine: never overwrite one
+            raise ConfigurationError(f"flow {flow.name!r}: its state machine's logical id {logical!r} is taken; rename the flow")
         resources[logical] = machine
         machines[flow.name] = resource_id(flow)
     for handler, flow_name in starters(plan.app).items():
