@@ -62,4 +62,31 @@ def add_flows(plan: Plan, resources: dict[str, Any]) -> None:
         statements.append({"Effect": "Allow", "Action": ["states:StartExecution"], "Resource": {"Ref": machines[flow_name]}})
 
 
-__all__ = ["add_flows", "function_id"]
+def flow_readme(plan: Plan) -> list[str]:
+    """The deployment README's section on the flows (nothing for an app without)."""
+    if not plan.app.flows:
+        return []
+    from corefn.flows.deploying import starters
+    from corefn_aws.flows import resource_id
+
+    started = starters(plan.app)
+    lines = ["", "## Flows (Step Functions)", ""]
+    for flow in plan.app.flows:
+        by = [h for h, f in started.items() if f == flow.name]
+        steps = sorted({task.handler for task in flow.tasks()})
+        lines.append(f"- `{flow.name}`: state machine `{resource_id(flow)}` (STANDARD, {flow.timeout:g} s timeout) calling "
+                     f"{', '.join(f'`{s}`' for s in steps)}; started by {', '.join(f'`{h}`' for h in by) or 'nothing in this app'}.")  # fmt: skip
+    lines += [
+        "",
+        "Only the role of a function whose trigger is applied to a flow may start it (`states:StartExecution` on that",
+        "state machine, its ARN in `COREFN_FLOW_<NAME>`); the state machine's own role may invoke its steps' functions",
+        "only. A redelivered trigger event starts nothing new: the execution is named after the event. Runs:",
+        "",
+        *[f"    aws stepfunctions list-executions --state-machine-arn $(aws cloudformation describe-stack-resource --stack-name "
+          f"{plan.app.name}-dev --logical-resource-id {resource_id(flow)} --query StackResourceDetail.PhysicalResourceId --output text)"
+          for flow in plan.app.flows],
+    ]
+    return lines
+
+
+__all__ = ["add_flows", "flow_readme", "function_id"]

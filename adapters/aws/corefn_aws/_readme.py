@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from corefn_aws._flow_resources import flow_readme
 from corefn_aws._sam_resources import CODE_DIR, Plan
 
 #: checkov checks a generated template fails by design → why (the test allows exactly these)
@@ -163,6 +164,7 @@ def readme(plan: Plan, template: dict[str, Any]) -> str:
         "Each function has its own role with only what its `uses=` sinks and its trigger need, on those",
         "resources only (no `*` action; `*` resource only for `ec2:DescribeNetworkInterfaces`, which IAM",
         "cannot scope). A handler without `uses=` gets every sink of the app.",
+        *flow_readme(plan),
         "",
         "## checkov findings accepted by design",
         "",
