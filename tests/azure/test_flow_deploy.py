@@ -35,6 +35,7 @@ from corefn import loader
 from corefn_azure import adapter
 from corefn_azure._arm import needs_of
 from tests.azure import flow_start_app
+from tests.azure.test_deadletter import storage  # noqa: F401 - a fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 REF = "examples/image_pipeline/flow.py:app"
@@ -86,6 +87,13 @@ class DurableApi:
         base = f"http://127.0.0.1:{self.server.server_address[1]}/runtime/webhooks/durabletask/"
         self.binding = json.dumps({"taskHubName": "corefnflows", "creationUrls": {}, "managementUrls": {}, "baseUrl": base,
                                    "requiredQueryStringParameters": "", "rpcBaseUrl": base})  # fmt: skip
+
+
+    def client(self) -> Any:
+        """The library's client over this API, as the durable client binding builds it."""
+        import azure.durable_functions as df
+
+        return df.DurableOrchestrationClient(self.binding)
 
 
 @pytest.fixture
@@ -250,3 +258,37 @@ def test_a_handler_named_like_a_flow_function_is_refused() -> None:
     app.flow("job", [step("work")])
     with pytest.raises(ConfigurationError, match="'step_work' and a flow's activity are both Azure function 'step_work'"):
         adapter.generate(app, "clash:app")
+
+
+def test_an_event_hubs_flow_start_that_keeps_failing_is_dead_lettered(
+    storage: Any, durable_api: DurableApi, worker_loop: asyncio.AbstractEventLoop, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    """Event Hubs checkpoints past a failed event once its retries are spent: a flow start that
+    fails on the last attempt writes the event to the handler's dead letter, as every Event Hubs
+    handler does (tests/azure/test_deadletter.py), then raises; earlier attempts only raise."""
+    import uuid
+
+    import azure.functions as func
+    from azure.storage.blob import BlobServiceClient
+
+    from corefn import App
+    from corefn.flows import step
+    from corefn_azure._flow_start import start_flows
+    from corefn_azure.deadletter import setting_name
+    from tests.azure.test_binding_objects import _metadata
+    from tests.azure.test_deadletter import Ctx, Retry
+
+    app = App("hub-flow")
+    app.invoke(name="work")(flow_start_app.work)
+    app.stream("clicks", max_attempts=3)(app.flow("on-click", [step("work")]))
+    assert "dead_letter=True)" in str(adapter.generate(app, "hub:app")["function_app.py"])
+    container = f"dl-{uuid.uuid4().hex[:10]}"
+    service = BlobServiceClient.from_connection_string(storage.connection_string)
+    service.create_container(container)
+    monkeypatch.setenv(setting_name("on-click"), f"az://{container}")
+    event = func.EventHubEvent(body=b'{"x": 1}', trigger_metadata=_metadata({"PartitionId": "0"}), sequence_number=7, offset="100")
+    durable_api.failing = True
+    for attempt, written in ((1, 0), (2, 1)):
+        with pytest.raises(Exception, match="task hub unreachable"):
+            worker_loop.run_until_complete(start_flows(app, "on-click", event, Ctx(Retry(attempt, 2)), "eventhub-event", durable_api.client(), dead_letter=True))
+        assert len(list(service.get_container_client(container).list_blobs())) == written

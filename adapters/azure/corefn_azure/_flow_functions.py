@@ -64,13 +64,16 @@ def starter_lines(app: App, fn: FunctionPlan, shape: str) -> list[str] | None:
     ``async``: the client's ``start_new`` is a coroutine."""
     if fn.handler not in starter_names(app):
         return None
+    from corefn_azure.generator import DEAD_LETTERING
+
     returns = "" if fn.returns == "None" else "return "
+    dead = ", dead_letter=True" if fn.service in DEAD_LETTERING else ""  # Event Hubs / Cosmos DB: see _flow_start
     return [
         f"@app.function_name(name={json.dumps(fn.name)})",
         fn.decorator,
         f'@app.durable_client_input(client_name="{CLIENT}")',
         f"async def {fn.name}({fn.arg}: {fn.annotation}, context: func.Context, {CLIENT}: df.DurableOrchestrationClient) -> {fn.returns}:",
-        f"    {returns}await start_flows(APP, {json.dumps(fn.handler)}, {fn.arg}, context, {json.dumps(shape)}, {CLIENT})",
+        f"    {returns}await start_flows(APP, {json.dumps(fn.handler)}, {fn.arg}, context, {json.dumps(shape)}, {CLIENT}{dead})",
     ]
 
 

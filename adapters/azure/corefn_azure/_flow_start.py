@@ -54,8 +54,23 @@ def start_flow(ctx: Context, flow: str, payload: str, key: str | None) -> str:
     return run
 
 
-async def start_flows(app_ref: str, handler: str, binding: Any, context: Any, shape: str | None, client: Any) -> Any:
-    """Serve one invocation of a flow starter: the handler, then the starts it recorded."""
+async def start_flows(app_ref: str, handler: str, binding: Any, context: Any, shape: str | None, client: Any, dead_letter: bool = False) -> Any:
+    """Serve one invocation of a flow starter: the handler, then the starts it recorded. With
+    ``dead_letter`` (Event Hubs and Cosmos DB triggers, which checkpoint past a failure), a failure
+    on the last attempt writes the records to the handler's dead letter first, as
+    :func:`corefn_azure.deadletter.run` does for any other handler."""
+    try:
+        return await _serve(app_ref, handler, binding, context, shape, client)
+    except Exception as error:
+        if dead_letter:
+            from corefn_azure.deadletter import is_last_attempt, write
+
+            if is_last_attempt(context):
+                write(handler, binding, context, error)
+        raise
+
+
+async def _serve(app_ref: str, handler: str, binding: Any, context: Any, shape: str | None, client: Any) -> Any:
     from corefn_azure.runtime import run
 
     token = _pending.set([])
