@@ -1,5 +1,5 @@
 """The app's flows in the generated Azure Functions project: what :mod:`corefn_azure.generator`
-and the ARM template add when ``app.flows`` is not empty (one call at each place).
+and the ARM template add when ``app.flows`` is not empty (a one-line call at each place).
 
 - ``function_app.py``: the app becomes a ``df.DFApp`` (a ``FunctionApp`` that also knows the
   orchestration, activity and durable client bindings); the flows' orchestrators and activities
@@ -16,7 +16,8 @@ and the ARM template add when ``app.flows`` is not empty (one call at each place
   names are 3-45 letters and digits, starting with a letter). The hub lives in the runtime storage
   account (``AzureWebJobsStorage``), whose blob, queue and table data roles every app's identity
   already holds (``HOST_ROLES``): what the Azure Storage provider needs for an identity-based
-  connection (https://learn.microsoft.com/azure/azure-functions/durable/durable-functions-configure-managed-identity).
+  connection, which the Durable extension takes since v2.7.0 (the extension bundle [4.*, 5.0.0)
+  carries a later one; https://github.com/Azure/azure-functions-durable-extension/releases/tag/v2.7.0).
 """
 
 from __future__ import annotations
