@@ -9,8 +9,9 @@ functions are written (one call, :func:`add_flows`).
 - the function of a trigger applied to a flow (``app.storage("originals")(flow)``) gets the state
   machine's ARN in ``COREFN_FLOW_<NAME>`` (read by :mod:`corefn_aws._flow_start`) and
   ``states:StartExecution`` on that state machine only
-  (https://docs.aws.amazon.com/step-functions/latest/dg/procedure-create-iam-role.html: the
-  action's resource is the state machine ARN). No other function may start a run.
+  (the action's resource type is ``stateMachine``:
+  https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html).
+  No other function may start a run.
 """
 
 from __future__ import annotations
