@@ -1,20 +1,22 @@
 """Flows on a cloud: whether an adapter deploys them, and starting a run there.
 
-An adapter says it deploys flows with the class attribute ``deploys_flows = True``: its
+An adapter (:class:`corefn.kit.Provider`) says it deploys flows with ``deploys_flows=True``: its
 ``generate`` then compiles every flow of ``app.flows`` into the cloud's workflow service and
 wires the functions that start them (or raises a :class:`~corefn.errors.ConfigurationError`
-naming the flow and the construct it cannot express). For an adapter without it, ``corefn
-deploy`` refuses an app with flows (:func:`check_deployable`) rather than ship a trigger whose
-every event would fail.
+naming the flow and the construct it cannot express). For any other adapter, ``corefn deploy``
+refuses an app with flows (:func:`check_deployable`) rather than ship a trigger whose every event
+would fail.
 
 Starting a run on a cloud goes through the adapter's ``start_flow(ctx, flow, payload, key)``
 (:func:`start_on_cloud`, called by :meth:`corefn.context.Context.start_flow` off ``local``), given
 the run's input as JSON text already held to the payload limit (:mod:`corefn.flows.limits`): it
 returns the cloud's run id (a Step Functions execution ARN, a Durable instance id) and treats
-``key`` as an idempotency key, as the local store does. An adapter without it gets a
-ConfigurationError, never a run silently started nowhere.
+``key`` as an idempotency key, as the local store does. An adapter without one makes
+``ctx.start_flow`` a ConfigurationError, never a run silently started nowhere.
 
-Both members are looked up with ``getattr`` so an adapter written before flows needs no change.
+What a cloud's workflow service lacks or runs differently is data, not code: each adapter's
+``workflows.toml`` ``[workflows.constructs.<construct>]`` (:data:`CONSTRUCTS`), read by the limits
+check (rule ``flow-support``) and the lock-in report.
 """
 
 from __future__ import annotations
@@ -26,13 +28,14 @@ from corefn.errors import ConfigurationError
 if TYPE_CHECKING:
     from corefn.app import App
     from corefn.context import Context
+    from corefn.kit import Provider
 
 
-def deploys_flows(adapter: Any) -> bool:
-    return getattr(adapter, "deploys_flows", False) is True
+def deploys_flows(adapter: Provider) -> bool:
+    return adapter.deploys_flows is True
 
 
-def check_deployable(app: App, cloud: str, adapter: Any) -> None:
+def check_deployable(app: App, cloud: str, adapter: Provider) -> None:
     """ConfigurationError naming ``cloud`` and each flow, when ``app`` has flows the adapter
     does not deploy, or a flow that calls no handler (only waits)."""
     if app.flows and not deploys_flows(adapter):
@@ -82,7 +85,7 @@ def start_on_cloud(ctx: Context, flow: str, data: Any, key: str | None) -> str:
     from corefn.adapters import get_adapter
     from corefn.flows.limits import encode
 
-    start = getattr(get_adapter(ctx.cloud), "start_flow", None)
+    start = get_adapter(ctx.cloud).start_flow
     if start is None:
         raise ConfigurationError(f"ctx.start_flow on {ctx.cloud}: the {ctx.cloud} adapter cannot start flows (it does not deploy them)")
     return str(start(ctx, flow, encode(flow, "the input", data), key))

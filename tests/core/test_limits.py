@@ -439,15 +439,11 @@ def test_flow_support_of_a_plain_sequence_on_aws_and_on_an_unstarted_flow() -> N
 def test_flow_support_reads_unsupported_constructs_from_the_facts() -> None:
     """OpenWhisk's facts mark every construct but a sequence unsupported: once its adapter deploys
     flows, they are errors (here an adapter that deploys them stands in)."""
-    from corefn.adapters import BaseAdapter, register, unregister
+    from corefn.adapters import register, unregister
     from corefn.flows import Retry, step, wait
+    from corefn.kit import Provider
 
-    class Deploys(BaseAdapter):
-        name = "openwhisk"
-        shapes = ()
-        deploys_flows = True
-
-    register(Deploys())
+    register(Provider("openwhisk", (), deploys_flows=True))
     try:
         found = check(_flow_app(step("a", retry=Retry("*")), wait(5)), [real("openwhisk")], rules=["flow-support"])
     finally:

@@ -4,43 +4,44 @@ fail with the cloud and every flow named; ``ctx.start_flow`` on a cloud goes to 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any, ClassVar
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from corefn import App, ConfigurationError, Context
-from corefn.adapters import BaseAdapter, register, unregister
+from corefn.adapters import register, unregister
 from corefn.flows import step
 from corefn.flows.deploying import check_deployable, starters
 from corefn.flows.limits import PAYLOAD_LIMIT, FlowPayloadTooLarge
+from corefn.kit import Provider
+
+#: (flow, payload, key) of every start the deploying adapter was asked for
+STARTED: list[tuple[str, str, str | None]] = []
 
 
-class _Plain(BaseAdapter):
-    name = "plainflows"
-    shapes = ()
-
-    def generate(self, app: App, app_ref: str) -> Mapping[str, str | bytes]:
-        return {"flows.txt": ",".join(flow.name for flow in app.flows)}
-
-
-class _Deploying(_Plain):
-    name = "deployflows"
-    deploys_flows: ClassVar[bool] = True
-    started: ClassVar[list[tuple[str, str, str | None]]] = []
-
-    def start_flow(self, ctx: Context, flow: str, payload: str, key: str | None) -> str:
-        self.started.append((flow, payload, key))
-        return f"run-{len(self.started)}"
+def _start(ctx: Context, flow: str, payload: str, key: str | None) -> str:
+    STARTED.append((flow, payload, key))
+    return f"run-{len(STARTED)}"
 
 
 @pytest.fixture
 def adapters() -> Iterator[None]:
-    register(_Plain())
-    register(_Deploying())
+    """Two adapters whose generator lists the flows it is given: one that deploys them, one not."""
+    register(Provider("plainflows", (), generator="tests.flows.test_deploying"))
+    register(Provider("deployflows", (), generator="tests.flows.test_deploying", deploys_flows=True, start_flow=_start))
     yield
     unregister("plainflows")
     unregister("deployflows")
+
+
+def plan(app: App, app_ref: str) -> App:
+    """This module is the two adapters' generator (corefn.kit.Generator): the app is the plan."""
+    return app
+
+
+def render(app: App) -> dict[str, str | bytes]:
+    return {"flows.txt": ",".join(flow.name for flow in app.flows)}
 
 
 def _app() -> App:
@@ -94,9 +95,9 @@ def test_starters_names_the_trigger_functions_of_flows() -> None:
 
 def test_ctx_start_flow_on_a_cloud_goes_to_its_adapter_with_the_input_held_to_the_limit(adapters: None) -> None:
     app = _app()
-    _Deploying.started.clear()
+    STARTED.clear()
     assert Context(cloud="deployflows", app=app).start_flow("first", {"n": 1}, key="k") == "run-1"
-    assert _Deploying.started == [("first", '{"n":1}', "k")]
+    assert STARTED == [("first", '{"n":1}', "k")]
     with pytest.raises(FlowPayloadTooLarge):
         Context(cloud="deployflows", app=app).start_flow("first", "x" * PAYLOAD_LIMIT)
     with pytest.raises(ConfigurationError, match="plainflows adapter cannot start flows"):
