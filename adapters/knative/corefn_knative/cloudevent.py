@@ -1,31 +1,5 @@
-"""Every corefn event as a CloudEvents 1.0 event, and back.
-
-corefn's own CloudEvent types (the ``type`` attribute), one per kind and operation::
-
-    corefn event                   type                                  source                subject
-    StorageEvent                   dev.corefn.storage.<operation>        /corefn/storage/BUCKET  the object key
-                                   (created, deleted, archived, metadata_updated)
-    QueueMessage                   dev.corefn.queue.message              /corefn/queue/QUEUE     -
-    TopicMessage                   dev.corefn.topic.message              /corefn/topic/TOPIC     the subscription
-    TimerEvent                     dev.corefn.timer.fired                /corefn/timer/NAME      the schedule
-    StreamRecord                   dev.corefn.stream.record              /corefn/stream/STREAM   partition:P#SEQUENCE
-    NoSqlChange                    dev.corefn.nosql.<operation>          /corefn/nosql/TABLE     -
-                                   (insert, modify, remove, upsert)
-    InvokeEvent                    dev.corefn.invoke                     /corefn/invoke          the handler's name
-    HttpRequest                    dev.corefn.http.request               /corefn/http            the path
-
-``id`` is the event's id (a new UUID when it has none: CloudEvents require one), ``time`` its
-time. Message bodies and stream data are the CloudEvent's data as they are (text as
-``text/plain``, other bytes as ``application/octet-stream``, i.e. ``data_base64`` in JSON form),
-so any CloudEvents consumer reads them; the rest travels in extensions, whose names the spec
-limits to lower-case letters and digits (CloudEvents 1.0 §3.1.1):
-
-- ``partitionkey``: a message's group or a record's key (the Partitioning extension, which the
-  Kafka protocol binding maps to the record key);
-- ``corefnattempt``, ``corefndedupid``: a message's attempt and deduplication id;
-- ``corefnattributes``: a message's attributes as a JSON object (their names may be anything).
-
-Storage, timer, nosql, invoke and HTTP events carry their fields as a JSON object in ``data``.
+"""Every corefn event as a CloudEvents 1.0 event, and back: corefn's types, sources, subjects and
+extensions are documented with the mapping in :mod:`corefn.cloudevents`.
 
 The mapping itself lives in the core (:mod:`corefn.cloudevents`, no SDK), shared with the core's
 publishers; this module re-exports it and adds the SDK's objects.
