@@ -24,6 +24,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from corefn._env import getenv
 from corefn.errors import ConfigurationError, HttpError, IdempotencyInProgressError, NoHandlerError
 from corefn.events.base import Event
 from corefn.events.http import HttpRequest, HttpResponse, as_response
@@ -168,7 +169,7 @@ def _log_failure(spec: HandlerSpec, event: Event, ctx: Context, error: BaseExcep
 def logical_names() -> Mapping[str, str]:
     """Physical → logical resource names the deploy step wrote into ``COREFN_NAMES`` (a JSON
     object), e.g. ``{"image-pipeline-originals-3f2a": "originals"}``. Parsed once per value."""
-    text = os.environ.get("COREFN_NAMES", "")
+    text = getenv("COREFN_NAMES") or ""
     cached: tuple[str, Mapping[str, str]] | None = getattr(logical_names, "_parsed", None)
     if cached is None or cached[0] != text:
         cached = (text, parse_names(text))
@@ -192,7 +193,7 @@ def parse_names(text: str) -> Mapping[str, str]:
 def pinned_handler(name: str | None = None) -> str | None:
     """The handler a deployed function serves: ``name`` when the entry point knows it, else the
     ``COREFN_HANDLER`` the deploy step set, else ``None`` (route by resource name)."""
-    return name or os.environ.get("COREFN_HANDLER") or None
+    return name or getenv("COREFN_HANDLER") or None
 
 
 def resolve(

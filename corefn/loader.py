@@ -12,6 +12,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
+from corefn._env import getenv
 from corefn.errors import AppLoadError
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ def split_ref(ref: str) -> tuple[str, str]:
 
 def load_app(ref: str | None = None) -> App:
     """Import and return the App named by ``ref`` (or ``COREFN_APP``), once per process."""
-    ref = ref or os.environ.get("COREFN_APP")
+    ref = ref or getenv("COREFN_APP")
     if not ref:
         raise AppLoadError("no app given: pass MODULE:ATTRIBUTE or set COREFN_APP")
     cached = _cache.get(ref)

@@ -41,7 +41,7 @@ class Router:
     """Matches (method, path) to a handler. Static routes win over parameterised ones, as on
     API Gateway, so ``/devices/latest`` beats ``/devices/{id}`` whatever the declaration order."""
 
-    __slots__ = ("_routes",)
+    __slots__ = ("_routes", "_static")
 
     def __init__(self, specs: list[HandlerSpec]) -> None:
         routes = []
@@ -52,17 +52,32 @@ class Router:
             routes.append(Route(spec, pattern, params, methods))
         routes.sort(key=lambda r: (len(r.params), -len(r.pattern.pattern)))
         self._routes = tuple(routes)
+        # Routes without parameters, by the exact paths they match (the pattern's optional
+        # trailing slash included): most requests find their handler in one dict lookup.
+        static: dict[str, list[Route]] = {}
+        for found in routes:
+            if not found.params:
+                route = found.spec.trigger.route  # type: ignore[attr-defined]
+                for path in (route,) if route == "/" else (route, route + "/"):
+                    static.setdefault(path, []).append(found)
+        self._static = static
 
     def match(self, method: str, path: str) -> tuple[HandlerSpec | None, dict[str, str], frozenset[str]]:
         """(spec, params, allowed methods). ``spec`` is None when nothing matches the method;
         ``allowed`` is then empty for a 404 and non-empty for a 405."""
-        allowed: set[str] = set()
         method = method.upper()
+        for route in self._static.get(path, ()):  # a static route wins (the order of _routes)
+            if method in route.methods or "*" in route.methods or (method == "HEAD" and "GET" in route.methods):
+                return route.spec, {}, _NO_METHODS
+        allowed: set[str] = set()
         for route in self._routes:
             found = route.pattern.match(path)
             if found is None:
                 continue
             if method in route.methods or "*" in route.methods or (method == "HEAD" and "GET" in route.methods):
-                return route.spec, found.groupdict(), frozenset()
+                return route.spec, found.groupdict(), _NO_METHODS
             allowed |= route.methods
         return None, {}, frozenset(allowed)
+
+
+_NO_METHODS: frozenset[str] = frozenset()

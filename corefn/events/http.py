@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from corefn._record import Record, _set
@@ -131,10 +131,8 @@ class HttpResponse(Record):
 
     @classmethod
     def json(cls, value: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> HttpResponse:
-        import json
-
-        data = json.dumps(value, separators=(",", ":"), default=str).encode()
-        return cls(status, {"content-type": "application/json", **(headers or {})}, data)
+        headers = {"content-type": "application/json", **headers} if headers else {"content-type": "application/json"}
+        return cls(status, headers, json_bytes(value))
 
     @classmethod
     def text(cls, value: str, status: int = 200, headers: Mapping[str, str] | None = None) -> HttpResponse:
@@ -142,15 +140,18 @@ class HttpResponse(Record):
 
     @property
     def content_type(self) -> str:
-        for name, value in self.headers.items():
+        headers = self.headers
+        found = headers.get("content-type")  # how corefn itself spells it: no loop on the hot path
+        if found is not None:
+            return found
+        for name, value in headers.items():
             if name.lower() == "content-type":
                 return value
         return ""
 
     def is_text(self) -> bool:
         """Whether gateways can carry the body as text; otherwise adapters base64 it."""
-        kind = self.content_type.split(";")[0].strip().lower()
-        if kind.startswith("text/") or kind.endswith(("json", "xml", "javascript")) or kind in TEXT_TYPES:
+        if textual_type(self.content_type):
             try:
                 self.body.decode("utf-8")
             except UnicodeDecodeError:
@@ -161,17 +162,64 @@ class HttpResponse(Record):
     def encoded_body(self) -> tuple[str, bool]:
         """``(body, is_base64)`` for gateways that carry bodies as JSON strings (API Gateway,
         ALB, Function URLs, Azure's host): text when :meth:`is_text`, base64 otherwise."""
-        if self.is_text():
-            return self.body.decode("utf-8"), False
+        body = self.body
+        if not body:
+            return "", False
+        if textual_type(self.content_type):
+            try:
+                return body.decode("utf-8"), False
+            except UnicodeDecodeError:
+                pass
         import base64
 
-        return base64.b64encode(self.body).decode("ascii"), True
+        return base64.b64encode(body).decode("ascii"), True
 
     def with_headers(self, extra: Mapping[str, str]) -> HttpResponse:
         return HttpResponse(self.status, {**self.headers, **extra}, self.body, self.cookies)
 
 
 TEXT_TYPES = frozenset({"application/x-www-form-urlencoded", "application/graphql", "image/svg+xml"})
+
+#: content type header value -> textual, for the few distinct values an app answers with (a
+#: response's type is read on every HTTP answer; its parsing is the same each time)
+_TEXTUAL: dict[str, bool] = {}
+
+
+def textual_type(content_type: str) -> bool:
+    """Whether a body of this ``Content-Type`` is text a gateway can carry as a JSON string."""
+    known = _TEXTUAL.get(content_type)
+    if known is None:
+        kind = content_type.split(";")[0].strip().lower()
+        known = kind.startswith("text/") or kind.endswith(("json", "xml", "javascript")) or kind in TEXT_TYPES
+        if len(_TEXTUAL) < 256:  # bounded: a handler could echo arbitrary types
+            _TEXTUAL[content_type] = known
+    return known
+
+
+_encode: Callable[[Any], str] | None = None
+
+
+def json_bytes(value: Any) -> bytes:
+    """Compact JSON (``default=str``), as every JSON answer is written.
+
+    ``json.dumps`` with options builds a new ``JSONEncoder`` on every call, and every
+    ``JSONEncoder.encode`` builds a new C encoder: together more than the rest of a warm round
+    trip's answer. So the C encoder (``json.encoder.c_make_encoder``, CPython's ``_json``) is
+    built once, without the circular-reference memo, which would be shared between threads
+    answering at once: a cyclic value fails with ``RecursionError`` instead of ``ValueError``,
+    an error either way (the handler's answer becomes a 500). Where ``_json`` is missing, the
+    pure-Python encoder does the same work."""
+    global _encode
+    if _encode is None:
+        import json.encoder as encoder
+
+        make = encoder.c_make_encoder
+        if make is None:  # pragma: no cover - CPython always has _json
+            _encode = encoder.JSONEncoder(separators=(",", ":"), default=str).encode
+        else:
+            chunks = make(None, str, encoder.encode_basestring_ascii, None, ":", ",", False, False, True)
+            _encode = lambda value: "".join(chunks(value, 0))  # noqa: E731
+    return _encode(value).encode()
 
 
 def _body_bytes(body: Any) -> tuple[bytes, str | None]:
@@ -183,9 +231,7 @@ def _body_bytes(body: Any) -> tuple[bytes, str | None]:
     if isinstance(body, str):
         return body.encode("utf-8"), "text/plain; charset=utf-8"
     if isinstance(body, (dict, list, tuple)):
-        import json
-
-        return json.dumps(body, separators=(",", ":"), default=str).encode(), "application/json"
+        return json_bytes(body), "application/json"
     raise TypeError(
         f"HttpResponse body must be bytes, str, a dict or list (sent as JSON) or None, got {type(body).__name__}"
     )
@@ -196,6 +242,8 @@ def as_response(result: Any) -> HttpResponse:
     ``to_response`` is another step: it writes a dispatch result in its provider's form.)"""
     if isinstance(result, HttpResponse):
         return result
+    if type(result) is dict:  # the commonest answer first
+        return HttpResponse.json(result)
     if result is None:
         return HttpResponse(204)
     if isinstance(result, str):
