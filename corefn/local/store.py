@@ -62,7 +62,11 @@ CREATE TABLE IF NOT EXISTS deliveries (
     created    REAL NOT NULL,
     last_error TEXT
 );
-CREATE INDEX IF NOT EXISTS deliveries_ready ON deliveries (handler, visible_at);
+-- The claim walks a handler's rows in seq order and stops at its limit. The index this one
+-- replaces, (handler, visible_at), had SQLite sort every visible row of the handler on each
+-- claim (a backlog of N rows cost N per claim), and every claim moved its rows in it.
+DROP INDEX IF EXISTS deliveries_ready;
+CREATE INDEX IF NOT EXISTS deliveries_order ON deliveries (handler, seq);
 CREATE INDEX IF NOT EXISTS deliveries_partition ON deliveries (handler, partition, seq);
 CREATE TABLE IF NOT EXISTS dead (
     seq INTEGER PRIMARY KEY, id TEXT, kind TEXT, resource TEXT, handler TEXT, partition TEXT,
@@ -94,9 +98,10 @@ def shard_of(key: str | None, shards: int = STREAM_SHARDS) -> str:
     return str(zlib.crc32((key or "").encode()) % shards)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Delivery:
-    """One claimed row."""
+    """One claimed row (not frozen: a frozen dataclass sets each field through
+    ``object.__setattr__``, and a claim builds hundreds of these; nothing changes one)."""
 
     seq: int
     id: str

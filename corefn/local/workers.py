@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 from corefn import kinds
 from corefn.context import Context
 from corefn.dispatch import NotRunAfterFailure, Outcome, dispatch
+from corefn.events.base import Event
 from corefn.local.deliveries import to_event
 from corefn.local.idempotency import LocalRecords
 from corefn.local.store import Delivery, Store
@@ -144,6 +145,8 @@ class HandlerRunner:
             return
         if self.spec.batch:
             outcomes = self._call(rows)
+        elif self.chunked:
+            outcomes = self._call_each(rows)
         else:
             outcomes = []
             for row in rows:
@@ -155,6 +158,41 @@ class HandlerRunner:
     @property
     def idempotent(self) -> bool:
         return self.spec.options.idempotent is not None
+
+    @property
+    def chunked(self) -> bool:
+        """Whether a claim's rows may run as one dispatch, each row its own handler call (what a
+        cloud does with a batch for a per-message handler): not for an ordered handler, whose
+        claim holds the heads of several partitions that must not hold one another back, nor
+        for a handler with a ``timeout``, which bounds each call on its own."""
+        return not self.ordered and not self.timeout
+
+    def _call_each(self, rows: list[Delivery]) -> list[tuple[Outcome | BaseException, float]]:
+        """The rows of one claim through one dispatch: one context, one console entry and one
+        handler lookup for the claim, where a dispatch per row paid them per message. A row that
+        cannot become an event fails alone."""
+        started = time.perf_counter()
+        events: list[Event] = []
+        broken: dict[int, BaseException] = {}
+        for index, row in enumerate(rows):
+            try:
+                events.append(to_event(row))
+            except Exception as error:
+                broken[index] = error
+        outcomes: list[Outcome | BaseException] = []
+        if events:
+            ctx = Context(cloud="local", app=self.app)
+            token = self.console.started(self.spec.name, _describe(rows[0]) if len(rows) == 1 else f"{len(rows)} records")
+            try:
+                outcomes = list(dispatch(self.app, events, ctx, pinned=self.spec.name).outcomes)
+            except Exception as error:  # a configuration error: every row of the claim failed
+                outcomes = [error] * len(events)
+            finally:
+                self.console.finished(token)
+        for index in sorted(broken):
+            outcomes.insert(index, broken[index])
+        seconds = (time.perf_counter() - started) / len(rows)
+        return [(outcome, seconds) for outcome in outcomes]
 
     def _call(self, rows: list[Delivery], records: LocalRecords | None = None) -> list[tuple[Outcome | BaseException, float]]:
         started = time.perf_counter()
@@ -194,7 +232,6 @@ class HandlerRunner:
         name = self.spec.name
         for row, (outcome, seconds) in zip(rows, outcomes, strict=True):
             error = outcome if isinstance(outcome, BaseException) else outcome.error
-            what = _describe(row)
             if error is None:
                 done.append(row.seq)
                 skipped = isinstance(outcome, Outcome) and outcome.skipped
@@ -206,11 +243,12 @@ class HandlerRunner:
                 else:
                     tally.ok += 1
                 if not quiet:
-                    self.console.invocation(name, what, "skipped" if skipped else "replayed" if replayed else "ok", seconds)
+                    self.console.invocation(name, _describe(row), "skipped" if skipped else "replayed" if replayed else "ok", seconds)
                 continue
             if isinstance(error, NotRunAfterFailure):
                 release.append(row.seq)
                 continue
+            what = _describe(row)
             reason = f"{type(error).__name__}: {error}"
             if row.attempt >= self.max_attempts:
                 dead.append((row.seq, reason))

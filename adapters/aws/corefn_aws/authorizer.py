@@ -26,12 +26,12 @@ Rules the answer follows:
 
 from __future__ import annotations
 
-import json
 from typing import Any, ClassVar
 
 from corefn.dispatch import DispatchResult
 from corefn.events import Event, Headers, Query
 from corefn.events.authorize import Allow, AuthorizeRequest, Deny, to_decision
+from corefn.events.http import json_bytes
 from corefn.kit import Failure, PayloadShape
 from corefn_aws._common import PROVIDER
 
@@ -71,7 +71,7 @@ def policy(decision: Allow | Deny, arn: str) -> dict[str, Any]:
     }
     if isinstance(decision, Allow) and decision.context:
         out["context"] = {
-            k: v if isinstance(v, (str, int, float, bool)) else json.dumps(v, separators=(",", ":"), default=str)
+            k: v if isinstance(v, (str, int, float, bool)) else json_bytes(v).decode()
             for k, v in decision.context.items()
         }
     return out
