@@ -19,6 +19,18 @@ from typing import Any, TextIO
 RECENT = 200
 CONSOLE_PREFIX = "/_corefn"
 
+_stamps: tuple[int, str] = (0, "")
+
+
+def _stamp() -> str:
+    """``HH:MM:SS`` of now, formatted once a second (a busy server prints thousands of lines a
+    second, and ``strftime`` converts the time zone each call)."""
+    global _stamps
+    now = int(time.time())
+    if _stamps[0] != now:
+        _stamps = (now, time.strftime("%H:%M:%S", time.localtime(now)))
+    return _stamps[1]
+
 #: outcome → (plain mark, rich style)
 MARKS: dict[str, tuple[str, str]] = {
     "ok": ("ok", "green"),
@@ -62,13 +74,21 @@ class Console:
 
             self._rich = RichConsole(file=self.stream, highlight=False, soft_wrap=True)
 
-    def line(self, text: str, style: str = "") -> None:
+    def line(self, text: str, style: str = "", flush: bool = True) -> None:
+        """Write one line; ``flush=False`` leaves it in the stream's buffer for a caller that
+        flushes soon (the HTTP server, once per event-loop pass: a flush per request was one
+        write system call each)."""
         with self._lock:
             if self._rich is not None:
                 self._rich.print(text, style=style or None, markup=False)
             else:
                 self.stream.write(text + "\n")
-                self.stream.flush()
+                if flush:
+                    self.stream.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            self.stream.flush()
 
     def tally(self, handler: str) -> Tally:
         found = self.tallies.get(handler)
@@ -110,12 +130,11 @@ class Console:
         stamp = time.strftime("%H:%M:%S")
         self.line(f"{stamp} ok    {handler} {count} deliveries in {seconds * 1000:.1f} ms")
 
-    def http(self, method: str, path: str, status: int, handler: str | None, seconds: float) -> None:
+    def http(self, method: str, path: str, status: int, handler: str | None, seconds: float, flush: bool = True) -> None:
         style = "red" if status >= 500 else "yellow" if status >= 400 else ""
         if not path.startswith(CONSOLE_PREFIX):  # the console's own polling is not the app's traffic
             self._remember(handler, f"{method} {path}", str(status), seconds)
-        stamp = time.strftime("%H:%M:%S")
-        self.line(f"{stamp} {status}   {method} {path} {handler or '-'} {seconds * 1000:.1f} ms", style)
+        self.line(f"{_stamp()} {status}   {method} {path} {handler or '-'} {seconds * 1000:.1f} ms", style, flush)
 
     def warn(self, text: str) -> None:
         self.line(f"warning: {text}", "yellow")

@@ -23,8 +23,8 @@ of ``dispatch_http`` (CORS, API key, error mapping) that could drift from the on
 from __future__ import annotations
 
 import asyncio
+import os
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -44,6 +44,7 @@ from corefn.kit.asgi import (
     send_response,
 )
 from corefn.local.console import CONSOLE_PREFIX
+from corefn.local.idempotency import ImmediateRecords
 
 if TYPE_CHECKING:
     from corefn.app import App
@@ -66,6 +67,7 @@ class LocalGateway:
         self.console = console
         self.dispatcher = Dispatcher(app, threads)
         self.web = web  # the browser console (corefn.local.webconsole.WebConsole), under /_corefn/
+        self._flush_due = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -84,11 +86,9 @@ class LocalGateway:
             await send_response(send, response)
             self._log(scope, response, None, started)
             return
-        request = http_request(scope, scope_headers(scope), body, uuid.uuid4().hex)
+        request = http_request(scope, scope_headers(scope), body, os.urandom(16).hex())  # uuid4().hex's content, no UUID object
         ctx = Context(cloud="local", app=self.app, invocation_id=request.id or "", deadline=time.time() + self.timeout)
         if self.web is not None:  # under corefn run: idempotent routes keep their records in the runtime's store
-            from corefn.local.idempotency import ImmediateRecords
-
             ctx.idempotency = ImmediateRecords(self.web.runtime.store)
         future = self.dispatcher.submit(request, ctx)
         try:
@@ -101,8 +101,17 @@ class LocalGateway:
         self._log(scope, response, ctx.function, started)
 
     def _log(self, scope: Scope, response: HttpResponse, handler: str | None, started: float) -> None:
+        console = self.console
+        if console is not None:
+            console.http(scope["method"], scope["path"], response.status, handler, time.perf_counter() - started, flush=False)
+            if not self._flush_due:  # one flush per event-loop pass, however many requests it answered
+                self._flush_due = True
+                asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_due = False
         if self.console is not None:
-            self.console.http(scope["method"], scope["path"], response.status, handler, time.perf_counter() - started)
+            self.console.flush()
 
 
 class Dispatcher:
