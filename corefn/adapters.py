@@ -38,6 +38,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from corefn.dispatch import dispatch, logical_names, pinned_handler  # (`import corefn` has loaded it)
 from corefn.errors import ConfigurationError, EventShapeError, PayloadError, UnrecognizedPayloadError, WrongCloudError
 from corefn.events.base import Event
 from corefn.events.invoke import InvokeEvent
@@ -295,8 +296,6 @@ def deliver(
 ) -> tuple[Shape | None, DispatchResult | None]:
     """Steps 1 to 3 of :func:`handle` and the dispatch: the shape that read the payload (``None``
     for a direct invoke) and what became of its events (``None`` for a warm-up ping)."""
-    from corefn.dispatch import dispatch, logical_names, pinned_handler
-
     pinned = pinned_handler(pinned)
     names = logical_names() if names is None else names
     spec = app.handler(pinned) if pinned else None
@@ -314,8 +313,9 @@ def deliver(
     instance, events = read(adapter.name, found, raw)
     if found.kind == "warmup":
         return instance, None
-    target = Target(app, spec, names)
-    events = [adapter.bind(event, target) for event in events]
+    if getattr(adapter.bind, "__func__", None) is not BaseAdapter.bind:  # the default binds nothing
+        target = Target(app, spec, names)
+        events = [adapter.bind(event, target) for event in events]
     if found.kind != "http":
         return instance, dispatch(app, events, ctx, pinned=pinned, names=names)
     try:

@@ -434,7 +434,7 @@ def dispatch_http(app: App, request: HttpRequest, ctx: Context) -> HttpResponse:
     origin = request.headers.get("origin") if cors is not None else None
     if cors is not None and request.method == "OPTIONS" and origin and "access-control-request-method" in request.headers:
         return _preflight(cors, origin)
-    spec, params, allowed = app.router.match(request.method, request.path)
+    spec, params, allowed = (app._router or app.router).match(request.method, request.path)
     if spec is None:
         if allowed:
             response = HttpResponse.json({"error": "method not allowed"}, 405, {"allow": ", ".join(sorted(allowed))})
@@ -455,7 +455,8 @@ def dispatch_http(app: App, request: HttpRequest, ctx: Context) -> HttpResponse:
     ctx.function, ctx.event_id = spec.name, request.id
     if spec.options.idempotent is not None:
         return _with_cors(cors, origin, _http_guarded(spec, request, ctx))
-    return _with_cors(cors, origin, _http_call(spec, request, ctx))
+    response = _http_call(spec, request, ctx)
+    return response if cors is None else _with_cors(cors, origin, response)
 
 
 def _http_call(spec: HandlerSpec, request: HttpRequest, ctx: Context) -> HttpResponse:

@@ -132,7 +132,14 @@ class HttpResponse(Record):
     @classmethod
     def json(cls, value: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> HttpResponse:
         headers = {"content-type": "application/json", **headers} if headers else {"content-type": "application/json"}
-        return cls(status, headers, json_bytes(value))
+        if cls is not HttpResponse or type(status) is not int or not 100 <= status <= 599:
+            return cls(status, headers, json_bytes(value))  # __init__ explains a bad status
+        response = object.__new__(HttpResponse)  # the checks __init__ would make are made
+        _set(response, "status", status)
+        _set(response, "headers", headers)
+        _set(response, "body", json_bytes(value))
+        _set(response, "cookies", ())
+        return response
 
     @classmethod
     def text(cls, value: str, status: int = 200, headers: Mapping[str, str] | None = None) -> HttpResponse:
