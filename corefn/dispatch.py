@@ -169,12 +169,15 @@ def _log_failure(spec: HandlerSpec, event: Event, ctx: Context, error: BaseExcep
 def logical_names() -> Mapping[str, str]:
     """Physical → logical resource names the deploy step wrote into ``COREFN_NAMES`` (a JSON
     object), e.g. ``{"image-pipeline-originals-3f2a": "originals"}``. Parsed once per value."""
+    global _names
     text = getenv("COREFN_NAMES") or ""
-    cached: tuple[str, Mapping[str, str]] | None = getattr(logical_names, "_parsed", None)
-    if cached is None or cached[0] != text:
-        cached = (text, parse_names(text))
-        logical_names._parsed = cached  # type: ignore[attr-defined]
+    cached = _names
+    if cached[0] != text:
+        cached = _names = (text, parse_names(text))
     return cached[1]
+
+
+_names: tuple[str, Mapping[str, str]] = ("", {})  # the last COREFN_NAMES value read, parsed
 
 
 def parse_names(text: str) -> Mapping[str, str]:
@@ -441,19 +444,20 @@ def dispatch_http(app: App, request: HttpRequest, ctx: Context) -> HttpResponse:
         else:
             response = HttpResponse.json({"error": "not found", "path": request.path}, 404)
         return _with_cors(cors, origin, response)
-    if spec.options.api_key and not _api_key_ok(app, request):
+    options = spec.options
+    if options.api_key and not _api_key_ok(app, request):
         return _with_cors(cors, origin, HttpResponse.json({"error": "missing or invalid API key"}, 401))
-    if spec.options.auth:
+    if options.auth:
         from corefn.auth._check import authenticate
 
-        verified = authenticate(spec.options.auth, request)
+        verified = authenticate(options.auth, request)
         if isinstance(verified, HttpResponse):
             return _with_cors(cors, origin, verified)
         request = request.replace(auth=verified)
     if params:
         request = request.replace(params=params)
     ctx.function, ctx.event_id = spec.name, request.id
-    if spec.options.idempotent is not None:
+    if options.idempotent is not None:
         return _with_cors(cors, origin, _http_guarded(spec, request, ctx))
     response = _http_call(spec, request, ctx)
     return response if cors is None else _with_cors(cors, origin, response)

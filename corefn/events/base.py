@@ -75,11 +75,15 @@ class Body:
 
     def __init__(self, source: str | bytes | bytearray | memoryview | None = None, *, base64: bool = False) -> None:
         self._source: str | bytes | None
+        self._is_base64 = base64
+        if source is None or type(source) is str:  # what gateways send: decoded when read
+            self._source = source
+            self._content: bytes | None = None
+            return
         if isinstance(source, (bytearray, memoryview)):
             source = bytes(source)
         self._source = source
-        self._is_base64 = base64
-        self._content: bytes | None = source if isinstance(source, bytes) and not base64 else None
+        self._content = source if isinstance(source, bytes) and not base64 else None
 
     @classmethod
     def of(cls, value: Body | str | bytes | bytearray | memoryview | None) -> Body:

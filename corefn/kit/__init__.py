@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast, runtime_checkab
 from corefn.dispatch import raise_first_failure
 from corefn.errors import ConfigurationError, EventShapeError
 from corefn.events.base import Event
+from corefn.events.http import gateway_request
 from corefn.payload import Reader
 
 if TYPE_CHECKING:
@@ -323,5 +324,6 @@ def as_provider(found: Any, where: str) -> Provider:
 
 __all__ = [
     "Bind", "DeadLetters", "EventShapeError", "Failure", "Generator", "PayloadShape", "PolicyCompiler", "Provider", "Reader",
-    "Shape", "StartFlow", "Target", "as_provider", "lazy", "load_sample", "raise_first_failure", "unbound",
+    "Shape", "StartFlow", "Target", "as_provider", "gateway_request", "lazy", "load_sample", "raise_first_failure",
+    "unbound",
 ]  # fmt: skip

@@ -37,7 +37,7 @@ from typing import Any, ClassVar
 from corefn.dispatch import DispatchResult
 from corefn.events import Body, Event, Headers, HttpRequest, HttpResponse, Query
 from corefn.events.base import check_base64, decode_path
-from corefn.kit import Failure, PayloadShape
+from corefn.kit import Failure, PayloadShape, gateway_request
 from corefn.payload import Reader
 from corefn_aws._common import PROVIDER
 from corefn_aws._gateway_auth import rest_identity, vouched_identity
@@ -154,7 +154,10 @@ class HttpApiV2(HttpShape):
 
     @classmethod
     def matches(cls, raw: Any) -> bool:
-        if not isinstance(raw, dict) or raw.get("version") != "2.0" or is_authorizer(raw):
+        # is_authorizer(raw), inlined: this test runs on every invocation of every Lambda
+        if not isinstance(raw, dict) or raw.get("version") != "2.0" or "routeArn" in raw or "methodArn" in raw:
+            return False
+        if raw.get("type") in AUTHORIZER_TYPES:
             return False
         context = raw.get("requestContext")
         if not isinstance(context, dict) or ("http" not in context and LATTICE_CONTEXT in context):
@@ -192,17 +195,10 @@ class HttpApiV2(HttpShape):
         if is_base64 and body:
             check_base64_body(self.reader, body)
         return [
-            HttpRequest(
-                method=method,
-                path=path,
-                headers=Headers(headers),
-                query=Query(query),
-                body=Body(body, base64=is_base64),
-                cookies=tuple(cookies),
-                client_ip=http.get("sourceIp"),
-                id=context.get("requestId"),
-                raw=raw,
-                auth=vouched_identity(context) if "authorizer" in context else None,
+            gateway_request(
+                method, path, Headers(headers), Query(query), Body(body, base64=is_base64), tuple(cookies),
+                http.get("sourceIp"), context.get("requestId"), raw,
+                vouched_identity(context) if "authorizer" in context else None,
             )
         ]
 
@@ -218,7 +214,7 @@ class HttpApiV2(HttpShape):
         raise r.error("?", "is malformed")
 
     def to_response(self, result: DispatchResult) -> Any:
-        response = result_response(result)
+        response = result.response or result_response(result)
         body, is_base64 = response.encoded_body()
         out: dict[str, Any] = {
             "statusCode": response.status,
