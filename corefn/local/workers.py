@@ -89,8 +89,8 @@ class HandlerRunner:
         if self.spec.batch:
             return self.spec.options.batch_size or 10
         avg = self._avg
-        if avg is None:
-            return 8
+        if avg is None:  # one row until the handler's speed is known: a slow handler's first claim of
+            return 1  # several rows left the other workers idle (12 uploads: 8 for one worker, none for two)
         return max(1, min(MAX_CLAIM, int(CLAIM_BUDGET / max(avg, 1e-6))))
 
     def _loop(self) -> None:
