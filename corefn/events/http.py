@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from corefn._record import Record, _set
@@ -226,7 +226,7 @@ def textual_type(content_type: str) -> bool:
     return known
 
 
-_chunks: Callable[[Any, int], Any] | None = None
+_chunks: Callable[[Any, bool], Iterable[str]] | None = None
 
 
 def json_bytes(value: Any) -> bytes:
@@ -244,12 +244,13 @@ def json_bytes(value: Any) -> bytes:
     if chunks is None:
         import json.encoder as encoder
 
-        if encoder.c_make_encoder is None:  # pragma: no cover - CPython always has _json
+        make: Any = getattr(encoder, "c_make_encoder", None)  # untyped: CPython's _json
+        if make is None:  # pragma: no cover - CPython always has _json
             chunks = encoder.JSONEncoder(separators=(",", ":"), default=str).iterencode
         else:
-            chunks = encoder.c_make_encoder(None, str, encoder.encode_basestring_ascii, None, ":", ",", False, False, True)
+            chunks = make(None, str, encoder.encode_basestring_ascii, None, ":", ",", False, False, True)
         _chunks = chunks
-    return "".join(chunks(value, 0)).encode()
+    return "".join(chunks(value, False)).encode()
 
 
 def _body_bytes(body: Any) -> tuple[bytes, str | None]:

@@ -160,3 +160,78 @@ def test_a_message_that_kills_the_runtime_every_time_is_dead_lettered(db: Store,
     runner.run(db.claim("handler", 1, 30, ordered=False))
     assert ran == [] and console.tallies["handler"].dead == 1
     assert db.pending(["handler"]) == 0 and db.dead_letters("handler")[0]["attempt"] == 4
+
+
+def test_the_claim_walks_the_backlog_in_order_past_rows_that_are_not_due(db: Store) -> None:
+    """The claim reads a (handler, seq) index and stops at its limit: rows in flight or waiting
+    for a retry at the head are stepped over, the next due rows come in publish order."""
+    db.subscribe([("q", "queue", "h", False)])
+    db.publish("q", [(f"m{i}".encode(), None, None) for i in range(6)])
+    head = db.claim("h", 2, visibility=60, ordered=False)  # m0, m1 now in flight
+    db.settle([], [(head[0].seq, 60.0, "later")], [])  # m0 waits a minute for its retry
+    assert [r.body for r in db.claim("h", 3, visibility=60, ordered=False)] == [b"m2", b"m3", b"m4"]
+    assert [r.body for r in db.claim("h", 3, visibility=60, ordered=False)] == [b"m5"]
+    assert db.next_visible("h") is not None and db.pending(["h"]) == 6
+
+
+def _runner(app: Any, db: Store, tmp_path: Path, name: str) -> tuple[Any, Any]:
+    import io
+
+    from corefn.local.console import Console
+    from corefn.local.settings import Settings
+    from corefn.local.workers import HandlerRunner
+
+    console = Console(stream=io.StringIO(), color=False)
+    return HandlerRunner(app, app.handler(name), db, Settings(state=tmp_path), console), console
+
+
+def test_a_claim_runs_as_one_dispatch_yet_each_message_succeeds_or_fails_alone(db: Store, tmp_path: Path) -> None:
+    from corefn import App, QueueMessage
+
+    app = App("chunked")
+    seen: list[str] = []
+
+    @app.queue("q")
+    def handler(message: QueueMessage) -> None:
+        seen.append(message.text)
+        if message.text.endswith("7"):
+            raise ValueError("ends with 7")
+
+    db.subscribe([("q", "queue", "handler", False)])
+    bodies = [f"m{i}" for i in range(600)]  # more than one claim's worth
+    db.publish("q", [(b.encode(), None, None) for b in bodies])
+    runner, console = _runner(app, db, tmp_path, "handler")
+    assert runner.chunked
+    while rows := db.claim("handler", 512, 30, ordered=False):
+        runner.run(rows)
+    failing = [b for b in bodies if b.endswith("7")]
+    assert seen == bodies  # each message run once, in order
+    assert console.tallies["handler"].ok == 600 - len(failing) and console.tallies["handler"].retried == len(failing)
+    assert db.pending(["handler"]) == len(failing)  # only the failures wait for a retry, attempt 1 counted
+    rows = db.connect().execute("SELECT body, attempt, last_error FROM deliveries ORDER BY seq").fetchall()
+    assert [bytes(b).decode() for b, _, _ in rows] == failing
+    assert {(a, e) for _, a, e in rows} == {(1, "ValueError: ends with 7")}
+
+
+def test_a_row_that_cannot_become_an_event_fails_alone(db: Store, tmp_path: Path) -> None:
+    from corefn import App, StorageEvent
+    from corefn.local.store import NewDelivery
+
+    app = App("broken-row")
+    seen: list[str] = []
+
+    @app.storage("uploads")
+    def handler(event: StorageEvent) -> None:
+        seen.append(event.key)
+
+    good = {"key": "a.txt", "operation": "created", "size": 1, "time": "2026-01-01T00:00:00Z"}
+    db.insert([
+        NewDelivery("storage", "uploads", "handler", meta={"operation": "created"}),  # no key: cannot be read
+        NewDelivery("storage", "uploads", "handler", meta=good),
+    ])  # fmt: skip
+    runner, console = _runner(app, db, tmp_path, "handler")
+    runner.run(db.claim("handler", 10, 30, ordered=False))
+    assert seen == ["a.txt"]
+    assert console.tallies["handler"].ok == 1 and console.tallies["handler"].retried == 1
+    (left,) = db.connect().execute("SELECT meta, last_error FROM deliveries").fetchall()
+    assert "a.txt" not in left[0] and left[1].startswith("KeyError")
