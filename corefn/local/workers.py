@@ -48,6 +48,7 @@ class HandlerTimeout(TimeoutError):
 
 
 MAX_CLAIM = 512
+FIRST_CLAIM = 2  # rows per claim before the handler's speed is known
 CLAIM_BUDGET = 0.05  # seconds of handler work per claim
 QUIET_BATCH = 20  # successful deliveries per claim above which one summary line is printed
 
@@ -89,8 +90,8 @@ class HandlerRunner:
         if self.spec.batch:
             return self.spec.options.batch_size or 10
         avg = self._avg
-        if avg is None:  # one row until the handler's speed is known: a slow handler's first claim of
-            return 1  # several rows left the other workers idle (12 uploads: 8 for one worker, none for two)
+        if avg is None:  # few rows until the handler's speed is known: a slow handler's first claim of 8
+            return FIRST_CLAIM  # left other workers idle (12 uploads: 8 for one worker, none for two)
         return max(1, min(MAX_CLAIM, int(CLAIM_BUDGET / max(avg, 1e-6))))
 
     def _loop(self) -> None:
