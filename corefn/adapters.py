@@ -42,7 +42,7 @@ from corefn.dispatch import dispatch, logical_names, pinned_handler  # (`import 
 from corefn.errors import ConfigurationError, EventShapeError, PayloadError, UnrecognizedPayloadError, WrongCloudError
 from corefn.events.base import Event
 from corefn.events.invoke import InvokeEvent
-from corefn.kit import Failure, PayloadShape, Provider, Shape, Target, as_provider, load_sample
+from corefn.kit import Failure, PayloadShape, Provider, Shape, Target, as_provider, load_sample, unbound
 
 __all__ = [
     "ENTRY_POINT_GROUP", "Parsed", "Provider", "Shape", "Target", "WarmupShape", "all_adapters", "deadline_in", "deliver",
@@ -313,7 +313,7 @@ def deliver(
     instance, events = read(adapter.name, found, raw)
     if found.kind == "warmup":
         return instance, None
-    if getattr(adapter.bind, "__func__", None) is not BaseAdapter.bind:  # the default binds nothing
+    if adapter.bind is not unbound:  # the default binds nothing: no Target to build
         target = Target(app, spec, names)
         events = [adapter.bind(event, target) for event in events]
     if found.kind != "http":

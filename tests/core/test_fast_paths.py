@@ -21,7 +21,7 @@ import pytest
 from corefn import App
 from corefn._env import getenv
 from corefn.events import Body, Headers, HttpRequest, HttpResponse, Query
-from corefn.events.http import gateway_request, json_bytes, textual_type, to_response
+from corefn.events.http import as_response, gateway_request, json_bytes, textual_type
 from corefn.routing import Router
 
 # ------------------------------------------------------------------------------ environment
@@ -98,7 +98,7 @@ def test_json_responses_keep_their_checks_and_headers() -> None:
     assert (response.status, response.body, response.cookies) == (201, b'{"a":1}', ())
     assert response.headers == {"content-type": "application/json", "x-extra": "1"}
     assert response == HttpResponse(201, {"content-type": "application/json", "x-extra": "1"}, b'{"a":1}')
-    assert to_response({"k": "v"}) == HttpResponse.json({"k": "v"})
+    assert as_response({"k": "v"}) == HttpResponse.json({"k": "v"})
 
 
 # ---------------------------------------------------------------------------- content type
