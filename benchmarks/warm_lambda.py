@@ -135,7 +135,7 @@ def mangum_entry() -> Callable[[dict[str, Any], Any], Any]:
 
 #: name → (entry point factory, event factory)
 CANDIDATES: dict[str, tuple[Callable[[], Callable[[dict[str, Any], Any], Any]], Callable[[], dict[str, Any]]]] = {
-    "corefn (corefn_aws handler)": (corefn_entry, v2_event),
+    "corefn (corefn_aws entry point)": (corefn_entry, v2_event),
     "Powertools APIGatewayHttpResolver": (powertools_entry, v2_event),
     "Chalice (REST 1.0 event)": (chalice_entry, v1_event),
     "Mangum + Starlette": (mangum_entry, v2_event),
@@ -169,7 +169,7 @@ def main() -> int:
         for name, (handler, payload) in ready.items():
             seconds = timeit.timeit(lambda h=handler, p=payload: h(p, context), number=args.number, timer=time.thread_time)  # type: ignore[misc]
             best[name] = min(best[name], seconds / args.number * 1e6)
-    ours = best.pop("corefn (corefn_aws handler)")
+    ours = best.pop("corefn (corefn_aws entry point)")
     fastest = min(best.values()) if best else float("nan")
     print(f"warm round trip, HTTP API 2.0 event -> hello JSON -> response dict; best of {args.rounds} x {args.number}")
     print(f"  {'corefn (corefn_aws handler)':36s} {ours:7.2f} us/op   ratio to fastest peer {ours / fastest:.2f}")

@@ -234,7 +234,7 @@ class Runtime:
         quiet_since: float | None = None
         while True:
             busy = (
-                self.store.pending(names) > 0
+                self.store.has_pending(names)
                 or (self.feed is not None and self.feed.busy)
                 or (self.flows is not None and self.flows.busy())
             )

@@ -171,7 +171,8 @@ def test_the_claim_walks_the_backlog_in_order_past_rows_that_are_not_due(db: Sto
     db.settle([], [(head[0].seq, 60.0, "later")], [])  # m0 waits a minute for its retry
     assert [r.body for r in db.claim("h", 3, visibility=60, ordered=False)] == [b"m2", b"m3", b"m4"]
     assert [r.body for r in db.claim("h", 3, visibility=60, ordered=False)] == [b"m5"]
-    assert db.next_visible("h") is not None and db.pending(["h"]) == 6
+    assert db.next_visible("h") is not None and db.pending(["h"]) == 6 and db.has_pending(["h"])
+    assert not db.has_pending(["other"]) and not db.has_pending([])
 
 
 def _runner(app: Any, db: Store, tmp_path: Path, name: str) -> tuple[Any, Any]:
