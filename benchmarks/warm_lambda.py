@@ -172,7 +172,7 @@ def main() -> int:
     ours = best.pop("corefn (corefn_aws entry point)")
     fastest = min(best.values()) if best else float("nan")
     print(f"warm round trip, HTTP API 2.0 event -> hello JSON -> response dict; best of {args.rounds} x {args.number}")
-    print(f"  {'corefn (corefn_aws handler)':36s} {ours:7.2f} us/op   ratio to fastest peer {ours / fastest:.2f}")
+    print(f"  {'corefn (corefn_aws entry point)':36s} {ours:7.2f} us/op   ratio to fastest peer {ours / fastest:.2f}")
     for name, us in sorted(best.items(), key=lambda item: item[1]):
         print(f"  {name:36s} {us:7.2f} us/op   ratio {us / fastest:.2f}")
     ratio = ours / fastest
