@@ -88,6 +88,8 @@ CREATE TABLE IF NOT EXISTS timers (
 
 DELIVERY_COLUMNS = "seq, id, kind, resource, handler, partition, key, body, attributes, meta, attempt, created"
 STREAM_SHARDS = 4
+#: seqs per ``IN (...)`` list: under the 999 variables SQLite before 3.32 allows in one statement
+IN_LIST = 500
 
 
 def shard_of(key: str | None, shards: int = STREAM_SHARDS) -> str:
@@ -261,8 +263,9 @@ class Store(ThreadLocalSqlite):
         with self.transaction() as db:
             if also is not None:
                 also(db)
-            if done:
-                db.executemany("DELETE FROM deliveries WHERE seq=?", [(s,) for s in done])
+            for start in range(0, len(done), IN_LIST):  # one statement per IN_LIST rows, not one per row
+                chunk = done[start : start + IN_LIST]
+                db.execute(f"DELETE FROM deliveries WHERE seq IN ({','.join('?' * len(chunk))})", chunk)
             if retry:
                 db.executemany(
                     "UPDATE deliveries SET claimed_at=NULL, visible_at=?, last_error=? WHERE seq=?",
