@@ -33,7 +33,8 @@ def test_policy_json_per_handler_and_cloud(out: Path) -> None:
     assert work["clouds"]["aws"]["settings"]["maxReceiveCount"] == 2 and work["clouds"]["local"]["settings"]["max_attempts"] == 2
     assert table["alert_a"]["clouds"]["aws"]["settings"]["MaximumRetryAttempts"] == 2  # Lambda's async cap: 3 attempts
     assert table["pay_http"]["policy"]["delivery"] == "sync"
-    assert "does not compile retry policies yet" in table["pay"]["clouds"]["gcp"]["notes"][0]
+    gcp = pay["clouds"]["gcp"]["settings"]  # Pub/Sub push subscription: attempts, then its dead-letter topic
+    assert gcp["max_delivery_attempts"] == 5 and gcp["dead_letter_topic"] == "payments-dead-letter"
 
 
 def test_policy_text_says_what_a_cloud_or_the_runtime_cannot_honour(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
