@@ -29,7 +29,7 @@ from corefn.errors import ConfigurationError, HttpError, IdempotencyInProgressEr
 from corefn.events.base import Event
 from corefn.events.http import HttpRequest, HttpResponse, as_response
 from corefn.idempotency import Guard, guard_for
-from corefn.kinds import BY_NAME, resource_fields
+from corefn.kinds import BY_NAME, KINDS, resource_fields
 
 if TYPE_CHECKING:
     from corefn.app import App, Cors
@@ -272,7 +272,8 @@ def dispatch(
 #: nothing. ``""`` makes the whole delivery one unit: a DynamoDB Streams batch comes from one
 #: shard and Lambda retries it from the first failed record, a Cosmos DB change-feed batch from
 #: one lease, Cloudant and Firestore send one change at a time.
-ORDER_UNIT: dict[str, str] = {"queue": "group", "topic": "group", "stream": "partition", "nosql": ""}
+#: (The ``order_unit`` column of :mod:`corefn.kinds`.)
+ORDER_UNIT: dict[str, str] = {k.name: k.order_unit for k in KINDS if k.order_unit is not None}
 
 
 def order_key(event: Event) -> str | None:

@@ -22,6 +22,11 @@ The delivery is how a failed handler's event is retried (:mod:`corefn.policy` dr
 (retried in order, the batch split where the cloud can) or ``event`` (pushed by the platform,
 which retries as far as it allows). It is a column, not derived from the nature: a topic and a
 queue are both messages but fail differently, and a new kind must say which it is.
+
+The order unit is the event field that groups records a provider delivers in order (an SQS FIFO
+message group, a Kinesis shard or Kafka partition; ``""`` when a whole delivery is one unit, as a
+DynamoDB Streams batch is): dispatch stops a unit at its first failure so the rest is redelivered
+in order rather than run twice (:data:`corefn.dispatch.ORDER_UNIT`).
 """
 
 from __future__ import annotations
@@ -62,7 +67,7 @@ class Kind(Record):
     """One row of the table. A :class:`~corefn._record.Record`, not a dataclass: importing
     ``dataclasses`` costs more than this whole module, and dispatch imports it on cold start."""
 
-    __slots__ = ("name", "event", "trigger", "resource_field", "nature", "delivery")
+    __slots__ = ("name", "event", "trigger", "resource_field", "nature", "delivery", "order_unit")
     name: str
     event: type[Event]
     trigger: type[Trigger]
@@ -70,10 +75,13 @@ class Kind(Record):
     resource_field: str | None
     nature: Nature
     delivery: Delivery
+    #: the event field naming its ordering unit (``""``: the whole delivery is one unit; None:
+    #: the kind orders nothing), see :func:`corefn.dispatch.order_key`
+    order_unit: str | None
 
     def __init__(
         self, name: str, event: type[Event], trigger: type[Trigger], resource_field: str | None, nature: Nature,
-        delivery: Delivery,
+        delivery: Delivery, order_unit: str | None = None,
     ) -> None:  # fmt: skip
         _set(self, "name", name)
         _set(self, "event", event)
@@ -81,6 +89,7 @@ class Kind(Record):
         _set(self, "resource_field", resource_field)
         _set(self, "nature", nature)
         _set(self, "delivery", delivery)
+        _set(self, "order_unit", order_unit)
 
     @property
     def is_named_by_handler(self) -> bool:
@@ -94,11 +103,11 @@ KINDS: tuple[Kind, ...] = (
     Kind("invoke", InvokeEvent, InvokeTrigger, "name", "request", "sync"),
     # an API Gateway Lambda authorizer: a gateway waits for the decision; it names no resource
     Kind("authorizer", AuthorizeRequest, AuthorizerTrigger, None, "request", "sync"),
-    Kind("queue", QueueMessage, QueueTrigger, "queue", "message", "queue"),
-    Kind("topic", TopicMessage, TopicTrigger, "topic", "message", "event"),
-    Kind("stream", StreamRecord, StreamTrigger, "stream", "message", "stream"),
+    Kind("queue", QueueMessage, QueueTrigger, "queue", "message", "queue", order_unit="group"),
+    Kind("topic", TopicMessage, TopicTrigger, "topic", "message", "event", order_unit="group"),
+    Kind("stream", StreamRecord, StreamTrigger, "stream", "message", "stream", order_unit="partition"),
     Kind("storage", StorageEvent, StorageTrigger, "bucket", "change", "event"),
-    Kind("nosql", NoSqlChange, NoSqlTrigger, "table", "change", "stream"),
+    Kind("nosql", NoSqlChange, NoSqlTrigger, "table", "change", "stream", order_unit=""),
     Kind("timer", TimerEvent, TimerTrigger, "name", "schedule", "event"),
 )
 
