@@ -9,7 +9,16 @@ from typing import Any
 
 from corefn import App
 from corefn.context import Context
-from corefn.events import HttpRequest, HttpResponse, InvokeEvent, NoSqlChange, StorageEvent, StreamRecord, TimerEvent
+from corefn.events import (
+    HttpRequest,
+    HttpResponse,
+    InvokeEvent,
+    NoSqlChange,
+    QueueMessage,
+    StorageEvent,
+    StreamRecord,
+    TimerEvent,
+)
 
 app = App("owtest")
 SEEN: list[Any] = []
@@ -54,6 +63,13 @@ def on_record(record: StreamRecord) -> None:
     SEEN.append(record)
     if record.data.text == "bad":
         raise ValueError("bad record")
+
+
+@app.queue("orders-in", max_attempts=3, dead_letter="orders-poison")
+def take_order(message: QueueMessage) -> None:
+    SEEN.append(message)
+    if message.body.text.startswith("bad"):
+        raise ValueError(f"cannot take order {message.body.text!r}")
 
 
 @app.nosql("orders")

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from corefn.events import NoSqlChange
-from corefn_openwhisk.action import make_main
+from corefn_openwhisk.runtime import make_main
 from tests.openwhisk.conftest import APP_REF
 
 pytestmark = pytest.mark.emulator

@@ -19,6 +19,10 @@ into the params, so there they are ignored: a request never chooses the app or i
 The :class:`~corefn.context.Context` carries ``__OW_ACTIVATION_ID`` as the invocation id and
 ``__OW_DEADLINE`` (epoch milliseconds) as the deadline, both set by the runtime per activation.
 
+A storage action is a raw web action too (Apache OpenWhisk has no storage feed): a web request
+to it is a bucket notification (:class:`corefn_openwhisk.storage.S3Webhook`), checked against
+``COREFN_WEBHOOK_TOKEN`` first.
+
 Outcomes: a web request always gets an HTTP response (a handler failure is a 500); a
 trigger-fired or invoked handler that fails returns ``{"error": ...}``, an OpenWhisk application
 error, so the activation is recorded failed with the reason; a payload that cannot be read
@@ -114,6 +118,14 @@ def run(params: Any, *, app_ref: str | None = None, handler: str | None = None) 
         app = load_app(_setting(params, app_ref, "COREFN_APP", "__corefn_app"))
         ctx = context(app, handler)
         found = find_shape(adapter, payload)
+        spec = app.handler(handler) if handler else None
+        if spec is not None and spec.kind == "storage" and "__ow_method" in payload:
+            from corefn_openwhisk.storage import S3Webhook, unauthorized, webhook_authorized
+
+            if not webhook_authorized(payload):
+                log.warning("storage webhook: refused a request without the token", extra={"invocation_id": ctx.invocation_id})
+                return unauthorized()
+            found = S3Webhook
         result = handle(adapter, app, payload, ctx, pinned=handler, shape=found)
     except CorefnError as error:  # unreadable payload, no handler, bad configuration
         log.error("activation failed: %s", error, extra={"invocation_id": ctx.invocation_id if ctx else None})

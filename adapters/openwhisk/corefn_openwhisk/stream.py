@@ -18,6 +18,10 @@ and values are taken as the text they are. A binary key that is not UTF-8 stays 
 
 Signature: a non-empty ``messages`` list whose first item has ``topic``, ``partition`` and
 ``offset``. The feed carries no record time: ``time`` is ``null``.
+
+The same feed serves queue handlers: the adapter's bind step turns each record into a
+:class:`~corefn.events.QueueMessage` for them (:mod:`corefn_openwhisk.queue`), and the answer then
+republishes or dead-letters every failed message instead of only recording the failure.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ import base64
 import json
 from typing import Any, ClassVar
 
-from corefn.events import Body, Event, StreamRecord
+from corefn.dispatch import DispatchResult
+from corefn.events import Body, Event, QueueMessage, StreamRecord
 from corefn.events.base import check_base64
 from corefn_openwhisk._common import TriggerShape
 
@@ -71,6 +76,13 @@ class KafkaMessages(TriggerShape):
                 )
             )
         return events
+
+    def to_response(self, result: DispatchResult) -> dict[str, Any]:
+        if any(isinstance(o.event, QueueMessage) for o in result.outcomes):
+            from corefn_openwhisk.queue import settle
+
+            return settle(result)
+        return super().to_response(result)
 
     def _key(self, key: Any, binary: bool, at: str) -> str | None:
         if key is None:
