@@ -73,7 +73,7 @@ CLOUDANT_CREDENTIALS = {"host": "$CLOUDANT_HOST", "iamApiKey": "$CLOUDANT_APIKEY
 KAFKA_ENV = {"KAFKA_BROKERS": "$KAFKA_BROKERS", "KAFKA_SASL_USERNAME": "$KAFKA_USER", "KAFKA_SASL_PASSWORD": "$KAFKA_PASSWORD"}
 FAMILY_ENV: dict[str, dict[str, str]] = {
     "object": {"COREFN_S3_ENDPOINT": "$COREFN_S3_ENDPOINT", "S3_ACCESS_KEY_ID": "$S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY": "$S3_SECRET_ACCESS_KEY"},
-    "table": {"CLOUDANT_URL": "$CLOUDANT_URL", "CLOUDANT_APIKEY": "$CLOUDANT_APIKEY"},
+    "table": {"CLOUDANT_URL": "$CLOUDANT_URL", "CLOUDANT_AUTH_TYPE": "$CLOUDANT_AUTH_TYPE", "CLOUDANT_APIKEY": "$CLOUDANT_APIKEY"},
     "publisher": KAFKA_ENV,
 }
 WEBHOOK_ENV = {"COREFN_WEBHOOK_TOKEN": "$COREFN_WEBHOOK_TOKEN"}
@@ -220,7 +220,9 @@ def _env_inputs(app: App, action: ActionPlan) -> dict[str, str]:
 
     found: dict[str, str] = {}
     sinks = {s.name: s for spec in action.specs for s in used_sinks(app, spec)}
-    for sink in sinks.values():
+    # the web action serves several handlers, so corefn's cold-start check (corefn.sinks.
+    # check_configured, which knows one pinned handler) asks for every sink's URL there
+    for sink in app.sinks if action.is_web else sinks.values():
         found[sink.env_var] = f"${sink.env_var}"
     for family in sorted({s.family for s in sinks.values()}):
         found.update(FAMILY_ENV.get(family, {}))

@@ -7,7 +7,8 @@ then does (``provider/consumer.py`` ``__fireTrigger`` in apache/openwhisk-packag
 queue handler's failure would lose the message. corefn keeps the queue's promise instead:
 
 - a failed message is **republished** to its own topic with its attempt number raised by one,
-  until the handler's ``max_attempts`` (default 5; ``0`` = without end);
+  until the handler's ``max_attempts`` (default 5; ``0`` = without end); a message its group's
+  earlier failure kept from running is republished with its attempt unchanged, behind it;
 - then it goes to the **dead-letter topic** (the handler's ``dead_letter``, else
   ``<queue>-dlq``) with the failure's type and message in record headers;
 - only when a republish itself fails does the activation fail, naming every message that was
@@ -127,6 +128,9 @@ def _pass_on(outcome: Outcome, send: Producer) -> dict[str, Any]:
     key = message.group.encode() if message.group else None
     limit = max_attempts(spec)
     error = f"{type(outcome.error).__name__}: {outcome.error}"[:1000]
+    if type(outcome.error).__name__ == "NotRunAfterFailure":  # never ran (its group stopped): no attempt spent
+        send(str(spec.resource), wrap(message.body.content, attempt, source), key, [(ATTEMPT_HEADER, str(attempt).encode())])
+        return {"id": source, "requeued": attempt}
     if limit == 0 or attempt < limit:
         value = wrap(message.body.content, attempt + 1, source)
         send(str(spec.resource), value, key, [(ATTEMPT_HEADER, str(attempt + 1).encode())])

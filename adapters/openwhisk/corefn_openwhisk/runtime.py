@@ -97,11 +97,24 @@ def context(app: Any, handler: str | None) -> Any:
     )
 
 
+def _load(app_ref: str | None, handler: str | None) -> Any:
+    """The app, loaded with the pinned handler visible to corefn's cold-start check (which reads
+    ``COREFN_HANDLER`` to ask only for the sinks that handler uses); the environment is restored."""
+    from corefn.loader import load_app
+
+    if not handler or os.environ.get("COREFN_HANDLER"):
+        return load_app(app_ref)
+    os.environ["COREFN_HANDLER"] = handler
+    try:
+        return load_app(app_ref)
+    finally:
+        del os.environ["COREFN_HANDLER"]
+
+
 def run(params: Any, *, app_ref: str | None = None, handler: str | None = None) -> dict[str, Any]:
     """One activation: load the app, detect the payload's shape, dispatch, answer."""
     from corefn.adapters import find_shape, handle
     from corefn.errors import CorefnError, UnrecognizedPayloadError
-    from corefn.loader import load_app
     from corefn.log import configure, get_logger
     from corefn_openwhisk import adapter
     from corefn_openwhisk.invoke import invoke_result
@@ -115,7 +128,7 @@ def run(params: Any, *, app_ref: str | None = None, handler: str | None = None) 
     payload = {k: v for k, v in params.items() if not (isinstance(k, str) and k.startswith("__corefn_"))}
     ctx = None
     try:
-        app = load_app(_setting(params, app_ref, "COREFN_APP", "__corefn_app"))
+        app = _load(_setting(params, app_ref, "COREFN_APP", "__corefn_app"), handler)
         ctx = context(app, handler)
         found = find_shape(adapter, payload)
         spec = app.handler(handler) if handler else None
