@@ -60,7 +60,7 @@ exec "$PYTHON" -I -c 'import sys; sys.path.insert(0, sys.argv[1]); from corefn_o
 
 
 def _storage(actions: list[ActionPlan]) -> list[tuple[str, Any]]:
-    return [(a.name, a.specs[0]) for a in actions if not a.is_web and a.specs[0].kind == "storage"]
+    return [(a.name, a.specs[0]) for a in actions if a.handler is not None and a.specs[0].kind == "storage"]
 
 
 def _mc_event(app: App, action: str, spec: Any) -> str:
@@ -109,7 +109,7 @@ def readme(app: App, app_ref: str, actions: list[ActionPlan], skipped: list[str]
     from corefn_openwhisk.queue import dead_letter_topic
 
     storage = _storage(actions)
-    queues = [a.specs[0] for a in actions if not a.is_web and a.specs[0].kind == "queue"]
+    queues = [a.specs[0] for a in actions if a.handler is not None and a.specs[0].kind == "queue"]
     notes = [n for compiled in compile_policies(app, "openwhisk").values() for n in compiled.notes]
     out = [
         f"# {app.name} on Apache OpenWhisk",

@@ -111,6 +111,27 @@ def _load(app_ref: str | None, handler: str | None) -> Any:
         del os.environ["COREFN_HANDLER"]
 
 
+def flow_step(params: dict[str, Any], app_ref: str | None, handler: str) -> dict[str, Any]:
+    """A step of a flow's conductor (:mod:`corefn_openwhisk.conductor`): the input is exactly
+    ``__corefn_input``, the answer ``{"__corefn_output": result}`` or an error naming the
+    exception's class and its bases (what retry and catch rules match)."""
+    from corefn.dispatch import dispatch
+    from corefn.errors import CorefnError
+    from corefn.events import InvokeEvent
+
+    try:
+        app = _load(_setting(params, app_ref, "COREFN_APP", "__corefn_app"), handler)
+        ctx = context(app, handler)
+        event = InvokeEvent(payload=params["__corefn_input"], name=handler, id=ctx.invocation_id)
+        outcome = dispatch(app, [event], ctx, pinned=handler).outcomes[0]
+    except CorefnError as error:
+        return error_result(error)
+    if outcome.error is not None:
+        names = [c.__name__ for c in type(outcome.error).__mro__ if c not in (object, BaseException)]
+        return {"error": {"type": type(outcome.error).__name__, "message": str(outcome.error), "names": names}}
+    return {"__corefn_output": outcome.result}
+
+
 def run(params: Any, *, app_ref: str | None = None, handler: str | None = None) -> dict[str, Any]:
     """One activation: load the app, detect the payload's shape, dispatch, answer."""
     from corefn.adapters import find_shape, handle
@@ -125,6 +146,8 @@ def run(params: Any, *, app_ref: str | None = None, handler: str | None = None) 
         return error_result(UnrecognizedPayloadError("openwhisk", "action params must be a JSON object"))
     export_env(params)
     handler = _setting(params, handler, "COREFN_HANDLER", "__corefn_handler")
+    if trusted(params) and "__corefn_input" in params and handler:
+        return flow_step(params, app_ref, handler)
     payload = {k: v for k, v in params.items() if not (isinstance(k, str) and k.startswith("__corefn_"))}
     ctx = None
     try:
