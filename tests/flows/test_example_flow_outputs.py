@@ -49,9 +49,9 @@ def _outputs() -> dict[str, dict[str, str]]:
     app = example.app
     refused = "".join(f"{step}: {construct}: {why}\n" for flow in app.flows for step, construct, why in openwhisk.conductor_unsupported(flow))
     assert not refused, refused  # every construct of the example runs on a conductor
-    from corefn_openwhisk.generator import generate as openwhisk_generate
+    from corefn_openwhisk import adapter as openwhisk_adapter
 
-    manifest = openwhisk_generate(app, REF)["manifest.yaml"]
+    manifest = openwhisk_adapter.generate(app, REF)["manifest.yaml"]
     assert isinstance(manifest, str)
     return {
         "aws": {"state-machines.json": json.dumps({"//": HEADER, "Resources": aws.resources(app)}, indent=2) + "\n"},

@@ -128,3 +128,59 @@ def test_the_manifest_deploys_each_flow_as_a_conductor_beside_its_steps() -> Non
     assert {"first", "second", "third", "rescue"} <= set(package["actions"])
     main = files["actions/flow-pipeline/__main__.py"]
     assert isinstance(main, str) and "make_conductor('flowing:app', 'pipeline')" in main
+
+
+def test_start_flow_invokes_the_conductor_through_the_rest_api(ow: list[float], monkeypatch: pytest.MonkeyPatch) -> None:
+    """``ctx.start_flow`` from a deployed action: a non-blocking POST to the controller (a stand-in
+    HTTP server here: no OpenWhisk controller runs offline), whose body the conductor then runs."""
+    import base64
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    seen: list[tuple[str, str, bytes]] = []
+
+    class Controller(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            seen.append((self.path, self.headers["Authorization"], self.rfile.read(int(self.headers["Content-Length"]))))
+            body = json.dumps({"activationId": "a1b2c3"}).encode()
+            self.send_response(202)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Controller)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("__OW_API_HOST", f"http://127.0.0.1:{server.server_port}")
+        monkeypatch.setenv("__OW_API_KEY", "uuid:secret")
+        run_id = conductor.start_flow(None, "sequence", json.dumps({"n": 1}), "originals:evt-1")
+    finally:
+        server.shutdown()
+    assert run_id == "a1b2c3"
+    ((path, auth, body),) = seen
+    assert path == "/api/v1/namespaces/guest/actions/compile-cases/flow-sequence?blocking=false"
+    assert auth == "Basic " + base64.b64encode(b"uuid:secret").decode()
+    started = json.loads(body)
+    assert started["__corefn_input"] == {"n": 1} and started["__corefn_start_key"] == "originals:evt-1"
+    main = make_conductor(REF, "sequence")
+    first = main(started)
+    assert first["params"] == {"__corefn_input": {"n": 1}}  # the flow's input, not the start's envelope
+
+
+def test_flow_starters_get_the_api_key_annotation() -> None:
+    from corefn import App
+    from corefn.flows import step
+
+    app = App("starting")
+    app.invoke("first")(lambda event: event.payload)
+    flow = app.flow("pipeline", [step("first")])
+    app.storage("uploads")(flow)
+    text = adapter.generate(app, "starting:app")["manifest.yaml"]
+    assert isinstance(text, str)
+    actions = yaml.safe_load(text)["packages"]["starting"]["actions"]
+    (starter,) = [name for name, action in actions.items() if action.get("annotations", {}).get("provide-api-key") is True]
+    assert actions[starter]["web"] == "raw" and starter != "flow-pipeline"

@@ -186,7 +186,7 @@ def conduct(app: App, flow_name: str, params: dict[str, Any]) -> dict[str, Any]:
     flow = app.get_flow(flow_name)
     state = params.get(STATE)
     if not isinstance(state, dict):  # the first activation: the params are the flow's input
-        data = {k: v for k, v in params.items() if not k.startswith(("__corefn_", "__ow_"))}
+        data = params[INPUT] if INPUT in params else {k: v for k, v in params.items() if not k.startswith(("__corefn_", "__ow_"))}
         state = {"input": data, "log": [], "started": time.time()}
     else:
         if "error" in params:
@@ -209,6 +209,40 @@ def conduct(app: App, flow_name: str, params: dict[str, Any]) -> dict[str, Any]:
     return {"params": result}
 
 
+def start_flow(ctx: Any, flow: str, payload: str, key: str | None) -> str:
+    """Start a run from a deployed action (``ctx.start_flow``): a non-blocking invocation of the
+    flow's conductor through the controller's REST API, ``POST /api/v1/namespaces/NS/actions/
+    PKG/flow-NAME?blocking=false`` (https://github.com/apache/openwhisk/blob/master/docs/rest_api.md),
+    with the action's own ``__OW_API_HOST`` and ``__OW_API_KEY`` (given to actions annotated
+    ``provide-api-key``, which the generator sets on every flow starter). Returns the activation
+    id. OpenWhisk has no idempotent invocation: ``key`` travels in the input's state for the
+    logs, and a redelivered trigger starts a second run."""
+    import base64
+    import json
+    import urllib.request
+    from urllib.parse import quote
+
+    from corefn.errors import SinkUnavailableError
+
+    host, api_key = os.environ.get("__OW_API_HOST", ""), os.environ.get("__OW_API_KEY", "")
+    if not host or not api_key:
+        raise ConfigurationError("ctx.start_flow on openwhisk needs __OW_API_HOST and __OW_API_KEY: annotate the action provide-api-key: true")
+    own = os.environ.get("__OW_ACTION_NAME", "").strip("/").split("/")
+    namespace = own[0] if own and own[0] else os.environ.get("__OW_NAMESPACE", "_")
+    package = own[1] if len(own) == 3 else None
+    action = f"flow-{flow}" if package is None else f"{package}/flow-{flow}"
+    url = f"{host.rstrip('/')}/api/v1/namespaces/{quote(namespace)}/actions/{quote(action)}?blocking=false"
+    body = json.dumps({INPUT: json.loads(payload), "__corefn_start_key": key}).encode()
+    token = base64.b64encode(api_key.encode()).decode()
+    request = urllib.request.Request(url, body, {"Content-Type": "application/json", "Authorization": f"Basic {token}"}, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            found = json.loads(answer.read() or b"{}")
+    except OSError as error:
+        raise SinkUnavailableError(f"flow-{flow}", f"OpenWhisk did not accept the start of flow {flow!r}: {error}", error) from error
+    return str(found.get("activationId") or "")
+
+
 def make_conductor(app_ref: str, flow_name: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """The generated conductor action's ``main``."""
 
@@ -223,4 +257,4 @@ def make_conductor(app_ref: str, flow_name: str) -> Callable[[dict[str, Any]], d
     return main
 
 
-__all__ = ["INPUT", "OUTPUT", "SLEEP", "STATE", "Replay", "conduct", "make_conductor"]
+__all__ = ["INPUT", "OUTPUT", "SLEEP", "STATE", "Replay", "conduct", "make_conductor", "start_flow"]

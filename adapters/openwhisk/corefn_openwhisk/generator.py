@@ -214,6 +214,8 @@ def _action(app: App, ref: str, action: ActionPlan) -> dict[str, Any]:
         out["web"] = "raw"  # storage: the bucket notification's webhook (see corefn_openwhisk.storage)
         if action.is_web and app.cors is not None:
             out["annotations"] = {"web-custom-options": True}  # corefn answers CORS preflights itself
+    if any(type(spec.handler).__name__ == "FlowStarter" for spec in action.specs):
+        out["annotations"] = {"provide-api-key": True}  # ctx.start_flow invokes the conductor (rest_api.md)
     if not action.is_web:
         inputs = {"__corefn_app": ref, "__corefn_handler": action.handler}
         if kind in ("stream", "queue"):
