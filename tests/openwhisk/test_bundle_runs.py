@@ -176,6 +176,9 @@ def test_every_zip_fits_the_code_limit_and_carries_only_its_own_packages(bundles
                 tops = {name.split("/")[0] for name in archive.namelist()}
             assert "__main__.py" in tops and "corefn" in tops and "corefn_openwhisk" in tops and "app.py" in tops
             assert not tops & set(OTHER_ADAPTERS), archive_path
+            with zipfile.ZipFile(archive_path) as archive:
+                models = {n.split("/")[2] for n in archive.namelist() if n.startswith("botocore/data/") and n.count("/") > 2}
+            assert models in (set(), {"s3"}), (archive_path, len(models))  # only S3's API model, for the S3-compatible stores
             has_pillow = "PIL" in tops
             assert has_pillow == (archive_path.stem in ("process_photo", "make_renditions")), archive_path
             if has_pillow:  # the runtime's wheel, not this machine's

@@ -15,6 +15,10 @@ SQLAlchemy, Pillow...) made the IoT site's actions 57.5 MiB as sent. So each act
 - the app's own ``requirements.txt`` lines, except those for a package the app imports or a sink
   client brings, which follow the rules above (a line for a package nothing imports, a plugin or
   a driver, goes to every action).
+
+botocore ships the API models of ~450 AWS services (~14 MB of the zip); corefn's S3-compatible
+stores use one, S3. When boto3 is there only for them (the handlers' code does not import boto3
+or botocore itself), :func:`botocore_services` says so and the build keeps only S3's model.
 """
 
 from __future__ import annotations
@@ -150,3 +154,23 @@ def action_requirements(app: App, app_ref: str, specs: list[HandlerSpec]) -> lis
             seen.add(key)
             unique.append(line)
     return unique
+
+
+#: the services whose API models corefn's own backends load (``cos://`` and ``s3compat://``: S3)
+BACKEND_SERVICES = ("s3",)
+KEEP_LINE = "# corefn build: botocore services kept:"
+
+
+def botocore_services(app: App, app_ref: str, specs: list[HandlerSpec], requirements: list[str]) -> tuple[str, ...] | None:
+    """The botocore/boto3 service models the action needs, or None for all (or no boto3)."""
+    from corefn.bundle import app_path
+
+    if "boto3" not in {_canonical(r) for r in requirements}:
+        return None
+    try:
+        app_file = app_path(app_ref)
+    except Exception:
+        return None
+    if not app_file.is_file() or distributions(app_file, specs) & {"boto3", "botocore", "s3transfer"}:
+        return None  # the app's own code uses boto3: every model stays
+    return BACKEND_SERVICES

@@ -15,7 +15,10 @@ For each ``DIR/actions/<action>/`` (its ``__main__.py`` and pinned ``requirement
   (https://github.com/apache/openwhisk/blob/master/docs/actions-python.md, "Packaging Python
   actions in zip files").
 
-A missing ``src/`` or action file is an error, never an empty zip. The installed packages are
+A ``# corefn build: botocore services kept: s3`` line in the requirements (written by the generator
+when boto3 is there only for corefn's S3-compatible stores: :mod:`._deps`) leaves the other
+services' API models out of ``botocore/data`` and ``boto3/data``. A missing ``src/`` or action file
+is an error, never an empty zip. The installed packages are
 cached per requirements hash under ``COREFN_BUILD_CACHE`` (default ``~/.cache/corefn/openwhisk``).
 
 Size: the controller stores a zip action's code as base64 text and refuses it above 48 MB
@@ -97,10 +100,27 @@ def _installed(pins: list[str]) -> Path:
     return target
 
 
-def _add_tree(archive: zipfile.ZipFile, root: Path, sizes: dict[str, int]) -> None:
+def _kept_services(requirements: Path) -> tuple[str, ...] | None:
+    from corefn_openwhisk._deps import KEEP_LINE
+
+    for line in requirements.read_text().splitlines():
+        if line.startswith(KEEP_LINE):
+            return tuple(s.strip() for s in line[len(KEEP_LINE) :].split(",") if s.strip())
+    return None
+
+
+def _left_out(inner: Path, services: tuple[str, ...] | None) -> bool:
+    """An AWS service model the action does not use (``botocore/data/<service>/``)."""
+    parts = inner.parts
+    return services is not None and len(parts) > 3 and parts[:2] in (("botocore", "data"), ("boto3", "data")) and parts[2] not in services
+
+
+def _add_tree(archive: zipfile.ZipFile, root: Path, sizes: dict[str, int], services: tuple[str, ...] | None = None) -> None:
     for item in sorted(root.rglob("*")):
         inner = item.relative_to(root)
         if not item.is_file() or _SKIPPED.intersection(inner.parts) or item.suffix in (".pyc", ".pyo") or inner.name == ".complete":
+            continue
+        if _left_out(inner, services):
             continue
         info = zipfile.ZipInfo(inner.as_posix(), _EPOCH)
         info.compress_type = zipfile.ZIP_DEFLATED
@@ -121,7 +141,7 @@ def build_action(folder: Path, action: str) -> tuple[Built, dict[str, int]]:
     sizes: dict[str, int] = {}
     tmp = out.with_suffix(".zip.part")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
-        _add_tree(archive, _installed(_pins(here / "requirements.txt")), sizes)
+        _add_tree(archive, _installed(_pins(here / "requirements.txt")), sizes, _kept_services(here / "requirements.txt"))
         _add_tree(archive, src, sizes)
         info = zipfile.ZipInfo("__main__.py", _EPOCH)
         info.compress_type = zipfile.ZIP_DEFLATED

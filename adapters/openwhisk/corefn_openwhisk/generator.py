@@ -132,7 +132,7 @@ def plan_actions(app: App) -> tuple[list[ActionPlan], list[str]]:
 
 def render(plan: Plan) -> dict[str, str | bytes]:
     from corefn.deploy_lock import lock_for, requirements_txt
-    from corefn_openwhisk._deps import action_requirements
+    from corefn_openwhisk._deps import KEEP_LINE, action_requirements, botocore_services
     from corefn_openwhisk._readme import build_script, deploy_script, readme
 
     app, app_ref, actions, skipped = plan
@@ -141,9 +141,10 @@ def render(plan: Plan) -> dict[str, str | bytes]:
     files: dict[str, str | bytes] = {}
     for action in actions:
         files[f"actions/{action.name}/__main__.py"] = main_source(app, ref, action)
-        files[f"actions/{action.name}/requirements.txt"] = requirements_txt(
-            lock, action_requirements(app, app_ref, action.specs), f"action {action.name} of {app.name} on OpenWhisk {RUNTIME}"
-        )
+        wanted = action_requirements(app, app_ref, action.specs)
+        text = requirements_txt(lock, wanted, f"action {action.name} of {app.name} on OpenWhisk {RUNTIME}")
+        kept = botocore_services(app, app_ref, action.specs, wanted)
+        files[f"actions/{action.name}/requirements.txt"] = text + (f"{KEEP_LINE} {', '.join(kept)}\n" if kept else "")
     text, variables = manifest(app, ref, actions, skipped)
     files["manifest.yaml"] = text
     files["build.sh"] = build_script(app)
