@@ -22,7 +22,7 @@ is an error, never an empty zip. The installed packages are
 cached per requirements hash under ``COREFN_BUILD_CACHE`` (default ``~/.cache/corefn/openwhisk``).
 
 Size: the controller stores a zip action's code as base64 text and refuses it above 48 MB
-(:func:`code_limit`, from ``facts/limits.toml``). Every zip's encoded size is checked here; one
+(:func:`code_limit`, from ``facts/packaging.toml``). Every zip's encoded size is checked here; one
 over the limit fails the build with the numbers, its largest packages and the remedy.
 """
 
@@ -48,12 +48,12 @@ _EPOCH = (2020, 1, 1, 0, 0, 0)
 
 
 def code_limit() -> int:
-    """The action code limit in bytes (``limits.action_code_size`` of this adapter's facts)."""
+    """The action code limit in bytes (``packaging.action_code_size`` of this adapter's facts)."""
     import tomllib
     from importlib import resources
 
-    data = tomllib.loads(resources.files("corefn_openwhisk.facts").joinpath("limits.toml").read_text())
-    return int(data["limits"]["action_code_size"]["max"])
+    data = tomllib.loads(resources.files("corefn_openwhisk.facts").joinpath("packaging.toml").read_text())
+    return int(data["packaging"]["action_code_size"]["max"])
 
 
 def encoded_size(size: int) -> int:
