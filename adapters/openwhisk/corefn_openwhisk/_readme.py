@@ -41,6 +41,16 @@ VARIABLES: dict[str, str] = {
 }
 
 
+#: sink family → the URL form on Apache OpenWhisk (the README's table)
+SINK_URLS: dict[str, str] = {
+    "object": "`s3compat://BUCKET` (the bucket must exist; endpoint and keys below)",
+    "table": "`cloudant://DB` (the database must exist at CLOUDANT_URL)",
+    "publisher": "`kafka://BROKER:PORT[,BROKER:PORT]/TOPIC` (the topic must exist)",
+    "sql": "`postgresql+psycopg://USER:PASSWORD@HOST:5432/DB`",
+    "cache": "`redis://HOST:6379/0` (or `rediss://`)",
+}
+
+
 def build_script(app: App) -> str:
     return f"""#!/usr/bin/env bash
 # Builds build/<action>.zip for every OpenWhisk action of corefn app {app.name!r}, from this folder's
@@ -122,7 +132,7 @@ def readme(app: App, app_ref: str, actions: list[ActionPlan], skipped: list[str]
         "`wskdeploy` configured for your OpenWhisk host and namespace" + (", and `mc` with an alias for the object store." if storage else "."),
         "",
         "```sh",
-        "pip install corefn  # or this repository: pip install -e .",
+        "python3 -m venv .venv && .venv/bin/pip install -e PATH/TO/corefn   # corefn is not on PyPI: a checkout",
         f"corefn deploy {app_ref} --cloud openwhisk --out DIR   # writes DIR/openwhisk/, builds every zip",
         "export " + " ".join(f"{v}=..." for v in variables + (["MINIO_ALIAS", "MINIO_QUEUE_DIR"] if storage else [])),
         "DIR/openwhisk/deploy.sh   # refuses to run while a variable is unset; builds, wskdeploy, notifications",
@@ -137,8 +147,13 @@ def readme(app: App, app_ref: str, actions: list[ActionPlan], skipped: list[str]
         "| variable | what it holds |",
         "|---|---|",
     ]
+    sinks = {sink.env_var: sink for sink in app.sinks}
     for name in variables + (["MINIO_ALIAS", "MINIO_QUEUE_DIR"] if storage else []):
-        what = VARIABLES.get(name) or ("the URL of sink " + name.removeprefix("COREFN_SINK_").lower().replace("_", "-") if name.startswith("COREFN_SINK_") else "a handler's env option")
+        sink = sinks.get(name)
+        if sink is not None:
+            what = f"sink `{sink.name}`: {SINK_URLS.get(sink.family, 'its URL')}"
+        else:
+            what = VARIABLES.get(name) or "a handler's env option"
         out.append(f"| `{name}` | {what} |")
     out += [
         "",

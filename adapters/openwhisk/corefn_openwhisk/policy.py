@@ -35,6 +35,8 @@ def compile_policy(app: App, policy: RetryPolicy) -> CompiledPolicy:
             raise ConfigurationError(f"handler {policy.handler!r}: on OpenWhisk a queue's dead letter is a Kafka topic; {dead.name!r} is a bucket")
         queue = app.handler(policy.handler).resource
         settings = {"max_attempts": policy.max_attempts, "dead_letter_topic": dead.name if dead else f"{queue}-dlq"}
+        attempts = "without end" if policy.retries_forever else f"until {policy.max_attempts} attempts"
+        notes.append(f"{policy.handler}: corefn republishes a failed message to {queue!r} {attempts}, then writes it to topic {settings['dead_letter_topic']!r}")
         if policy.backoff:
             notes.append(f"{policy.handler}: backoff {policy.backoff:g} s is not applied: a failed message is republished at once (Kafka has no delayed delivery)")
     elif policy.delivery == "stream":
