@@ -114,6 +114,26 @@ def deploy_script(app: App, actions: list[ActionPlan], variables: list[str]) -> 
     return "\n".join(lines) + "\n"
 
 
+def _limits(actions: list[ActionPlan]) -> list[str]:
+    """Actions asking more than the default deployment allows (``facts/limits.toml``): wskdeploy
+    would be refused until the operator raises them."""
+    import tomllib
+    from importlib import resources
+
+    facts = tomllib.loads(resources.files("corefn_openwhisk.facts").joinpath("limits.toml").read_text())["limits"]
+    found = []
+    for action in actions:
+        memory = max((s.options.memory or 0 for s in action.specs), default=0)
+        timeout = max((s.options.timeout or 0 for s in action.specs), default=0)
+        if memory > facts["memory"]["max"]:
+            found.append(f"- `{action.name}` asks {memory} MB; a default deployment allows {facts['memory']['min']}-{facts['memory']['max']} MB (an operator setting of the controller)")
+        if timeout > facts["timeout"]["max"]:
+            found.append(f"- `{action.name}` asks {timeout:g} s; a default deployment allows up to {facts['timeout']['max']} s (an operator setting of the controller)")
+    if not found:
+        return []
+    return ["## Limits to raise first", "", "The controller refuses these actions until its operator raises the limit:", "", *found, ""]
+
+
 def readme(app: App, app_ref: str, actions: list[ActionPlan], skipped: list[str], variables: list[str]) -> str:
     from corefn.policy import compile_policies
     from corefn_openwhisk.queue import dead_letter_topic
@@ -173,6 +193,7 @@ def readme(app: App, app_ref: str, actions: list[ActionPlan], skipped: list[str]
         "",
         "Costs: Apache OpenWhisk is self-hosted: what runs it (and the store, Kafka, databases) is yours to pay.",
         "",
+        *_limits(actions),
         "## Retries",
         "",
         *[f"- {note}" for note in notes],
