@@ -182,6 +182,10 @@ def test_generated_mains_run_as_in_the_unzipped_action(
     answer = storage_main(request)
     assert answer["statusCode"] == 200 and json.loads(answer["body"])["handled"] == 1
     assert storage_main({**request, "__ow_headers": {"authorization": "Bearer guess"}})["statusCode"] == 401
+    assert storage_main({**request, "__ow_method": "head", "__ow_body": ""}) == {"statusCode": 200}  # MinIO's target probe
+    assert storage_main({**request, "__ow_method": "get"})["statusCode"] == 405
+    bad = storage_main({**request, "__ow_body": json.dumps({"EventName": "s3:ObjectCreated:Put", "Records": [{"eventName": "s3:ObjectCreated:Put"}]})})
+    assert bad["statusCode"] == 400 and "Records[0].s3" in json.loads(bad["body"])["error"]
     pinned = storage_main(json.loads((EVENTS / "stream-kafka-batch.json").read_text()))  # wrong trigger for this action
     assert pinned["error"]["type"] == "ConfigurationError"
 

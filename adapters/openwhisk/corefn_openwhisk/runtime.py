@@ -155,13 +155,10 @@ def run(params: Any, *, app_ref: str | None = None, handler: str | None = None) 
         ctx = context(app, handler)
         found = find_shape(adapter, payload)
         spec = app.handler(handler) if handler else None
-        if spec is not None and spec.kind == "storage" and "__ow_method" in payload:
-            from corefn_openwhisk.storage import S3Webhook, unauthorized, webhook_authorized
+        if spec is not None and handler and spec.kind == "storage" and "__ow_method" in payload:
+            from corefn_openwhisk.storage import webhook
 
-            if not webhook_authorized(payload):
-                log.warning("storage webhook: refused a request without the token", extra={"invocation_id": ctx.invocation_id})
-                return unauthorized()
-            found = S3Webhook
+            return webhook(adapter, app, payload, ctx, handler)
         result = handle(adapter, app, payload, ctx, pinned=handler, shape=found)
     except CorefnError as error:  # unreadable payload, no handler, bad configuration
         log.error("activation failed: %s", error, extra={"invocation_id": ctx.invocation_id if ctx else None})

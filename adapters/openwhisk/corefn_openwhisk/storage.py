@@ -116,8 +116,38 @@ def webhook_authorized(params: dict[str, Any]) -> bool:
     return isinstance(given, str) and hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
 
 
+def _answer(status: int, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    if body is None:
+        return {"statusCode": status}
+    return {"statusCode": status, "headers": {"content-type": "application/json"}, "body": json.dumps(body)}
+
+
 def unauthorized() -> dict[str, Any]:
-    return {"statusCode": 401, "headers": {"content-type": "application/json"}, "body": json.dumps({"error": "unauthorized"})}
+    return _answer(401, {"error": "unauthorized"})
+
+
+def webhook(adapter: Any, app: Any, params: dict[str, Any], ctx: Any, handler: str) -> dict[str, Any]:
+    """A web request to a storage action, always answered in HTTP: a ``HEAD`` (how MinIO probes
+    that a target is up) gets 200; anything but ``POST`` 405; no token 401; a body that is no
+    bucket notification 400 naming the field; then the handler's outcome (:class:`S3Webhook`).
+    A missing ``COREFN_WEBHOOK_TOKEN`` setting stays a ConfigurationError (the caller's 500)."""
+    from corefn.adapters import handle
+    from corefn.errors import PayloadError
+    from corefn.log import get_logger
+
+    method = str(params.get("__ow_method", "")).lower()
+    if method == "head":
+        return _answer(200)
+    if method != "post":
+        return {**_answer(405, {"error": "bucket notifications are POSTed"}), "headers": {"allow": "POST, HEAD", "content-type": "application/json"}}
+    if not webhook_authorized(params):
+        get_logger("openwhisk").warning("storage webhook: refused a request without the token", extra={"invocation_id": ctx.invocation_id})
+        return unauthorized()
+    try:
+        answer: dict[str, Any] = handle(adapter, app, params, ctx, pinned=handler, shape=S3Webhook)
+    except PayloadError as error:
+        return _answer(400, {"error": str(error)})
+    return answer
 
 
 class S3Webhook(TriggerShape):
