@@ -23,6 +23,10 @@ A storage action is a raw web action too (Apache OpenWhisk has no storage feed):
 to it is a bucket notification (:class:`corefn_openwhisk.storage.S3Webhook`), checked against
 ``COREFN_WEBHOOK_TOKEN`` first.
 
+A flow's conductor calls a step action with ``{"__corefn_input": data}`` (bound-only trust, as
+above): :func:`flow_step` runs the pinned invoke handler on exactly ``data`` and answers
+``{"__corefn_output": result}`` or the error with its class's bases (:mod:`.conductor`).
+
 Outcomes: a web request always gets an HTTP response (a handler failure is a 500); a
 trigger-fired or invoked handler that fails returns ``{"error": ...}``, an OpenWhisk application
 error, so the activation is recorded failed with the reason; a payload that cannot be read
