@@ -11,7 +11,6 @@ sends, and the marker is read back through the real feed payload, the action's `
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -89,10 +88,27 @@ def test_a_message_its_group_kept_from_running_keeps_its_attempt(ow_env: dict[st
     assert [queue.unwrap(value)[:2] for _, value, _, _ in sent] == [(b"bad-1", 2), (b"next", 1)]
 
 
-def test_stream_handlers_keep_the_error_result(ow_env: dict[str, str], seen: list[Any], sent: Sent) -> None:
-    """A stream handler's failure is recorded (the feed has no retry for it), never republished."""
-    events = json.loads(json.dumps(_batch(b"bad")))
-    for message in events["messages"]:
-        message["topic"] = "mytopic"
-    answer = make_main(APP_REF, "on_record")(events)
-    assert "error" in answer and sent == []
+def test_a_failed_stream_record_is_retried_in_place_then_dead_lettered_and_its_partition_goes_on(
+    ow_env: dict[str, str], seen: list[Any], sent: Sent
+) -> None:
+    """The feed never redelivers: the failing record gets its 5 attempts inside the activation,
+    in partition order, then goes to ``<stream>-dlq``; the record behind it runs after."""
+    batch = {"messages": [
+        {"topic": "mytopic", "partition": 0, "offset": 1, "key": None, "value": "ok"},
+        {"topic": "mytopic", "partition": 0, "offset": 2, "key": "k", "value": "bad"},
+        {"topic": "mytopic", "partition": 0, "offset": 3, "key": None, "value": "ok"},
+        {"topic": "mytopic", "partition": 1, "offset": 9, "key": None, "value": "ok"},
+    ]}  # fmt: skip
+    answer = make_main(APP_REF, "on_record")(batch)
+    assert answer == {"ok": True, "events": 4, "handled": 3, "dead_lettered": [{"id": "mytopic/0/2", "dead_letter": "mytopic-dlq", "attempts": 5}]}
+    assert [r.sequence for r in seen] == ["1", "2", "9", "2", "2", "2", "2", "3"]
+    ((topic, value, key, headers),) = sent
+    assert (topic, value, key) == ("mytopic-dlq", b"bad", b"k")
+    assert dict(headers)["corefn-attempt"] == b"5" and dict(headers)["corefn-error"] == b"ValueError: bad record"
+
+
+def test_a_stream_record_that_cannot_be_dead_lettered_fails_the_activation(ow_env: dict[str, str], seen: list[Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KAFKA_BROKERS", raising=False)
+    batch = {"messages": [{"topic": "mytopic", "partition": 0, "offset": 2, "key": None, "value": "bad"}]}
+    answer = make_main(APP_REF, "on_record")(batch)
+    assert [m["id"] for m in answer["error"]["lost"]] == ["mytopic/0/2"] and "KAFKA_BROKERS" in answer["error"]["lost"][0]["message"]

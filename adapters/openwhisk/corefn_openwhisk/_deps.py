@@ -10,8 +10,9 @@ SQLAlchemy, Pillow...) made the IoT site's actions 57.5 MiB as sent. So each act
 - the client of each sink family its handlers use (``uses=``, else every sink):
   :data:`FAMILY_PACKAGES`, the backends Apache OpenWhisk deployments reach (S3-compatible object
   stores, Cloudant/CouchDB tables, Kafka publishers, SQL, Redis);
-- ``kafka-python`` for a queue handler (it republishes failed messages itself:
-  :mod:`corefn_openwhisk.queue`) and PyJWT for routes with ``auth=``;
+- ``kafka-python`` for a queue or stream handler (it republishes or dead-letters failed
+  messages itself: :mod:`corefn_openwhisk.queue`, :mod:`corefn_openwhisk.stream`) and PyJWT for
+  routes with ``auth=``;
 - the app's own ``requirements.txt`` lines, except those for a package the app imports or a sink
   client brings, which follow the rules above (a line for a package nothing imports, a plugin or
   a driver, goes to every action).
@@ -133,7 +134,7 @@ def action_requirements(app: App, app_ref: str, specs: list[HandlerSpec]) -> lis
     families = {sink.family for spec in specs for sink in used_sinks(app, spec)}
     for family in sorted(families):
         wanted += FAMILY_PACKAGES.get(family, ())
-    if any(spec.kind == "queue" for spec in specs):
+    if any(spec.kind in ("queue", "stream") for spec in specs):
         wanted += QUEUE_PACKAGES
     if jwt_extra(specs):
         wanted.append("PyJWT[crypto]")

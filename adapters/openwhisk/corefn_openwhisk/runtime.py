@@ -163,6 +163,12 @@ def run(params: Any, *, app_ref: str | None = None, handler: str | None = None) 
             from corefn_openwhisk.storage import webhook
 
             return webhook(adapter, app, payload, ctx, handler)
+        if spec is not None and handler and spec.kind == "stream" and found is not None and found.name == "kafka":
+            from corefn.adapters import deliver
+            from corefn_openwhisk.stream import settle_stream
+
+            _, delivered = deliver(adapter, app, payload, ctx, pinned=handler, shape=found)
+            return settle_stream(app, ctx, handler, delivered) if delivered is not None else {"ok": True, "warmup": True}
         result = handle(adapter, app, payload, ctx, pinned=handler, shape=found)
     except CorefnError as error:  # unreadable payload, no handler, bad configuration
         log.error("activation failed: %s", error, extra={"invocation_id": ctx.invocation_id if ctx else None})
