@@ -18,6 +18,10 @@ kafka     stream   non-empty ``messages`` list whose first item has topic/partit
 cloudant  nosql    ``id`` + ``seq`` + a ``changes`` list (Cloudant changes feed)
 ========  =======  ==========================================================================
 
+Not detected but chosen by the runtime for the action it serves: a web request to a storage
+handler's action is a MinIO-style bucket notification (``s3-webhook``, :mod:`.storage`), and a
+Kafka batch to a queue handler's action becomes queue messages (the bind step, :mod:`._bind`).
+
 Everything else is a direct invoke — but only where the cloud is known: ``corefn inspect
 --cloud openwhisk`` or, at run time, an action whose app declares an invoke handler
 (:mod:`corefn_openwhisk.invoke`). Without ``--cloud``, arbitrary JSON is never guessed to be
