@@ -249,8 +249,14 @@ def test_a_zip_over_the_code_limit_fails_with_the_numbers_and_the_remedy(deploye
         (folder / "actions" / action).mkdir(parents=True)
         (folder / "actions" / action / "__main__.py").write_text("def main(params):\n    return params\n")
         (folder / "actions" / action / "requirements.txt").write_text("# nothing from PyPI\n")
+    (folder / "actions" / "stale").mkdir()  # left by an older generation: not in the manifest, not built
+    (folder / "actions" / "stale" / "__main__.py").write_text("")
+    (folder / "manifest.yaml").write_text(
+        'packages:\n  p:\n    actions:\n      small:\n        function: "build/small.zip"\n      big:\n        function: "build/big.zip"\n'
+    )
     monkeypatch.setenv("COREFN_BUILD_CACHE", str(tmp_path / "cache"))
     built = {b.action: b for b in build.build(folder)}
+    assert sorted(built) == ["big", "small"] and sorted(p.name for p in (folder / "build").iterdir()) == ["big.zip", "small.zip"]
     assert built["big"].encoded == 4 * -(-built["big"].size // 3) and built["big"].encoded < build.code_limit()
     assert build.code_limit() == 48 * 2**20
     limit = built["big"].encoded - 1

@@ -151,15 +151,28 @@ def build_action(folder: Path, action: str) -> tuple[Built, dict[str, int]]:
     return Built(action, out, out.stat().st_size), sizes
 
 
+def manifest_actions(folder: Path) -> list[str]:
+    """The actions the manifest deploys: its ``function: "build/<action>.zip"`` lines (the
+    generator's emitter writes exactly that form), so a folder left from an older generation
+    builds nothing stale."""
+    import re
+
+    manifest = folder / "manifest.yaml"
+    if not manifest.is_file():
+        raise ConfigurationError(f"{manifest} is missing: regenerate with corefn deploy")
+    return sorted(set(re.findall(r'^\s+function: "build/([^"/]+)\.zip"$', manifest.read_text(), flags=re.M)))
+
+
 def build(folder: Path) -> list[Built]:
     """Every action's zip under ``folder/build/``; a ConfigurationError names every action over
     the code limit (all are built first, so one run reports them all)."""
     folder = folder.resolve()
     if not (folder / "src" / "corefn").is_dir() or not (folder / "src" / "corefn_openwhisk").is_dir():
         raise ConfigurationError(f"{folder / 'src'} holds no vendored corefn: run corefn deploy APP --cloud openwhisk (without --no-bundle) to write it")
-    actions = sorted(p.parent.name for p in (folder / "actions").glob("*/__main__.py"))
+    actions = manifest_actions(folder)
     if not actions:
-        raise ConfigurationError(f"{folder / 'actions'} holds no action: regenerate with corefn deploy")
+        raise ConfigurationError(f"{folder / 'manifest.yaml'} names no action: regenerate with corefn deploy")
+    shutil.rmtree(folder / "build", ignore_errors=True)  # no zip of an action the manifest no longer has
     limit = code_limit()
     built: list[Built] = []
     over: list[str] = []
