@@ -75,6 +75,8 @@ def take_order(message: QueueMessage) -> None:
 @app.nosql("orders")
 def on_change(change: NoSqlChange) -> None:
     SEEN.append(change)
+    if change.keys.get("_id") == "poison":
+        raise ValueError("poison change")
 
 
 @app.timer("0 2 * * *", tz="Asia/Seoul", warm=True)

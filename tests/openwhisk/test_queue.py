@@ -11,6 +11,7 @@ sends, and the marker is read back through the real feed payload, the action's `
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -100,7 +101,7 @@ def test_a_failed_stream_record_is_retried_in_place_then_dead_lettered_and_its_p
         {"topic": "mytopic", "partition": 1, "offset": 9, "key": None, "value": "ok"},
     ]}  # fmt: skip
     answer = make_main(APP_REF, "on_record")(batch)
-    assert answer == {"ok": True, "events": 4, "handled": 3, "dead_lettered": [{"id": "mytopic/0/2", "dead_letter": "mytopic-dlq", "attempts": 5}]}
+    assert answer == {"ok": True, "events": 4, "handled": 3, "skipped": 0, "dead_lettered": [{"id": "mytopic/0/2", "dead_letter": "mytopic-dlq", "attempts": 5}]}
     assert [r.sequence for r in seen] == ["1", "2", "9", "2", "2", "2", "2", "3"]
     ((topic, value, key, headers),) = sent
     assert (topic, value, key) == ("mytopic-dlq", b"bad", b"k")
@@ -112,3 +113,13 @@ def test_a_stream_record_that_cannot_be_dead_lettered_fails_the_activation(ow_en
     batch = {"messages": [{"topic": "mytopic", "partition": 0, "offset": 2, "key": None, "value": "bad"}]}
     answer = make_main(APP_REF, "on_record")(batch)
     assert [m["id"] for m in answer["error"]["lost"]] == ["mytopic/0/2"] and "KAFKA_BROKERS" in answer["error"]["lost"][0]["message"]
+
+
+def test_a_failed_cloudant_change_is_dead_lettered_as_its_json(ow_env: dict[str, str], seen: list[Any], sent: Sent) -> None:
+    change = {"id": "poison", "seq": "7-g1AAAA", "changes": [{"rev": "1-abc"}], "dbname": "orders"}
+    answer = make_main(APP_REF, "on_change")(change)
+    assert answer["dead_lettered"] == [{"id": answer["dead_lettered"][0]["id"], "dead_letter": "orders-dlq", "attempts": 5}]
+    assert len(seen) == 5
+    ((topic, value, _, headers),) = sent
+    assert topic == "orders-dlq" and json.loads(value)["keys"] == {"_id": "poison"}
+    assert dict(headers)["corefn-error"] == b"ValueError: poison change"

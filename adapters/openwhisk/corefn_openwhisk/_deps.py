@@ -134,7 +134,7 @@ def action_requirements(app: App, app_ref: str, specs: list[HandlerSpec]) -> lis
     families = {sink.family for spec in specs for sink in used_sinks(app, spec)}
     for family in sorted(families):
         wanted += FAMILY_PACKAGES.get(family, ())
-    if any(spec.kind in ("queue", "stream") for spec in specs):
+    if any(spec.kind in ("queue", "stream", "nosql") for spec in specs):
         wanted += QUEUE_PACKAGES
     if jwt_extra(specs):
         wanted.append("PyJWT[crypto]")

@@ -189,8 +189,8 @@ def readme(app: App, app_ref: str, actions: list[ActionPlan], skipped: list[str]
         out.append(f"- a MinIO webhook target `corefn_{action}` and the notification of bucket `{spec.trigger.bucket}` to it")
     for spec in queues:
         out.append(f"- nothing for queue `{spec.resource}`: create its Kafka topic and the dead-letter topic `{dead_letter_topic(spec)}`")
-    for spec in [a.specs[0] for a in actions if a.handler is not None and a.specs[0].kind == "stream"]:
-        out.append(f"- nothing for stream `{spec.resource}`: create its Kafka topic and the dead-letter topic `{dead_letter_topic(spec)}`")
+    for spec in [a.specs[0] for a in actions if a.handler is not None and a.specs[0].kind in ("stream", "nosql")]:
+        out.append(f"- nothing for {spec.kind} `{spec.resource}`: create its Kafka topic and the dead-letter topic `{dead_letter_topic(spec)}`")
     out += [
         "",
         "Costs: Apache OpenWhisk is self-hosted: what runs it (and the store, Kafka, databases) is yours to pay.",

@@ -251,7 +251,7 @@ def _env_inputs(app: App, action: ActionPlan) -> dict[str, str]:
     kinds = {spec.kind for spec in action.specs}
     if "storage" in kinds:
         found.update(WEBHOOK_ENV)
-    if kinds & {"queue", "stream"}:  # republishing / dead-lettering to Kafka (corefn_openwhisk.queue, .stream)
+    if kinds & {"queue", "stream", "nosql"}:  # republishing / dead-lettering to Kafka (corefn_openwhisk.queue, .stream)
         found.update(KAFKA_ENV)
     out = {f"{ENV_PREFIX}{name}": value for name, value in found.items()}
     for spec in action.specs:

@@ -7,10 +7,9 @@ recorded (https://github.com/apache/openwhisk/blob/master/docs/triggers_rules.md
   attempts and republishes, then writes the dead-letter topic itself (:mod:`corefn_openwhisk.queue`):
   ``max_attempts`` and ``dead_letter_topic`` are what the action does; the dead letter must be a
   queue or topic (a Kafka topic), not a bucket;
-- streams (Kafka): the feed commits before the action runs and never redelivers, so corefn
-  retries a failed record in place and then writes it to the dead-letter topic
-  (:func:`corefn_openwhisk.stream.settle_stream`); change feeds (Cloudant): a failed change is
-  recorded in the activation's error result only;
+- streams (Kafka) and change feeds (Cloudant): the feeds fire and never redeliver, so corefn
+  retries a failed record in place and then writes it to the dead-letter Kafka topic
+  (:func:`corefn_openwhisk.stream.settle_stream`);
 - storage (the MinIO-style webhook): the store retries a notification answered 500 when its
   target has a ``queue_dir`` (how long is the store's setting, not corefn's); timers: no retry.
 
@@ -41,17 +40,15 @@ def compile_policy(app: App, policy: RetryPolicy) -> CompiledPolicy:
         notes.append(f"{policy.handler}: corefn republishes a failed message to {queue!r} {attempts}, then writes it to topic {settings['dead_letter_topic']!r}")
         if policy.backoff:
             notes.append(f"{policy.handler}: backoff {policy.backoff:g} s is not applied: a failed message is republished at once (Kafka has no delayed delivery)")
-    elif policy.delivery == "stream" and policy.kind == "stream":
+    elif policy.delivery == "stream":
         dead = policy.dead_letter
         if dead is not None and dead.kind == "bucket":
-            raise ConfigurationError(f"handler {policy.handler!r}: on OpenWhisk a stream's dead letter is a Kafka topic; {dead.name!r} is a bucket")
+            raise ConfigurationError(f"handler {policy.handler!r}: on OpenWhisk a stream's or change feed's dead letter is a Kafka topic; {dead.name!r} is a bucket")
         stream = app.handler(policy.handler).resource
         tries = policy.max_attempts or DEFAULT_MAX_ATTEMPTS  # 0 (until the record expires): the feed keeps nothing
         settings = {"max_attempts": tries, "dead_letter_topic": dead.name if dead else f"{stream}-dlq"}
         notes.append(f"{policy.handler}: the feed never redelivers: corefn retries a failed record in place, in partition order, "
                      f"until {tries} attempts, then writes it to topic {settings['dead_letter_topic']!r}")  # fmt: skip
-    elif policy.delivery == "stream":
-        notes.append(f"{policy.handler}: the feed never redelivers: a failed change is recorded in the activation's error, not retried ({policy.max_attempts} attempts asked)")
     elif policy.kind == "storage":
         settings = {"store_retries": "queue_dir"}
         notes.append(f"{policy.handler}: retried by the object store while its webhook target has a queue_dir (MinIO); no dead letter")

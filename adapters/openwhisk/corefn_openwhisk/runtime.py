@@ -163,7 +163,7 @@ def run(params: Any, *, app_ref: str | None = None, handler: str | None = None) 
             from corefn_openwhisk.storage import webhook
 
             return webhook(adapter, app, payload, ctx, handler)
-        if spec is not None and handler and spec.kind == "stream" and found is not None and found.name == "kafka":
+        if spec is not None and handler and spec.kind in ("stream", "nosql") and found is not None and found.name in ("kafka", "cloudant"):
             from corefn.adapters import deliver
             from corefn_openwhisk.stream import settle_stream
 

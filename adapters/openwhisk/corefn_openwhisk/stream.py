@@ -118,8 +118,9 @@ class KafkaMessages(TriggerShape):
 
 
 def settle_stream(app: Any, ctx: Any, handler: str, result: DispatchResult) -> dict[str, Any]:
-    """The answer of a pinned stream action after every failure was retried in place and, past
-    its attempts, dead-lettered (see the module docstring)."""
+    """The answer of a pinned stream (or Cloudant change-feed) action after every failure was
+    retried in place and, past its attempts, dead-lettered (see the module docstring; a change
+    goes to the dead-letter topic as its corefn JSON form)."""
     import time
 
     from corefn.dispatch import dispatch
@@ -130,7 +131,8 @@ def settle_stream(app: Any, ctx: Any, handler: str, result: DispatchResult) -> d
     limit = spec.options.max_attempts or DEFAULT_MAX_ATTEMPTS  # 0 ("until the record expires"): Kafka keeps it, the feed does not
     pause = spec.options.backoff or 0.0
     topic = spec.options.dead_letter or f"{spec.resource}-dlq"
-    handled = sum(1 for o in result.outcomes if o.error is None)
+    skipped = sum(1 for o in result.outcomes if o.skipped)
+    handled = sum(1 for o in result.outcomes if o.error is None and not o.skipped)
     dead: list[dict[str, Any]] = []
     lost: list[dict[str, Any]] = []
     send: Any = None
@@ -148,7 +150,7 @@ def settle_stream(app: Any, ctx: Any, handler: str, result: DispatchResult) -> d
         source = record.id or ""
         try:
             send = send or queue.PRODUCER[0]()
-            value = record.data.content if isinstance(record, StreamRecord) else b""
+            value = record.data.content if isinstance(record, StreamRecord) else json.dumps(record.to_dict(), default=str).encode()
             key = record.key.encode() if isinstance(record, StreamRecord) and record.key else None
             headers = [(queue.ATTEMPT_HEADER, str(tries).encode()), (queue.ERROR_HEADER, f"{type(error).__name__}: {error}"[:1000].encode()),
                        (queue.SOURCE_HEADER, source.encode())]  # fmt: skip
@@ -156,7 +158,7 @@ def settle_stream(app: Any, ctx: Any, handler: str, result: DispatchResult) -> d
             dead.append({"id": source, "dead_letter": topic, "attempts": tries})
         except Exception as failure:
             lost.append({"id": source, "handler_error": str(error), "type": type(failure).__name__, "message": str(failure)})
-    summary: dict[str, Any] = {"ok": not lost, "events": len(result.outcomes), "handled": handled, "dead_lettered": dead}
+    summary: dict[str, Any] = {"ok": not lost, "events": len(result.outcomes), "handled": handled, "skipped": skipped, "dead_lettered": dead}
     if lost:
         return {"error": {"message": f"{len(lost)} failed record(s) could not be dead-lettered", "lost": lost, **summary}}
     return summary
