@@ -157,7 +157,8 @@ def test_start_flow_invokes_the_conductor_through_the_rest_api(ow: list[float], 
     try:
         monkeypatch.setenv("__OW_API_HOST", f"http://127.0.0.1:{server.server_port}")
         monkeypatch.setenv("__OW_API_KEY", "uuid:secret")
-        run_id = conductor.start_flow(None, "sequence", json.dumps({"n": 1}), "originals:evt-1")
+        assert adapter.deploys_flows is True and adapter.start_flow is not None
+        run_id = adapter.start_flow(None, "sequence", json.dumps({"n": 1}), "originals:evt-1")  # type: ignore[arg-type]
     finally:
         server.shutdown()
     assert run_id == "a1b2c3"

@@ -58,6 +58,10 @@ adapter = Provider(
     bind=bind,  # a Kafka record for a queue handler becomes its message, attempt counted by corefn
     compile_policy=lazy("corefn_openwhisk.policy", "compile_policy"),  # what OpenWhisk (does not) retry, what corefn does
     bundle_root="src",  # the vendored code every action's zip is built from (corefn_openwhisk.build)
+    # each flow is a conductor action beside its steps' actions (corefn_openwhisk.conductor);
+    # ctx.start_flow invokes it through the controller's REST API
+    deploys_flows=True,
+    start_flow=lazy("corefn_openwhisk.conductor", "start_flow"),
 )
 
 __all__ = ["SHAPES", "adapter"]
