@@ -6,7 +6,7 @@ What plays the provider's part (the only things built here, each following the p
 documented format): Lambda's SQS poller (the received message wrapped as an SQS event), the Azure
 Functions host (the ``func.InputStream`` it builds for a blob trigger), Eventarc (the binary-mode
 CloudEvent of a ``finalized`` object, whose data is the object resource the emulator returned),
-and the IBM COS trigger feed (the ``Object:Write`` notification). Everything else is real: the
+and the object store's MinIO-style webhook (the S3 event record posted to OpenWhisk's web action). Everything else is real: the
 generated files, the adapters, boto3 / azure-storage-blob / google-cloud-storage against moto,
 Azurite and the GCS emulator.
 
