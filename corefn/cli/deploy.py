@@ -2,11 +2,13 @@
 under ``DIR/<cloud>/``, ready for the provider's own tools: the generated files (template, entry
 points, README, pinned requirements) and, for clouds whose adapter names a ``bundle_root``, the
 self-contained bundle there (the app, its local modules, ``include=``, corefn's core and that
-cloud's adapter vendored; see :mod:`corefn.bundle`). ``--no-bundle`` writes the generated text
-files only (what ``deploy/`` in the repository keeps)."""
+cloud's adapter vendored; see :mod:`corefn.bundle`), then whatever the adapter's generator module
+builds from it (its optional ``build_bundle(out)``: OpenWhisk's action zips). ``--no-bundle`` writes
+the generated text files only (what ``deploy/`` in the repository keeps)."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -37,7 +39,8 @@ def write_bundle(app_ref: str, cloud: str, out: Path) -> list[Path]:
     from corefn.bundle import vendored_files, write_vendored
     from corefn.loader import load_app
 
-    root = get_adapter(cloud).bundle_root
+    adapter = get_adapter(cloud)
+    root = adapter.bundle_root
     if root is None:
         click.echo(f"corefn deploy: {cloud}: warning: this adapter does not bundle yet: its requirements name corefn, "
                    "which the cloud's build cannot install from PyPI", err=True)  # fmt: skip
@@ -45,7 +48,11 @@ def write_bundle(app_ref: str, cloud: str, out: Path) -> list[Path]:
     files, warnings = vendored_files(load_app(app_ref), app_ref, cloud)
     for warning in warnings:
         click.echo(f"corefn deploy: {cloud}: warning: {warning}", err=True)
-    return write_vendored(files, out / root)
+    written = write_vendored(files, out / root)
+    builder = getattr(importlib.import_module(adapter.generator), "build_bundle", None) if adapter.generator else None
+    if builder is not None:  # artifacts built from the bundle (OpenWhisk's action zips, size-checked)
+        written += builder(out)
+    return written
 
 
 def write_files(files: dict[str, str | bytes], out: Path) -> list[Path]:

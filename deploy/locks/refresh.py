@@ -20,6 +20,9 @@ nodes run: both amd64 and arm64 are checked. Its inputs are the ``knative`` extr
 self-hosted cluster uses (S3-compatible stores through boto3, Kafka, PostgreSQL, Redis).
 Cloud Run functions' ``python312`` runtime runs on Ubuntu 22.04 (glibc 2.35), x86_64
 (https://cloud.google.com/functions/docs/runtime-support).
+Apache OpenWhisk's ``python:3.11`` kind is
+the image ``openwhisk/action-python-v3.11``, built ``FROM python:3.11-bookworm`` (Debian 12, glibc
+2.36, x86_64: https://github.com/apache/openwhisk-runtime-python/blob/master/core/python311Action/Dockerfile).
 """
 
 from __future__ import annotations
@@ -60,6 +63,12 @@ LOCKS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
          "protobuf>=4.25", "google-events>=0.14", "SQLAlchemy>=2.0", "psycopg[binary]>=3.1", "redis>=5.0", "Pillow>=10.3",
          "PyJWT[crypto]>=2.8"),
     ),
+    "openwhisk-python3.11": (
+        "3.11",
+        ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"),
+        ("boto3>=1.34", "ibmcloudant>=0.9", "kafka-python>=2.0.2",
+         "SQLAlchemy>=2.0", "psycopg[binary]>=3.1", "redis>=5.0", "Pillow>=10.3", "PyJWT[crypto]>=2.8"),
+    ),
 }
 #: lock name → architecture → platform tags the pins are also checked against (every pin must have
 #: a wheel there), so an app may choose any of these architectures
@@ -74,6 +83,7 @@ ARCHITECTURES: dict[str, dict[str, tuple[str, ...]]] = {
         "aarch64": ("manylinux_2_28_aarch64", "manylinux_2_17_aarch64", "manylinux2014_aarch64"),
     },
     "gcp-python3.12": {"x86_64": LOCKS["gcp-python3.12"][1]},
+    "openwhisk-python3.11": {"x86_64": LOCKS["openwhisk-python3.11"][1]},
 }
 
 

@@ -6,7 +6,7 @@ What plays the provider's part (the only things built here, each following the p
 documented format): Lambda's SQS poller (the received message wrapped as an SQS event), the Azure
 Functions host (the ``func.InputStream`` it builds for a blob trigger), Eventarc (the binary-mode
 CloudEvent of a ``finalized`` object, whose data is the object resource the emulator returned),
-and the IBM COS trigger feed (the ``Object:Write`` notification). Everything else is real: the
+and the object store's MinIO-style webhook (the S3 event record posted to OpenWhisk's web action). Everything else is real: the
 generated files, the adapters, boto3 / azure-storage-blob / google-cloud-storage against moto,
 Azurite and the GCS emulator.
 
@@ -271,26 +271,34 @@ def test_gcp_finalized_cloudevent_through_the_generated_target(
 # -------------------------------------------------------------------------------- OpenWhisk
 
 
-def test_openwhisk_cos_write_to_the_generated_action(
+def test_openwhisk_bucket_notification_to_the_generated_action(
     aws_env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """IBM COS through its S3-compatible API, played by the moto server (``cos://`` sinks)."""
+    """An S3-compatible store (IBM COS's S3 API, MinIO...), played by the moto server (``cos://``
+    sinks), posting its bucket notification to the storage action, a raw web action (Apache
+    OpenWhisk has no storage feed: the store's MinIO-style webhook is the bridge)."""
+    from urllib.parse import quote_plus
+
     import boto3
     import yaml
 
     folder = generated("openwhisk", tmp_path / "openwhisk")
     manifest = yaml.safe_load((folder / "manifest.yaml").read_text())
-    inputs = manifest["packages"]["image-pipeline"]["actions"]["make_renditions"]["inputs"]
-    trigger = manifest["packages"]["image-pipeline"]["triggers"]["make_renditions-storage"]
-    assert trigger["feed"] == "/whisk.system/cos/changes" and trigger["inputs"]["bucket"] == "originals"
+    package = manifest["packages"]["image-pipeline"]
+    deployed = package["actions"]["make_renditions"]
+    assert deployed["web"] == "raw" and "triggers" not in package  # the webhook, no feed
+    inputs = deployed["inputs"]
     suffix = uuid.uuid4().hex[:8]
     physical = {name: f"{name}-{suffix}" for name in SINKS}
-    # wskdeploy fills "$COREFN_SINK_<NAME>" from the deployer's environment: these are its values
+    token = "t" * 40
+    # wskdeploy fills "$NAME" from the deployer's environment: these are its values
     bound: dict[str, Any] = {}
     for name, value in inputs.items():
         if isinstance(value, str) and value.startswith("$COREFN_SINK_"):
             sink = value.removeprefix("$COREFN_SINK_").lower()
             value = f"cos://{physical[sink]}?endpoint={aws_env.endpoint_url}"
+        elif value == "$COREFN_WEBHOOK_TOKEN":
+            value = token
         bound[name] = value
     bound["__corefn_env_COREFN_NAMES"] = json.dumps({physical["originals"]: "originals"})
     bound["__corefn_env_PIPELINE_FORMAT"] = "auto"
@@ -315,16 +323,18 @@ def test_openwhisk_cos_write_to_the_generated_action(
     for key, data, kind in ((UPLOAD_KEY, original, "image/jpeg"), (NOT_AN_IMAGE, b"not an image", "text/plain")):
         s3.put_object(Bucket=physical["originals"], Key=key, Body=data, ContentType=kind)
         head = s3.head_object(Bucket=physical["originals"], Key=key)
-        notification = {  # what the /whisk.system/cos/changes feed fires (see tests/events/openwhisk/storage-cos-write.json)
-            "bucket": physical["originals"], "endpoint": aws_env.endpoint_url.removeprefix("http://"), "key": key,
-            "notification": {
-                "bucket_name": physical["originals"], "content_type": kind, "event_type": "Object:Write", "format": "2.0",
-                "object_etag": head["ETag"].strip('"'), "object_length": str(head["ContentLength"]), "object_name": key,
-                "request_id": str(uuid.uuid4()), "request_time": head["LastModified"].strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-            },
+        record = {  # an S3 event record as MinIO posts it (see tests/events/knative/storage-minio-webhook.json)
+            "eventVersion": "2.0", "eventSource": "minio:s3", "eventName": "s3:ObjectCreated:Put",
+            "eventTime": head["LastModified"].strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "responseElements": {"x-amz-request-id": str(uuid.uuid4())},
+            "s3": {"bucket": {"name": physical["originals"]}, "object": {
+                "key": quote_plus(key), "size": head["ContentLength"], "eTag": head["ETag"].strip('"'), "contentType": kind}},
         }  # fmt: skip
-        result = action.main({**notification, **bound})
-        assert "error" not in result, result
+        note = {"EventName": "s3:ObjectCreated:Put", "Key": f"{physical['originals']}/{key}", "Records": [record]}
+        request = {"__ow_method": "post", "__ow_path": "", "__ow_query": "", "__ow_body": json.dumps(note),
+                   "__ow_headers": {"content-type": "application/json", "authorization": f"Bearer {token}"}}  # fmt: skip
+        result = action.main({**request, **bound})
+        assert result["statusCode"] == 200, result
 
     def get(sink: str, key: str) -> bytes:
         body: bytes = s3.get_object(Bucket=physical[sink], Key=key)["Body"].read()

@@ -9,7 +9,16 @@ from typing import Any
 
 from corefn import App
 from corefn.context import Context
-from corefn.events import HttpRequest, HttpResponse, InvokeEvent, NoSqlChange, StorageEvent, StreamRecord, TimerEvent
+from corefn.events import (
+    HttpRequest,
+    HttpResponse,
+    InvokeEvent,
+    NoSqlChange,
+    QueueMessage,
+    StorageEvent,
+    StreamRecord,
+    TimerEvent,
+)
 
 app = App("owtest")
 SEEN: list[Any] = []
@@ -56,9 +65,18 @@ def on_record(record: StreamRecord) -> None:
         raise ValueError("bad record")
 
 
+@app.queue("orders-in", max_attempts=3, dead_letter="orders-poison")
+def take_order(message: QueueMessage) -> None:
+    SEEN.append(message)
+    if message.body.text.startswith("bad"):
+        raise ValueError(f"cannot take order {message.body.text!r}")
+
+
 @app.nosql("orders")
 def on_change(change: NoSqlChange) -> None:
     SEEN.append(change)
+    if change.keys.get("_id") == "poison":
+        raise ValueError("poison change")
 
 
 @app.timer("0 2 * * *", tz="Asia/Seoul", warm=True)

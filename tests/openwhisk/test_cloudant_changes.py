@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from corefn.events import NoSqlChange
-from corefn_openwhisk.action import make_main
+from corefn_openwhisk.runtime import make_main
 from tests.openwhisk.conftest import APP_REF
 
 pytestmark = pytest.mark.emulator
@@ -48,7 +48,7 @@ def test_changes_feed_rows_become_insert_upsert_remove(couch: tuple[httpx.Client
     main = make_main(APP_REF, "on_change")
     for row in rows:
         fired = {**row, "dbname": db}  # what the provider posts to the trigger
-        assert main(fired) == {"ok": True, "events": 1, "handled": 1, "skipped": 0}
+        assert main(fired) == {"ok": True, "events": 1, "handled": 1, "skipped": 0, "dead_lettered": []}
     changes: dict[str, NoSqlChange] = {c.keys["_id"]: c for c in seen}
     assert {k: c.operation for k, c in changes.items()} == {"order-new": "insert", "order-updated": "upsert", "order-gone": "remove"}
     assert all(c.table == db and c.new is None and c.old is None for c in changes.values())

@@ -1,6 +1,7 @@
 """``corefn deploy --cloud openwhisk``: the wskdeploy manifest checked against the wskdeploy
-specification's rules, and each generated ``__main__.py`` imported and called as the runtime
-would call it from the unzipped action."""
+specification's rules, each generated ``__main__.py`` imported and called as the runtime would
+call it from the unzipped action, the scripts' refusals, and the build's size check.
+(``test_bundle_runs.py`` builds the examples' real zips and runs them in Python 3.11.)"""
 
 from __future__ import annotations
 
@@ -17,17 +18,16 @@ import yaml
 from corefn.adapters import parse
 from corefn.loader import load_app
 from corefn_openwhisk import adapter
-from corefn_openwhisk.generator import zip_ref
 from tests.openwhisk import sample_app
 
 EVENTS = Path(__file__).parent.parent / "events" / "openwhisk"
 #: feeds of the OpenWhisk / IBM Cloud Functions catalog (openwhisk-package-alarms, -cloudant,
 #: -kafka, and IBM's /whisk.system/cos)
+#: (IBM's /whisk.system/cos feed is not Apache OpenWhisk's: never generated)
 KNOWN_FEEDS = {
     "/whisk.system/alarms/alarm",
     "/whisk.system/alarms/interval",
     "/whisk.system/alarms/once",
-    "/whisk.system/cos/changes",
     "/whisk.system/cloudant/changes",
     "/whisk.system/messaging/messageHubFeed",
     "/whisk.system/messaging/kafkaFeed",
@@ -37,6 +37,7 @@ PACKAGE_KEYS = {"version", "license", "description", "dependencies", "inputs", "
 ACTION_KEYS = {"version", "function", "code", "runtime", "inputs", "outputs", "limits", "feed", "web", "web-export", "raw-http", "docker", "native", "final", "main", "annotations", "description"}
 TRIGGER_KEYS = {"feed", "credential", "inputs", "annotations", "description"}
 LIMIT_RANGES = {"memorySize": (128, 2048), "timeout": (100, 600000), "logSize": (0, 10)}
+ACTIONS = ("web", "on_object", "on_record", "take_order", "on_change", "nightly_report", "resize")
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +66,8 @@ def manifest(deployed: tuple[Path, dict[str, str | bytes], str]) -> dict[str, An
 def test_files(deployed: tuple[Path, dict[str, str | bytes], str]) -> None:
     assert sorted(deployed[1]) == sorted(
         ["manifest.yaml", "build.sh"]
-        + [f"actions/{a}/__main__.py" for a in ("web", "on_object", "on_record", "on_change", "nightly_report", "resize")]
+        + ["deploy.sh", "README.md"]
+        + [f"actions/{a}/{f}" for a in ACTIONS for f in ("__main__.py", "requirements.txt")]
     )
 
 
@@ -92,8 +94,11 @@ def test_manifest_follows_the_wskdeploy_schema(manifest: dict[str, Any]) -> None
 def test_web_action_and_apis(manifest: dict[str, Any]) -> None:
     package = manifest["packages"]["owtest"]
     assert package["actions"]["web"]["web"] == "raw"  # raw HTTP: exact query and body
-    assert package["actions"]["web"]["inputs"] == {
+    assert package["actions"]["web"]["inputs"] == {  # the app's one sink (no uses=), its S3 settings, the API key
         "__corefn_env_COREFN_SINK_THUMBNAILS": "$COREFN_SINK_THUMBNAILS",
+        "__corefn_env_COREFN_S3_ENDPOINT": "$COREFN_S3_ENDPOINT",
+        "__corefn_env_S3_ACCESS_KEY_ID": "$S3_ACCESS_KEY_ID",
+        "__corefn_env_S3_SECRET_ACCESS_KEY": "$S3_SECRET_ACCESS_KEY",
         "__corefn_env_COREFN_API_KEY": "$COREFN_API_KEY",
     }
     endpoints = []
@@ -124,18 +129,26 @@ def test_trigger_inputs(manifest: dict[str, Any], deployed: tuple[Path, dict[str
     fired = parse(alarm["inputs"]["trigger_payload"])  # what the alarm fires is detected as a timer
     assert (fired.cloud, fired.shape_name, fired.events[0].name) == ("openwhisk", "alarm", "nightly_report")  # type: ignore[attr-defined]
     assert triggers["nightly_report-warm"]["inputs"]["trigger_payload"] == {"corefn": "warmup"}
-    assert triggers["on_object-storage"]["inputs"] == {"bucket": "originals", "event_types": "all"}
+    on_object = package["actions"]["on_object"]  # storage: the bucket notification's raw web action, no feed
+    assert on_object["web"] == "raw" and on_object["inputs"]["__corefn_env_COREFN_WEBHOOK_TOKEN"] == "$COREFN_WEBHOOK_TOKEN"
+    assert "on_object" not in {r["action"] for r in package["rules"].values()}
     kafka = triggers["on_record-stream"]["inputs"]
     assert kafka["topic"] == "mytopic" and kafka["isBinaryKey"] is True and kafka["isBinaryValue"] is True
     assert kafka["kafka_brokers_sasl"] == "$KAFKA_BROKERS_SASL"
     assert package["actions"]["on_record"]["inputs"]["isBinaryValue"] is True  # the flags travel with the payload
     assert triggers["on_change-nosql"]["inputs"]["dbname"] == "orders"
+    queue = triggers["take_order-queue"]  # a queue: its Kafka topic through the same feed
+    assert queue["feed"] == "/whisk.system/messaging/messageHubFeed" and queue["inputs"]["topic"] == "orders-in"
+    assert {"__corefn_env_KAFKA_BROKERS", "__corefn_env_KAFKA_SASL_PASSWORD"} <= set(package["actions"]["take_order"]["inputs"])
     resize = package["actions"]["resize"]
     assert resize["limits"] == {"memorySize": 512, "timeout": 30000}
     assert resize["inputs"] == {
         "__corefn_app": "owapp:app",
         "__corefn_handler": "resize",
         "__corefn_env_COREFN_SINK_THUMBNAILS": "$COREFN_SINK_THUMBNAILS",
+        "__corefn_env_COREFN_S3_ENDPOINT": "$COREFN_S3_ENDPOINT",
+        "__corefn_env_S3_ACCESS_KEY_ID": "$S3_ACCESS_KEY_ID",
+        "__corefn_env_S3_SECRET_ACCESS_KEY": "$S3_SECRET_ACCESS_KEY",
     }
     assert "resize" not in {r["action"] for r in package["rules"].values()}  # invoked directly only
 
@@ -153,32 +166,106 @@ def test_generated_mains_run_as_in_the_unzipped_action(
     deployed: tuple[Path, dict[str, str | bytes], str], ow_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     root, _, ref = deployed
-    _, folder, source = zip_ref(ref)
-    stage = tmp_path / "action"  # what build.sh puts at the zip root: the app's folder + __main__.py
+    stage = tmp_path / "action"  # what the build puts at the zip root: the app's folder + __main__.py
     shutil.copytree(root / "src", stage)
     monkeypatch.syspath_prepend(str(stage))  # the runtime runs __main__.py with the zip root on sys.path
-    assert (folder, source) == (f"{root}/src", ".")
     web_main = _load_main(stage, "web", root / "deploy")
     out = web_main({"__ow_method": "get", "__ow_path": "/devices/7", "__ow_query": "verbose=yes", "__ow_headers": {}})
     assert out["statusCode"] == 200 and json.loads(out["body"]) == {"id": "7", "verbose": ["yes"]}
     resize_main = _load_main(stage, "resize", root / "deploy")
     assert resize_main({"width": 4, "__corefn_app": "owapp:app", "__corefn_handler": "resize"}) == {"width": 8}
-    cos_main = _load_main(stage, "on_object", root / "deploy")
-    assert cos_main(json.loads((EVENTS / "storage-cos-write.json").read_text()))["ok"] is True
-    pinned = cos_main(json.loads((EVENTS / "stream-kafka-batch.json").read_text()))  # wrong trigger for this action
+    storage_main = _load_main(stage, "on_object", root / "deploy")
+    monkeypatch.setenv("COREFN_WEBHOOK_TOKEN", "t0ken")
+    note = (EVENTS.parent / "knative" / "storage-minio-webhook.json").read_text()  # a real MinIO notification
+    request = {"__ow_method": "post", "__ow_path": "", "__ow_query": "", "__ow_body": note,
+               "__ow_headers": {"content-type": "application/json", "authorization": "Bearer t0ken"}}  # fmt: skip
+    answer = storage_main(request)
+    assert answer["statusCode"] == 200 and json.loads(answer["body"])["handled"] == 1
+    assert storage_main({**request, "__ow_headers": {"authorization": "Bearer guess"}})["statusCode"] == 401
+    assert storage_main({**request, "__ow_method": "head", "__ow_body": ""}) == {"statusCode": 200}  # MinIO's target probe
+    assert storage_main({**request, "__ow_method": "get"})["statusCode"] == 405
+    bad = storage_main({**request, "__ow_body": json.dumps({"EventName": "s3:ObjectCreated:Put", "Records": [{"eventName": "s3:ObjectCreated:Put"}]})})
+    assert bad["statusCode"] == 400 and "Records[0].s3" in json.loads(bad["body"])["error"]
+    pinned = storage_main(json.loads((EVENTS / "stream-kafka-batch.json").read_text()))  # wrong trigger for this action
     assert pinned["error"]["type"] == "ConfigurationError"
 
 
-def test_build_script(deployed: tuple[Path, dict[str, str | bytes], str]) -> None:
+def test_build_script_fails_loudly_without_the_vendored_sources(deployed: tuple[Path, dict[str, str | bytes], str], tmp_path: Path) -> None:
+    """--no-bundle output (no src/): build.sh exits non-zero naming the fix, from any folder."""
+    root = deployed[0]
+    done = subprocess.run(["bash", str(root / "deploy" / "build.sh")], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "holds no vendored corefn" in done.stderr and "without --no-bundle" in done.stderr
+    assert not (root / "deploy" / "build").exists()
+
+
+def test_deploy_script_refuses_any_unset_variable_the_manifest_binds(deployed: tuple[Path, dict[str, str | bytes], str], manifest: dict[str, Any]) -> None:
     root, files, _ = deployed
-    script = files["build.sh"]
+    script = files["deploy.sh"]
     assert isinstance(script, str)
-    subprocess.run(["bash", "-n", str(root / "deploy" / "build.sh")], check=True, timeout=30)
-    loop = next(line for line in script.splitlines() if line.startswith("for action in"))
-    assert set(loop.removeprefix("for action in ").removesuffix("; do").split()) == {
-        "web", "on_object", "on_record", "on_change", "nightly_report", "resize"
-    }
-    assert '"$HERE/actions/$action/__main__.py" "$stage/__main__.py"' in script and "python:3.11" in script
+    subprocess.run(["bash", "-n", str(root / "deploy" / "deploy.sh")], check=True, timeout=30)
+    referenced = {value[1:] for value in _scalars(manifest) if isinstance(value, str) and value.startswith("$")}
+    checked = set(next(line for line in script.splitlines() if line.startswith("for name in")).removeprefix("for name in ").removesuffix("; do").split())
+    assert referenced and referenced <= checked and {"MINIO_ALIAS", "MINIO_QUEUE_DIR"} <= checked
+    env = {"PATH": "/usr/bin:/bin", **{name: "x" for name in checked}, "KAFKA_USER": ""}  # one set empty
+    done = subprocess.run(["bash", str(root / "deploy" / "deploy.sh")], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and done.stderr.strip().endswith(": KAFKA_USER")
+    assert 'mc event add "$MINIO_ALIAS/originals" "arn:minio:sqs::corefn_on_object:webhook" --event put,delete' in script
+
+
+def _scalars(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _scalars(item)]
+    return [value]
+
+
+def test_each_action_carries_only_what_its_handler_and_sinks_need() -> None:
+    """The IoT site's actions: Pillow only where the photo handler imports the pipeline's imaging,
+    boto3 only with an object store, kafka-python with a publisher or a queue, the SQL driver with SQL."""
+    files = adapter.generate(load_app("examples/iot_site/app.py:app"), "examples/iot_site/app.py:app")
+
+    def pins(action: str) -> set[str]:
+        text = files[f"actions/{action}/requirements.txt"]
+        assert isinstance(text, str)
+        return {line.split("==")[0].lower() for line in text.splitlines() if line and not line.startswith("#")}
+
+    assert "pillow" in pins("process_photo") and not any("pillow" in pins(a) for a in ("web", "store_reading", "summarize", "aggregate_telemetry"))
+    assert "boto3" in pins("web") and "boto3" not in pins("summarize") | pins("store_reading") | pins("aggregate_telemetry")
+    assert {"kafka-python", "psycopg-binary"} <= pins("store_reading") and "kafka-python" not in pins("process_photo")
+    assert pins("summarize") == {"sqlalchemy", "psycopg", "psycopg-binary", "typing_extensions"}
+
+
+def test_a_zip_over_the_code_limit_fails_with_the_numbers_and_the_remedy(deployed: tuple[Path, dict[str, str | bytes], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import corefn
+    import corefn_openwhisk
+    from corefn.errors import ConfigurationError
+    from corefn_openwhisk import build
+
+    folder = tmp_path / "bundle"
+    for package in (corefn, corefn_openwhisk):
+        source = Path(str(package.__file__)).parent
+        shutil.copytree(source, folder / "src" / source.name, ignore=shutil.ignore_patterns("__pycache__"))
+    (folder / "src" / "blob.bin").write_bytes(bytes(range(256)) * 4096)  # 1 MiB that deflate cannot shrink much
+    for action in ("small", "big"):
+        (folder / "actions" / action).mkdir(parents=True)
+        (folder / "actions" / action / "__main__.py").write_text("def main(params):\n    return params\n")
+        (folder / "actions" / action / "requirements.txt").write_text("# nothing from PyPI\n")
+    (folder / "actions" / "stale").mkdir()  # left by an older generation: not in the manifest, not built
+    (folder / "actions" / "stale" / "__main__.py").write_text("")
+    (folder / "manifest.yaml").write_text(
+        'packages:\n  p:\n    actions:\n      small:\n        function: "build/small.zip"\n      big:\n        function: "build/big.zip"\n'
+    )
+    monkeypatch.setenv("COREFN_BUILD_CACHE", str(tmp_path / "cache"))
+    built = {b.action: b for b in build.build(folder)}
+    assert sorted(built) == ["big", "small"] and sorted(p.name for p in (folder / "build").iterdir()) == ["big.zip", "small.zip"]
+    assert built["big"].encoded == 4 * -(-built["big"].size // 3) and built["big"].encoded < build.code_limit()
+    assert build.code_limit() == 48 * 2**20
+    limit = built["big"].encoded - 1
+    monkeypatch.setattr(build, "code_limit", lambda: limit)
+    with pytest.raises(ConfigurationError) as failed:
+        build.build(folder)
+    message = str(failed.value)
+    assert f"{built['big'].size:,} bytes zipped, {built['big'].encoded:,} bytes base64-encoded" in message
+    assert f"{limit:,}-byte" in message and "Docker action" in message and "action 'small'" in message
 
 
 def test_unsupported_handlers_are_reported_not_dropped_silently() -> None:
@@ -186,55 +273,10 @@ def test_unsupported_handlers_are_reported_not_dropped_silently() -> None:
 
     app = App("mixed")
     app.queue("orders", name="take_order")(lambda event: None)
+    app.topic("news", name="on_news")(lambda event: None)
     app.invoke("ping")(lambda event: None)
     files = adapter.generate(app, "mixed:app")
     text = files["manifest.yaml"]
     assert isinstance(text, str)
-    assert "# NOT DEPLOYED (OpenWhisk has no trigger for it): queue handler 'take_order'" in text
-    assert set(yaml.safe_load(text)["packages"]["mixed"]["actions"]) == {"ping"}
-
-
-def test_build_script_makes_self_contained_zips(deployed: tuple[Path, dict[str, str | bytes], str], tmp_path: Path) -> None:
-    """Run build.sh (with corefn copied from this checkout instead of pip-installed), unzip an
-    action and call its main() in a Python without site-packages: the zip must be enough."""
-    import sys
-    import zipfile
-
-    import corefn
-    import corefn_openwhisk
-
-    if shutil.which("zip") is None:
-        pytest.skip("zip is not installed")
-    root = deployed[0]
-    vendor = tmp_path / "vendor"
-    for package in (corefn, corefn_openwhisk):
-        source = Path(str(package.__file__)).parent
-        shutil.copytree(source, vendor / source.name, ignore=shutil.ignore_patterns("__pycache__"))
-    build = tmp_path / "deploy"
-    shutil.copytree(root / "deploy", build)
-    env = {"PATH": "/usr/bin:/bin", "COREFN_VENDOR": str(vendor)}  # APP_SRC defaults to the app's folder
-    subprocess.run(["bash", str(build / "build.sh")], check=True, env=env, timeout=60, capture_output=True)
-    unzipped = tmp_path / "resize"
-    with zipfile.ZipFile(build / "build" / "resize.zip") as archive:
-        assert "__main__.py" in archive.namelist() and "owapp.py" in archive.namelist()
-        archive.extractall(unzipped)
-    code = (
-        "import sys, json; sys.path.insert(0, '.');"
-        "import importlib.util as u; s = u.spec_from_file_location('action', '__main__.py'); m = u.module_from_spec(s);"
-        "s.loader.exec_module(m); print(json.dumps(m.main({'width': 5})))"
-    )
-    done = subprocess.run(
-        [sys.executable, "-S", "-c", code], cwd=unzipped, capture_output=True, text=True, timeout=60,
-        env={"__OW_ACTIVATION_ID": "a1", "__OW_DEADLINE": "9999999999999", "COREFN_LOG_FORMAT": "text"},
-    )
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"width": 10}
-
-
-def test_module_reference_copies_the_package_or_module() -> None:
-    from corefn_openwhisk.generator import build_script, zip_ref
-
-    assert zip_ref("shop.api:app") == ("shop.api:app", "", "shop")
-    assert zip_ref("src/shop_app.py:application") == ("shop_app:application", "src", ".")
-    script = build_script(load_app("tests.openwhisk.sample_app:app"), "tests.openwhisk.sample_app:app", [])
-    assert "for src in tests tests.py; do" in script and 'APP_SRC="${APP_SRC:-$PWD}"' in script
+    assert "# NOT DEPLOYED (Apache OpenWhisk has no trigger for it): topic handler 'on_news'" in text
+    assert set(yaml.safe_load(text)["packages"]["mixed"]["actions"]) == {"take_order", "ping"}

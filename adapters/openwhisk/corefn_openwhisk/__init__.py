@@ -1,4 +1,4 @@
-"""corefn's OpenWhisk adapter (Apache OpenWhisk, IBM Cloud Functions): every trigger in, the
+"""corefn's OpenWhisk adapter (Apache OpenWhisk): every trigger in, the
 answers OpenWhisk expects out, and the action code plus a wskdeploy manifest.
 
 An OpenWhisk action receives one flat ``params`` dict whatever invoked it, so detection is the
@@ -18,6 +18,10 @@ kafka     stream   non-empty ``messages`` list whose first item has topic/partit
 cloudant  nosql    ``id`` + ``seq`` + a ``changes`` list (Cloudant changes feed)
 ========  =======  ==========================================================================
 
+Not detected but chosen by the runtime for the action it serves: a web request to a storage
+handler's action is a MinIO-style bucket notification (``s3-webhook``, :mod:`.storage`), and a
+Kafka batch to a queue handler's action becomes queue messages (the bind step, :mod:`._bind`).
+
 Everything else is a direct invoke — but only where the cloud is known: ``corefn inspect
 --cloud openwhisk`` or, at run time, an action whose app declares an invoke handler
 (:mod:`corefn_openwhisk.invoke`). Without ``--cloud``, arbitrary JSON is never guessed to be
@@ -35,7 +39,8 @@ Importing this package imports no cloud SDK (the IBM sinks import theirs when fi
 from __future__ import annotations
 
 from corefn.adapters import Shape, WarmupShape
-from corefn.kit import Provider
+from corefn.kit import Provider, lazy
+from corefn_openwhisk._bind import bind
 from corefn_openwhisk.http import WebAction
 from corefn_openwhisk.nosql import CloudantChange
 from corefn_openwhisk.storage import CosNotification
@@ -48,8 +53,15 @@ SHAPES: tuple[type[Shape], ...] = (WarmupShape, WebAction, Alarm, CosNotificatio
 adapter = Provider(
     "openwhisk",
     SHAPES,
-    generator="corefn_openwhisk.generator",  # manifest.yaml (wskdeploy), actions/<action>/__main__.py, build.sh
+    generator="corefn_openwhisk.generator",  # manifest.yaml, actions/<action>/, build.sh, deploy.sh, README.md; the zips
     samples="corefn_openwhisk.samples",
+    bind=bind,  # a Kafka record for a queue handler becomes its message, attempt counted by corefn
+    compile_policy=lazy("corefn_openwhisk.policy", "compile_policy"),  # what OpenWhisk (does not) retry, what corefn does
+    bundle_root="src",  # the vendored code every action's zip is built from (corefn_openwhisk.build)
+    # each flow is a conductor action beside its steps' actions (corefn_openwhisk.conductor);
+    # ctx.start_flow invokes it through the controller's REST API
+    deploys_flows=True,
+    start_flow=lazy("corefn_openwhisk.conductor", "start_flow"),
 )
 
 __all__ = ["SHAPES", "adapter"]

@@ -9,9 +9,13 @@ wskdeploy ``sequences`` entry; it raises :class:`FlowNotSupported` naming the fi
 that cannot be expressed, and :func:`unsupported` lists them all (what the limits check and the
 lock-in report read).
 
-What a sequence cannot express (:data:`UNSUPPORTED`): the rest would need a *conductor action*
-(an action returning ``{"action": next, "params": …, "state": …}`` that the controller loops on,
-https://github.com/apache/openwhisk/blob/master/docs/conductors.md) that corefn does not generate.
+What a sequence cannot express (:data:`UNSUPPORTED`) runs on a *conductor action* instead (an
+action returning ``{"action": next, "params": …, "state": …}`` that the controller loops on,
+https://github.com/apache/openwhisk/blob/master/docs/conductors.md): :mod:`corefn_openwhisk.conductor`
+replays the flow's own declaration there, so choice, retry, catch, parallel and map run, the
+branches one after another. Only ``wait`` is refused (:func:`conductor_unsupported`): OpenWhisk has
+no durable timer. The generator deploys every flow as a conductor (:func:`conductor_name`) beside
+its steps' actions.
 
 Where a sequence differs from ``corefn run`` even when it compiles: an action must return an
 object, so a step returning anything else reaches the next step as ``{"result": value}``
@@ -66,6 +70,30 @@ def unsupported(flow: FlowSpec) -> list[tuple[str, str, str]]:
     return out
 
 
+#: construct → why a conductor action cannot run it either
+CONDUCTOR_UNSUPPORTED: dict[str, str] = {
+    "wait": "OpenWhisk has no durable timer; a sleeping conductor is billed and capped by its time limit",
+}
+
+
+def conductor_unsupported(flow: FlowSpec) -> list[tuple[str, str, str]]:
+    """Every ``(step name, construct, why)`` of ``flow`` a conductor cannot run (waits)."""
+    return [(node.name, node.kind, CONDUCTOR_UNSUPPORTED[node.kind]) for node in walk(flow.root) if isinstance(node, Wait)]
+
+
+def conductor_name(flow: FlowSpec) -> str:
+    """The conductor action's name: ``flow-<flow name>`` (handlers keep their own names)."""
+    return f"flow-{flow.name}"
+
+
+def check_conductor(flow: FlowSpec) -> None:
+    """Raise :class:`FlowNotSupported` for the first step a conductor cannot run."""
+    problems = conductor_unsupported(flow)
+    if problems:
+        step, construct, why = problems[0]
+        raise ConfigurationError(f"flow {flow.name!r}: OpenWhisk cannot run {construct} step {step!r}: {why}")
+
+
 def _steps(node: Node) -> list[Task]:
     if isinstance(node, Sequence):
         return [task for child in node.steps for task in _steps(child)]
@@ -92,4 +120,7 @@ def sequences(app: App, action_name: Callable[[str], str] = str) -> dict[str, An
     return out
 
 
-__all__ = ["sequences", "UNSUPPORTED", "FlowNotSupported", "sequence", "unsupported"]
+__all__ = [
+    "CONDUCTOR_UNSUPPORTED", "UNSUPPORTED", "FlowNotSupported", "check_conductor", "conductor_name",
+    "conductor_unsupported", "sequence", "sequences", "unsupported",
+]  # fmt: skip

@@ -1,5 +1,7 @@
-"""What ``corefn deploy --cloud openwhisk`` writes: one Python action per deployable unit, a
-wskdeploy ``manifest.yaml`` wiring them to triggers, and a ``build.sh`` that zips each action.
+"""What ``corefn deploy --cloud openwhisk`` writes for Apache OpenWhisk: one Python action per
+deployable unit, a wskdeploy ``manifest.yaml`` wiring them to triggers, per action a pinned
+``requirements.txt``, and ``build.sh`` / ``deploy.sh`` / ``README.md`` (:mod:`._readme`). The
+zips themselves are built by :mod:`corefn_openwhisk.build` from the bundle.
 
 Actions (all of kind ``python:3.11``, code from ``build/<action>.zip``):
 
@@ -9,11 +11,14 @@ Actions (all of kind ``python:3.11``, code from ``build/<action>.zip``):
 - one action per other handler, pinned to it (``__corefn_handler``), with its trigger and rule:
 
   =======  ===========================================  ===========================================
-  kind     feed                                         inputs
+  kind     how it is triggered                          inputs
   =======  ===========================================  ===========================================
   timer    ``/whisk.system/alarms/alarm``               ``cron``, ``timezone``, ``trigger_payload``
                                                         with corefn's markers (see :mod:`.timer`)
-  storage  ``/whisk.system/cos/changes``                ``bucket``, ``event_types``, prefix/suffix
+  storage  the object store's bucket notification       a raw web action; ``deploy.sh`` points a
+           (MinIO-style webhook, :mod:`.storage`)       MinIO webhook target at its URL
+  queue    ``/whisk.system/messaging/messageHubFeed``   the queue's Kafka topic; corefn counts
+                                                        attempts (:mod:`.queue`)
   stream   ``/whisk.system/messaging/messageHubFeed``   ``topic``, binary key/value (see
                                                         :mod:`.stream`), credentials from env
   nosql    ``/whisk.system/cloudant/changes``           ``dbname``, credentials from env
@@ -22,10 +27,12 @@ Actions (all of kind ``python:3.11``, code from ``build/<action>.zip``):
 
 - ``warm=True`` adds an alarm every 5 minutes firing ``{"corefn": "warmup"}`` at the action.
 
-Queue and topic handlers have no OpenWhisk trigger (no managed queue service is part of the
-platform); they are listed in a comment at the top of the manifest, not deployed. Credentials,
-sink URLs and the API key are wskdeploy ``$VARIABLE`` references, filled from the deployer's
-environment; the action exports ``__corefn_env_*`` parameters as environment variables. The manifest is
+Topic handlers have no Apache OpenWhisk trigger; they are listed in a comment at the top of the
+manifest, not deployed. Each action's settings are bound ``__corefn_env_<NAME>`` parameters (the
+runtime exports them as environment variables): the URLs of the sinks *its* handlers use, the API
+key where a route asks for one, the webhook token of a storage action, the Kafka settings of a
+queue action. Their values are wskdeploy ``$VARIABLE`` references, and ``deploy.sh`` refuses to
+run wskdeploy while any of them is unset or empty (wskdeploy would bind ``""``). The manifest is
 written by a small emitter (JSON-quoted scalars are valid YAML), so corefn needs no YAML library.
 """
 
@@ -36,20 +43,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from corefn.auth import jwt_extra
-from corefn.loader import split_ref
-from corefn_openwhisk.action import ENV_PREFIX
+from corefn.loader import bundled_ref
+from corefn_openwhisk.build import PYTHON_VERSION
+from corefn_openwhisk.runtime import ENV_PREFIX
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from corefn.app import App
     from corefn.specs import HandlerSpec
 
-RUNTIME = "python:3.11"
+RUNTIME = f"python:{PYTHON_VERSION}"
+LOCK = f"python{PYTHON_VERSION}"
 ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-COS_EVENT_TYPES = {"created": "write", "deleted": "delete"}
 FEEDS = {
     "timer": "/whisk.system/alarms/alarm",
-    "storage": "/whisk.system/cos/changes",
+    "queue": "/whisk.system/messaging/messageHubFeed",
     "stream": "/whisk.system/messaging/messageHubFeed",
     "nosql": "/whisk.system/cloudant/changes",
 }
@@ -60,29 +69,28 @@ KAFKA_CREDENTIALS = {
     "kafka_admin_url": "$KAFKA_ADMIN_URL",
 }
 CLOUDANT_CREDENTIALS = {"host": "$CLOUDANT_HOST", "iamApiKey": "$CLOUDANT_APIKEY"}
+#: environment an action's code reads, by what it does → the deployer's variable bound to it
+KAFKA_ENV = {"KAFKA_BROKERS": "$KAFKA_BROKERS", "KAFKA_SASL_USERNAME": "$KAFKA_USER", "KAFKA_SASL_PASSWORD": "$KAFKA_PASSWORD"}
+FAMILY_ENV: dict[str, dict[str, str]] = {
+    "object": {"COREFN_S3_ENDPOINT": "$COREFN_S3_ENDPOINT", "S3_ACCESS_KEY_ID": "$S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY": "$S3_SECRET_ACCESS_KEY"},
+    "table": {"CLOUDANT_URL": "$CLOUDANT_URL", "CLOUDANT_AUTH_TYPE": "$CLOUDANT_AUTH_TYPE", "CLOUDANT_APIKEY": "$CLOUDANT_APIKEY"},
+    "publisher": KAFKA_ENV,
+}
+WEBHOOK_ENV = {"COREFN_WEBHOOK_TOKEN": "$COREFN_WEBHOOK_TOKEN"}
+#: a conductor sleeps its steps' retry back-offs: the default deployment's longest action time limit
+CONDUCTOR_TIMEOUT_MS = 300_000
 
 
 @dataclass
 class ActionPlan:
     name: str
-    handler: str | None  # None: the web action, serving every HTTP handler
+    handler: str | None  # None: the web action, serving every HTTP handler (or a flow's conductor)
     specs: list[HandlerSpec] = field(default_factory=list)
+    flow: str | None = None  # a flow's conductor action (corefn_openwhisk.conductor)
 
     @property
     def is_web(self) -> bool:
-        return self.handler is None
-
-
-def zip_ref(app_ref: str) -> tuple[str, str, str]:
-    """(the app reference inside the zip, the folder holding the app's code, what build.sh
-    copies from that folder to the zip's root). A file reference ``dir/app.py:app`` becomes
-    module ``app:app`` with ``dir``'s content copied; ``pkg.mod:app`` copies package ``pkg``."""
-    target, attr = split_ref(app_ref)
-    path = target.replace("\\", "/")
-    if path.endswith(".py") or "/" in path:
-        folder, _, name = path.rpartition("/")
-        return f"{name.removesuffix('.py')}:{attr}", folder or ".", "."
-    return f"{target}:{attr}", "", target.split(".", 1)[0]
+        return self.handler is None and self.flow is None
 
 
 class Plan(NamedTuple):
@@ -95,6 +103,9 @@ class Plan(NamedTuple):
 
 
 def plan(app: App, app_ref: str) -> Plan:
+    from corefn.policy import compile_policies
+
+    compile_policies(app, "openwhisk")  # a dead letter OpenWhisk cannot have fails here, not in the cloud
     return Plan(app, app_ref, *plan_actions(app))
 
 
@@ -107,29 +118,52 @@ def plan_actions(app: App) -> tuple[list[ActionPlan], list[str]]:
     for spec in app.handlers:
         if spec.kind == "http":
             web.specs.append(spec)
-        elif spec.kind in FEEDS or spec.kind == "invoke":
+        elif spec.kind in FEEDS or spec.kind in ("invoke", "storage"):
             actions.append(ActionPlan(spec.name, spec.name, [spec]))
         else:
             skipped.append(f"{spec.kind} handler {spec.name!r}")
+    from corefn_openwhisk.flows import check_conductor, conductor_name
+
+    for flow in app.flows:
+        check_conductor(flow)
+        actions.append(ActionPlan(conductor_name(flow), None, flow=flow.name))
     return ([web] if web.specs else []) + actions, skipped
 
 
 def render(plan: Plan) -> dict[str, str | bytes]:
+    from corefn.deploy_lock import lock_for, requirements_txt
+    from corefn_openwhisk._deps import KEEP_LINE, action_requirements, botocore_services
+    from corefn_openwhisk._readme import build_script, deploy_script, readme
+
     app, app_ref, actions, skipped = plan
-    ref, _, _ = zip_ref(app_ref)
-    files: dict[str, str | bytes] = {
-        f"actions/{a.name}/__main__.py": main_source(app, ref, a) for a in actions
-    }
-    files["manifest.yaml"] = manifest(app, ref, actions, skipped)
-    files["build.sh"] = build_script(app, app_ref, actions)
+    ref = bundled_ref(app_ref)
+    lock = lock_for("openwhisk", LOCK)
+    files: dict[str, str | bytes] = {}
+    for action in actions:
+        files[f"actions/{action.name}/__main__.py"] = main_source(app, ref, action)
+        wanted = action_requirements(app, app_ref, action.specs)
+        text = requirements_txt(lock, wanted, f"action {action.name} of {app.name} on OpenWhisk {RUNTIME}")
+        kept = botocore_services(app, app_ref, action.specs, wanted)
+        files[f"actions/{action.name}/requirements.txt"] = text + (f"{KEEP_LINE} {', '.join(kept)}\n" if kept else "")
+    text, variables = manifest(app, ref, actions, skipped)
+    files["manifest.yaml"] = text
+    files["build.sh"] = build_script(app)
+    files["deploy.sh"] = deploy_script(app, actions, variables)
+    files["README.md"] = readme(app, app_ref, actions, skipped, variables)
     return files
 
 
 def main_source(app: App, ref: str, action: ActionPlan) -> str:
+    if action.flow is not None:
+        return (
+            f'"""OpenWhisk conductor action {action.name!r} of app {app.name!r}: flow {action.flow!r}. Generated by corefn; do not edit."""\n\n'
+            "from corefn_openwhisk.conductor import make_conductor\n\n"
+            f"main = make_conductor({ref!r}, {action.flow!r})\n"
+        )
     serves = "every HTTP route" if action.is_web else f"handler {action.handler!r}"
     return (
         f'"""OpenWhisk action {action.name!r} of app {app.name!r}: {serves}. Generated by corefn; do not edit."""\n\n'
-        "from corefn_openwhisk.action import make_main\n\n"
+        "from corefn_openwhisk.runtime import make_main\n\n"
         f"main = make_main({ref!r}, {action.handler!r})\n"
     )
 
@@ -137,7 +171,8 @@ def main_source(app: App, ref: str, action: ActionPlan) -> str:
 # --------------------------------------------------------------------------- the manifest
 
 
-def manifest(app: App, ref: str, actions: list[ActionPlan], skipped: list[str]) -> str:
+def manifest(app: App, ref: str, actions: list[ActionPlan], skipped: list[str]) -> tuple[str, list[str]]:
+    """The manifest's text and every deployer variable it references (``deploy.sh`` checks them)."""
     package: dict[str, Any] = {"version": "1.0", "actions": {}, "triggers": {}, "rules": {}}
     for action in actions:
         package["actions"][action.name] = _action(app, ref, action)
@@ -152,24 +187,39 @@ def manifest(app: App, ref: str, actions: list[ActionPlan], skipped: list[str]) 
         if not package[key]:
             del package[key]
     header = [
-        f"# wskdeploy manifest for corefn app {app.name!r} (generated; do not edit).",
-        "# Build the zips with ./build.sh, then: wskdeploy -m manifest.yaml",
-        "# Credentials come from the environment: KAFKA_*, CLOUDANT_HOST, CLOUDANT_APIKEY.",
+        f"# wskdeploy manifest for corefn app {app.name!r} on Apache OpenWhisk (generated; do not edit).",
+        "# Deploy with ./deploy.sh: it checks every $VARIABLE below is set, builds the zips, runs wskdeploy",
+        "# and points the object store's notifications at the storage actions (README.md).",
     ]
-    header += [f"# NOT DEPLOYED (OpenWhisk has no trigger for it): {s}" for s in skipped]
-    return "\n".join(header) + "\n" + emit({"packages": {app.name: package}})
+    header += [f"# NOT DEPLOYED (Apache OpenWhisk has no trigger for it): {s}" for s in skipped]
+    doc = {"packages": {app.name: package}}
+    return "\n".join(header) + "\n" + emit(doc), sorted(set(_variables(doc)))
+
+
+def _variables(value: Any) -> list[str]:
+    if isinstance(value, Mapping):
+        return [v for item in value.values() for v in _variables(item)]
+    if isinstance(value, str) and value.startswith("$") and value[1:].replace("_", "").isalnum():
+        return [value[1:]]
+    return []
 
 
 def _action(app: App, ref: str, action: ActionPlan) -> dict[str, Any]:
     out: dict[str, Any] = {"function": f"build/{action.name}.zip", "runtime": RUNTIME}
+    if action.flow is not None:  # conductors.md: the annotation makes the controller loop on its continuations
+        bound = {"__corefn_app": ref, "__corefn_flow": action.flow, **_env_inputs(app, action)}
+        return {**out, "inputs": bound, "annotations": {"conductor": True}, "limits": {"timeout": CONDUCTOR_TIMEOUT_MS}}
     inputs: dict[str, Any] = {}
-    if action.is_web:
-        out["web"] = "raw"
-        if app.cors is not None:
+    kind = None if action.is_web else action.specs[0].kind
+    if action.is_web or kind == "storage":
+        out["web"] = "raw"  # storage: the bucket notification's webhook (see corefn_openwhisk.storage)
+        if action.is_web and app.cors is not None:
             out["annotations"] = {"web-custom-options": True}  # corefn answers CORS preflights itself
-    else:
+    if any(type(spec.handler).__name__ == "FlowStarter" for spec in action.specs):
+        out["annotations"] = {"provide-api-key": True}  # ctx.start_flow invokes the conductor (rest_api.md)
+    if not action.is_web:
         inputs = {"__corefn_app": ref, "__corefn_handler": action.handler}
-        if action.specs[0].kind == "stream":
+        if kind in ("stream", "queue"):
             inputs.update({"isBinaryKey": True, "isBinaryValue": True})
     inputs.update(_env_inputs(app, action))
     if inputs:
@@ -183,16 +233,30 @@ def _action(app: App, ref: str, action: ActionPlan) -> dict[str, Any]:
 
 
 def _env_inputs(app: App, action: ActionPlan) -> dict[str, str]:
-    """Environment the action needs, as bound ``__corefn_env_<NAME>`` parameters (see
-    :mod:`.action`): sink URLs and the API key from the deployer's environment, plus each
-    handler's ``env`` option verbatim."""
-    names = [sink.env_var for sink in app.sinks]
+    """The settings the action's code reads, as bound ``__corefn_env_<NAME>`` parameters (see
+    :mod:`.runtime`): the URLs of the sinks its handlers use and their backends' settings, the
+    API key, the webhook token, the Kafka settings for republishing, each handler's ``env``."""
+    from corefn.policy import used_sinks
+
+    found: dict[str, str] = {}
+    sinks = {s.name: s for spec in action.specs for s in used_sinks(app, spec)}
+    # the web action serves several handlers and a conductor none, so corefn's cold-start check
+    # (corefn.sinks.check_configured, which knows one pinned handler) asks for every sink's URL there
+    for sink in app.sinks if action.handler is None else sinks.values():
+        found[sink.env_var] = f"${sink.env_var}"
+    for family in sorted({s.family for s in sinks.values()}):
+        found.update(FAMILY_ENV.get(family, {}))
     if any(spec.options.api_key for spec in action.specs):
-        names.append(app.api_key_env)
-    found = {f"{ENV_PREFIX}{name}": f"${name}" for name in names}
+        found[app.api_key_env] = f"${app.api_key_env}"
+    kinds = {spec.kind for spec in action.specs}
+    if "storage" in kinds:
+        found.update(WEBHOOK_ENV)
+    if kinds & {"queue", "stream", "nosql"}:  # republishing / dead-lettering to Kafka (corefn_openwhisk.queue, .stream)
+        found.update(KAFKA_ENV)
+    out = {f"{ENV_PREFIX}{name}": value for name, value in found.items()}
     for spec in action.specs:
-        found.update({f"{ENV_PREFIX}{k}": v for k, v in spec.options.env.items()})
-    return found
+        out.update({f"{ENV_PREFIX}{k}": v for k, v in spec.options.env.items()})
+    return out
 
 
 def _triggers(spec: HandlerSpec, action: ActionPlan) -> list[tuple[str, dict[str, Any]]]:
@@ -202,12 +266,9 @@ def _triggers(spec: HandlerSpec, action: ActionPlan) -> list[tuple[str, dict[str
     if spec.kind == "timer":
         markers = {"corefn_timer": spec.name, "corefn_schedule": trigger.schedule, "corefn_tz": trigger.tz}
         inputs = {"cron": trigger.schedule, "timezone": trigger.tz, "trigger_payload": markers}
-    elif spec.kind == "storage":
-        types = sorted({COS_EVENT_TYPES[o] for o in trigger.operations if o in COS_EVENT_TYPES})
-        inputs = {"bucket": trigger.bucket, "event_types": "all" if len(types) == 2 else types[0] if types else "write"}
-        inputs.update({k: v for k, v in (("prefix", trigger.prefix), ("suffix", trigger.suffix)) if v})
-    elif spec.kind == "stream":
-        inputs = {"topic": trigger.stream, "isBinaryKey": True, "isBinaryValue": True, "isJSONData": False}
+    elif spec.kind in ("stream", "queue"):
+        topic = trigger.stream if spec.kind == "stream" else trigger.queue
+        inputs = {"topic": topic, "isBinaryKey": True, "isBinaryValue": True, "isJSONData": False}
         inputs.update(KAFKA_CREDENTIALS)
     elif spec.kind == "nosql":
         inputs = {"dbname": trigger.table, **CLOUDANT_CREDENTIALS}
@@ -248,46 +309,14 @@ def emit(value: Mapping[str, Any], indent: int = 0) -> str:
     return "\n".join(lines) + "\n"
 
 
-# ---------------------------------------------------------------------------- build.sh
+def build_bundle(out: Path) -> list[Path]:
+    """After ``corefn deploy`` wrote the vendored code under ``out/src``: every action's zip
+    (:mod:`corefn_openwhisk.build`), each checked against the code limit."""
+    import sys
 
+    from corefn_openwhisk.build import build, code_limit
 
-def build_script(app: App, app_ref: str, actions: list[ActionPlan]) -> str:
-    _, folder, source = zip_ref(app_ref)
-    names = " ".join(a.name for a in actions)
-    sources = source if source == "." else f"{source} {source}.py"  # a package or a module file
-    return f"""#!/usr/bin/env bash
-# Builds build/<action>.zip for every OpenWhisk action of corefn app {app.name!r}.
-# A Python zip action for the {RUNTIME} kind holds __main__.py at the zip root (OpenWhisk calls
-# its main(params)), next to the packages it imports: corefn with its OpenWhisk adapter, and the
-# app's own code ({source} from APP_SRC).
-#   APP_SRC      folder holding the app's code (default: {folder or "the current directory"})
-#   COREFN_SPEC  what pip installs (default: corefn[openwhisk{jwt_extra(app.handlers)}]; a path to a corefn checkout works)
-#   COREFN_VENDOR  a folder of already-installed packages (corefn and the app's requirements) to
-#                copy instead of running pip; without it, APP_SRC/requirements.txt is installed too
-# Pure-Python dependencies only: build native ones for linux/x86_64 (pip --platform) yourself.
-set -euo pipefail
-HERE="$(cd "$(dirname "${{BASH_SOURCE[0]}}")" && pwd)"
-APP_SRC="${{APP_SRC:-{folder or "$PWD"}}}"
-COREFN_SPEC="${{COREFN_SPEC:-corefn[openwhisk{jwt_extra(app.handlers)}]}}"
-rm -rf "$HERE/build"
-mkdir -p "$HERE/build/vendor"
-if [ -n "${{COREFN_VENDOR:-}}" ]; then
-  cp -R "$COREFN_VENDOR/." "$HERE/build/vendor/"
-else
-  python3 -m pip install --quiet --target "$HERE/build/vendor" "$COREFN_SPEC"
-  if [ -f "$APP_SRC/requirements.txt" ]; then  # the app's own dependencies
-    python3 -m pip install --quiet --target "$HERE/build/vendor" -r "$APP_SRC/requirements.txt"
-  fi
-fi
-for action in {names}; do
-  stage="$HERE/build/$action"
-  mkdir -p "$stage"
-  cp -R "$HERE/build/vendor/." "$stage/"
-  for src in {sources}; do
-    if [ -e "$APP_SRC/$src" ]; then cp -R "$APP_SRC/$src" "$stage/"; fi
-  done
-  cp "$HERE/actions/$action/__main__.py" "$stage/__main__.py"
-  (cd "$stage" && zip -qr "$HERE/build/$action.zip" .)
-  echo "built build/$action.zip"
-done
-"""
+    built = build(out)
+    for done in built:
+        print(f"{done.path}: {done.size:,} bytes ({done.encoded:,} base64, limit {code_limit():,})", file=sys.stderr)
+    return [done.path for done in built]

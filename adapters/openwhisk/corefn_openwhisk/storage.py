@@ -1,4 +1,17 @@
-"""IBM Cloud Object Storage notifications, from the ``/whisk.system/cos/changes`` feed.
+"""Object storage changes, in the two ways an OpenWhisk action hears of them.
+
+**S3-compatible stores (MinIO and its kin) on Apache OpenWhisk**, what ``corefn deploy`` sets up:
+Apache OpenWhisk has no storage feed, so the bucket's own notification is the bridge. The store
+posts each event to the storage handler's action, deployed as a raw web action
+(:class:`S3Webhook`): ``{"EventName": "s3:ObjectCreated:Put", "Key": "BUCKET/KEY", "Records":
+[S3 event records]}`` (https://min.io/docs/minio/linux/administration/monitoring/publish-events-to-webhook.html),
+sent with the target's ``auth_token`` as ``Authorization: Bearer <token>``. The action compares it
+(in constant time) with ``COREFN_WEBHOOK_TOKEN`` and answers 401 without it; a handler failure
+answers 500, so a store with a ``queue_dir`` keeps the event and sends it again. Record keys are
+URL-encoded as in S3 (``+`` for a space) and decoded here.
+
+**IBM Cloud Object Storage notifications**, from the ``/whisk.system/cos/changes`` feed of IBM's
+(retired) Cloud Functions, still read when such a trigger fires an action:
 
 The trigger payload (IBM Cloud Functions "Cloud Object Storage event source" docs; the same body
 Code Engine's COS subscription delivers, which adds ``operation``)::
@@ -17,9 +30,16 @@ COS notifies writes and deletes only: ``Object:Write`` → created, ``Object:Del
 
 from __future__ import annotations
 
+import base64
+import hmac
+import json
+import os
 from datetime import datetime
 from typing import Any, ClassVar
+from urllib.parse import unquote_plus
 
+from corefn.dispatch import DispatchResult
+from corefn.errors import ConfigurationError
 from corefn.events import Event, StorageEvent, StorageOperation, parse_time
 from corefn_openwhisk._common import TriggerShape
 
@@ -70,3 +90,131 @@ class CosNotification(TriggerShape):
         """COS stamps ``request_time`` as ISO 8601 text; anything else is a malformed payload."""
         stamp = self.reader.opt_str(note, "request_time", at=at)
         return None if stamp is None else self.reader.convert(stamp, parse_time, f"{at}.request_time", "an ISO 8601 time")
+
+
+#: S3 event name prefixes (``s3:ObjectCreated:Put`` ...) → operation; MinIO sends S3's names
+#: (https://min.io/docs/minio/linux/administration/monitoring/bucket-notifications.html)
+S3_OPERATIONS: tuple[tuple[str, StorageOperation], ...] = (
+    ("s3:ObjectCreated:", "created"),
+    ("s3:ObjectRemoved:", "deleted"),
+    ("s3:ObjectTransition:", "archived"),
+    ("s3:ObjectRestore:", "metadata_updated"),
+)
+#: storage operation → the MinIO ``mc event add --event`` name (the generated README's commands)
+MINIO_EVENTS: dict[str, str] = {"created": "put", "deleted": "delete", "archived": "ilm", "metadata_updated": "restore"}
+TOKEN_ENV = "COREFN_WEBHOOK_TOKEN"
+
+
+def webhook_authorized(params: dict[str, Any]) -> bool:
+    """Whether the request carries ``Authorization: Bearer $COREFN_WEBHOOK_TOKEN``; a missing
+    token setting is a ConfigurationError (an open webhook would let anyone fire the handler)."""
+    token = os.environ.get(TOKEN_ENV, "")
+    if not token:
+        raise ConfigurationError(f"{TOKEN_ENV} is not set: the storage webhook refuses every notification without it")
+    headers = params.get("__ow_headers")
+    given = headers.get("authorization", "") if isinstance(headers, dict) else ""
+    return isinstance(given, str) and hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+
+
+def _answer(status: int, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    if body is None:
+        return {"statusCode": status}
+    return {"statusCode": status, "headers": {"content-type": "application/json"}, "body": json.dumps(body)}
+
+
+def unauthorized() -> dict[str, Any]:
+    return _answer(401, {"error": "unauthorized"})
+
+
+def webhook(adapter: Any, app: Any, params: dict[str, Any], ctx: Any, handler: str) -> dict[str, Any]:
+    """A web request to a storage action, always answered in HTTP: a ``HEAD`` (how MinIO probes
+    that a target is up) gets 200; anything but ``POST`` 405; no token 401; a body that is no
+    bucket notification 400 naming the field; then the handler's outcome (:class:`S3Webhook`).
+    A missing ``COREFN_WEBHOOK_TOKEN`` setting stays a ConfigurationError (the caller's 500)."""
+    from corefn.adapters import handle
+    from corefn.errors import PayloadError
+    from corefn.log import get_logger
+
+    method = str(params.get("__ow_method", "")).lower()
+    if method == "head":
+        return _answer(200)
+    if method != "post":
+        return {**_answer(405, {"error": "bucket notifications are POSTed"}), "headers": {"allow": "POST, HEAD", "content-type": "application/json"}}
+    if not webhook_authorized(params):
+        get_logger("openwhisk").warning("storage webhook: refused a request without the token", extra={"invocation_id": ctx.invocation_id})
+        return unauthorized()
+    try:
+        answer: dict[str, Any] = handle(adapter, app, params, ctx, pinned=handler, shape=S3Webhook)
+    except PayloadError as error:
+        return _answer(400, {"error": str(error)})
+    return answer
+
+
+class S3Webhook(TriggerShape):
+    """A MinIO-style bucket notification posted to a raw web action (see the module docstring).
+    Chosen by the runtime for a storage action's web request, not by detection: a web request
+    to any other action is an HTTP request."""
+
+    name: ClassVar[str] = "s3-webhook"
+    kind: ClassVar[str] = "storage"
+
+    @classmethod
+    def matches(cls, raw: Any) -> bool:
+        return False  # never detected: see the class docstring
+
+    def notification(self) -> dict[str, Any]:
+        r, raw = self.reader, self.raw
+        body = raw.get("__ow_body")
+        if not isinstance(body, str) or not body:
+            raise r.error("__ow_body", "should carry the notification")
+        text = body
+        if not body.lstrip().startswith("{"):  # OpenWhisk passes a JSON request entity base64-encoded
+            try:
+                text = base64.b64decode(body, validate=True).decode("utf-8")
+            except ValueError:
+                raise r.error("__ow_body", "is neither JSON nor base64-encoded JSON") from None
+        try:
+            found = json.loads(text)
+        except ValueError:
+            raise r.error("__ow_body", "is not JSON") from None
+        if not isinstance(found, dict):
+            raise r.error("__ow_body", "should be a JSON object")
+        return found
+
+    def to_events(self) -> list[Event]:
+        r = self.reader
+        note = self.notification()
+        events: list[Event] = []
+        for i, record in enumerate(r.list(note, "Records")):
+            at = f"Records[{i}]"
+            if not isinstance(record, dict):
+                raise r.error(at, "should be an object")
+            name = r.str(record, "eventName", at=at)
+            operation = next((op for prefix, op in S3_OPERATIONS if name.startswith(prefix)), None)
+            if operation is None:
+                raise r.error(f"{at}.eventName", f"is not an object event corefn knows ({name!r})")
+            where = f"{at}.s3.object"
+            obj = r.dict(record, "s3.object", at=at)
+            response = r.opt_dict(record, "responseElements", at=at)
+            events.append(
+                StorageEvent(
+                    bucket=r.str(record, "s3.bucket.name", at=at),
+                    key=unquote_plus(r.str(obj, "key", at=where)),
+                    operation=operation,
+                    size=r.opt_int(obj, "size", at=where),
+                    etag=r.opt_str(obj, "eTag", at=where),
+                    content_type=r.opt_str(obj, "contentType", at=where),
+                    version=r.opt_str(obj, "versionId", at=where),
+                    time=r.time(record, "eventTime", at=at),
+                    id=r.opt_str(response, "x-amz-request-id", at=f"{at}.responseElements") or r.opt_str(obj, "sequencer", at=where),
+                    raw=record,
+                )
+            )
+        return events
+
+    def to_response(self, result: DispatchResult) -> dict[str, Any]:
+        """200 with the summary, or 500 naming the failed records: the store sends the event again."""
+        answer = super().to_response(result)
+        status = 500 if "error" in answer else 200
+        return {"statusCode": status, "headers": {"content-type": "application/json"}, "body": json.dumps(answer)}
+

@@ -1,35 +1,14 @@
 #!/usr/bin/env bash
-# Builds build/<action>.zip for every OpenWhisk action of corefn app 'iot-site'.
-# A Python zip action for the python:3.11 kind holds __main__.py at the zip root (OpenWhisk calls
-# its main(params)), next to the packages it imports: corefn with its OpenWhisk adapter, and the
-# app's own code (. from APP_SRC).
-#   APP_SRC      folder holding the app's code (default: examples/iot_site)
-#   COREFN_SPEC  what pip installs (default: corefn[openwhisk]; a path to a corefn checkout works)
-#   COREFN_VENDOR  a folder of already-installed packages (corefn and the app's requirements) to
-#                copy instead of running pip; without it, APP_SRC/requirements.txt is installed too
-# Pure-Python dependencies only: build native ones for linux/x86_64 (pip --platform) yourself.
+# Builds build/<action>.zip for every OpenWhisk action of corefn app 'iot-site', from this folder's
+# src/ (the app, its modules and corefn, vendored by corefn deploy) and each action's pinned
+# requirements.txt, with wheels for the action runtime (python:3.11, manylinux x86_64) whatever this
+# machine is. Runs from any folder; fails on a missing source and on a zip over the 48 MB limit.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-APP_SRC="${APP_SRC:-examples/iot_site}"
-COREFN_SPEC="${COREFN_SPEC:-corefn[openwhisk]}"
-rm -rf "$HERE/build"
-mkdir -p "$HERE/build/vendor"
-if [ -n "${COREFN_VENDOR:-}" ]; then
-  cp -R "$COREFN_VENDOR/." "$HERE/build/vendor/"
-else
-  python3 -m pip install --quiet --target "$HERE/build/vendor" "$COREFN_SPEC"
-  if [ -f "$APP_SRC/requirements.txt" ]; then  # the app's own dependencies
-    python3 -m pip install --quiet --target "$HERE/build/vendor" -r "$APP_SRC/requirements.txt"
-  fi
+PYTHON="${PYTHON:-python3}"
+if [ ! -d "$HERE/src/corefn_openwhisk" ]; then
+  echo "build.sh: $HERE/src holds no vendored corefn: run corefn deploy APP --cloud openwhisk --out DIR (without --no-bundle)" >&2
+  exit 1
 fi
-for action in web aggregate_telemetry summarize process_photo; do
-  stage="$HERE/build/$action"
-  mkdir -p "$stage"
-  cp -R "$HERE/build/vendor/." "$stage/"
-  for src in .; do
-    if [ -e "$APP_SRC/$src" ]; then cp -R "$APP_SRC/$src" "$stage/"; fi
-  done
-  cp "$HERE/actions/$action/__main__.py" "$stage/__main__.py"
-  (cd "$stage" && zip -qr "$HERE/build/$action.zip" .)
-  echo "built build/$action.zip"
-done
+"$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "build.sh: $PYTHON is older than Python 3.11" >&2; exit 1; }
+exec "$PYTHON" -I -c 'import sys; sys.path.insert(0, sys.argv[1]); from corefn_openwhisk.build import main; sys.exit(main(sys.argv[2:]))' "$HERE/src" "$HERE"

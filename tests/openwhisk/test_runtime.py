@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from corefn.events import InvokeEvent, NoSqlChange, StorageEvent, StreamRecord, TimerEvent
-from corefn_openwhisk.action import main, make_main
+from corefn_openwhisk.runtime import main, make_main
 from tests.openwhisk.conftest import APP_REF
 
 EVENTS = Path(__file__).parent.parent / "events" / "openwhisk"
@@ -211,7 +211,7 @@ def test_unloadable_app_is_an_application_error(ow_env: dict[str, str]) -> None:
 
 
 def test_deadline_and_activation_id_come_from_the_runtime(ow_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    from corefn_openwhisk.action import context
+    from corefn_openwhisk.runtime import context
 
     monkeypatch.setenv("__OW_DEADLINE", "1700000000123")
     ctx = context(None, "resize")

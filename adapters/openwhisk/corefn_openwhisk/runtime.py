@@ -19,6 +19,14 @@ into the params, so there they are ignored: a request never chooses the app or i
 The :class:`~corefn.context.Context` carries ``__OW_ACTIVATION_ID`` as the invocation id and
 ``__OW_DEADLINE`` (epoch milliseconds) as the deadline, both set by the runtime per activation.
 
+A storage action is a raw web action too (Apache OpenWhisk has no storage feed): a web request
+to it is a bucket notification (:class:`corefn_openwhisk.storage.S3Webhook`), checked against
+``COREFN_WEBHOOK_TOKEN`` first.
+
+A flow's conductor calls a step action with ``{"__corefn_input": data}`` (bound-only trust, as
+above): :func:`flow_step` runs the pinned invoke handler on exactly ``data`` and answers
+``{"__corefn_output": result}`` or the error with its class's bases (:mod:`.conductor`).
+
 Outcomes: a web request always gets an HTTP response (a handler failure is a 500); a
 trigger-fired or invoked handler that fails returns ``{"error": ...}``, an OpenWhisk application
 error, so the activation is recorded failed with the reason; a payload that cannot be read
@@ -93,11 +101,45 @@ def context(app: Any, handler: str | None) -> Any:
     )
 
 
+def _load(app_ref: str | None, handler: str | None) -> Any:
+    """The app, loaded with the pinned handler visible to corefn's cold-start check (which reads
+    ``COREFN_HANDLER`` to ask only for the sinks that handler uses); the environment is restored."""
+    from corefn.loader import load_app
+
+    if not handler or os.environ.get("COREFN_HANDLER"):
+        return load_app(app_ref)
+    os.environ["COREFN_HANDLER"] = handler
+    try:
+        return load_app(app_ref)
+    finally:
+        del os.environ["COREFN_HANDLER"]
+
+
+def flow_step(params: dict[str, Any], app_ref: str | None, handler: str) -> dict[str, Any]:
+    """A step of a flow's conductor (:mod:`corefn_openwhisk.conductor`): the input is exactly
+    ``__corefn_input``, the answer ``{"__corefn_output": result}`` or an error naming the
+    exception's class and its bases (what retry and catch rules match)."""
+    from corefn.dispatch import dispatch
+    from corefn.errors import CorefnError
+    from corefn.events import InvokeEvent
+
+    try:
+        app = _load(_setting(params, app_ref, "COREFN_APP", "__corefn_app"), handler)
+        ctx = context(app, handler)
+        event = InvokeEvent(payload=params["__corefn_input"], name=handler, id=ctx.invocation_id)
+        outcome = dispatch(app, [event], ctx, pinned=handler).outcomes[0]
+    except CorefnError as error:
+        return error_result(error)
+    if outcome.error is not None:
+        names = [c.__name__ for c in type(outcome.error).__mro__ if c not in (object, BaseException)]
+        return {"error": {"type": type(outcome.error).__name__, "message": str(outcome.error), "names": names}}
+    return {"__corefn_output": outcome.result}
+
+
 def run(params: Any, *, app_ref: str | None = None, handler: str | None = None) -> dict[str, Any]:
     """One activation: load the app, detect the payload's shape, dispatch, answer."""
     from corefn.adapters import find_shape, handle
     from corefn.errors import CorefnError, UnrecognizedPayloadError
-    from corefn.loader import load_app
     from corefn.log import configure, get_logger
     from corefn_openwhisk import adapter
     from corefn_openwhisk.invoke import invoke_result
@@ -108,12 +150,25 @@ def run(params: Any, *, app_ref: str | None = None, handler: str | None = None) 
         return error_result(UnrecognizedPayloadError("openwhisk", "action params must be a JSON object"))
     export_env(params)
     handler = _setting(params, handler, "COREFN_HANDLER", "__corefn_handler")
+    if trusted(params) and "__corefn_input" in params and handler:
+        return flow_step(params, app_ref, handler)
     payload = {k: v for k, v in params.items() if not (isinstance(k, str) and k.startswith("__corefn_"))}
     ctx = None
     try:
-        app = load_app(_setting(params, app_ref, "COREFN_APP", "__corefn_app"))
+        app = _load(_setting(params, app_ref, "COREFN_APP", "__corefn_app"), handler)
         ctx = context(app, handler)
         found = find_shape(adapter, payload)
+        spec = app.handler(handler) if handler else None
+        if spec is not None and handler and spec.kind == "storage" and "__ow_method" in payload:
+            from corefn_openwhisk.storage import webhook
+
+            return webhook(adapter, app, payload, ctx, handler)
+        if spec is not None and handler and spec.kind in ("stream", "nosql") and found is not None and found.name in ("kafka", "cloudant"):
+            from corefn.adapters import deliver
+            from corefn_openwhisk.stream import settle_stream
+
+            _, delivered = deliver(adapter, app, payload, ctx, pinned=handler, shape=found)
+            return settle_stream(app, ctx, handler, delivered) if delivered is not None else {"ok": True, "warmup": True}
         result = handle(adapter, app, payload, ctx, pinned=handler, shape=found)
     except CorefnError as error:  # unreadable payload, no handler, bad configuration
         log.error("activation failed: %s", error, extra={"invocation_id": ctx.invocation_id if ctx else None})
