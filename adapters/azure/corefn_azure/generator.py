@@ -264,29 +264,26 @@ def function_app_py(app: App, app_ref: str, functions: list[FunctionPlan]) -> st
         "import os",
         "",
         "import azure.functions as func",
-        *flows.imports(app)[:1],  # azure.durable_functions, for an app with flows
         "",
-        *flows.imports(app)[1:],
+        *flows.imports(app),  # an app with flows: the reader of its mode (Durable or not)
         "from corefn_azure.runtime import run",
         *(["from corefn_azure.deadletter import run as run_dead_lettering"] if any(f.service in DEAD_LETTERING for f in functions) else []),
         "",
         f"APP = os.environ.get(\"COREFN_APP\", {json.dumps(bundled_ref(app_ref))})",
         "",
-        f"app = {flows.app_class(app)}(http_auth_level=func.AuthLevel.ANONYMOUS)",
+        *flows.app_lines(app),
     ]
     for fn in functions:
-        lines += ["", ""]
-        starter = flows.starter_lines(app, fn, BINDING_SHAPES[fn.service])
-        if starter is not None:  # a trigger applied to a flow: starts it through a Durable client
-            lines += starter
+        if flows.is_starter(app, fn):  # a trigger applied to a flow: defined in the Durable mode only
             continue
+        lines += ["", ""]
         lines += [
             f"@app.function_name(name={json.dumps(fn.name)})",
             fn.decorator,
             f"def {fn.name}({fn.arg}: {fn.annotation}, context: func.Context) -> {fn.returns}:",
             f"    {'return ' if fn.returns != 'None' else ''}{'run_dead_lettering' if fn.service in DEAD_LETTERING else 'run'}(APP, {json.dumps(fn.handler)}, {fn.arg}, context, {json.dumps(BINDING_SHAPES[fn.service])})",
         ]
-    lines += flows.function_lines(app)  # the flows' orchestrators and activities
+    lines += flows.durable_lines(app, functions, BINDING_SHAPES)  # the starters, orchestrators and activities
     return "\n".join(lines) + "\n"
 
 
