@@ -377,3 +377,27 @@ def test_an_event_hubs_flow_start_that_keeps_failing_is_dead_lettered(
         with pytest.raises(Exception, match="task hub unreachable"):
             worker_loop.run_until_complete(start_flows(app, "on-click", event, Ctx(Retry(attempt, 2)), "eventhub-event", durable_api.client(), dead_letter=True))
         assert len(list(service.get_container_client(container).list_blobs())) == written
+
+
+def test_a_starter_with_a_retry_policy_is_indexed_in_the_durable_mode_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An Event Hubs trigger applied to a flow: its two-line decorator (retry policy, trigger) sits
+    in the Durable block like any starter; a queue handler beside it is in both modes."""
+    from corefn import App
+    from corefn.flows import step
+
+    app = App("hub-modes")
+    app.invoke(name="work")(flow_start_app.work)
+    app.queue("orders", name="take-order")(flow_start_app.work)
+    app.stream("clicks", max_attempts=3)(app.flow("on-click", [step("work")]))
+    (tmp_path / "function_app.py").write_text(str(adapter.generate(app, "hub:app")["function_app.py"]))
+    found = {}
+    for mode in ("0", "1"):
+        monkeypatch.setenv("COREFN_DURABLE", mode)
+        module = _import(tmp_path, f"corefn_test_hub_modes_{mode}")
+        found[mode] = _indexed(module)
+    assert set(found["0"]) == {"take_order"}
+    assert set(found["1"]) == {"take_order", "on_click", "step_work", "flow_on_click", "flow_on_click_branch"}
+    assert set(found["1"]["on_click"]) == {"eventHubTrigger", "durableClient"}
+    again = _import(tmp_path, "corefn_test_hub_modes_retry")  # get_functions runs once per app object
+    (function,) = [f for f in again.app.get_functions() if f.get_function_name() == "on_click"]
+    assert function.get_setting("retry_policy").get_dict_repr()["max_retry_count"] == "2"  # max_attempts - 1
