@@ -22,11 +22,9 @@ where the ``COREFN_DURABLE`` setting says so (see :mod:`corefn_azure._flow_funct
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
-import uuid
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -60,12 +58,16 @@ def is_durable_app() -> bool:
 
 
 def instance_id(key: str) -> str:
+    import hashlib  # here, not at import: every function app of an app with flows imports this module
+
     clean = re.sub(r"[^A-Za-z0-9_.:=@+-]", "-", key)[:60]
     return f"{clean}-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
 
 
 def start_flow(ctx: Context, flow: str, payload: str, key: str | None) -> str:
     """Record a start of ``flow`` (made by :func:`start_flows` after the handler); the instance id."""
+    import uuid
+
     from corefn_azure.durable import orchestrator_name
 
     pending = _pending.get()
