@@ -3,7 +3,9 @@
 Files: ``function_app.py`` (one decorated function per declared handler, each calling
 :func:`corefn_azure.runtime.run` with the shape its binding object is read with), ``host.json``, ``requirements.txt`` and
 ``local.settings.json.example``. Generation is pure: a plan of :class:`FunctionPlan` values first,
-text last, and the same app always gives the same files.
+text last, and the same app always gives the same files. An app with flows gets one file with two
+modes, picked at import by each function app's ``COREFN_DURABLE`` setting, so that only the apps
+running or starting flows import Durable Functions (:mod:`corefn_azure._flow_functions`).
 
 Per-handler choices come from the ``azure`` provider options (``Options.provider["azure"]``, or the
 app's ``defaults`` for app-wide ones):
