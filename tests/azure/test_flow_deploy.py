@@ -389,7 +389,9 @@ def test_a_starter_with_a_retry_policy_is_indexed_in_the_durable_mode_only(tmp_p
     app.invoke(name="work")(flow_start_app.work)
     app.queue("orders", name="take-order")(flow_start_app.work)
     app.stream("clicks", max_attempts=3)(app.flow("on-click", [step("work")]))
-    (tmp_path / "function_app.py").write_text(str(adapter.generate(app, "hub:app")["function_app.py"]))
+    code = str(adapter.generate(app, "hub:app")["function_app.py"])
+    assert "run_dead_lettering" not in code  # the starter dead-letters through start_flows: no import for it
+    (tmp_path / "function_app.py").write_text(code)
     found = {}
     for mode in ("0", "1"):
         monkeypatch.setenv("COREFN_DURABLE", mode)

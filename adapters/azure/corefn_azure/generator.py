@@ -269,7 +269,7 @@ def function_app_py(app: App, app_ref: str, functions: list[FunctionPlan]) -> st
         "",
         *flows.imports(app),  # an app with flows: the reader of its mode (Durable or not)
         "from corefn_azure.runtime import run",
-        *(["from corefn_azure.deadletter import run as run_dead_lettering"] if any(f.service in DEAD_LETTERING for f in functions) else []),
+        *(["from corefn_azure.deadletter import run as run_dead_lettering"] if any(f.service in DEAD_LETTERING and not flows.is_starter(app, f) for f in functions) else []),  # starters: start_flows
         "",
         f"APP = os.environ.get(\"COREFN_APP\", {json.dumps(bundled_ref(app_ref))})",
         "",
