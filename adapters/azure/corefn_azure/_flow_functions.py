@@ -8,8 +8,8 @@ and the ARM template add when ``app.flows`` is not empty (a one-line call at eac
   client binding through which it starts the flow (:func:`corefn_azure._flow_start.start_flows`),
   then the flows' orchestrators and activities (:mod:`corefn_azure.flows`). ``0``: a plain
   ``func.FunctionApp`` with the other handlers' functions only, and no import of
-  ``azure.durable_functions`` (+200 to 350 ms of cold start on every instance of every app
-  otherwise). Each mode's functions are defined at module level under ``if DURABLE:``, so the
+  ``azure.durable_functions`` (about 150 ms of cold start on every instance of every app
+  otherwise, more on a busy host: ``benchmarks/azure_flow_cold_start.py``). Each mode's functions are defined at module level under ``if DURABLE:``, so the
   Python worker's indexing (one app object at top level; ``typing.get_type_hints`` of each
   function) resolves every annotation in both.
 - ``COREFN_DURABLE`` is ``1`` in the ``flows`` app and in the apps of the flows' triggers, ``0``
