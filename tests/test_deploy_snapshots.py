@@ -44,7 +44,7 @@ EXAMPLES[FLOW_EXAMPLE] = FLOW_REF
 
 
 def regenerate_command(example: str, cloud: str) -> str:
-    return f"corefn deploy {EXAMPLES[example]} --cloud {cloud} --out 'deploy/{{cloud}}/{example}'  (from the repository root)"
+    return f"corefn deploy {EXAMPLES[example]} --cloud {cloud} --no-bundle --out 'deploy/{{cloud}}/{example}'  (from the repository root)"
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

@@ -9,6 +9,8 @@ its well-known key standing in for the managed identity):
 - the ``flows`` app's activities, called with what the orchestrator passes them, write the
   renditions to Azurite and index the upload in its table. (``notify`` publishes to a Service Bus
   topic: no emulator here, so it is left out.)
+- the ``announce`` app (``COREFN_DURABLE=0``) indexes its own function only and never imports
+  Durable Functions.
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ for call in json.load(sys.stdin):
 outside = sorted({m.__file__ for m in list(sys.modules.values())
                   if getattr(m, "__file__", None) and m.__name__.split(".")[0] in ("corefn", "corefn_azure", "flow", "imaging", "function_app")
                   and not m.__file__.startswith(bundle)})
-json.dump({"answers": answers, "outside": outside}, sys.stdout)
+durable = sorted(m for m in sys.modules if m.startswith("azure.durable_functions"))[:1]
+json.dump({"answers": answers, "outside": outside, "indexed": sorted(functions), "durable": durable}, sys.stdout)
 """
 
 
@@ -82,6 +85,8 @@ def test_the_trigger_starts_the_flow_and_the_activities_run_from_the_bundle(bund
     stored = blobs.get_blob_client("originals", key)
     stored.upload_blob(photo)
 
+    indexed: dict[str, tuple[list[str], list[str]]] = {}  # function → what its app indexed, Durable's modules it loaded
+
     def invoke(function: str, calls: list[dict[str, Any]]) -> list[Any]:
         env = app_settings(template, function, names, {})
         assert env["COREFN_TASK_HUB"] == "flowsx"  # every app names the stage's one task hub
@@ -92,6 +97,7 @@ def test_the_trigger_starts_the_flow_and_the_activities_run_from_the_bundle(bund
         assert done.returncode == 0, done.stderr[-3000:]
         result = json.loads(done.stdout)
         assert result["outside"] == [], f"modules loaded from outside the bundle: {result['outside']}"
+        indexed[function] = (result["indexed"], result["durable"])
         return result["answers"]  # type: ignore[no-any-return]
 
     invoke("process_upload", [{"name": f"originals/{key}", "uri": stored.url, "data": base64.b64encode(photo).decode(), "client": durable_api.binding}])
@@ -105,3 +111,11 @@ def test_the_trigger_starts_the_flow_and_the_activities_run_from_the_bundle(bund
     assert [b.name for b in blobs.get_container_client("thumbnails").list_blobs(name_starts_with=key.split("/")[0])]
     (row,) = invoke("step_index", [{"payload": renditions}])
     assert row["key"] == key and row["thumbnail"] == renditions[1]["thumbnail"]
+
+    # each app's COREFN_DURABLE: the trigger's app and the flows app index every function (Durable
+    # loaded); the announce app only its own handler's, without importing Durable at all
+    invoke("announce", [])
+    everything = sorted(["announce", "process_upload", "step_validate", "step_watermark", "step_thumbnail", "step_index", "step_notify",
+                         "step_reject", "flow_process_upload", "flow_process_upload_branch"])  # fmt: skip
+    assert indexed["process_upload"] == indexed["step_validate"] == (everything, ["azure.durable_functions"])
+    assert indexed["announce"] == (["announce"], [])

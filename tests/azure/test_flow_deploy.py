@@ -1,9 +1,10 @@
 """Flows in the Azure deployment ``corefn deploy`` writes: the generated ``function_app.py``
-indexed by the azure-functions library (a ``DFApp`` with the handlers' functions, each step an
-activity, each flow an orchestrator and a sub-orchestrator, the flow's trigger function with a
-durable client binding), the ``host.json`` task hub, the ARM template's ``flows`` app, and the
-trigger function starting the orchestration through the library's own
-``DurableOrchestrationClient``.
+indexed as the Python worker indexes it, in its two modes (``COREFN_DURABLE=1``: a ``DFApp`` with
+the handlers' functions, each step an activity, each flow an orchestrator and a sub-orchestrator,
+the flow's trigger function with a durable client binding; ``0``: a plain ``FunctionApp`` with the
+other handlers' functions, never importing Durable Functions), the ``host.json`` task hub, the
+ARM template's ``flows`` app and each app's mode, and the trigger function starting the
+orchestration through the library's own ``DurableOrchestrationClient``.
 
 The client talks HTTP to the Functions host's Durable API (``rpcBaseUrl``); no emulator of that
 host or of its Durable extension exists, so a small HTTP server here stands in for it (answering
@@ -15,11 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import inspect
 import json
 import os
 import subprocess
 import sys
 import threading
+import typing
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -135,21 +138,43 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out / "azure"
 
 
-@pytest.fixture
-def example_app(deployed: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+def _load(deployed: Path, monkeypatch: pytest.MonkeyPatch, durable: str) -> ModuleType:
     """The deployment's ``function_app.py`` imported as the worker imports it: the project folder
-    (the app and its modules vendored beside it) on the path, ``COREFN_APP`` as the settings say."""
+    (the app and its modules vendored beside it) on the path, ``COREFN_APP`` as the settings say,
+    ``COREFN_DURABLE`` as the app's setting."""
     monkeypatch.syspath_prepend(str(deployed))
     for name in ("flow", "imaging", "watermark"):
         monkeypatch.delitem(sys.modules, name, raising=False)
     monkeypatch.setattr(loader, "_cache", {})
     monkeypatch.setenv("COREFN_APP", json.loads((deployed / "local.settings.json.example").read_text())["Values"]["COREFN_APP"])
-    return _import(deployed, "corefn_test_flow_function_app")
+    monkeypatch.setenv("COREFN_DURABLE", durable)
+    return _import(deployed, f"corefn_test_flow_function_app_{durable}")
+
+
+@pytest.fixture
+def example_app(deployed: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """The Durable mode (``COREFN_DURABLE=1``): the flows app's and the trigger's app's."""
+    return _load(deployed, monkeypatch, "1")
 
 
 def _indexed(module: ModuleType) -> dict[str, dict[str, dict[str, Any]]]:
-    """function name → binding type → binding (the library's own index)."""
-    return {f.get_function_name(): {b.get_dict_repr()["type"]: b.get_dict_repr() for b in f.get_bindings()} for f in module.app.get_functions()}
+    """function name → binding type → binding, indexed as the Python worker indexes a v2 app
+    (azure-functions-python-worker ``loader.index_function_app`` and
+    ``functions.Registry.add_indexed_function``): exactly one ``FunctionRegister`` among the
+    module's globals, its ``get_functions()``, and each user function's ``inspect.signature``
+    and ``typing.get_type_hints``, which fail on an annotation that does not resolve."""
+    import azure.functions as func
+
+    (app,) = [value for value in vars(module).values() if isinstance(value, func.FunctionRegister)]
+    found = {}
+    for function in app.get_functions():
+        user = function.get_user_function()
+        parameters = set(inspect.signature(user).parameters)
+        typing.get_type_hints(user)
+        bindings = {b.get_dict_repr()["type"]: b.get_dict_repr() for b in function.get_bindings()}
+        assert {b["name"] for b in bindings.values() if b["name"] != "$return"} <= parameters, function.get_function_name()
+        found[function.get_function_name()] = bindings
+    return found
 
 
 def test_the_function_app_holds_handlers_steps_orchestrators_and_a_starter_with_a_client(example_app: ModuleType) -> None:
@@ -166,10 +191,65 @@ def test_the_function_app_holds_handlers_steps_orchestrators_and_a_starter_with_
         assert set(found[orchestrator]) == {"orchestrationTrigger"}
 
 
+def test_without_durable_the_function_app_is_plain_and_holds_only_the_other_handlers(deployed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import azure.durable_functions as df
+    import azure.functions as func
+
+    module = _load(deployed, monkeypatch, "0")
+    assert type(module.app) is func.FunctionApp and not isinstance(module.app, df.DFApp)
+    found = _indexed(module)
+    assert set(found) == {"announce"}
+    assert set(found["announce"]) == {"serviceBusTrigger"}
+    assert not hasattr(module, "df") and not hasattr(module, "start_flows")
+
+
+#: imports function_app.py in a fresh interpreter; prints the indexed functions and the modules of
+#: Durable Functions and of corefn's flows that got imported
+PROBE = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import function_app
+loaded = sorted(m for m in sys.modules if m.startswith(("azure.durable_functions", "corefn.flows", "corefn_azure.durable", "corefn_azure.flows")))
+print(json.dumps({"functions": sorted(f.get_function_name() for f in function_app.app.get_functions()), "loaded": loaded}))
+"""
+
+
+@pytest.mark.parametrize("durable", ["0", "1"])
+def test_only_the_durable_mode_imports_durable_functions(deployed: Path, durable: str) -> None:
+    """What a cold start pays: in a fresh interpreter, the plain mode loads neither Durable
+    Functions nor corefn's flow modules (``COREFN_DURABLE=0``: every app but the flows' own)."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("COREFN_")}, "COREFN_APP": "flow:app", "COREFN_DURABLE": durable}
+    done = subprocess.run([sys.executable, "-I", "-c", PROBE, str(deployed)], capture_output=True, text=True, env=env, cwd=deployed, timeout=60)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout)
+    if durable == "0":
+        assert result == {"functions": ["announce"], "loaded": []}
+    else:
+        assert len(result["functions"]) == 2 + len(STEPS) + 2
+        assert "azure.durable_functions" in result["loaded"] and "corefn_azure.durable" in result["loaded"]
+
+
+@pytest.mark.parametrize("value", [None, "", "true", "2"])
+def test_a_missing_or_unknown_durable_setting_is_refused_at_import(deployed: Path, monkeypatch: pytest.MonkeyPatch, value: str | None) -> None:
+    """Neither mode is guessed: a plain app would leave the flows unindexed without a word."""
+    from corefn import ConfigurationError
+
+    module = _load(deployed, monkeypatch, "1")
+    assert module.DURABLE is True
+    if value is None:
+        monkeypatch.delenv("COREFN_DURABLE")
+    else:
+        monkeypatch.setenv("COREFN_DURABLE", value)
+    with pytest.raises(ConfigurationError, match="app setting COREFN_DURABLE (is not set|is '.*'): set it to 1 in the function apps that run the flows"):
+        _import(deployed, "corefn_test_flow_function_app_unset")
+
+
 def test_host_json_settings_and_requirements_name_the_task_hub_and_the_library(deployed: Path) -> None:
     host = json.loads((deployed / "host.json").read_text())
     assert host["extensions"]["durableTask"] == {"hubName": "%COREFN_TASK_HUB%"}
-    assert json.loads((deployed / "local.settings.json.example").read_text())["Values"]["COREFN_TASK_HUB"] == "corefnflows"
+    local = json.loads((deployed / "local.settings.json.example").read_text())["Values"]
+    assert local["COREFN_TASK_HUB"] == "corefnflows"
+    assert local["COREFN_DURABLE"] == "1"  # func start runs every function in one host
     pins = [line.split("==")[0] for line in (deployed / "requirements.txt").read_text().splitlines() if "==" in line]
     assert "azure-functions-durable" in pins
 
@@ -184,6 +264,7 @@ def test_the_flows_run_in_their_own_app_with_their_steps_roles_and_one_task_hub(
     for key, site in sites.items():
         settings = {s["name"]: s["value"] for s in site["properties"]["siteConfig"]["appSettings"]}
         assert settings["COREFN_TASK_HUB"] == "[concat('flows', variables('suffix'))]"
+        assert settings["COREFN_DURABLE"] == ("0" if key == "announce" else "1"), key  # the flows app and the trigger's
         disabled = {n.removeprefix("AzureWebJobs.").removesuffix(".Disabled") for n in settings if n.endswith(".Disabled")}
         assert disabled == ({"announce", "process_upload", *flow_functions} - set(key.split(","))), key
     app = loader.load_app(REF)
@@ -211,7 +292,10 @@ def test_the_trigger_starts_the_orchestration_through_the_durable_client(example
     assert (body["kind"], body["bucket"], body["key"], body["operation"]) == ("storage", "originals", "cat.jpg", "created")
 
 
-def test_a_redelivered_message_starts_its_flow_once(tmp_path: Path, durable_api: DurableApi, worker_loop: asyncio.AbstractEventLoop) -> None:
+def test_a_redelivered_message_starts_its_flow_once(
+    tmp_path: Path, durable_api: DurableApi, worker_loop: asyncio.AbstractEventLoop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COREFN_DURABLE", "1")
     files = adapter.generate(flow_start_app.app, "tests.azure.flow_start_app:app")
     (tmp_path / "function_app.py").write_text(str(files["function_app.py"]))
     module = _import(tmp_path, "corefn_test_flow_start_app")
@@ -228,8 +312,9 @@ def test_a_redelivered_message_starts_its_flow_once(tmp_path: Path, durable_api:
 
 
 def test_a_start_the_extension_refuses_fails_the_delivery_so_the_host_retries_it(
-    tmp_path: Path, durable_api: DurableApi, worker_loop: asyncio.AbstractEventLoop
+    tmp_path: Path, durable_api: DurableApi, worker_loop: asyncio.AbstractEventLoop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("COREFN_DURABLE", "1")
     files = adapter.generate(flow_start_app.app, "tests.azure.flow_start_app:app")
     (tmp_path / "function_app.py").write_text(str(files["function_app.py"]))
     starter = {f.get_function_name(): f.get_user_function() for f in _import(tmp_path, "corefn_test_flow_start_fails").app.get_functions()}["job"]
@@ -292,3 +377,29 @@ def test_an_event_hubs_flow_start_that_keeps_failing_is_dead_lettered(
         with pytest.raises(Exception, match="task hub unreachable"):
             worker_loop.run_until_complete(start_flows(app, "on-click", event, Ctx(Retry(attempt, 2)), "eventhub-event", durable_api.client(), dead_letter=True))
         assert len(list(service.get_container_client(container).list_blobs())) == written
+
+
+def test_a_starter_with_a_retry_policy_is_indexed_in_the_durable_mode_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An Event Hubs trigger applied to a flow: its two-line decorator (retry policy, trigger) sits
+    in the Durable block like any starter; a queue handler beside it is in both modes."""
+    from corefn import App
+    from corefn.flows import step
+
+    app = App("hub-modes")
+    app.invoke(name="work")(flow_start_app.work)
+    app.queue("orders", name="take-order")(flow_start_app.work)
+    app.stream("clicks", max_attempts=3)(app.flow("on-click", [step("work")]))
+    code = str(adapter.generate(app, "hub:app")["function_app.py"])
+    assert "run_dead_lettering" not in code  # the starter dead-letters through start_flows: no import for it
+    (tmp_path / "function_app.py").write_text(code)
+    found = {}
+    for mode in ("0", "1"):
+        monkeypatch.setenv("COREFN_DURABLE", mode)
+        module = _import(tmp_path, f"corefn_test_hub_modes_{mode}")
+        found[mode] = _indexed(module)
+    assert set(found["0"]) == {"take_order"}
+    assert set(found["1"]) == {"take_order", "on_click", "step_work", "flow_on_click", "flow_on_click_branch"}
+    assert set(found["1"]["on_click"]) == {"eventHubTrigger", "durableClient"}
+    again = _import(tmp_path, "corefn_test_hub_modes_retry")  # get_functions runs once per app object
+    (function,) = [f for f in again.app.get_functions() if f.get_function_name() == "on_click"]
+    assert function.get_setting("retry_policy").get_dict_repr()["max_retry_count"] == "2"  # max_attempts - 1

@@ -146,6 +146,7 @@ def test_the_example_flow_replays_as_corefn_run_runs_it(sample: str, outcome: st
     the same steps, as often (retries included), and ends the same way as the local engine."""
     logging.getLogger("corefn").setLevel(logging.CRITICAL)
     monkeypatch.setenv("COREFN_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("COREFN_DURABLE", "1")  # the flows app's mode (tests/azure/test_flow_deploy.py has both)
     monkeypatch.syspath_prepend(str(EXAMPLE))
     for name in ("flow", "imaging", "watermark"):
         monkeypatch.delitem(sys.modules, name, raising=False)

@@ -75,7 +75,7 @@ def app_settings(arm: Arm, group: str, functions: list[FunctionPlan]) -> list[di
         "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": "Authorization=AAD",
         "COREFN_APP": bundled_ref(arm.app_ref),
         "COREFN_STAGE": "[parameters('prefix')]",
-        **arm_settings(arm.app),  # the flows' task hub
+        **arm_settings(arm.app, functions),  # the flows' task hub, and whether this app runs Durable functions
     }
     for name, service in sorted(_connections(functions).items()):
         if service in ("blob", "queue"):

@@ -1,11 +1,19 @@
 """The app's flows in the generated Azure Functions project: what :mod:`corefn_azure.generator`
 and the ARM template add when ``app.flows`` is not empty (a one-line call at each place).
 
-- ``function_app.py``: the app becomes a ``df.DFApp`` (a ``FunctionApp`` that also knows the
-  orchestration, activity and durable client bindings); the flows' orchestrators and activities
-  (:mod:`corefn_azure.flows`) follow the handlers' functions; each function of a trigger applied
-  to a flow gets a durable client binding and starts the flow through it
-  (:func:`corefn_azure._flow_start.start_flows`).
+- ``function_app.py`` has two modes, chosen at import by the app's ``COREFN_DURABLE`` setting
+  (:func:`corefn_azure._flow_start.is_durable_app`). ``1``: the app is a ``df.DFApp`` (a
+  ``FunctionApp`` that also knows the orchestration, activity and durable client bindings) with
+  every function: the handlers', each function of a trigger applied to a flow with a durable
+  client binding through which it starts the flow (:func:`corefn_azure._flow_start.start_flows`),
+  then the flows' orchestrators and activities (:mod:`corefn_azure.flows`). ``0``: a plain
+  ``func.FunctionApp`` with the other handlers' functions only, and no import of
+  ``azure.durable_functions`` (about 150 ms of cold start on every instance of every app
+  otherwise, more on a busy host: ``benchmarks/azure_flow_cold_start.py``). Each mode's functions are defined at module level under ``if DURABLE:``, so the
+  Python worker's indexing (one app object at top level; ``typing.get_type_hints`` of each
+  function) resolves every annotation in both.
+- ``COREFN_DURABLE`` is ``1`` in the ``flows`` app and in the apps of the flows' triggers, ``0``
+  in the others (``azuredeploy.json``), ``1`` under ``func start`` (one host runs everything).
 - The flows' functions run in a function app of their own (``flows``), whose identity gets the
   roles of every step handler (steps are activities there); the other apps disable them, as they
   disable every function that is not theirs (:mod:`corefn_azure._roles`).
@@ -26,6 +34,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from corefn.errors import ConfigurationError
+from corefn_azure._flow_start import DURABLE_SETTING
 
 if TYPE_CHECKING:
     from corefn.app import App
@@ -49,33 +58,67 @@ def starter_names(app: App) -> dict[str, str]:
 
 
 def imports(app: App) -> list[str]:
-    """Extra import lines of ``function_app.py``: the third-party one first, then corefn's."""
+    """corefn's import lines of ``function_app.py`` that every mode needs (the mode's reader)."""
+    return ["from corefn_azure._flow_start import is_durable_app"] if app.flows else []
+
+
+def app_lines(app: App) -> list[str]:
+    """The ``app`` object: a ``df.DFApp`` in the Durable mode, importing Durable only then."""
+    plain = "app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)"
     if not app.flows:
-        return []
-    return ["import azure.durable_functions as df", "from corefn.loader import load_app", "from corefn_azure import durable",
-            "from corefn_azure._flow_start import start_flows"]  # fmt: skip
+        return [plain]
+    return [
+        f"#: the flow functions run where {DURABLE_SETTING} is 1 (the flows app, the apps of the flows' triggers):",
+        "#: only those apps import Durable Functions, a cold start cost the others do not pay",
+        "DURABLE = is_durable_app()",
+        "",
+        "if DURABLE:",
+        "    import azure.durable_functions as df",
+        "",
+        "    from corefn.loader import load_app",
+        "    from corefn_azure import durable",
+        "    from corefn_azure._flow_start import start_flows",
+        "",
+        "    app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)",
+        "else:",
+        f"    {plain}",
+    ]
 
 
-def app_class(app: App) -> str:
-    return "df.DFApp" if app.flows else "func.FunctionApp"
+def is_starter(app: App, fn: FunctionPlan) -> bool:
+    return fn.handler in starter_names(app)
 
 
-def starter_lines(app: App, fn: FunctionPlan, shape: str) -> list[str] | None:
-    """The function of a trigger applied to a flow, with its durable client (None for others).
-    ``async``: the client's ``start_new`` is a coroutine."""
-    if fn.handler not in starter_names(app):
-        return None
+def starter_lines(app: App, fn: FunctionPlan, shape: str) -> list[str]:
+    """The function of a trigger applied to a flow, with its durable client. ``async``: the
+    client's ``start_new`` is a coroutine."""
     from corefn_azure.generator import DEAD_LETTERING
 
     returns = "" if fn.returns == "None" else "return "
     dead = ", dead_letter=True" if fn.service in DEAD_LETTERING else ""  # Event Hubs / Cosmos DB: see _flow_start
     return [
         f"@app.function_name(name={json.dumps(fn.name)})",
-        fn.decorator,
+        *fn.decorator.split("\n"),
         f'@app.durable_client_input(client_name="{CLIENT}")',
         f"async def {fn.name}({fn.arg}: {fn.annotation}, context: func.Context, {CLIENT}: df.DurableOrchestrationClient) -> {fn.returns}:",
         f"    {returns}await start_flows(APP, {json.dumps(fn.handler)}, {fn.arg}, context, {json.dumps(shape)}, {CLIENT}{dead})",
     ]
+
+
+def durable_lines(app: App, functions: list[FunctionPlan], shapes: dict[str, str]) -> list[str]:
+    """The Durable mode's functions, under ``if DURABLE:``: the flows' starters, then the
+    orchestrators and activities (nothing for an app without flows)."""
+    if not app.flows:
+        return []
+    body: list[str] = []
+    for fn in functions:
+        if is_starter(app, fn):
+            body += ["", *starter_lines(app, fn, shapes[fn.service])]
+    for line in function_lines(app):  # two blank lines between top-level functions, one here
+        if line or body[-1:] != [""]:
+            body.append(line)
+    block = "if DURABLE:  # the flows' triggers (each with a durable client), their activities and orchestrators"
+    return ["", "", block, *(f"    {line}" if line else "" for line in body)]
 
 
 def function_lines(app: App) -> list[str]:
@@ -114,13 +157,22 @@ def host_extensions(app: App) -> dict[str, Any]:
     return {"durableTask": {"hubName": f"%{TASK_HUB_SETTING}%"}} if app.flows else {}
 
 
-def arm_settings(app: App) -> dict[str, str]:
-    """Every app's task hub setting (all apps of a stage share the hub; see the module docstring)."""
-    return {TASK_HUB_SETTING: "[concat('flows', variables('suffix'))]"} if app.flows else {}
+def needs_durable(app: App, functions: list[FunctionPlan]) -> bool:
+    """Whether a function app running ``functions`` runs an orchestrator or activity or starts a flow."""
+    return any(fn.service in FLOW_SERVICES or is_starter(app, fn) for fn in functions)
+
+
+def arm_settings(app: App, functions: list[FunctionPlan]) -> dict[str, str]:
+    """Every app's task hub setting (all apps of a stage share the hub; see the module docstring)
+    and whether it runs Durable functions (``COREFN_DURABLE``) for the app running ``functions``."""
+    if not app.flows:
+        return {}
+    return {TASK_HUB_SETTING: "[concat('flows', variables('suffix'))]", DURABLE_SETTING: "1" if needs_durable(app, functions) else "0"}
 
 
 def local_settings(app: App) -> dict[str, str]:
-    return {TASK_HUB_SETTING: LOCAL_TASK_HUB} if app.flows else {}
+    """``func start`` runs every function in one host: the Durable mode."""
+    return {TASK_HUB_SETTING: LOCAL_TASK_HUB, DURABLE_SETTING: "1"} if app.flows else {}
 
 
 def readme_lines(app: App) -> list[str]:
@@ -133,7 +185,9 @@ def readme_lines(app: App) -> list[str]:
         f"The flows ({names}) run in the `{FLOW_GROUP}` app: a Durable Functions orchestrator per flow and an activity",
         "per step handler, with the roles of every step. Their task hub lives in the runtime storage account, named",
         f"by every app's `{TASK_HUB_SETTING}` setting (one hub per stage); the function of a trigger applied to a flow",
-        "starts the orchestration through its Durable client. Nothing stops a run that exceeds the flow's timeout:",
+        "starts the orchestration through its Durable client. Only the apps that run or start flows import Durable",
+        f"Functions (`{DURABLE_SETTING}` 1: the `{FLOW_GROUP}` app and the trigger's app); the others (0) define only their",
+        "handlers' functions and skip its cold start cost. Nothing stops a run that exceeds the flow's timeout:",
         "terminate it (`func durable terminate --id <instance>`, or the Durable HTTP API's terminate).",
     ]
 
@@ -154,4 +208,4 @@ def requirements(app: App) -> list[str]:
     return found
 
 
-__all__ = ["readme_lines", "FLOW_GROUP", "FLOW_SERVICES", "TASK_HUB_SETTING", "app_class", "arm_settings", "function_lines", "host_extensions", "imports", "local_settings", "plans", "requirements", "starter_lines"]
+__all__ = ["readme_lines", "FLOW_GROUP", "FLOW_SERVICES", "TASK_HUB_SETTING", "app_lines", "arm_settings", "durable_lines", "function_lines", "host_extensions", "imports", "is_starter", "local_settings", "needs_durable", "plans", "requirements", "starter_lines"]

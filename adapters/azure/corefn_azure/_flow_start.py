@@ -14,14 +14,17 @@ does not start it again, Durable's singleton pattern
 extension reports an instance still *pending* as not found (HTTP 404), so a redelivery within
 that moment may start the same instance id twice: Durable then keeps one orchestration. Instance
 ids here are at most 100 characters, without ``/ \\ # ?`` (Azure Storage table keys' rule).
+
+Which function apps import Durable at all is :func:`is_durable_app`'s: the generated
+``function_app.py`` defines the flow functions (and imports ``azure.durable_functions``) only
+where the ``COREFN_DURABLE`` setting says so (see :mod:`corefn_azure._flow_functions`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import os
 import re
-import uuid
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -34,13 +37,37 @@ if TYPE_CHECKING:
 _pending: ContextVar[list[tuple[str, str, Any]] | None] = ContextVar("corefn_azure_flow_starts", default=None)
 
 
+#: the app setting that says whether this function app runs Durable functions ("1") or not ("0")
+DURABLE_SETTING = "COREFN_DURABLE"
+
+
+def is_durable_app() -> bool:
+    """Whether this function app defines the flow functions: ``COREFN_DURABLE`` is ``1`` in the
+    apps that run the orchestrators and activities or start flows, ``0`` in the others, which then
+    never import ``azure.durable_functions`` (a few hundred milliseconds of cold start). A missing
+    or other value is refused: guessing ``0`` would leave the flows silently unindexed, guessing
+    ``1`` would hide a deployment that lost its settings."""
+    value = os.environ.get(DURABLE_SETTING)
+    if value in ("0", "1"):
+        return value == "1"
+    found = "is not set" if value is None else f"is {value!r}"
+    raise ConfigurationError(
+        f"app setting {DURABLE_SETTING} {found}: set it to 1 in the function apps that run the flows or start them "
+        "(Durable Functions), 0 in the others (corefn deploy's azuredeploy.json and local.settings.json.example set it)"
+    )
+
+
 def instance_id(key: str) -> str:
+    import hashlib  # here, not at import: every function app of an app with flows imports this module
+
     clean = re.sub(r"[^A-Za-z0-9_.:=@+-]", "-", key)[:60]
     return f"{clean}-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
 
 
 def start_flow(ctx: Context, flow: str, payload: str, key: str | None) -> str:
     """Record a start of ``flow`` (made by :func:`start_flows` after the handler); the instance id."""
+    import uuid
+
     from corefn_azure.durable import orchestrator_name
 
     pending = _pending.get()
@@ -87,4 +114,4 @@ async def _serve(app_ref: str, handler: str, binding: Any, context: Any, shape: 
     return result
 
 
-__all__ = ["instance_id", "start_flow", "start_flows"]
+__all__ = ["DURABLE_SETTING", "instance_id", "is_durable_app", "start_flow", "start_flows"]

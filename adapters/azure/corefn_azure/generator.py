@@ -3,7 +3,9 @@
 Files: ``function_app.py`` (one decorated function per declared handler, each calling
 :func:`corefn_azure.runtime.run` with the shape its binding object is read with), ``host.json``, ``requirements.txt`` and
 ``local.settings.json.example``. Generation is pure: a plan of :class:`FunctionPlan` values first,
-text last, and the same app always gives the same files.
+text last, and the same app always gives the same files. An app with flows gets one file with two
+modes, picked at import by each function app's ``COREFN_DURABLE`` setting, so that only the apps
+running or starting flows import Durable Functions (:mod:`corefn_azure._flow_functions`).
 
 Per-handler choices come from the ``azure`` provider options (``Options.provider["azure"]``, or the
 app's ``defaults`` for app-wide ones):
@@ -264,29 +266,26 @@ def function_app_py(app: App, app_ref: str, functions: list[FunctionPlan]) -> st
         "import os",
         "",
         "import azure.functions as func",
-        *flows.imports(app)[:1],  # azure.durable_functions, for an app with flows
         "",
-        *flows.imports(app)[1:],
+        *flows.imports(app),  # an app with flows: the reader of its mode (Durable or not)
         "from corefn_azure.runtime import run",
-        *(["from corefn_azure.deadletter import run as run_dead_lettering"] if any(f.service in DEAD_LETTERING for f in functions) else []),
+        *(["from corefn_azure.deadletter import run as run_dead_lettering"] if any(f.service in DEAD_LETTERING and not flows.is_starter(app, f) for f in functions) else []),  # starters: start_flows
         "",
         f"APP = os.environ.get(\"COREFN_APP\", {json.dumps(bundled_ref(app_ref))})",
         "",
-        f"app = {flows.app_class(app)}(http_auth_level=func.AuthLevel.ANONYMOUS)",
+        *flows.app_lines(app),
     ]
     for fn in functions:
-        lines += ["", ""]
-        starter = flows.starter_lines(app, fn, BINDING_SHAPES[fn.service])
-        if starter is not None:  # a trigger applied to a flow: starts it through a Durable client
-            lines += starter
+        if flows.is_starter(app, fn):  # a trigger applied to a flow: defined in the Durable mode only
             continue
+        lines += ["", ""]
         lines += [
             f"@app.function_name(name={json.dumps(fn.name)})",
             fn.decorator,
             f"def {fn.name}({fn.arg}: {fn.annotation}, context: func.Context) -> {fn.returns}:",
             f"    {'return ' if fn.returns != 'None' else ''}{'run_dead_lettering' if fn.service in DEAD_LETTERING else 'run'}(APP, {json.dumps(fn.handler)}, {fn.arg}, context, {json.dumps(BINDING_SHAPES[fn.service])})",
         ]
-    lines += flows.function_lines(app)  # the flows' orchestrators and activities
+    lines += flows.durable_lines(app, functions, BINDING_SHAPES)  # the starters, orchestrators and activities
     return "\n".join(lines) + "\n"
 
 

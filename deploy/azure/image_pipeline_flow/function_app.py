@@ -7,16 +7,26 @@ the host retries and poisons it; a failed HTTP handler answers 500."""
 import os
 
 import azure.functions as func
-import azure.durable_functions as df
 
-from corefn.loader import load_app
-from corefn_azure import durable
-from corefn_azure._flow_start import start_flows
+from corefn_azure._flow_start import is_durable_app
 from corefn_azure.runtime import run
 
 APP = os.environ.get("COREFN_APP", "flow:app")
 
-app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+#: the flow functions run where COREFN_DURABLE is 1 (the flows app, the apps of the flows' triggers):
+#: only those apps import Durable Functions, a cold start cost the others do not pay
+DURABLE = is_durable_app()
+
+if DURABLE:
+    import azure.durable_functions as df
+
+    from corefn.loader import load_app
+    from corefn_azure import durable
+    from corefn_azure._flow_start import start_flows
+
+    app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+else:
+    app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
 
 @app.function_name(name="announce")
@@ -25,56 +35,50 @@ def announce(msg: func.ServiceBusMessage, context: func.Context) -> None:
     run(APP, "announce", msg, context, "servicebus-message")
 
 
-@app.function_name(name="process_upload")
-@app.blob_trigger(arg_name="blob", path="originals/{name}", connection="CorefnStorage", source="EventGrid")
-@app.durable_client_input(client_name="client")
-async def process_upload(blob: func.InputStream, context: func.Context, client: df.DurableOrchestrationClient) -> None:
-    await start_flows(APP, "process-upload", blob, context, "blob-stream", client)
+if DURABLE:  # the flows' triggers (each with a durable client), their activities and orchestrators
 
+    @app.function_name(name="process_upload")
+    @app.blob_trigger(arg_name="blob", path="originals/{name}", connection="CorefnStorage", source="EventGrid")
+    @app.durable_client_input(client_name="client")
+    async def process_upload(blob: func.InputStream, context: func.Context, client: df.DurableOrchestrationClient) -> None:
+        await start_flows(APP, "process-upload", blob, context, "blob-stream", client)
 
-@app.function_name(name="step_validate")
-@app.activity_trigger(input_name="payload")
-def step_validate(payload):
-    return durable.activity(load_app(APP), "validate", payload)
+    @app.function_name(name="step_validate")
+    @app.activity_trigger(input_name="payload")
+    def step_validate(payload):
+        return durable.activity(load_app(APP), "validate", payload)
 
+    @app.function_name(name="step_watermark")
+    @app.activity_trigger(input_name="payload")
+    def step_watermark(payload):
+        return durable.activity(load_app(APP), "watermark", payload)
 
-@app.function_name(name="step_watermark")
-@app.activity_trigger(input_name="payload")
-def step_watermark(payload):
-    return durable.activity(load_app(APP), "watermark", payload)
+    @app.function_name(name="step_thumbnail")
+    @app.activity_trigger(input_name="payload")
+    def step_thumbnail(payload):
+        return durable.activity(load_app(APP), "thumbnail", payload)
 
+    @app.function_name(name="step_index")
+    @app.activity_trigger(input_name="payload")
+    def step_index(payload):
+        return durable.activity(load_app(APP), "index", payload)
 
-@app.function_name(name="step_thumbnail")
-@app.activity_trigger(input_name="payload")
-def step_thumbnail(payload):
-    return durable.activity(load_app(APP), "thumbnail", payload)
+    @app.function_name(name="step_notify")
+    @app.activity_trigger(input_name="payload")
+    def step_notify(payload):
+        return durable.activity(load_app(APP), "notify", payload)
 
+    @app.function_name(name="step_reject")
+    @app.activity_trigger(input_name="payload")
+    def step_reject(payload):
+        return durable.activity(load_app(APP), "reject", payload)
 
-@app.function_name(name="step_index")
-@app.activity_trigger(input_name="payload")
-def step_index(payload):
-    return durable.activity(load_app(APP), "index", payload)
+    @app.function_name(name="flow_process_upload")
+    @app.orchestration_trigger(context_name="context")
+    def flow_process_upload(context: df.DurableOrchestrationContext):
+        return (yield from durable.orchestrate(context, load_app(APP).get_flow("process-upload")))
 
-
-@app.function_name(name="step_notify")
-@app.activity_trigger(input_name="payload")
-def step_notify(payload):
-    return durable.activity(load_app(APP), "notify", payload)
-
-
-@app.function_name(name="step_reject")
-@app.activity_trigger(input_name="payload")
-def step_reject(payload):
-    return durable.activity(load_app(APP), "reject", payload)
-
-
-@app.function_name(name="flow_process_upload")
-@app.orchestration_trigger(context_name="context")
-def flow_process_upload(context: df.DurableOrchestrationContext):
-    return (yield from durable.orchestrate(context, load_app(APP).get_flow("process-upload")))
-
-
-@app.function_name(name="flow_process_upload_branch")
-@app.orchestration_trigger(context_name="context")
-def flow_process_upload_branch(context: df.DurableOrchestrationContext):
-    return (yield from durable.branch(context, load_app(APP).get_flow("process-upload")))
+    @app.function_name(name="flow_process_upload_branch")
+    @app.orchestration_trigger(context_name="context")
+    def flow_process_upload_branch(context: df.DurableOrchestrationContext):
+        return (yield from durable.branch(context, load_app(APP).get_flow("process-upload")))
