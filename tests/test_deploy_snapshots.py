@@ -23,20 +23,22 @@ EXAMPLES = {
 }
 #: every cloud with checked-in deployments (deploy/<cloud>/<example>/; deploy/locks/ is no cloud)
 CLOUDS = sorted(p.name for p in (ROOT / "deploy").iterdir() if any((p / example).is_dir() for example in EXAMPLES))
-#: the example with a flow: a deployment on the clouds whose adapter deploys flows
-#: (corefn.flows.deploying) and that have its folder (Knative deploys flows but needs a flow-state
-#: table the example does not declare); for the clouds whose adapter does not deploy flows,
-#: deploy/<cloud>/image_pipeline_flow/ holds the flow compilers' output alone
-#: (tests/flows/test_example_flow_outputs.py)
+#: the example with a flow: a whole deployment on every cloud that has its folder (each of them
+#: deploys flows, corefn.flows.deploying; Knative deploys them too but needs a flow-state table the
+#: example does not declare, so it has no folder)
 FLOW_EXAMPLE = "image_pipeline_flow"
 FLOW_REF = "examples/image_pipeline/flow.py:app"
 
 
 def _flow_clouds() -> list[str]:
+    return [c for c in CLOUDS if (ROOT / "deploy" / c / FLOW_EXAMPLE).is_dir()]
+
+
+def test_every_checked_in_flow_folder_is_a_deployment() -> None:
     from corefn.adapters import get_adapter
     from corefn.flows.deploying import deploys_flows
 
-    return [c for c in CLOUDS if deploys_flows(get_adapter(c)) and (ROOT / "deploy" / c / FLOW_EXAMPLE).is_dir()]
+    assert _flow_clouds() and all(deploys_flows(get_adapter(c)) for c in _flow_clouds())
 
 
 CASES = [(example, cloud) for example in sorted(EXAMPLES) for cloud in CLOUDS] + [(FLOW_EXAMPLE, c) for c in _flow_clouds()]
