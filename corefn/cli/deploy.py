@@ -2,13 +2,12 @@
 under ``DIR/<cloud>/``, ready for the provider's own tools: the generated files (template, entry
 points, README, pinned requirements) and, for clouds whose adapter names a ``bundle_root``, the
 self-contained bundle there (the app, its local modules, ``include=``, corefn's core and that
-cloud's adapter vendored; see :mod:`corefn.bundle`), then whatever the adapter's generator module
-builds from it (its optional ``build_bundle(out)``: OpenWhisk's action zips). ``--no-bundle`` writes
+cloud's adapter vendored; see :mod:`corefn.bundle`), then whatever the adapter builds from it
+(its ``Provider.build_bundle``: OpenWhisk's action zips). ``--no-bundle`` writes
 the generated text files only (what ``deploy/`` in the repository keeps)."""
 
 from __future__ import annotations
 
-import importlib
 import sys
 from pathlib import Path
 
@@ -49,9 +48,8 @@ def write_bundle(app_ref: str, cloud: str, out: Path) -> list[Path]:
     for warning in warnings:
         click.echo(f"corefn deploy: {cloud}: warning: {warning}", err=True)
     written = write_vendored(files, out / root)
-    builder = getattr(importlib.import_module(adapter.generator), "build_bundle", None) if adapter.generator else None
-    if builder is not None:  # artifacts built from the bundle (OpenWhisk's action zips, size-checked)
-        written += builder(out)
+    if adapter.build_bundle is not None:  # artifacts built from the bundle (OpenWhisk's action zips, size-checked)
+        written += adapter.build_bundle(out)
     return written
 
 

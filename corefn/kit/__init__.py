@@ -58,6 +58,8 @@ from corefn.events.http import gateway_request
 from corefn.payload import Reader
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from corefn.app import App
     from corefn.context import Context
     from corefn.deadletters import DeadLetterQueue
@@ -198,6 +200,10 @@ DeadLetters = Callable[[Mapping[str, str]], "DeadLetterQueue"]
 #: ``ctx.start_flow`` on the cloud: (context, flow name, input as JSON text held to the payload
 #: limit, idempotency key or None) → the cloud's run id (see :mod:`corefn.flows.deploying`)
 StartFlow = Callable[["Context", str, str, "str | None"], str]
+#: the bundle step: after ``corefn deploy`` wrote the vendored code under ``out/<bundle_root>``,
+#: the artifacts the cloud's tools upload, built from it (OpenWhisk's per-action zips, each
+#: checked against the code limit) → the paths written
+BuildBundle = Callable[["Path"], "list[Path]"]
 
 
 def unbound(event: Event, target: Target) -> Event:
@@ -240,11 +246,13 @@ class Provider:
       ``corefn deploy`` refuses an app with flows, naming the cloud and the flows.
     - ``start_flow`` (:data:`StartFlow`): ``ctx.start_flow`` in the cloud's functions; None: refused
       (both in :mod:`corefn.flows.deploying`).
+    - ``build_bundle`` (:data:`BuildBundle`): artifacts built from the written bundle; None: the
+      bundle folder is what the provider's tools take as it is.
     """
 
     __slots__ = (
         "name", "shapes", "generator", "samples", "bind", "compile_policy", "dead_letters", "bundle_root", "facts", "limits",
-        "package", "deploys_flows", "start_flow",
+        "package", "deploys_flows", "start_flow", "build_bundle",
     )  # fmt: skip
 
     def __init__(
@@ -263,6 +271,7 @@ class Provider:
         package: str | None = None,
         deploys_flows: bool = False,
         start_flow: StartFlow | None = None,
+        build_bundle: BuildBundle | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise ConfigurationError(f"a corefn Provider needs a name, got {name!r}")
@@ -280,6 +289,7 @@ class Provider:
         self.package = package or str(sys._getframe(1).f_globals.get("__name__", f"corefn_{name}")).split(".")[0]
         self.deploys_flows = deploys_flows
         self.start_flow = start_flow
+        self.build_bundle = build_bundle
 
     def __repr__(self) -> str:
         return f"Provider({self.name!r}, {len(self.shapes)} shapes)"

@@ -62,6 +62,7 @@ adapter = Provider(
     # ctx.start_flow invokes it through the controller's REST API
     deploys_flows=True,
     start_flow=lazy("corefn_openwhisk.conductor", "start_flow"),
+    build_bundle=lazy("corefn_openwhisk.generator", "build_bundle"),  # every action's zip, size-checked
 )
 
 __all__ = ["SHAPES", "adapter"]
