@@ -45,7 +45,6 @@ the adapter (which every cold start does) costs only its shapes.
 
 from __future__ import annotations
 
-import enum
 import importlib
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -66,19 +65,53 @@ if TYPE_CHECKING:
     from corefn.specs import HandlerSpec
 
 
-class Failure(enum.Enum):
+class Failure:
     """How a cloud learns that a handler failed, so that the message is retried or
-    dead-lettered and never dropped. Each shape names its cloud's rule for its trigger."""
+    dead-lettered and never dropped. Each shape names its cloud's rule for its trigger.
+
+    Three constants compared by identity (``shape.failure is Failure.PARTIAL``), each with the
+    ``name`` and ``value`` an enum member would have. Not an :class:`enum.Enum`: this module is
+    on every cold start, and ``enum`` costs more to import (~1 ms) than the whole kit."""
+
+    __slots__ = ("name", "value")
 
     #: the platform retries only when the invocation raises (Azure's non-HTTP triggers, Google's
     #: event functions, Lambda's S3 / SNS / EventBridge async invokes): raise the first failure
-    RAISE = "raise"
+    RAISE: ClassVar[Failure]
     #: the answer names the failed records and the rest count as done (Lambda's
     #: ``batchItemFailures`` for SQS, Kinesis and DynamoDB Streams)
-    PARTIAL = "partial"
+    PARTIAL: ClassVar[Failure]
     #: the answer is a value that says "failed" (an HTTP 500, an OpenWhisk activation's
     #: ``{"error": ...}``, an Azure custom-handler host response)
-    RESULT = "result"
+    RESULT: ClassVar[Failure]
+
+    name: str
+    value: str
+
+    def __init__(self, name: str, value: str) -> None:
+        self.name, self.value = name, value
+
+    def __repr__(self) -> str:
+        return f"<Failure.{self.name}: {self.value!r}>"
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        """Unpickled, a constant is the same object (identity comparisons keep working)."""
+        return _failure_named, (self.name,)
+
+    @classmethod
+    def members(cls) -> tuple[Failure, ...]:
+        """Every constant, in declaration order."""
+        return cls.RAISE, cls.PARTIAL, cls.RESULT
+
+
+Failure.RAISE = Failure("RAISE", "raise")
+Failure.PARTIAL = Failure("PARTIAL", "partial")
+Failure.RESULT = Failure("RESULT", "result")
+
+
+def _failure_named(name: str) -> Failure:
+    failure: Failure = getattr(Failure, name)
+    return failure
 
 
 class PayloadShape:
