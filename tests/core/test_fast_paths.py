@@ -161,6 +161,18 @@ def test_static_routes_keep_the_trailing_slash_head_and_405_rules() -> None:
     assert router.match("GET", "/hello/x") == (None, {}, frozenset())
 
 
+def test_static_routes_need_no_regular_expression_and_match_only_their_paths() -> None:
+    """A static route is matched by equality (``re`` is imported only for parameterised routes):
+    the newline ``$`` used to accept after a path matches nothing now."""
+    _, router = _router(("/hello", ("GET",)), ("/a.b", ("GET",)), ("/items/{id}", ("GET",)))
+    assert [route.pattern is None for route in router._routes] == [True, True, False]
+    assert router.match("GET", "/hello\n") == (None, {}, frozenset())
+    assert router.match("GET", "/aXb") == (None, {}, frozenset())
+    assert router.match("GET", "/a.b/")[0] is not None
+    spec, params, _ = router.match("GET", "/items/7/")
+    assert spec is not None and params == {"id": "7"}
+
+
 # ------------------------------------------------------------------------- gateway request
 
 
