@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from corefn.adapters import deadline_in, handle
+from corefn.adapters import handle
 from corefn.context import Context
 from corefn.loader import load_app
 from corefn_aws import adapter
@@ -29,8 +29,8 @@ def handler(event: Any, context: Any) -> Any:
     ctx = Context(
         cloud="aws",
         invocation_id=request_id,
-        deadline=deadline_in(remaining()) if callable(remaining) else None,
         raw=context,
         app=app,
+        remaining_ms=remaining if callable(remaining) else None,  # asked when ctx.deadline is read
     )
     return handle(adapter, app, event, ctx)  # handle() reads the pinned COREFN_HANDLER
