@@ -5,15 +5,16 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import logging
+    from typing import Any
 
     from corefn.app import App
 
 
-class _Sinks(Mapping[str, Any]):
+class _Sinks(Mapping[str, "Any"]):
     """``ctx.sinks["thumbnails"]``: the app's declared sinks by logical name."""
 
     __slots__ = ("_app",)

@@ -7,12 +7,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
 
 from corefn._record import Record, _set
 from corefn.events.base import Body, Event, Headers, Query, body_fields
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, ClassVar
+
     from corefn.auth import Auth
 
 _NO_PARAMS: Mapping[str, str] = {}

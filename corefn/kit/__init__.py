@@ -48,7 +48,6 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast, runtime_checkable
 
 from corefn.dispatch import raise_first_failure
 from corefn.errors import ConfigurationError, EventShapeError
@@ -56,11 +55,15 @@ from corefn.events.base import Event
 from corefn.events.http import gateway_request
 from corefn.payload import Reader
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, ClassVar
+
     from corefn.app import App
     from corefn.context import Context
     from corefn.deadletters import DeadLetterQueue
     from corefn.dispatch import DispatchResult
+    from corefn.kit._protocols import Generator, Shape
     from corefn.policy import CompiledPolicy, RetryPolicy
     from corefn.specs import HandlerSpec
 
@@ -159,35 +162,6 @@ class PayloadShape:
 # ------------------------------------------------------------------------------ the provider
 
 
-@runtime_checkable
-class Shape(Protocol):
-    """One payload shape of one provider (``sqs``, ``apigw-v2``, ``eventgrid-blob``, ...);
-    :class:`corefn.kit.PayloadShape` is the base that implements it.
-
-    ``kind`` is the corefn event kind it produces, or ``"warmup"`` for keep-warm pings, whose
-    ``to_events`` returns no event and whose response is sent without running user code.
-    """
-
-    name: ClassVar[str]
-    kind: ClassVar[str]
-
-    @classmethod
-    def matches(cls, raw: Any) -> bool:
-        """Whether ``raw`` carries this shape's signature. Cheap, and never raises."""
-        ...
-
-    def __init__(self, raw: Any) -> None: ...
-
-    def to_events(self) -> list[Event]:
-        """The payload as corefn events; raises EventShapeError naming the bad field."""
-        ...
-
-    def to_response(self, result: DispatchResult) -> Any:
-        """What the provider expects back after dispatch (an HTTP response dict, a partial batch
-        failure report, ``None``, ...). Raise here to make the provider retry a whole batch."""
-        ...
-
-
 class Target:
     """Whom one delivery is for, as far as the deployment says: the ``app``, the handler the
     function was deployed for (``spec``, from the pin; ``None`` when events are routed by their
@@ -205,16 +179,6 @@ class Target:
     def logical(self, physical: str | None) -> str | None:
         """The app's name for a resource the provider named ``physical``."""
         return None if physical is None else self.names.get(physical, physical)
-
-
-class Generator(Protocol):
-    """What a generator module offers: plans first, as frozen data, then files from them
-    (Chalice's split). ``plan`` raises ConfigurationError for a declaration the cloud cannot
-    deploy; ``render`` is pure, so the same plans always give the same files."""
-
-    def plan(self, app: App, app_ref: str) -> Any: ...
-
-    def render(self, plans: Any) -> Mapping[str, str | bytes]: ...
 
 
 #: the bind step: ``event`` completed from what the deployment knows and the payload does not
@@ -324,8 +288,7 @@ class Provider:
         module = importlib.import_module(self.generator)
         if not (callable(getattr(module, "plan", None)) and callable(getattr(module, "render", None))):
             raise ConfigurationError(f"{self.generator} is not a corefn generator: it must define plan(app, app_ref) and render(plan)")
-        generator = cast(Generator, module)
-        return generator.render(generator.plan(app, app_ref))
+        return module.render(module.plan(app, app_ref))  # type: ignore[no-any-return]
 
     def sample(self, trigger: str) -> Any:
         """A fresh copy of the realistic payload for ``corefn event CLOUD TRIGGER``."""
@@ -353,6 +316,17 @@ def as_provider(found: Any, where: str) -> Provider:
     if isinstance(found, Provider):
         return found
     raise ConfigurationError(f"{where} is a {type(found).__name__}, not a corefn adapter: make it corefn.kit.Provider(name, shapes, ...)")
+
+
+def __getattr__(name: str) -> Any:
+    """``Shape`` and ``Generator`` are ``typing.Protocol`` classes, and ``typing`` (with the ``re``
+    and ``enum`` it imports) costs a Lambda cold start ~5 ms: they live in
+    :mod:`corefn.kit._protocols`, imported when first named at run time."""
+    if name in ("Generator", "Shape"):
+        from corefn.kit import _protocols
+
+        return getattr(_protocols, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [

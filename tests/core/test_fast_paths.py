@@ -196,3 +196,28 @@ def test_bodies_read_alike_whatever_they_were_built_from(source: Any) -> None:
     expected = b"" if source is None else source.encode() if isinstance(source, str) else bytes(source)
     assert body.content == expected and body.text == expected.decode()
     assert Body("aGk=", base64=True).content == b"hi" and Body(b"aGk=", base64=True).content == b"hi"
+
+
+# ------------------------------------------------------------------------------- base64
+
+
+@pytest.mark.parametrize("validate", [True, False])
+@pytest.mark.parametrize(
+    "data", ["aGk=", "aGk", "aG k=", "aGk=\n", "a!Gk=", "é", "", b"aGVsbG8=", b"aGVs\nbG8=", "====", "aGk==="]
+)
+def test_b64decode_answers_and_refuses_as_base64_does(data: str | bytes, validate: bool) -> None:
+    """corefn's base64 decoder (``base64`` imports ``re``, so the cold path does without it)
+    returns what ``base64.b64decode`` returns and raises the same error type with the same text."""
+    import base64
+
+    from corefn.events.base import b64decode
+
+    try:
+        expected: bytes | tuple[type[BaseException], str] = base64.b64decode(data, validate=validate)
+    except ValueError as exc:
+        expected = (type(exc), str(exc))
+    try:
+        got: bytes | tuple[type[BaseException], str] = b64decode(data, validate=validate)
+    except ValueError as exc:
+        got = (type(exc), str(exc))
+    assert got == expected

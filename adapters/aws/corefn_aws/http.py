@@ -32,8 +32,6 @@ base64-encoded with ``isBase64Encoded: true``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
-
 from corefn.dispatch import DispatchResult
 from corefn.events import Body, Event, Headers, HttpRequest, HttpResponse, Query
 from corefn.events.base import check_base64, decode_path
@@ -42,7 +40,10 @@ from corefn.payload import Reader
 from corefn_aws._common import PROVIDER
 from corefn_aws._gateway_auth import rest_identity, vouched_identity
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, ClassVar
+
     from corefn.auth import Auth
 
 
