@@ -9,7 +9,9 @@ immutability and :meth:`Record.replace` from this small base, driven by ``__slot
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 _set = object.__setattr__
 

@@ -36,13 +36,12 @@ from __future__ import annotations
 import importlib
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
 
 from corefn.dispatch import dispatch, logical_names, pinned_handler  # (`import corefn` has loaded it)
 from corefn.errors import ConfigurationError, EventShapeError, PayloadError, UnrecognizedPayloadError, WrongCloudError
 from corefn.events.base import Event
 from corefn.events.invoke import InvokeEvent
-from corefn.kit import Failure, PayloadShape, Provider, Shape, Target, as_provider, load_sample, unbound
+from corefn.kit import Failure, PayloadShape, Provider, Target, as_provider, load_sample, unbound
 
 __all__ = [
     "ENTRY_POINT_GROUP", "Parsed", "Provider", "Shape", "Target", "WarmupShape", "all_adapters", "deadline_in", "deliver",
@@ -50,10 +49,14 @@ __all__ = [
     "register", "shape_named", "unregister",
 ]  # fmt: skip
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, ClassVar
+
     from corefn.app import App
     from corefn.context import Context
     from corefn.dispatch import DispatchResult
+    from corefn.kit import Shape
 
 ENTRY_POINT_GROUP = "corefn.adapters"
 
@@ -159,6 +162,10 @@ def __getattr__(name: str) -> Any:
     installed, so a fifth cloud is never left out."""
     if name == "BUILTIN_CLOUDS":
         return tuple(installed_clouds())
+    if name == "Shape":  # a typing.Protocol: typing is not imported on a cold start (corefn.kit)
+        from corefn.kit import _protocols
+
+        return _protocols.Shape
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -12,7 +12,6 @@ as a queue is an error, caught at declaration.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
 
 from corefn._record import Record, _set
 from corefn.errors import ConfigurationError
@@ -26,7 +25,6 @@ from corefn.specs import (
     NoSqlTrigger,
     Options,
     QueueTrigger,
-    SinkFamily,
     SinkSpec,
     StorageTrigger,
     StreamTrigger,
@@ -37,13 +35,18 @@ from corefn.specs import (
     check_operations,
 )
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
     from corefn.auth import Jwt
     from corefn.flows.spec import FlowSpec, Node
     from corefn.routing import Router
     from corefn.sinks.base import Cache, ObjectStore, Publisher, Sql, Table
+    from corefn.specs import SinkFamily
 
-F = TypeVar("F", bound=Callable[..., Any])
+    F = TypeVar("F", bound=Callable[..., Any])
+
 
 HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*"})
 

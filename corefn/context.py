@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import logging
+    from typing import Any
 
     from corefn.app import App
 
 
-class _Sinks(Mapping[str, Any]):
+class _Sinks(Mapping[str, "Any"]):
     """``ctx.sinks["thumbnails"]``: the app's declared sinks by logical name."""
 
     __slots__ = ("_app",)
@@ -40,9 +41,15 @@ class Context:
     ids, and ``sinks``. ``raw`` is the provider's own context object (the Lambda context, ...).
     ``idempotency`` is where a runtime keeps idempotent handlers' records when it has a store of
     its own (the local runtime); ``None`` means the sink the handler declares.
+
+    A runtime that learns the deadline by asking (Lambda's ``get_remaining_time_in_millis()``)
+    passes the question as ``remaining_ms`` instead of a ``deadline``: it is asked when
+    ``deadline`` is first read, so an invocation that never reads it never pays for the call.
+    The answer is the same as asking up front: Lambda derives the milliseconds left from a fixed
+    deadline, so now + remaining is that deadline whenever it is asked.
     """
 
-    __slots__ = ("cloud", "invocation_id", "function", "deadline", "app", "raw", "event_id", "idempotency", "_logger")
+    __slots__ = ("cloud", "invocation_id", "function", "_deadline", "_remaining_ms", "app", "raw", "event_id", "idempotency", "_logger")
 
     def __init__(
         self,
@@ -53,11 +60,13 @@ class Context:
         app: App | None = None,
         raw: Any = None,
         event_id: str | None = None,
+        remaining_ms: Callable[[], float | None] | None = None,
     ) -> None:
         self.cloud = cloud
         self.invocation_id = invocation_id or os.urandom(16).hex()
         self.function = function
-        self.deadline = deadline
+        self._deadline = deadline
+        self._remaining_ms = remaining_ms
         self.app = app
         self.raw = raw
         self.event_id = event_id
@@ -66,6 +75,19 @@ class Context:
 
     def __repr__(self) -> str:
         return f"Context(cloud={self.cloud!r}, invocation_id={self.invocation_id!r}, function={self.function!r})"
+
+    @property
+    def deadline(self) -> float | None:
+        """The instant, in ``time.time()`` seconds, the provider kills the invocation; ``None``
+        if unbounded."""
+        if self._remaining_ms is not None:
+            milliseconds, self._remaining_ms = self._remaining_ms(), None
+            self._deadline = None if milliseconds is None else time.time() + milliseconds / 1000
+        return self._deadline
+
+    @deadline.setter
+    def deadline(self, value: float | None) -> None:
+        self._deadline, self._remaining_ms = value, None
 
     def remaining(self) -> float | None:
         """Seconds left before the provider kills the invocation, or ``None`` if unbounded."""

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
 
 from corefn._env import getenv
 from corefn.errors import ConfigurationError, HttpError, IdempotencyInProgressError, NoHandlerError
@@ -31,7 +30,10 @@ from corefn.events.http import HttpRequest, HttpResponse, as_response
 from corefn.idempotency import Guard, guard_for
 from corefn.kinds import BY_NAME, KINDS, resource_fields
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from corefn.app import App, Cors
     from corefn.context import Context
     from corefn.specs import HandlerSpec
@@ -40,7 +42,7 @@ if TYPE_CHECKING:
 RESOURCE_FIELD: dict[str, str] = resource_fields()
 
 
-class Batch(list[Any]):
+class Batch(list["Any"]):
     """The records a batch handler receives. Mark the ones that failed with :meth:`fail`
     (or raise to fail them all); unmarked records count as done."""
 

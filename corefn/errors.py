@@ -29,7 +29,9 @@ retry / dead-letter path, not to this tree.
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def article(word: str) -> str:

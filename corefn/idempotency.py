@@ -35,15 +35,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
 
 from corefn._record import Record, _set
 from corefn.errors import ConfigurationError, IdempotencyInProgressError, SinkConflictError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Protocol
+
     from corefn.context import Context
     from corefn.events.base import Event
     from corefn.specs import HandlerSpec
+else:
+    Protocol = object  # Records is a protocol to the type checker only; typing stays unimported
 
 #: the table sink ``idempotent=True`` records in (declared for the app when a handler asks)
 DEFAULT_TABLE = "idempotency"

@@ -31,8 +31,7 @@ in order rather than run twice (:data:`corefn.dispatch.ORDER_UNIT`).
 
 from __future__ import annotations
 
-from typing import Literal
-
+from corefn._aliases import alias, missing
 from corefn._record import Record, _set
 from corefn.events import (
     AuthorizeRequest,
@@ -59,8 +58,15 @@ from corefn.specs import (
     Trigger,
 )
 
-Nature = Literal["request", "message", "change", "schedule"]
-Delivery = Literal["sync", "queue", "stream", "event"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Literal
+
+    Nature = Literal["request", "message", "change", "schedule"]
+    Delivery = Literal["sync", "queue", "stream", "event"]
+
+#: the values of the ``Nature`` and ``Delivery`` aliases, in order
+_VALUES = {"Nature": ("request", "message", "change", "schedule"), "Delivery": ("sync", "queue", "stream", "event")}
 
 
 class Kind(Record):
@@ -130,6 +136,13 @@ def names(*natures: Nature) -> tuple[str, ...]:
 def resource_fields() -> dict[str, str]:
     """Kind → the event field naming its resource, for the kinds that have one."""
     return {k.name: k.resource_field for k in KINDS if k.resource_field is not None}
+
+
+def __getattr__(name: str) -> Any:
+    """``Nature`` and ``Delivery`` at run time (see :mod:`corefn._aliases`)."""
+    if name in _VALUES:
+        return alias(globals(), name, _VALUES[name])
+    raise missing(__name__, name)
 
 
 __all__ = ["BY_NAME", "KINDS", "Delivery", "Kind", "Nature", "kind", "names", "resource_fields"]

@@ -10,11 +10,11 @@ import importlib
 import importlib.util
 import os
 import sys
-from typing import TYPE_CHECKING
 
 from corefn._env import getenv
 from corefn.errors import AppLoadError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
 

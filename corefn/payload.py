@@ -11,16 +11,19 @@ the field, never as a bare ``KeyError``. :class:`Reader` does that in one call p
 
 from __future__ import annotations
 
-import base64
 import builtins
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
 
 from corefn.errors import EventShapeError
-from corefn.events.base import parse_time
+from corefn.events.base import b64decode, parse_time
 
-T = TypeVar("T")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
+
 _MISSING: Any = object()
 
 
@@ -103,7 +106,7 @@ class Reader:
         not silently skipped), for payloads that must be decoded at once; bad text is the field
         ``where`` with ``problem``. (Bodies decoded lazily check with ``events.base.check_base64``.)"""
         try:
-            return base64.b64decode(text, validate=True)
+            return b64decode(text, validate=True)
         except ValueError:  # binascii.Error is a ValueError
             raise self.error(where, problem) from None
 

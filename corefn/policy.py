@@ -23,13 +23,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
 
 from corefn._record import Record, _set
 from corefn.errors import ConfigurationError
 from corefn.kinds import KINDS
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from corefn.app import App
     from corefn.specs import HandlerSpec, SinkSpec
 

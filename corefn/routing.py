@@ -1,22 +1,27 @@
 """HTTP routes: ``/devices/{id}`` matches one segment, ``/files/{path+}`` the rest of the path
-(API Gateway's greedy syntax; Azure calls it ``{*path}``). Compiled once per app."""
+(API Gateway's greedy syntax; Azure calls it ``{*path}``). Compiled once per app.
+
+Static routes (no ``{``) need no regular expression: they are found by one dict lookup, so
+``re`` (and the ``enum`` it imports, ~2 ms together) is imported only by an app that declares a
+parameterised route, on its first request (a Lambda cold start pays it only then)."""
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING, NamedTuple
-
 from corefn.errors import ConfigurationError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from corefn.specs import HandlerSpec
+    import re
 
-_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(\+?)\}")
+    from corefn.specs import HandlerSpec
 
 
 def compile_route(route: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
+    """The route's regular expression and its parameters' names, in order."""
+    import re
+
     pattern, names, pos = "", [], 0
-    for match in _PARAM.finditer(route):
+    for match in re.finditer(r"\{([A-Za-z_][A-Za-z0-9_]*)(\+?)\}", route):
         pattern += re.escape(route[pos : match.start()])
         name, greedy = match.group(1), match.group(2)
         if name in names:
@@ -30,11 +35,17 @@ def compile_route(route: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
     return re.compile(pattern + "/?$" if route != "/" else "/$"), tuple(names)
 
 
-class Route(NamedTuple):
-    spec: HandlerSpec
-    pattern: re.Pattern[str]
-    params: tuple[str, ...]
-    methods: frozenset[str]
+class Route:
+    """One declared route. ``pattern`` is None for a static route, matched by equality."""
+
+    __slots__ = ("methods", "params", "pattern", "spec")
+
+    def __init__(self, spec: HandlerSpec, pattern: re.Pattern[str] | None, params: tuple[str, ...], methods: frozenset[str]) -> None:
+        self.spec, self.pattern, self.params, self.methods = spec, pattern, params, methods
+
+    def sort_key(self) -> tuple[int, int]:
+        """Fewer parameters first, then the longer (more specific) pattern."""
+        return len(self.params), -len(self.pattern.pattern if self.pattern is not None else self.spec.trigger.route)  # type: ignore[attr-defined]
 
 
 class Router:
@@ -47,10 +58,10 @@ class Router:
         routes = []
         for spec in specs:
             route: str = spec.trigger.route  # type: ignore[attr-defined]
-            pattern, params = compile_route(route)
+            pattern, params = compile_route(route) if "{" in route else (None, ())
             methods = frozenset(spec.trigger.methods)  # type: ignore[attr-defined]
             routes.append(Route(spec, pattern, params, methods))
-        routes.sort(key=lambda r: (len(r.params), -len(r.pattern.pattern)))
+        routes.sort(key=Route.sort_key)
         self._routes = tuple(routes)
         # Routes without parameters, by the exact paths they match (the pattern's optional
         # trailing slash included): most requests find their handler in one dict lookup.
@@ -71,11 +82,17 @@ class Router:
                 return route.spec, {}, _NO_METHODS
         allowed: set[str] = set()
         for route in self._routes:
-            found = route.pattern.match(path)
-            if found is None:
-                continue
+            if route.pattern is None:  # static: its paths are the keys of _static
+                if route not in self._static.get(path, ()):
+                    continue
+                params: dict[str, str] = {}
+            else:
+                found = route.pattern.match(path)
+                if found is None:
+                    continue
+                params = found.groupdict()
             if method in route.methods or "*" in route.methods or (method == "HEAD" and "GET" in route.methods):
-                return route.spec, found.groupdict(), _NO_METHODS
+                return route.spec, params, _NO_METHODS
             allowed |= route.methods
         return None, {}, frozenset(allowed)
 

@@ -12,14 +12,18 @@ into new top-level fields.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from corefn._aliases import alias, missing
 from corefn._record import Record, _set
 from corefn.errors import ConfigurationError
-from corefn.events.storage import STORAGE_OPERATIONS, StorageOperation
+from corefn.events.storage import STORAGE_OPERATIONS
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, ClassVar, Literal
+
     from corefn.auth import Jwt
+    from corefn.events.storage import StorageOperation
 
 _NONE: Mapping[str, Any] = {}
 
@@ -339,8 +343,11 @@ class HandlerSpec(Record):
 # ---------------------------------------------------------------------------------- sinks
 
 #: what a sink is for: its *family* (``kind`` is the event kind, and only that)
-SinkFamily = Literal["object", "table", "cache", "sql", "publisher"]
-SinkKind = SinkFamily  # the old name, kept for code written against it
+if TYPE_CHECKING:
+    SinkFamily = Literal["object", "table", "cache", "sql", "publisher"]
+    SinkKind = SinkFamily  # the old name, kept for code written against it
+
+_SINK_FAMILIES = ("object", "table", "cache", "sql", "publisher")  # SinkFamily's values
 
 #: the resource type each sink family occupies in the app's namespace (publishers are resolved
 #: from the trigger that shares their name, or their ``target`` option)
@@ -418,3 +425,10 @@ def check_operations(on: str | tuple[str, ...] | list[str]) -> tuple[StorageOper
     if bad or not names:
         raise ConfigurationError(f"storage 'on' must be some of {', '.join(STORAGE_OPERATIONS)} or '*', got {bad or names}")
     return names  # type: ignore[return-value]
+
+
+def __getattr__(name: str) -> Any:
+    """``SinkFamily`` (and its old name ``SinkKind``) at run time (see :mod:`corefn._aliases`)."""
+    if name in ("SinkFamily", "SinkKind"):
+        return alias(globals(), name, _SINK_FAMILIES)
+    raise missing(__name__, name)

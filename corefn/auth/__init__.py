@@ -15,10 +15,13 @@ when no token was sent) and 403 ``insufficient_scope`` when scopes or roles are 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from corefn._record import Record, _set
 from corefn.errors import ConfigurationError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 #: issuer of the tokens ``corefn token`` mints from the key under the state folder; an app accepts
 #: them only when configured with exactly this issuer (``Jwt.local(...)``), and no deploy

@@ -13,10 +13,13 @@ the gateway's own form (an IAM policy or a simple response).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
 
 from corefn._record import Record, _set
 from corefn.events.base import Event, Headers, Query
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 _NONE: Mapping[str, Any] = {}
 

@@ -8,14 +8,17 @@ cached: :class:`Body`, :class:`Headers`, :class:`Query` and :class:`LazyMap`.
 
 from __future__ import annotations
 
-import base64
+import binascii
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any, ClassVar, TypeVar, overload
 
 from corefn._record import Record, _set
 
-_T = TypeVar("_T")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar, TypeVar, overload
+
+    _T = TypeVar("_T")
 
 # ----------------------------------------------------------------------------------- time
 
@@ -97,7 +100,7 @@ class Body:
             if source is None:
                 content = b""
             elif self._is_base64:
-                content = base64.b64decode(source, validate=False)
+                content = b64decode(source, validate=False)
             else:
                 content = source.encode() if isinstance(source, str) else source
             self._content = content
@@ -131,7 +134,7 @@ class Body:
         """(text, is_base64) for the JSON form: text when UTF-8, base64 otherwise."""
         if self.is_text():
             return self.text, False
-        return base64.b64encode(self.content).decode("ascii"), True
+        return binascii.b2a_base64(self.content, newline=False).decode("ascii"), True
 
     def __len__(self) -> int:
         return len(self.content)
@@ -154,17 +157,30 @@ class Body:
         return f"Body({shown!r}{'...' if len(self.content) > 40 else ''})"
 
 
+def b64decode(data: str | bytes, validate: bool = False) -> bytes:
+    """What ``base64.b64decode(data, validate=validate)`` returns or raises (``ValueError``, or
+    its subclass ``binascii.Error``), without importing :mod:`base64`: it imports ``re`` and
+    ``enum``, which a Lambda cold start otherwise does without. ``validate=True`` refuses any
+    character outside the base64 alphabet; ``False`` skips them, as :mod:`base64` does."""
+    if isinstance(data, str):
+        try:
+            data = data.encode("ascii")
+        except UnicodeEncodeError:
+            raise ValueError("string argument should contain only ASCII characters") from None
+    return binascii.a2b_base64(data, strict_mode=validate)
+
+
 def check_base64(value: str) -> None:
     """Raise ``ValueError`` if ``value`` is not base64, so adapters fail at parse time."""
     try:
-        base64.b64decode(value, validate=True)
+        b64decode(value, validate=True)
     except ValueError as exc:  # binascii.Error is a ValueError
         raise ValueError(f"not base64: {exc}") from None
 
 
 # -------------------------------------------------------------------------------- headers
 
-HeaderSource = Mapping[str, Any] | Iterable[tuple[str, str]] | None
+HeaderSource = Mapping[str, "Any"] | Iterable[tuple[str, str]] | None
 
 
 class Headers(Mapping[str, str]):
@@ -207,10 +223,13 @@ class Headers(Mapping[str, str]):
     def __getitem__(self, name: str) -> str:
         return ", ".join(self._values()[name.lower()])
 
-    @overload
-    def get(self, name: str) -> str | None: ...
-    @overload
-    def get(self, name: str, default: str | _T) -> str | _T: ...
+    if TYPE_CHECKING:  # typing.overload is the type checker's: typing is not imported at run time
+
+        @overload
+        def get(self, name: str) -> str | None: ...
+        @overload
+        def get(self, name: str, default: str | _T) -> str | _T: ...
+
     def get(self, name: str, default: Any = None) -> Any:  # Mapping.get would raise and catch
         values = self._values().get(name.lower())
         if values is None:
@@ -279,10 +298,13 @@ class Query(Mapping[str, str]):
     def __getitem__(self, name: str) -> str:
         return self._values()[name][0]
 
-    @overload
-    def get(self, name: str) -> str | None: ...
-    @overload
-    def get(self, name: str, default: str | _T) -> str | _T: ...
+    if TYPE_CHECKING:  # typing.overload is the type checker's: typing is not imported at run time
+
+        @overload
+        def get(self, name: str) -> str | None: ...
+        @overload
+        def get(self, name: str, default: str | _T) -> str | _T: ...
+
     def get(self, name: str, default: Any = None) -> Any:  # Mapping.get would raise and catch
         values = self._values().get(name)
         return default if values is None else values[0]
@@ -315,7 +337,7 @@ def decode_path(path: str) -> str:
 # ------------------------------------------------------------------------------ lazy maps
 
 
-class LazyMap(Mapping[str, Any]):
+class LazyMap(Mapping[str, "Any"]):
     """A read-only mapping computed on first access, for typed attribute values
     (DynamoDB ``{"S": "x"}``, Firestore ``{"stringValue": "x"}``) that most handlers never read.
     """

@@ -7,19 +7,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
 
 from corefn._record import Record, _set
 from corefn.events.base import Body, Event, Headers, Query, body_fields
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, ClassVar
+
     from corefn.auth import Auth
 
 _NO_PARAMS: Mapping[str, str] = {}
 
 
 class HttpRequest(Event):
-    __slots__ = ("method", "path", "headers", "query", "body", "params", "cookies", "client_ip", "auth")
+    """One HTTP request. ``auth`` may be worked out on first read: an adapter whose gateway
+    vouches for the caller in the payload (API Gateway's JWT authorizer claims) passes
+    :func:`gateway_request` a ``vouch`` function instead of the identity, and most handlers never
+    read ``req.auth``. Only identities that need no checking are deferred: reading them cannot
+    fail, so nothing the payload contract requires is left for after the handler starts."""
+
+    __slots__ = ("method", "path", "headers", "query", "body", "params", "cookies", "client_ip", "_auth", "_vouch")
     kind: ClassVar[str] = "http"
     method: str
     path: str
@@ -29,8 +37,8 @@ class HttpRequest(Event):
     params: Mapping[str, str]
     cookies: tuple[str, ...]
     client_ip: str | None
-    #: the verified caller on a route with ``auth=`` (or whom a gateway vouched for), else ``None``
-    auth: Auth | None
+    _auth: Auth | None
+    _vouch: Callable[[Any], Auth | None] | None
 
     def __init__(
         self,
@@ -59,7 +67,18 @@ class HttpRequest(Event):
         _set(self, "client_ip", client_ip)
         _set(self, "id", id)
         _set(self, "raw", raw)
-        _set(self, "auth", auth)
+        _set(self, "_auth", auth)
+        _set(self, "_vouch", None)
+
+    @property
+    def auth(self) -> Auth | None:
+        """The verified caller on a route with ``auth=`` (or whom a gateway vouched for), else
+        ``None``."""
+        vouch = self._vouch
+        if vouch is not None:
+            _set(self, "_auth", vouch(self.raw))
+            _set(self, "_vouch", None)
+        return self._auth
 
     @property
     def text(self) -> str:
@@ -96,11 +115,16 @@ class HttpRequest(Event):
 def gateway_request(
     method: str, path: str, headers: Headers, query: Query, body: Body, cookies: tuple[str, ...],
     client_ip: str | None, id: str | None, raw: Any, auth: Auth | None,
+    vouch: Callable[[Any], Auth | None] | None = None,
 ) -> HttpRequest:
     """An :class:`HttpRequest` from values an adapter has already checked and wrapped (the lazy
     Headers, Query and Body), by position: the busiest gateways build one per invocation, and
     eleven keyword arguments plus the constructor's conversions cost a third of a warm round
-    trip's reading. People building requests by hand use the constructor."""
+    trip's reading. People building requests by hand use the constructor.
+
+    ``vouch``, when given, is called with ``raw`` the first time ``req.auth`` is read, and its
+    answer is ``req.auth`` (``auth`` is then ignored): for identities a gateway vouched for in the
+    payload, which need no checking and which most handlers never read."""
     request = object.__new__(HttpRequest)
     _set(request, "method", method)
     _set(request, "path", path)
@@ -112,8 +136,14 @@ def gateway_request(
     _set(request, "client_ip", client_ip)
     _set(request, "id", id)
     _set(request, "raw", raw)
-    _set(request, "auth", auth)
+    _set(request, "_auth", auth)
+    _set(request, "_vouch", vouch)
     return request
+
+
+#: ``auth`` is a property (computed on first read) but still a field: in ``repr``, equality and
+#: :meth:`~corefn._record.Record.replace`, as when it was a slot
+HttpRequest._fields = (*HttpRequest._fields, "auth")
 
 
 class HttpResponse(Record):

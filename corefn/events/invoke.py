@@ -6,10 +6,12 @@ clouds the deployed function already is that handler.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
 from corefn._record import _set
 from corefn.events.base import Event
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 
 class InvokeEvent(Event):

@@ -9,12 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar, Literal
 
+from corefn._aliases import alias, missing
 from corefn._record import _set
 from corefn.events.base import Event, format_time, plain
 
-NoSqlOperation = Literal["insert", "modify", "remove", "upsert"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar, Literal
+
+    NoSqlOperation = Literal["insert", "modify", "remove", "upsert"]
+
+_OPERATIONS = ("insert", "modify", "remove", "upsert")  # NoSqlOperation's values
 _NO_KEYS: Mapping[str, Any] = {}
 
 
@@ -75,3 +81,10 @@ class NoSqlChange(Event):
         if self.id is not None:
             out["id"] = self.id
         return out
+
+
+def __getattr__(name: str) -> Any:
+    """``NoSqlOperation`` at run time (see :mod:`corefn._aliases`)."""
+    if name == "NoSqlOperation":
+        return alias(globals(), name, _OPERATIONS)
+    raise missing(__name__, name)

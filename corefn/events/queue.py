@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar
 
 from corefn._record import _set
 from corefn.events.base import Body, Event, body_fields, format_time
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 _NO_ATTRIBUTES: Mapping[str, str] = {}
 

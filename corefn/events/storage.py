@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar, Literal
 
+from corefn._aliases import alias, missing
 from corefn._record import _set
 from corefn.events.base import Event, format_time
 
-StorageOperation = Literal["created", "deleted", "archived", "metadata_updated"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar, Literal
+
+    StorageOperation = Literal["created", "deleted", "archived", "metadata_updated"]
+
 STORAGE_OPERATIONS: tuple[StorageOperation, ...] = ("created", "deleted", "archived", "metadata_updated")
 
 
@@ -88,3 +93,10 @@ class StorageEvent(Event):
             if value is not None:
                 out[name] = value
         return out
+
+
+def __getattr__(name: str) -> Any:
+    """``StorageOperation`` at run time (see :mod:`corefn._aliases`)."""
+    if name == "StorageOperation":
+        return alias(globals(), name, STORAGE_OPERATIONS)
+    raise missing(__name__, name)

@@ -5,10 +5,13 @@ Kinesis sequence numbers exceed 64 bits."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
 
 from corefn._record import _set
 from corefn.events.base import Body, Event, body_fields, format_time
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 
 class StreamRecord(Event):

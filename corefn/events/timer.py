@@ -4,10 +4,13 @@ tick is late because the host was down (Azure's ``past_due``, the local runtime'
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
 
 from corefn._record import _set
 from corefn.events.base import Event, format_time
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 
 class TimerEvent(Event):

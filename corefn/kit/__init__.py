@@ -45,11 +45,9 @@ the adapter (which every cold start does) costs only its shapes.
 
 from __future__ import annotations
 
-import enum
 import importlib
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast, runtime_checkable
 
 from corefn.dispatch import raise_first_failure
 from corefn.errors import ConfigurationError, EventShapeError
@@ -57,30 +55,67 @@ from corefn.events.base import Event
 from corefn.events.http import gateway_request
 from corefn.payload import Reader
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import Any, ClassVar
 
     from corefn.app import App
     from corefn.context import Context
     from corefn.deadletters import DeadLetterQueue
     from corefn.dispatch import DispatchResult
+    from corefn.kit._protocols import Generator, Shape
     from corefn.policy import CompiledPolicy, RetryPolicy
     from corefn.specs import HandlerSpec
 
 
-class Failure(enum.Enum):
+class Failure:
     """How a cloud learns that a handler failed, so that the message is retried or
-    dead-lettered and never dropped. Each shape names its cloud's rule for its trigger."""
+    dead-lettered and never dropped. Each shape names its cloud's rule for its trigger.
+
+    Three constants compared by identity (``shape.failure is Failure.PARTIAL``), each with the
+    ``name`` and ``value`` an enum member would have. Not an :class:`enum.Enum`: this module is
+    on every cold start, and ``enum`` costs more to import (~1 ms) than the whole kit."""
+
+    __slots__ = ("name", "value")
 
     #: the platform retries only when the invocation raises (Azure's non-HTTP triggers, Google's
     #: event functions, Lambda's S3 / SNS / EventBridge async invokes): raise the first failure
-    RAISE = "raise"
+    RAISE: ClassVar[Failure]
     #: the answer names the failed records and the rest count as done (Lambda's
     #: ``batchItemFailures`` for SQS, Kinesis and DynamoDB Streams)
-    PARTIAL = "partial"
+    PARTIAL: ClassVar[Failure]
     #: the answer is a value that says "failed" (an HTTP 500, an OpenWhisk activation's
     #: ``{"error": ...}``, an Azure custom-handler host response)
-    RESULT = "result"
+    RESULT: ClassVar[Failure]
+
+    name: str
+    value: str
+
+    def __init__(self, name: str, value: str) -> None:
+        self.name, self.value = name, value
+
+    def __repr__(self) -> str:
+        return f"<Failure.{self.name}: {self.value!r}>"
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        """Unpickled, a constant is the same object (identity comparisons keep working)."""
+        return _failure_named, (self.name,)
+
+    @classmethod
+    def members(cls) -> tuple[Failure, ...]:
+        """Every constant, in declaration order."""
+        return cls.RAISE, cls.PARTIAL, cls.RESULT
+
+
+Failure.RAISE = Failure("RAISE", "raise")
+Failure.PARTIAL = Failure("PARTIAL", "partial")
+Failure.RESULT = Failure("RESULT", "result")
+
+
+def _failure_named(name: str) -> Failure:
+    failure: Failure = getattr(Failure, name)
+    return failure
 
 
 class PayloadShape:
@@ -128,35 +163,6 @@ class PayloadShape:
 # ------------------------------------------------------------------------------ the provider
 
 
-@runtime_checkable
-class Shape(Protocol):
-    """One payload shape of one provider (``sqs``, ``apigw-v2``, ``eventgrid-blob``, ...);
-    :class:`corefn.kit.PayloadShape` is the base that implements it.
-
-    ``kind`` is the corefn event kind it produces, or ``"warmup"`` for keep-warm pings, whose
-    ``to_events`` returns no event and whose response is sent without running user code.
-    """
-
-    name: ClassVar[str]
-    kind: ClassVar[str]
-
-    @classmethod
-    def matches(cls, raw: Any) -> bool:
-        """Whether ``raw`` carries this shape's signature. Cheap, and never raises."""
-        ...
-
-    def __init__(self, raw: Any) -> None: ...
-
-    def to_events(self) -> list[Event]:
-        """The payload as corefn events; raises EventShapeError naming the bad field."""
-        ...
-
-    def to_response(self, result: DispatchResult) -> Any:
-        """What the provider expects back after dispatch (an HTTP response dict, a partial batch
-        failure report, ``None``, ...). Raise here to make the provider retry a whole batch."""
-        ...
-
-
 class Target:
     """Whom one delivery is for, as far as the deployment says: the ``app``, the handler the
     function was deployed for (``spec``, from the pin; ``None`` when events are routed by their
@@ -174,16 +180,6 @@ class Target:
     def logical(self, physical: str | None) -> str | None:
         """The app's name for a resource the provider named ``physical``."""
         return None if physical is None else self.names.get(physical, physical)
-
-
-class Generator(Protocol):
-    """What a generator module offers: plans first, as frozen data, then files from them
-    (Chalice's split). ``plan`` raises ConfigurationError for a declaration the cloud cannot
-    deploy; ``render`` is pure, so the same plans always give the same files."""
-
-    def plan(self, app: App, app_ref: str) -> Any: ...
-
-    def render(self, plans: Any) -> Mapping[str, str | bytes]: ...
 
 
 #: the bind step: ``event`` completed from what the deployment knows and the payload does not
@@ -301,8 +297,7 @@ class Provider:
         module = importlib.import_module(self.generator)
         if not (callable(getattr(module, "plan", None)) and callable(getattr(module, "render", None))):
             raise ConfigurationError(f"{self.generator} is not a corefn generator: it must define plan(app, app_ref) and render(plan)")
-        generator = cast(Generator, module)
-        return generator.render(generator.plan(app, app_ref))
+        return module.render(module.plan(app, app_ref))  # type: ignore[no-any-return]
 
     def sample(self, trigger: str) -> Any:
         """A fresh copy of the realistic payload for ``corefn event CLOUD TRIGGER``."""
@@ -330,6 +325,17 @@ def as_provider(found: Any, where: str) -> Provider:
     if isinstance(found, Provider):
         return found
     raise ConfigurationError(f"{where} is a {type(found).__name__}, not a corefn adapter: make it corefn.kit.Provider(name, shapes, ...)")
+
+
+def __getattr__(name: str) -> Any:
+    """``Shape`` and ``Generator`` are ``typing.Protocol`` classes, and ``typing`` (with the ``re``
+    and ``enum`` it imports) costs a Lambda cold start ~5 ms: they live in
+    :mod:`corefn.kit._protocols`, imported when first named at run time."""
+    if name in ("Generator", "Shape"):
+        from corefn.kit import _protocols
+
+        return getattr(_protocols, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [

@@ -66,13 +66,15 @@ URL, where the host decides) say whether the service is only reachable from insi
 from __future__ import annotations
 
 import os
-import threading
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from _thread import allocate_lock
 
 from corefn.errors import ConfigurationError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
     from corefn.app import App
     from corefn.specs import SinkSpec
 
@@ -115,17 +117,20 @@ def running_cloud() -> str | None:
 
 def state_dir() -> Path:
     """The folder local backends and the local runtime keep their state in."""
+    from pathlib import Path  # not at import: pathlib imports re and enum, a cold start needs neither
+
     return Path(os.environ.get("COREFN_STATE_DIR", ".corefn")).absolute()
 
 
 def _config_file_sinks() -> dict[str, str]:
-    path = Path(os.environ.get("COREFN_CONFIG", "corefn.toml"))
-    if not path.is_file():
+    path = os.environ.get("COREFN_CONFIG", "corefn.toml")
+    if not os.path.isfile(path):
         return {}
     import tomllib
 
     try:
-        data = tomllib.loads(path.read_text())
+        with open(path, "rb") as file:  # TOML is UTF-8 (toml.io, "Spec"), whatever the locale
+            data = tomllib.load(file)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigurationError(f"{path}: {exc}") from None
     sinks = data.get("sinks", {})
@@ -217,7 +222,7 @@ class SinkHandle:
         self._app = app
         self._spec = spec
         self._backend: Any = None
-        self._lock = threading.Lock()
+        self._lock = allocate_lock()  # threading.Lock itself, without importing threading
 
     @property
     def spec(self) -> SinkSpec:

@@ -161,6 +161,18 @@ def test_static_routes_keep_the_trailing_slash_head_and_405_rules() -> None:
     assert router.match("GET", "/hello/x") == (None, {}, frozenset())
 
 
+def test_static_routes_need_no_regular_expression_and_match_only_their_paths() -> None:
+    """A static route is matched by equality (``re`` is imported only for parameterised routes):
+    the newline ``$`` used to accept after a path matches nothing now."""
+    _, router = _router(("/hello", ("GET",)), ("/a.b", ("GET",)), ("/items/{id}", ("GET",)))
+    assert [route.pattern is None for route in router._routes] == [True, True, False]
+    assert router.match("GET", "/hello\n") == (None, {}, frozenset())
+    assert router.match("GET", "/aXb") == (None, {}, frozenset())
+    assert router.match("GET", "/a.b/")[0] is not None
+    spec, params, _ = router.match("GET", "/items/7/")
+    assert spec is not None and params == {"id": "7"}
+
+
 # ------------------------------------------------------------------------- gateway request
 
 
@@ -184,3 +196,28 @@ def test_bodies_read_alike_whatever_they_were_built_from(source: Any) -> None:
     expected = b"" if source is None else source.encode() if isinstance(source, str) else bytes(source)
     assert body.content == expected and body.text == expected.decode()
     assert Body("aGk=", base64=True).content == b"hi" and Body(b"aGk=", base64=True).content == b"hi"
+
+
+# ------------------------------------------------------------------------------- base64
+
+
+@pytest.mark.parametrize("validate", [True, False])
+@pytest.mark.parametrize(
+    "data", ["aGk=", "aGk", "aG k=", "aGk=\n", "a!Gk=", "é", "", b"aGVsbG8=", b"aGVs\nbG8=", "====", "aGk==="]
+)
+def test_b64decode_answers_and_refuses_as_base64_does(data: str | bytes, validate: bool) -> None:
+    """corefn's base64 decoder (``base64`` imports ``re``, so the cold path does without it)
+    returns what ``base64.b64decode`` returns and raises the same error type with the same text."""
+    import base64
+
+    from corefn.events.base import b64decode
+
+    try:
+        expected: bytes | tuple[type[BaseException], str] = base64.b64decode(data, validate=validate)
+    except ValueError as exc:
+        expected = (type(exc), str(exc))
+    try:
+        got: bytes | tuple[type[BaseException], str] = b64decode(data, validate=validate)
+    except ValueError as exc:
+        got = (type(exc), str(exc))
+    assert got == expected

@@ -126,3 +126,15 @@ def test_http_shapes_answer_a_failure_with_a_500(path: Path) -> None:
     failure = call(_http_app(fail=True), payload, cloud=cloud)
     assert failure != success and "500" in str(failure)
 
+
+
+def test_failure_constants_keep_their_identity_names_and_values() -> None:
+    """``Failure`` is three constants, not an Enum (``enum`` is off the cold path): each keeps
+    the name, value and identity an enum member has, also through pickling."""
+    import pickle
+
+    assert [(f.name, f.value) for f in Failure.members()] == [("RAISE", "raise"), ("PARTIAL", "partial"), ("RESULT", "result")]
+    for failure in Failure.members():
+        assert pickle.loads(pickle.dumps(failure)) is failure
+        assert repr(failure) == f"<Failure.{failure.name}: {failure.value!r}>"
+    assert Failure.RAISE is not Failure.RESULT and Failure.RAISE != Failure.RESULT

@@ -36,7 +36,7 @@ package imports no AWS SDK: the Lambda cold start pays only for what it uses.
 
 from __future__ import annotations
 
-from corefn.adapters import Shape, WarmupShape
+from corefn.adapters import WarmupShape
 from corefn.kit import Provider, lazy
 from corefn_aws.authorizer import RequestAuthorizer, RequestAuthorizerV2, TokenAuthorizer
 from corefn_aws.http import Alb, FunctionUrl, HttpApiV2, RestApiV1
@@ -46,6 +46,10 @@ from corefn_aws.queue import Sns, Sqs
 from corefn_aws.storage import S3EventBridge, S3Notification, S3ViaSns, S3ViaSqs
 from corefn_aws.stream import Kinesis
 from corefn_aws.timer import ScheduledEvent
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from corefn.kit import Shape
 
 SHAPES: tuple[type[Shape], ...] = (
     WarmupShape,

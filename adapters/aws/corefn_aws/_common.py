@@ -15,11 +15,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any, ClassVar
 
 from corefn.dispatch import DispatchResult, Outcome
 from corefn.kit import Failure, PayloadShape
 from corefn.payload import Reader
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 PROVIDER = "aws"
 

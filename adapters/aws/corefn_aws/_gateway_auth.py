@@ -22,11 +22,12 @@ route's own (:func:`corefn.auth._check.authenticate`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from corefn.auth import Auth, Jwt, granted_scopes
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from corefn.specs import HandlerSpec
     from corefn_aws._sam_resources import Plan
 

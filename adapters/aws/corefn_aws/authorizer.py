@@ -26,14 +26,16 @@ Rules the answer follows:
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
 from corefn.dispatch import DispatchResult
 from corefn.events import Event, Headers, Query
 from corefn.events.authorize import Allow, AuthorizeRequest, Deny, to_decision
 from corefn.events.http import json_bytes
 from corefn.kit import Failure, PayloadShape
 from corefn_aws._common import PROVIDER
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 POLICY_VERSION = "2012-10-17"
 

@@ -22,12 +22,14 @@ The answer is ALB's single-value form: ``statusCode``, ``statusDescription`` ("2
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
 from corefn.dispatch import DispatchResult
 from corefn.events import Body, Event, Headers, HttpRequest, Query
 from corefn.events.base import decode_path
 from corefn_aws.http import LATTICE_CONTEXT, HttpShape, check_base64_body, described_response, result_response
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 
 class LatticeV1(HttpShape):

@@ -28,12 +28,17 @@ when the stream view type leaves them out (KEYS_ONLY has neither).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
 
 from corefn.dispatch import DispatchResult
-from corefn.events import Event, LazyMap, NoSqlChange, NoSqlOperation
+from corefn.events import Event, LazyMap, NoSqlChange
 from corefn.payload import Reader
 from corefn_aws._common import PROVIDER, RecordSource, arn_name, epoch_seconds, first_failure, records
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
+
+    from corefn.events import NoSqlOperation
 
 OPERATIONS: dict[str, NoSqlOperation] = {"INSERT": "insert", "MODIFY": "modify", "REMOVE": "remove"}
 

@@ -19,12 +19,14 @@ Number types, the base64 ``binaryValue`` for Binary ones (SNS sends ``Value`` ei
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
 from corefn.dispatch import DispatchResult
 from corefn.events import Body, Event, QueueMessage, TopicMessage
 from corefn.payload import Reader
 from corefn_aws._common import RecordSource, arn_name, batch_failures, epoch_seconds, raise_if_failed, records
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 
 def _sqs_attributes(r: Reader, record: dict[str, Any], at: str) -> dict[str, str]:

@@ -39,13 +39,18 @@ status (``x-amz-restore``) changes. Handlers that care read ``event.raw["eventNa
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any, ClassVar
 
 from corefn.dispatch import DispatchResult
-from corefn.events import Event, StorageEvent, StorageOperation
+from corefn.events import Event, StorageEvent
 from corefn.kit import Failure, PayloadShape
 from corefn.payload import Reader
 from corefn_aws._common import PROVIDER, batch_failures, raise_if_failed, records, signed_record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
+
+    from corefn.events import StorageOperation
 
 #: S3 notification eventName prefix → operation
 NOTIFICATION_OPERATIONS: dict[str, StorageOperation] = {

@@ -20,15 +20,16 @@ records before the failed one included (at-least-once, as with KCL after a failo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
-
 from corefn.dispatch import DispatchResult
 from corefn.events import Body, Event, StreamRecord
 from corefn.events.base import check_base64
 from corefn.payload import Reader
 from corefn_aws._common import PROVIDER, RecordSource, arn_name, epoch_seconds, first_failure, records
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, ClassVar
+
     from corefn_aws._kpl import UserRecord
 
 #: the base64 text every KPL aggregate's ``data`` starts with (the first 30 bits of

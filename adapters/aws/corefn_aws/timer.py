@@ -15,12 +15,14 @@ parsed as JSON and read like the object.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
 from corefn.dispatch import DispatchResult
 from corefn.events import Event, TimerEvent
 from corefn.kit import Failure, PayloadShape
 from corefn_aws._common import PROVIDER, raise_if_failed
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 SOURCES = ("aws.events", "aws.scheduler")
 
