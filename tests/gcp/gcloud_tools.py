@@ -5,7 +5,8 @@ and answers ``describe`` as the test wants, and gcloud's own argument parser for
 named ``gcloud`` put first on PATH. It appends each argv to ``$FAKE_GCLOUD_LOG`` and
 answers: ``describe`` and ``versions list`` from ``$FAKE_GCLOUD_MODE`` (``absent``: exit 1 with a
 NOT_FOUND message, or an empty list; ``present``: exit 0), and the few calls whose output the
-script reads (project number, the Cloud Storage agent, a function's URL) with plausible values.
+script reads (project number, the Cloud Storage agent, a function's URL) with plausible values;
+bucket notifications are kept in ``$HOME/notifications`` so a later run lists what an earlier one created.
 
 **The parser**: gcloud's CLI is loaded once, in gcloud's own Python, and each recorded argv is
 executed with a fresh ``CLOUDSDK_CONFIG`` and no credentials: gcloud parses the whole command
@@ -34,6 +35,13 @@ case "$w" in
   "projects describe"*) echo 123456789012 ;;
   "storage service-agent"*) echo service-123456789012@gs-project-accounts.iam.gserviceaccount.com ;;
   "secrets versions list") [ "$FAKE_GCLOUD_MODE" = present ] && echo 1 ;;
+  "storage buckets notifications")  # kept in $HOME/notifications: a later run lists what an earlier one created
+    case "${words[3]}" in
+      create) for a in "$@"; do case "$a" in --topic=*) echo "${words[4]} ${a#--topic=}" >> "$HOME/notifications";; esac; done ;;
+      list) printf '['; sep=''; while read -r url topic; do [ "$url" = "${words[4]}" ] || continue
+              printf '%s{"Bucket URL": "%s", "Notification Configuration": {"topic": "//pubsub.googleapis.com/projects/corefn-test/topics/%s"}}' "$sep" "$url" "$topic"; sep=', '
+            done < <(cat "$HOME/notifications" 2>/dev/null); echo ']' ;;
+    esac ;;
   "functions describe"*) case "$*" in *serviceConfig.uri*) echo "https://${words[2]}-abc123-uc.a.run.app" ;; *) [ "$FAKE_GCLOUD_MODE" = present ] || { echo "ERROR: NOT_FOUND" >&2; exit 1; } ;; esac ;;
   *)
     for x in "${words[@]}"; do

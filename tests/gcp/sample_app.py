@@ -40,6 +40,11 @@ def on_upload(event: Any) -> None:
     _record("on_upload", event)
 
 
+@app.storage("uploads", on="created", suffix=".jpg")
+def on_upload_jpg(event: Any) -> None:
+    _record("on_upload_jpg", event)
+
+
 @app.topic("alerts")
 def on_alert(message: Any, ctx: Any) -> None:
     _record("on_alert", message)

@@ -6,7 +6,8 @@ as the script writes it, the API key as ``--set-secrets`` resolves it, ``K_SERVI
 corefn is strict about configuration), and its target loaded by ``functions_framework.create_app``
 from the generated ``main.py``, as the Functions Framework loads it — driven with real requests
 against the Cloud Storage and Firestore emulators: a device registered, a photo uploaded, and the
-photo's Eventarc CloudEvent processed by the image pipeline's ``imaging`` module.
+photo's Cloud Storage notification, pushed by the handler's Pub/Sub subscription, processed by
+the image pipeline's ``imaging`` module.
 
 The venv is shared with the AWS bundle test's cache (``.cache/bundle-venvs/``, keyed by the
 requirements' hash and the Python), so reruns cost only the invocations.
@@ -101,6 +102,23 @@ class Project:
         return out["answers"]  # type: ignore[no-any-return]
 
 
+def _push(resource: dict[str, Any], event_type: str = "OBJECT_FINALIZE", attempt: int = 1) -> dict[str, Any]:
+    """What the handler's push subscription posts for the bucket's notification: the attributes
+    and JSON_API_V1 payload of https://cloud.google.com/storage/docs/pubsub-notifications#format,
+    in Pub/Sub's push envelope (https://cloud.google.com/pubsub/docs/push#receive_push)."""
+    attributes = {
+        "notificationConfig": f"projects/_/buckets/{resource['bucket']}/notificationConfigs/1", "eventType": event_type,
+        "payloadFormat": "JSON_API_V1", "bucketId": resource["bucket"], "objectId": resource["name"],
+        "objectGeneration": str(resource["generation"]), "eventTime": resource["updated"],
+    }  # fmt: skip
+    envelope = {
+        "message": {"attributes": attributes, "data": base64.b64encode(json.dumps(resource).encode()).decode(),
+                    "messageId": f"{resource['generation']}1", "publishTime": resource["updated"]},
+        "subscription": f"projects/{SETTINGS['PROJECT']}/subscriptions/iot-site-process-photo-push", "deliveryAttempt": attempt,
+    }  # fmt: skip
+    return {"headers": {"Content-Type": "application/json"}, "body": json.dumps(envelope).encode()}
+
+
 def _photo() -> bytes:
     from PIL import Image
 
@@ -146,13 +164,11 @@ def test_iot_site_bundle_registers_a_device_and_processes_its_photo(project: Pro
     blob = client.bucket("bundle-photos").get_blob("devices/dev-1/door.jpg")
     assert blob is not None and blob.size == len(photo)
     resource = dict(blob._properties)
-    headers = {  # Eventarc's binary-mode CloudEvent for the new object
-        "ce-specversion": "1.0", "ce-type": "google.cloud.storage.object.v1.finalized",
-        "ce-source": f"//storage.googleapis.com/projects/_/buckets/{resource['bucket']}", "ce-subject": f"objects/{resource['name']}",
-        "ce-id": f"{resource['generation']}-1", "ce-time": resource["updated"], "Content-Type": "application/json",
-    }  # fmt: skip
-    (processed,) = project.answers("iot-site-process-photo", "process_photo", [{"headers": headers, "body": json.dumps(resource).encode()}])
-    assert processed["status"] == 200, processed
+    elsewhere = {**resource, "name": "archive/door.jpg"}  # outside the trigger's prefix: skipped, acknowledged
+    deleted, skipped, processed = project.answers("iot-site-process-photo", "process_photo", [
+        _push(resource, "OBJECT_DELETE"), _push(elsewhere), _push(resource),
+    ])  # fmt: skip
+    assert deleted["status"] == skipped["status"] == processed["status"] == 204, (deleted, skipped, processed)
     marked = [b.name for b in client.list_blobs("bundle-photo-watermarked")]
     thumbs = [b.name for b in client.list_blobs("bundle-photo-thumbnails")]
     assert marked and thumbs, (marked, thumbs)
@@ -165,13 +181,11 @@ def test_iot_site_bundle_registers_a_device_and_processes_its_photo(project: Pro
 
 def test_an_unconfigured_sink_fails_the_cold_start_naming_its_setting(project: Project) -> None:
     resource = {"bucket": "bundle-photos", "name": "devices/dev-1/x.jpg", "size": "3", "generation": "1", "updated": "2026-01-01T00:00:00Z"}
-    headers = {"ce-specversion": "1.0", "ce-type": "google.cloud.storage.object.v1.finalized", "ce-id": "1-1",
-               "ce-source": "//storage.googleapis.com/projects/_/buckets/bundle-photos", "Content-Type": "application/json"}  # fmt: skip
-    done = project.call("iot-site-process-photo", "process_photo", [{"headers": headers, "body": json.dumps(resource).encode()}], drop="COREFN_SINK_PHOTO_THUMBNAILS")
+    done = project.call("iot-site-process-photo", "process_photo", [_push(resource)], drop="COREFN_SINK_PHOTO_THUMBNAILS")
     assert "COREFN_SINK_PHOTO_THUMBNAILS" in done.stderr + done.stdout, (done.stdout[-1000:], done.stderr[-2000:])
     assert "local defaults are for `corefn run`" in done.stderr + done.stdout
     (answer,) = json.loads(done.stdout)["answers"]
-    assert answer["status"] >= 500  # not acknowledged: Eventarc retries it
+    assert answer["status"] >= 500  # not acknowledged: Pub/Sub redelivers it, then dead-letters it
 
 
 def test_the_bundle_carries_corefn_and_only_the_gcp_adapter(bundle: Path) -> None:

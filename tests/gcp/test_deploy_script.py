@@ -24,7 +24,9 @@ import pytest
 
 from corefn.cli.deploy import write_files
 from corefn.loader import load_app
+from corefn.specs import StorageTrigger
 from corefn_gcp import adapter
+from corefn_gcp._infra import storage_topic
 from corefn_gcp.generator import target_name
 from tests.gcp import gcloud_tools
 
@@ -120,6 +122,28 @@ def test_the_first_run_creates_and_the_second_creates_nothing(runs: Runs) -> Non
                                              any(a.startswith("--push-endpoint=") for a in c))  # fmt: skip
 
 
+def test_each_watched_bucket_notifies_its_topic_once_and_teardown_removes_it(runs: Runs) -> None:
+    watched: dict[str, set[str]] = {}
+    for h in runs.app.handlers:
+        if isinstance(h.trigger, StorageTrigger):
+            watched.setdefault(h.trigger.bucket, set()).update(h.trigger.operations)
+    creates = [c for c in runs.first if c[:4] == ["storage", "buckets", "notifications", "create"]]
+    assert sorted(c[4] for c in creates) == sorted(f"gs://{SETTINGS['PREFIX']}-{b}" for b in watched)
+    from corefn_gcp.generator import NOTIFICATION_TYPES
+
+    for bucket, operations in watched.items():
+        (create,) = [c for c in creates if c[4] == f"gs://{SETTINGS['PREFIX']}-{bucket}"]
+        assert f"--topic={storage_topic(runs.app.name, bucket)}" in create and "--payload-format=json" in create
+        assert f"--event-types={','.join(sorted(NOTIFICATION_TYPES[o] for o in operations))}" in create
+        # the notification publishes to a topic a push subscription (with its dead letter) reads
+        assert any(c[:3] == ["pubsub", "subscriptions", "create"] and f"--topic={storage_topic(runs.app.name, bucket)}" in c
+                   and any(a.startswith("--dead-letter-topic=") for a in c) for c in runs.first)  # fmt: skip
+    listed = lambda calls: [c for c in calls if c[:4] == ["storage", "buckets", "notifications", "list"]]  # noqa: E731
+    assert len(listed(runs.first)) == len(listed(runs.second)) == len(watched)  # described before each create
+    deleted = [c[4] for c in runs.teardown if c[:4] == ["storage", "buckets", "notifications", "delete"]]
+    assert sorted(deleted) == sorted(f"gs://{SETTINGS['PREFIX']}-{b}" for b in watched)
+
+
 def test_a_bucket_per_object_store_and_watched_bucket_with_the_prefix(runs: Runs) -> None:
     wanted = {f"gs://{SETTINGS['PREFIX']}-{name}" for name, r in runs.app.resources().items() if r.kind == "bucket"}
     created = {c[3] for c in _creates(runs.first) if c[:3] == ["storage", "buckets", "create"]}
@@ -149,7 +173,7 @@ def test_a_service_account_per_handler_and_each_function_runs_as_its_own(runs: R
 def test_every_dead_letter_topic_has_a_subscription_and_the_pubsub_agent_may_forward(runs: Runs) -> None:
     push = [c for c in _creates(runs.first) if c[:3] == ["pubsub", "subscriptions", "create"] and any(a.startswith("--push-endpoint") for a in c)]
     dead_topics = {a.split("=", 1)[1] for c in push for a in c if a.startswith("--dead-letter-topic=")}
-    queue_handlers = [h for h in runs.app.handlers if h.kind in ("queue", "topic", "stream")]
+    queue_handlers = [h for h in runs.app.handlers if h.kind in ("queue", "topic", "stream", "storage")]  # a DL subscription per storage handler too
     assert len(push) == len(queue_handlers)
     assert len(dead_topics) == len([h for h in queue_handlers if h.options.max_attempts != 0])
     pulls = {a.split("=", 1)[1] for c in _creates(runs.first) if c[:3] == ["pubsub", "subscriptions", "create"]
@@ -164,9 +188,11 @@ def test_every_dead_letter_topic_has_a_subscription_and_the_pubsub_agent_may_for
 
 
 def test_service_agents_and_the_invoker_are_granted(runs: Runs) -> None:
-    if any(h.kind == "storage" for h in runs.app.handlers):
-        gcs = "--member=serviceAccount:service-123456789012@gs-project-accounts.iam.gserviceaccount.com"
-        assert any(c[:2] == ["projects", "add-iam-policy-binding"] and gcs in c and "--role=roles/pubsub.publisher" in c for c in runs.first)
+    gcs = "--member=serviceAccount:service-123456789012@gs-project-accounts.iam.gserviceaccount.com"
+    assert not any(c[:2] == ["projects", "add-iam-policy-binding"] and gcs in c for c in runs.first), "the GCS agent's grant is per topic"
+    watched = {h.trigger.bucket for h in runs.app.handlers if isinstance(h.trigger, StorageTrigger)}
+    published = {c[3] for c in runs.first if c[:3] == ["pubsub", "topics", "add-iam-policy-binding"] and gcs in c and "--role=roles/pubsub.publisher" in c}
+    assert published == {storage_topic(runs.app.name, b) for b in watched}
     invoker = f"--member=serviceAccount:{runs.app.name}-invoker@corefn-test.iam.gserviceaccount.com"
     may_invoke = {c[2] for c in runs.first if c[:2] == ["functions", "add-invoker-policy-binding"] and invoker in c}
     for call in runs.first:
@@ -175,7 +201,7 @@ def test_service_agents_and_the_invoker_are_granted(runs: Runs) -> None:
         target = next(a for a in call if a.startswith("--entry-point=")).split("=", 1)[1]
         kind = next(h.kind for h in runs.app.handlers if target_name(h) == target)
         assert (call[2] in may_invoke) == (kind != "invoke"), f"{call[2]} ({kind}): invoker binding is {call[2] in may_invoke}"
-        if kind in ("storage", "nosql"):
+        if kind == "nosql":
             assert f"--trigger-service-account={invoker.split(':', 1)[1]}" in call
 
 
@@ -238,7 +264,7 @@ def test_each_push_subscription_carries_its_handlers_compiled_policy(runs: Runs)
     flags = {"ack_deadline": "--ack-deadline", "min_retry_delay": "--min-retry-delay", "max_retry_delay": "--max-retry-delay",
              "max_delivery_attempts": "--max-delivery-attempts", "dead_letter_topic": "--dead-letter-topic"}  # fmt: skip
     for handler in runs.app.handlers:
-        if handler.kind not in ("queue", "topic", "stream"):
+        if handler.kind not in ("queue", "topic", "stream", "storage"):
             continue
         name = f"{runs.app.name}-{handler.name.replace('_', '-')}-push"
         (create,) = [c for c in runs.first if c[:4] == ["pubsub", "subscriptions", "create", name]]

@@ -3,6 +3,8 @@ Google's own Pub/Sub emulator pushing to the generated target served on a local 
 
 from __future__ import annotations
 
+import base64
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -45,18 +47,20 @@ def test_object_uploaded_to_gcs_reaches_the_storage_target(gcs_emulator: Any, mo
     resource = dict(blob._properties)  # the object's JSON resource as the server wrote it
     assert isinstance(resource["size"], str)  # GCS's int64-as-string, which the adapter must read
 
-    # what Eventarc sends for this object: google.cloud.storage.object.v1.finalized, binary mode
-    headers = {
-        "ce-specversion": "1.0",
-        "ce-type": "google.cloud.storage.object.v1.finalized",
-        "ce-source": f"//storage.googleapis.com/projects/_/buckets/{resource['bucket']}",
-        "ce-subject": f"objects/{resource['name']}",
-        "ce-id": f"{resource['generation']}-1",
-        "ce-time": resource["updated"],
-        "Content-Type": "application/json",
-    }
-    answer = target("on_upload").test_client().post("/", headers=headers, json=resource)
-    assert answer.status_code == 200
+    # what the handler's push subscription posts for the bucket's Pub/Sub notification of this
+    # object (https://cloud.google.com/storage/docs/pubsub-notifications#format, JSON_API_V1 payload)
+    attributes = {
+        "notificationConfig": "projects/_/buckets/originals/notificationConfigs/1", "eventType": "OBJECT_FINALIZE",
+        "payloadFormat": "JSON_API_V1", "bucketId": resource["bucket"], "objectId": resource["name"],
+        "objectGeneration": str(resource["generation"]), "eventTime": resource["updated"],
+    }  # fmt: skip
+    envelope = {
+        "message": {"attributes": attributes, "data": base64.b64encode(json.dumps(resource).encode()).decode(),
+                    "messageId": "1", "publishTime": resource["updated"]},
+        "subscription": "projects/p/subscriptions/gcp-test-on-upload-push", "deliveryAttempt": 1,
+    }  # fmt: skip
+    answer = target("on_upload").test_client().post("/", json=envelope)
+    assert answer.status_code == 204, answer.get_data(as_text=True)
     (event,) = received("on_upload")
     assert isinstance(event, StorageEvent)
     assert (event.bucket, event.key, event.operation) == ("originals", "photos/My Photo+1 (é).jpg", "created")

@@ -5,6 +5,7 @@ script, since bucket names carry its PREFIX). tests/gcp/test_deploy_script.py ru
 from __future__ import annotations
 
 import ast
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -28,7 +29,8 @@ def test_main_has_one_target_per_handler_with_its_signature(generated: Path) -> 
     assert targets == {
         "get_device": "functions_framework.http",
         "make_png": "functions_framework.http",
-        "on_upload": "functions_framework.cloud_event",
+        "on_upload": "functions_framework.http",
+        "on_upload_jpg": "functions_framework.http",
         "on_alert": "functions_framework.http",
         "on_order": "functions_framework.http",
         "on_reading": "functions_framework.http",
@@ -49,12 +51,17 @@ def test_deploy_script_is_valid_bash_with_trigger_flags_per_kind(generated: Path
         return next(line for line in commands if line.startswith(f"gcloud functions deploy {name} "))
 
     assert "--trigger-http --allow-unauthenticated" in deploy_of("gcp-test-get-device")
-    assert "--entry-point=on_upload" in deploy_of("gcp-test-on-upload-created")
-    assert "type=google.cloud.storage.object.v1.finalized" in deploy_of("gcp-test-on-upload-created")
-    assert "type=google.cloud.storage.object.v1.deleted" in deploy_of("gcp-test-on-upload-deleted")
-    assert '--trigger-event-filters=bucket="${PREFIX}-originals"' in deploy_of("gcp-test-on-upload-deleted")
-    assert '--retry --trigger-service-account="$INVOKER_SA"' in deploy_of("gcp-test-on-upload-deleted")
-    assert 'again gcloud functions deploy gcp-test-on-upload-deleted' in script  # retried while Eventarc's agents propagate
+    # a storage handler: the bucket's Pub/Sub notification, then corefn's push subscription with a dead letter
+    assert "--entry-point=on_upload --env-vars-file" in deploy_of("gcp-test-on-upload")
+    assert "--trigger-http --no-allow-unauthenticated" in deploy_of("gcp-test-on-upload")
+    assert "eventarc" not in deploy_of("gcp-test-on-upload") and "--trigger-event-filters" not in deploy_of("gcp-test-on-upload")
+    notify = next(line.strip() for line in commands if "gcloud storage buckets notifications create" in line)
+    assert notify == ('*) gcloud storage buckets notifications create "gs://${PREFIX}-originals" --topic=gcp-test-originals-events '
+                      "--event-types=OBJECT_DELETE,OBJECT_FINALIZE --payload-format=json --skip-topic-setup ;;")  # fmt: skip
+    upload_sub = next(line.strip() for line in commands if line.strip().startswith("gcloud pubsub subscriptions create gcp-test-on-upload-push"))
+    assert "--topic=gcp-test-originals-events" in upload_sub
+    assert "--dead-letter-topic=gcp-test-originals-events-dead-letter --max-delivery-attempts=5" in upload_sub
+    assert 'again gcloud functions deploy gcp-test-on-device-change' in script  # Firestore stays Eventarc: retried while its agents propagate
     # a topic handler gets corefn's push subscription (Eventarc's own takes no dead-letter policy)
     assert "--trigger-http --no-allow-unauthenticated" in deploy_of("gcp-test-on-alert")
     assert "--runtime=python312" in deploy_of("gcp-test-on-alert") and "--gen2" in deploy_of("gcp-test-on-alert")
@@ -82,7 +89,8 @@ def test_env_files_name_the_app_and_the_handler(generated: Path) -> None:
     script = (generated / "deploy.sh").read_text()
     env = _env_file(script, "gcp-test-on-order")
     assert env == {"COREFN_APP": "tests.gcp.sample_app:app", "COREFN_HANDLER": "on_order", "GOOGLE_CLOUD_PROJECT": "p"}
-    assert '"$ENV_DIR/gcp-test-on-upload-created.yaml"' in script and '"$ENV_DIR/gcp-test-on-upload-deleted.yaml"' in script
+    upload = _env_file(script, "gcp-test-on-upload")  # notifications name the physical bucket: the handler sees the logical one
+    assert json.loads(upload["COREFN_NAMES"]) == {"x-originals": "originals", "x-uploads": "uploads"}
 
 
 def test_options_reach_the_deploy_command() -> None:

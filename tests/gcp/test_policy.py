@@ -56,3 +56,28 @@ def test_a_bucket_cannot_be_a_pubsub_dead_letter() -> None:
 
     with pytest.raises(ConfigurationError, match="dead-letters to a topic"):
         generate(app, "pol.py:app")
+
+
+def test_a_storage_handler_is_dead_lettered_not_dropped_and_firestore_says_it_is() -> None:
+    app = App("pol")
+    app.table("devices")
+
+    @app.storage("photos", on=("created", "deleted"), prefix="in/", suffix=".jpg", max_attempts=9)
+    def photo(event: object) -> None: ...
+
+    @app.nosql("devices")
+    def changed(event: object) -> None: ...
+
+    compiled = compile_policies(app, "gcp")
+    assert compiled["photo"].settings["max_delivery_attempts"] == 9
+    assert compiled["photo"].settings["dead_letter_topic"] == "pol-photos-events-dead-letter"
+    assert not compiled["photo"].notes
+    assert compiled["changed"].settings == {"retry": "24h"} and "drops it" in compiled["changed"].notes[0]
+    files = generate(app, "pol.py:app")
+    script = str(files["deploy.sh"])
+    assert "--object-prefix=in/" in script and ".jpg" not in script.split("notifications create", 1)[1].split("\n", 1)[0]
+    assert "gcloud pubsub subscriptions create pol-photo-push --topic=pol-photos-events" in script
+    assert "pol-photos-events-dead-letter-pull" in script
+    readme = str(files["README.md"])
+    assert "| `photo` | storage | ack_deadline=60" in readme and "max_delivery_attempts=9" in readme
+    assert "Firestore handlers are Eventarc triggers (retried 24 h, then dropped" in readme

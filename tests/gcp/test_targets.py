@@ -57,10 +57,33 @@ def test_http_warmup_ping_runs_no_handler(target: Any) -> None:
 # --------------------------------------------------------------------------------- storage
 
 
+def test_storage_notification_pushed_by_the_subscription(target: Any) -> None:
+    """What the deployed storage function receives: the bucket's Pub/Sub notification, pushed by
+    corefn's subscription; 204 acknowledges it."""
+    answer = target("on_upload").test_client().post("/", json=fixture("storage-notification-push.json"))
+    assert answer.status_code == 204, answer.get_data(as_text=True)
+    (event,) = received("on_upload")
+    assert isinstance(event, StorageEvent) and event.operation == "created"
+
+
+def test_storage_notification_outside_the_suffix_is_skipped_and_acknowledged(target: Any) -> None:
+    """GCS notifications filter by prefix only: the suffix is corefn's to check."""
+    push = fixture("storage-notification-push.json")
+    client = target("on_upload_jpg").test_client()
+    push["message"]["attributes"]["objectId"] = "inbox/door.jpg.part"
+    assert client.post("/", json=push).status_code == 204
+    assert received("on_upload_jpg") == []
+    push["message"]["attributes"]["objectId"] = "inbox/door.jpg"
+    assert client.post("/", json=push).status_code == 204
+    (event,) = received("on_upload_jpg")
+    assert (event.bucket, event.key) == ("uploads", "inbox/door.jpg")
+
+
+# The same target still reads Eventarc's CloudEvents and 1st gen events (a function moved by hand).
 def test_storage_binary_mode_cloud_event(target: Any) -> None:
     headers, body = binary_mode(fixture("storage-finalized-cloudevent.json"))
     answer = target("on_upload").test_client().post("/", headers=headers, data=body)
-    assert answer.status_code == 200
+    assert answer.status_code == 204
     (event,) = received("on_upload")
     assert isinstance(event, StorageEvent)
     assert (event.bucket, event.key, event.size, event.operation) == ("some-bucket", "folder/Test.cs", 352, "created")
@@ -72,7 +95,7 @@ def test_storage_structured_mode_cloud_event(target: Any) -> None:
     answer = target("on_upload").test_client().post(
         "/", data=json.dumps(event), headers={"Content-Type": "application/cloudevents+json; charset=utf-8"}
     )
-    assert answer.status_code == 200
+    assert answer.status_code == 204
     (got,) = received("on_upload")
     assert (got.key, got.operation, got.size) == ("photos/café 1.jpg", "deleted", 1024)
 
@@ -80,18 +103,18 @@ def test_storage_structured_mode_cloud_event(target: Any) -> None:
 def test_storage_legacy_background_event(target: Any) -> None:
     """A 1st gen payload: functions-framework turns it into a CloudEvent before corefn reads it."""
     answer = target("on_upload").test_client().post("/", json=fixture("storage-finalize-legacy.json"))
-    assert answer.status_code == 200
+    assert answer.status_code == 204
     (event,) = received("on_upload")
     assert (event.bucket, event.key, event.size, event.id) == ("some-bucket", "folder/Test.cs", 352, "aaaaaa-1111-bbbb-2222-cccccccccccc")
 
 
 def test_storage_operation_the_handler_did_not_declare_is_skipped(target: Any) -> None:
     headers, body = binary_mode(fixture("storage-archived-cloudevent.json"))
-    assert target("on_upload").test_client().post("/", headers=headers, data=body).status_code == 200
+    assert target("on_upload").test_client().post("/", headers=headers, data=body).status_code == 204
     assert received("on_upload") == []
 
 
-def test_failing_storage_handler_answers_500_so_eventarc_retries(target: Any) -> None:
+def test_failing_storage_handler_answers_500_so_pubsub_redelivers(target: Any) -> None:
     sample_app.FAIL["on_upload"] = 1
     headers, body = binary_mode(fixture("storage-finalized-cloudevent.json"))
     answer = target("on_upload").test_client().post("/", headers=headers, data=body)

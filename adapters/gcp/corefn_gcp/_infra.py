@@ -11,13 +11,13 @@ Identities. Each handler's functions run as their own service account
 (https://cloud.google.com/functions/docs/securing/function-identity), granted only the roles its
 ``uses=`` sinks declare (the sink backends' ``permissions``), each on the one bucket, topic, secret
 or database; the default compute account (``roles/editor`` in older projects) is never used. One
-*invoker* account is what Pub/Sub push subscriptions, Cloud Scheduler and Eventarc triggers
+*invoker* account is what Pub/Sub push subscriptions, Cloud Scheduler and Eventarc (Firestore) triggers
 authenticate as: ``roles/run.invoker`` on each function it calls, ``roles/eventarc.eventReceiver`` on
 the project (the only scope that role has: https://cloud.google.com/eventarc/docs/access-control).
 
 Service agents (https://cloud.google.com/iam/docs/service-agents): the Cloud Storage agent
-publishes the bucket events Eventarc reads (``roles/pubsub.publisher`` on the project:
-https://cloud.google.com/eventarc/docs/run/create-trigger-storage-gcloud); the Pub/Sub agent
+publishes a watched bucket's notifications (``roles/pubsub.publisher`` on that bucket's topic only:
+https://cloud.google.com/storage/docs/reporting-changes#prereqs); the Pub/Sub agent
 forwards dead letters (publisher on the dead-letter topic, subscriber on the source subscription:
 https://cloud.google.com/pubsub/docs/handling-failures#grant_forwarding_permissions) and mints the
 push subscriptions' OIDC tokens (token creator on the invoker account:
@@ -120,6 +120,8 @@ class Infra:
     #: dead-letter topic → the pull subscription that keeps its messages (``corefn dead``)
     dead_letters: dict[str, str] = field(default_factory=dict)
     subscriptions: list[PushSubscription] = field(default_factory=list)
+    #: watched bucket → its Pub/Sub notification config
+    notifications: dict[str, Notification] = field(default_factory=dict)
     #: secret id → what it holds (the README and the script's message say it)
     secrets: dict[str, str] = field(default_factory=dict)
     identities: dict[str, Identity] = field(default_factory=dict)
@@ -140,6 +142,29 @@ def account_id(name: str) -> str:
         return base.ljust(6, "0")
     digest = hashlib.sha256(base.encode()).hexdigest()[:5]
     return f"{base[:24].rstrip('-')}-{digest}"
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """A Cloud Storage Pub/Sub notification (https://cloud.google.com/storage/docs/pubsub-notifications):
+    the watched bucket publishes its object changes, JSON payload, to ``topic``; ``event_types``
+    the union of what its handlers watch; ``prefix`` only when every handler shares it (GCS
+    filters by prefix alone: each handler's own prefix and suffix are checked by corefn's
+    dispatch, which skips and acknowledges the rest)."""
+
+    bucket: str
+    topic: str
+    event_types: tuple[str, ...]
+    prefix: str = ""
+
+
+def storage_topic(app_name: str, bucket: str) -> str:
+    """The topic a watched bucket's notifications go to: letters first, 3-255 characters of
+    ``[A-Za-z0-9-_.~+%]``, never starting with ``goog`` (https://cloud.google.com/pubsub/docs/create-topic#resource_names)."""
+    name = re.sub(r"[^A-Za-z0-9_.~+%-]+", "-", f"{app_name}-{bucket}-events")
+    if not name[0].isalpha() or name.lower().startswith("goog"):
+        name = f"corefn-{name}"
+    return name[:255]
 
 
 def dead_letter_topic(topic: str) -> str:

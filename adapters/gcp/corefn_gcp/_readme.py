@@ -28,6 +28,11 @@ def _created(app: App, functions: list[Function], resources: Infra) -> list[str]
         lines.append("- The Firestore database `(default)`, Native mode: per document read/write/delete and GB stored beyond the daily free quota.")
     if resources.topics:
         lines.append(f"- Pub/Sub topics {', '.join(f'`{t}`' for t in resources.topics)}: per TiB of messages (the first 10 GiB a month free).")
+    for note in resources.notifications.values():
+        only = f", objects under `{note.prefix}`" if note.prefix else ""
+        lines.append(f"- Pub/Sub notification on `${{PREFIX}}-{note.bucket}` → topic `{note.topic}` ({', '.join(note.event_types)}{only}; "
+                     "JSON payload; free): the Cloud Storage agent may publish to that topic alone. "
+                     "Teardown deletes every notification of that bucket once it finds corefn's.")  # fmt: skip
     for sub in resources.subscriptions:
         dead = f", dead letters to `{sub.dead_letter}` after {sub.max_attempts} deliveries" if sub.dead_letter else ", no dead letter (max_attempts=0)"
         lines.append(f"- Push subscription `{sub.name}` on `{sub.topic}` → `{sub.function}`{', ordered' if sub.ordered else ''}{dead}.")
@@ -114,7 +119,9 @@ def readme(app: App, app_ref: str, functions: list[Function], resources: Infra) 
               f"`{resources.invoker}` is what push subscriptions, Scheduler and Eventarc authenticate as "
               "(`roles/run.invoker` on the private functions it calls; `roles/eventarc.eventReceiver` on the project, the only scope of that role).",
               "", *_identities(resources)]  # fmt: skip
-    lines += ["", "## Retry policy per handler", "", *_policies(app)]
+    lines += ["", "## Retry policy per handler", "", "Queue, topic, stream and storage handlers are fed by push subscriptions "
+              "(retried, then dead-lettered); Firestore handlers are Eventarc triggers (retried 24 h, then dropped: no dead letter).",
+              "", *_policies(app)]  # fmt: skip
     lines += [
         "",
         "## Tear down",

@@ -25,7 +25,7 @@ from corefn_gcp.timer import TIMER_HEADER
 
 if TYPE_CHECKING:
     from corefn.app import App
-    from corefn_gcp._infra import Infra
+    from corefn_gcp._infra import Infra, Notification
     from corefn_gcp.generator import Function
 
 WARM_HEADERS = {
@@ -181,6 +181,28 @@ def _subscription(fn: Function) -> list[str]:
     return lines
 
 
+def _topic_match(note: Notification) -> str:
+    """The case pattern finding the notification's topic in ``list``'s JSON."""
+    return _q(f'/topics/{note.topic}"')
+
+
+def _notification(note: Notification) -> list[str]:
+    """Grant the agent the topic, then create the bucket's notification unless one already
+    publishes to that topic (``list`` answers JSON naming ``//pubsub.googleapis.com/projects/P/topics/T``).
+    ``--skip-topic-setup``: the topic and its one grant are ours, not a project-wide default."""
+    bucket = f'"gs://${{PREFIX}}-{note.bucket}"'
+    flags = [f"--topic={_q(note.topic)}", f"--event-types={','.join(note.event_types)}", "--payload-format=json", "--skip-topic-setup"]
+    if note.prefix:
+        flags.append(f"--object-prefix={_q(note.prefix)}")
+    return [
+        grant_line(Grant("roles/pubsub.publisher", "topic", note.topic), "$GCS_AGENT"),
+        f'case "$(gcloud storage buckets notifications list {bucket} --format=json)" in',
+        f"  *{_topic_match(note)}*) ;;",
+        f"  *) gcloud storage buckets notifications create {bucket} {' '.join(flags)} ;;",
+        "esac",
+    ]
+
+
 def _job(name: str, schedule: str, tz: str | None, headers: str) -> list[str]:
     common = [
         '--location="$REGION"', f"--schedule={_q(schedule)}", *([f"--time-zone={_q(tz)}"] if tz else []), '--uri="$URL"',
@@ -227,12 +249,8 @@ def deploy_script(app: App, functions: list[Function], resources: Infra) -> str:
         "PROJECT_NUMBER=\"$(gcloud projects describe \"$PROJECT\" --format='value(projectNumber)')\"",
         'PUBSUB_AGENT="service-${PROJECT_NUMBER}@gcp-sa-pubsub.iam.gserviceaccount.com"',
     ]
-    if any(fn.eventarc and fn.spec.kind == "storage" for fn in functions):
-        lines += [
-            'GCS_AGENT="$(gcloud storage service-agent --project="$PROJECT")"  # created on first request',
-            "# Eventarc reads bucket events the Cloud Storage agent publishes to Pub/Sub",
-            grant_line(Grant("roles/pubsub.publisher", "project", "gcs-agent"), "$GCS_AGENT"),
-        ]
+    if resources.notifications:
+        lines.append('GCS_AGENT="$(gcloud storage service-agent --project="$PROJECT")"  # created on first request')
     lines += ["", "# identities: the invoker (push, Scheduler, Eventarc) and one account per function"]
     lines.append(f"ensure_account {resources.invoker} {_q(f'corefn {app.name}: calls its private functions')}")
     if resources.subscriptions:  # the Pub/Sub agent signs the push requests' OIDC tokens as the invoker
@@ -259,6 +277,10 @@ def deploy_script(app: App, functions: list[Function], resources: Infra) -> str:
                 f"gcloud pubsub subscriptions describe {_q(held)} >/dev/null 2>&1 ||",
                 f"  gcloud pubsub subscriptions create {_q(held)} --topic={_q(topic)} --message-retention-duration={DEAD_LETTER_RETENTION} --expiration-period=never",
             ]
+    if resources.notifications:
+        lines += ["", "# bucket notifications (https://cloud.google.com/storage/docs/pubsub-notifications): the Cloud Storage agent publishes to its topic"]
+        for note in resources.notifications.values():
+            lines += _notification(note)
     if resources.secrets:
         lines += ["", "# secrets: created empty; a value comes from SECRET_<ID> in the environment, else add it yourself", "missing=()"]
         for secret, what in resources.secrets.items():
@@ -305,6 +327,13 @@ def teardown_script(app: App, functions: list[Function], resources: Infra) -> st
         "",
     ]
     lines += flow_teardown(app, resources)
+    for note in resources.notifications.values():  # the bucket stops publishing before its topic goes
+        bucket = f'"gs://${{PREFIX}}-{note.bucket}"'
+        lines += [
+            f'case "$(gcloud storage buckets notifications list {bucket} --format=json 2>/dev/null || true)" in',
+            f"  *{_topic_match(note)}*) gcloud storage buckets notifications delete {bucket} ;;",
+            "esac",
+        ]
     for fn in functions:
         if fn.schedule is not None:
             lines.append(f'gone gcloud scheduler jobs describe {fn.name}-schedule --location="$REGION" || gcloud scheduler jobs delete {fn.name}-schedule --location="$REGION"')

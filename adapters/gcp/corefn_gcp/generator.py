@@ -4,8 +4,7 @@
 ``corefn deploy``), a re-runnable ``deploy.sh`` that builds every resource (:mod:`corefn_gcp._script`),
 ``teardown.sh`` and ``README.md``.
 
-One deployed function per declared handler (two or more for a storage handler watching several
-operations: an Eventarc trigger filters on one event type). The plan is built first as frozen
+One deployed function per declared handler. The plan is built first as frozen
 data (:class:`Function`, :class:`corefn_gcp._infra.Infra`), then rendered.
 
 Triggers per kind::
@@ -13,8 +12,8 @@ Triggers per kind::
     http      --trigger-http --allow-unauthenticated (API keys and auth=Jwt tokens are checked by
               corefn); provider={"gcp": {"iam": True}}: --no-allow-unauthenticated, so Cloud Run's
               IAM check verifies the caller's Google-signed ID token before the function runs
-    storage   Eventarc: --trigger-event-filters=type=google.cloud.storage.object.v1.<op>
-              bucket=${PREFIX}-B --retry, the invoker account as --trigger-service-account
+    storage   --trigger-http (private) + corefn's push subscription (as for queues below) on the
+              topic the watched bucket's Pub/Sub notification publishes to (JSON payload)
     nosql     Eventarc: type=google.cloud.firestore.document.v1.written database=(default),
               --trigger-event-filters-path-pattern=document=TABLE/{doc} --retry
     topic     --trigger-http (private) + corefn's push subscription with the compiled retry
@@ -23,9 +22,9 @@ Triggers per kind::
     timer     --trigger-http (private) + a Cloud Scheduler HTTP job with an OIDC token
     invoke    --trigger-http, private (`gcloud functions call`, or a flow's workflow)
 
-Every queue-like handler gets its own push subscription rather than ``--trigger-topic``: Eventarc
+Every queue-like and storage handler gets its own push subscription rather than Eventarc: Eventarc
 creates that subscription itself and gives it no dead-letter policy, so a poison message would be
-retried for the topic's retention and then dropped. Pub/Sub sets ``deliveryAttempt`` only on
+retried for the topic's retention (a storage event for 24 hours) and then dropped. Pub/Sub sets ``deliveryAttempt`` only on
 subscriptions with a dead-letter policy (https://cloud.google.com/pubsub/docs/handling-failures).
 """
 
@@ -47,27 +46,29 @@ from corefn_gcp._infra import (
     APIS,
     FEATURE_APIS,
     Infra,
+    Notification,
     PushSubscription,
     account_id,
     dead_letter_subscription,
     identity,
     secret_id,
+    storage_topic,
 )
-from corefn_gcp.storage import CLOUD_EVENT_PREFIX, OPERATIONS
+from corefn_gcp.storage import OPERATIONS
 
 #: Cloud Run functions' Python 3.12 runtime (https://cloud.google.com/functions/docs/runtime-support)
 RUNTIME = "python312"
 LOCK_RUNTIME = "python3.12"
 WARM_SCHEDULE = "*/5 * * * *"  # ping every 5 minutes; min instances keep one warm for a fee: https://cloud.google.com/functions/docs/configuring/min-instances
 
-#: corefn storage operation → the 2nd gen CloudEvent type (derived from the adapter's own table)
-STORAGE_TYPES: dict[str, str] = {op: t for t, op in OPERATIONS.items() if t.startswith(CLOUD_EVENT_PREFIX)}
+#: corefn storage operation → the Pub/Sub notification's ``--event-types`` value (the same table)
+NOTIFICATION_TYPES: dict[str, str] = {op: t for t, op in OPERATIONS.items() if t.startswith("OBJECT_")}
 FIRESTORE_WRITTEN = "google.cloud.firestore.document.v1.written"
 
 #: handler kind → (functions-framework signature, runtime function the target calls)
 TARGETS: dict[str, tuple[str, str]] = {
     "http": ("http", "serve_http"),
-    "storage": ("cloud_event", "serve_cloud_event"),
+    "storage": ("http", "serve_event_request"),
     "nosql": ("cloud_event", "serve_cloud_event"),
     "topic": ("http", "serve_event_request"),
     "queue": ("http", "serve_event_request"),
@@ -129,20 +130,10 @@ def _plan_private_http(app: App, spec: HandlerSpec) -> list[Function]:
 
 
 def _plan_storage(app: App, spec: HandlerSpec) -> list[Function]:
+    """A private function fed by a push subscription on the bucket's notification topic."""
     trigger = spec.trigger
     assert isinstance(trigger, StorageTrigger)
-    several = len(trigger.operations) > 1
-    return [
-        Function(
-            function_name(app, spec, f"-{op.replace('_', '-')}" if several else ""),
-            target_name(spec),
-            spec,
-            (f"--trigger-event-filters=type={STORAGE_TYPES[op]}", f'--trigger-event-filters=bucket="${{PREFIX}}-{trigger.bucket}"',
-             '--trigger-location="$REGION"', "--retry"),  # fmt: skip
-            eventarc=True,
-        )
-        for op in trigger.operations
-    ]
+    return _plan_pubsub(app, spec, storage_topic(app.name, trigger.bucket))
 
 
 def _plan_nosql(app: App, spec: HandlerSpec) -> list[Function]:
@@ -157,7 +148,7 @@ def _plan_nosql(app: App, spec: HandlerSpec) -> list[Function]:
     return [Function(function_name(app, spec), target_name(spec), spec, trigger, eventarc=True)]
 
 
-def _plan_pubsub(app: App, spec: HandlerSpec) -> list[Function]:
+def _plan_pubsub(app: App, spec: HandlerSpec, topic: str | None = None) -> list[Function]:
     from corefn_gcp.policy import compile_policy
 
     settings = compile_policy(app, retry_policy(app, spec)).settings
@@ -165,7 +156,7 @@ def _plan_pubsub(app: App, spec: HandlerSpec) -> list[Function]:
     declared = getattr(spec.trigger, "subscription", None)  # a topic handler may name its subscription
     subscription = PushSubscription(
         name=declared or f"{name}-push",
-        topic=spec.resource or "",
+        topic=topic or spec.resource or "",
         function=name,
         ordered=spec.kind == "stream" or bool(spec.options.ordered),
         ack_deadline=int(settings["ack_deadline"]),
@@ -261,6 +252,16 @@ def plan_functions(app: App, app_ref: str) -> list[Function]:
     return functions
 
 
+def _notification(known: Notification | None, app: App, trigger: StorageTrigger) -> Notification:
+    """The bucket's notification grown by one more handler: the union of event types, the
+    prefix kept only while every handler shares it."""
+    types = tuple(sorted(NOTIFICATION_TYPES[op] for op in trigger.operations))
+    if known is None:
+        return Notification(trigger.bucket, storage_topic(app.name, trigger.bucket), types, trigger.prefix)
+    merged = tuple(sorted(set(known.event_types) | set(types)))
+    return replace(known, event_types=merged, prefix=known.prefix if known.prefix == trigger.prefix else "")
+
+
 def infra(app: App, functions: list[Function]) -> Infra:
     """Every resource the functions need (see :mod:`corefn_gcp._infra`)."""
     out = Infra(apis=list(APIS))
@@ -273,6 +274,9 @@ def infra(app: App, functions: list[Function]) -> Infra:
         elif resource.kind == "table":
             out.firestore = True
     for fn in functions:
+        trigger = fn.spec.trigger
+        if isinstance(trigger, StorageTrigger):
+            out.notifications[trigger.bucket] = _notification(out.notifications.get(trigger.bucket), app, trigger)
         sub = fn.subscription
         if sub is not None:
             out.subscriptions.append(sub)

@@ -10,10 +10,15 @@ acknowledged by the function's answer, so a shorter deadline redelivers a messag
 handled: https://cloud.google.com/pubsub/docs/lease-management). ``max_attempts=0`` keeps the message until it
 expires (no dead-letter policy: Pub/Sub's 7-day default retention).
 
-Storage and Firestore handlers are Eventarc triggers with ``--retry``: Eventarc retries with
-exponential backoff for 24 hours and then drops the event; it has no attempt count and no
-dead-letter destination (https://cloud.google.com/functions/docs/bestpractices/retries), which
-the notes say.
+Storage handlers get the same: the watched bucket's Pub/Sub notifications
+(https://cloud.google.com/storage/docs/pubsub-notifications) go to a corefn topic per bucket
+(:func:`corefn_gcp._infra.storage_topic`), read by the handler's own push subscription, whose
+default dead-letter topic is ``<that topic>-dead-letter``.
+
+Firestore handlers are Eventarc triggers with ``--retry`` (Firestore has no Pub/Sub
+notification to use instead): Eventarc retries with exponential backoff for 24 hours and then
+drops the event; it has no attempt count and no dead-letter destination
+(https://cloud.google.com/functions/docs/bestpractices/retries), which the notes say.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from corefn.errors import ConfigurationError
 from corefn.policy import CompiledPolicy
-from corefn_gcp._infra import attempts, dead_letter_topic
+from corefn_gcp._infra import attempts, dead_letter_topic, storage_topic
 
 if TYPE_CHECKING:
     from corefn.app import App
@@ -41,7 +46,7 @@ def compile_policy(app: App, policy: RetryPolicy) -> CompiledPolicy:
     if policy.delivery == "sync":
         return CompiledPolicy("gcp", policy, settings)
     spec = app.handler(policy.handler)
-    if policy.kind in ("queue", "topic", "stream"):
+    if policy.kind in ("queue", "topic", "stream", "storage"):
         count, note = attempts(spec, policy.max_attempts)
         settings["ack_deadline"] = max(MIN_ACK, min(MAX_ACK, int(policy.timeout or FUNCTION_TIMEOUT)))
         settings["min_retry_delay"] = f"{max(MIN_DELAY, min(MAX_DELAY, int(policy.backoff or MIN_DELAY)))}s"
@@ -55,10 +60,11 @@ def compile_policy(app: App, policy: RetryPolicy) -> CompiledPolicy:
                     f"handler {policy.handler!r}: Pub/Sub dead-letters to a topic, not to bucket {dead.name!r}; name a queue or topic"
                 )
             settings["max_delivery_attempts"] = count
-            settings["dead_letter_topic"] = dead.name if dead is not None else dead_letter_topic(spec.resource or "")
+            source = storage_topic(app.name, spec.resource or "") if policy.kind == "storage" else spec.resource or ""
+            settings["dead_letter_topic"] = dead.name if dead is not None else dead_letter_topic(source)
         else:
             notes.append(f"handler {policy.handler!r}: max_attempts=0: retried until Pub/Sub's retention (7 days) expires, no dead letter")
-    elif policy.kind in ("storage", "nosql"):
+    elif policy.kind == "nosql":
         settings["retry"] = EVENTARC_RETRY
         notes.append(
             f"handler {policy.handler!r}: Eventarc retries a failed event for {EVENTARC_RETRY} with backoff, then drops it "
