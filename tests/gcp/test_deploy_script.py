@@ -324,3 +324,13 @@ def test_only_the_functions_of_sql_and_cache_users_join_the_vpc(runs: Runs) -> N
     assert len(connectors) == (1 if wanted else 0)
     if wanted:
         assert all("--egress-settings=private-ranges-only" in c for c in runs.first if c[:2] == ["functions", "deploy"] and c[2] in attached)
+
+
+def test_a_bucket_notifies_only_once_a_subscription_reads_its_topic(runs: Runs) -> None:
+    """Pub/Sub keeps a message only for the subscriptions that exist when it is published
+    (https://cloud.google.com/pubsub/docs/subscription-overview): an upload notified before the
+    push subscription exists would be lost."""
+    for i, call in enumerate(runs.first):
+        if call[:4] == ["storage", "buckets", "notifications", "create"]:
+            topic = next(a for a in call if a.startswith("--topic="))
+            assert any(c[:3] == ["pubsub", "subscriptions", "create"] and topic in c for c in runs.first[:i])

@@ -11,7 +11,8 @@ The order: settings, APIs, service agents, accounts, storage (buckets, Firestore
 (topics, dead-letter topics and their pull subscriptions), secrets (the script stops here, after
 creating the rest, when one has no version yet, printing the command that adds it), the private
 network, the functions' grants, the functions, then what calls them (run.invoker, push
-subscriptions, Scheduler jobs) and the flows.
+subscriptions, Scheduler jobs), the buckets' Pub/Sub notifications (only once a subscription reads
+their topic: a message published to a topic nobody subscribes to is lost) and the flows.
 """
 
 from __future__ import annotations
@@ -277,10 +278,6 @@ def deploy_script(app: App, functions: list[Function], resources: Infra) -> str:
                 f"gcloud pubsub subscriptions describe {_q(held)} >/dev/null 2>&1 ||",
                 f"  gcloud pubsub subscriptions create {_q(held)} --topic={_q(topic)} --message-retention-duration={DEAD_LETTER_RETENTION} --expiration-period=never",
             ]
-    if resources.notifications:
-        lines += ["", "# bucket notifications (https://cloud.google.com/storage/docs/pubsub-notifications): the Cloud Storage agent publishes to its topic"]
-        for note in resources.notifications.values():
-            lines += _notification(note)
     if resources.secrets:
         lines += ["", "# secrets: created empty; a value comes from SECRET_<ID> in the environment, else add it yourself", "missing=()"]
         for secret, what in resources.secrets.items():
@@ -312,6 +309,10 @@ def deploy_script(app: App, functions: list[Function], resources: Infra) -> str:
         lines += [grant_line(grant, account) for grant in identity.grants]
     for fn in functions:
         lines += ["", f"# {fn.spec.kind} handler {fn.spec.name!r}", *_deploy(fn, resources), *_callers(fn)]
+    if resources.notifications:  # last: Pub/Sub keeps a message only for subscriptions that exist when it is published
+        lines += ["", "# bucket notifications (https://cloud.google.com/storage/docs/pubsub-notifications), once a subscription reads each topic"]
+        for note in resources.notifications.values():
+            lines += _notification(note)
     lines += flow_lines(app, functions, resources)
     lines += ["", 'echo "deploy.sh: done ($PROJECT, $REGION, buckets ${PREFIX}-*)"']
     return "\n".join(lines) + "\n"

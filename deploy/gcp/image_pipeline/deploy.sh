@@ -37,12 +37,10 @@ gcloud services enable cloudfunctions.googleapis.com run.googleapis.com cloudbui
 PROJECT_NUMBER="$(gcloud projects describe "$PROJECT" --format='value(projectNumber)')"
 PUBSUB_AGENT="service-${PROJECT_NUMBER}@gcp-sa-pubsub.iam.gserviceaccount.com"
 GCS_AGENT="$(gcloud storage service-agent --project="$PROJECT")"  # created on first request
-# Eventarc reads bucket events the Cloud Storage agent publishes to Pub/Sub
-retry gcloud projects add-iam-policy-binding "$PROJECT" --member="serviceAccount:$GCS_AGENT" --role=roles/pubsub.publisher --condition=None
 
 # identities: the invoker (push, Scheduler, Eventarc) and one account per function
 ensure_account image-pipeline-invoker 'corefn image-pipeline: calls its private functions'
-retry gcloud projects add-iam-policy-binding "$PROJECT" --member="serviceAccount:$INVOKER_SA" --role=roles/eventarc.eventReceiver --condition=None
+retry gcloud iam service-accounts add-iam-policy-binding "$INVOKER_SA" --member="serviceAccount:$PUBSUB_AGENT" --role=roles/iam.serviceAccountTokenCreator
 ensure_account image-pipeline-build 'corefn image-pipeline: builds its functions'
 retry gcloud projects add-iam-policy-binding "$PROJECT" --member="serviceAccount:$(sa image-pipeline-build)" --role=roles/cloudbuild.builds.builder --condition=None
 ensure_account image-pipeline-make-renditions 'corefn image-pipeline: handler make_renditions'
@@ -53,6 +51,13 @@ ensure_bucket "${PREFIX}-watermarked"
 ensure_bucket "${PREFIX}-thumbnails"
 ensure_bucket "${PREFIX}-rejected"
 ensure_bucket "${PREFIX}-assets"
+
+# messaging: topics, dead-letter topics and the pull subscription keeping each one's messages
+ensure_topic image-pipeline-originals-events
+ensure_topic image-pipeline-originals-events-dead-letter
+retry gcloud pubsub topics add-iam-policy-binding image-pipeline-originals-events-dead-letter --member="serviceAccount:$PUBSUB_AGENT" --role=roles/pubsub.publisher
+gcloud pubsub subscriptions describe image-pipeline-originals-events-dead-letter-pull >/dev/null 2>&1 ||
+  gcloud pubsub subscriptions create image-pipeline-originals-events-dead-letter-pull --topic=image-pipeline-originals-events-dead-letter --message-retention-duration=7d --expiration-period=never
 
 # each function's account: only what its uses= sinks need, each on its one resource
 retry gcloud storage buckets add-iam-policy-binding "gs://${PREFIX}-originals" --member="serviceAccount:$(sa image-pipeline-make-renditions)" --role=roles/storage.objectAdmin
@@ -75,7 +80,7 @@ COREFN_SINK_ASSETS: "gs://${PREFIX}-assets"
 COREFN_NAMES: "{\"${PREFIX}-assets\":\"assets\",\"${PREFIX}-originals\":\"originals\",\"${PREFIX}-rejected\":\"rejected\",\"${PREFIX}-thumbnails\":\"thumbnails\",\"${PREFIX}-watermarked\":\"watermarked\"}"
 COREFN_TIMEOUT: "60"
 EOF
-again gcloud functions deploy image-pipeline-make-renditions \
+gcloud functions deploy image-pipeline-make-renditions \
     --gen2 \
     --runtime=python312 \
     --region="$REGION" \
@@ -84,13 +89,24 @@ again gcloud functions deploy image-pipeline-make-renditions \
     --env-vars-file="$ENV_DIR/image-pipeline-make-renditions.yaml" \
     --service-account="$(sa image-pipeline-make-renditions)" \
     --build-service-account="projects/$PROJECT/serviceAccounts/$(sa image-pipeline-build)" \
-    --trigger-event-filters=type=google.cloud.storage.object.v1.finalized \
-    --trigger-event-filters=bucket="${PREFIX}-originals" \
-    --trigger-location="$REGION" \
-    --retry \
-    --trigger-service-account="$INVOKER_SA" \
+    --trigger-http \
+    --no-allow-unauthenticated \
     --memory=2048Mi \
     --timeout=60s
 retry gcloud functions add-invoker-policy-binding image-pipeline-make-renditions --region="$REGION" --member="serviceAccount:$INVOKER_SA"
+URL="$(gcloud functions describe image-pipeline-make-renditions --gen2 --region="$REGION" --format='value(serviceConfig.uri)')"
+if gcloud pubsub subscriptions describe image-pipeline-make-renditions-push >/dev/null 2>&1; then
+  gcloud pubsub subscriptions update image-pipeline-make-renditions-push --push-endpoint="$URL" --push-auth-service-account="$INVOKER_SA" --ack-deadline=60 --dead-letter-topic=image-pipeline-originals-events-dead-letter --max-delivery-attempts=5 --min-retry-delay=10s --max-retry-delay=600s
+else
+  gcloud pubsub subscriptions create image-pipeline-make-renditions-push --topic=image-pipeline-originals-events --push-endpoint="$URL" --push-auth-service-account="$INVOKER_SA" --ack-deadline=60 --dead-letter-topic=image-pipeline-originals-events-dead-letter --max-delivery-attempts=5 --min-retry-delay=10s --max-retry-delay=600s
+fi
+retry gcloud pubsub subscriptions add-iam-policy-binding image-pipeline-make-renditions-push --member="serviceAccount:$PUBSUB_AGENT" --role=roles/pubsub.subscriber
+
+# bucket notifications (https://cloud.google.com/storage/docs/pubsub-notifications), once a subscription reads each topic
+retry gcloud pubsub topics add-iam-policy-binding image-pipeline-originals-events --member="serviceAccount:$GCS_AGENT" --role=roles/pubsub.publisher
+case "$(gcloud storage buckets notifications list "gs://${PREFIX}-originals" --format=json)" in
+  *'/topics/image-pipeline-originals-events"'*) ;;
+  *) gcloud storage buckets notifications create "gs://${PREFIX}-originals" --topic=image-pipeline-originals-events --event-types=OBJECT_FINALIZE --payload-format=json --skip-topic-setup ;;
+esac
 
 echo "deploy.sh: done ($PROJECT, $REGION, buckets ${PREFIX}-*)"

@@ -13,7 +13,7 @@ from corefn_gcp import runtime
 APP = os.environ.get("COREFN_APP") or 'app:app'
 
 
-@functions_framework.cloud_event
-def make_renditions(event):
+@functions_framework.http
+def make_renditions(request):
     """storage originals: handler 'make_renditions'."""
-    runtime.serve_cloud_event(event, APP, 'make_renditions')
+    return runtime.serve_event_request(request, APP, 'make_renditions')

@@ -14,9 +14,15 @@ export CLOUDSDK_CORE_PROJECT="$PROJECT" CLOUDSDK_CORE_DISABLE_PROMPTS=1
 sa() { echo "$1@${PROJECT}.iam.gserviceaccount.com"; }
 gone() { "$@" >/dev/null 2>&1 && return 1 || return 0; }
 
+case "$(gcloud storage buckets notifications list "gs://${PREFIX}-originals" --format=json 2>/dev/null || true)" in
+  *'/topics/image-pipeline-originals-events"'*) gcloud storage buckets notifications delete "gs://${PREFIX}-originals" ;;
+esac
+gone gcloud pubsub subscriptions describe image-pipeline-make-renditions-push || gcloud pubsub subscriptions delete image-pipeline-make-renditions-push
 gone gcloud functions describe image-pipeline-make-renditions --gen2 --region="$REGION" || gcloud functions delete image-pipeline-make-renditions --gen2 --region="$REGION"
+gone gcloud pubsub subscriptions describe image-pipeline-originals-events-dead-letter-pull || gcloud pubsub subscriptions delete image-pipeline-originals-events-dead-letter-pull
+gone gcloud pubsub topics describe image-pipeline-originals-events || gcloud pubsub topics delete image-pipeline-originals-events
+gone gcloud pubsub topics describe image-pipeline-originals-events-dead-letter || gcloud pubsub topics delete image-pipeline-originals-events-dead-letter
 gcloud projects remove-iam-policy-binding "$PROJECT" --member="serviceAccount:$(sa image-pipeline-build)" --role=roles/cloudbuild.builds.builder --all >/dev/null 2>&1 || true
-gcloud projects remove-iam-policy-binding "$PROJECT" --member="serviceAccount:$(sa image-pipeline-invoker)" --role=roles/eventarc.eventReceiver --all >/dev/null 2>&1 || true
 gone gcloud iam service-accounts describe "$(sa image-pipeline-invoker)" || gcloud iam service-accounts delete "$(sa image-pipeline-invoker)"
 gone gcloud iam service-accounts describe "$(sa image-pipeline-build)" || gcloud iam service-accounts delete "$(sa image-pipeline-build)"
 gone gcloud iam service-accounts describe "$(sa image-pipeline-make-renditions)" || gcloud iam service-accounts delete "$(sa image-pipeline-make-renditions)"

@@ -38,13 +38,10 @@ gcloud services enable cloudfunctions.googleapis.com run.googleapis.com cloudbui
 PROJECT_NUMBER="$(gcloud projects describe "$PROJECT" --format='value(projectNumber)')"
 PUBSUB_AGENT="service-${PROJECT_NUMBER}@gcp-sa-pubsub.iam.gserviceaccount.com"
 GCS_AGENT="$(gcloud storage service-agent --project="$PROJECT")"  # created on first request
-# Eventarc reads bucket events the Cloud Storage agent publishes to Pub/Sub
-retry gcloud projects add-iam-policy-binding "$PROJECT" --member="serviceAccount:$GCS_AGENT" --role=roles/pubsub.publisher --condition=None
 
 # identities: the invoker (push, Scheduler, Eventarc) and one account per function
 ensure_account image-pipeline-flow-invoker 'corefn image-pipeline-flow: calls its private functions'
 retry gcloud iam service-accounts add-iam-policy-binding "$INVOKER_SA" --member="serviceAccount:$PUBSUB_AGENT" --role=roles/iam.serviceAccountTokenCreator
-retry gcloud projects add-iam-policy-binding "$PROJECT" --member="serviceAccount:$INVOKER_SA" --role=roles/eventarc.eventReceiver --condition=None
 ensure_account image-pipeline-flow-build 'corefn image-pipeline-flow: builds its functions'
 retry gcloud projects add-iam-policy-binding "$PROJECT" --member="serviceAccount:$(sa image-pipeline-flow-build)" --role=roles/cloudbuild.builds.builder --condition=None
 ensure_account image-pipeline-flow-validate 'corefn image-pipeline-flow: handler validate'
@@ -66,10 +63,15 @@ gcloud firestore databases describe --database='(default)' >/dev/null 2>&1 ||
 
 # messaging: topics, dead-letter topics and the pull subscription keeping each one's messages
 ensure_topic processed
+ensure_topic image-pipeline-flow-originals-events
 ensure_topic processed-dead-letter
 retry gcloud pubsub topics add-iam-policy-binding processed-dead-letter --member="serviceAccount:$PUBSUB_AGENT" --role=roles/pubsub.publisher
 gcloud pubsub subscriptions describe processed-dead-letter-pull >/dev/null 2>&1 ||
   gcloud pubsub subscriptions create processed-dead-letter-pull --topic=processed-dead-letter --message-retention-duration=7d --expiration-period=never
+ensure_topic image-pipeline-flow-originals-events-dead-letter
+retry gcloud pubsub topics add-iam-policy-binding image-pipeline-flow-originals-events-dead-letter --member="serviceAccount:$PUBSUB_AGENT" --role=roles/pubsub.publisher
+gcloud pubsub subscriptions describe image-pipeline-flow-originals-events-dead-letter-pull >/dev/null 2>&1 ||
+  gcloud pubsub subscriptions create image-pipeline-flow-originals-events-dead-letter-pull --topic=image-pipeline-flow-originals-events-dead-letter --message-retention-duration=7d --expiration-period=never
 
 # each function's account: only what its uses= sinks need, each on its one resource
 retry gcloud storage buckets add-iam-policy-binding "gs://${PREFIX}-originals" --member="serviceAccount:$(sa image-pipeline-flow-validate)" --role=roles/storage.objectAdmin
@@ -306,7 +308,7 @@ GOOGLE_CLOUD_PROJECT: "${PROJECT}"
 COREFN_NAMES: "{\"${PREFIX}-originals\":\"originals\",\"${PREFIX}-rejected\":\"rejected\",\"${PREFIX}-thumbnails\":\"thumbnails\",\"${PREFIX}-watermarked\":\"watermarked\"}"
 COREFN_FLOW_PROCESS_UPLOAD: "projects/${PROJECT}/locations/${REGION}/workflows/image-pipeline-flow-process-upload"
 EOF
-again gcloud functions deploy image-pipeline-flow-process-upload \
+gcloud functions deploy image-pipeline-flow-process-upload \
     --gen2 \
     --runtime=python312 \
     --region="$REGION" \
@@ -315,12 +317,23 @@ again gcloud functions deploy image-pipeline-flow-process-upload \
     --env-vars-file="$ENV_DIR/image-pipeline-flow-process-upload.yaml" \
     --service-account="$(sa image-pipeline-flow-proc-ad7f9)" \
     --build-service-account="projects/$PROJECT/serviceAccounts/$(sa image-pipeline-flow-build)" \
-    --trigger-event-filters=type=google.cloud.storage.object.v1.finalized \
-    --trigger-event-filters=bucket="${PREFIX}-originals" \
-    --trigger-location="$REGION" \
-    --retry \
-    --trigger-service-account="$INVOKER_SA"
+    --trigger-http \
+    --no-allow-unauthenticated
 retry gcloud functions add-invoker-policy-binding image-pipeline-flow-process-upload --region="$REGION" --member="serviceAccount:$INVOKER_SA"
+URL="$(gcloud functions describe image-pipeline-flow-process-upload --gen2 --region="$REGION" --format='value(serviceConfig.uri)')"
+if gcloud pubsub subscriptions describe image-pipeline-flow-process-upload-push >/dev/null 2>&1; then
+  gcloud pubsub subscriptions update image-pipeline-flow-process-upload-push --push-endpoint="$URL" --push-auth-service-account="$INVOKER_SA" --ack-deadline=60 --dead-letter-topic=image-pipeline-flow-originals-events-dead-letter --max-delivery-attempts=5 --min-retry-delay=10s --max-retry-delay=600s
+else
+  gcloud pubsub subscriptions create image-pipeline-flow-process-upload-push --topic=image-pipeline-flow-originals-events --push-endpoint="$URL" --push-auth-service-account="$INVOKER_SA" --ack-deadline=60 --dead-letter-topic=image-pipeline-flow-originals-events-dead-letter --max-delivery-attempts=5 --min-retry-delay=10s --max-retry-delay=600s
+fi
+retry gcloud pubsub subscriptions add-iam-policy-binding image-pipeline-flow-process-upload-push --member="serviceAccount:$PUBSUB_AGENT" --role=roles/pubsub.subscriber
+
+# bucket notifications (https://cloud.google.com/storage/docs/pubsub-notifications), once a subscription reads each topic
+retry gcloud pubsub topics add-iam-policy-binding image-pipeline-flow-originals-events --member="serviceAccount:$GCS_AGENT" --role=roles/pubsub.publisher
+case "$(gcloud storage buckets notifications list "gs://${PREFIX}-originals" --format=json)" in
+  *'/topics/image-pipeline-flow-originals-events"'*) ;;
+  *) gcloud storage buckets notifications create "gs://${PREFIX}-originals" --topic=image-pipeline-flow-originals-events --event-types=OBJECT_FINALIZE --payload-format=json --skip-topic-setup ;;
+esac
 
 # flow 'process-upload': a workflow that may call only its own steps
 ensure_account wf-image-pipeline-flow-p-d1213 'corefn image-pipeline-flow: workflow process-upload'

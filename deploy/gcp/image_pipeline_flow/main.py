@@ -55,7 +55,7 @@ def announce(request):
     return runtime.serve_event_request(request, APP, 'announce')
 
 
-@functions_framework.cloud_event
-def process_upload(event):
+@functions_framework.http
+def process_upload(request):
     """storage originals: handler 'process-upload'."""
-    runtime.serve_cloud_event(event, APP, 'process-upload')
+    return runtime.serve_event_request(request, APP, 'process-upload')

@@ -17,6 +17,9 @@ gone() { "$@" >/dev/null 2>&1 && return 1 || return 0; }
 
 gone gcloud workflows describe image-pipeline-flow-process-upload --location="$REGION" || gcloud workflows delete image-pipeline-flow-process-upload --location="$REGION"
 gone gcloud iam service-accounts describe "$(sa wf-image-pipeline-flow-p-d1213)" || gcloud iam service-accounts delete "$(sa wf-image-pipeline-flow-p-d1213)"
+case "$(gcloud storage buckets notifications list "gs://${PREFIX}-originals" --format=json 2>/dev/null || true)" in
+  *'/topics/image-pipeline-flow-originals-events"'*) gcloud storage buckets notifications delete "gs://${PREFIX}-originals" ;;
+esac
 gone gcloud functions describe image-pipeline-flow-validate --gen2 --region="$REGION" || gcloud functions delete image-pipeline-flow-validate --gen2 --region="$REGION"
 gone gcloud functions describe image-pipeline-flow-watermark --gen2 --region="$REGION" || gcloud functions delete image-pipeline-flow-watermark --gen2 --region="$REGION"
 gone gcloud functions describe image-pipeline-flow-thumbnail --gen2 --region="$REGION" || gcloud functions delete image-pipeline-flow-thumbnail --gen2 --region="$REGION"
@@ -25,12 +28,15 @@ gone gcloud functions describe image-pipeline-flow-notify --gen2 --region="$REGI
 gone gcloud functions describe image-pipeline-flow-reject --gen2 --region="$REGION" || gcloud functions delete image-pipeline-flow-reject --gen2 --region="$REGION"
 gone gcloud pubsub subscriptions describe image-pipeline-flow-announce-push || gcloud pubsub subscriptions delete image-pipeline-flow-announce-push
 gone gcloud functions describe image-pipeline-flow-announce --gen2 --region="$REGION" || gcloud functions delete image-pipeline-flow-announce --gen2 --region="$REGION"
+gone gcloud pubsub subscriptions describe image-pipeline-flow-process-upload-push || gcloud pubsub subscriptions delete image-pipeline-flow-process-upload-push
 gone gcloud functions describe image-pipeline-flow-process-upload --gen2 --region="$REGION" || gcloud functions delete image-pipeline-flow-process-upload --gen2 --region="$REGION"
 gone gcloud pubsub subscriptions describe processed-dead-letter-pull || gcloud pubsub subscriptions delete processed-dead-letter-pull
+gone gcloud pubsub subscriptions describe image-pipeline-flow-originals-events-dead-letter-pull || gcloud pubsub subscriptions delete image-pipeline-flow-originals-events-dead-letter-pull
 gone gcloud pubsub topics describe processed || gcloud pubsub topics delete processed
+gone gcloud pubsub topics describe image-pipeline-flow-originals-events || gcloud pubsub topics delete image-pipeline-flow-originals-events
 gone gcloud pubsub topics describe processed-dead-letter || gcloud pubsub topics delete processed-dead-letter
+gone gcloud pubsub topics describe image-pipeline-flow-originals-events-dead-letter || gcloud pubsub topics delete image-pipeline-flow-originals-events-dead-letter
 gcloud projects remove-iam-policy-binding "$PROJECT" --member="serviceAccount:$(sa image-pipeline-flow-build)" --role=roles/cloudbuild.builds.builder --all >/dev/null 2>&1 || true
-gcloud projects remove-iam-policy-binding "$PROJECT" --member="serviceAccount:$(sa image-pipeline-flow-invoker)" --role=roles/eventarc.eventReceiver --all >/dev/null 2>&1 || true
 gcloud projects remove-iam-policy-binding "$PROJECT" --member="serviceAccount:$(sa image-pipeline-flow-validate)" --role=roles/datastore.user --all >/dev/null 2>&1 || true
 gcloud projects remove-iam-policy-binding "$PROJECT" --member="serviceAccount:$(sa image-pipeline-flow-watermark)" --role=roles/datastore.user --all >/dev/null 2>&1 || true
 gcloud projects remove-iam-policy-binding "$PROJECT" --member="serviceAccount:$(sa image-pipeline-flow-thumbnail)" --role=roles/datastore.user --all >/dev/null 2>&1 || true

@@ -41,13 +41,10 @@ gcloud services enable cloudfunctions.googleapis.com run.googleapis.com cloudbui
 PROJECT_NUMBER="$(gcloud projects describe "$PROJECT" --format='value(projectNumber)')"
 PUBSUB_AGENT="service-${PROJECT_NUMBER}@gcp-sa-pubsub.iam.gserviceaccount.com"
 GCS_AGENT="$(gcloud storage service-agent --project="$PROJECT")"  # created on first request
-# Eventarc reads bucket events the Cloud Storage agent publishes to Pub/Sub
-retry gcloud projects add-iam-policy-binding "$PROJECT" --member="serviceAccount:$GCS_AGENT" --role=roles/pubsub.publisher --condition=None
 
 # identities: the invoker (push, Scheduler, Eventarc) and one account per function
 ensure_account iot-site-invoker 'corefn iot-site: calls its private functions'
 retry gcloud iam service-accounts add-iam-policy-binding "$INVOKER_SA" --member="serviceAccount:$PUBSUB_AGENT" --role=roles/iam.serviceAccountTokenCreator
-retry gcloud projects add-iam-policy-binding "$PROJECT" --member="serviceAccount:$INVOKER_SA" --role=roles/eventarc.eventReceiver --condition=None
 ensure_account iot-site-build 'corefn iot-site: builds its functions'
 retry gcloud projects add-iam-policy-binding "$PROJECT" --member="serviceAccount:$(sa iot-site-build)" --role=roles/cloudbuild.builds.builder --condition=None
 ensure_account iot-site-register-device 'corefn iot-site: handler register_device'
@@ -70,6 +67,7 @@ gcloud firestore databases describe --database='(default)' >/dev/null 2>&1 ||
 # messaging: topics, dead-letter topics and the pull subscription keeping each one's messages
 ensure_topic readings
 ensure_topic telemetry
+ensure_topic iot-site-photos-events
 ensure_topic readings-dead
 retry gcloud pubsub topics add-iam-policy-binding readings-dead --member="serviceAccount:$PUBSUB_AGENT" --role=roles/pubsub.publisher
 gcloud pubsub subscriptions describe readings-dead-pull >/dev/null 2>&1 ||
@@ -78,6 +76,10 @@ ensure_topic telemetry-dead-letter
 retry gcloud pubsub topics add-iam-policy-binding telemetry-dead-letter --member="serviceAccount:$PUBSUB_AGENT" --role=roles/pubsub.publisher
 gcloud pubsub subscriptions describe telemetry-dead-letter-pull >/dev/null 2>&1 ||
   gcloud pubsub subscriptions create telemetry-dead-letter-pull --topic=telemetry-dead-letter --message-retention-duration=7d --expiration-period=never
+ensure_topic iot-site-photos-events-dead-letter
+retry gcloud pubsub topics add-iam-policy-binding iot-site-photos-events-dead-letter --member="serviceAccount:$PUBSUB_AGENT" --role=roles/pubsub.publisher
+gcloud pubsub subscriptions describe iot-site-photos-events-dead-letter-pull >/dev/null 2>&1 ||
+  gcloud pubsub subscriptions create iot-site-photos-events-dead-letter-pull --topic=iot-site-photos-events-dead-letter --message-retention-duration=7d --expiration-period=never
 
 # secrets: created empty; a value comes from SECRET_<ID> in the environment, else add it yourself
 missing=()
@@ -327,7 +329,7 @@ COREFN_SINK_PHOTO_THUMBNAILS: "gs://${PREFIX}-photo-thumbnails"
 COREFN_NAMES: "{\"${PREFIX}-photo-thumbnails\":\"photo-thumbnails\",\"${PREFIX}-photo-watermarked\":\"photo-watermarked\",\"${PREFIX}-photos\":\"photos\"}"
 COREFN_TIMEOUT: "60"
 EOF
-again gcloud functions deploy iot-site-process-photo \
+gcloud functions deploy iot-site-process-photo \
     --gen2 \
     --runtime=python312 \
     --region="$REGION" \
@@ -336,13 +338,24 @@ again gcloud functions deploy iot-site-process-photo \
     --env-vars-file="$ENV_DIR/iot-site-process-photo.yaml" \
     --service-account="$(sa iot-site-process-photo)" \
     --build-service-account="projects/$PROJECT/serviceAccounts/$(sa iot-site-build)" \
-    --trigger-event-filters=type=google.cloud.storage.object.v1.finalized \
-    --trigger-event-filters=bucket="${PREFIX}-photos" \
-    --trigger-location="$REGION" \
-    --retry \
-    --trigger-service-account="$INVOKER_SA" \
+    --trigger-http \
+    --no-allow-unauthenticated \
     --memory=2048Mi \
     --timeout=60s
 retry gcloud functions add-invoker-policy-binding iot-site-process-photo --region="$REGION" --member="serviceAccount:$INVOKER_SA"
+URL="$(gcloud functions describe iot-site-process-photo --gen2 --region="$REGION" --format='value(serviceConfig.uri)')"
+if gcloud pubsub subscriptions describe iot-site-process-photo-push >/dev/null 2>&1; then
+  gcloud pubsub subscriptions update iot-site-process-photo-push --push-endpoint="$URL" --push-auth-service-account="$INVOKER_SA" --ack-deadline=60 --dead-letter-topic=iot-site-photos-events-dead-letter --max-delivery-attempts=5 --min-retry-delay=10s --max-retry-delay=600s
+else
+  gcloud pubsub subscriptions create iot-site-process-photo-push --topic=iot-site-photos-events --push-endpoint="$URL" --push-auth-service-account="$INVOKER_SA" --ack-deadline=60 --dead-letter-topic=iot-site-photos-events-dead-letter --max-delivery-attempts=5 --min-retry-delay=10s --max-retry-delay=600s
+fi
+retry gcloud pubsub subscriptions add-iam-policy-binding iot-site-process-photo-push --member="serviceAccount:$PUBSUB_AGENT" --role=roles/pubsub.subscriber
+
+# bucket notifications (https://cloud.google.com/storage/docs/pubsub-notifications), once a subscription reads each topic
+retry gcloud pubsub topics add-iam-policy-binding iot-site-photos-events --member="serviceAccount:$GCS_AGENT" --role=roles/pubsub.publisher
+case "$(gcloud storage buckets notifications list "gs://${PREFIX}-photos" --format=json)" in
+  *'/topics/iot-site-photos-events"'*) ;;
+  *) gcloud storage buckets notifications create "gs://${PREFIX}-photos" --topic=iot-site-photos-events --event-types=OBJECT_FINALIZE --payload-format=json --skip-topic-setup --object-prefix=devices/ ;;
+esac
 
 echo "deploy.sh: done ($PROJECT, $REGION, buckets ${PREFIX}-*)"

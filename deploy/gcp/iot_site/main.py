@@ -61,7 +61,7 @@ def summarize(request):
     return runtime.serve_event_request(request, APP, 'summarize')
 
 
-@functions_framework.cloud_event
-def process_photo(event):
+@functions_framework.http
+def process_photo(request):
     """storage photos: handler 'process_photo'."""
-    runtime.serve_cloud_event(event, APP, 'process_photo')
+    return runtime.serve_event_request(request, APP, 'process_photo')

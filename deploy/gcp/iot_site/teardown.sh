@@ -18,6 +18,9 @@ export CLOUDSDK_CORE_PROJECT="$PROJECT" CLOUDSDK_CORE_DISABLE_PROMPTS=1
 sa() { echo "$1@${PROJECT}.iam.gserviceaccount.com"; }
 gone() { "$@" >/dev/null 2>&1 && return 1 || return 0; }
 
+case "$(gcloud storage buckets notifications list "gs://${PREFIX}-photos" --format=json 2>/dev/null || true)" in
+  *'/topics/iot-site-photos-events"'*) gcloud storage buckets notifications delete "gs://${PREFIX}-photos" ;;
+esac
 gone gcloud functions describe iot-site-register-device --gen2 --region="$REGION" || gcloud functions delete iot-site-register-device --gen2 --region="$REGION"
 gone gcloud functions describe iot-site-get-device --gen2 --region="$REGION" || gcloud functions delete iot-site-get-device --gen2 --region="$REGION"
 gone gcloud functions describe iot-site-post-reading --gen2 --region="$REGION" || gcloud functions delete iot-site-post-reading --gen2 --region="$REGION"
@@ -29,16 +32,19 @@ gone gcloud pubsub subscriptions describe iot-site-aggregate-telemetry-push || g
 gone gcloud functions describe iot-site-aggregate-telemetry --gen2 --region="$REGION" || gcloud functions delete iot-site-aggregate-telemetry --gen2 --region="$REGION"
 gone gcloud scheduler jobs describe iot-site-summarize-schedule --location="$REGION" || gcloud scheduler jobs delete iot-site-summarize-schedule --location="$REGION"
 gone gcloud functions describe iot-site-summarize --gen2 --region="$REGION" || gcloud functions delete iot-site-summarize --gen2 --region="$REGION"
+gone gcloud pubsub subscriptions describe iot-site-process-photo-push || gcloud pubsub subscriptions delete iot-site-process-photo-push
 gone gcloud functions describe iot-site-process-photo --gen2 --region="$REGION" || gcloud functions delete iot-site-process-photo --gen2 --region="$REGION"
 gone gcloud pubsub subscriptions describe readings-dead-pull || gcloud pubsub subscriptions delete readings-dead-pull
 gone gcloud pubsub subscriptions describe telemetry-dead-letter-pull || gcloud pubsub subscriptions delete telemetry-dead-letter-pull
+gone gcloud pubsub subscriptions describe iot-site-photos-events-dead-letter-pull || gcloud pubsub subscriptions delete iot-site-photos-events-dead-letter-pull
 gone gcloud pubsub topics describe readings || gcloud pubsub topics delete readings
 gone gcloud pubsub topics describe telemetry || gcloud pubsub topics delete telemetry
+gone gcloud pubsub topics describe iot-site-photos-events || gcloud pubsub topics delete iot-site-photos-events
 gone gcloud pubsub topics describe readings-dead || gcloud pubsub topics delete readings-dead
 gone gcloud pubsub topics describe telemetry-dead-letter || gcloud pubsub topics delete telemetry-dead-letter
+gone gcloud pubsub topics describe iot-site-photos-events-dead-letter || gcloud pubsub topics delete iot-site-photos-events-dead-letter
 gone gcloud compute networks vpc-access connectors describe "$CONNECTOR" --region="$REGION" || gcloud compute networks vpc-access connectors delete "$CONNECTOR" --region="$REGION"
 gcloud projects remove-iam-policy-binding "$PROJECT" --member="serviceAccount:$(sa iot-site-build)" --role=roles/cloudbuild.builds.builder --all >/dev/null 2>&1 || true
-gcloud projects remove-iam-policy-binding "$PROJECT" --member="serviceAccount:$(sa iot-site-invoker)" --role=roles/eventarc.eventReceiver --all >/dev/null 2>&1 || true
 gcloud projects remove-iam-policy-binding "$PROJECT" --member="serviceAccount:$(sa iot-site-register-device)" --role=roles/datastore.user --all >/dev/null 2>&1 || true
 gcloud projects remove-iam-policy-binding "$PROJECT" --member="serviceAccount:$(sa iot-site-get-device)" --role=roles/datastore.user --all >/dev/null 2>&1 || true
 gcloud projects remove-iam-policy-binding "$PROJECT" --member="serviceAccount:$(sa iot-site-post-reading)" --role=roles/datastore.user --all >/dev/null 2>&1 || true
