@@ -18,6 +18,7 @@ says so.
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import json
 import subprocess
@@ -216,7 +217,7 @@ def test_azure_blob_trigger_through_the_generated_function_app(
 # -------------------------------------------------------------------------------------- GCP
 
 
-def test_gcp_finalized_cloudevent_through_the_generated_target(
+def test_gcp_bucket_notification_pushed_through_the_generated_target(
     gcs_emulator: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import functions_framework
@@ -252,15 +253,19 @@ def test_gcp_finalized_cloudevent_through_the_generated_target(
         blob = client.bucket("pipe-originals").blob(key)
         blob.upload_from_string(data, content_type=kind)
         blob.reload()
-        resource = dict(blob._properties)  # the object resource, as Eventarc's event data carries it
-        headers = {
-            "ce-specversion": "1.0", "ce-type": "google.cloud.storage.object.v1.finalized",
-            "ce-source": f"//storage.googleapis.com/projects/_/buckets/{resource['bucket']}",
-            "ce-subject": f"objects/{resource['name']}", "ce-id": f"{resource['generation']}-1",
-            "ce-time": resource["updated"], "Content-Type": "application/json",
+        resource = dict(blob._properties)  # the object resource, as the notification's JSON payload carries it
+        # the bucket's Pub/Sub notification (https://cloud.google.com/storage/docs/pubsub-notifications#format)
+        # as the function's push subscription posts it
+        attributes = {
+            "notificationConfig": f"projects/_/buckets/{resource['bucket']}/notificationConfigs/1", "eventType": "OBJECT_FINALIZE",
+            "payloadFormat": "JSON_API_V1", "bucketId": resource["bucket"], "objectId": resource["name"],
+            "objectGeneration": str(resource["generation"]), "eventTime": resource["updated"],
         }  # fmt: skip
-        answer = target.post("/", headers=headers, json=resource)
-        assert answer.status_code == 200, answer.get_data(as_text=True)
+        data = base64.b64encode(json.dumps(resource).encode()).decode()
+        push = {"message": {"attributes": attributes, "data": data, "messageId": f"{resource['generation']}1", "publishTime": resource["updated"]},
+                "subscription": "projects/corefn-test/subscriptions/image-pipeline-make-renditions-push", "deliveryAttempt": 1}  # fmt: skip
+        answer = target.post("/", json=push)
+        assert answer.status_code == 204, answer.get_data(as_text=True)
 
     def get(sink: str, key: str) -> bytes:
         return bytes(client.bucket(f"pipe-{sink}").blob(key).download_as_bytes())
