@@ -6,7 +6,8 @@ named ``gcloud`` put first on PATH. It appends each argv to ``$FAKE_GCLOUD_LOG``
 answers: ``describe`` and ``versions list`` from ``$FAKE_GCLOUD_MODE`` (``absent``: exit 1 with a
 NOT_FOUND message, or an empty list; ``present``: exit 0), and the few calls whose output the
 script reads (project number, the Cloud Storage agent, a function's URL) with plausible values;
-bucket notifications are kept in ``$HOME/notifications`` so a later run lists what an earlier one created.
+bucket notifications are kept in ``$HOME/notifications`` so a later run lists what an earlier one
+created (``list`` prints the id of each whose topic the ``--filter`` names, as gcloud's filter would).
 
 **The parser**: gcloud's CLI is loaded once, in gcloud's own Python, and each recorded argv is
 executed with a fresh ``CLOUDSDK_CONFIG`` and no credentials: gcloud parses the whole command
@@ -38,9 +39,9 @@ case "$w" in
   "storage buckets notifications")  # kept in $HOME/notifications: a later run lists what an earlier one created
     case "${words[3]}" in
       create) for a in "$@"; do case "$a" in --topic=*) echo "${words[4]} ${a#--topic=}" >> "$HOME/notifications";; esac; done ;;
-      list) printf '['; sep=''; while read -r url topic; do [ "$url" = "${words[4]}" ] || continue
-              printf '%s{"Bucket URL": "%s", "Notification Configuration": {"topic": "//pubsub.googleapis.com/projects/corefn-test/topics/%s"}}' "$sep" "$url" "$topic"; sep=', '
-            done < <(cat "$HOME/notifications" 2>/dev/null); echo ']' ;;
+      list) n=0; while read -r url topic; do n=$((n + 1))  # the id of each config whose topic --filter names
+              [ "$url" = "${words[4]}" ] && case "$*" in *"/topics/$topic\""*) echo "$n";; esac
+            done < <(cat "$HOME/notifications" 2>/dev/null) ;;
     esac ;;
   "functions describe"*) case "$*" in *serviceConfig.uri*) echo "https://${words[2]}-abc123-uc.a.run.app" ;; *) [ "$FAKE_GCLOUD_MODE" = present ] || { echo "ERROR: NOT_FOUND" >&2; exit 1; } ;; esac ;;
   *)

@@ -141,7 +141,37 @@ def test_each_watched_bucket_notifies_its_topic_once_and_teardown_removes_it(run
     listed = lambda calls: [c for c in calls if c[:4] == ["storage", "buckets", "notifications", "list"]]  # noqa: E731
     assert len(listed(runs.first)) == len(listed(runs.second)) == len(watched)  # described before each create
     deleted = [c[4] for c in runs.teardown if c[:4] == ["storage", "buckets", "notifications", "delete"]]
-    assert sorted(deleted) == sorted(f"gs://{SETTINGS['PREFIX']}-{b}" for b in watched)
+    assert sorted(deleted) == sorted(f"projects/_/buckets/{SETTINGS['PREFIX']}-{b}/notificationConfigs/1" for b in watched)  # its own id only
+
+
+def test_the_notification_lookup_selects_corefns_config_with_gclouds_own_filter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The script's --filter/--format, applied by gcloud's resource filter and printer to what
+    ``notifications list`` yields: corefn's config is found by its topic, another one on the
+    same bucket is not (the fake gcloud cannot show this: it does not evaluate filters)."""
+    import re
+    import subprocess
+
+    from corefn_gcp._script import NOTIFICATION_ID
+
+    call = subprocess.run(["bash", "-c", NOTIFICATION_ID.replace("gcloud ", "printf '%s\\n' ") + "\nPROJECT=p; notification_ids b app-b-events"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    args = call.stdout.splitlines()
+    expression = next(a.removeprefix("--filter=") for a in args if a.startswith("--filter="))
+    projection = next(a.removeprefix("--format=") for a in args if a.startswith("--format="))
+    listed = [{"Bucket URL": "gs://b", "Notification Configuration": {"id": str(i), "topic": f"//pubsub.googleapis.com/projects/p/topics/{t}"}}
+              for i, t in ((1, "someone-elses"), (2, "app-b-events"), (3, "app-b-events-dead-letter"))]  # fmt: skip
+    program = (
+        "import json, os, sys\nroot = sys.argv[1]\nsys.path[0:0] = [os.path.join(root, 'lib'), os.path.join(root, 'lib', 'third_party')]\n"
+        "from googlecloudsdk.core.resource import resource_filter, resource_printer\n"
+        "f = resource_filter.Compile(sys.argv[2])\n"
+        "resource_printer.Print([r for r in json.loads(sys.argv[4]) if f.Evaluate(r)], sys.argv[3])\n"
+    )
+    root = gcloud_tools.sdk_root()
+    done = subprocess.run([gcloud_tools.gcloud_python(root), "-c", program, str(root), expression, projection, json.dumps(listed)],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["2"]
+    assert re.fullmatch(r"value\(.*\.id\)", projection)
 
 
 def test_a_bucket_per_object_store_and_watched_bucket_with_the_prefix(runs: Runs) -> None:

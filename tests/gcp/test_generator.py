@@ -56,8 +56,10 @@ def test_deploy_script_is_valid_bash_with_trigger_flags_per_kind(generated: Path
     assert "--trigger-http --no-allow-unauthenticated" in deploy_of("gcp-test-on-upload")
     assert "eventarc" not in deploy_of("gcp-test-on-upload") and "--trigger-event-filters" not in deploy_of("gcp-test-on-upload")
     notify = next(line.strip() for line in commands if "gcloud storage buckets notifications create" in line)
-    assert notify == ('*) gcloud storage buckets notifications create "gs://${PREFIX}-originals" --topic=gcp-test-originals-events '
-                      "--event-types=OBJECT_DELETE,OBJECT_FINALIZE --payload-format=json --skip-topic-setup ;;")  # fmt: skip
+    assert notify == ('gcloud storage buckets notifications create "gs://${PREFIX}-originals" --topic=gcp-test-originals-events '
+                      "--event-types=OBJECT_DELETE,OBJECT_FINALIZE --payload-format=json --skip-topic-setup")  # fmt: skip
+    jpg = next(line.strip() for line in commands if 'notifications create "gs://${PREFIX}-uploads"' in line)
+    assert "--object-prefix" not in jpg and ".jpg" not in jpg  # GCS filters by prefix only: the suffix is checked at dispatch
     upload_sub = next(line.strip() for line in commands if line.strip().startswith("gcloud pubsub subscriptions create gcp-test-on-upload-push"))
     assert "--topic=gcp-test-originals-events" in upload_sub
     assert "--dead-letter-topic=gcp-test-originals-events-dead-letter --max-delivery-attempts=5" in upload_sub

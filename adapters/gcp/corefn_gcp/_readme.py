@@ -32,7 +32,7 @@ def _created(app: App, functions: list[Function], resources: Infra) -> list[str]
         only = f", objects under `{note.prefix}`" if note.prefix else ""
         lines.append(f"- Pub/Sub notification on `${{PREFIX}}-{note.bucket}` → topic `{note.topic}` ({', '.join(note.event_types)}{only}; "
                      "JSON payload; free): the Cloud Storage agent may publish to that topic alone. "
-                     "Teardown deletes every notification of that bucket once it finds corefn's.")  # fmt: skip
+                     "Teardown deletes that notification alone.")  # fmt: skip
     for sub in resources.subscriptions:
         dead = f", dead letters to `{sub.dead_letter}` after {sub.max_attempts} deliveries" if sub.dead_letter else ", no dead letter (max_attempts=0)"
         lines.append(f"- Push subscription `{sub.name}` on `{sub.topic}` → `{sub.function}`{', ordered' if sub.ordered else ''}{dead}.")

@@ -97,6 +97,7 @@ def settings(app: App, resources: Infra) -> list[str]:
         '    gcloud storage buckets create "gs://$1" --location="$REGION" --uniform-bucket-level-access --public-access-prevention',
         "}",
         f"INVOKER_SA=\"$(sa {resources.invoker})\"",
+        *([NOTIFICATION_ID] if resources.notifications else []),
     ]
 
 
@@ -182,25 +183,30 @@ def _subscription(fn: Function) -> list[str]:
     return lines
 
 
-def _topic_match(note: Notification) -> str:
-    """The case pattern finding the notification's topic in ``list``'s JSON."""
-    return _q(f'/topics/{note.topic}"')
+#: the shell function both scripts use to find the notification publishing to corefn's topic:
+#: ``list`` prints ``{"Bucket URL": ..., "Notification Configuration": {"id": ..., "topic":
+#: "//pubsub.googleapis.com/projects/P/topics/T", ...}}`` per config; gcloud's ``--filter`` and
+#: ``--format`` take the quoted key (https://cloud.google.com/sdk/gcloud/reference/topic/filters)
+NOTIFICATION_ID = (
+    "notification_ids() {  # the ids of bucket $1's notifications publishing to topic $2\n"
+    '  gcloud storage buckets notifications list "gs://$1" '
+    "--filter=\"\\\"Notification Configuration\\\".topic=\\\"//pubsub.googleapis.com/projects/$PROJECT/topics/$2\\\"\" "
+    "--format='value(\"Notification Configuration\".id)'\n"
+    "}"
+)
 
 
 def _notification(note: Notification) -> list[str]:
     """Grant the agent the topic, then create the bucket's notification unless one already
-    publishes to that topic (``list`` answers JSON naming ``//pubsub.googleapis.com/projects/P/topics/T``).
-    ``--skip-topic-setup``: the topic and its one grant are ours, not a project-wide default."""
-    bucket = f'"gs://${{PREFIX}}-{note.bucket}"'
+    publishes to that topic. ``--skip-topic-setup``: the topic and its one grant are ours, not
+    gcloud's default of a topic named after the bucket."""
     flags = [f"--topic={_q(note.topic)}", f"--event-types={','.join(note.event_types)}", "--payload-format=json", "--skip-topic-setup"]
     if note.prefix:
         flags.append(f"--object-prefix={_q(note.prefix)}")
     return [
         grant_line(Grant("roles/pubsub.publisher", "topic", note.topic), "$GCS_AGENT"),
-        f'case "$(gcloud storage buckets notifications list {bucket} --format=json)" in',
-        f"  *{_topic_match(note)}*) ;;",
-        f"  *) gcloud storage buckets notifications create {bucket} {' '.join(flags)} ;;",
-        "esac",
+        f'[ -n "$(notification_ids "${{PREFIX}}-{note.bucket}" {_q(note.topic)})" ] ||',
+        f'  gcloud storage buckets notifications create "gs://${{PREFIX}}-{note.bucket}" {" ".join(flags)}',
     ]
 
 
@@ -328,12 +334,13 @@ def teardown_script(app: App, functions: list[Function], resources: Infra) -> st
         "",
     ]
     lines += flow_teardown(app, resources)
-    for note in resources.notifications.values():  # the bucket stops publishing before its topic goes
-        bucket = f'"gs://${{PREFIX}}-{note.bucket}"'
+    if resources.notifications:  # the buckets stop publishing before their topics go; only corefn's notification
+        lines.append(NOTIFICATION_ID)
+    for note in resources.notifications.values():
         lines += [
-            f'case "$(gcloud storage buckets notifications list {bucket} --format=json 2>/dev/null || true)" in',
-            f"  *{_topic_match(note)}*) gcloud storage buckets notifications delete {bucket} ;;",
-            "esac",
+            f'for id in $(notification_ids "${{PREFIX}}-{note.bucket}" {_q(note.topic)} 2>/dev/null || true); do',
+            f'  gcloud storage buckets notifications delete "projects/_/buckets/${{PREFIX}}-{note.bucket}/notificationConfigs/$id"',
+            "done",
         ]
     for fn in functions:
         if fn.schedule is not None:

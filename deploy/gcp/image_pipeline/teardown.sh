@@ -14,9 +14,12 @@ export CLOUDSDK_CORE_PROJECT="$PROJECT" CLOUDSDK_CORE_DISABLE_PROMPTS=1
 sa() { echo "$1@${PROJECT}.iam.gserviceaccount.com"; }
 gone() { "$@" >/dev/null 2>&1 && return 1 || return 0; }
 
-case "$(gcloud storage buckets notifications list "gs://${PREFIX}-originals" --format=json 2>/dev/null || true)" in
-  *'/topics/image-pipeline-originals-events"'*) gcloud storage buckets notifications delete "gs://${PREFIX}-originals" ;;
-esac
+notification_ids() {  # the ids of bucket $1's notifications publishing to topic $2
+  gcloud storage buckets notifications list "gs://$1" --filter="\"Notification Configuration\".topic=\"//pubsub.googleapis.com/projects/$PROJECT/topics/$2\"" --format='value("Notification Configuration".id)'
+}
+for id in $(notification_ids "${PREFIX}-originals" image-pipeline-originals-events 2>/dev/null || true); do
+  gcloud storage buckets notifications delete "projects/_/buckets/${PREFIX}-originals/notificationConfigs/$id"
+done
 gone gcloud pubsub subscriptions describe image-pipeline-make-renditions-push || gcloud pubsub subscriptions delete image-pipeline-make-renditions-push
 gone gcloud functions describe image-pipeline-make-renditions --gen2 --region="$REGION" || gcloud functions delete image-pipeline-make-renditions --gen2 --region="$REGION"
 gone gcloud pubsub subscriptions describe image-pipeline-originals-events-dead-letter-pull || gcloud pubsub subscriptions delete image-pipeline-originals-events-dead-letter-pull

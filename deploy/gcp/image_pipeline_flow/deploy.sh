@@ -30,6 +30,9 @@ ensure_bucket() {
     gcloud storage buckets create "gs://$1" --location="$REGION" --uniform-bucket-level-access --public-access-prevention
 }
 INVOKER_SA="$(sa image-pipeline-flow-invoker)"
+notification_ids() {  # the ids of bucket $1's notifications publishing to topic $2
+  gcloud storage buckets notifications list "gs://$1" --filter="\"Notification Configuration\".topic=\"//pubsub.googleapis.com/projects/$PROJECT/topics/$2\"" --format='value("Notification Configuration".id)'
+}
 
 # APIs
 gcloud services enable cloudfunctions.googleapis.com run.googleapis.com cloudbuild.googleapis.com artifactregistry.googleapis.com eventarc.googleapis.com pubsub.googleapis.com storage.googleapis.com iam.googleapis.com logging.googleapis.com firestore.googleapis.com workflows.googleapis.com workflowexecutions.googleapis.com
@@ -330,10 +333,8 @@ retry gcloud pubsub subscriptions add-iam-policy-binding image-pipeline-flow-pro
 
 # bucket notifications (https://cloud.google.com/storage/docs/pubsub-notifications), once a subscription reads each topic
 retry gcloud pubsub topics add-iam-policy-binding image-pipeline-flow-originals-events --member="serviceAccount:$GCS_AGENT" --role=roles/pubsub.publisher
-case "$(gcloud storage buckets notifications list "gs://${PREFIX}-originals" --format=json)" in
-  *'/topics/image-pipeline-flow-originals-events"'*) ;;
-  *) gcloud storage buckets notifications create "gs://${PREFIX}-originals" --topic=image-pipeline-flow-originals-events --event-types=OBJECT_FINALIZE --payload-format=json --skip-topic-setup ;;
-esac
+[ -n "$(notification_ids "${PREFIX}-originals" image-pipeline-flow-originals-events)" ] ||
+  gcloud storage buckets notifications create "gs://${PREFIX}-originals" --topic=image-pipeline-flow-originals-events --event-types=OBJECT_FINALIZE --payload-format=json --skip-topic-setup
 
 # flow 'process-upload': a workflow that may call only its own steps
 ensure_account wf-image-pipeline-flow-p-d1213 'corefn image-pipeline-flow: workflow process-upload'

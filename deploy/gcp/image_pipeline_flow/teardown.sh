@@ -17,9 +17,12 @@ gone() { "$@" >/dev/null 2>&1 && return 1 || return 0; }
 
 gone gcloud workflows describe image-pipeline-flow-process-upload --location="$REGION" || gcloud workflows delete image-pipeline-flow-process-upload --location="$REGION"
 gone gcloud iam service-accounts describe "$(sa wf-image-pipeline-flow-p-d1213)" || gcloud iam service-accounts delete "$(sa wf-image-pipeline-flow-p-d1213)"
-case "$(gcloud storage buckets notifications list "gs://${PREFIX}-originals" --format=json 2>/dev/null || true)" in
-  *'/topics/image-pipeline-flow-originals-events"'*) gcloud storage buckets notifications delete "gs://${PREFIX}-originals" ;;
-esac
+notification_ids() {  # the ids of bucket $1's notifications publishing to topic $2
+  gcloud storage buckets notifications list "gs://$1" --filter="\"Notification Configuration\".topic=\"//pubsub.googleapis.com/projects/$PROJECT/topics/$2\"" --format='value("Notification Configuration".id)'
+}
+for id in $(notification_ids "${PREFIX}-originals" image-pipeline-flow-originals-events 2>/dev/null || true); do
+  gcloud storage buckets notifications delete "projects/_/buckets/${PREFIX}-originals/notificationConfigs/$id"
+done
 gone gcloud functions describe image-pipeline-flow-validate --gen2 --region="$REGION" || gcloud functions delete image-pipeline-flow-validate --gen2 --region="$REGION"
 gone gcloud functions describe image-pipeline-flow-watermark --gen2 --region="$REGION" || gcloud functions delete image-pipeline-flow-watermark --gen2 --region="$REGION"
 gone gcloud functions describe image-pipeline-flow-thumbnail --gen2 --region="$REGION" || gcloud functions delete image-pipeline-flow-thumbnail --gen2 --region="$REGION"

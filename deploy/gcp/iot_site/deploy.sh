@@ -33,6 +33,9 @@ ensure_bucket() {
     gcloud storage buckets create "gs://$1" --location="$REGION" --uniform-bucket-level-access --public-access-prevention
 }
 INVOKER_SA="$(sa iot-site-invoker)"
+notification_ids() {  # the ids of bucket $1's notifications publishing to topic $2
+  gcloud storage buckets notifications list "gs://$1" --filter="\"Notification Configuration\".topic=\"//pubsub.googleapis.com/projects/$PROJECT/topics/$2\"" --format='value("Notification Configuration".id)'
+}
 
 # APIs
 gcloud services enable cloudfunctions.googleapis.com run.googleapis.com cloudbuild.googleapis.com artifactregistry.googleapis.com eventarc.googleapis.com pubsub.googleapis.com storage.googleapis.com iam.googleapis.com logging.googleapis.com firestore.googleapis.com secretmanager.googleapis.com vpcaccess.googleapis.com cloudscheduler.googleapis.com
@@ -353,9 +356,7 @@ retry gcloud pubsub subscriptions add-iam-policy-binding iot-site-process-photo-
 
 # bucket notifications (https://cloud.google.com/storage/docs/pubsub-notifications), once a subscription reads each topic
 retry gcloud pubsub topics add-iam-policy-binding iot-site-photos-events --member="serviceAccount:$GCS_AGENT" --role=roles/pubsub.publisher
-case "$(gcloud storage buckets notifications list "gs://${PREFIX}-photos" --format=json)" in
-  *'/topics/iot-site-photos-events"'*) ;;
-  *) gcloud storage buckets notifications create "gs://${PREFIX}-photos" --topic=iot-site-photos-events --event-types=OBJECT_FINALIZE --payload-format=json --skip-topic-setup --object-prefix=devices/ ;;
-esac
+[ -n "$(notification_ids "${PREFIX}-photos" iot-site-photos-events)" ] ||
+  gcloud storage buckets notifications create "gs://${PREFIX}-photos" --topic=iot-site-photos-events --event-types=OBJECT_FINALIZE --payload-format=json --skip-topic-setup --object-prefix=devices/
 
 echo "deploy.sh: done ($PROJECT, $REGION, buckets ${PREFIX}-*)"

@@ -18,9 +18,12 @@ export CLOUDSDK_CORE_PROJECT="$PROJECT" CLOUDSDK_CORE_DISABLE_PROMPTS=1
 sa() { echo "$1@${PROJECT}.iam.gserviceaccount.com"; }
 gone() { "$@" >/dev/null 2>&1 && return 1 || return 0; }
 
-case "$(gcloud storage buckets notifications list "gs://${PREFIX}-photos" --format=json 2>/dev/null || true)" in
-  *'/topics/iot-site-photos-events"'*) gcloud storage buckets notifications delete "gs://${PREFIX}-photos" ;;
-esac
+notification_ids() {  # the ids of bucket $1's notifications publishing to topic $2
+  gcloud storage buckets notifications list "gs://$1" --filter="\"Notification Configuration\".topic=\"//pubsub.googleapis.com/projects/$PROJECT/topics/$2\"" --format='value("Notification Configuration".id)'
+}
+for id in $(notification_ids "${PREFIX}-photos" iot-site-photos-events 2>/dev/null || true); do
+  gcloud storage buckets notifications delete "projects/_/buckets/${PREFIX}-photos/notificationConfigs/$id"
+done
 gone gcloud functions describe iot-site-register-device --gen2 --region="$REGION" || gcloud functions delete iot-site-register-device --gen2 --region="$REGION"
 gone gcloud functions describe iot-site-get-device --gen2 --region="$REGION" || gcloud functions delete iot-site-get-device --gen2 --region="$REGION"
 gone gcloud functions describe iot-site-post-reading --gen2 --region="$REGION" || gcloud functions delete iot-site-post-reading --gen2 --region="$REGION"
