@@ -115,9 +115,11 @@ def readme(app: App, app_ref: str, functions: list[Function], resources: Infra) 
             "functions that use it are attached to the connector (`--egress-settings=private-ranges-only`).",
         ]
     lines += ["", "## What is created, and what costs money", "", *_created(app, functions, resources)]
+    eventarc = any(fn.eventarc for fn in functions)
+    receiver = "; `roles/eventarc.eventReceiver` on the project, the only scope of that role" if eventarc else ""
     lines += ["", "## Identities", "", "No function runs as the default compute account. "
-              f"`{resources.invoker}` is what push subscriptions, Scheduler and Eventarc authenticate as "
-              "(`roles/run.invoker` on the private functions it calls; `roles/eventarc.eventReceiver` on the project, the only scope of that role).",
+              f"`{resources.invoker}` is what {'push subscriptions, Scheduler and Eventarc' if eventarc else 'push subscriptions and Scheduler'} authenticate as "
+              f"(`roles/run.invoker` on the private functions it calls{receiver}).",
               "", *_identities(resources)]  # fmt: skip
     lines += ["", "## Retry policy per handler", "", "Queue, topic, stream and storage handlers are fed by push subscriptions "
               "(retried, then dead-lettered); Firestore handlers are Eventarc triggers (retried 24 h, then dropped: no dead letter).",
