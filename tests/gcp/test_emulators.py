@@ -163,6 +163,48 @@ def test_failing_handler_is_redelivered_by_pubsub(pubsub: Any, serve: Callable[[
     assert len(received("on_order")) == 3  # acknowledged once the handler succeeded
 
 
+def test_bucket_notification_through_pubsub_is_redelivered_then_handled(pubsub: Any, serve: Callable[[str], str], gcs_emulator: Any,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """What deploy.sh builds for a storage handler, on Google's Pub/Sub emulator: the bucket's
+    notification (attributes and JSON_API_V1 payload as https://cloud.google.com/storage/docs/pubsub-notifications#format
+    gives them, for an object the GCS emulator wrote) published to the bucket's topic, pushed by a
+    subscription with a dead-letter policy to the generated target; a failure is redelivered
+    (never dropped), an operation the handler does not watch is acknowledged and skipped."""
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_emulator.endpoint)
+    client = storage.Client(project=gcs_emulator.project, credentials=AnonymousCredentials())
+    bucket = client.bucket("originals")
+    if not bucket.exists():
+        bucket = client.create_bucket("originals")
+    blob = bucket.blob(f"in/{time.monotonic_ns()}.jpg")
+    blob.upload_from_string(b"jpeg", content_type="image/jpeg")
+    blob.reload()
+    resource = dict(blob._properties)
+
+    def attributes(event_type: str) -> dict[str, str]:
+        return {"notificationConfig": "projects/_/buckets/originals/notificationConfigs/1", "eventType": event_type,
+                "payloadFormat": "JSON_API_V1", "bucketId": "originals", "objectId": resource["name"],
+                "objectGeneration": str(resource["generation"]), "eventTime": resource["updated"]}  # fmt: skip
+
+    sample_app.FAIL["on_upload"] = 2
+    topic = pubsub.topic("gcp-test-originals-events")
+    dead = pubsub.topic("gcp-test-originals-events-dead-letter")
+    pubsub.push_subscription(
+        topic, serve("on_upload"), dead_letter_policy={"dead_letter_topic": dead, "max_delivery_attempts": 5},
+        retry_policy={"minimum_backoff": {"seconds": 0}, "maximum_backoff": {"seconds": 1}},
+    )  # fmt: skip
+    pubsub.publish(topic, json.dumps(resource).encode(), **attributes("OBJECT_ARCHIVE"))  # not watched: skipped
+    message_id = pubsub.publish(topic, json.dumps(resource).encode(), **attributes("OBJECT_FINALIZE"))
+    _wait_for(lambda: len(received("on_upload")) >= 3, timeout=60)
+    time.sleep(1.0)
+    deliveries = received("on_upload")
+    assert len(deliveries) == 3, deliveries  # failed twice, redelivered, acknowledged once handled
+    assert all(isinstance(e, StorageEvent) and e.id == message_id for e in deliveries)
+    assert {(e.bucket, e.key, e.operation, e.size) for e in deliveries} == {("originals", resource["name"], "created", 4)}
+
+
 # -------------------------------------------------------------------------------- Firestore
 
 
