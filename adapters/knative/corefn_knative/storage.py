@@ -10,17 +10,17 @@
   plain JSON, not a CloudEvent: ``{"EventName": "s3:ObjectCreated:Put", "Key": "BUCKET/KEY",
   "Records": [S3 event records, eventSource "minio:s3"]}``
   (https://min.io/docs/minio/linux/administration/monitoring/publish-events-to-webhook.html).
-  Keys in the records are URL-encoded as in S3 (``+`` for a space), so they are decoded here.
-  The runtime serves this on its webhook route (``/_corefn/s3``).
+  The records are read by :mod:`corefn.kit.s3events` (shared with OpenWhisk's webhook). The
+  runtime serves this on its webhook route (``/_corefn/s3``).
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
-from urllib.parse import unquote_plus
 
 from corefn.cloudevents import data_object
 from corefn.events import Event, StorageEvent, StorageOperation
+from corefn.kit.s3events import s3_storage_events
 from corefn_knative._envelope import CloudEventShape, DeliveryShape
 
 #: COS ``ce-type`` → operation
@@ -28,17 +28,6 @@ COS_OPERATIONS: dict[str, StorageOperation] = {
     "com.ibm.cloud.cos.document.write": "created",
     "com.ibm.cloud.cos.document.delete": "deleted",
 }
-
-#: S3 event name prefixes (s3:ObjectCreated:Put ...) → operation; MinIO sends the S3 names
-#: (https://min.io/docs/minio/linux/administration/monitoring/bucket-notifications.html)
-S3_OPERATIONS: tuple[tuple[str, StorageOperation], ...] = (
-    ("s3:ObjectCreated:", "created"),
-    ("s3:ObjectRemoved:", "deleted"),
-    ("s3:ObjectTransition:", "archived"),
-    ("s3:ObjectRestore:", "metadata_updated"),
-    ("s3:ObjectAccessed:", "metadata_updated"),
-)
-
 
 class CosCloudEvent(CloudEventShape):
     name: ClassVar[str] = "cos-subscription"
@@ -83,30 +72,4 @@ class S3Webhook(DeliveryShape):
         )
 
     def to_events(self) -> list[Event]:
-        r = self.reader
-        events: list[Event] = []
-        for i, record in enumerate(r.list(self.raw, "Records")):
-            at = f"Records[{i}]"
-            if not isinstance(record, dict):
-                raise r.error(at, "should be an object")
-            name = r.str(record, "eventName", at=at)
-            operation = next((op for prefix, op in S3_OPERATIONS if name.startswith(prefix)), None)
-            if operation is None:
-                raise r.error(f"{at}.eventName", f"is not an object event corefn knows ({name!r})")
-            obj = r.dict(record, "s3.object", at=at)
-            response = r.opt_dict(record, "responseElements", at=at)
-            events.append(
-                StorageEvent(
-                    bucket=r.str(record, "s3.bucket.name", at=at),
-                    key=unquote_plus(r.str(obj, "key", at=f"{at}.s3.object")),
-                    operation=operation,
-                    size=r.opt_int(obj, "size", at=f"{at}.s3.object"),
-                    etag=r.opt_str(obj, "eTag", at=f"{at}.s3.object"),
-                    content_type=r.opt_str(obj, "contentType", at=f"{at}.s3.object"),
-                    version=r.opt_str(obj, "versionId", at=f"{at}.s3.object"),
-                    time=r.time(record, "eventTime", at=at),
-                    id=r.opt_str(response, "x-amz-request-id", at=f"{at}.responseElements") or r.opt_str(obj, "sequencer", at=f"{at}.s3.object"),
-                    raw=record,
-                )
-            )
-        return events
+        return list(s3_storage_events(self.reader, self.raw))

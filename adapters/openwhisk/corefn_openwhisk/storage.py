@@ -36,11 +36,11 @@ import json
 import os
 from datetime import datetime
 from typing import Any, ClassVar
-from urllib.parse import unquote_plus
 
 from corefn.dispatch import DispatchResult
 from corefn.errors import ConfigurationError
 from corefn.events import Event, StorageEvent, StorageOperation, parse_time
+from corefn.kit.s3events import s3_storage_events
 from corefn_openwhisk._common import TriggerShape
 
 OPERATIONS: dict[str, StorageOperation] = {"Object:Write": "created", "Object:Delete": "deleted"}
@@ -92,14 +92,6 @@ class CosNotification(TriggerShape):
         return None if stamp is None else self.reader.convert(stamp, parse_time, f"{at}.request_time", "an ISO 8601 time")
 
 
-#: S3 event name prefixes (``s3:ObjectCreated:Put`` ...) → operation; MinIO sends S3's names
-#: (https://min.io/docs/minio/linux/administration/monitoring/bucket-notifications.html)
-S3_OPERATIONS: tuple[tuple[str, StorageOperation], ...] = (
-    ("s3:ObjectCreated:", "created"),
-    ("s3:ObjectRemoved:", "deleted"),
-    ("s3:ObjectTransition:", "archived"),
-    ("s3:ObjectRestore:", "metadata_updated"),
-)
 #: storage operation → the MinIO ``mc event add --event`` name (the generated README's commands)
 MINIO_EVENTS: dict[str, str] = {"created": "put", "deleted": "delete", "archived": "ilm", "metadata_updated": "restore"}
 TOKEN_ENV = "COREFN_WEBHOOK_TOKEN"
@@ -182,35 +174,7 @@ class S3Webhook(TriggerShape):
         return found
 
     def to_events(self) -> list[Event]:
-        r = self.reader
-        note = self.notification()
-        events: list[Event] = []
-        for i, record in enumerate(r.list(note, "Records")):
-            at = f"Records[{i}]"
-            if not isinstance(record, dict):
-                raise r.error(at, "should be an object")
-            name = r.str(record, "eventName", at=at)
-            operation = next((op for prefix, op in S3_OPERATIONS if name.startswith(prefix)), None)
-            if operation is None:
-                raise r.error(f"{at}.eventName", f"is not an object event corefn knows ({name!r})")
-            where = f"{at}.s3.object"
-            obj = r.dict(record, "s3.object", at=at)
-            response = r.opt_dict(record, "responseElements", at=at)
-            events.append(
-                StorageEvent(
-                    bucket=r.str(record, "s3.bucket.name", at=at),
-                    key=unquote_plus(r.str(obj, "key", at=where)),
-                    operation=operation,
-                    size=r.opt_int(obj, "size", at=where),
-                    etag=r.opt_str(obj, "eTag", at=where),
-                    content_type=r.opt_str(obj, "contentType", at=where),
-                    version=r.opt_str(obj, "versionId", at=where),
-                    time=r.time(record, "eventTime", at=at),
-                    id=r.opt_str(response, "x-amz-request-id", at=f"{at}.responseElements") or r.opt_str(obj, "sequencer", at=where),
-                    raw=record,
-                )
-            )
-        return events
+        return list(s3_storage_events(self.reader, self.notification()))
 
     def to_response(self, result: DispatchResult) -> dict[str, Any]:
         """200 with the summary, or 500 naming the failed records: the store sends the event again."""
