@@ -19,7 +19,7 @@ from corefn.errors import CorefnError
 
 @click.command()
 @click.argument("app_ref", metavar="APP")
-@click.option("--cloud", "clouds", multiple=True, help="Repeatable; all four when omitted.")
+@click.option("--cloud", "clouds", multiple=True, help="Repeatable; every installed adapter when omitted.")
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as a JSON list.")
 @click.option(
     "--ignore", "ignored", multiple=True, metavar="RULE[:HANDLER]",
@@ -28,7 +28,7 @@ from corefn.errors import CorefnError
 def command(app_ref: str, clouds: tuple[str, ...], as_json: bool, ignored: tuple[str, ...]) -> None:
     """Check APP (MODULE:ATTRIBUTE or path/to/file.py:ATTRIBUTE) against each cloud's limits."""
     from corefn import facts
-    from corefn.adapters import BUILTIN_CLOUDS
+    from corefn.adapters import installed_clouds
     from corefn.limits import RULES, check, has_errors
     from corefn.loader import load_app
 
@@ -38,7 +38,7 @@ def command(app_ref: str, clouds: tuple[str, ...], as_json: bool, ignored: tuple
         sys.exit(2)
     try:
         app = load_app(app_ref)
-        loaded = facts.load_all(list(clouds) or list(BUILTIN_CLOUDS))
+        loaded = facts.load_all(list(clouds) or installed_clouds())
     except CorefnError as exc:
         click.echo(f"corefn check: {exc}", err=True)
         sys.exit(2)

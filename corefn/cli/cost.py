@@ -43,7 +43,7 @@ def _pairs(values: tuple[str, ...], flag: str, kind: type) -> dict[str, object]:
 
 @click.command()
 @click.argument("app_ref", metavar="[APP]", required=False)
-@click.option("--cloud", "clouds", multiple=True, help="Repeatable; all four when omitted.")
+@click.option("--cloud", "clouds", multiple=True, help="Repeatable; every installed adapter when omitted.")
 @click.option("--invocations", multiple=True, metavar="NAME=N", help="Invocations a month of handler NAME (default 1,000,000; timers: their schedule).")
 @click.option("--duration", multiple=True, metavar="NAME=SECONDS", help="Seconds per invocation of handler NAME (default 1).")
 @click.option("--free-tier", is_flag=True, help="Subtract each cloud's monthly free tier from its total (account-wide).")
@@ -63,10 +63,10 @@ def command(
     """Estimate APP's monthly cost on each cloud (MODULE:ATTRIBUTE or path/to/file.py:ATTRIBUTE), or plan
     a warm-up timer with --warmup (no APP)."""
     from corefn import facts
-    from corefn.adapters import BUILTIN_CLOUDS
+    from corefn.adapters import installed_clouds
 
     try:
-        loaded = facts.load_all(list(clouds) or list(BUILTIN_CLOUDS))
+        loaded = facts.load_all(list(clouds) or installed_clouds())
         if price_set and price_set.endswith(".toml"):
             from corefn.cost._prices import with_price_file
 

@@ -18,10 +18,20 @@ import click
 
 from corefn.errors import CorefnError
 
-#: what ``corefn run`` does when neither the handler nor ``--max-attempts`` / ``--retry-delay`` say
-LOCAL_ATTEMPTS = 5
-LOCAL_FIRST_BACKOFF = 0.5
-LOCAL_BACKOFF_CAP = 60.0
+
+def _local_defaults() -> tuple[int, float, float]:
+    """What ``corefn run`` does when neither the handler nor ``--max-attempts`` / ``--retry-delay``
+    say: the runtime's own ``Settings`` defaults (no state folder is touched), so this table cannot
+    drift from them."""
+    from pathlib import Path
+
+    from corefn.local.settings import Settings
+
+    default = Settings(state=Path(".corefn"))
+    return default.max_attempts, default.retry_delay, default.retry_cap
+
+
+LOCAL_ATTEMPTS, LOCAL_FIRST_BACKOFF, LOCAL_BACKOFF_CAP = _local_defaults()
 
 
 def portable(policy: Any, spec: Any) -> dict[str, Any]:

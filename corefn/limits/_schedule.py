@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 #: fire times the gap analysis reads (ten days of 5-minute ticks, eight years of daily ones)
@@ -25,8 +26,10 @@ def _ticks(schedule: str, start: datetime) -> Iterator[datetime]:
     return iter(CronSim(schedule, start))
 
 
+@lru_cache(maxsize=256)
 def shortest_gap(schedule: str, tz: str = "UTC", start: datetime | None = None) -> float:
-    """The shortest time in seconds between two consecutive runs over the next ``GAP_SAMPLE`` runs."""
+    """The shortest time in seconds between two consecutive runs over the next ``GAP_SAMPLE`` runs
+    (cached: the limits check asks it for the same schedule on every cloud)."""
     zone: tzinfo = ZoneInfo(tz)
     begin = (start or datetime(2026, 1, 1, tzinfo=UTC)).astimezone(zone)
     ticks = _ticks(schedule, begin)

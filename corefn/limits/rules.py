@@ -217,11 +217,14 @@ def flow_payload(t: Target) -> Iterator[Finding]:
 def _owned_flows(t: Target) -> list[Any]:
     """The flows whose findings are reported on ``t``'s handler: the one that starts them (the
     first trigger applied to the flow), else, for a flow nothing starts, its first step."""
+    from corefn.flows.deploying import starters
+
+    started = starters(t.app)
     owned = []
     for flow in t.app.flows:
-        starters = [s.name for s in t.app.handlers if getattr(s.handler, "flow", None) == flow.name]
+        first = next((handler for handler, name in started.items() if name == flow.name), None)
         tasks = flow.tasks()
-        if (starters[0] if starters else tasks[0].handler if tasks else None) == t.spec.name:
+        if (first or (tasks[0].handler if tasks else None)) == t.spec.name:
             owned.append(flow)
     return owned
 
