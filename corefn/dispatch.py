@@ -217,7 +217,7 @@ def resolve(
         event = event.replace(**{attr: logical})
     if pinned:
         spec = app.handler(pinned)
-        if spec.kind == kind or (spec.kind, kind) in _COMPATIBLE:
+        if spec.kind == kind or (spec.kind, kind) in COMPATIBLE_KINDS:
             return spec, event
         raise ConfigurationError(f"handler {pinned!r} serves {spec.kind} events, not {kind}")
     candidates = app.handlers_of(kind)
@@ -237,7 +237,7 @@ def resolve(
 
 #: (declared kind, event kind) pairs one handler may serve: a topic subscription delivered as a
 #: queue message (SNS → SQS) is still the topic's message.
-_COMPATIBLE = frozenset({("topic", "queue"), ("queue", "topic")})
+COMPATIBLE_KINDS = frozenset({("topic", "queue"), ("queue", "topic")})
 
 
 # ---------------------------------------------------------------------------------- dispatch

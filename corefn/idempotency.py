@@ -318,7 +318,7 @@ def records_in_sink(setting: Idempotency, spec: HandlerSpec, ctx: Context) -> Re
     declared = {s.name: s for s in app.sinks}
     sink = declared.get(setting.sink)
     wanted = "cache" if setting.cache is not None else "table"
-    if sink is None or sink.kind != wanted:
+    if sink is None or sink.family != wanted:
         raise ConfigurationError(
             f"handler {spec.name!r} keeps idempotency records in {wanted} {setting.sink!r}:"
             f" declare it with app.{wanted}({setting.sink!r})"

@@ -56,6 +56,7 @@ from corefn.events import (
     TopicMessage,
 )
 from corefn.events.base import format_time
+from corefn.events.storage import STORAGE_OPERATIONS
 from corefn.payload import Reader
 
 PREFIX = "dev.corefn."
@@ -99,14 +100,9 @@ def _source(kind: str, resource: str | None) -> str:
 
 
 def _put_body(out: dict[str, Any], body: Body) -> None:
-    if body.is_text():
-        out["datacontenttype"] = _TEXT
-        out["data"] = body.text
-    else:
-        import base64
-
-        out["datacontenttype"] = _BINARY
-        out["data_base64"] = base64.b64encode(body.content).decode("ascii")
+    value, is_base64 = body.to_json_value()
+    out["datacontenttype"] = _BINARY if is_base64 else _TEXT
+    out["data_base64" if is_base64 else "data"] = value
 
 
 def to_json_form(event: Event) -> dict[str, Any]:
@@ -187,7 +183,7 @@ def from_json_form(raw: dict[str, Any], shape: str = "corefn-cloudevent", provid
     if kind == "storage":
         data = data_object(r, raw, "the object's fields")
         operation = ce_type[len(TYPES["storage"]) :]
-        if operation not in ("created", "deleted", "archived", "metadata_updated"):
+        if operation not in STORAGE_OPERATIONS:
             raise r.error("type", f"names no storage operation corefn knows ({operation!r})")
         return StorageEvent(
             bucket=r.opt_str(data, "bucket", at="data") or resource or _missing(r, "source"),

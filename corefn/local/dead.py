@@ -19,14 +19,12 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from corefn.dispatch import COMPATIBLE_KINDS
 from corefn.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from corefn.local.store import Store
 
-#: (dead row kind, target handler kind) pairs a redrive may cross: a topic subscription delivered
-#: as queue messages is still the same message
-_COMPATIBLE = frozenset({("queue", "topic"), ("topic", "queue")})
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,12 +98,6 @@ def dead_letter(store: Store, seq: int) -> DeadLetter:
     return _letter(row)
 
 
-def count_dead(store: Store) -> dict[str, int]:
-    """Dead letters per handler."""
-    rows = store.connect().execute("SELECT handler, COUNT(*) FROM dead GROUP BY handler").fetchall()
-    return {str(h): int(n) for h, n in rows}
-
-
 def redrive(store: Store, seqs: list[int] | None, to: str | None = None, kinds: dict[str, str] | None = None) -> list[int]:
     """Move dead letters ``seqs`` (``None``: all of them) back to ``deliveries``, to their own
     handler or to handler ``to``; returns the ids moved. ``kinds`` (handler → trigger kind, from
@@ -128,7 +120,7 @@ def redrive(store: Store, seqs: list[int] | None, to: str | None = None, kinds: 
                 kind = kinds.get(target)
                 if kind is None:
                     raise ConfigurationError(f"dead letter {letter.id}: the app has no handler {target!r} to redrive it to")
-                if kind != letter.kind and (letter.kind, kind) not in _COMPATIBLE:
+                if kind != letter.kind and (letter.kind, kind) not in COMPATIBLE_KINDS:
                     raise ConfigurationError(
                         f"dead letter {letter.id} is a {letter.kind} delivery; handler {target!r} takes {kind} events"
                     )

@@ -34,7 +34,6 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
-LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 RECENT_SHOWN = 60
 DEAD_SHOWN = 100
 FLOWS_SHOWN = 30
@@ -53,7 +52,7 @@ def _host_ok(scope: Scope) -> bool:
     for name, value in scope["headers"]:
         if name == b"host":
             host = value.decode("latin-1").rsplit(":", 1)[0] if not value.startswith(b"[") else value.decode("latin-1").split("]")[0] + "]"
-            return host in LOOPBACK_NAMES or is_loopback(host)
+            return is_loopback(host)
     return True  # HTTP/1.0 without Host: the peer check alone
 
 
