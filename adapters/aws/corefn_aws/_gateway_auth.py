@@ -36,14 +36,16 @@ GATEWAY_ALGORITHMS = frozenset({"RS256", "RS384", "RS512"})
 IDENTITY_SOURCE = "$request.header.Authorization"
 
 
-def _on_http_api(spec: HandlerSpec) -> bool:
+def on_http_api(spec: HandlerSpec) -> bool:
+    """Whether an HTTP handler is served by the HTTP API (the default) rather than a REST API
+    (``provider={"aws": {"api": "rest"}}``)."""
     return (spec.options.provider.get("aws") or {}).get("api") != "rest"
 
 
 def gateway_jwt(spec: HandlerSpec) -> Jwt | None:
     """The route's ``Jwt`` when the HTTP API can verify it, else ``None`` (the function does)."""
     auth = spec.options.auth
-    if spec.kind != "http" or not isinstance(auth, Jwt) or not _on_http_api(spec) or _names_authorizer(spec):
+    if spec.kind != "http" or not isinstance(auth, Jwt) or not on_http_api(spec) or _names_authorizer(spec):
         return None
     return auth if set(auth.algorithms) <= GATEWAY_ALGORITHMS else None
 
@@ -76,7 +78,7 @@ def lambda_authorizer(plan: Plan, spec: HandlerSpec) -> HandlerSpec | None:
     found = next((s for s in plan.handlers if s.name == name), None)
     if found is None or found.kind != "authorizer":
         raise ConfigurationError(f"route {spec.name!r} names authorizer {name!r}, which is not an @app.authorizer handler of this app")
-    if not _on_http_api(spec):
+    if not on_http_api(spec):
         raise ConfigurationError(f"route {spec.name!r}: corefn wires Lambda authorizers on HTTP APIs only (drop api='rest')")
     return found
 
@@ -123,7 +125,7 @@ def http_api_auth(plan: Plan) -> dict[str, Any]:
         config = gateway_jwt(spec)
         if config is None:
             if spec.kind == "http" and isinstance(spec.options.auth, Jwt) and not _names_authorizer(spec):
-                why = "a REST API has no JWT authorizer" if not _on_http_api(spec) else (
+                why = "a REST API has no JWT authorizer" if not on_http_api(spec) else (
                     f"algorithms {list(spec.options.auth.algorithms)} include non-RSA ones, which HTTP API JWT authorizers do not verify"
                 )  # fmt: skip
                 note = f"{spec.name}: the function verifies its bearer token itself ({why}); say algorithms=('RS256',) to let the gateway do it"

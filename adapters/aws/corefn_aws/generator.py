@@ -49,7 +49,7 @@ from corefn.specs import (
 )
 from corefn_aws._cron import to_eventbridge
 from corefn_aws._flow_resources import add_flows
-from corefn_aws._gateway_auth import authorizer_permissions, http_api_auth, route_auth
+from corefn_aws._gateway_auth import authorizer_permissions, http_api_auth, on_http_api, route_auth
 from corefn_aws._iam import role
 from corefn_aws._readme import readme
 from corefn_aws._sam_resources import (
@@ -84,7 +84,7 @@ S3_EVENTS: dict[str, tuple[str, ...]] = {
 
 
 def _http_events(plan: Plan, spec: HandlerSpec, trigger: HttpTrigger) -> dict[str, Any]:
-    rest = (spec.options.provider.get("aws") or {}).get("api") == "rest"
+    rest = not on_http_api(spec)
     methods = ["ANY"] if "*" in trigger.methods else list(trigger.methods)
     if plan.app.cors is not None and "ANY" not in methods and "OPTIONS" not in methods:
         methods.append("OPTIONS")  # the dispatcher answers CORS preflights itself
@@ -306,11 +306,11 @@ def template(plan: Plan) -> dict[str, Any]:
     if any(needs_private_network(plan, s) for s in plan.handlers):
         parameters["PrivateSubnetIds"] = {"Type": "List<AWS::EC2::Subnet::Id>", "Description": "Subnets of the VPC your database / cache lives in (functions using them run there)"}
         parameters["SecurityGroupIds"] = {"Type": "List<AWS::EC2::SecurityGroup::Id>", "Description": "Security groups allowed to reach that database / cache"}
-    if any((s.options.provider.get("aws") or {}).get("api") != "rest" for s in https):
+    if any(on_http_api(s) for s in https):
         resources["HttpApi"] = {"Type": "AWS::Serverless::HttpApi", "Properties": http_api_auth(plan)}
         resources.update(authorizer_permissions(plan))
         outputs["HttpApiUrl"] = {"Value": sub("https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/")}
-    if any((s.options.provider.get("aws") or {}).get("api") == "rest" for s in https):
+    if any(not on_http_api(s) for s in https):
         resources["RestApi"] = {"Type": "AWS::Serverless::Api", "Properties": {"StageName": "api"}}
         outputs["RestApiUrl"] = {"Value": sub("https://${RestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api/")}
     resources.update(environment_key())

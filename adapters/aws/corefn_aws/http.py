@@ -140,17 +140,11 @@ def described_response(response: HttpResponse, multi_value: bool) -> dict[str, A
 class HttpShape(PayloadShape):
     """What the Lambda HTTP shapes share (VPC Lattice's too): a failed handler is the 500 the
     dispatcher writes into the answer (:class:`~corefn.kit.Failure` ``RESULT``). These run on
-    every HTTP invocation, so each class builds its Reader once, when it is defined, where the
-    kit's default builds one per payload."""
+    every HTTP invocation; the kit builds each class's Reader once, when the class is defined."""
 
     provider: ClassVar[str] = PROVIDER
     kind: ClassVar[str] = "http"
     failure: ClassVar[Failure] = Failure.RESULT
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "name" in cls.__dict__:  # a class attribute: found before the kit's per-instance one
-            cls.reader = Reader(cls.provider, cls.name)  # type: ignore[misc,assignment]
 
 
 # ------------------------------------------------------------------------------ HTTP API v2

@@ -67,7 +67,7 @@ def app_groups(app: App, functions: list[FunctionPlan]) -> dict[str, list[Functi
     """Function app key → the functions it runs (one per handler unless ``function_app=``)."""
     groups: dict[str, list[FunctionPlan]] = {}
     for fn in functions:
-        spec = next(s for s in app.handlers if s.name == fn.handler)
+        spec = app.handler(fn.handler)
         opts = {**app.defaults.provider.get("azure", {}), **spec.options.provider.get("azure", {})}
         key = azure_name("container", str(opts.get("function_app", fn.name)))[:30] if fn.service not in FLOW_SERVICES else FLOW_GROUP
         groups.setdefault(key, []).append(fn)

@@ -56,7 +56,7 @@ def eventgrid(app: App, functions: list[FunctionPlan]) -> dict[str, Any] | None:
                         "principalType": "ServicePrincipal"}},
     ]  # fmt: skip
     for fn in blobs:
-        spec = next(s for s in app.handlers if s.name == fn.handler)
+        spec = app.handler(fn.handler)
         trigger = spec.trigger
         assert isinstance(trigger, StorageTrigger)  # blob functions serve storage handlers only
         settings = compile_policy(app, retry_policy(app, spec)).settings

@@ -42,6 +42,10 @@ if TYPE_CHECKING:
     from corefn.sinks.base import Permission
     from corefn.specs import HandlerSpec, SinkSpec
 
+#: the Cloud Run functions runtime every function is deployed on (and the lock pins wheels for)
+RUNTIME = "python312"
+
+
 #: every API the script may use, enabled first (``gcloud services enable`` is idempotent)
 APIS = (
     "cloudfunctions.googleapis.com", "run.googleapis.com", "cloudbuild.googleapis.com", "artifactregistry.googleapis.com",

@@ -21,7 +21,7 @@ import json
 import shlex
 from typing import TYPE_CHECKING
 
-from corefn_gcp._infra import DEAD_LETTER_RETENTION, Grant
+from corefn_gcp._infra import DEAD_LETTER_RETENTION, RUNTIME, Grant
 from corefn_gcp.timer import TIMER_HEADER
 
 if TYPE_CHECKING:
@@ -136,7 +136,7 @@ def _deploy(fn: Function, resources: Infra) -> list[str]:
     identity = resources.identities[fn.spec.name]
     options = fn.spec.options
     flags = [
-        "--gen2", "--runtime=python312", '--region="$REGION"', "--source=.", f"--entry-point={fn.target}",
+        "--gen2", f"--runtime={RUNTIME}", '--region="$REGION"', "--source=.", f"--entry-point={fn.target}",
         f'--env-vars-file="$ENV_DIR/{fn.name}.yaml"', f'--service-account="$(sa {identity.account_id})"',
         f'--build-service-account="projects/$PROJECT/serviceAccounts/$(sa {resources.builder})"', *fn.trigger,
     ]  # fmt: skip

@@ -45,6 +45,7 @@ from corefn.specs import HandlerSpec, StorageTrigger, TimerTrigger
 from corefn_gcp._infra import (
     APIS,
     FEATURE_APIS,
+    RUNTIME,
     Infra,
     Notification,
     PushSubscription,
@@ -57,7 +58,6 @@ from corefn_gcp._infra import (
 from corefn_gcp.storage import OPERATIONS
 
 #: Cloud Run functions' Python 3.12 runtime (https://cloud.google.com/functions/docs/runtime-support)
-RUNTIME = "python312"
 LOCK_RUNTIME = "python3.12"
 WARM_SCHEDULE = "*/5 * * * *"  # ping every 5 minutes; min instances keep one warm for a fee: https://cloud.google.com/functions/docs/configuring/min-instances
 

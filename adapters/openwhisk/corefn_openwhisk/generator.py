@@ -316,7 +316,7 @@ def build_bundle(out: Path) -> list[Path]:
 
     from corefn_openwhisk.build import build, code_limit
 
-    built = build(out)
+    built, limit = build(out), code_limit()
     for done in built:
-        print(f"{done.path}: {done.size:,} bytes ({done.encoded:,} base64, limit {code_limit():,})", file=sys.stderr)
+        print(f"{done.path}: {done.size:,} bytes ({done.encoded:,} base64, limit {limit:,})", file=sys.stderr)
     return [done.path for done in built]
